@@ -1,0 +1,44 @@
+# nmr-balance — the two commands of the README, plus benchmarks.
+#   make demo   set up .venv and run the live dashboard on the simulated board
+#   make test   set up .venv and run the whole test suite offscreen
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+            command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+
+.PHONY: demo test bench bench-quick setup system-libs lint clean
+
+demo: setup
+	@$(PY) -m nmr_balance.demo
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+bench: setup
+	$(PY) -m benchmarks.run_all
+
+bench-quick: setup
+	$(PY) -m benchmarks.run_all --quick
+
+lint: setup
+	$(VENV)/bin/ruff check . || true
+	$(VENV)/bin/lint-imports
+
+setup: system-libs $(VENV)/.installed
+
+system-libs:
+	@bash .ci/system-libs.sh
+
+$(VENV)/.installed: pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "nmr-balance needs Python 3.11 or newer: install it (e.g. 'apt-get install python3') and run make again."; exit 1; fi
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,lint,bench]'
+	@if [ "$$(uname -s)" = Linux ]; then $(PY) -m pip install --quiet -e '.[evdev]' || echo "note: evdev (Wii Balance Board over Bluetooth HID) did not install; everything else works."; fi
+	@touch $@
+
+clean:
+	rm -rf $(VENV) .numba_cache .pytest_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""nmr_balance/app"""
