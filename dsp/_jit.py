@@ -29,3 +29,9 @@ def jit(fn: F | None = None, **options) -> F:
         return numba.njit(nogil=True, cache=True, **options)(f)
 
     return wrap(fn) if fn is not None else wrap
+
+
+if NUMBA_DISABLED:
+    prange = range
+else:
+    from numba import prange  # noqa: F401  (parallel loop inside @jit(parallel=True) kernels)

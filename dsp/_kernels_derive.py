@@ -1,0 +1,136 @@
+"""Numba kernels turning per-trial sums and spectra into metric values.
+
+Their NumPy twins are the vectorised functions in :mod:`dsp._derive_numpy`; ``TIME_KEYS`` and
+``SPECTRAL_KEYS`` give the order of the values each kernel writes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dsp import _kernels_metrics as K
+from dsp._jit import jit, prange
+
+TIME_KEYS = (
+    "n_samples", "duration_s", "mean_x", "mean_y",
+    "mean_distance", "mean_distance_ml", "mean_distance_ap", "rms_distance", "rms_ml", "rms_ap",
+    "range_ml", "range_ap", "path_length", "path_length_ml", "path_length_ap",
+    "mean_velocity", "mean_velocity_ml", "mean_velocity_ap", "circle_area_95",
+    "ellipse_area_95_chi2", "ellipse_major_95_chi2", "ellipse_minor_95_chi2",
+    "ellipse_area_95_f", "ellipse_major_95_f", "ellipse_minor_95_f", "ellipse_angle_deg",
+    "sway_area_per_second", "mean_frequency_prieto", "mean_frequency_prieto_ml",
+    "mean_frequency_prieto_ap", "fractal_dimension_cc", "fractal_dimension_ce",
+)
+SPECTRAL_NAMES = ("total_power", "mean_power_frequency", "power_frequency_50",
+                  "power_frequency_95", "centroidal_frequency", "frequency_dispersion")
+SPECTRAL_KEYS = tuple(f"{m}{axis}" for axis in ("", "_ml", "_ap") for m in SPECTRAL_NAMES)
+Z_95 = 1.6448536269514722
+
+
+N_TIME = len(TIME_KEYS)
+
+
+@jit
+def _nan_div(a, b):
+    return a / b if b != 0.0 else np.nan
+
+
+@jit
+def time_metrics(st, n, fs, chi2_scale, f_scale, out):
+    """Time-domain metrics (order ``TIME_KEYS``) from :func:`sway_stats` sums ``st``."""
+    duration = n / fs
+    mdist = st[K.MEAN_RD]
+    out[0] = n
+    out[1] = duration
+    out[2] = st[K.MEAN_X]
+    out[3] = st[K.MEAN_Y]
+    out[4] = mdist
+    out[5] = st[K.MEAN_ABS_X]
+    out[6] = st[K.MEAN_ABS_Y]
+    out[7] = np.sqrt(st[K.MEAN_RD2])
+    out[8] = np.sqrt(st[K.VAR_X])
+    out[9] = np.sqrt(st[K.VAR_Y])
+    out[10] = st[K.MAX_X] - st[K.MIN_X]
+    out[11] = st[K.MAX_Y] - st[K.MIN_Y]
+    out[12] = st[K.PATH]
+    out[13] = st[K.PATH_X]
+    out[14] = st[K.PATH_Y]
+    out[15] = st[K.PATH] / duration
+    out[16] = st[K.PATH_X] / duration
+    out[17] = st[K.PATH_Y] / duration
+    sd_rd = np.sqrt(max(st[K.MEAN_RD2] - mdist * mdist, 0.0))
+    out[18] = np.pi * (mdist + Z_95 * sd_rd) ** 2
+    ddof = n / (n - 1.0)
+    a = st[K.VAR_X] * ddof
+    c = st[K.VAR_Y] * ddof
+    b = st[K.COV_XY] * ddof
+    half_gap = np.sqrt(((a - c) / 2) ** 2 + b * b)
+    l1 = (a + c) / 2 + half_gap
+    l2 = max((a + c) / 2 - half_gap, 0.0)
+    sqrt_det = np.sqrt(max(a * c - b * b, 0.0))
+    for j, scale in ((19, chi2_scale), (22, f_scale)):
+        out[j] = np.pi * scale * sqrt_det
+        out[j + 1] = np.sqrt(scale * l1)
+        out[j + 2] = np.sqrt(scale * l2)
+    out[25] = np.degrees(0.5 * np.arctan2(2 * b, a - c))
+    out[26] = st[K.SWEPT_AREA] / duration
+    out[27] = _nan_div(out[15], 2 * np.pi * mdist)
+    out[28] = _nan_div(out[16], 4 * np.sqrt(2.0) * out[5])
+    out[29] = _nan_div(out[17], 4 * np.sqrt(2.0) * out[6])
+    steps = n - 1.0
+    for j, diameter in ((30, 2 * (mdist + Z_95 * sd_rd)), (31, np.sqrt(4 * out[22] / np.pi))):
+        denom = np.log(_nan_div(steps * diameter, st[K.PATH])) if st[K.PATH] > 0 else np.nan
+        out[j] = _nan_div(np.log(steps), denom)
+
+
+@jit
+def spectral_metrics(f, psd, lo, hi, out):
+    """Spectral metrics (order ``SPECTRAL_KEYS``) of one trial's PSDs ``psd`` (2, n_freq)."""
+    nf = f.size
+    df = f[1] - f[0]
+    weights = np.zeros(2)
+    for axis in range(3):          # 0 = combined (ml + ap), 1 = ml, 2 = ap
+        base = 6 * axis
+        m0 = m1 = m2 = 0.0
+        tr0 = tr1 = 0.0
+        for i in range(nf):
+            p = psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
+            w = 0.5 if i == 0 or i == nf - 1 else 1.0
+            tr0 += w * p
+            tr1 += w * p * f[i]
+            if f[i] >= lo and f[i] <= hi:
+                m0 += p
+                m1 += p * f[i]
+                m2 += p * f[i] * f[i]
+            if axis > 0:
+                weights[axis - 1] += p
+        out[base] = m0 * df
+        out[base + 1] = _nan_div(tr1, tr0)
+        out[base + 2] = np.nan
+        out[base + 3] = np.nan
+        if m0 > 0:
+            cum = 0.0
+            for i in range(nf):
+                if f[i] >= lo and f[i] <= hi:
+                    cum += psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
+                    if np.isnan(out[base + 2]) and cum >= 0.5 * m0 * (1 - 1e-12):
+                        out[base + 2] = f[i]
+                    if np.isnan(out[base + 3]) and cum >= 0.95 * m0 * (1 - 1e-12):
+                        out[base + 3] = f[i]
+            out[base + 4] = np.sqrt(m2 / m0)
+            out[base + 5] = np.sqrt(max(1.0 - m1 * m1 / (m0 * m2), 0.0))
+        else:
+            out[base + 4] = np.nan
+            out[base + 5] = np.nan
+    # Duarte's combined mean frequency: per-axis values weighted by each axis' summed PSD.
+    out[1] = _nan_div(out[7] * weights[0] + out[13] * weights[1], weights[0] + weights[1])
+
+
+@jit(parallel=True)
+def derive_many(stats, f, psd, n, fs, chi2_scale, f_scale, lo, hi, with_spectra, out):
+    """:func:`time_metrics` then :func:`spectral_metrics` for every trial, in parallel."""
+    nt = N_TIME
+    for t in prange(stats.shape[0]):
+        time_metrics(stats[t], n, fs, chi2_scale, f_scale, out[t, :nt])
+        if with_spectra:
+            spectral_metrics(f, psd[t], lo, hi, out[t, nt:])
