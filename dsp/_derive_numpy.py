@@ -50,6 +50,7 @@ def spectral_metrics_numpy(f, psd, lo, hi):
             values[key + suffix] = val
     w = psd.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        values["mean_power_frequency"] = (values["mean_power_frequency_ml"] * w[:, 0]
-                                          + values["mean_power_frequency_ap"] * w[:, 1]) / w.sum(axis=1)
+        weighted = [np.where(w[:, a] > 0, values[f"mean_power_frequency{sfx}"] * w[:, a], 0.0)
+                    for a, sfx in enumerate(("_ml", "_ap"))]
+        values["mean_power_frequency"] = (weighted[0] + weighted[1]) / w.sum(axis=1)
     return np.column_stack([values[k] for k in SPECTRAL_KEYS])

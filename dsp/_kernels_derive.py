@@ -123,7 +123,12 @@ def spectral_metrics(f, psd, lo, hi, out):
             out[base + 4] = np.nan
             out[base + 5] = np.nan
     # Duarte's combined mean frequency: per-axis values weighted by each axis' summed PSD.
-    out[1] = _nan_div(out[7] * weights[0] + out[13] * weights[1], weights[0] + weights[1])
+    # An axis without power has no mean frequency and weight 0.
+    num = 0.0
+    for axis in range(2):
+        if weights[axis] > 0:
+            num += out[7 + 6 * axis] * weights[axis]
+    out[1] = _nan_div(num, weights[0] + weights[1])
 
 
 @jit(parallel=True)
