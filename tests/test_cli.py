@@ -38,7 +38,7 @@ def test_live_streams_and_prints_live_figures():
     assert "[streaming]" in out.stdout and "[closed]" in out.stdout
     lines = [ln for ln in out.stdout.splitlines() if "Hz |" in ln]
     assert any("1000" in ln or "999" in ln for ln in lines), out.stdout
-    summary = out.stdout.strip().splitlines()[-1]
+    summary = next(ln for ln in out.stdout.splitlines() if " samples in " in ln)
     samples = int(summary.split()[0])
     assert 1700 <= samples <= 2300 and "0 dropped" in summary
 
