@@ -15,6 +15,8 @@ from dsp._validate import as_signal, positive
 
 _ACCEL_SCALE = {"g": 1.0, "m/s2": 1.0 / KF.G, "m/s^2": 1.0 / KF.G}
 _GYRO_SCALE = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}
+#: Descriptive names of the board frame itself (the simulator's ``imu_axes``).
+_AXIS_ALIASES = {"x_right_y_forward_z_up": "x,y,z"}
 
 
 def parse_axes(spec: str) -> tuple[np.ndarray, np.ndarray]:
@@ -23,6 +25,7 @@ def parse_axes(spec: str) -> tuple[np.ndarray, np.ndarray]:
     Entry i names the device axis (with an optional sign) that becomes board axis i.
     Returns (indices (3,), signs (3,)).
     """
+    spec = _AXIS_ALIASES.get(str(spec), spec)
     parts = [p.strip().lower() for p in str(spec).split(",")]
     idx, signs = [], []
     for p in parts:

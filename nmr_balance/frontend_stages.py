@@ -99,9 +99,13 @@ class TiltStage:
         self._cols = _columns(info, IMU_CHANNELS)
         units = [info.channels[c].unit for c in self._cols]
         g = info.geometry
-        self.estimator = TiltEstimator(
-            info.fs, float(g.get("time_constant_s", 0.5)), g.get("accel_axes", "x,y,z"),
-            g.get("gyro_axes", "x,y,z"), accel_unit=units[0], gyro_unit=units[3])
+        both = g.get("imu_axes", "x,y,z")
+        try:
+            self.estimator = TiltEstimator(
+                info.fs, float(g.get("time_constant_s", 0.5)), g.get("accel_axes", both),
+                g.get("gyro_axes", both), accel_unit=units[0], gyro_unit=units[3])
+        except ValueError as e:
+            raise ConfigError(f"IMU stream {info.source!r}: {e}") from None
         self._fs, self._use_device_time = info.fs, info.has_device_time
         self._t_last = np.nan
         return _sway_out(info, "deg")
