@@ -125,8 +125,13 @@ def read_csv(path, x_col: str = "x", y_col: str = "y", time_col: str | None = No
 
 def sniff_format(path) -> str:
     """``"santos_duarte"`` if the file starts with that data set's header, else ``"csv"``."""
-    with open(path, "rb") as f:
-        head = f.read(200).decode("utf-8", "replace")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(200).decode("utf-8", "replace")
+    except FileNotFoundError:
+        raise DataFormatError(str(path), "no such file", "Check the path") from None
+    except OSError as e:
+        raise DataFormatError(str(path), f"cannot be read ({e.strerror})") from None
     return "santos_duarte" if head.startswith("\t".join(SANTOS_DUARTE_HEADER[:3])) else "csv"
 
 
