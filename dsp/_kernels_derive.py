@@ -68,19 +68,30 @@ def time_metrics(st, n, fs, chi2_scale, f_scale, out):
     l1 = (a + c) / 2 + half_gap
     l2 = max((a + c) / 2 - half_gap, 0.0)
     sqrt_det = np.sqrt(max(a * c - b * b, 0.0))
-    for j, scale in ((19, chi2_scale), (22, f_scale)):
-        out[j] = np.pi * scale * sqrt_det
-        out[j + 1] = np.sqrt(scale * l1)
-        out[j + 2] = np.sqrt(scale * l2)
-    out[25] = np.degrees(0.5 * np.arctan2(2 * b, a - c))
+    _ellipse(out, 19, chi2_scale, sqrt_det, l1, l2)
+    _ellipse(out, 22, f_scale, sqrt_det, l1, l2)
+    out[25] = 90.0 / np.pi * np.arctan2(2 * b, a - c)
     out[26] = st[K.SWEPT_AREA] / duration
     out[27] = _nan_div(out[15], 2 * np.pi * mdist)
     out[28] = _nan_div(out[16], 4 * np.sqrt(2.0) * out[5])
     out[29] = _nan_div(out[17], 4 * np.sqrt(2.0) * out[6])
-    steps = n - 1.0
-    for j, diameter in ((30, 2 * (mdist + Z_95 * sd_rd)), (31, np.sqrt(4 * out[22] / np.pi))):
-        denom = np.log(_nan_div(steps * diameter, st[K.PATH])) if st[K.PATH] > 0 else np.nan
-        out[j] = _nan_div(np.log(steps), denom)
+    out[30] = _fractal(n - 1.0, 2 * (mdist + Z_95 * sd_rd), st[K.PATH])
+    out[31] = _fractal(n - 1.0, np.sqrt(4 * out[22] / np.pi), st[K.PATH])
+
+
+@jit
+def _ellipse(out, j, scale, sqrt_det, l1, l2):
+    out[j] = np.pi * scale * sqrt_det
+    out[j + 1] = np.sqrt(scale * l1)
+    out[j + 2] = np.sqrt(scale * l2)
+
+
+@jit
+def _fractal(steps, diameter, path):
+    """Prieto's fractal dimension log(N) / log(N d / path); NaN without sway."""
+    if path <= 0:
+        return np.nan
+    return _nan_div(np.log(steps), np.log(steps * diameter / path))
 
 
 @jit

@@ -196,15 +196,28 @@ def trial_kernels(x, y, k, lags, m, r_factor, stats, entropy, msd):
     stats[:] = sway_stats(x, y)
     xd = block_mean(x, k)
     yd = block_mean(y, k)
-    for axis in range(2):
-        s = xd if axis == 0 else yd
-        if m > 0 and s.size > m + 1:
-            sd = np.sqrt(np.mean((s - np.mean(s)) ** 2))
-            a, b = sample_entropy_counts(s, m, r_factor * sd)
-            entropy[axis, 0] = a
-            entropy[axis, 1] = b
+    if m > 0 and xd.size > m + 1:
+        a, b = sample_entropy_counts(xd, m, r_factor * _std(xd))
+        entropy[0, 0] = a
+        entropy[0, 1] = b
+        a, b = sample_entropy_counts(yd, m, r_factor * _std(yd))
+        entropy[1, 0] = a
+        entropy[1, 1] = b
     if lags.size and lags[-1] < xd.size:
         msd[:, :] = mean_square_displacement(xd, yd, lags)
+
+
+@jit
+def _std(s):
+    """Population standard deviation (plain loops: quicker to compile than array expressions)."""
+    mean = 0.0
+    for v in s:
+        mean += v
+    mean /= s.size
+    acc = 0.0
+    for v in s:
+        acc += (v - mean) * (v - mean)
+    return np.sqrt(acc / s.size)
 
 
 @jit(parallel=True)

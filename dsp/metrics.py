@@ -135,7 +135,7 @@ def trial_metrics(xy, fs: float, *, unit: str = "mm", nan_policy: str = "raise",
     xy = as_xy(xy, min_samples=10)
     plan = _Plan.make(xy.shape[0], fs, settings, groups)
     values, notes = _compute(plan, xy[None], use_numba)
-    result = SwayMetrics((key, float(v[0])) for key, v in values.items())
+    result = SwayMetrics(zip(values, [v[0].item() for v in values.values()]))
     result.units = units_for(unit)
     result.notes = notes
     result.settings = {**vars(settings), "fs": fs, "unit": unit, "groups": tuple(groups)}
@@ -209,6 +209,11 @@ class _Plan:
 
     @classmethod
     def make(cls, n: int, fs: float, settings: Settings, groups) -> "_Plan":
+        return cls._make(n, fs, settings, tuple(groups))
+
+    @classmethod
+    @functools.lru_cache(maxsize=64)
+    def _make(cls, n: int, fs: float, settings: Settings, groups: tuple) -> "_Plan":
         unknown = set(groups) - set(GROUPS)
         if unknown:
             raise ValueError(f"unknown metric groups {sorted(unknown)}; choose from {GROUPS}")
@@ -224,6 +229,7 @@ class _Plan:
                 np.arange(1, math.floor(settings.sda_short_s * fs_d) + 1),
                 np.round(np.linspace(long_lo, long_hi, 40)) if long_hi > long_lo else [],
             ]).astype(np.int64))
+        lags.flags.writeable = False      # shared by every call with the same sizes
         return cls(n, fs, k, lags, frozenset(groups) | {"time"}, settings)
 
     @property

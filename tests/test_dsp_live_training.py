@@ -116,3 +116,30 @@ def test_limits_of_stability_penalises_sideways_movement_and_handles_no_movement
     assert math.isnan(still["reaction_time_s"]) and still["max_excursion_pct"] == 0
     with pytest.raises(ValueError, match="cue_index"):
         limits_of_stability(np.zeros((100, 2)), fs, 0.0, 100.0, cue_index=200)
+
+
+def test_romberg_and_mctsib_ratios_on_the_santos_duarte_trials():
+    import csv
+    import pathlib
+
+    from dsp.ratios import mctsib_ratios, romberg_quotient
+    from nmr_balance.io_formats import read_santos_duarte
+
+    data = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
+    rows = list(csv.DictReader(open(data / "published_values.tsv"), delimiter="\t"))
+    by_condition = {}
+    for row in rows[::3]:   # first repetition of each condition
+        rec = read_santos_duarte(data / f"{row['Trial']}.txt")
+        by_condition[(row["Vision"], row["Surface"])] = trial_metrics(rec.xy, rec.fs, groups=("time",))
+    eo, ec = by_condition[("Open", "Firm")], by_condition[("Closed", "Firm")]
+    rq = romberg_quotient(eo, ec)
+    assert rq["mean_velocity"] == pytest.approx(ec["mean_velocity"] / eo["mean_velocity"])
+    r = mctsib_ratios(eo, ec, by_condition[("Open", "Foam")], by_condition[("Closed", "Foam")])
+    # Standing on foam roughly triples this subject's sway velocity (published COPvelo).
+    assert r["visual"]["mean_velocity"] == pytest.approx(
+        float(rows[6]["COPvelo"]) / float(rows[0]["COPvelo"]), rel=1e-9)
+    assert r["vestibular"]["mean_velocity"] > 2.5
+    assert math.isnan(romberg_quotient({"mean_velocity": 0.0}, {"mean_velocity": 1.0},
+                                       ["mean_velocity"])["mean_velocity"])
+    with pytest.raises(ValueError, match="missing"):
+        romberg_quotient({}, {}, ["mean_velocity"])
