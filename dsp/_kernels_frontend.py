@@ -156,8 +156,7 @@ def window_average(t, v, period, max_hold, state, acc, v_prev, out_t, out_v, out
                 acc[c] = 0.0
             continue
         t_prev = state[0]
-        if ti < t_prev:
-            ti = t_prev          # time went backwards: zero-length hold
+        ti = max(ti, t_prev)          # time went backwards: zero-length hold
         stale = (ti - t_prev) > max_hold
         end = state[1] + period
         while ti >= end:

@@ -9,7 +9,7 @@ milliseconds. Callers show progress so the first run never looks frozen::
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -208,12 +208,12 @@ class _Plan:
     settings: Settings
 
     @classmethod
-    def make(cls, n: int, fs: float, settings: Settings, groups) -> "_Plan":
+    def make(cls, n: int, fs: float, settings: Settings, groups) -> _Plan:
         return cls._make(n, fs, settings, tuple(groups))
 
     @classmethod
     @functools.lru_cache(maxsize=64)
-    def _make(cls, n: int, fs: float, settings: Settings, groups: tuple) -> "_Plan":
+    def _make(cls, n: int, fs: float, settings: Settings, groups: tuple) -> _Plan:
         unknown = set(groups) - set(GROUPS)
         if unknown:
             raise ValueError(f"unknown metric groups {sorted(unknown)}; choose from {GROUPS}")

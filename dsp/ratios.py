@@ -7,7 +7,7 @@ mapping, e.g. the mean over repeated trials). Definitions: ``docs/metrics.md``.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 #: Metrics the ratios are computed for by default (sway size and speed).
 DEFAULT_METRICS = ("mean_velocity", "path_length", "ellipse_area_95_f", "ellipse_area_95_chi2",

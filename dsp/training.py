@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from dsp import _kernels_live as KL
-from dsp._validate import as_signal, as_xy, positive
+from dsp._validate import as_xy, positive
 
 
 def distance_to_target(xy, center) -> np.ndarray:

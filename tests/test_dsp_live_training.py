@@ -12,8 +12,14 @@ from dsp import _kernels_live as KL
 from dsp.live import SlidingSway
 from dsp.metrics import trial_metrics
 from dsp.training import (
-    DwellDetector, detect_hits, distance_to_target, inside_target, limits_of_stability,
-    time_in_target, tracking_error)
+    DwellDetector,
+    detect_hits,
+    distance_to_target,
+    inside_target,
+    limits_of_stability,
+    time_in_target,
+    tracking_error,
+)
 
 
 def test_sliding_window_matches_recomputation_over_many_chunks():

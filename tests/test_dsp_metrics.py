@@ -9,10 +9,11 @@ import pathlib
 import numpy as np
 import pytest
 import scipy.stats
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsp import _kernels_metrics as K
-from dsp.metrics import GROUPS, Settings, batch_metrics, trial_metrics, _f_quantile_2
+from dsp.metrics import GROUPS, Settings, _f_quantile_2, batch_metrics, trial_metrics
 from dsp.spectral import welch_psd, welch_psd_scipy
 from nmr_balance.io_formats import read_santos_duarte
 

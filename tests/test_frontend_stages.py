@@ -10,7 +10,12 @@ from drivers.sim.board import TILT_DEG_PER_MM, SimulatedBoard
 from nmr_balance.errors import ConfigError
 from nmr_balance.frontend import default_stages
 from nmr_balance.frontend_stages import (
-    LoadCellStage, LowpassStage, ResampleStage, TiltStage, find_stage)
+    LoadCellStage,
+    LowpassStage,
+    ResampleStage,
+    TiltStage,
+    find_stage,
+)
 from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo
 

@@ -61,8 +61,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    import dsp
     from tqdm import tqdm
+
+    import dsp
 
     bar = tqdm(total=1, desc="preparing DSP kernels (first run compiles)", delay=0.5,
                leave=False, file=sys.stderr)
@@ -117,7 +118,7 @@ def analyse_file(path: str, args) -> dict:
                     f"(x2 passes), cut-off {args.cutoff:g} Hz")
     m = trial_metrics(xy, rec.fs, unit=rec.unit)
     return {
-        "file": str(path), "format": rec.format, "fs": rec.fs, "n_samples": int(len(xy)),
+        "file": str(path), "format": rec.format, "fs": rec.fs, "n_samples": len(xy),
         "unit": rec.unit, "processing": done,
         "metrics": {k: (v if math.isfinite(v) else None) for k, v in m.items()},
         "units": {k: m.units[k] for k in m}, "notes": m.notes,
