@@ -186,12 +186,13 @@ def mean_square_displacement_numpy(x, y, lags):
     return out
 
 
-@jit
 def trial_kernels(x, y, k, lags, m, r_factor, stats, entropy, msd):
-    """Every per-trial kernel in one call, writing into ``stats``, ``entropy`` and ``msd``.
+    """Every per-trial kernel for one trial, writing into ``stats``, ``entropy`` and ``msd``.
 
     ``k`` is the block length of the decimation used for entropy and diffusion; ``entropy``
     (2, 2) gets the (A, B) match counts of x and y with tolerance ``r_factor`` * SD.
+    Called from Python for a single trial (each kernel compiles on its own, quickly); the
+    same code is compiled as one function (``_trial_kernels_fused``) for the parallel batch.
     """
     stats[:] = sway_stats(x, y)
     xd = block_mean(x, k)
@@ -220,13 +221,16 @@ def _std(s):
     return np.sqrt(acc / s.size)
 
 
+_trial_kernels_fused = jit(trial_kernels)
+
+
 @jit(parallel=True)
 def trial_kernels_many(xy, k, lags, m, r_factor, stats, entropy, msd):
     """:func:`trial_kernels` over a stack of trials ``xy`` (n_trials, n, 2), in parallel."""
     for t in prange(xy.shape[0]):
         x = np.ascontiguousarray(xy[t, :, 0])
         y = np.ascontiguousarray(xy[t, :, 1])
-        trial_kernels(x, y, k, lags, m, r_factor, stats[t], entropy[t], msd[t])
+        _trial_kernels_fused(x, y, k, lags, m, r_factor, stats[t], entropy[t], msd[t])
 
 
 def trial_kernels_numpy(x, y, k, lags, m, r_factor, stats, entropy, msd):

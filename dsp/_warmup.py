@@ -57,7 +57,8 @@ STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
 )
 
 
-def warmup(progress: Callable[[int, int, str], None] | None = None) -> float:
+def warmup(progress: Callable[[int, int, str], None] | None = None,
+           batch: bool = True) -> float:
     """Compile or load every kernel group; return the seconds it took.
 
     Parameters
@@ -65,12 +66,16 @@ def warmup(progress: Callable[[int, int, str], None] | None = None) -> float:
     progress : callable, optional
         Called as ``progress(done, total, name)`` before each group (done = groups finished)
         and once at the end with ``done == total``.
+    batch : bool
+        Include the parallel batch kernels (the slowest to compile; only ``batch_metrics``
+        uses them).
     """
     t0 = time.perf_counter()
-    for i, (name, step) in enumerate(STEPS):
+    steps = [s for s in STEPS if batch or s[1] is not _batch]
+    for i, (name, step) in enumerate(steps):
         if progress is not None:
-            progress(i, len(STEPS), name)
+            progress(i, len(steps), name)
         step()
     if progress is not None:
-        progress(len(STEPS), len(STEPS), "ready")
+        progress(len(steps), len(steps), "ready")
     return time.perf_counter() - t0

@@ -69,7 +69,7 @@ def run(args) -> int:
                leave=False, file=sys.stderr)
     dsp.warmup(lambda done, total, name: (setattr(bar, "total", total),
                                           bar.set_postfix_str(name, refresh=False),
-                                          bar.update(done - bar.n)))
+                                          bar.update(done - bar.n)), batch=False)
     bar.close()
     results, failures = [], 0
     for path in tqdm(args.files, desc="analysing", unit="file", delay=1.0, file=sys.stderr,
