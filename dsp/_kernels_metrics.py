@@ -195,6 +195,8 @@ def trial_kernels(x, y, k, lags, m, r_factor, stats, entropy, msd):
     same code is compiled as one function (``_trial_kernels_fused``) for the parallel batch.
     """
     stats[:] = sway_stats(x, y)
+    if m == 0 and lags.size == 0:
+        return
     xd = block_mean(x, k)
     yd = block_mean(y, k)
     if m > 0 and xd.size > m + 1:

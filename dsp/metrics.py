@@ -134,8 +134,8 @@ def trial_metrics(xy, fs: float, *, unit: str = "mm", nan_policy: str = "raise",
         raise ValueError(f"nan_policy must be 'raise' or 'interpolate'; got {nan_policy!r}")
     xy = as_xy(xy, min_samples=10)
     plan = _Plan.make(xy.shape[0], fs, settings, groups)
-    values, notes = _compute(plan, xy[None], use_numba)
-    result = SwayMetrics(zip(values, [v[0].item() for v in values.values()]))
+    keys, out, notes = _compute(plan, xy[None], use_numba)
+    result = SwayMetrics(zip(keys, out[0].tolist()))
     result.units = units_for(unit)
     result.notes = notes
     result.settings = {**vars(settings), "fs": fs, "unit": unit, "groups": tuple(groups)}
@@ -169,7 +169,8 @@ def batch_metrics(trials, fs: float, *, settings: Settings = Settings(),
     if arr.shape[1] < 10:
         raise ValueError(f"each trial needs at least 10 samples; got {arr.shape[1]}")
     plan = _Plan.make(arr.shape[1], fs, settings, groups)
-    values, notes = _compute(plan, np.ascontiguousarray(arr, dtype=np.float64), True)
+    keys, out, notes = _compute(plan, np.ascontiguousarray(arr, dtype=np.float64), True)
+    values: dict = dict(zip(keys, out.T))
     values["notes"] = notes
     return values
 
@@ -243,7 +244,7 @@ def _f_quantile_2(p: float, d2: int) -> float:
 
 
 def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
-    """Metric arrays (n_trials,) by name, and NaN reasons, for ``trials`` (n_trials, n, 2)."""
+    """Metric names, values (n_trials, n_metrics) and NaN reasons for ``trials`` (n_trials, n, 2)."""
     s, n_trials, n = plan.settings, trials.shape[0], plan.n
     stats = np.zeros((n_trials, K.N_STATS))
     entropy = np.zeros((n_trials, 2, 2), np.int64)
@@ -279,34 +280,41 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
         out = DN.time_metrics_numpy(stats, n, plan.fs, CHI2_95_2DOF, f_scale)
         if with_spectra:
             out = np.hstack([out, DN.spectral_metrics_numpy(f, psd, lo, hi)])
-    values = dict(zip(keys, out.T))
     notes: dict[str, str] = {}
-    if "spectral" in plan.groups and not with_spectra:
-        for key in D.SPECTRAL_KEYS:
-            values[key] = np.full(n_trials, np.nan)
-            notes[key] = (f"trial of {n / plan.fs:.3g} s is shorter than the "
-                          f"{s.min_spectral_s:g} s needed for spectral metrics")
-    if "entropy" in plan.groups:
-        _entropy(values, notes, entropy)
-    if "diffusion" in plan.groups:
-        _diffusion(values, notes, msd, plan)
     if np.isnan(out.sum()):
         for key, val in zip(keys, out.T):
             if np.isnan(val).any():
-                notes.setdefault(key, "undefined for a trial without sway (constant signal)")
-    return values, notes
+                notes[key] = "undefined for a trial without sway (constant signal)"
+    keys, parts = list(keys), [out]
+    if "spectral" in plan.groups and not with_spectra:
+        reason = (f"trial of {n / plan.fs:.3g} s is shorter than the {s.min_spectral_s:g} s "
+                  "needed for spectral metrics")
+        _append(keys, parts, notes, D.SPECTRAL_KEYS, np.full((n_trials, len(D.SPECTRAL_KEYS)), np.nan), reason)
+    if "entropy" in plan.groups:
+        _append(keys, parts, notes, *_entropy(entropy))
+    if "diffusion" in plan.groups:
+        _append(keys, parts, notes, *_diffusion(msd, plan))
+    return keys, (np.hstack(parts) if len(parts) > 1 else out), notes
 
 
-def _entropy(v, notes, counts) -> None:
+def _append(keys, parts, notes, names, columns, reason) -> None:
+    """Add metric ``columns`` (n_trials, len(names)); note ``reason`` for those with a NaN."""
+    keys.extend(names)
+    parts.append(columns)
+    for name, col in zip(names, columns.T):
+        if np.isnan(col).any():
+            notes[name] = reason
+
+
+def _entropy(counts):
+    a, b = counts[:, :, 0].astype(float), counts[:, :, 1].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        for axis, name in enumerate(("sample_entropy_ml", "sample_entropy_ap")):
-            a, b = counts[:, axis, 0].astype(float), counts[:, axis, 1].astype(float)
-            v[name] = np.where((a > 0) & (b > 0), -np.log(a / b), np.nan)
-            if np.isnan(v[name]).any():
-                notes[name] = "no matching templates (trial too short, or no sway)"
+        values = np.where((a > 0) & (b > 0), -np.log(a / b), np.nan)
+    return (("sample_entropy_ml", "sample_entropy_ap"), values,
+            "no matching templates (trial too short, or no sway)")
 
 
-def _diffusion(v, notes, msd, plan: _Plan) -> None:
+def _diffusion(msd, plan: _Plan):
     s = plan.settings
     keys = ("sda_diffusion_short", "sda_diffusion_long", "sda_exponent_short",
             "sda_exponent_long", "sda_critical_time_s", "sda_critical_msd")
@@ -314,26 +322,22 @@ def _diffusion(v, notes, msd, plan: _Plan) -> None:
     short = t <= s.sda_short_s
     long_ = (t >= s.sda_long_s[0]) & (t <= s.sda_long_s[1])
     if short.sum() < 2 or long_.sum() < 2:
-        for key in keys:
-            v[key] = np.full(msd.shape[0], np.nan)
-            notes[key] = (f"trial of {plan.n / plan.fs:.3g} s is too short for stabilogram-"
-                          f"diffusion analysis (needs >= {s.min_sda_s:g} s)")
-        return
+        return keys, np.full((msd.shape[0], len(keys)), np.nan), (
+            f"trial of {plan.n / plan.fs:.3g} s is too short for stabilogram-diffusion "
+            f"analysis (needs >= {s.min_sda_s:g} s)")
     r2 = msd[:, :, 2]
     a_s, b_s = _linfit(t[short], r2[:, short])
     a_l, b_l = _linfit(t[long_], r2[:, long_])
     with np.errstate(invalid="ignore", divide="ignore"):
         log_r2 = np.log(r2)
-        v["sda_diffusion_short"], v["sda_diffusion_long"] = b_s / 2, b_l / 2
-        v["sda_exponent_short"] = _linfit(np.log(t[short]), log_r2[:, short])[1] / 2
-        v["sda_exponent_long"] = _linfit(np.log(t[long_]), log_r2[:, long_])[1] / 2
         tc = (a_l - a_s) / (b_s - b_l)
-        v["sda_critical_time_s"] = tc
-        v["sda_critical_msd"] = a_s + b_s * tc
-    for key in keys:
-        v[key] = np.where(np.isfinite(v[key]), v[key], np.nan)
-        if np.isnan(v[key]).any():
-            notes[key] = "undefined: no sway, or no diffusion change between the two regions"
+        values = np.column_stack([
+            b_s / 2, b_l / 2,
+            _linfit(np.log(t[short]), log_r2[:, short])[1] / 2,
+            _linfit(np.log(t[long_]), log_r2[:, long_])[1] / 2,
+            tc, a_s + b_s * tc])
+    values[~np.isfinite(values)] = np.nan
+    return keys, values, "undefined: no sway, or no diffusion change between the two regions"
 
 
 def _linfit(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

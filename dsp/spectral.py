@@ -49,12 +49,19 @@ def welch_psd(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     segs = K.welch_segments(sig3, nperseg, step, n_seg, window)
     spec = scipy.fft.rfft(segs, axis=-1)
     psd = K.welch_average(spec, 1.0 / (fs * np.dot(window, window)), nperseg)
-    return np.fft.rfftfreq(nperseg, 1.0 / fs), psd.reshape(shape[:-1] + (psd.shape[-1],))
+    return _freqs(nperseg, fs), psd.reshape(shape[:-1] + (psd.shape[-1],))
 
 
 @functools.lru_cache(maxsize=16)
 def _hann(n: int) -> np.ndarray:
     return scipy.signal.get_window("hann", n)
+
+
+@functools.lru_cache(maxsize=16)
+def _freqs(nperseg: int, fs: float) -> np.ndarray:
+    f = np.fft.rfftfreq(nperseg, 1.0 / fs)
+    f.flags.writeable = False
+    return f
 
 
 def welch_psd_scipy(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
