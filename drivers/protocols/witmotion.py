@@ -138,7 +138,7 @@ class WitmotionSerialDecoder(Decoder):
             if kind == ACC:
                 self._acc, self._gyro = values[:3] * ACC_G, None
                 self.temperature_c = values[3] / 100
-            elif kind == GYRO and contiguous and self._acc is not None:
+            elif kind == GYRO and contiguous and self._acc is not None and self._gyro is None:
                 self._gyro = values[:3] * GYRO_DPS
             elif kind == ANGLE:
                 if contiguous and self._acc is not None and self._gyro is not None:
