@@ -61,8 +61,8 @@ class SampleCounter:
         else:
             start = 0 if self.next is None else self.next + missing
             counter = np.arange(start, start + n, dtype=np.int64)
-        if self.next is not None:
-            self.gap_samples += int(counter[0] - self.next)
+        first = counter[0] if self.next is None else self.next
+        self.gap_samples += int(counter[-1] - first + 1 - n)  # between and within blocks
         self.next = int(counter[-1]) + 1
         self.last_t_ns = t_ns
         self.after_gap = False

@@ -17,6 +17,7 @@ import math
 import os
 import pty
 import sys
+import termios
 import time
 import tty
 from pathlib import Path
@@ -92,6 +93,13 @@ class StreamEncoder:
                 raise ValueError("the witmotion emulator needs an IMU board (--sensor imu)")
             self.info = imu_info(board_info.source, self.fs, "emulated WitMotion WT901")
 
+    def banner(self) -> bytes:
+        """What the board prints when it boots, before any data."""
+        text = "nmr-balance emulator booting"
+        if self.protocol == "nmr":
+            return nmr.encode_text(text)
+        return f"{text}\r\nHX711 ready, tare done\r\n".encode()
+
     def resend_descriptor(self) -> None:
         """nmr: send the descriptor with the next samples (a board does so after a restart)."""
         self._last_descriptor = -math.inf
@@ -138,6 +146,16 @@ class Pty:
     def address(self) -> str:
         return str(self.link or self.path)
 
+    def wait_for_host(self, timeout_s: float) -> bool:
+        """Wait until a program opens the port (it sets the line settings, e.g. the baud)."""
+        before = termios.tcgetattr(self.slave)
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            if termios.tcgetattr(self.slave) != before:
+                return True
+            time.sleep(0.01)
+        return False
+
     def write(self, data: bytes) -> int:
         try:
             return os.write(self.master, data)
@@ -177,14 +195,22 @@ def _inject(data: bytes, faults: Faults, rng: np.random.Generator, due: dict, no
 
 def run(encoder: StreamEncoder, generate: Callable[[int], np.ndarray], *,
         link: Path | None = None, duration_s: float | None = None, faults: Faults = Faults(),
-        announce: Callable[[str], None] = print) -> dict:
+        announce: Callable[[str], None] = print, boot_s: float = 0.0) -> dict:
     """Stream until ``duration_s`` (or forever); returns counts (samples, bytes, overflows).
 
     ``announce(address)`` is called with the pty path (or link) each time a pty opens.
+    ``boot_s`` > 0 behaves like an Arduino that just reset: a banner, then silence, then data.
     """
     rng = np.random.default_rng(faults.seed)
     port = Pty(link)
     announce(port.address)
+    if boot_s > 0 or faults.kinds:
+        # faults are timed from when a host is there to see them; and the host opening the port
+        # resets an Arduino-like board (DTR): banner, then silence
+        port.wait_for_host(timeout_s=60.0)
+    if boot_s > 0:
+        port.write(encoder.banner())
+        time.sleep(boot_s)
     fs = encoder.fs
     backlog = bytearray()
     stats = {"samples": 0, "bytes": 0, "overflow_bytes": 0, "disconnects": 0}

@@ -49,6 +49,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--link", type=Path, default=None,
                         help="also make the pty reachable at this path (a symlink that follows "
                         "reconnections)")
+    parser.add_argument("--boot", type=float, default=0.0,
+                        help="act like an Arduino that just reset: a banner, then this many "
+                        "seconds of silence before data (default 0)")
     parser.add_argument("--faults", default="",
                         help="comma list of garbage, drop, disconnect (default none)")
     parser.add_argument("--fault-every", type=float, default=2.0,
@@ -76,7 +79,8 @@ def run(args) -> int:
     print(f"emulating a {sensor} board at {rate:g} Hz speaking {args.protocol}; open "
           f"serial://<path>?protocol={args.protocol}", file=sys.stderr, flush=True)
     stats = emulator.run(encoder, board.generate, link=args.link, duration_s=args.duration,
-                         faults=faults, announce=emulator.announce_stdout)
+                         faults=faults, announce=emulator.announce_stdout,
+                         boot_s=args.boot)
     print(f"sent {stats['samples']} samples, {stats['bytes']} bytes, "
           f"{stats['disconnects']} disconnects", file=sys.stderr)
     return 0
