@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
@@ -35,6 +34,7 @@ class FakePeripheral:
     down_s: float = 0.3
     loop_payloads: bool = True
     sent: int = 0
+    position: int = 0
     written: list[bytes] = dataclasses.field(default_factory=list)
     connections: int = 0
     available: bool = True
@@ -135,22 +135,25 @@ def make_backends(air: FakeAir):
                 self._task.cancel()
 
         async def _stream(self, callback):
+            # the board keeps its place in its stream across links (and keeps sending into the
+            # void while unlinked), like a real one that was not switched off
             p = self.peripheral
-            payloads = itertools.cycle(p.notifications) if p.loop_payloads else iter(
-                p.notifications)
-            for i, payload in enumerate(payloads):
+            while p.loop_payloads or p.position < len(p.notifications):
                 await asyncio.sleep(p.interval_s)
                 if not self._connected:
                     return
-                if p.drop_after is not None and i == p.drop_after:
+                if p.drop_after is not None and p.sent == p.drop_after:
                     self._connected = False
                     p.available = False
                     p.drop_after = None  # drop once
                     if self._disconnected_callback:
                         self._disconnected_callback()
                     await asyncio.sleep(p.down_s)
+                    p.position += int(p.down_s / p.interval_s)
                     p.available = True
                     return
+                payload = p.notifications[p.position % len(p.notifications)]
+                p.position += 1
                 p.sent += 1
                 callback(bytearray(payload))
 
