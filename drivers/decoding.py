@@ -44,7 +44,7 @@ class Decoded:
         return self.data.shape[0]
 
     @classmethod
-    def nothing(cls, n_channels: int, consumed: int = 0, has_counter: bool = False) -> "Decoded":
+    def nothing(cls, n_channels: int, consumed: int = 0, has_counter: bool = False) -> Decoded:
         return cls(np.empty((0, n_channels)), np.empty(0, np.int64) if has_counter else None,
                    np.empty(0), consumed)
 

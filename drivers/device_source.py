@@ -12,8 +12,7 @@ counted in :attr:`Source.dropped`.
 from __future__ import annotations
 
 import threading
-import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -20,8 +20,8 @@ import sys
 import termios
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

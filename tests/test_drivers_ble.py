@@ -6,9 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError
-
 from _fake_bleak import FakeAir, FakePeripheral, make_backends
+from bleak.exc import (
+    BleakBluetoothNotAvailableError,
+    BleakBluetoothNotAvailableReason,
+    BleakDBusError,
+)
+
 from drivers import discovery
 from drivers.device_source import DeviceSource
 from drivers.protocols import nmr, witmotion

@@ -6,12 +6,17 @@ import time
 import numpy as np
 import pytest
 import serial
-
 from _emulator_proc import emulator
+
 from drivers.transports.serial_port import open_error
 from nmr_balance.app import open_source
-from nmr_balance.errors import (DeviceBusyError, DeviceNotFoundError, DevicePermissionError,
-                                InvalidParameterError, NoDataError)
+from nmr_balance.errors import (
+    DeviceBusyError,
+    DeviceNotFoundError,
+    DevicePermissionError,
+    InvalidParameterError,
+    NoDataError,
+)
 from nmr_balance.source import Status
 from nmr_balance.stream import SampleBlock
 

@@ -12,11 +12,12 @@ import time
 
 import numpy as np
 import pytest
-
 from _emulator_proc import emulator
 from _fake_bleak import FakeAir, make_backends
-from drivers.device_source import DeviceSource, SampleCounter
+from test_drivers_ble import nus_peripheral, witmotion_peripheral
+
 from drivers.decoding import Decoded
+from drivers.device_source import DeviceSource, SampleCounter
 from drivers.protocols import wii
 from drivers.protocols.nmr import NmrDecoder
 from drivers.protocols.witmotion import WitmotionBleDecoder
@@ -25,7 +26,6 @@ from drivers.transports.evdev_board import encode_events
 from nmr_balance.app import open_source
 from nmr_balance.errors import SourceStateError
 from nmr_balance.source import Status
-from test_drivers_ble import nus_peripheral, witmotion_peripheral
 
 pytestmark = pytest.mark.timeout(60)
 CAL = np.array([[1000, 1100, 1200, 1300], [2700, 2800, 2900, 3000], [4400, 4500, 4600, 4700]])
@@ -139,10 +139,9 @@ def test_life_cycle(make_source):
 
 
 def test_context_manager_closes_on_error(make_source):
-    with pytest.raises(RuntimeError):
-        with make_source() as src:
-            src.start()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), make_source() as src:
+        src.start()
+        raise RuntimeError("boom")
     assert src.status is Status.CLOSED
 
 

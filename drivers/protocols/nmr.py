@@ -193,7 +193,7 @@ class NmrDecoder(Decoder):
             info_from_descriptor(doc, "")
         except (ValueError, KeyError, TypeError, AttributeError):
             self.bad_frames += 1
-            return None
+            return
         self.good_frames += 1
         if self.descriptor is not None and len(doc["channels"]) != self.n_channels:
             # the board changed its channel set: the unwrapped counters restart with it
@@ -201,4 +201,4 @@ class NmrDecoder(Decoder):
         self.descriptor = doc
         self.n_channels = len(doc["channels"])
         self._dtype = sample_dtype(self.n_channels)
-        return None
+        return

@@ -10,7 +10,7 @@ be called more than once. After a loss, :meth:`connect` may be called again (rec
 from __future__ import annotations
 
 import abc
-from typing import Callable
+from collections.abc import Callable
 
 DataCallback = Callable[[bytes, int], None]
 LostCallback = Callable[[str], None]

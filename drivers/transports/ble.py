@@ -22,7 +22,7 @@ import time
 
 from drivers.protocols import witmotion
 from drivers.transports.base import DataCallback, LostCallback, Transport
-from nmr_balance.errors import (BluetoothUnavailableError, DeviceNotFoundError, SourceError)
+from nmr_balance.errors import BluetoothUnavailableError, DeviceNotFoundError, SourceError
 
 CONNECT_TIMEOUT_S = 20.0
 _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f-]{36}$")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from drivers.decoding import Decoded, Decoder
-from drivers.protocols.wii import DEVICE_NAME, WiiEventAssembler, wii_info
+from drivers.protocols.wii import WiiEventAssembler, wii_info
 from drivers.transports.base import DataCallback, LostCallback, Transport
 from nmr_balance.errors import DeviceNotFoundError, DevicePermissionError, SourceError
 from nmr_balance.stream import StreamInfo

@@ -17,8 +17,12 @@ import time
 import serial
 
 from drivers.transports.base import DataCallback, LostCallback, Transport
-from nmr_balance.errors import (DeviceBusyError, DeviceNotFoundError, DevicePermissionError,
-                                SourceError)
+from nmr_balance.errors import (
+    DeviceBusyError,
+    DeviceNotFoundError,
+    DevicePermissionError,
+    SourceError,
+)
 
 JOIN_TIMEOUT_S = 1.0
 #: Common rates, for error messages about a wrong ``baud=``.
