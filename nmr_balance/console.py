@@ -39,6 +39,14 @@ def status_line(pipeline: Pipeline) -> str:
             f" | {rate} | dropped {s.dropped} | {lat}")
 
 
+def print_events(events: list[StatusEvent], out: TextIO = sys.stdout, clear_line: bool = False) -> None:
+    """One line per status change: time, status, message."""
+    for e in events:
+        if clear_line:
+            out.write("\r\x1b[K")
+        out.write(f"{time.strftime('%H:%M:%S')} [{e.status.value}] {e.message}\n")
+
+
 def run_console(pipeline: Pipeline, duration_s: float | None = None, out: TextIO = sys.stdout,
                 interval_s: float = 0.25) -> dict:
     """Show the running pipeline until ``duration_s`` passes, the source ends, or Ctrl-C.
@@ -50,10 +58,7 @@ def run_console(pipeline: Pipeline, duration_s: float | None = None, out: TextIO
     last_print = 0.0
 
     def show_events(events: list[StatusEvent]) -> None:
-        for e in events:
-            if live:
-                out.write("\r\x1b[K")
-            out.write(f"{time.strftime('%H:%M:%S')} [{e.status.value}] {e.message}\n")
+        print_events(events, out, clear_line=live)
 
     try:
         while True:
@@ -97,4 +102,4 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-__all__ = ["has_display", "run_console", "status_line"]
+__all__ = ["has_display", "print_events", "run_console", "status_line"]

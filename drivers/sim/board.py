@@ -63,6 +63,11 @@ class LoseBalance:
     duration_s: float = 1.5
 
 
+@dataclasses.dataclass(frozen=True)
+class _Recover:
+    """End of a LoseBalance: a corrective step puts the base of support back under the body."""
+
+
 def _min_jerk(u: np.ndarray) -> np.ndarray:
     u = np.clip(u, 0.0, 1.0)
     return u ** 3 * (10 - 15 * u + 6 * u * u)
@@ -106,7 +111,7 @@ class SimulatedBoard:
         self._lean: Lean | None = None
         self._lean_t0 = 0.0
         self._follow: Follow | None = None
-        self._lose_until = -1.0
+        self._losing = False
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
         self._schedule: list[tuple[float, object]] = []
         self._tilt_prev: Rotation | None = None
@@ -133,7 +138,13 @@ class SimulatedBoard:
         elif isinstance(intent, StepOn):
             self.on_board = True
         elif isinstance(intent, LoseBalance):
-            self._lose_until = t + intent.duration_s
+            self._losing = True
+            self.schedule(t + intent.duration_s, _Recover())
+        elif isinstance(intent, _Recover):
+            self._losing = False
+            for axis in (self.ml, self.ap):
+                axis.theta *= 0.2
+                axis.omega *= 0.2
         else:
             raise TypeError(f"unknown intent {intent!r}")
 
@@ -173,17 +184,13 @@ class SimulatedBoard:
         sub = self.sub
         t = (self.n + np.arange(n * sub) / sub) / self.fs
         ref_mm = self._reference(t)
-        losing = t < self._lose_until
         for axis in (self.ml, self.ap):
-            axis.gain = 0.55 if losing.any() else 1.0
+            axis.gain = 0.3 if self._losing else 1.0   # control fails: the body starts to fall
         cop_ml, acc_ml = self.ml.run(ref_mm[:, 0] * 1e-3 / self.ml.h)
         cop_ap, acc_ap = self.ap.run(ref_mm[:, 1] * 1e-3 / self.ap.h)
         # each output sample is the mean over its sub-steps, as a sensor's ADC integrates
         cop = np.stack([cop_ml, cop_ap], axis=1).reshape(n, sub, 2).mean(axis=1) * 1e3
         acc = np.stack([acc_ml, acc_ap], axis=1).reshape(n, sub, 2).mean(axis=1)
-        if self._lose_until >= 0 and t[-1] >= self._lose_until and losing.any():
-            # the corrective step: the person catches themselves, control is back
-            self._lose_until = -1.0
         t_out = (self.n + np.arange(n)) / self.fs
         self.n += n
         return cop, acc, t_out

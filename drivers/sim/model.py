@@ -134,7 +134,8 @@ class PendulumAxis:
             j = k % nd
             theta_d, omega_d = ht[j], hw[j]   # state delay_s ago
             ref = ref_theta[i]
-            torque = (gain * (kp * (theta_d - ref) + kd * omega_d)
+            # feed-forward mgh*ref holds an intended lean; feedback corrects around it
+            torque = (mgh * ref + gain * (kp * (theta_d - ref) + kd * omega_d)
                       + kpass * (theta - ref) + 0.1 * kd * omega + mgh * noise[i])
             alpha = (mgh * theta - torque) / inertia
             omega += alpha * dt

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nmr_balance.app import open_source
-from nmr_balance.console import has_display, run_console
+from nmr_balance.console import has_display, print_events, run_console
 from nmr_balance.pipeline import Pipeline
 
 NAME = "live"
@@ -38,6 +38,7 @@ def run(args) -> int:
         print("No display found (DISPLAY/WAYLAND_DISPLAY not set): showing the headless console view.")
     with Pipeline(source) as pipeline:
         summary = run_console(pipeline, args.duration)
+    print_events(pipeline.events())  # the closing ones
     if pipeline.error is not None:
         return 1
     return 0 if summary["samples"] > 0 else 1
