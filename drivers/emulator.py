@@ -12,10 +12,13 @@ the counter jumps over the samples nobody could receive).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import pty
+import selectors
+import subprocess
 import sys
 import termios
 import time
@@ -76,11 +79,15 @@ class StreamEncoder:
         modulo 2**24 (exact in float32), so a reader can check every value arrived intact.
     pack : int
         nmr only: samples per message.
+    host_clock : bool
+        nmr only: device time = this machine's monotonic clock when the bytes are written (us),
+        so a reader on the same machine can measure write -> processed latency.
     """
 
     def __init__(self, protocol: str, board_info: StreamInfo, n_channels: int | None = None,
-                 pack: int = 1):
+                 pack: int = 1, host_clock: bool = False):
         self.protocol, self.fs, self.pack = protocol, board_info.fs, pack
+        self.host_clock = host_clock
         n_aux = max(0, (n_channels or 0) - board_info.n_channels) if protocol == "nmr" else 0
         aux = tuple(Channel(f"aux{i + 1}", "1") for i in range(n_aux))
         self.info = board_info.replace(channels=board_info.channels + aux)
@@ -124,7 +131,8 @@ class StreamEncoder:
             aux = np.column_stack([counters % (1 << 24)] + [np.sin(counters / 50.0 + k)
                                                             for k in range(1, n_aux)])
             data = np.hstack([data, aux])
-        return out + nmr.encode_samples(counter0, np.round(t_s * 1e6), data, self.pack)
+        t_us = np.full(n, time.monotonic_ns() // 1000) if self.host_clock else np.round(t_s * 1e6)
+        return out + nmr.encode_samples(counter0, t_us, data, self.pack)
 
 
 class Pty:
@@ -259,3 +267,31 @@ def run(encoder: StreamEncoder, generate: Callable[[int], np.ndarray], *,
 def announce_stdout(address: str) -> None:
     print(address, flush=True)
     sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def spawned(link: Path, protocol: str, *args: str, start_timeout_s: float = 30.0):
+    """Run ``nmr-balance emulate`` in a subprocess on a pty reachable at ``link``; yield the path.
+
+    For tests and benchmarks: the emulator must be another process (DESIGN.md §10).
+    """
+    cmd = [sys.executable, "-m", "nmr_balance.app.cli", "emulate", "--protocol", protocol,
+           "--pty", "--link", str(link), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        line = proc.stdout.readline().decode().strip() if sel.select(start_timeout_s) else ""
+        if line != str(link):
+            proc.kill()
+            raise RuntimeError(f"the emulator did not start ({line!r}): "
+                               + proc.stderr.read().decode(errors="replace")[-2000:])
+        yield link
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

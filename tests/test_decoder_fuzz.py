@@ -103,14 +103,16 @@ def test_damaged_stream_only_yields_checked_samples_and_counts_losses(name, flip
     damaged = corrupt(wire, flips, cuts, inserts)
     damaged = damaged[:len(damaged) - truncate]
     dec = factory()
-    got = run(dec, [damaged[i:i + 37] for i in range(0, len(damaged), 37)])
-    if checksummed:
+    # the stream goes on cleanly afterwards, so whatever the damage left pending is judged
+    stream = damaged + wire
+    got = run(dec, [stream[i:i + 37] for i in range(0, len(stream), 37)])
+    # CRC-32 catches any 4 flipped bits in a message this short; WitMotion's 8-bit sum catches
+    # one flipped bit but not two that cancel (+1 in one byte, -1 in the next): a protocol limit
+    if checksummed and (name == "nmr" or len(flips) <= 1):
         assert rows_in(got, sent)  # nothing that was not sent
     elif name == "csv":
         assert np.all(np.abs(got) <= 1000)
     else:
         assert np.all(np.isfinite(got))
-    waiting = getattr(dec, "waiting_frames", 0)
-    complete = len(sent) - 1 if truncate else len(sent)  # the last frame may be unfinished
-    if len(got) < complete and not waiting and not truncate:
+    if len(got) < 2 * len(sent):
         assert dec.errors > 0 or getattr(dec, "incomplete", 0) > 0

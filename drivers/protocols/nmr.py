@@ -142,12 +142,18 @@ class NmrDecoder(Decoder):
                     blocks.append(block)
             self._synced = True
             pos = end + 1
-        if not blocks:
+        size = self._dtype.itemsize if self._dtype is not None else 0
+        kept = [b for b in blocks if len(b[2]) == b[0] * size]
+        self.waiting_frames += len(blocks) - len(kept)  # sent under a superseded descriptor
+        if not kept:
             return Decoded.nothing(self.n_channels, pos, has_counter=True)
-        counter = self._counter(np.concatenate([b[0] for b in blocks]))
-        t_us = self._clock(np.concatenate([b[1] for b in blocks]))
-        data = np.concatenate([b[2] for b in blocks]).astype(np.float64)
-        return Decoded(data, counter, t_us * 1e-6, pos)
+        # one vectorised pass over every message of this call
+        n = np.array([b[0] for b in kept])
+        rec = np.frombuffer(b"".join(b[2] for b in kept), self._dtype)
+        starts = np.repeat(np.array([b[1] for b in kept], np.int64) - np.cumsum(n) + n, n)
+        counter = self._counter((starts + np.arange(len(rec))) % (1 << 32))
+        t_us = self._clock(rec["t_us"].astype(np.int64))
+        return Decoded(rec["v"].astype(np.float64), counter, t_us * 1e-6, pos)
 
     def _message(self, raw: bytes, joined: bool = False):
         try:
@@ -182,10 +188,8 @@ class NmrDecoder(Decoder):
         if n == 0 or len(payload) - 5 != n * self._dtype.itemsize:
             self.bad_frames += 1
             return None
-        rec = np.frombuffer(payload, self._dtype, count=n, offset=5)
         self.good_frames += 1
-        counter = (counter0 + np.arange(n, dtype=np.int64)) % (1 << 32)
-        return counter, rec["t_us"].astype(np.int64), rec["v"]
+        return n, counter0, payload[5:]
 
     def _descriptor(self, payload: bytes):
         try:

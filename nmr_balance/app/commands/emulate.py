@@ -41,6 +41,9 @@ def add_arguments(parser) -> None:
                         help="nmr: pad to this many channels with aux channels (aux1 = counter)")
     parser.add_argument("--pack", type=int, default=1,
                         help="nmr: samples per message, 1-255 (default 1)")
+    parser.add_argument("--host-clock", action="store_true",
+                        help="nmr: stamp samples with this machine's monotonic clock at write "
+                        "time (to measure latency)")
     parser.add_argument("--vision", choices=("open", "closed"), default="open")
     parser.add_argument("--surface", choices=("firm", "foam"), default="firm")
     parser.add_argument("--seed", type=int, default=0)
@@ -73,7 +76,8 @@ def run(args) -> int:
         faults = emulator.Faults(kinds, every_s=args.fault_every, down_s=args.down,
                                  seed=args.seed + 1)
         encoder = emulator.StreamEncoder(args.protocol, board.info, args.channels,
-                                         pack=max(1, min(255, args.pack)))
+                                         pack=max(1, min(255, args.pack)),
+                                         host_clock=args.host_clock)
     except ValueError as exc:
         raise InvalidParameterError("emulate", " ".join(sys.argv[1:]), str(exc)) from None
     print(f"emulating a {sensor} board at {rate:g} Hz speaking {args.protocol}; open "
