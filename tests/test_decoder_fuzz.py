@@ -114,5 +114,10 @@ def test_damaged_stream_only_yields_checked_samples_and_counts_losses(name, flip
         assert np.all(np.abs(got) <= 1000)
     else:
         assert np.all(np.isfinite(got))
-    if len(got) < 2 * len(sent):
+    # cutting whole frames off the end is invisible to a protocol with no counter; WitMotion BLE
+    # has neither counter nor checksum (BLE's link-layer CRC guards its bytes), so a lost byte
+    # inside a packet cannot be seen either
+    invisible = (truncate and name in ("csv", "witmotion-ble", "wii-raw")
+                 or name == "witmotion-ble" and cuts)
+    if len(got) < 2 * len(sent) and not invisible:
         assert dec.errors > 0 or getattr(dec, "incomplete", 0) > 0

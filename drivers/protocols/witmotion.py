@@ -19,6 +19,8 @@ save ``FF AA 00 00 00``.
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from drivers.decoding import Decoded, Decoder, imu_info
@@ -37,6 +39,7 @@ BLE_WRITE = "0000ffe9-0000-1000-8000-00805f9a34fb"
 RATE_CODES = {0.2: 0x01, 0.5: 0x02, 1: 0x03, 2: 0x04, 5: 0x05, 10: 0x06, 20: 0x07, 50: 0x08,
               100: 0x09, 200: 0x0B}
 _SCALE = np.array([ACC_G] * 3 + [GYRO_DPS] * 3 + [ANGLE_DEG] * 3)
+_FOUR_INT16 = struct.Struct("<4h")
 
 
 def unlock_command() -> bytes:
@@ -119,42 +122,52 @@ class WitmotionSerialDecoder(Decoder):
     def decode(self, buffer: bytes | bytearray | memoryview) -> Decoded:
         buf = bytes(buffer)
         pos, n, rows = 0, len(buf), []
+        unpack = _FOUR_INT16.unpack_from
         while n - pos >= SERIAL_LEN:
-            if buf[pos] != HEADER or (sum(buf[pos:pos + 10]) & 0xFF) != buf[pos + 10]:
-                # vendor resync: drop one byte, look again; a header byte with a bad sum is a
-                # damaged packet
-                if buf[pos] == HEADER and 0x50 <= buf[pos + 1] <= 0x5A:
+            if buf[pos] != HEADER:
+                nxt = buf.find(b"\x55", pos + 1)  # vendor resync, a run of bytes at a time
+                nxt = n if nxt < 0 else nxt
+                self.skipped_bytes += nxt - pos
+                pos = nxt
+                continue
+            if (sum(buf[pos:pos + 10]) & 0xFF) != buf[pos + 10]:
+                # drop one byte and look again; a known packet type here was a damaged packet
+                if 0x50 <= buf[pos + 1] <= 0x5A:
                     self.bad_frames += 1
                 self.skipped_bytes += 1
                 pos += 1
                 continue
-            values = np.frombuffer(buf, "<i2", 4, pos + 2).astype(np.float64)
+            values = unpack(buf, pos + 2)
             kind = buf[pos + 1]
             # a cycle is acc, gyro, angle back to back: a skipped byte or another packet in
             # between means parts of two cycles, which must not be glued into one sample
             contiguous = pos == self._chain_end
             pos += SERIAL_LEN
             self.good_frames += 1
+            if kind not in (GYRO, ANGLE) and self._acc is not None:
+                self.incomplete += 1  # a cycle was cut short: its angle packet never came
             if kind == ACC:
-                self._acc, self._gyro = values[:3] * ACC_G, None
+                self._acc, self._gyro = values[:3], None
                 self.temperature_c = values[3] / 100
             elif kind == GYRO and contiguous and self._acc is not None and self._gyro is None:
-                self._gyro = values[:3] * GYRO_DPS
+                self._gyro = values[:3]
             elif kind == ANGLE:
                 if contiguous and self._acc is not None and self._gyro is not None:
-                    rows.append(np.r_[self._acc, self._gyro, values[:3] * ANGLE_DEG])
+                    rows.append(self._acc + self._gyro + values[:3])
                 else:
                     self.incomplete += 1
                 self._acc = self._gyro = None
             else:
                 if kind == QUATERNION:
-                    self.quaternion = values / 32768
+                    self.quaternion = np.array(values) / 32768
+                elif kind == GYRO and self._acc is not None:
+                    self.incomplete += 1  # gyro out of sequence: the cycle is broken
                 self._acc = self._gyro = None
             self._chain_end = pos
         self._chain_end -= pos  # the next call's buffer starts where this one stopped
         if not rows:
             return Decoded.nothing(9, pos)
-        return Decoded(np.array(rows), None, np.full(len(rows), np.nan), pos)
+        return Decoded(np.array(rows, np.float64) * _SCALE, None, np.full(len(rows), np.nan), pos)
 
 
 class WitmotionBleDecoder(Decoder):
