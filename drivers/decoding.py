@@ -150,6 +150,7 @@ def imu_channels(with_angles: bool) -> tuple[Channel, ...]:
 
 
 def imu_info(source: str, fs: float, device: str, with_angles: bool = True) -> StreamInfo:
-    """StreamInfo of an IMU whose sensor frame already matches the convention (x right, y fwd)."""
+    """StreamInfo of an IMU mounted with its x to the right, y forward, z up (as the simulator)."""
     return StreamInfo(source=source, channels=imu_channels(with_angles), fs=fs,
-                      kind=SensorKind.IMU, geometry={}, device=device)
+                      kind=SensorKind.IMU, geometry={"imu_axes": "x_right_y_forward_z_up"},
+                      device=device)

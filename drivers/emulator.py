@@ -202,13 +202,14 @@ def _inject(data: bytes, faults: Faults, rng: np.random.Generator, due: dict, no
 
 
 def run(encoder: StreamEncoder, generate: Callable[[int], np.ndarray], *,
-        link: Path | None = None, duration_s: float | None = None, faults: Faults = Faults(),
+        link: Path | None = None, duration_s: float | None = None, faults: Faults | None = None,
         announce: Callable[[str], None] = print, boot_s: float = 0.0) -> dict:
     """Stream until ``duration_s`` (or forever); returns counts (samples, bytes, overflows).
 
     ``announce(address)`` is called with the pty path (or link) each time a pty opens.
     ``boot_s`` > 0 behaves like an Arduino that just reset: a banner, then silence, then data.
     """
+    faults = faults or Faults()
     rng = np.random.default_rng(faults.seed)
     port = Pty(link)
     announce(port.address)

@@ -1,11 +1,11 @@
 """BLE sources through a fake bleak backend (bleak's ``backend=``): real payloads, disconnects."""
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _driver_helpers import collect
 from _fake_bleak import FakeAir, FakePeripheral, make_backends
 from bleak.exc import (
     BleakBluetoothNotAvailableError,
@@ -23,7 +23,7 @@ from nmr_balance.app import open_source
 from nmr_balance.app.commands import devices
 from nmr_balance.errors import BluetoothUnavailableError, DeviceNotFoundError, SourceError
 from nmr_balance.source import Status
-from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo
+from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
 pytestmark = pytest.mark.timeout(60)
 CAPTURE = Path(__file__).parent / "data/devices/witmotion_wt901ble67_ble/wt901-100hz.jsonl"
@@ -62,15 +62,6 @@ def ble_source(air, target, profile, decoder, url="ble://test"):
     transport = BleTransport(target, PROFILES[profile], scan_timeout_s=2.0,
                              client_backend=client, scanner_backend=scanner)
     return DeviceSource(url, transport, decoder, open_timeout_s=3.0)
-
-
-def collect(src, seconds):
-    blocks, end = [], time.monotonic() + seconds
-    while time.monotonic() < end:
-        b = src.read(0.05)
-        if len(b):
-            blocks.append(b)
-    return SampleBlock.concat(blocks, src.info.n_channels)
 
 
 def test_witmotion_ble_real_payloads_and_configuration():

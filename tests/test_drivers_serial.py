@@ -1,12 +1,11 @@
 """Serial sources over real pseudo-terminals, driven by the emulator in a subprocess."""
 
 import errno
-import time
 
 import numpy as np
 import pytest
 import serial
-from _emulator_proc import emulator
+from _driver_helpers import collect, emulator
 
 from drivers.transports.serial_port import open_error
 from nmr_balance.app import open_source
@@ -18,18 +17,8 @@ from nmr_balance.errors import (
     NoDataError,
 )
 from nmr_balance.source import Status
-from nmr_balance.stream import SampleBlock
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def collect(src, seconds):
-    blocks, end = [], time.monotonic() + seconds
-    while time.monotonic() < end:
-        b = src.read(0.1)
-        if len(b):
-            blocks.append(b)
-    return SampleBlock.concat(blocks, src.info.n_channels)
 
 
 def test_missing_port_says_what_to_do():

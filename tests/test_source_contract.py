@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pytest
-from _emulator_proc import emulator
+from _driver_helpers import emulator
 from _fake_bleak import FakeAir, make_backends
 from test_drivers_ble import nus_peripheral, witmotion_peripheral
 
