@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from nmr_balance.errors import InvalidParameterError
+from nmr_balance.errors import ConfigError
 
 NAME = "emulate"
 HELP = "pretend to be a sensor board on a pseudo-terminal (nmr, csv or witmotion protocol)"
@@ -79,7 +79,8 @@ def run(args) -> int:
                                          pack=max(1, min(255, args.pack)),
                                          host_clock=args.host_clock)
     except ValueError as exc:
-        raise InvalidParameterError("emulate", " ".join(sys.argv[1:]), str(exc)) from None
+        raise ConfigError(f"cannot emulate that board: {exc}",
+                          "See `nmr-balance emulate --help` for the combinations") from None
     print(f"emulating a {sensor} board at {rate:g} Hz speaking {args.protocol}; open "
           f"serial://<path>?protocol={args.protocol}", file=sys.stderr, flush=True)
     stats = emulator.run(encoder, board.generate, link=args.link, duration_s=args.duration,
