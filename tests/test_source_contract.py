@@ -129,9 +129,14 @@ def test_life_cycle(make_source):
     src.stop()
     assert src.status is Status.CONNECTED
     src.start()
+    t0 = time.monotonic()
+    src.read(0.0)
+    assert time.monotonic() - t0 < 0.5  # read(0) never blocks
     again = [b for b in read_some(src, 3) if len(b)]
     assert again and again[0].counter[0] > counters[-1]
+    t0 = time.monotonic()
     src.close()
+    assert time.monotonic() - t0 < 2.5  # bounded shutdown, reader threads included
     assert src.status is Status.CLOSED and src.ended
     src.close()  # idempotent
     with pytest.raises(SourceStateError, match="closed"):
