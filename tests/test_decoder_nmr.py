@@ -28,6 +28,8 @@ def test_crc_is_the_crc_package_crc32():
     calc = crc.Calculator(crc.Crc32.CRC32)
     for body in (b"", b"123456789", bytes(range(256)) * 3):
         assert zlib.crc32(body) == calc.checksum(body)
+        # the decoder checks a message by its residue: the CRC of body + CRC(body) is constant
+        assert calc.checksum(body + struct.pack("<I", zlib.crc32(body))) == nmr._CRC_RESIDUE
 
 
 def test_wire_layout_by_hand():

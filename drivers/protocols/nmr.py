@@ -32,7 +32,9 @@ MAX_FRAME = 4096
 #: Most samples in one SAMPLES message.
 MAX_PACK = 255
 _CRC = struct.Struct("<I")
-_HEAD = struct.Struct("<BBBI")  # version, type, n, counter0
+_SAMPLES_HEAD = struct.Struct("<BI")  # n, counter0
+#: zlib.crc32 of any byte string followed by its own CRC-32 (little-endian).
+_CRC_RESIDUE = 0x2144DF1C
 
 
 def frame(msg_type: int, payload: bytes) -> bytes:
@@ -158,38 +160,38 @@ class NmrDecoder(Decoder):
     def _message(self, raw: bytes, joined: bool = False):
         try:
             body = cobs.decode(raw)
-            valid = len(body) >= 6 and _CRC.unpack_from(body, len(body) - 4)[0] == zlib.crc32(
-                body[:-4])
         except cobs.DecodeError:
-            valid = False
-        if not valid:
+            body = b""
+        # the CRC-32 of a body that ends in its own CRC is a constant (the "residue")
+        if len(body) < 6 or zlib.crc32(body) != _CRC_RESIDUE:
             if joined:
                 self.skipped_bytes += len(raw)
             else:
                 self.bad_frames += 1
             return None
-        version, msg_type, payload = body[0], body[1], body[2:-4]
-        if version != VERSION:
+        if body[0] != VERSION:
             self.bad_frames += 1
             return None
+        msg_type, size = body[1], len(body) - 6
+        if msg_type == SAMPLES and self._dtype is not None and size >= 5:
+            n, counter0 = _SAMPLES_HEAD.unpack_from(body, 2)
+            if n == 0 or size - 5 != n * self._dtype.itemsize:
+                self.bad_frames += 1
+                return None
+            self.good_frames += 1
+            return n, counter0, memoryview(body)[7:-4]
+        payload = body[2:-4]
         if msg_type == DESCRIPTOR:
             return self._descriptor(payload)
         if msg_type == TEXT:
             self.good_frames += 1
             self.texts = (self.texts + [payload.decode("utf-8", "replace")])[-20:]
             return None
-        if msg_type != SAMPLES or len(payload) < 5:
-            self.bad_frames += 1
+        if msg_type == SAMPLES and size >= 5:
+            self.waiting_frames += 1  # no descriptor yet
             return None
-        if self._dtype is None:
-            self.waiting_frames += 1
-            return None
-        n, counter0 = struct.unpack_from("<BI", payload)
-        if n == 0 or len(payload) - 5 != n * self._dtype.itemsize:
-            self.bad_frames += 1
-            return None
-        self.good_frames += 1
-        return n, counter0, payload[5:]
+        self.bad_frames += 1
+        return None
 
     def _descriptor(self, payload: bytes):
         try:
