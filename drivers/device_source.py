@@ -54,7 +54,9 @@ class SampleCounter:
             missing = max(0, round((t_ns - self.last_t_ns) * 1e-9 * self.fs) - n)
         if decoded.counter is not None:
             counter = decoded.counter + self.offset
-            if self.next is not None and counter[0] < self.next:  # the device restarted
+            # a counter that went back, or that claims far fewer lost samples than the host's
+            # clock saw go by, belongs to a device that restarted: continue past the gap
+            if self.next is not None and counter[0] < self.next + missing // 2:
                 self.offset += self.next + missing - counter[0]
                 counter = decoded.counter + self.offset
         else:

@@ -163,3 +163,12 @@ def test_sample_counter_rebases_a_restarted_device_past_the_gap():
     assert list(b1.counter) == [500, 501, 502]
     assert b2.counter[0] - b1.counter[-1] - 1 == pytest.approx(198, abs=1)
     assert sc.gap_samples == b2.counter[0] - 503
+    # a decoder that unwrapped the restart into a +1 step is rebased the same way
+    sc.mark_gap()
+    b3 = sc.block(dec([b2.counter[-1] - sc.offset + 1]), t_ns=4 * 10**9)
+    assert b3.counter[0] - b2.counter[-1] - 1 == pytest.approx(99, abs=1)
+    # a device that kept counting through the gap keeps its own counter
+    sc.mark_gap()
+    c = b3.counter[-1] - sc.offset + 51
+    b4 = sc.block(dec([c]), t_ns=4 * 10**9 + 5 * 10**8)
+    assert b4.counter[0] == c + sc.offset and b4.counter[0] - b3.counter[-1] == 51
