@@ -343,5 +343,6 @@ def _diffusion(msd, plan: _Plan):
 def _linfit(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares line y = a + b t for each row of ``y``; returns (a, b)."""
     tc = t - t.mean()
-    b = (y - y.mean(axis=1, keepdims=True)) @ tc / np.dot(tc, tc)
+    # Plain sums, not BLAS: a BLAS call on a busy machine can cost milliseconds.
+    b = ((y - y.mean(axis=1, keepdims=True)) * tc).sum(axis=1) / (tc * tc).sum()
     return y.mean(axis=1) - b * t.mean(), b

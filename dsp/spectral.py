@@ -45,16 +45,20 @@ def welch_psd(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     nperseg, noverlap = n // 2, n // 4
     step = nperseg - noverlap
     n_seg = (n - noverlap) // step
-    window = _hann(nperseg)
+    window, energy = _hann(nperseg)
     segs = K.welch_segments(sig3, nperseg, step, n_seg, window)
     spec = scipy.fft.rfft(segs, axis=-1)
-    psd = K.welch_average(spec, 1.0 / (fs * np.dot(window, window)), nperseg)
+    psd = K.welch_average(spec, 1.0 / (fs * energy), nperseg)
     return _freqs(nperseg, fs), psd.reshape(shape[:-1] + (psd.shape[-1],))
 
 
 @functools.lru_cache(maxsize=16)
-def _hann(n: int) -> np.ndarray:
-    return scipy.signal.get_window("hann", n)
+def _hann(n: int) -> tuple[np.ndarray, float]:
+    """Periodic Hann window and its energy sum(w^2) (cached: BLAS dot costs ms when the
+    machine is busy)."""
+    w = scipy.signal.get_window("hann", n)
+    w.flags.writeable = False
+    return w, float(np.sum(w * w))
 
 
 @functools.lru_cache(maxsize=16)

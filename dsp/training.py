@@ -127,7 +127,8 @@ def limits_of_stability(xy, fs: float, direction_deg: float, target_distance: fl
     start = xy[:cue_index].mean(axis=0) if cue_index > 0 else xy[0]
     u = np.array([math.cos(math.radians(direction_deg)), math.sin(math.radians(direction_deg))])
     rel = xy[cue_index:] - start
-    along, across = rel @ u, rel @ np.array([-u[1], u[0]])
+    along = rel[:, 0] * u[0] + rel[:, 1] * u[1]
+    across = rel[:, 1] * u[0] - rel[:, 0] * u[1]
     speed = np.gradient(along) * fs
     nan = math.nan
     result = dict(reaction_time_s=nan, movement_velocity=nan, endpoint_excursion_pct=nan,
