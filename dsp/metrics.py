@@ -23,6 +23,8 @@ from dsp.spectral import PRIETO_BAND_HZ, welch_psd, welch_psd_scipy
 
 #: chi-square(2) quantile at 0.95 (= -2 ln 0.05 = 5.991...): the large-sample 95 % ellipse.
 CHI2_95_2DOF = -2.0 * math.log(0.05)
+#: Trials per block in :func:`batch_metrics`.
+_BATCH_BLOCK = 256
 #: Metric groups; "time" is always computed.
 GROUPS = ("time", "spectral", "entropy", "diffusion")
 
@@ -79,6 +81,16 @@ class Settings:
     band_hz: tuple[float, float] = PRIETO_BAND_HZ
     min_spectral_s: float = 10.0       # shorter trials get NaN spectral metrics
     min_sda_s: float = 10.0            # shorter trials get NaN diffusion metrics
+
+    def __post_init__(self) -> None:
+        lo, hi = self.band_hz
+        s0, s1 = self.sda_long_s
+        checks = ((self.analysis_fs > 0, "analysis_fs > 0"), (self.entropy_m >= 1, "entropy_m >= 1"),
+                  (self.entropy_r > 0, "entropy_r > 0"), (0 <= lo < hi, "band_hz = (low, high)"),
+                  (0 < self.sda_short_s < s0 < s1, "0 < sda_short_s < sda_long_s[0] < sda_long_s[1]"))
+        for ok, expected in checks:
+            if not ok:
+                raise ValueError(f"bad analysis settings {self}: expected {expected}")
 
 
 def units_for(unit: str) -> dict[str, str]:
@@ -169,7 +181,11 @@ def batch_metrics(trials, fs: float, *, settings: Settings = Settings(),
     if arr.shape[1] < 10:
         raise ValueError(f"each trial needs at least 10 samples; got {arr.shape[1]}")
     plan = _Plan.make(arr.shape[1], fs, settings, groups)
-    keys, out, notes = _compute(plan, np.ascontiguousarray(arr, dtype=np.float64), True)
+    # Blocks of trials keep the spectral work arrays small (cache-friendly, bounded memory).
+    parts = [_compute(plan, np.ascontiguousarray(arr[i:i + _BATCH_BLOCK], dtype=np.float64), True)
+             for i in range(0, arr.shape[0], _BATCH_BLOCK)]
+    keys, notes = parts[0][0], {k: v for p in parts for k, v in p[2].items()}
+    out = np.vstack([p[1] for p in parts])
     values: dict = dict(zip(keys, out.T))
     values["notes"] = notes
     return values
@@ -264,7 +280,9 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
     with_spectra = "spectral" in plan.groups and plan.spectra_ok
     f, psd = np.zeros(2), np.zeros((n_trials, 2, 2))
     if with_spectra:
-        f, psd = (welch_psd if use_numba else welch_psd_scipy)(trials.transpose(0, 2, 1), plan.fs)
+        signals = trials.transpose(0, 2, 1)
+        f, psd = (welch_psd(signals, plan.fs, workers=-1 if n_trials > 1 else None) if use_numba
+                  else welch_psd_scipy(signals, plan.fs))
     f_scale = _f_quantile_2(0.95, n - 2) * 2 * (n - 1) * (n + 1) / (n * (n - 2))
     lo, hi = s.band_hz
     keys = D.TIME_KEYS + (D.SPECTRAL_KEYS if with_spectra else ())

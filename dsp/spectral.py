@@ -20,7 +20,8 @@ from dsp import _kernels_metrics as K
 PRIETO_BAND_HZ = (0.15, 5.0)
 
 
-def welch_psd(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+def welch_psd(signals: np.ndarray, fs: float, workers: int | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Welch power spectral density with the Santos & Duarte parameters.
 
     Parameters
@@ -29,6 +30,9 @@ def welch_psd(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
         One or more signals along the last axis (e.g. mm).
     fs : float
         Sample rate, Hz.
+    workers : int, optional
+        Threads for the FFTs (``scipy.fft``'s ``workers``; -1 = every core; worth it for
+        many signals only).
 
     Returns
     -------
@@ -47,7 +51,7 @@ def welch_psd(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     n_seg = (n - noverlap) // step
     window, energy = _hann(nperseg)
     segs = K.welch_segments(sig3, nperseg, step, n_seg, window)
-    spec = scipy.fft.rfft(segs, axis=-1)
+    spec = scipy.fft.rfft(segs, axis=-1, workers=workers)
     psd = K.welch_average(spec, 1.0 / (fs * energy), nperseg)
     return _freqs(nperseg, fs), psd.reshape(shape[:-1] + (psd.shape[-1],))
 

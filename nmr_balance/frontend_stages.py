@@ -27,6 +27,9 @@ from dsp.tilt import TiltEstimator
 from nmr_balance.errors import ConfigError
 from nmr_balance.stream import SampleBlock, SensorKind, StreamInfo, sway_info
 
+#: _WARM: each stage runs its kernel once in ``configure`` (before streaming starts), because the
+#: first call of a Numba kernel in a process costs ~0.3 s even from the cache: paid during
+#: streaming it would stall acquisition.
 PLATE_CHANNELS = ("Fx", "Fy", "Fz", "Mx", "My", "Mz")
 CELL_CHANNELS = ("tr", "br", "tl", "bl")
 IMU_CHANNELS = ("ax", "ay", "az", "gx", "gy", "gz")
@@ -53,6 +56,7 @@ class PlateCopStage:
         self._cols = _columns(info, PLATE_CHANNELS)
         self._dz = float(info.geometry.get("surface_offset_mm", 0.0))
         self._min_fz = float(info.geometry.get("min_load_n", MIN_LOAD_N))
+        plate_cop(np.zeros((1, 6)), self._dz, self._min_fz)   # load the kernel now, see _WARM
         return _sway_out(info, "mm")
 
     def process(self, block: SampleBlock) -> SampleBlock:
@@ -75,6 +79,7 @@ class LoadCellStage:
                                wii_calibration=g.get("wii_calibration"),
                                min_load_n=float(g.get("min_load_n", MIN_LOAD_N)))
         self._fs = info.fs
+        self.cop.process(np.zeros((1, 4)))                     # load the kernel now, see _WARM
         return _sway_out(info, "mm")
 
     def process(self, block: SampleBlock) -> SampleBlock:
@@ -107,7 +112,8 @@ class TiltStage:
         except ValueError as e:
             raise ConfigError(f"IMU stream {info.source!r}: {e}") from None
         self._fs, self._use_device_time = info.fs, info.has_device_time
-        self._t_last = np.nan
+        self.estimator.process(np.array([[0.0, 0.0, 1.0]]), np.zeros((1, 3)))   # see _WARM
+        self.reset()
         return _sway_out(info, "deg")
 
     def process(self, block: SampleBlock) -> SampleBlock:
@@ -138,6 +144,8 @@ class ResampleStage:
         self.fs = float(self.fs or info.geometry.get("resample_hz", info.fs))
         self._device_time = info.has_device_time
         self.resampler = WindowResampler(self.fs, info.n_channels)
+        self.resampler.process(np.zeros(2), np.zeros((2, info.n_channels)))   # see _WARM
+        self.resampler.reset()
         return info.replace(fs=self.fs)
 
     def process(self, block: SampleBlock) -> SampleBlock:
@@ -167,6 +175,8 @@ class LowpassStage:
         self.filter = None
         if info.fs > 2.5 * self.cutoff_hz:
             self.filter = StreamingLowpass(info.fs, info.n_channels, self.cutoff_hz, self.order)
+            self.filter.process(np.zeros((1, info.n_channels)))   # see _WARM
+            self.filter.reset()
         return info
 
     def process(self, block: SampleBlock) -> SampleBlock:

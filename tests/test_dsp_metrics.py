@@ -229,4 +229,7 @@ def test_short_trial_gets_nan_spectra_with_reason():
     assert "too short" in m.notes["sda_diffusion_long"]
     relaxed = trial_metrics(xy, 100.0, settings=Settings(min_spectral_s=4.0))
     assert np.isfinite(relaxed["mean_power_frequency"])
+    assert set(relaxed) <= set(relaxed.units) and relaxed.units["sda_diffusion_short"] == "mm^2/s"
+    with pytest.raises(ValueError, match="entropy_m >= 1"):
+        Settings(entropy_m=0)
     assert set(GROUPS) == {"time", "spectral", "entropy", "diffusion"}
