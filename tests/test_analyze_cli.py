@@ -95,6 +95,19 @@ def test_bad_files_are_reported_and_the_rest_analysed(tmp_path, capsys):
     assert "Give --fs HZ" in err
 
 
+def test_gaps_are_reported_or_bridged(tmp_path, capsys):
+    xy = np.cumsum(np.random.default_rng(2).normal(size=(1500, 2)), axis=0)
+    xy[300:310] = np.nan
+    f = tmp_path / "gappy.csv"
+    _write_csv(f, xy, header="# fs: 100\n", cols=("t", "x", "y"))
+    code, _, err = _run(capsys, f)
+    assert code == 1 and "10 empty or non-numeric samples (first at data row 300)" in err
+    assert "--max-gap" in err
+    code, out, err = _run(capsys, f, "--max-gap", "0.2", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)[0]["metrics"]["n_samples"] == 1500
+
+
 def test_csv_reader_errors_name_the_columns(tmp_path):
     f = tmp_path / "c.csv"
     f.write_text("a;b\n1;2\n3;4\n")

@@ -7,7 +7,9 @@ import json
 import math
 import sys
 
-from nmr_balance.errors import NmrBalanceError
+import numpy as np
+
+from nmr_balance.errors import DataFormatError, NmrBalanceError
 from nmr_balance.io_formats import CopRecording, read_csv, read_santos_duarte, sniff_format
 
 NAME = "analyze"
@@ -32,6 +34,7 @@ Examples:
   nmr-balance analyze trial.csv --x-col cop_ml --y-col cop_ap --fs 100 --unit cm
   nmr-balance analyze a.csv b.csv --time-col t --format json > metrics.json
   nmr-balance analyze *.txt --format csv --output metrics.csv
+  nmr-balance analyze wii_trial.csv --fs 100 --max-gap 0.2     bridge short drop-outs
 """
 
 #: Metrics shown in the table view (JSON and CSV carry every metric).
@@ -58,6 +61,9 @@ def add_arguments(parser) -> None:
                         help="low-pass before analysis (default: auto = unless already filtered)")
     parser.add_argument("--cutoff", type=float, default=10.0, metavar="HZ", help="low-pass cut-off (10)")
     parser.add_argument("--order", type=int, default=4, help="Butterworth order (4)")
+    parser.add_argument("--max-gap", type=float, default=None, metavar="S",
+                        help="bridge gaps (empty or NaN samples) up to S seconds by linear "
+                        "interpolation (default: a file with gaps is an error)")
 
 
 def run(args) -> int:
@@ -102,10 +108,17 @@ def load(path: str, args) -> CopRecording:
 def analyse_file(path: str, args) -> dict:
     """Metrics of one file, as the JSON object written for it."""
     from dsp.filters import zero_phase_lowpass
-    from dsp.metrics import trial_metrics
+    from dsp.metrics import bridge_gaps, trial_metrics
 
     rec = load(path, args)
     xy, done = rec.xy, "not filtered"
+    if args.max_gap is not None:
+        xy = bridge_gaps(xy, rec.fs, args.max_gap)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        raise DataFormatError(str(path), f"{int(bad.sum())} empty or non-numeric samples (first "
+                              f"at data row {int(np.argmax(bad))})",
+                              "Bridge short gaps with --max-gap S, or cut the file to the valid part")
     want = args.filter == "lowpass" or (args.filter == "auto" and rec.filtered_hz is None)
     if args.filter == "auto" and rec.filtered_hz is not None:
         done = f"not filtered again: the file is already low-pass filtered at {rec.filtered_hz:g} Hz"
