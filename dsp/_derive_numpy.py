@@ -54,3 +54,27 @@ def spectral_metrics_numpy(f, psd, lo, hi):
                     for a, sfx in enumerate(("_ml", "_ap"))]
         values["mean_power_frequency"] = (weighted[0] + weighted[1]) / w.sum(axis=1)
     return np.column_stack([values[k] for k in SPECTRAL_KEYS])
+
+
+def sda_fit_numpy(r2, t, short, long_):
+    """Twin of :func:`dsp._kernels_derive.sda_fit`: ``r2`` (T, L) -> (T, 6)."""
+    a_s, b_s = _linfit(t[short], r2[:, short])
+    a_l, b_l = _linfit(t[long_], r2[:, long_])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_r2 = np.log(r2)
+        tc = (a_l - a_s) / (b_s - b_l)
+        values = np.column_stack([
+            b_s / 2, b_l / 2,
+            _linfit(np.log(t[short]), log_r2[:, short])[1] / 2,
+            _linfit(np.log(t[long_]), log_r2[:, long_])[1] / 2,
+            tc, a_s + b_s * tc])
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _linfit(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares line y = a + b t for each row of ``y``; returns (a, b)."""
+    tc = t - t.mean()
+    # Plain sums, not BLAS: a BLAS call on a busy machine can cost milliseconds.
+    b = ((y - y.mean(axis=1, keepdims=True)) * tc).sum(axis=1) / (tc * tc).sum()
+    return y.mean(axis=1) - b * t.mean(), b

@@ -150,3 +150,52 @@ def derive_many(stats, f, psd, n, fs, chi2_scale, f_scale, lo, hi, with_spectra,
         time_metrics(stats[t], n, fs, chi2_scale, f_scale, out[t, :nt])
         if with_spectra:
             spectral_metrics(f, psd[t], lo, hi, out[t, nt:])
+
+
+SDA_KEYS = ("sda_diffusion_short", "sda_diffusion_long", "sda_exponent_short",
+            "sda_exponent_long", "sda_critical_time_s", "sda_critical_msd")
+
+
+@jit
+def _line(t, y, sel):
+    """Least-squares line y = a + b t over the samples where ``sel``; returns (a, b)."""
+    n = 0
+    st = sy = 0.0
+    for i in range(t.size):
+        if sel[i]:
+            n += 1
+            st += t[i]
+            sy += y[i]
+    tm, ym = st / n, sy / n
+    sxx = sxy = 0.0
+    for i in range(t.size):
+        if sel[i]:
+            sxx += (t[i] - tm) * (t[i] - tm)
+            sxy += (t[i] - tm) * (y[i] - ym)
+    b = sxy / sxx
+    return ym - b * tm, b
+
+
+@jit
+def sda_fit(r2, t, short, long_, out):
+    """Stabilogram-diffusion parameters (order ``SDA_KEYS``) from planar MSD ``r2`` (T, L).
+
+    Linear fits of r2 vs t (D = slope / 2) and of log r2 vs log t (H = slope / 2) in the
+    short- and long-term regions; the critical point is where the two linear fits cross.
+    """
+    log_t = np.log(t)
+    for k in range(r2.shape[0]):
+        y = r2[k]
+        a_s, b_s = _line(t, y, short)
+        a_l, b_l = _line(t, y, long_)
+        log_y = np.log(y)
+        out[k, 0] = b_s / 2
+        out[k, 1] = b_l / 2
+        out[k, 2] = _line(log_t, log_y, short)[1] / 2
+        out[k, 3] = _line(log_t, log_y, long_)[1] / 2
+        tc = _nan_div(a_l - a_s, b_s - b_l)
+        out[k, 4] = tc
+        out[k, 5] = a_s + b_s * tc
+        for j in range(6):
+            if not np.isfinite(out[k, j]):
+                out[k, j] = np.nan

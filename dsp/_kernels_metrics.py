@@ -121,26 +121,29 @@ def sample_entropy_counts(x, m, r):
 
     Both counts use the same N - m templates (Richman & Moorman 2000), self-matches excluded.
     Templates are visited in order of their first value, so only pairs whose first values
-    are within ``r`` are compared (same counts as the all-pairs loop, several times faster).
+    are within ``r`` are compared (same counts as the all-pairs loop, several times faster);
+    they are copied in that order so the inner loop reads memory sequentially, without
+    data-dependent branches.
     """
     n_templates = x.size - m
     order = np.argsort(x[:n_templates])
-    first = x[order]
+    tpl = np.empty((n_templates, m + 1))
+    for p in range(n_templates):
+        for k in range(m + 1):
+            tpl[p, k] = x[order[p] + k]
     a = 0
     b = 0
     for p in range(n_templates - 1):
-        i = order[p]
-        for q in range(p + 1, n_templates):
-            if first[q] - first[p] > r:
-                break
-            j = order[q]
-            k = 1
-            while k < m and abs(x[i + k] - x[j + k]) <= r:
-                k += 1
-            if k == m:
-                b += 1
-                if abs(x[i + m] - x[j + m]) <= r:
-                    a += 1
+        limit = tpl[p, 0] + r
+        q = p + 1
+        while q < n_templates and tpl[q, 0] <= limit:
+            worst = 0.0
+            for k in range(1, m):
+                worst = max(worst, abs(tpl[q, k] - tpl[p, k]))
+            near = worst <= r
+            b += near
+            a += near and abs(tpl[q, m] - tpl[p, m]) <= r
+            q += 1
     return a, b
 
 

@@ -311,7 +311,7 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
     if "entropy" in plan.groups:
         _append(keys, parts, notes, *_entropy(entropy))
     if "diffusion" in plan.groups:
-        _append(keys, parts, notes, *_diffusion(msd, plan))
+        _append(keys, parts, notes, *_diffusion(msd, plan, use_numba))
     return keys, (np.hstack(parts) if len(parts) > 1 else out), notes
 
 
@@ -332,10 +332,9 @@ def _entropy(counts):
             "no matching templates (trial too short, or no sway)")
 
 
-def _diffusion(msd, plan: _Plan):
+def _diffusion(msd, plan: _Plan, use_numba: bool = True):
     s = plan.settings
-    keys = ("sda_diffusion_short", "sda_diffusion_long", "sda_exponent_short",
-            "sda_exponent_long", "sda_critical_time_s", "sda_critical_msd")
+    keys = D.SDA_KEYS
     t = plan.lags / (plan.fs / plan.k)
     short = t <= s.sda_short_s
     long_ = (t >= s.sda_long_s[0]) & (t <= s.sda_long_s[1])
@@ -343,24 +342,10 @@ def _diffusion(msd, plan: _Plan):
         return keys, np.full((msd.shape[0], len(keys)), np.nan), (
             f"trial of {plan.n / plan.fs:.3g} s is too short for stabilogram-diffusion "
             f"analysis (needs >= {s.min_sda_s:g} s)")
-    r2 = msd[:, :, 2]
-    a_s, b_s = _linfit(t[short], r2[:, short])
-    a_l, b_l = _linfit(t[long_], r2[:, long_])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        log_r2 = np.log(r2)
-        tc = (a_l - a_s) / (b_s - b_l)
-        values = np.column_stack([
-            b_s / 2, b_l / 2,
-            _linfit(np.log(t[short]), log_r2[:, short])[1] / 2,
-            _linfit(np.log(t[long_]), log_r2[:, long_])[1] / 2,
-            tc, a_s + b_s * tc])
-    values[~np.isfinite(values)] = np.nan
+    r2 = np.ascontiguousarray(msd[:, :, 2])
+    if use_numba:
+        values = np.empty((r2.shape[0], len(keys)))
+        D.sda_fit(r2, t, short, long_, values)
+    else:
+        values = DN.sda_fit_numpy(r2, t, short, long_)
     return keys, values, "undefined: no sway, or no diffusion change between the two regions"
-
-
-def _linfit(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares line y = a + b t for each row of ``y``; returns (a, b)."""
-    tc = t - t.mean()
-    # Plain sums, not BLAS: a BLAS call on a busy machine can cost milliseconds.
-    b = ((y - y.mean(axis=1, keepdims=True)) * tc).sum(axis=1) / (tc * tc).sum()
-    return y.mean(axis=1) - b * t.mean(), b
