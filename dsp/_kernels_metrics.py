@@ -20,17 +20,28 @@ N_STATS = 17
 
 
 @jit
+def _sum4(v):
+    """Sum with four interleaved accumulators: four independent add chains, ~4x faster
+    than one (Numba may not reorder float sums itself without fastmath)."""
+    s0 = s1 = s2 = s3 = 0.0
+    n4 = v.size - v.size % 4
+    for i in range(0, n4, 4):
+        s0 += v[i]
+        s1 += v[i + 1]
+        s2 += v[i + 2]
+        s3 += v[i + 3]
+    for i in range(n4, v.size):
+        s0 += v[i]
+    return (s0 + s1) + (s2 + s3)
+
+
+@jit
 def sway_stats(x, y):
     """One-pass sums of a trial: moments, distances, path lengths, ranges, swept area."""
     n = x.size
     out = np.zeros(N_STATS)
-    mx = 0.0
-    my = 0.0
-    for i in range(n):
-        mx += x[i]
-        my += y[i]
-    mx /= n
-    my /= n
+    mx = _sum4(x) / n
+    my = _sum4(y) / n
     sxx = syy = sxy = srd = srd2 = path = path_x = path_y = swept = sax = say = 0.0
     xmin = xmax = x[0]
     ymin = ymax = y[0]
@@ -261,10 +272,7 @@ def welch_segments(signals, nperseg, step, n_seg, window):
         for c in range(n_ch):
             for s in range(n_seg):
                 start = s * step
-                mean = 0.0
-                for i in range(nperseg):
-                    mean += signals[t, c, start + i]
-                mean /= nperseg
+                mean = _sum4(signals[t, c, start:start + nperseg]) / nperseg
                 for i in range(nperseg):
                     out[t, c, s, i] = (signals[t, c, start + i] - mean) * window[i]
     return out
