@@ -122,3 +122,13 @@ def test_help_teaches_with_examples(capsys):
         main(["analyze", "--help"])
     out = capsys.readouterr().out
     assert "Examples:" in out and "--x-col" in out and "santos-duarte" in out
+
+
+def test_warmup_reports_progress_per_kernel_group():
+    import dsp
+
+    calls = []
+    seconds = dsp.warmup(lambda done, total, name: calls.append((done, total, name)), batch=False)
+    assert seconds >= 0 and calls[-1][0] == calls[-1][1] == len(calls) - 1
+    assert [c[0] for c in calls] == list(range(len(calls)))
+    assert "trial metrics" in [c[2] for c in calls] and "batch metrics (parallel)" not in [c[2] for c in calls]

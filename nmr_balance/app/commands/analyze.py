@@ -69,14 +69,9 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    import dsp
+    from nmr_balance.app.warm import warm_kernels
 
-    bar = tqdm(total=1, desc="preparing DSP kernels (first run compiles)", delay=0.5,
-               leave=False, file=sys.stderr)
-    dsp.warmup(lambda done, total, name: (setattr(bar, "total", total),
-                                          bar.set_postfix_str(name, refresh=False),
-                                          bar.update(done - bar.n)), batch=False)
-    bar.close()
+    warm_kernels()
     results, failures = [], 0
     for path in tqdm(args.files, desc="analysing", unit="file", delay=1.0, file=sys.stderr,
                      disable=len(args.files) < 3):
