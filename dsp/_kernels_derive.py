@@ -99,40 +99,47 @@ def spectral_metrics(f, psd, lo, hi, out):
     """Spectral metrics (order ``SPECTRAL_KEYS``) of one trial's PSDs ``psd`` (2, n_freq)."""
     nf = f.size
     df = f[1] - f[0]
+    # Bins inside the band [lo, hi]: f is an even grid from 0.
+    first = nf
+    last = -1
+    for i in range(nf):
+        if f[i] >= lo and f[i] <= hi:
+            first = min(first, i)
+            last = i
     weights = np.zeros(2)
+    for axis in range(1, 3):
+        weights[axis - 1] = np.sum(psd[axis - 1])
     for axis in range(3):          # 0 = combined (ml + ap), 1 = ml, 2 = ap
         base = 6 * axis
-        m0 = m1 = m2 = 0.0
         tr0 = tr1 = 0.0
         for i in range(nf):
             p = psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
             w = 0.5 if i == 0 or i == nf - 1 else 1.0
             tr0 += w * p
             tr1 += w * p * f[i]
-            if f[i] >= lo and f[i] <= hi:
-                m0 += p
-                m1 += p * f[i]
-                m2 += p * f[i] * f[i]
-            if axis > 0:
-                weights[axis - 1] += p
+        m0 = m1 = m2 = 0.0
+        for i in range(first, last + 1):
+            p = psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
+            m0 += p
+            m1 += p * f[i]
+            m2 += p * f[i] * f[i]
         out[base] = m0 * df
         out[base + 1] = _nan_div(tr1, tr0)
         out[base + 2] = np.nan
         out[base + 3] = np.nan
+        out[base + 4] = np.nan
+        out[base + 5] = np.nan
         if m0 > 0:
             cum = 0.0
-            for i in range(nf):
-                if f[i] >= lo and f[i] <= hi:
-                    cum += psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
-                    if np.isnan(out[base + 2]) and cum >= 0.5 * m0 * (1 - 1e-12):
-                        out[base + 2] = f[i]
-                    if np.isnan(out[base + 3]) and cum >= 0.95 * m0 * (1 - 1e-12):
-                        out[base + 3] = f[i]
+            for i in range(first, last + 1):
+                cum += psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
+                if np.isnan(out[base + 2]) and cum >= 0.5 * m0 * (1 - 1e-12):
+                    out[base + 2] = f[i]
+                if cum >= 0.95 * m0 * (1 - 1e-12):
+                    out[base + 3] = f[i]
+                    break
             out[base + 4] = np.sqrt(m2 / m0)
             out[base + 5] = np.sqrt(max(1.0 - m1 * m1 / (m0 * m2), 0.0))
-        else:
-            out[base + 4] = np.nan
-            out[base + 5] = np.nan
     # Duarte's combined mean frequency: per-axis values weighted by each axis' summed PSD.
     # An axis without power has no mean frequency and weight 0.
     num = 0.0
