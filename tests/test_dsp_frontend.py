@@ -148,3 +148,20 @@ def test_window_resampler_long_silence_gives_nan():
     t = np.array([0.0, 0.01, 0.02, 0.50, 0.51])
     _, v_out, _ = rs.process(t, np.ones((5, 1)))
     assert np.isfinite(v_out[:2]).all() and np.isnan(v_out[2:49]).all()
+
+
+def test_front_end_bad_input_messages():
+    with pytest.raises(ValueError, match=r"forces_moments must have shape \(n_samples, 6\)"):
+        plate_cop(np.zeros((10, 5)))
+    with pytest.raises(ValueError, match=r"raw must have shape \(n_samples, 4\)"):
+        LoadCellCop().process(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="dtype"):
+        LoadCellCop().process(np.array([["a"] * 4]))
+    with pytest.raises(ValueError, match="t has 3 samples but values has 2"):
+        WindowResampler(100.0, 1).process(np.arange(3.0), np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="cells_xy_mm needs 4 cells"):
+        LoadCellCop(cells_xy_mm=[[0, 0]] * 3)
+    # Integer counts (raw Wii readings) are accepted and NaN forces give NaN, not a crash.
+    out = LoadCellCop(unit="N").process(np.array([[100, 100, 100, 100]], dtype=np.uint16))
+    np.testing.assert_allclose(out[0], [0.0, 0.0, 400.0])
+    assert np.isnan(plate_cop(np.full((2, 6), np.nan))[:, :2]).all()
