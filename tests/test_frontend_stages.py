@@ -124,3 +124,24 @@ def test_tilt_stage_level_and_bad_geometry():
     missing = StreamInfo("p", (Channel("Fx", "N"),), 100.0, SensorKind.FORCE_PLATE)
     with pytest.raises(ConfigError, match="needs channels Fx, Fy, Fz"):
         configure_chain(default_stages(missing), missing)
+
+
+@pytest.mark.timeout(30)
+def test_live_pipeline_from_simulated_cells_with_tare_through_call_soon():
+    from nmr_balance.app import open_source
+    from nmr_balance.pipeline import Pipeline
+
+    with Pipeline(open_source("sim://?sensor=cells&rate=200")) as p:
+        assert p.info.channel_names == ("x", "y", "fz") and p.info.units[0] == "mm"
+        cells = find_stage(p.stages, LoadCellStage)
+        assert cells is not None and isinstance(p.stages[-1], LowpassStage)
+        assert p.wait_for_samples(200, timeout=10)
+        before = p.processed.latest(50).data
+        assert np.isfinite(before).all() and np.abs(before[:, :2]).max() < 100   # mm near centre
+        # Taring with someone on the board zeroes the cells: the load falls below the stance
+        # threshold and the COP becomes NaN instead of garbage.
+        p.call_soon(lambda: cells.tare(duration_s=0.1))
+        n0 = p.processed.written
+        assert p.wait_for_samples(n0 + 200, timeout=10)
+        after = p.processed.latest(20).data
+        assert np.isnan(after[:, :2]).all() and np.abs(after[:, 2]).max() < 50
