@@ -273,14 +273,15 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
     else:
         K.trial_kernels_many(trials, plan.k, plan.lags, m, s.entropy_r, stats, entropy, msd)
         kernels = None
+    # One (n_trials, 2, n) copy: contiguous x and y rows for the kernels and the spectra.
+    signals = np.ascontiguousarray(trials.transpose(0, 2, 1))
     if kernels is not None:
         for t in range(n_trials):
-            kernels(np.ascontiguousarray(trials[t, :, 0]), np.ascontiguousarray(trials[t, :, 1]),
-                    plan.k, plan.lags, m, s.entropy_r, stats[t], entropy[t], msd[t])
+            kernels(signals[t, 0], signals[t, 1], plan.k, plan.lags, m, s.entropy_r, stats[t],
+                    entropy[t], msd[t])
     with_spectra = "spectral" in plan.groups and plan.spectra_ok
     f, psd = np.zeros(2), np.zeros((n_trials, 2, 2))
     if with_spectra:
-        signals = trials.transpose(0, 2, 1)
         f, psd = (welch_psd(signals, plan.fs, workers=-1 if n_trials > 1 else None) if use_numba
                   else welch_psd_scipy(signals, plan.fs))
     f_scale = _f_quantile_2(0.95, n - 2) * 2 * (n - 1) * (n + 1) / (n * (n - 2))
