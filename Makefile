@@ -11,7 +11,7 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 .PHONY: demo test bench bench-quick setup system-libs lint clean
 
 demo: setup
-	@$(PY) -m nmr_balance.demo
+	@$(PY) -m nmr_balance.app.demo
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports

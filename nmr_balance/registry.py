@@ -66,7 +66,7 @@ class Params:
     def number(self, name: str, default: float | None = None, lo: float = float("-inf"),
                hi: float = float("inf"), integer: bool = False) -> float | int | None:
         kind = "a whole number" if integer else "a number"
-        expected = f"{kind} from {lo:g} to {hi:g}" if lo > float("-inf") or hi < float("inf") else kind
+        expected = f"{kind} from {lo:.12g} to {hi:.12g}" if lo > float("-inf") or hi < float("inf") else kind
         raw = self._raw(name, expected)
         if raw is None:
             return default

@@ -26,7 +26,7 @@ from nmr_balance.errors import NmrBalanceError
 EPILOG = """\
 Start here:
   nmr-balance live --source sim://                  simulated board, live view
-  nmr-balance live --source "sim://?rate=1000&condition=eyes_closed" --duration 10
+  nmr-balance live --source "sim://?rate=1000&vision=closed" --duration 10
   nmr-balance sources                               every kind of source URL, with examples
   nmr-balance COMMAND --help                        details and examples for one command
 

@@ -1,0 +1,23 @@
+"""Test-wide settings: offscreen Qt, a writable Numba cache, shared fixtures."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+# Qt must know before any QApplication exists, or pytest-qt aborts without a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("NUMBA_CACHE_DIR", str(pathlib.Path(__file__).resolve().parents[1] / ".numba_cache"))
+
+import pytest  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+DATA = pathlib.Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def artifacts_dir() -> pathlib.Path:
+    """Folder for files a person may want to look at after the run (screenshots, plots)."""
+    path = REPO / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
