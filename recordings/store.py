@@ -300,10 +300,10 @@ class Store:
 
     # --- samples -----------------------------------------------------------------------------
     def chunk_index(self, trial_id: int, stream: int) -> np.ndarray:
-        """Per chunk: ``seq, n, t_first_ns, t_last_ns`` (int64 array, shape (n_chunks, 4))."""
-        rows = self._q("SELECT seq, n, t_first_ns, t_last_ns FROM chunks WHERE trial_id = ? "
+        """Per chunk: ``seq, n, first_counter, t_first_ns, t_last_ns`` (int64, (n_chunks, 5))."""
+        rows = self._q("SELECT seq, n, first_counter, t_first_ns, t_last_ns FROM chunks WHERE trial_id = ? "
                        "AND stream = ? ORDER BY seq", (trial_id, stream))
-        return np.array(rows, dtype=np.int64).reshape(-1, 4)
+        return np.array(rows, dtype=np.int64).reshape(-1, 5)
 
     def read_chunks(self, trial_id: int, stream: int, first_seq: int = 0,
                     max_chunks: int | None = None) -> list[SampleBlock]:
