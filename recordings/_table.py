@@ -62,6 +62,9 @@ def read_table(path: str | Path, max_bytes: int = MAX_BYTES) -> Table:
     except (UnicodeDecodeError, OSError) as e:
         raise DataFormatError(str(path), f"not a text table ({e})",
                               "Export it as CSV or tab-separated text") from e
+    if "\x00" in text:
+        raise DataFormatError(str(path), "not a text table (it holds binary data)",
+                              "Export it as CSV or tab-separated text")
     lines = text.splitlines()
     comments = []
     while lines and lines[0].startswith("#"):

@@ -1,9 +1,12 @@
 """C3D export and import (the biomechanics standard), through ``ezc3d``.
 
 Export: the raw channels and the processed ``x, y, fz`` as analog channels (``COP_X``,
-``COP_Y``, ``COP_FZ``), the COP as a point ``COP`` (x, y, 0 mm in our sway frame), a
-``FORCE_PLATFORM`` group (type 2) when the raw stream is a 6-axis plate, and an ``NMR_BALANCE``
-group with the stream descriptions and header so our own files import back completely. C3D
+``COP_Y``, ``COP_FZ``: our sway frame, x = ML, y = AP), a ``FORCE_PLATFORM`` group (type 2)
+when the raw stream is a 6-axis plate, and an ``NMR_BALANCE`` group with the stream
+descriptions and header so our own files import back completely. The C3D lab frame is the plate
+frame (x forward = AP, y right = ML, z down), so the point ``COP`` is (AP, ML, 0) mm and
+other software computes the same COP from the plate; ``CORNERS`` describe a nominal
+``geometry["plate_size_mm"]`` (default 600 x 400 mm, AP x ML) plate centred on the origin. C3D
 stores 32-bit floats: values come back within float32 precision (relative ~6e-8), and sample
 times become the uniform frame clock.
 
@@ -49,8 +52,10 @@ def _unpieces(value: Any) -> str:
     return base64.b64decode("".join(s.strip() for s in value).encode()).decode()
 
 
-def _c3d_unit(unit: str) -> str:
-    return "Nm" if unit == "N m" else unit
+def _c3d_units(channels) -> tuple[list[str], np.ndarray]:
+    """C3D units and scale factors: moments go as N mm, as C3D readers (ezc3d...) assume."""
+    units = ["Nmm" if c.unit == "N m" else c.unit for c in channels]
+    return units, np.array([1000.0 if c.unit == "N m" else 1.0 for c in channels])
 
 
 def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path:
@@ -60,9 +65,12 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     proc, raw = data.processed, data.raw
     aligned = len(raw) == len(proc) and data.raw_info.fs == data.info.fs
     labels = list(_SWAY_LABELS) + ([c.name for c in data.raw_info.channels] if aligned else [])
-    units = [_c3d_unit(c.unit) for c in data.info.channels] + \
-        ([_c3d_unit(c.unit) for c in data.raw_info.channels] if aligned else [])
-    analogs = proc.data if not aligned else np.hstack([proc.data, raw.data])
+    units = list(data.info.units)
+    analogs = proc.data
+    if aligned:
+        raw_units, scale = _c3d_units(data.raw_info.channels)
+        units += raw_units
+        analogs = np.hstack([proc.data, raw.data * scale])
     c = ezc3d.c3d()
     c["parameters"]["POINT"]["RATE"]["value"] = [data.info.fs]
     c["parameters"]["POINT"]["LABELS"]["value"] = ("COP",)
@@ -72,7 +80,7 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     c["parameters"]["ANALOG"]["UNITS"]["value"] = tuple(units)
     c["data"]["analogs"] = analogs.T[np.newaxis].astype(np.float64)
     points = np.zeros((4, 1, len(proc)))
-    points[0, 0], points[1, 0], points[3, 0] = proc.data[:, 0], proc.data[:, 1], 1.0
+    points[0, 0], points[1, 0], points[3, 0] = proc.data[:, 1], proc.data[:, 0], 1.0
     c["data"]["points"] = points
     if aligned and data.raw_info.kind is SensorKind.FORCE_PLATE:
         first = 1 + len(_SWAY_LABELS) + data.raw_info.index("Fx")
@@ -81,7 +89,9 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
         _add_int(c, "FORCE_PLATFORM", "TYPE", [2])
         _add_int(c, "FORCE_PLATFORM", "ZERO", [1, 1])
         _add_int(c, "FORCE_PLATFORM", "CHANNEL", [[first + i] for i in range(6)])
-        c.add_parameter("FORCE_PLATFORM", "CORNERS", np.zeros((3, 4, 1)))
+        ap, ml = np.asarray(data.raw_info.geometry.get("plate_size_mm", (600.0, 400.0))) / 2
+        corners = np.array([[ap, ml, 0], [-ap, ml, 0], [-ap, -ml, 0], [ap, -ml, 0]], float)
+        c.add_parameter("FORCE_PLATFORM", "CORNERS", corners.T[:, :, np.newaxis])
         # C3D: ORIGIN is the plate origin -> surface centre vector, in the plate frame (z down).
         c.add_parameter("FORCE_PLATFORM", "ORIGIN", np.array([[0.0], [0.0], [-dz]]))
     meta = {"header": header, "raw_info": data.raw_info.to_dict(), "info": data.info.to_dict(),
@@ -98,7 +108,7 @@ def _add_int(c, group: str, name: str, value: list) -> None:
     """ezc3d stores list parameters as floats; C3D readers need these ones as integers."""
     c.add_parameter(group, name, value)
     param = c["parameters"][group][name]
-    param["type"] = _ezc3d().INT
+    param["type"] = _ezc3d().ezc3d.INT
     param["value"] = np.asarray(param["value"]).astype(int)
 
 
@@ -146,8 +156,9 @@ def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> Tr
     idx = [labels.index(s) for s in _SWAY_LABELS]
     processed = _block(samples[:, idx], info.fs, meta["first_counter"])
     if meta["raw_stored"]:
-        raw = _block(samples[:, [labels.index(c) for c in raw_info.channel_names]], raw_info.fs,
-                     meta["first_counter"])
+        scale = _c3d_units(raw_info.channels)[1]
+        raw = _block(samples[:, [labels.index(c) for c in raw_info.channel_names]] / scale,
+                     raw_info.fs, meta["first_counter"])
     else:  # the raw stream could not share the frames; replay the processed one
         raw_info, raw = info, processed
     _table.check_finite(path, "raw channels", raw.data, allow_nan=raw_info.kind is SensorKind.COP)
