@@ -4,6 +4,9 @@
   ``-wal`` and ``-shm`` side files the same permissions.
 * An existing file is only written to once it is known to be ours (``application_id``); any
   other file, or a damaged one, raises :class:`CorruptDatabaseError` and is left untouched.
+  We never open the database file ourselves: on POSIX, closing *any* descriptor of a file drops
+  every lock the process holds on it, including SQLite's, which lets another process reset
+  the WAL under a live writer. SQLite itself recognises files that are not databases.
 * WAL journal with ``synchronous=FULL``: every commit is on disk when it returns, so a power cut
   loses at most the transaction in flight (the recorder commits at least once per second).
 """
@@ -20,7 +23,6 @@ from nmr_balance.errors import CorruptDatabaseError, DiskFullError, StorageError
 
 from recordings import schema
 
-_MAGIC = b"SQLite format 3\x00"
 #: How long a writer waits for another process's transaction before giving up, s.
 BUSY_TIMEOUT_S = 10.0
 
@@ -39,7 +41,6 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
             raise StorageError(f"no database at {path}", "Check the --db path, or record a trial "
                                "first (it creates the database)")
         _create_private(path)
-    _check_header(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                check_same_thread=False)
@@ -70,17 +71,6 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-def _check_header(path: Path) -> None:
-    """Reject files that are not SQLite at all, without letting SQLite open them."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(len(_MAGIC))
-    except OSError as e:
-        raise StorageError(f"cannot read {path}: {e.strerror}") from e
-    if head and head != _MAGIC:
-        raise CorruptDatabaseError(str(path), f"not an SQLite database; it starts with {head[:8]!r}")
-
-
 def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -103,8 +93,9 @@ def translate(error: sqlite3.Error, path: Path) -> Exception:
     text = str(error).lower()
     if primary == _SQLITE_FULL or "disk is full" in text:
         return DiskFullError(str(path))
-    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in text \
-            or "not a database" in text:
+    if primary == _SQLITE_NOTADB or "not a database" in text:
+        return CorruptDatabaseError(str(path), "not an SQLite database")
+    if primary == _SQLITE_CORRUPT or "malformed" in text:
         return CorruptDatabaseError(str(path), str(error))
     if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
         return StorageError(

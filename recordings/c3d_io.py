@@ -25,14 +25,19 @@ from typing import Any
 
 import numpy as np
 
-from nmr_balance.errors import DataFormatError
+from nmr_balance.errors import DataFormatError, StorageError
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sway_info
 
 from recordings import _table
 from recordings.model import Event, TrialData
 
 _GROUP = "NMR_BALANCE"
-_SWAY_LABELS = ("COP_X", "COP_Y", "COP_FZ")
+_SWAY_LABELS = {"x": "COP_X", "y": "COP_Y", "fz": "COP_FZ"}
+
+
+def _processed_labels(info: StreamInfo) -> list[str]:
+    """Analog labels of the processed channels (``COP_X``... for the sway stream)."""
+    return [_SWAY_LABELS.get(n, f"PROC_{n}") for n in info.channel_names]
 _PIECE = 200  # C3D strings hold at most 255 characters: long texts are stored in pieces
 #: Below this vertical load (N) nobody stands on the plate: COP is NaN.
 MIN_LOAD_N = 10.0
@@ -64,7 +69,8 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     path = Path(path)
     proc, raw = data.processed, data.raw
     aligned = len(raw) == len(proc) and data.raw_info.fs == data.info.fs
-    labels = list(_SWAY_LABELS) + ([c.name for c in data.raw_info.channels] if aligned else [])
+    labels = _processed_labels(data.info) + \
+        ([c.name for c in data.raw_info.channels] if aligned else [])
     units = list(data.info.units)
     analogs = proc.data
     if aligned:
@@ -73,17 +79,19 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
         analogs = np.hstack([proc.data, raw.data * scale])
     c = ezc3d.c3d()
     c["parameters"]["POINT"]["RATE"]["value"] = [data.info.fs]
-    c["parameters"]["POINT"]["LABELS"]["value"] = ("COP",)
-    c["parameters"]["POINT"]["UNITS"]["value"] = (data.info.units[0],)
     c["parameters"]["ANALOG"]["RATE"]["value"] = [data.info.fs]
     c["parameters"]["ANALOG"]["LABELS"]["value"] = tuple(labels)
     c["parameters"]["ANALOG"]["UNITS"]["value"] = tuple(units)
     c["data"]["analogs"] = analogs.T[np.newaxis].astype(np.float64)
-    points = np.zeros((4, 1, len(proc)))
-    points[0, 0], points[1, 0], points[3, 0] = proc.data[:, 1], proc.data[:, 0], 1.0
+    is_sway = data.info.channel_names[:2] == ("x", "y")
+    points = np.zeros((4, int(is_sway), len(proc)))
+    if is_sway:  # the COP as a point in the lab (= plate) frame: (AP, ML, 0)
+        c["parameters"]["POINT"]["LABELS"]["value"] = ("COP",)
+        c["parameters"]["POINT"]["UNITS"]["value"] = (data.info.units[0],)
+        points[0, 0], points[1, 0], points[3, 0] = proc.data[:, 1], proc.data[:, 0], 1.0
     c["data"]["points"] = points
     if aligned and data.raw_info.kind is SensorKind.FORCE_PLATE:
-        first = 1 + len(_SWAY_LABELS) + data.raw_info.index("Fx")
+        first = 1 + data.info.n_channels + data.raw_info.index("Fx")
         dz = float(data.raw_info.geometry.get("surface_offset_mm", 0.0))
         _add_int(c, "FORCE_PLATFORM", "USED", [1])
         _add_int(c, "FORCE_PLATFORM", "TYPE", [2])
@@ -100,7 +108,10 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     c.add_parameter(_GROUP, "META", _pieces(json.dumps(meta)))
     if header.get("patient"):
         c.add_parameter("SUBJECTS", "NAMES", [str(header["patient"])])
-    c.write(str(path))
+    try:
+        c.write(str(path))
+    except (RuntimeError, ValueError, OSError) as e:
+        raise StorageError(f"cannot write {path}: {e}", "Check the folder and the free space")
     return path
 
 
@@ -153,7 +164,7 @@ def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> Tr
         info = StreamInfo.from_dict(meta["info"])
     except (ValueError, KeyError, TypeError) as e:
         raise DataFormatError(str(path), f"damaged NMR_BALANCE parameters ({e})") from None
-    idx = [labels.index(s) for s in _SWAY_LABELS]
+    idx = [labels.index(s) for s in _processed_labels(info)]
     processed = _block(samples[:, idx], info.fs, meta["first_counter"])
     if meta["raw_stored"]:
         scale = _c3d_units(raw_info.channels)[1]

@@ -200,13 +200,8 @@ class ReplaySource(Source):
 
 
 def _is_database(path: Path) -> bool:
-    if path.suffix.lower() in (".db", ".sqlite", ".sqlite3"):
-        return True
-    try:
-        with open(path, "rb") as f:
-            return f.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
+    # By name only: opening a database file ourselves would drop SQLite's POSIX locks on it.
+    return path.suffix.lower() not in (".csv", ".tsv", ".txt", ".c3d")
 
 
 def from_url(parsed: SourceURL) -> ReplaySource:
