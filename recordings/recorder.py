@@ -76,6 +76,8 @@ class Recorder:
         self.error: NmrBalanceError | None = None
         self.metrics: dict[str, Any] = {}
         self.n_raw = self.n_processed = 0
+        #: CPU time the recording thread used, s (set when it ends).
+        self.cpu_s = 0.0
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self._status = "complete"
@@ -156,6 +158,7 @@ class Recorder:
             self._events.put((t, kind, {"message": event.message}))
 
     def _run(self) -> None:
+        cpu0 = time.thread_time()
         last_commit = time.monotonic()
         try:
             while not self._stop.wait(min(0.05, self.commit_interval_s / 2)):
@@ -171,6 +174,7 @@ class Recorder:
             self._give_up()
         finally:
             self._close()
+            self.cpu_s = time.thread_time() - cpu0
 
     def _flush(self) -> None:
         raw = self._raw_reader.read()
