@@ -146,6 +146,8 @@ class Recorder:
         return (time.monotonic_ns() - self._t0_ns) / 1e9
 
     def _on_status(self, event: StatusEvent) -> None:
+        if self._stop.is_set():
+            return  # sources cannot drop a listener; a finished recorder ignores them
         kind = _STATUS_EVENTS.get(event.status)
         if event.status is Status.STREAMING and self._lost:
             kind = "device_back"

@@ -33,6 +33,7 @@ from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, Stor
 from nmr_balance.stream import SampleBlock, StreamInfo
 
 from recordings import _db, _lock, chunks
+from recordings.metrics import trial_metrics
 from recordings.model import Condition, Event, Patient, Session, Trial, TrialData
 
 RAW, PROCESSED = 0, 1
@@ -340,7 +341,8 @@ class Store:
         """Mark trials left ``recording`` by a dead recorder as ``interrupted``; return their ids.
 
         A trial whose recorder is alive (its lock is held, here or in another process) is left
-        alone. The end time is the start plus the span of the committed raw samples.
+        alone. The end time is the start plus the span of the committed raw samples; the metrics
+        are computed from the committed processed samples.
         """
         found = []
         for (trial_id, started) in self._q("SELECT id, started FROM trials WHERE status = "
@@ -354,9 +356,16 @@ class Store:
                 start = datetime.datetime.fromisoformat(started)
                 ended = (start + datetime.timedelta(seconds=(span[1] - span[0]) / 1e9)) \
                     .isoformat(timespec="milliseconds")
-            with self.transaction():
-                self._q("UPDATE trials SET status = 'interrupted', ended = ? WHERE id = ? AND "
-                        "status = 'recording'", (ended, trial_id))
+            metrics = trial_metrics(self.samples(trial_id, PROCESSED), self.trial(trial_id).info)
+            try:
+                with self.transaction():
+                    self._q("UPDATE trials SET status = 'interrupted', ended = ?, metrics = ? "
+                            "WHERE id = ? AND status = 'recording'",
+                            (ended, json.dumps(metrics), trial_id))
+            except CorruptDatabaseError:
+                raise
+            except StorageError:
+                return found  # full disk, read-only, busy: still readable; a later open retries
             _lock.lock_path(self.path, trial_id).unlink(missing_ok=True)
             found.append(trial_id)
         return found

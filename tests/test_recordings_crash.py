@@ -64,6 +64,7 @@ def test_sigkill_mid_trial_loses_at_most_the_last_second(tmp_path):
     assert raw.t_host_ns[-1] >= kill_ns - 1_000_000_000, (kill_ns - raw.t_host_ns[-1]) / 1e9
     assert len(raw) >= 1000 and np.array_equal(raw.counter, np.arange(len(raw)))
     assert len(processed) >= len(raw) - 1000
+    assert trial.metrics["n_samples"] == len(processed)  # scored from what was committed
     # ... and the interrupted trial replays
     with Pipeline(open_source(f"replay://{db}?trial={trial_id}&speed=max")) as pipeline:
         reader = pipeline.processed.reader(from_start=True)

@@ -55,10 +55,7 @@ def run(args) -> int:
     condition = Condition.parse(args.condition) if args.condition else None
     failed = 0
     with open_store(args) as store:
-        session = args.session
-        if session is None:
-            store.ensure_patient(args.patient)
-            session = store.start_session(args.patient, notes="import").id
+        session = args.session  # None: the first file's import starts one, the others join it
         for path in args.files:
             try:
                 tid = import_file(store, path, args.patient, session_id=session,
@@ -69,6 +66,7 @@ def run(args) -> int:
                 failed += 1
                 continue
             t = store.trial(tid)
+            session = t.session_id
             print(f"{path} -> trial {tid} ({t.metrics.get('n_samples')} samples at "
                   f"{t.raw_info.fs:g} Hz, {t.raw_info.kind.value})")
     return 1 if failed else 0
