@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import time
 
 from nmr_balance.app import open_source
@@ -40,6 +41,8 @@ def add_arguments(parser) -> None:
                         help="trial length in seconds (default 30)")
     parser.add_argument("--session", type=int, metavar="ID", help="add to this session")
     parser.add_argument("--therapist", default="", help="for a new session")
+    parser.add_argument("--station", default=None,
+                        help="for a new session (default: this computer's name)")
     add_db_argument(parser)
 
 
@@ -56,7 +59,8 @@ def run(args) -> int:
         if added:
             print(f"new patient {patient.code} added")
         session = store.session(args.session) if args.session else \
-            store.start_session(patient.code, therapist=args.therapist)
+            store.start_session(patient.code, therapist=args.therapist,
+                                station=args.station or platform.node())
         with Pipeline(source) as pipeline:
             recorder = Recorder(store, pipeline, session.id, protocol=args.protocol,
                                 condition=condition, from_start=True,
