@@ -115,11 +115,15 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
     """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     while version < target:
-        script = MIGRATIONS[version]
         # executescript() would COMMIT first; run the statements inside our own transaction.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(script):
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= target:
+                conn.execute("COMMIT")
+                break
+            for statement in _statements(MIGRATIONS[version]):
                 conn.execute(statement)
             if version == 0:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
