@@ -131,3 +131,29 @@ def test_replay_url_errors(tmp_path):
     with pytest.raises(InvalidParameterError, match="known trial"):
         open_source(f"replay://{db}?trial=99").open()
     assert isinstance(open_source(f"replay://{db}?trial={tid}"), ReplaySource)
+
+
+def test_replay_source_life_cycle(tmp_path):
+    from nmr_balance.errors import SourceStateError
+    db = tmp_path / "s.db"
+    tid, live, _ = record(db, "sim://?rate=100&realtime=0&duration=2", lambda: None)
+    src = open_source(f"replay://{db}?trial={tid}&speed=max&start=0.5")
+    info = src.open()
+    assert info.source.startswith("replay://") and info.n_channels == 3
+    with pytest.raises(SourceStateError):
+        src.read()
+    src.start()
+    first = src.read()
+    assert first.counter[0] == 50 and src.position_s == pytest.approx((50 + len(first)) / 100)
+    src.stop()
+    src.start()  # resumes where it stopped
+    rest = []
+    while not src.ended:
+        rest.append(src.read())
+    got = SampleBlock.concat([first, *rest], 3)
+    assert np.array_equal(got.counter, np.arange(50, 200))
+    assert np.array_equal(got.data, live.data[50:200])
+    assert src.duration_s == pytest.approx(2.0)
+    src.close()
+    with pytest.raises(SourceStateError):
+        src.read()
