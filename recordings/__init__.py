@@ -10,8 +10,19 @@ Entry points::
 from recordings.model import Condition, Event, Patient, Session, Trial, TrialData
 from recordings.store import PROCESSED, RAW, Store, default_db_path
 
-__all__ = ["Condition", "Event", "Patient", "Session", "Store", "Trial", "TrialData", "RAW",
-           "PROCESSED", "default_db_path", "register_sources"]
+__all__ = [
+    "PROCESSED",
+    "RAW",
+    "Condition",
+    "Event",
+    "Patient",
+    "Session",
+    "Store",
+    "Trial",
+    "TrialData",
+    "default_db_path",
+    "register_sources",
+]
 
 
 def register_sources() -> None:

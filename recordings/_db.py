@@ -16,11 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from nmr_balance.errors import CorruptDatabaseError, DiskFullError, StorageError
-
 from recordings import schema
 
 #: How long a writer waits for another process's transaction before giving up, s.

@@ -27,7 +27,6 @@ import numpy as np
 
 from nmr_balance.errors import DataFormatError, StorageError
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sway_info
-
 from recordings import _table
 from recordings.model import Event, TrialData
 

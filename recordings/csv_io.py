@@ -25,7 +25,6 @@ import numpy as np
 
 from nmr_balance.errors import DataFormatError
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sway_info
-
 from recordings import _table
 from recordings.model import Event, TrialData
 
@@ -65,7 +64,7 @@ def write_csv(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     table = np.full((n, len(cols)), np.nan)
     for j, v in enumerate(cols.values()):
         table[:len(v), j] = v
-    units = [f"t=s"] + [f"{c.name}={c.unit}" for c in data.info.channels] + \
+    units = ["t=s"] + [f"{c.name}={c.unit}" for c in data.info.channels] + \
         [f"raw_{c.name}={c.unit}" for c in data.raw_info.channels]
     meta = dict(header, fs_hz=data.info.fs, raw_fs_hz=data.raw_info.fs, units=" ".join(units),
                 processed_rows=len(proc), raw_rows=len(raw), t_host0_ns=t0,

@@ -13,7 +13,6 @@ from nmr_balance.errors import DataFormatError, InvalidParameterError
 from nmr_balance.frontend import default_stages
 from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock, SensorKind, StreamInfo, sway_info
-
 from recordings import _table, c3d_io, csv_io
 from recordings.metrics import trial_metrics
 from recordings.model import Condition, TrialData

@@ -37,7 +37,7 @@ class Condition:
     stance: str = ""
 
     @classmethod
-    def parse(cls, text: str | None) -> "Condition":
+    def parse(cls, text: str | None) -> Condition:
         """Read ``"eyes_closed,foam,tandem"`` (any order; ``eo``/``ec`` also accepted)."""
         vision = surface = stance = ""
         for token in filter(None, (t.strip().lower() for t in (text or "").split(","))):

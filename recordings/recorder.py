@@ -29,7 +29,6 @@ from typing import Any
 from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
 from nmr_balance.source import Status, StatusEvent
 from nmr_balance.stream import SampleBlock
-
 from recordings.metrics import trial_metrics
 from recordings.model import Condition
 from recordings.store import PROCESSED, RAW, Store

@@ -22,7 +22,6 @@ from nmr_balance.errors import InvalidParameterError
 from nmr_balance.registry import Scheme, SourceURL, register_scheme
 from nmr_balance.source import Source
 from nmr_balance.stream import SampleBlock, StreamInfo
-
 from recordings.store import RAW, Store
 
 USAGE = """\

@@ -23,15 +23,15 @@ import contextlib
 import datetime
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import platformdirs
 
 from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, StorageError
 from nmr_balance.stream import SampleBlock, StreamInfo
-
 from recordings import _db, _lock, chunks
 from recordings.metrics import trial_metrics
 from recordings.model import Condition, Event, Patient, Session, Trial, TrialData
@@ -46,7 +46,7 @@ def default_db_path() -> Path:
 
 
 def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
@@ -64,7 +64,7 @@ class Store:
 
     @classmethod
     def open(cls, path: str | Path | None = None, create: bool = True,
-             recover: bool = True) -> "Store":
+             recover: bool = True) -> Store:
         """Open (or create, owner-only) the database at ``path`` (default: :func:`default_db_path`).
 
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
@@ -82,7 +82,7 @@ class Store:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,7 +96,7 @@ class Store:
             return self._conn.execute(sql, args).fetchall()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self) -> Iterator[Store]:
         """Group writes: all of them are committed together, or none (on an exception)."""
         with self._mutex:
             if self._conn is not None and self._conn.in_transaction:
@@ -129,7 +129,7 @@ class Store:
             raise InvalidParameterError("code", code, "a non-empty pseudonymous code, e.g. P001")
         unknown = set(fields) - set(_PATIENT_FIELDS)
         if unknown:
-            raise InvalidParameterError(sorted(unknown)[0], "", "one of " + ", ".join(_PATIENT_FIELDS))
+            raise InvalidParameterError(min(unknown), "", "one of " + ", ".join(_PATIENT_FIELDS))
         if self._q("SELECT 1 FROM patients WHERE code = ?", (code,)):
             raise InvalidParameterError("code", code, "a code no other patient has")
         values = {k: fields.get(k) for k in _PATIENT_FIELDS}

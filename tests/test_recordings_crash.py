@@ -17,7 +17,8 @@ import pytest
 from nmr_balance.app import open_source
 from nmr_balance.errors import DiskFullError
 from nmr_balance.pipeline import Pipeline
-from recordings import Store, recorder as recorder_module
+from recordings import Store
+from recordings import recorder as recorder_module
 from recordings.recorder import Recorder
 from recordings.store import PROCESSED, RAW
 
@@ -81,12 +82,12 @@ def small_filesystem(path, size_kb: int):
     mounted = False
     if os.geteuid() == 0 and shutil.which("mount"):
         mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs",
-                                  str(path)], capture_output=True).returncode == 0
+                                  str(path)], capture_output=True, check=False).returncode == 0
     try:
         yield mounted
     finally:
         if mounted:
-            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+            subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
 
 
 def limit_database_size(monkeypatch, pages: int):

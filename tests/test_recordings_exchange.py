@@ -11,8 +11,8 @@ import pathlib
 
 import numpy as np
 import pytest
-
 from _recordings_util import plate_info, plate_samples, processed_of, same_bits, store_trial
+
 from nmr_balance.errors import DataFormatError
 from recordings import Condition, Store
 from recordings.c3d_io import read_c3d

@@ -6,10 +6,10 @@ import time
 
 import numpy as np
 import pytest
+from _recordings_util import plate_info, plate_samples, processed_of, same_bits, store_trial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _recordings_util import plate_info, plate_samples, processed_of, same_bits, store_trial
 from nmr_balance.app import open_source
 from nmr_balance.errors import InvalidParameterError, StorageError
 from nmr_balance.pipeline import Pipeline

@@ -6,12 +6,11 @@ import time
 
 import numpy as np
 import pytest
+from _recordings_util import same_bits
 from scipy import signal
 
-from _recordings_util import same_bits
 from nmr_balance.app import open_source
 from nmr_balance.errors import InvalidParameterError
-from nmr_balance.frontend import default_stages
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.stream import SampleBlock, StreamInfo, sway_info
 from recordings import Condition, Store
@@ -58,7 +57,7 @@ def record(db, url, stages_factory, seconds=None, **kw):
     return tid, live_out, metrics
 
 
-from recordings.recorder import Recorder as Recorder_  # noqa: E402
+from recordings.recorder import Recorder as Recorder_
 
 
 def replay_through(url, stages_factory):

@@ -12,10 +12,9 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from _recordings_util import plate_info, plate_samples, processed_of, same_bits, store_trial
+
 from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, StorageError
-from nmr_balance.stream import SampleBlock
 from recordings import Store, schema
 from recordings.store import PROCESSED, RAW
 
@@ -166,9 +165,8 @@ def test_corrupt_database_gives_clear_error_and_is_not_written(db):
         data[p * page + 100: p * page + 900] = os.urandom(800)
     db.write_bytes(bytes(data))
     before = digest(db)
-    with pytest.raises(CorruptDatabaseError):
-        with Store.open(db) as store:
-            store.load_trial(tid)
+    with pytest.raises(CorruptDatabaseError), Store.open(db) as store:
+        store.load_trial(tid)
     assert digest(db) == before
 
 

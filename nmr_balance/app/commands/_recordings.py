@@ -7,7 +7,8 @@ import dataclasses
 import json
 import math
 import sys
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 DB_HELP = "the station database (default: {default})"
 

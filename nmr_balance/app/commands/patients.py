@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from nmr_balance.app.commands._recordings import (add_db_argument, add_format_argument,
-                                                  open_store, print_rows)
+from nmr_balance.app.commands._recordings import (
+    add_db_argument,
+    add_format_argument,
+    open_store,
+    print_rows,
+)
 
 NAME = "patients"
 HELP = "list the patients in the station database, or add one"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from nmr_balance.app.commands._recordings import (add_db_argument, add_format_argument,
-                                                  open_store, print_rows)
+from nmr_balance.app.commands._recordings import (
+    add_db_argument,
+    add_format_argument,
+    open_store,
+    print_rows,
+)
 
 NAME = "sessions"
 HELP = "list sessions (visits), with pain and exertion before/after"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from nmr_balance.app.commands._recordings import (add_db_argument, add_format_argument,
-                                                  open_store, print_rows)
+from nmr_balance.app.commands._recordings import (
+    add_db_argument,
+    add_format_argument,
+    open_store,
+    print_rows,
+)
 
 NAME = "trials"
 HELP = "list recorded trials (status, condition, duration, key metrics)"
