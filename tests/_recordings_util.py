@@ -58,3 +58,16 @@ def same_bits(a: SampleBlock, b: SampleBlock) -> bool:
             and np.array_equal(a.counter, b.counter)
             and np.array_equal(a.t_device.view(np.int64), b.t_device.view(np.int64))
             and np.array_equal(a.data.view(np.int64), b.data.view(np.int64)))
+
+
+def same_metrics(a: dict, b: dict) -> bool:
+    """Equal metric dicts, NaN equal to NaN (a metric can be NaN with a note saying why)."""
+    if a.keys() != b.keys():
+        return False
+    for k, v in a.items():
+        w = b[k]
+        if isinstance(v, float) and isinstance(w, float) and np.isnan(v) and np.isnan(w):
+            continue
+        if v != w:
+            return False
+    return True
