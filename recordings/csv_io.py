@@ -161,7 +161,7 @@ def read_santos_duarte(table: _table.Table) -> TrialData:
     _table.check_finite(path, "COP", cop, allow_nan=True)
     name = f"file://{path.name}"
     raw_info = StreamInfo(name, tuple(Channel(c, "N" if c[0] == "F" else "N m") for c in _PLATE),
-                          fs, SensorKind.FORCE_PLATE, {"surface_offset_mm": 0.0},
+                          fs, SensorKind.FORCE_PLATE, {"surface_offset_mm": 0.0, "filtered_hz": 10.0},
                           device="Santos & Duarte 2016 force plate", has_device_time=True)
     n = len(t)
     counter = np.arange(n, dtype=np.int64)
