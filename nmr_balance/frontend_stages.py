@@ -91,7 +91,7 @@ class LoadCellStage:
 
     def tare(self, duration_s: float = 1.0) -> None:
         """Zero the cells with the mean of the next ``duration_s`` seconds (board empty)."""
-        self.cop.start_tare(max(1, int(round(duration_s * self._fs))))
+        self.cop.start_tare(max(1, round(duration_s * self._fs)))
 
     def weight_bearing(self) -> dict[str, float]:
         """Left/right and front/back load share (%) over the last chunk (any thread)."""
@@ -131,7 +131,7 @@ class TiltStage:
 
     def level(self, duration_s: float = 2.0) -> None:
         """Take the next ``duration_s`` seconds (board level and still) as zero tilt."""
-        self.estimator.start_level_calibration(max(1, int(round(duration_s * self._fs))))
+        self.estimator.start_level_calibration(max(1, round(duration_s * self._fs)))
 
     def reset(self) -> None:
         self.estimator.reset()
