@@ -259,10 +259,22 @@ def run(encoder: StreamEncoder, generate: Callable[[int], np.ndarray], *,
             wait = (sent + 1) / fs - (time.monotonic() - t0)
             if wait > 0:
                 time.sleep(min(wait, 0.05))
+        _finish_writing(port, backlog, stats)
     finally:
         stats["samples"] = sent
         port.close()
     return stats
+
+
+def _finish_writing(port: Pty, backlog: bytearray, stats: dict, timeout_s: float = 1.0) -> None:
+    """At the end of a finite run, hand the reader the last frames before closing the port."""
+    end = time.monotonic() + timeout_s
+    while backlog and time.monotonic() < end:
+        written = port.write(bytes(backlog))
+        stats["bytes"] += written
+        del backlog[:written]
+        if backlog:
+            time.sleep(0.005)
 
 
 def announce_stdout(address: str) -> None:
@@ -270,29 +282,50 @@ def announce_stdout(address: str) -> None:
     sys.stdout.flush()
 
 
-@contextlib.contextmanager
-def spawned(link: Path, protocol: str, *args: str, start_timeout_s: float = 30.0):
-    """Run ``nmr-balance emulate`` in a subprocess on a pty reachable at ``link``; yield the path.
+def spawn(link: Path, protocol: str, *args: str, start_timeout_s: float = 30.0) -> subprocess.Popen:
+    """Start ``nmr-balance emulate`` in a subprocess on a pty reachable at ``link``.
 
-    For tests and benchmarks: the emulator must be another process (DESIGN.md §10).
+    Returns once the pty exists. With ``--duration`` the process ends by itself and its stderr
+    ends with ``sent N samples, ...`` (:func:`sent_samples`). The emulator must be another
+    process (DESIGN.md §10).
     """
     cmd = [sys.executable, "-m", "nmr_balance.app.cli", "emulate", "--protocol", protocol,
            "--pty", "--link", str(link), *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    line = proc.stdout.readline().decode().strip() if sel.select(start_timeout_s) else ""
+    if line != str(link):
+        proc.kill()
+        raise RuntimeError(f"the emulator did not start ({line!r}): "
+                           + proc.stderr.read().decode(errors="replace")[-2000:])
+    return proc
+
+
+def sent_samples(stderr_text: str) -> int | None:
+    """The sample count an emulator that ended by itself reports (None if it did not)."""
+    for line in stderr_text.splitlines():
+        if line.startswith("sent ") and " samples" in line:
+            return int(line.split()[1])
+    return None
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate an emulator (bounded wait)."""
+    proc.terminate()
     try:
-        sel = selectors.DefaultSelector()
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        line = proc.stdout.readline().decode().strip() if sel.select(start_timeout_s) else ""
-        if line != str(link):
-            proc.kill()
-            raise RuntimeError(f"the emulator did not start ({line!r}): "
-                               + proc.stderr.read().decode(errors="replace")[-2000:])
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@contextlib.contextmanager
+def spawned(link: Path, protocol: str, *args: str, start_timeout_s: float = 30.0):
+    """Run :func:`spawn` for the duration of a ``with`` block; yield the path."""
+    proc = spawn(link, protocol, *args, start_timeout_s=start_timeout_s)
+    try:
         yield link
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
