@@ -1,4 +1,4 @@
-"""Decoder throughput per protocol, and end-to-end latency over a real pty at 1 kHz.
+"""Decoder throughput per protocol.
 
 Throughput: a clean byte stream fed to the decoder in 4 KiB chunks (as a serial reader hands
 them over). Baselines, same run: what a straightforward parser does — for nmr one
@@ -6,30 +6,19 @@ them over). Baselines, same run: what a straightforward parser does — for nmr 
 WitMotion the vendor's byte-by-byte Python parser (serial) and a per-packet ``struct`` loop
 (BLE).
 
-Latency: ``nmr-balance emulate --protocol nmr --rate 1000 --host-clock`` in a subprocess stamps
-each sample with the monotonic clock when it writes it; a :class:`~nmr_balance.pipeline.Pipeline`
-reads the pty (serial reader thread, decoder, front-end stages) and a last stage notes when each
-sample is processed. Same clock on both ends (CLOCK_MONOTONIC is system-wide).
+The pty path (emulator write -> processed sample) is in :mod:`benchmarks.bench_endtoend`.
 """
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
-import time
 import zlib
-from pathlib import Path
 
 import numpy as np
 from cobs import cobs
 
 from benchmarks._report import Report, best_time
-from drivers.emulator import spawned
 from drivers.protocols import csv_lines, nmr, wii, witmotion
-from nmr_balance.app import open_source
-from nmr_balance.frontend import default_stages
-from nmr_balance.pipeline import Pipeline
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
 COMMAND = "python -m benchmarks.bench_decoders"
@@ -124,43 +113,6 @@ def _decode_chunks(factory, wire: bytes) -> int:
     return sum(len(dec.feed(wire[i:i + CHUNK])) for i in range(0, len(wire), CHUNK))
 
 
-class _ProcessedProbe:
-    """Last stage: notes write -> processed latency from the emulator's host-clock stamps."""
-
-    def __init__(self) -> None:
-        self.latency_us: list[np.ndarray] = []
-
-    def configure(self, info):
-        return info
-
-    def reset(self) -> None:
-        pass
-
-    def process(self, block):
-        now_us = time.monotonic_ns() // 1000
-        sent_us = np.round(block.t_device * 1e6).astype(np.int64)
-        self.latency_us.append((now_us - sent_us) % (1 << 32))
-        return block
-
-
-def pty_latency(seconds: float) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        args = ["--rate", "1000", "--sensor", "cells", "--host-clock"]
-        with spawned(Path(tmp) / "tty", "nmr", *args) as port:
-            source = open_source(f"serial://{port}?protocol=nmr")
-            source.open()
-            probe = _ProcessedProbe()
-            with Pipeline(source, default_stages(source.info) + [probe]) as pipe:
-                time.sleep(1.0)  # let the stale backlog drain
-                probe.latency_us.clear()
-                time.sleep(seconds)
-                stats = pipe.stats()
-    lat_ms = np.concatenate(probe.latency_us) / 1000.0
-    return {"p50": float(np.percentile(lat_ms, 50)), "p99": float(np.percentile(lat_ms, 99)),
-            "max": float(lat_ms.max()), "n": len(lat_ms), "rate": stats.rate_hz,
-            "dropped": stats.dropped, "pipe_p99": stats.latency_p99_ms}
-
-
 def run(quick: bool = False) -> Report:
     report = Report("Decoders and the pty path (drivers)", COMMAND)
     n = 5_000 if quick else 50_000
@@ -178,16 +130,6 @@ def run(quick: bool = False) -> Report:
                    note=f"{len(wire) / t / 1e6:.1f} MB/s, {n_out / t / 1e6:.2f} M samples/s, "
                         f"{len(wire) / n_out:.0f} B/sample")
         report.headline[f"decode_{name.split(',')[0].replace(' ', '_')}_us_per_sample"] = us
-    load = os.getloadavg()[0]  # other processes on the 2 cores show up in the tail
-    lat = pty_latency(3.0 if quick else 20.0)
-    report.add("pty 1 kHz: emulator write -> processed, p50", lat["p50"], "ms",
-               goal="p99 < 2 ms + transport",
-               note=f"{lat['n']} samples; load average {load:.1f} at the start")
-    report.add("pty 1 kHz: emulator write -> processed, p99", lat["p99"], "ms",
-               note=f"max {lat['max']:.2f} ms; pipeline alone (receive -> processed) p99 "
-                    f"{lat['pipe_p99']:.3f} ms")
-    report.add("pty 1 kHz: rate / dropped", lat["rate"], "Hz", note=f"{lat['dropped']} dropped")
-    report.headline.update(pty_latency_p50_ms=lat["p50"], pty_latency_p99_ms=lat["p99"])
     return report
 
 

@@ -16,7 +16,8 @@ to end:
   by design. It is reported as ``db_first_counter``.)
 - memory flat: resident size sampled every 10 s; slope over the second half (after the rings
   have filled) in MB/h;
-- latency stable: emulator write -> processed p50/p99/max per minute.
+- latency stable: emulator write -> processed p50/p99/max per minute (and from the reader
+  thread's receive, i.e. without the transport: ``from_receive``).
 
 The live view is the headless console view (``nmr_balance.console.run_console``) redrawing 4
 times a second; ``--view ui`` uses the Qt live view offscreen at 60 Hz when ``ui`` is present.
@@ -84,10 +85,10 @@ class Monitor(threading.Thread):
                 next_bucket += self.bucket_s
 
     def close_bucket(self, t: float) -> None:
-        lat = self.run_.probe.take()
+        lat, from_receive = self.run_.probe.take()
         s = self.run_.pipeline.stats()
-        row = {"t_s": round(t, 1), **{k: round(v, 3) if isinstance(v, float) else v
-                                      for k, v in figures(lat).items()},
+        row = {"t_s": round(t, 1), **_rounded(figures(lat)),
+               "from_receive": _rounded(figures(from_receive)),
                "samples": s.samples, "dropped": s.dropped, "rss_mb": round(self.rss[-1][1], 1)}
         self.buckets.append(row)
         print(f"[{time.strftime('%H:%M:%S')}] t={t:6.0f} s  latency p50 {row['p50']:.2f} p99 "
@@ -99,13 +100,20 @@ class Monitor(threading.Thread):
         t, rss = (np.array(v) for v in zip(*self.rss))
         half = t >= t[-1] / 2
         p99 = [b["p99"] for b in self.buckets if b["n"]]
+        p99_receive = [b["from_receive"]["p99"] for b in self.buckets if b["n"]]
         return {"state": state, "rss_start_mb": round(float(rss[0]), 1),
                 "rss_end_mb": round(float(rss[-1]), 1), "rss_max_mb": round(float(rss.max()), 1),
                 "rss_slope_mb_per_h_second_half": round(slope_mb_per_h(t[half], rss[half]), 2),
                 "latency_p99_per_bucket_median_ms": round(float(np.median(p99)), 3) if p99 else None,
                 "latency_p99_per_bucket_max_ms": round(float(np.max(p99)), 3) if p99 else None,
                 "latency_max_ms": max((b["max"] for b in self.buckets if b["n"]), default=None),
+                "receive_p99_per_bucket_median_ms":
+                    round(float(np.median(p99_receive)), 3) if p99_receive else None,
                 "per_bucket": self.buckets}
+
+
+def _rounded(fig: dict) -> dict:
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in fig.items()}
 
 
 def check_database(path: Path, trial_id: int, sent: int | None) -> dict:
@@ -248,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     keys = ("view", "zero_lost", "samples_lost", "emulator_sent", "db_raw_samples",
             "db_first_counter", "db_last_counter", "db_integrity", "trial_status",
             "rss_start_mb", "rss_end_mb", "rss_slope_mb_per_h_second_half",
-            "latency_p99_per_bucket_median_ms", "latency_p99_per_bucket_max_ms", "latency_max_ms")
+            "latency_p99_per_bucket_median_ms", "latency_p99_per_bucket_max_ms", "latency_max_ms",
+            "receive_p99_per_bucket_median_ms")
     print(json.dumps({k: result[k] for k in keys}, indent=1))
     print(f"figures: {args.json}")
     return 0 if result["zero_lost"] else 1

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import math
 import os
 import pty
 import selectors
+import struct
 import subprocess
 import sys
 import termios
@@ -170,6 +172,13 @@ class Pty:
         except (BlockingIOError, InterruptedError):
             return 0
 
+    def unread(self) -> int:
+        """Bytes written that the host has not read yet."""
+        try:
+            return struct.unpack("i", fcntl.ioctl(self.slave, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except OSError:
+            return 0
+
     def drain_input(self) -> None:
         """Throw away what the host sent (configuration commands), so it never fills up."""
         try:
@@ -275,6 +284,17 @@ def _finish_writing(port: Pty, backlog: bytearray, stats: dict, timeout_s: float
         del backlog[:written]
         if backlog:
             time.sleep(0.005)
+    # Closing the pty discards what the host has not read, and the kernel moves written bytes
+    # to the reading side a little later: wait until nothing has been pending for a while.
+    quiet_since = None
+    while time.monotonic() < end + 1.0:
+        if port.unread():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 0.1:
+            return
+        time.sleep(0.005)
 
 
 def announce_stdout(address: str) -> None:
