@@ -22,8 +22,11 @@ from nmr_balance.errors import ConnectionLostError, NoDataError
 from nmr_balance.source import Source, Status
 from nmr_balance.stream import SampleBlock, StreamInfo
 
-#: Waits between reconnection attempts, s (the last one repeats).
-BACKOFF_S = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
+#: Waits between reconnection attempts, s (the last one repeats). A re-plugged cable or a board
+#: that reset is usually back within 1-2 s and a failed attempt costs next to nothing, so the
+#: first 2 s are polled every 0.25 s (with 0.1, 0.25, 0.5, 1... the unplug drill measured 0.85 s
+#: from a pty's return to streaming); then it backs off.
+BACKOFF_S = (0.1,) + (0.25,) * 7 + (0.5, 1.0, 2.0, 5.0)
 
 
 class SampleCounter:

@@ -46,7 +46,8 @@ class PipelineStats:
     rate_hz : float
         Processed samples per second over the last ~2 s of wall time.
     dropped : int
-        Samples known lost before processing (counter gaps plus the source's own count).
+        Samples known lost before processing: the counter gaps seen, or the source's own
+        count when it is larger (sources that number samples across a gap count the same loss).
     latency_p50_ms, latency_p99_ms, latency_max_ms : float
         Host receive time -> processed sample available, over the last ``latency_window``
         samples (NaN before the first sample).
@@ -251,6 +252,7 @@ class Pipeline:
             status=status,
             samples=self.processed.written if self.processed else 0,
             rate_hz=rate,
-            dropped=self._gaps + self.source.dropped,
+            # a source that fills counter gaps in counts them too (DeviceSource): not twice
+            dropped=max(self._gaps, self.source.dropped),
             latency_p50_ms=float(p50), latency_p99_ms=float(p99), latency_max_ms=mx,
         )

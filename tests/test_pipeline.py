@@ -82,6 +82,20 @@ def test_counter_gaps_are_counted_as_drops():
         assert p.stats().dropped == 2 + 3
 
 
+def test_gaps_the_source_counts_itself_are_not_counted_twice():
+    src = ScriptedSource([make_block([0, 1, 2]), make_block([5, 6])])
+    src.dropped = 2  # a DeviceSource counts the gap it numbered the samples across
+    with Pipeline(src) as p:
+        assert p.wait_for_samples(5, timeout=5)
+        time.sleep(0.1)
+        assert p.stats().dropped == 2
+    src = ScriptedSource([make_block([0, 1, 2])])
+    src.dropped = 4  # lost where the counter cannot show it (e.g. bad frames)
+    with Pipeline(src) as p:
+        assert p.wait_for_samples(3, timeout=5)
+        assert p.stats().dropped == 4
+
+
 def test_finite_source_ends_and_thread_exits():
     src = ScriptedSource([make_block(range(5))])
     p = Pipeline(src).start()
