@@ -1,0 +1,68 @@
+"""Start-up: from launching the interpreter to the first live sample, cold and warm.
+
+Each figure is a fresh ``python`` process (subprocess) doing what ``nmr-balance live`` does:
+import the app, open ``sim://?rate=1000``, prepare the DSP kernels (load them from the Numba
+cache, or compile them when the cache is empty: *cold*), start the pipeline, wait for the first
+processed sample. The child prints CLOCK_MONOTONIC at that moment; the parent took it just
+before launching, so the figure includes the interpreter's own start-up. Baseline, same run:
+``python -c "import numpy, scipy"``. Best of 3 for warm figures (the machine is shared);
+the cold start runs once, into an empty temporary ``NUMBA_CACHE_DIR`` (skipped by --quick).
+
+To the first drawn dashboard frame (Qt offscreen): ``bench_ui`` once the dashboard has landed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchmarks._report import Report
+
+COMMAND = "python -m benchmarks.bench_startup"
+
+_TO_FIRST_SAMPLE = """
+import time
+from nmr_balance.app import open_source
+from nmr_balance.app.warm import warm_kernels
+from nmr_balance.pipeline import Pipeline
+source = open_source("sim://?rate=1000")
+warm_kernels()
+with Pipeline(source) as pipeline:
+    pipeline.wait_for_samples(1, timeout=120)
+    print(time.monotonic(), flush=True)
+"""
+
+
+def _launch(code: str, env: dict | None = None) -> float:
+    """Seconds from launching ``python -c code`` to the monotonic time it prints (or to its end)."""
+    t0 = time.monotonic()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, **(env or {})}, timeout=300)
+    lines = out.stdout.split()
+    return (float(lines[-1]) if lines else time.monotonic()) - t0
+
+
+def run(quick: bool = False) -> Report:
+    rep = Report("Start-up (drills)", COMMAND + (" --quick" if quick else ""))
+    repeat = 2 if quick else 3
+    base = min(_launch("import numpy, scipy") for _ in range(repeat))
+    warm = min(_launch(_TO_FIRST_SAMPLE) for _ in range(repeat))
+    rep.add("warm start to the first live sample (Numba cache filled)", warm, "s", base,
+            "python -c 'import numpy, scipy'", goal="< 3 s to a live dashboard",
+            note="interpreter start -> first processed sample of sim://?rate=1000")
+    rep.headline["warm_start_to_first_sample_s"] = round(warm, 2)
+    if not quick:
+        with tempfile.TemporaryDirectory() as cache:
+            cold = _launch(_TO_FIRST_SAMPLE, {"NUMBA_CACHE_DIR": cache})
+        rep.add("cold start to the first live sample (empty Numba cache)", cold, "s", base,
+                "python -c 'import numpy, scipy'",
+                note="compiles the live kernels (a progress bar shows it); later starts are warm")
+        rep.headline["cold_start_to_first_sample_s"] = round(cold, 2)
+    return rep
+
+
+if __name__ == "__main__":
+    print(run(quick="--quick" in sys.argv).text())
