@@ -56,7 +56,7 @@ def run(quick: bool = False) -> Report:
     rep = Report("End to end: pty latency and memory (drills)", COMMAND + (" --quick" if quick else ""))
     load = os.getloadavg()[0]
     for rate in (100, 1000):
-        lat = pty_latency(rate, 3.0 if quick else 20.0)
+        lat = pty_latency(rate, 2.0 if quick else 20.0, settle_s=0.5 if quick else 1.0)
         name = f"pty {rate:g} Hz: emulator write -> processed"
         note = (f"{lat['n']} samples, {lat['dropped']} dropped; load average {load:.1f} on 2 shared "
                 "cores: the tail is other processes")
@@ -69,7 +69,7 @@ def run(quick: bool = False) -> Report:
         key = f"pty_{rate:g}hz"
         rep.headline.update({f"{key}_p50_ms": round(lat["p50"], 3), f"{key}_p99_ms": round(lat["p99"], 3),
                              f"{key}_receive_p99_ms": round(recv["p99"], 3)})
-    mem = memory_over_stream(300.0 if quick else 3600.0)
+    mem = memory_over_stream(180.0 if quick else 3600.0)
     hours = mem["n"] / 1000 / 3600
     rep.add(f"resident size after {hours * 60:.0f} min of 1 kHz plate signal", mem["rss_end"], "MB",
             mem["rss_full"], "once the rings are full", goal="flat",

@@ -5,7 +5,7 @@ import the app, open ``sim://?rate=1000``, prepare the DSP kernels (load them fr
 cache, or compile them when the cache is empty: *cold*), start the pipeline, wait for the first
 processed sample. The child prints CLOCK_MONOTONIC at that moment; the parent took it just
 before launching, so the figure includes the interpreter's own start-up. Baseline, same run:
-``python -c "import numpy, scipy"``. Best of 3 for warm figures (the machine is shared);
+``python -c "import numpy, scipy"``. Best of 3 for warm figures (the machine is shared; 1 with --quick);
 the cold start runs once, into an empty temporary ``NUMBA_CACHE_DIR`` (skipped by --quick).
 
 To the first drawn dashboard frame (Qt offscreen): ``bench_ui`` once the dashboard has landed.
@@ -47,7 +47,7 @@ def _launch(code: str, env: dict | None = None) -> float:
 
 def run(quick: bool = False) -> Report:
     rep = Report("Start-up (drills)", COMMAND + (" --quick" if quick else ""))
-    repeat = 2 if quick else 3
+    repeat = 1 if quick else 3
     base = min(_launch("import numpy, scipy") for _ in range(repeat))
     warm = min(_launch(_TO_FIRST_SAMPLE) for _ in range(repeat))
     rep.add("warm start to the first live sample (Numba cache filled)", warm, "s", base,

@@ -3,20 +3,30 @@
 ``python -m benchmarks.run_all``          all benchmarks, full size; rewrites the README.
 ``python -m benchmarks.run_all --quick``  small sizes (< 60 s in all); the last line printed is
                                           one JSON object of headline figures.
+``python -m benchmarks.run_all --readme`` rewrite the README from the stored results only
+                                          (after a drill finished), running nothing.
+
+A full run also stores its reports in ``benchmarks/results/benches.json``. The drills
+(``benchmarks/soak.py``, ``drill_*.py``) store theirs as ``benchmarks/results/<drill>.json``;
+the README gets a goals table, every report, the drills' table (:mod:`benchmarks._readme`)
+and the hand-written ``benchmarks/notes.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import json
 import os
 import pathlib
-import platform
 import pkgutil
+import platform
 import subprocess
 import sys
 import time
+
+from benchmarks._readme import write_readme
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -53,24 +63,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes; print headline JSON last")
     parser.add_argument("--only", nargs="*", help="module names, e.g. bench_ring")
+    parser.add_argument("--readme", action="store_true",
+                        help="only rewrite the README from benchmarks/results/ (runs nothing)")
     args = parser.parse_args(argv)
+    if args.readme:
+        write_readme(HERE)
+        return 0
     reports, headline, failures = [], {}, []
     t0 = time.perf_counter()
     for module in bench_modules(args.only):
         name = module.__name__.split(".")[-1]
         print(f"running {name} ...", flush=True)
+        t_module = time.perf_counter()
         try:
             rep = module.run(quick=args.quick)
         except Exception as e:  # one broken bench must not hide the others' figures
             failures.append(f"{name}: {type(e).__name__}: {e}")
             print(f"  FAILED: {e}", flush=True)
             continue
-        print(rep.text(), flush=True)
+        print(rep.text(), f"\n  ({time.perf_counter() - t_module:.1f} s)", flush=True)
         reports.append(rep)
         headline.update({f"{name[6:]}.{k}": v for k, v in rep.headline.items()})
     elapsed = time.perf_counter() - t0
     if not args.quick and not args.only:
-        write_readme(reports, failures, elapsed)
+        store_reports(reports, failures, elapsed)
+        write_readme(HERE)
     for f in failures:
         print(f"benchmark failed: {f}", file=sys.stderr)
     headline["seconds"] = round(elapsed, 1)
@@ -78,25 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
-def write_readme(reports, failures, elapsed: float) -> None:
+def store_reports(reports, failures, elapsed: float) -> None:
+    """Keep a full run's reports (``results/benches.json``) for the README and later rewrites."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=HERE).stdout.strip()
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=HERE, check=False).stdout.strip()
     except OSError:
         commit = "?"
-    parts = [
-        "# Benchmarks", "",
-        "Every figure is measured, never asserted by a timed test. Timings come with a baseline run in the",
-        "same process (the plain NumPy/SciPy twin or a peer library); *ratio* = baseline / ours.", "",
-        "Reproduce everything with `make bench` (runs `python -m benchmarks.run_all` and rewrites this file);",
-        "`make bench-quick` runs small sizes in under a minute and prints the headline figures as JSON.", "",
-        f"Last run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, {elapsed:.0f} s.",
-        f"Machine: {machine()}.", "",
-    ]
-    parts += [r.markdown() for r in reports]
-    if failures:
-        parts += ["## Failed in the last run", ""] + [f"- {f}" for f in failures] + [""]
-    (HERE / "README.md").write_text("\n".join(parts))
+    out = {"run_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
+           "seconds": round(elapsed), "machine": machine(),
+           "load_average": round(os.getloadavg()[0], 1), "failures": failures,
+           "reports": [dataclasses.asdict(r) for r in reports]}
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "benches.json").write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

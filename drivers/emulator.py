@@ -144,6 +144,8 @@ class Pty:
         self.link = link
         self.master, self.slave = pty.openpty()
         tty.setraw(self.slave)  # no echo, no CR/LF translation: binary-safe before anyone opens
+        # taken now, before the path is announced: a host may open the port at once
+        self._attrs_unopened = termios.tcgetattr(self.slave)
         os.set_blocking(self.master, False)
         self.path = os.ttyname(self.slave)
         if link is not None:
@@ -158,10 +160,9 @@ class Pty:
 
     def wait_for_host(self, timeout_s: float) -> bool:
         """Wait until a program opens the port (it sets the line settings, e.g. the baud)."""
-        before = termios.tcgetattr(self.slave)
         end = time.monotonic() + timeout_s
         while time.monotonic() < end:
-            if termios.tcgetattr(self.slave) != before:
+            if termios.tcgetattr(self.slave) != self._attrs_unopened:
                 return True
             time.sleep(0.01)
         return False
