@@ -252,7 +252,9 @@ def run(encoder: StreamEncoder, generate: Callable[[int], np.ndarray], *,
                 stats["bytes"] += written
                 del backlog[:written]
             port.drain_input()
-            if "disconnect" in faults.kinds and now >= due["disconnect"]:
+            # a finite run does not unplug in its last seconds: the host could not be back
+            ends_soon = duration_s is not None and now + faults.down_s + 2.0 > duration_s
+            if "disconnect" in faults.kinds and now >= due["disconnect"] and not ends_soon:
                 port.close()
                 stats["disconnects"] += 1
                 backlog.clear()
