@@ -1,0 +1,133 @@
+"""The live plots of the console, drawn from a :class:`~ui.live_feed.LiveFeed` once per frame.
+
+One :meth:`LiveView.render` = one frame: statokinesigram tail, ML/AP series, load bars and,
+about 10 times a second, the 95 % ellipse and the live figures. Replay uses the same view, so
+live and replayed trials look alike. Each frame's cost is measured (for the debug overlay
+and the benchmark).
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import time
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from nmr_balance.stream import StreamInfo
+from ui.live_feed import LiveFeed
+from ui.live_metrics import TargetScorer, ellipse_95, mean_velocity
+from ui.load_bars import LoadBars, half_spans
+from ui.metrics_panel import MetricsPanel
+from ui.sway_plot import SwayPlot
+from ui.time_series_plot import TimeSeriesPlot
+
+#: Seconds of sway used for the live ellipse and velocity.
+METRICS_WINDOW_S = 10.0
+#: Most samples handed to the ellipse fit (decimated above): bounds its cost at 1 kHz.
+METRICS_MAX_POINTS = 2000
+
+
+class LiveView(QtWidgets.QWidget):
+    """Statokinesigram, stabilograms, load bars and live figures.
+
+    Parameters
+    ----------
+    tail_s : float
+        Seconds of path shown in the statokinesigram (its tail fades).
+    window_s : float
+        Seconds shown by the time series (10-30).
+    """
+
+    def __init__(self, tail_s: float = 10.0, window_s: float = 20.0, parent=None):
+        super().__init__(parent)
+        self.tail_s = tail_s
+        self.sway = SwayPlot()
+        self.series = TimeSeriesPlot(window_s=window_s)
+        self.load_bars = LoadBars()
+        self.metrics = MetricsPanel()
+        self.scorer: TargetScorer | None = None
+        self.frame_ms: collections.deque[float] = collections.deque(maxlen=240)
+        self.last_drawn_t_host_ns = 0
+        self._frames = 0
+        self._figures: dict[str, float] = {}
+
+        side = QtWidgets.QVBoxLayout()
+        load_box = QtWidgets.QGroupBox("Load")
+        QtWidgets.QVBoxLayout(load_box).addWidget(self.load_bars)
+        metrics_box = QtWidgets.QGroupBox("Live metrics")
+        QtWidgets.QVBoxLayout(metrics_box).addWidget(self.metrics)
+        side.addWidget(metrics_box)
+        side.addWidget(load_box)
+        side.addStretch(1)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.sway, 3)
+        top.addLayout(side, 2)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top, 3)
+        layout.addWidget(self.series, 2)
+
+    def set_stream(self, info: StreamInfo) -> None:
+        """Label everything for the stream's unit; show load bars only for force sources."""
+        unit = info.units[0]
+        self.sway.set_unit(unit)
+        self.series.set_unit(unit)
+        self.metrics.set_unit(unit)
+        self.load_bars.half_span_mm = half_spans(info.geometry)
+        self.load_bars.parentWidget().setVisible(unit == "mm" and "fz" in info.channel_names)
+
+    def set_scorer(self, scorer: TargetScorer | None) -> None:
+        self.scorer = scorer
+        self.sway.set_targets(scorer.targets if scorer else [], scorer.active if scorer else None)
+
+    def render(self, feed: LiveFeed, figures: bool = False) -> None:
+        """Draw one frame from ``feed`` (already pulled); ``figures`` forces the slow figures."""
+        t0 = time.perf_counter()
+        self.sway.show_path(feed.xy[feed.recent(self.tail_s)])
+        shown = feed.recent(self.series.window_s)  # only filled slots: clip-to-view needs sorted t
+        self.series.show_series(feed.t[shown], feed.xy[shown])
+        if figures or self._frames % 6 == 0:  # ~10 Hz at 60 frames/s: plenty for slow figures
+            self._update_figures(feed)
+        if self.load_bars.isVisible() and feed.filled:
+            x, y = feed.xy[-1]
+            self.load_bars.show_values(x, y, feed.fz[-1])
+        self._frames += 1
+        self.last_drawn_t_host_ns = feed.last_t_host_ns
+        self.frame_ms.append((time.perf_counter() - t0) * 1e3)
+
+    def _update_figures(self, feed: LiveFeed) -> None:
+        xy = feed.xy[feed.recent(METRICS_WINDOW_S)]
+        velocity = mean_velocity(xy, feed.info.fs)
+        step = max(1, math.ceil(len(xy) / METRICS_MAX_POINTS))
+        area, outline = ellipse_95(xy[::step])
+        self.sway.show_ellipse(outline)
+        figures = {"mean_velocity": velocity, "ellipse_area_95": area}
+        if self.scorer is not None:
+            figures["time_in_target"] = 100 * self.scorer.time_in_target
+            figures["hits"] = self.scorer.hits
+        self._figures = figures
+        self.metrics.show_values(figures)
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """The live figures as last shown."""
+        return dict(self._figures)
+
+    def take_paint_ms(self) -> float:
+        """Time Qt spent painting the plots since the last call, ms."""
+        return self.sway.take_paint_ms() + self.series.take_paint_ms()
+
+    def frame_cost(self) -> tuple[float, float]:
+        """Median and max frame cost, ms, over the recent frames."""
+        if not self.frame_ms:
+            return float("nan"), float("nan")
+        a = np.asarray(self.frame_ms)
+        return float(np.median(a)), float(a.max())
+
+    def sizeHint(self) -> QtCore.QSize:  # noqa: N802
+        return QtCore.QSize(900, 640)
+
+
+__all__ = ["LiveView", "METRICS_WINDOW_S"]
