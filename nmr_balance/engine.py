@@ -28,7 +28,8 @@ import dataclasses
 import multiprocessing
 import queue
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from nmr_balance.errors import NmrBalanceError, SourceError
 from nmr_balance.pipeline import Pipeline

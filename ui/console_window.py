@@ -316,7 +316,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.replay.picker.reload()
         self.replay.open_trial(trial_id)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event) -> None:
         self._frame_timer.stop()
         if self.patient_screen is not None:
             self.patient_screen.close()

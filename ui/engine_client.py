@@ -9,7 +9,8 @@ dies, :attr:`died` fires; the attached ring stays mapped, so the trace on screen
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6 import QtCore
 

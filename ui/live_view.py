@@ -56,7 +56,7 @@ class LiveView(QtWidgets.QWidget):
         side = QtWidgets.QVBoxLayout()
         load_box = QtWidgets.QGroupBox("Load")
         QtWidgets.QVBoxLayout(load_box).addWidget(self.load_bars)
-        metrics_box = QtWidgets.QGroupBox("Live metrics")
+        metrics_box = QtWidgets.QGroupBox("Sway metrics")
         QtWidgets.QVBoxLayout(metrics_box).addWidget(self.metrics)
         side.addWidget(metrics_box)
         side.addWidget(load_box)
@@ -126,8 +126,8 @@ class LiveView(QtWidgets.QWidget):
         a = np.asarray(self.frame_ms)
         return float(np.median(a)), float(a.max())
 
-    def sizeHint(self) -> QtCore.QSize:  # noqa: N802
+    def sizeHint(self) -> QtCore.QSize:
         return QtCore.QSize(900, 640)
 
 
-__all__ = ["LiveView", "METRICS_WINDOW_S"]
+__all__ = ["METRICS_WINDOW_S", "LiveView"]

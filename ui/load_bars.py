@@ -51,7 +51,7 @@ class _Bar(QtWidgets.QWidget):
             self.fraction, self.text = fraction, text
             self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event) -> None:
         p = QtGui.QPainter(self)
         p.setRenderHint(QtGui.QPainter.Antialiasing)
         r = self.rect().adjusted(2, 18, -2, -18)

@@ -60,4 +60,4 @@ class MetricsPanel(QtWidgets.QWidget):
             self.values[key].setText(fmt.format(v) if ok else "--")
 
 
-__all__ = ["LIVE_FIGURES", "MetricsPanel", "TRIAL_FIGURES"]
+__all__ = ["LIVE_FIGURES", "TRIAL_FIGURES", "MetricsPanel"]

@@ -14,7 +14,7 @@ class PaintTimed:
 
     paint_ms = 0.0
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def paintEvent(self, event) -> None:
         t0 = time.perf_counter()
         super().paintEvent(event)
         self.paint_ms += (time.perf_counter() - t0) * 1e3

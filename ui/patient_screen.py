@@ -9,6 +9,7 @@ black. No error text or traceback ever appears here (errors go to the console).
 from __future__ import annotations
 
 import dataclasses
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -89,6 +90,7 @@ class PatientScreen(QtWidgets.QWidget):
         self._hit_until = 0.0
         self._instruction = ""
         self.message = QtWidgets.QLabel("", alignment=QtCore.Qt.AlignCenter)
+        self.message.setWordWrap(True)
         self.score = QtWidgets.QLabel("", alignment=QtCore.Qt.AlignRight | QtCore.Qt.AlignVCenter)
         self.plot = pg.PlotWidget(background=theme.PATIENT["background"])
         item = self.plot.getPlotItem()

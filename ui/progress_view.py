@@ -19,6 +19,19 @@ COLOURS = [theme.OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange",
 SYMBOLS = ("o", "s", "t", "d", "+", "x")
 
 
+def metric_unit(key: str, unit: str) -> str:
+    """Unit of a sway metric given the stream's unit (mm or deg)."""
+    if "velocity" in key:
+        return f"{unit}/s"
+    if "area" in key or "power" in key:
+        return f"{unit}\u00b2"
+    if "frequency" in key:
+        return "Hz"
+    if key.endswith("_s"):
+        return "s"
+    return unit if any(w in key for w in ("distance", "length", "range", "rms")) else ""
+
+
 def _timestamp(iso: str) -> float:
     return datetime.datetime.fromisoformat(iso).timestamp()
 
@@ -39,27 +52,27 @@ class ProgressView(QtWidgets.QWidget):
         self.store = store
         self.rows: list[dict] = []
         self.patient = QtWidgets.QComboBox()
-        self.metric = QtWidgets.QComboBox()
+        self.metric_box = QtWidgets.QComboBox()
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
         item = self.plot.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setMenuEnabled(False)
         item.hideButtons()
         item.setLabel("bottom", "session date")
-        self.legend = item.addLegend(offset=(10, 10))
+        self.legend = item.addLegend(offset=(-10, 10))
         self.hint = QtWidgets.QLabel("Click a point to replay that trial.", objectName="metric_name")
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Patient"))
         top.addWidget(self.patient)
         top.addWidget(QtWidgets.QLabel("Metric"))
-        top.addWidget(self.metric)
+        top.addWidget(self.metric_box)
         top.addStretch(1)
         top.addWidget(self.hint)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
         self.patient.currentIndexChanged.connect(lambda: self.show_patient(self.patient.currentText()))
-        self.metric.currentIndexChanged.connect(self._draw)
+        self.metric_box.currentIndexChanged.connect(self._draw)
         self.reload()
 
     def reload(self) -> None:
@@ -97,21 +110,21 @@ class ProgressView(QtWidgets.QWidget):
         self._draw()
 
     def _fill_metrics(self) -> None:
-        current = self.metric.currentData()
+        current = self.metric_box.currentData()
         keys = {k for r in self.rows for k, v in r["figures"].items() if isinstance(v, (int, float))}
         options = [(label, key) for label, key in PREFERRED if key in keys]
         options += [(k.replace("_", " "), k) for k in sorted(keys - {k for _, k in PREFERRED})]
-        self.metric.blockSignals(True)
-        self.metric.clear()
+        self.metric_box.blockSignals(True)
+        self.metric_box.clear()
         for label, key in options:
-            self.metric.addItem(label, key)
-        i = self.metric.findData(current)
-        self.metric.setCurrentIndex(max(0, i))
-        self.metric.blockSignals(False)
+            self.metric_box.addItem(label, key)
+        i = self.metric_box.findData(current)
+        self.metric_box.setCurrentIndex(max(0, i))
+        self.metric_box.blockSignals(False)
 
     def series(self) -> dict[str, list[tuple[float, float, int]]]:
         """condition -> [(time, value, trial_id)] for the chosen metric, by date."""
-        key = self.metric.currentData()
+        key = self.metric_box.currentData()
         out: dict[str, list] = {}
         for r in sorted(self.rows, key=lambda r: r["t"]):
             v = r["figures"].get(key)
@@ -123,17 +136,21 @@ class ProgressView(QtWidgets.QWidget):
         item = self.plot.getPlotItem()
         item.clear()
         self.legend.clear()
-        unit = self.rows[0]["unit"] if self.rows else ""
-        item.setLabel("left", f"{self.metric.currentText()} ({unit})" if unit else self.metric.currentText())
+        unit = metric_unit(self.metric_box.currentData() or "", self.rows[0]["unit"]) if self.rows else ""
+        item.setLabel("left", f"{self.metric_box.currentText()} ({unit})" if unit else self.metric_box.currentText())
         for i, (condition, points) in enumerate(sorted(self.series().items())):
             t, v, ids = (np.array(c) for c in zip(*points))
             colour = COLOURS[i % len(COLOURS)]
-            curve = pg.PlotDataItem(t, v, pen=theme.pen(colour), symbol=SYMBOLS[i % len(SYMBOLS)],
-                                    symbolSize=11, symbolBrush=colour, symbolPen="w", name=condition)
-            curve.scatter.setData(t, v, data=ids.astype(int), symbol=SYMBOLS[i % len(SYMBOLS)], size=11,
-                                  brush=colour, pen="w")
-            curve.scatter.sigClicked.connect(self._clicked)
-            item.addItem(curve)
+            symbol = SYMBOLS[i % len(SYMBOLS)]
+            item.addItem(pg.PlotDataItem(t, v, pen=theme.pen(colour), symbol=symbol, symbolSize=11,
+                                         symbolBrush=colour, symbolPen="w", name=condition))
+            # the clickable points carry their trial ids (a PlotDataItem would drop the data)
+            spots = pg.ScatterPlotItem(t, v, data=ids.astype(int), symbol=symbol, size=11,
+                                       brush=colour, pen="w", hoverable=True)
+            spots.sigClicked.connect(self._clicked)
+            item.addItem(spots)
+        item.getViewBox().setDefaultPadding(0.08)
+        item.enableAutoRange()
 
     def _clicked(self, scatter, points, *args) -> None:
         if len(points):

@@ -79,6 +79,7 @@ class ReplayView(QtWidgets.QWidget):
         info = self.trial.info
         self.feed = LiveFeed(None, info, history_s=max(30.0, self.trial.duration_s + 1))
         self.view.set_stream(info)
+        self.view.series.window_s = min(20.0, max(5.0, self.trial.duration_s))
         self.view.series.set_events(self.trial.event_lines())
         self.trial_metrics.set_unit(info.units[0])
         self.trial_metrics.show_values(self.trial.figures)
@@ -145,4 +146,4 @@ class ReplayView(QtWidgets.QWidget):
         self.time_label.setText(f"{self.position_s:5.1f} / {self.trial.duration_s:.1f} s")
 
 
-__all__ = ["ReplayView", "SPEEDS"]
+__all__ = ["SPEEDS", "ReplayView"]

@@ -41,6 +41,8 @@ class StatusStrip(QtWidgets.QWidget):
             layout.addSpacing(14)
         layout.addStretch(1)
         layout.addWidget(self.frame)
+        widest = max(f"\u25CF {label}" for label, _ in STATES.values())
+        self.state.setMinimumWidth(self.state.fontMetrics().horizontalAdvance(widest) + 30)
         self.set_state("idle")
 
     def set_state(self, state: str) -> None:
@@ -75,7 +77,7 @@ class Banner(QtWidgets.QFrame):
         super().__init__()
         self.setObjectName("banner_frame")
         self.setStyleSheet(f"#banner_frame {{ background: {theme.CONSOLE['alarm']}; }}"
-                           "QLabel { color: white; font-weight: 700; font-size: 14px; }")
+                           "QLabel { color: white; background: transparent; font-weight: 700; font-size: 14px; }")
         self.text = QtWidgets.QLabel()
         self.text.setWordWrap(True)
         self.button = QtWidgets.QPushButton()
@@ -96,4 +98,4 @@ class Banner(QtWidgets.QFrame):
         self.hide()
 
 
-__all__ = ["Banner", "STATES", "StatusStrip"]
+__all__ = ["STATES", "Banner", "StatusStrip"]

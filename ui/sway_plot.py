@@ -8,8 +8,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ui import theme
-from ui.paint_timer import PaintTimed
 from ui.live_metrics import Target
+from ui.paint_timer import PaintTimed
 
 #: Alpha of each tail segment, oldest first: the tail fades into the past.
 TAIL_ALPHAS = (35, 70, 130, 255)
@@ -99,8 +99,8 @@ class SwayPlot(PaintTimed, pg.PlotWidget):
         else:
             self._ellipse.setData(outline[:, 0], outline[:, 1])
 
-    def sizeHint(self) -> QtCore.QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QtCore.QSize:
         return QtCore.QSize(420, 420)
 
 
-__all__ = ["SwayPlot", "TAIL_ALPHAS"]
+__all__ = ["TAIL_ALPHAS", "SwayPlot"]

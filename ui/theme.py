@@ -44,11 +44,14 @@ QPushButton:hover {{ background: #E4E7EB; }}
 QPushButton:disabled {{ color: #9AA5B1; border-color: {CONSOLE['grid']}; }}
 QPushButton#primary {{ background: {OKABE_ITO['blue']}; color: white; border: none; font-weight: 600; }}
 QPushButton#danger {{ background: {OKABE_ITO['vermillion']}; color: white; border: none; font-weight: 600; }}
+QPushButton#primary:disabled, QPushButton#danger:disabled {{ background: #CBD2D9; color: #F5F7FA; }}
 QLabel#banner {{ background: {OKABE_ITO['vermillion']}; color: white; font-weight: 700; padding: 6px; }}
 QLabel#notice {{ background: #FFF7D6; color: {CONSOLE['text']}; padding: 4px; }}
 QLabel#metric_value {{ font-size: 18px; font-weight: 600; }}
 QLabel#metric_name {{ color: {CONSOLE['muted']}; }}
-QLabel#countdown {{ font-size: 28px; font-weight: 700; color: {OKABE_ITO['blue']}; }}
+QCheckBox::indicator {{ width: 14px; height: 14px; border: 1px solid #9AA5B1; border-radius: 3px; background: #FFFFFF; }}
+QCheckBox::indicator:checked {{ background: {OKABE_ITO['blue']}; border-color: {OKABE_ITO['blue']}; }}
+QLabel#countdown {{ font-size: 20px; font-weight: 700; color: {OKABE_ITO['blue']}; }}
 QStatusBar {{ background: {CONSOLE['panel']}; border-top: 1px solid {CONSOLE['grid']}; }}
 QTabWidget::pane {{ border: 1px solid {CONSOLE['grid']}; }}
 """

@@ -68,11 +68,11 @@ class TimeSeriesPlot(PaintTimed, pg.GraphicsLayoutWidget):
         for plot, line in self._events:
             plot.removeItem(line)
         self._events = []
-        for t, label in events:
+        for k, (t, label) in enumerate(events):
             for i, plot in enumerate(self.plots):
                 line = pg.InfiniteLine(pos=t, angle=90, pen=theme.pen(theme.CONSOLE["event"]),
                                        label=label if i == 0 else None,
-                                       labelOpts={"position": 0.9, "color": theme.CONSOLE["event"]})
+                                       labelOpts={"position": 0.92 - 0.2 * (k % 3), "color": theme.CONSOLE["event"]})
                 plot.addItem(line)
                 self._events.append((plot, line))
 

@@ -53,7 +53,7 @@ class LoadedTrial:
 
 
 def completed_figures(metrics: dict, xy: np.ndarray, fs: float) -> dict:
-    """``metrics`` plus mean velocity, 95 % ellipse area and path length if missing.
+    """``metrics`` plus mean velocity, 95 % ellipse area, RMS distance and path length if missing.
 
     ADAPTER until the recorder stores the DSP metric set: same definitions as the live panel.
     """
@@ -63,6 +63,8 @@ def completed_figures(metrics: dict, xy: np.ndarray, fs: float) -> dict:
         out["mean_velocity"] = mean_velocity(finite, fs)
     if "ellipse_area_95_chi2" not in out:
         out["ellipse_area_95_chi2"] = ellipse_95(finite)[0]
+    if "rms_distance" not in out and len(finite):
+        out["rms_distance"] = float(np.sqrt(np.mean(np.sum((finite - finite.mean(axis=0)) ** 2, axis=1))))
     if "path_length" not in out and len(finite) > 1:
         out["path_length"] = float(np.hypot(*np.diff(finite, axis=0).T).sum())
     return out

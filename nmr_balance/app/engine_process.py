@@ -18,8 +18,9 @@ def recorder_factory(store_path: str | Path | None):
     """``make_recorder`` for the engine: a ``recordings.Recorder`` on the station database."""
 
     def make(pipeline, session_id: int, protocol: str, condition: str, parameters: dict[str, Any]):
-        from recordings import Condition, Store
         from recordings.recorder import Recorder
+
+        from recordings import Condition, Store
 
         with Store.open(store_path) as store:
             return Recorder(store, pipeline, int(session_id), protocol=protocol,
@@ -28,9 +29,25 @@ def recorder_factory(store_path: str | Path | None):
     return make
 
 
+def _own_resource_tracker() -> None:
+    """Give this process its own shared-memory resource tracker.
+
+    A spawned child shares its parent's tracker; the UI's attach would then unregister the
+    engine's blocks there, and the engine's own unlink later fails with a KeyError traceback.
+    With its own tracker the engine registers and unregisters in one place, and if the engine
+    crashes, its tracker removes the names (the UI keeps its mapping, so the trace stays).
+    """
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    if tracker is not None and hasattr(tracker, "_fd"):
+        tracker._fd = None
+
+
 def run_engine(commands, replies, source_url: str | None = None, *,
                store_path: str | None = None) -> None:
     """Run the engine until told to shut down (the process's main function)."""
+    _own_resource_tracker()
     # A smaller switch interval halves GIL jitter for the reader threads (DESIGN.md §10).
     sys.setswitchinterval(0.0005)
     try:
