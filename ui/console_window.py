@@ -172,7 +172,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def _on_engine_died(self, exitcode) -> None:
         self.status.set_state("engine_down")
         self.recording = False
-        self.session_panel.trial_ended("engine stopped: the trial so far is saved")
+        self.session_panel.trial_ended("engine stopped; trial saved")
         self._set_session_state()
         self.banner.alarm(f"The acquisition engine stopped unexpectedly (exit code {exitcode}). The trace "
                           "stays on screen and the trial so far is saved.", "Restart engine")

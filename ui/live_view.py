@@ -82,17 +82,18 @@ class LiveView(QtWidgets.QWidget):
         self.scorer = scorer
         self.sway.set_targets(scorer.targets if scorer else [], scorer.active if scorer else None)
 
-    def render(self, feed: LiveFeed, figures: bool = False) -> None:
-        """Draw one frame from ``feed`` (already pulled); ``figures`` forces the slow figures."""
+    def render(self, feed: LiveFeed, figures: bool = False, t_end: float | None = None) -> None:
+        """Draw one frame from ``feed`` (already pulled).
+
+        ``figures`` forces the slow figures now; ``t_end`` is "now" on the time axis (default:
+        the newest sample; replay passes its playhead).
+        """
         t0 = time.perf_counter()
         self.sway.show_path(feed.xy[feed.recent(self.tail_s)])
         shown = feed.recent(self.series.window_s)  # only filled slots: clip-to-view needs sorted t
-        self.series.show_series(feed.t[shown], feed.xy[shown])
-        if figures or self._frames % 6 == 0:  # ~10 Hz at 60 frames/s: plenty for slow figures
+        self.series.show_series(feed.t[shown], feed.xy[shown], t_end)
+        if figures or self._frames % 6 == 0:  # ~10 Hz at 60 frames/s: plenty for figures and bars
             self._update_figures(feed)
-        if self.load_bars.isVisible() and feed.filled:
-            x, y = feed.xy[-1]
-            self.load_bars.show_values(x, y, feed.fz[-1])
         self._frames += 1
         self.last_drawn_t_host_ns = feed.last_t_host_ns
         self.frame_ms.append((time.perf_counter() - t0) * 1e3)
@@ -109,6 +110,9 @@ class LiveView(QtWidgets.QWidget):
             figures["hits"] = self.scorer.hits
         self._figures = figures
         self.metrics.show_values(figures)
+        if self.load_bars.isVisible() and feed.filled:
+            x, y = feed.xy[-1]
+            self.load_bars.show_values(x, y, feed.fz[-1])
 
     @property
     def figures(self) -> dict[str, float]:

@@ -138,7 +138,7 @@ class ReplayView(QtWidgets.QWidget):
 
     def _draw(self) -> None:
         if self.feed.filled:
-            self.view.render(self.feed, figures=not self.playing)
+            self.view.render(self.feed, figures=not self.playing, t_end=self.position_s)
         if not self.slider.isSliderDown():
             self.slider.blockSignals(True)
             self.slider.setValue(int(self.position_s / STEP_S))

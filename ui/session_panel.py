@@ -47,6 +47,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.stop_button = QtWidgets.QPushButton("Stop")
         self.abort_button = QtWidgets.QPushButton("Abort", objectName="danger")
         self.countdown = QtWidgets.QLabel("", objectName="countdown", alignment=QtCore.Qt.AlignCenter)
+        self.countdown.setWordWrap(True)
         self.cue = QtWidgets.QLineEdit(placeholderText="cue, e.g. shoulders down \u21B5")
         self.marker_button = QtWidgets.QPushButton("Marker")
         self.notes = QtWidgets.QPlainTextEdit(placeholderText="notes for this trial")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ui import theme
 
@@ -42,7 +42,9 @@ class StatusStrip(QtWidgets.QWidget):
         layout.addStretch(1)
         layout.addWidget(self.frame)
         widest = max(f"\u25CF {label}" for label, _ in STATES.values())
-        self.state.setMinimumWidth(self.state.fontMetrics().horizontalAdvance(widest) + 30)
+        bold = self.state.font()
+        bold.setBold(True)
+        self.state.setMinimumWidth(QtGui.QFontMetrics(bold).horizontalAdvance(widest) + 16)
         self.set_state("idle")
 
     def set_state(self, state: str) -> None:

@@ -9,6 +9,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ui import theme
 from ui.live_metrics import Target
+from ui.grid import StaticGrid, nice_step
 from ui.paint_timer import PaintTimed
 
 #: Alpha of each tail segment, oldest first: the tail fades into the past.
@@ -34,8 +35,12 @@ class SwayPlot(PaintTimed, pg.PlotWidget):
         self.max_tail_points = max_tail_points
         item = self.getPlotItem()
         item.setMenuEnabled(False)
-        item.showGrid(x=True, y=True, alpha=0.15)
         item.setAspectLocked(True, ratio=1.0)
+        item.disableAutoRange()
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).enableAutoSIPrefix(False)
+        self._grid = StaticGrid()
+        item.addItem(self._grid)
         item.hideButtons()
         self._zero_lines = [pg.InfiniteLine(pos=0, angle=a, pen=theme.pen(theme.CONSOLE["grid"]))
                             for a in (0, 90)]
@@ -64,6 +69,10 @@ class SwayPlot(PaintTimed, pg.PlotWidget):
         item.setLabel("bottom", f"ML ({unit})  \u2192 right")
         item.setLabel("left", f"AP ({unit})  \u2192 forward")
         item.setRange(xRange=(-half_span, half_span), yRange=(-half_span, half_span), padding=0)
+        # the locked aspect widens one axis to fill the widget: cover generously
+        reach = 3 * half_span
+        step = nice_step(2 * half_span, 8)
+        self._grid.cover((-reach, reach), (-reach, reach), step, step)
 
     def set_targets(self, targets: list[Target], active: int | None = None) -> None:
         """Draw ``targets`` (circles to scale); the ``active`` one filled."""

@@ -17,7 +17,7 @@ OKABE_ITO = {
 
 #: Console (therapist) colours: light, calm, clinical.
 CONSOLE = {
-    "background": "#FFFFFF", "panel": "#F4F6F8", "grid": "#D8DEE4", "text": "#1F2933",
+    "background": "#FFFFFF", "panel": "#F4F6F8", "grid": "#D8DEE4", "grid_line": "#E6EAEE", "text": "#1F2933",
     "muted": "#616E7C", "trace": OKABE_ITO["blue"], "current": OKABE_ITO["vermillion"],
     "ellipse": OKABE_ITO["orange"], "target": OKABE_ITO["green"], "ml": OKABE_ITO["blue"],
     "ap": OKABE_ITO["vermillion"], "load": OKABE_ITO["sky_blue"], "event": OKABE_ITO["purple"],
