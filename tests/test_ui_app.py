@@ -24,7 +24,7 @@ def test_live_opens_the_console_and_saves_a_screenshot(tmp_path, artifacts_dir, 
     env.pop("QT_QPA_PLATFORM", None)  # the command itself must choose offscreen without a display
     out = subprocess.run([sys.executable, "-m", "nmr_balance.app.cli", "live", "--source",
                           "sim://?rate=200&vision=closed&surface=foam", "--db", str(tmp_path / "s.db"),
-                          "--screenshot", str(shot), "--duration", "2.5"],
+                          "--screenshot", str(shot), "--duration", "2.5", "--patient-screen"],
                          capture_output=True, text=True, timeout=80, cwd=REPO, env=env)
     assert out.returncode == 0, out.stderr
     assert "saved a screenshot" in out.stdout and "Traceback" not in out.stderr

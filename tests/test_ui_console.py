@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("recordings.recorder", reason="the recorder is part of this build")
 
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 from test_ui_review import save_shot
 
 from nmr_balance.app.engine_process import run_engine
@@ -30,6 +30,34 @@ def make_console(qtbot, tmp_path, entry=run_engine):
     window.resize(1360, 860)
     window.show()
     return window, store
+
+
+def visible_message_box(parent) -> QtWidgets.QMessageBox:
+    boxes = [b for b in parent.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
+    assert boxes, "no dialog is shown"
+    return boxes[-1]
+
+
+def test_unexpected_errors_become_a_dialog_with_details(qtbot):
+    import sys
+
+    from ui.error_dialog import install_excepthook
+
+    application()
+    console = QtWidgets.QWidget()
+    qtbot.addWidget(console)
+    old = sys.excepthook
+    install_excepthook(lambda: console)
+    try:
+        try:
+            {}["missing"]
+        except KeyError as e:
+            sys.excepthook(type(e), e, e.__traceback__)
+    finally:
+        sys.excepthook = old
+    box = visible_message_box(console)
+    assert "Unexpected error" in box.text() and "KeyError" in box.text()
+    assert "Traceback" in box.detailedText() and "keeps running" in box.informativeText()
 
 
 def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artifacts_dir):
@@ -153,6 +181,13 @@ def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artif
         with qtbot.waitSignal(window.engine.ready, timeout=30000):
             window.banner.button.click()
         assert window.engine.alive and trace_before > 0 and not window.banner.isVisible()
+        # a device that is not there: a specific message with what to do, the app keeps running
+        with qtbot.waitSignal(window.engine.failed, timeout=10000):
+            window.connect_source("serial:///dev/ttyNOPE?protocol=nmr")
+        box = visible_message_box(window)
+        assert "Device not found" in box.text() and "/dev/ttyNOPE" in box.text()
+        assert "nmr-balance devices" in box.text() + box.informativeText()
+        assert window.engine.alive
     finally:
         window.close()
         store.close()
