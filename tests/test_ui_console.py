@@ -93,6 +93,15 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         qtbot.wait(900)
         assert window.live.figures["mean_velocity"] > 0  # live metrics are flowing
         assert window.engine.feed.total > 100
+        sx, sy = window.live.sway.getPlotItem().getViewBox().viewPixelSize()
+        assert sx == pytest.approx(sy, rel=1e-6)  # equal axis scaling: 1 mm across = 1 mm up
+        window.live.window_box.setCurrentIndex(window.live.window_box.findData(10.0))
+        assert window.live.series.window_s == 10.0
+        assert window.live.series.plots[0].getViewBox().viewRange()[0] == pytest.approx([-10, 0])
+        window.overlay.toggle()  # F12: the debug overlay with the frame cost
+        qtbot.wait(300)
+        assert window.overlay.isVisible() and "frame" in window.overlay.text()
+        assert 0 < window.overlay.figures()["frame_ms_p50"] < 1000
         save_shot(window, artifacts_dir / "console_live.png")
         save_shot(window.patient_screen, artifacts_dir / "patient_screen.png")
         with qtbot.waitSignal(window.engine.trial_stopped, timeout=15000) as stopped:

@@ -54,7 +54,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.session_panel = SessionPanel()
         self.patient_controls = PatientControls()
         self.live = LiveView()
-        self.overlay = DebugOverlay(self.live)
+        self.overlay = DebugOverlay(self.live.sway)  # over the plot, clear of the figures
         self.replay = ReplayView(store)
         self.compare = CompareView(store)
         self.progress = ProgressView(store)

@@ -58,8 +58,17 @@ class LiveView(QtWidgets.QWidget):
         QtWidgets.QVBoxLayout(load_box).addWidget(self.load_bars)
         metrics_box = QtWidgets.QGroupBox("Sway metrics")
         QtWidgets.QVBoxLayout(metrics_box).addWidget(self.metrics)
+        self.window_box = QtWidgets.QComboBox()
+        for seconds in (10, 20, 30):
+            self.window_box.addItem(f"last {seconds} s", float(seconds))
+        self.window_box.setCurrentIndex(self.window_box.findData(float(window_s)))
+        self.window_box.currentIndexChanged.connect(
+            lambda: setattr(self.series, "window_s", self.window_box.currentData()))
+        view_box = QtWidgets.QGroupBox("Time series")
+        QtWidgets.QHBoxLayout(view_box).addWidget(self.window_box)
         side.addWidget(metrics_box)
         side.addWidget(load_box)
+        side.addWidget(view_box)
         side.addStretch(1)
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.sway, 3)
