@@ -7,7 +7,6 @@ composition root because it may import drivers and recordings; the UI only ever 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +47,6 @@ def run_engine(commands, replies, source_url: str | None = None, *,
                store_path: str | None = None) -> None:
     """Run the engine until told to shut down (the process's main function)."""
     _own_resource_tracker()
-    # A smaller switch interval halves GIL jitter for the reader threads (DESIGN.md §10).
-    sys.setswitchinterval(0.0005)
     try:
         from nmr_balance.app import open_source
 
