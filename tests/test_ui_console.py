@@ -122,6 +122,15 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         assert window.replay.picker.findData(trial_id) >= 0
         window.open_in_replay(trial_id)
         assert window.tabs.currentWidget() is window.replay and window.replay.trial.trial.id == trial_id
+        # a stored trial as the source: it streams through the live pipeline again, then ends
+        window.tabs.setCurrentWidget(window.live)
+        with qtbot.waitSignal(window.engine.ready, timeout=10000):
+            window.connect_source(window.replay_url(trial_id, speed=8))
+        qtbot.waitUntil(lambda: any("replay finished" in m for m in window.messages), timeout=10000)
+        replayed = window.engine.feed
+        n = len(samples)
+        assert replayed.total == n < replayed.capacity and replayed.missed == 0
+        np.testing.assert_allclose(replayed.xy[-n:], samples.data[:, :2])  # same samples, in order
     finally:
         window.close()
         store.close()
@@ -187,6 +196,7 @@ def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artif
         save_shot(window, artifacts_dir / "console_engine_stopped.png")
         # the trial so far is kept: its committed samples are in the store
         assert len(store.samples(started.args[0], PROCESSED)) >= 50
+        assert store.trial(started.args[0]).status == "interrupted"
         with qtbot.waitSignal(window.engine.ready, timeout=30000):
             window.banner.button.click()
         assert window.engine.alive and trace_before > 0 and not window.banner.isVisible()

@@ -15,7 +15,7 @@ from ui.error_dialog import error_box
 from ui.live_metrics import TargetScorer
 from ui.live_view import LiveView
 from ui.patient_controls import PatientControls
-from ui.patient_screen import PatientScreen
+from ui.patient_screen import PRESETS, PatientScreen
 from ui.progress_view import ProgressView
 from ui.replay_view import ReplayView
 from ui.session_panel import SessionPanel
@@ -171,6 +171,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
 
     def _on_engine_died(self, exitcode) -> None:
         self.status.set_state("engine_down")
+        if self.recording and self.store is not None:
+            # its recorder died with it: close the trial as "interrupted", keeping what it committed
+            self.store.recover_interrupted()
         self.recording = False
         self.session_panel.trial_ended("engine stopped; trial saved")
         self._set_session_state()
@@ -263,8 +266,6 @@ class ConsoleWindow(QtWidgets.QMainWindow):
 
     # --- patient screen ------------------------------------------------------------------------
     def _preset(self):
-        from ui.patient_screen import PRESETS
-
         return PRESETS[self.patient_controls.preset.currentData()]
 
     def show_patient_screen(self, fullscreen: bool = False) -> PatientScreen:
