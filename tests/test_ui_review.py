@@ -114,12 +114,12 @@ def test_progress_by_condition_and_click_opens_trial(qtbot, store, artifacts_dir
     view.show()
     view.show_patient("P001")
     series = view.series()
-    assert set(series) == {"eyes open, firm, feet_together", "eyes closed, foam, feet_together"}
+    assert set(series) == {"eyes open, firm, feet together", "eyes closed, foam, feet together"}
     for points in series.values():
         assert len(points) == 4
         times = [p[0] for p in points]
         assert times == sorted(times)
-    closed = [p[1] for p in series["eyes closed, foam, feet_together"]]
+    closed = [p[1] for p in series["eyes closed, foam, feet together"]]
     assert closed[-1] < closed[0]  # training worked: the simulated sway shrank
     assert view.metric_box.currentData() == "mean_velocity"
     chosen = []

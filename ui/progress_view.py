@@ -104,7 +104,7 @@ class ProgressView(QtWidgets.QWidget):
                 block = self.store.samples(trial.id, 1)  # processed stream
                 figures = completed_figures(figures, block.data[:, :2], trial.info.fs)
             rows.append({"trial_id": trial.id, "t": _timestamp(trial.started),
-                         "condition": trial.condition.label(), "figures": figures, "unit": trial.info.units[0]})
+                         "condition": trial.condition.label().replace("_", " "), "figures": figures, "unit": trial.info.units[0]})
         self.rows = rows
         self._fill_metrics()
         self._draw()
