@@ -94,10 +94,20 @@ class EngineClient(QtCore.QObject):
         self._timer.stop()
         self.host.stop()
         self.poll()
-        for ring in [self._ring, *self._old_rings]:
-            if ring is not None:
+        if self._ring is not None:
+            self._old_rings.append(self._ring)
+        self._ring, self.feed = None, None
+        self._release_old_rings()
+
+    def _release_old_rings(self) -> None:
+        """Unmap rings of earlier sources (kept while something still holds a view into them)."""
+        kept = []
+        for ring in self._old_rings:
+            try:
                 ring.close()
-        self._ring, self._old_rings, self.feed = None, [], None
+            except BufferError:
+                kept.append(ring)
+        self._old_rings = kept
 
     # --- replies ---------------------------------------------------------------------------
     def poll(self) -> None:
@@ -113,7 +123,8 @@ class EngineClient(QtCore.QObject):
 
     def _on_ready(self, msg: dict) -> None:
         if self._ring is not None:
-            self._old_rings.append(self._ring)  # views into it may still be on screen
+            self._old_rings.append(self._ring)
+        self._release_old_rings()
         self.info = StreamInfo.from_dict(msg["info"])
         self.raw_info = StreamInfo.from_dict(msg["raw_info"])
         self._ring = RingBuffer.attach(msg["processed_ring"])
