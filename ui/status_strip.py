@@ -44,7 +44,7 @@ class StatusStrip(QtWidgets.QWidget):
         widest = max(f"\u25CF {label}" for label, _ in STATES.values())
         bold = self.state.font()
         bold.setBold(True)
-        self.state.setMinimumWidth(QtGui.QFontMetrics(bold).horizontalAdvance(widest) + 16)
+        self.state.setMinimumWidth(QtGui.QFontMetrics(bold).horizontalAdvance(widest) + 40)
         self.set_state("idle")
 
     def set_state(self, state: str) -> None:
