@@ -95,6 +95,8 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         assert window.engine.feed.total > 100
         sx, sy = window.live.sway.getPlotItem().getViewBox().viewPixelSize()
         assert sx == pytest.approx(sy, rel=1e-6)  # equal axis scaling: 1 mm across = 1 mm up
+        window.live.scale_box.setCurrentIndex(0)  # zoom in: +-20 mm
+        assert window.live.sway.getPlotItem().getViewBox().viewRange()[1] == pytest.approx([-20, 20])
         window.live.window_box.setCurrentIndex(window.live.window_box.findData(10.0))
         assert window.live.series.window_s == 10.0
         assert window.live.series.plots[0].getViewBox().viewRange()[0] == pytest.approx([-10, 0])

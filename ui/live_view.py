@@ -25,6 +25,8 @@ from ui.time_series_plot import TimeSeriesPlot
 
 #: Seconds of sway used for the live ellipse and velocity.
 METRICS_WINDOW_S = 10.0
+#: Half-widths offered for the statokinesigram, by unit (the second is the default).
+SCALES = {"mm": (20.0, 40.0, 80.0, 160.0), "deg": (4.0, 8.0, 16.0)}
 #: Most samples handed to the ellipse fit (decimated above): bounds its cost at 1 kHz.
 METRICS_MAX_POINTS = 2000
 
@@ -64,8 +66,12 @@ class LiveView(QtWidgets.QWidget):
         self.window_box.setCurrentIndex(self.window_box.findData(float(window_s)))
         self.window_box.currentIndexChanged.connect(
             lambda: setattr(self.series, "window_s", self.window_box.currentData()))
-        view_box = QtWidgets.QGroupBox("Time series")
-        QtWidgets.QHBoxLayout(view_box).addWidget(self.window_box)
+        self.scale_box = QtWidgets.QComboBox()
+        self.scale_box.currentIndexChanged.connect(self._rescale)
+        view_box = QtWidgets.QGroupBox("View")
+        view_row = QtWidgets.QFormLayout(view_box)
+        view_row.addRow("sway scale", self.scale_box)
+        view_row.addRow("time series", self.window_box)
         side.addWidget(metrics_box)
         side.addWidget(load_box)
         side.addWidget(view_box)
@@ -81,11 +87,23 @@ class LiveView(QtWidgets.QWidget):
     def set_stream(self, info: StreamInfo) -> None:
         """Label everything for the stream's unit; show load bars only for force sources."""
         unit = info.units[0]
-        self.sway.set_unit(unit)
-        self.series.set_unit(unit)
+        self.scale_box.blockSignals(True)
+        self.scale_box.clear()
+        for half in SCALES.get(unit, SCALES["mm"]):
+            self.scale_box.addItem(f"\u00b1{half:g} {unit}", half)
+        self.scale_box.setCurrentIndex(1)
+        self.scale_box.blockSignals(False)
+        self.sway.set_unit(unit, self.scale_box.currentData())
+        self.series.set_unit(unit, self.scale_box.currentData())
         self.metrics.set_unit(unit)
         self.load_bars.half_span_mm = half_spans(info.geometry)
         self.load_bars.parentWidget().setVisible(unit == "mm" and "fz" in info.channel_names)
+
+    def _rescale(self) -> None:
+        half = self.scale_box.currentData()
+        if half is not None:
+            self.sway.set_unit(self.sway.unit, half)
+            self.series.set_half(half)
 
     def set_scorer(self, scorer: TargetScorer | None) -> None:
         self.scorer = scorer

@@ -78,11 +78,16 @@ class TimeSeriesPlot(PaintTimed, pg.GraphicsLayoutWidget):
         self.plots[0].setXRange(-self._window_s, 0, padding=0.0)
         self._cover()
 
-    def set_unit(self, unit: str) -> None:
+    def set_unit(self, unit: str, half: float | None = None) -> None:
+        """Label for ``unit`` and show +-``half`` (default 40 mm or 8 deg)."""
         self.unit = unit
-        self.half = 8.0 if unit == "deg" else 40.0
         self.plots[0].setLabel("left", f"ML ({unit})")
         self.plots[1].setLabel("left", f"AP ({unit})")
+        self.set_half(half or (8.0 if unit == "deg" else 40.0))
+
+    def set_half(self, half: float) -> None:
+        """Show +-``half`` (stream unit) on both value axes."""
+        self.half = float(half)
         h = self.half / 2
         ticks = [[(v, f"{v:g}") for v in (-h, 0.0, h)], []]  # inner ticks only: stacked plots
         for plot in self.plots:
