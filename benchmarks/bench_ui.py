@@ -18,20 +18,20 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import threading  # noqa: E402
-import time  # noqa: E402
+import threading
+import time
 
-import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-from PySide6 import QtCore, QtWidgets  # noqa: E402
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
 
-from benchmarks._report import Report  # noqa: E402
-from nmr_balance.ring import RingBuffer  # noqa: E402
-from nmr_balance.stream import SampleBlock, sway_info  # noqa: E402
-from ui import theme  # noqa: E402
-from ui.live_feed import LiveFeed  # noqa: E402
-from ui.live_metrics import ellipse_95  # noqa: E402
-from ui.live_view import LiveView  # noqa: E402
+from benchmarks._report import Report
+from nmr_balance.ring import RingBuffer
+from nmr_balance.stream import SampleBlock, sway_info
+from ui import theme
+from ui.live_feed import LiveFeed
+from ui.live_metrics import ellipse_95
+from ui.live_view import LiveView
 
 COMMAND = "python -m benchmarks.bench_ui"
 FS = 1000.0
@@ -102,7 +102,7 @@ class _NaiveView(QtWidgets.QWidget):
         layout.addWidget(self.sway, 3)
         layout.addWidget(self.series, 2)
 
-    def render(self, feed: LiveFeed) -> None:  # noqa: A003
+    def render(self, feed: LiveFeed) -> None:
         tail = feed.xy[feed.recent(3.0)]
         self.tail.setData(tail[:, 0], tail[:, 1])
         self.ellipse.setData(*ellipse_95(feed.xy[feed.recent(10.0)])[1].T)

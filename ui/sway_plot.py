@@ -8,8 +8,8 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from ui import theme
-from ui.live_metrics import Target
 from ui.grid import StaticGrid, nice_step
+from ui.live_metrics import Target
 from ui.paint_timer import PaintTimed
 
 #: Alpha of each tail segment, oldest first: the tail fades into the past.
