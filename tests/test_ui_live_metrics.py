@@ -60,12 +60,14 @@ def test_target_scorer_counts_dwell_across_chunks_and_resets_on_leaving():
     assert scorer.dwell == pytest.approx(0.6)
     assert scorer.update(outside) == [] and scorer.dwell == 0  # left: the dwell restarts
     assert scorer.update(inside) == [] and scorer.update(inside) == [0]  # 1.2 s: hit at 1.0 s
+    assert scorer.hit_samples == [39]  # the 100th sample inside: 60 + 40
     assert scorer.hits == 1 and scorer.active == 1
     # the 20 samples after the hit were scored against the next target (outside it)
     assert scorer.samples == 200 and scorer.samples_in_target == 60 + 100
     assert scorer.time_in_target == pytest.approx(160 / 200)
     both = np.vstack([np.tile([-10.0, 0.0], (100, 1)), np.tile([10.0, 0.0], (100, 1))])
     assert scorer.update(both) == [1, 0] and scorer.hits == 3  # two hits in one chunk, cycling
+    assert scorer.hit_samples == [99, 199]
 
 
 def test_ring_of_targets_starts_straight_ahead():

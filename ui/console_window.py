@@ -295,8 +295,10 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             return
         block = feed.pull()
         if self.scorer is not None and self.recording and len(block):
-            for i in self.scorer.update(block.data[:, :2]):
-                self._send("marker", kind="target_hit", payload={"target": i})
+            hits = self.scorer.update(block.data[:, :2])
+            for i, k in zip(hits, self.scorer.hit_samples):
+                # the sample counter dates the hit even if this frame came late
+                self._send("marker", kind="target_hit", payload={"target": i, "counter": int(block.counter[k])})
                 if self.patient_screen is not None:
                     self.patient_screen.celebrate_hit()
             self.live.sway.set_targets(self.scorer.targets, self.scorer.active)

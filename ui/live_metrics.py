@@ -88,6 +88,7 @@ class TargetScorer:
         self.samples_in_target = 0
         self._dwell_n = 0
         self.new_hits: list[int] = []
+        self.hit_samples: list[int] = []
 
     @property
     def time_in_target(self) -> float:
@@ -100,8 +101,12 @@ class TargetScorer:
         return self._dwell_n / self.fs
 
     def update(self, xy: np.ndarray) -> list[int]:
-        """Score new samples ``xy`` (n, 2); return the indices of targets hit in them."""
-        self.new_hits = []
+        """Score new samples ``xy`` (n, 2); return the indices of targets hit in them.
+
+        :attr:`hit_samples` then holds, per hit, the index (in ``xy``) of the sample that
+        completed the dwell, so events can carry sample time rather than screen time.
+        """
+        self.new_hits, self.hit_samples = [], []
         if not self.targets or len(xy) == 0:
             return self.new_hits
         need = max(1, int(round(self.dwell_s * self.fs)))
@@ -123,6 +128,7 @@ class TargetScorer:
             if len(reached):
                 self.hits += 1
                 self.new_hits.append(self.active)
+                self.hit_samples.append(stop - 1)
                 self.active = (self.active + 1) % len(self.targets)
                 self._dwell_n = 0
             start = stop
