@@ -46,6 +46,10 @@ def test_source_panel_takes_a_typed_url_or_the_chosen_entry(qtbot):
     panel.choice.setEditText("sim://?rate=250")
     panel.connect_button.click()
     assert urls == ["sim://?rate=250"]
+    panel.show_url("replay:///tmp/x.db?trial=3")  # connected elsewhere: the picker says so
+    assert panel.url() == "replay:///tmp/x.db?trial=3"
+    panel.show_url(SIMULATED[1][1])
+    assert panel.choice.currentText() == SIMULATED[1][0]
 
 
 def test_metrics_panel_formats_values_and_units(qtbot):

@@ -125,6 +125,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def connect_source(self, url: str) -> None:
         self.status.set_state("connecting")
         self.status.set_source(url)
+        self.source_panel.show_url(url)
         self.engine.connect_source(url)
 
     def _pick_stored_trial(self) -> None:

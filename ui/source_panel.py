@@ -84,6 +84,14 @@ class SourcePanel(QtWidgets.QGroupBox):
         self.choice.insertItem(0, label, url)
         self.choice.setCurrentIndex(0)
 
+    def show_url(self, url: str) -> None:
+        """Select ``url`` (adding it when it is not offered yet)."""
+        i = self.choice.findData(url)
+        if i < 0:
+            self.add_url(url, url)
+        else:
+            self.choice.setCurrentIndex(i)
+
     def url(self) -> str:
         """The chosen source's URL (a typed URL is taken as is)."""
         data = self.choice.currentData()
