@@ -7,7 +7,6 @@ import pyqtgraph as pg
 import pytest
 from PySide6 import QtWidgets
 
-pytest.importorskip("recordings.store", reason="the recordings store is part of this build")
 
 from ui_store import fill_store
 
