@@ -5,7 +5,8 @@ right after the update, so Qt paints what changed inside the measurement). Load:
 statokinesigram tail, two 30 s stabilograms (30,000 points each), live ellipse and figures.
 
 Baseline, same run: a naive redraw of the same content each frame (full-resolution ``setData``
-of everything, no downsampling, no clip-to-view, the ellipse refitted every frame).
+of everything, no downsampling, no clip-to-view, the ellipse refitted from the whole window
+every frame; ours updates a :class:`dsp.live.SlidingSway` with the new samples only).
 
 Latency: a producer thread pushes 1 ms chunks at 1 kHz into the ring (as the engine does
 through shared memory) while a 60 Hz QTimer draws; every sample's age when the paint showing
@@ -30,7 +31,6 @@ from nmr_balance.ring import RingBuffer
 from nmr_balance.stream import SampleBlock, sway_info
 from ui import theme
 from ui.live_feed import LiveFeed
-from ui.live_metrics import ellipse_95
 from ui.live_view import LiveView
 
 COMMAND = "python -m benchmarks.bench_ui"
@@ -87,6 +87,14 @@ def console_frames(n_frames: int) -> np.ndarray:
     return np.asarray(costs)
 
 
+def _ellipse_refit(xy: np.ndarray, n_points: int = 65) -> np.ndarray:
+    """The 95 % ellipse refitted from scratch (covariance + eigenvectors of the whole window)."""
+    values, vectors = np.linalg.eigh(np.cov(xy, rowvar=False))
+    axes = np.sqrt(5.991 * np.clip(values, 0, None))
+    a = np.linspace(0, 2 * np.pi, n_points)
+    return xy.mean(axis=0) + np.column_stack([axes[0] * np.cos(a), axes[1] * np.sin(a)]) @ vectors.T
+
+
 class _NaiveView(QtWidgets.QWidget):
     """The same content redrawn the simple way: full resolution, every frame, everything."""
 
@@ -105,7 +113,7 @@ class _NaiveView(QtWidgets.QWidget):
     def render(self, feed: LiveFeed) -> None:
         tail = feed.xy[feed.recent(3.0)]
         self.tail.setData(tail[:, 0], tail[:, 1])
-        self.ellipse.setData(*ellipse_95(feed.xy[feed.recent(10.0)])[1].T)
+        self.ellipse.setData(*_ellipse_refit(feed.xy[feed.recent(10.0)]).T)
         for i, curve in enumerate(self.curves):
             curve.setData(feed.t, feed.xy[:, i])
 

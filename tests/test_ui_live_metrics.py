@@ -1,5 +1,5 @@
-"""The UI's live figures against analytic cases: ellipse, velocity, target scoring, lever rule,
-and the live feed's fixed-size history."""
+"""The UI's live figures against analytic cases: ellipse outline, whole-trial and sliding-window
+figures (via dsp), target scoring, lever rule, and the live feed's fixed-size history."""
 
 from __future__ import annotations
 
@@ -11,14 +11,8 @@ import pytest
 from nmr_balance.ring import RingBuffer
 from nmr_balance.stream import SampleBlock, sway_info
 from ui.live_feed import LiveFeed
-from ui.live_metrics import (
-    CHI2_95_2DOF,
-    Target,
-    TargetScorer,
-    ellipse_95,
-    mean_velocity,
-    ring_of_targets,
-)
+from ui.live_metrics import (CHI2_95_2DOF, Target, TargetScorer, ellipse_outline, ring_of_targets,
+                              whole_trial_figures)
 from ui.load_bars import half_spans, weight_bearing
 
 
@@ -27,27 +21,62 @@ def ellipse_points(a, b, n=4000, centre=(3.0, -2.0)):
     return np.column_stack([centre[0] + a * np.cos(th), centre[1] + b * np.sin(th)])
 
 
-def test_ellipse_area_matches_the_covariance_formula():
-    n = 4000
-    xy = ellipse_points(6.0, 2.0, n)
-    var_x, var_y = 36 / 2 * n / (n - 1), 4 / 2 * n / (n - 1)  # sample variances of a cos, b sin
-    area, outline = ellipse_95(xy)
-    assert area == pytest.approx(math.pi * CHI2_95_2DOF * math.sqrt(var_x * var_y), rel=1e-9)
-    assert CHI2_95_2DOF == pytest.approx(5.991, abs=1e-3)
-    # the outline is centred on the mean and reaches sqrt(5.991 var) along the major axis
-    np.testing.assert_allclose(outline.mean(axis=0)[:1], [3.0], atol=0.2)
-    assert np.abs(outline[:, 0] - 3.0).max() == pytest.approx(math.sqrt(CHI2_95_2DOF * var_x), rel=1e-3)
-    assert math.isnan(ellipse_95(xy[:2])[0])
-    with_nan = np.vstack([xy, [[np.nan, np.nan]]])  # nobody on the board for a moment
-    assert ellipse_95(with_nan)[0] == pytest.approx(area)
+def test_ellipse_outline_has_the_semi_axes_and_angle_it_is_given():
+    figures = {"mean_x": 3.0, "mean_y": -2.0, "ellipse_major_95": 6.0, "ellipse_minor_95": 2.0,
+               "ellipse_angle_deg": 90.0}
+    outline = ellipse_outline(figures, n_points=361)
+    np.testing.assert_allclose(outline.mean(axis=0), [3.0, -2.0], atol=0.05)
+    # major axis along +y (90 deg): 6 up and down, 2 left and right
+    assert np.ptp(outline[:, 1]) == pytest.approx(12.0, rel=1e-4)
+    assert np.ptp(outline[:, 0]) == pytest.approx(4.0, rel=1e-4)
+    assert np.isnan(ellipse_outline({**figures, "ellipse_minor_95": math.nan})).all()
 
 
-def test_mean_velocity_of_a_circle_is_its_perimeter_over_the_time():
+def test_whole_trial_figures_of_a_circle_and_of_an_ellipse():
     fs, r = 100.0, 10.0
-    xy = ellipse_points(r, r, n=1001)[:1001]
-    xy = np.vstack([xy, xy[:1]])  # close the loop: 1001 steps
-    assert mean_velocity(xy, fs) == pytest.approx(2 * math.pi * r / (1001 / fs), rel=1e-4)
-    assert math.isnan(mean_velocity(xy[:1], fs))
+    xy = ellipse_points(r, r, n=1000)
+    xy = np.vstack([xy, xy[:1]])  # once round: 1000 steps in 10 s
+    f = whole_trial_figures(xy, fs, "mm")
+    # dsp's definition: path length / T with T = n / fs (docs/metrics.md); the path is a
+    # 1000-gon of perimeter 1000 * 2 r sin(pi / 1000) (= 2 pi r to 2e-6)
+    assert f["mean_velocity"] == pytest.approx(1000 * 2 * r * math.sin(math.pi / 1000) / (1001 / fs), rel=1e-9)
+    n = 4000
+    f = whole_trial_figures(ellipse_points(6.0, 2.0, n), fs, "mm")
+    var_x, var_y = 36 / 2 * n / (n - 1), 4 / 2 * n / (n - 1)  # sample variances of a cos, b sin
+    assert f["ellipse_area_95_chi2"] == pytest.approx(math.pi * CHI2_95_2DOF * math.sqrt(var_x * var_y), rel=1e-6)
+    outline = ellipse_outline(f, suffix="_chi2")
+    assert np.abs(outline[:, 0] - 3.0).max() == pytest.approx(math.sqrt(CHI2_95_2DOF * var_x), rel=1e-3)
+    assert whole_trial_figures(xy[:5], fs, "mm") == {}  # too short to score: nothing, no error
+
+
+def test_live_view_window_follows_the_feed_and_restarts_after_a_seek(qtbot):
+    from ui.dashboard import application
+    from ui.live_view import LiveView
+
+    application()
+    info = sway_info("test", 100.0)
+    feed = LiveFeed(None, info, history_s=30.0)
+    view = LiveView()
+    qtbot.addWidget(view)
+    view.set_stream(info)
+    xy = ellipse_points(5.0, 5.0, n=1500)  # 15 s, 1.5 turns
+    for start in range(0, 1500, 17):
+        stop = min(start + 17, 1500)
+        c = np.arange(start, stop)
+        feed.push(SampleBlock(np.zeros(len(c), np.int64), c / 100.0, c,
+                              np.column_stack([xy[start:stop], np.full(len(c), 700.0)])))
+        view.render(feed)
+    view.render(feed, figures=True)
+    expected = whole_trial_figures(xy[-1000:], 100.0, "mm")  # the last 10 s
+    # the sliding window divides its path by its span, (n - 1) / fs
+    assert view.figures["mean_velocity"] == pytest.approx(expected["path_length"] / 9.99, rel=1e-6)
+    assert view.figures["ellipse_area_95"] == pytest.approx(expected["ellipse_area_95_chi2"], rel=1e-6)
+    feed.clear()  # a replay seek: the window starts over with what the feed now holds
+    c = np.arange(300)
+    feed.push(SampleBlock(np.zeros(300, np.int64), c / 100.0, c, np.column_stack([xy[:300], np.full(300, 700.0)])))
+    view.render(feed, figures=True)
+    assert view.window.values()["n_valid"] == 300
+    assert view.figures["mean_velocity"] == pytest.approx(whole_trial_figures(xy[:300], 100.0, "mm")["path_length"] / 2.99)
 
 
 def test_target_scorer_counts_dwell_across_chunks_and_resets_on_leaving():

@@ -8,7 +8,7 @@ import math
 import numpy as np
 from PySide6 import QtWidgets
 
-from ui.live_metrics import ellipse_95
+from ui.live_metrics import ellipse_outline
 from ui.metrics_panel import TRIAL_FIGURES, MetricsPanel
 from ui.sway_plot import SwayPlot
 from ui.trial_data import LoadedTrial, load_trial
@@ -34,7 +34,7 @@ class _Column(QtWidgets.QGroupBox):
         xy = trial.block.data[:, :2]
         self.sway.set_unit(unit, half_span)
         self.sway.show_path(xy)
-        self.sway.show_ellipse(ellipse_95(xy)[1])
+        self.sway.show_ellipse(ellipse_outline(trial.figures, suffix="_chi2"))
         self.metrics.set_unit(unit)
         self.metrics.show_values(trial.figures)
 

@@ -38,7 +38,9 @@ class LiveFeed:
         Vertical load, N (NaN for tilt sources).
     counter : ndarray of int64, shape (capacity,)
     total : int
-        Samples received since the feed was made.
+        Samples received since the feed was made (or last cleared).
+    clears : int
+        How many times :meth:`clear` was called (consumers keeping state restart on a change).
     missed : int
         Samples the feed itself skipped (it fell more than a ring behind).
     """
@@ -53,6 +55,7 @@ class LiveFeed:
         self.fz = np.full(self.capacity, np.nan)
         self.counter = np.full(self.capacity, -1, np.int64)
         self.total = 0
+        self.clears = 0
         self.last_t_host_ns = 0
         self._fz_col = info.index("fz") if "fz" in info.channel_names else None
         self.reader = ring.reader(from_start=from_start) if ring is not None else None
@@ -94,6 +97,7 @@ class LiveFeed:
             a[:] = np.nan
         self.counter[:] = -1
         self.total = 0
+        self.clears += 1
 
     def recent(self, seconds: float) -> slice:
         """Slice of the history covering the newest ``seconds``."""

@@ -1,9 +1,9 @@
-"""Live (sliding-window) sway figures and target scoring for the console and patient screen.
+"""Live figures and target scoring for the console and patient screen, on the DSP primitives.
 
-ADAPTER: the DSP issue (3) owns the sliding-window metrics and training-score primitives; until
-they land on main this module computes the few figures the console shows with plain NumPy,
-using the same definitions (DESIGN.md §5; mean removed; 95 % prediction ellipse with
-chi-square(2) = 5.991). Swap the bodies for ``dsp`` calls when they are available.
+The numbers come from :mod:`dsp` (sliding-window sway: :class:`dsp.live.SlidingSway`; whole
+trials: :func:`dsp.metrics.trial_metrics`; dwell hits: :class:`dsp.training.DwellDetector`), so
+the console shows what the reports compute. This module only adds what a screen needs: the
+ellipse outline to draw and the cycling from one target to the next.
 """
 
 from __future__ import annotations
@@ -13,37 +13,35 @@ import math
 
 import numpy as np
 
-#: chi-square quantile, 2 degrees of freedom, 0.95: the 95 % prediction ellipse.
-CHI2_95_2DOF = -2.0 * math.log(0.05)
+from dsp.metrics import CHI2_95_2DOF, trial_metrics
+from dsp.training import DwellDetector, inside_target
 
 
-def finite_xy(xy: np.ndarray) -> np.ndarray:
-    """Rows of ``xy`` (n, 2) where both coordinates are finite."""
-    return xy[np.isfinite(xy).all(axis=1)]
+def ellipse_outline(figures: dict, n_points: int = 65, suffix: str = "") -> np.ndarray:
+    """Outline (n_points, 2) of the 95 % ellipse described by ``figures``.
+
+    Uses ``mean_x``, ``mean_y``, ``ellipse_major_95{suffix}``, ``ellipse_minor_95{suffix}``
+    (semi-axes) and ``ellipse_angle_deg`` (major axis from +x towards +y); all NaN when any is
+    missing or not finite.
+    """
+    keys = ("mean_x", "mean_y", f"ellipse_major_95{suffix}", f"ellipse_minor_95{suffix}", "ellipse_angle_deg")
+    values = [figures.get(k, math.nan) for k in keys]
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        return np.full((n_points, 2), np.nan)
+    cx, cy, a, b, angle = values
+    th = np.linspace(0, 2 * math.pi, n_points)
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    u, v = a * np.cos(th), b * np.sin(th)
+    return np.column_stack([cx + c * u - s * v, cy + s * u + c * v])
 
 
-def mean_velocity(xy: np.ndarray, fs: float) -> float:
-    """Path length / duration of ``xy`` (n, 2) sampled at ``fs`` Hz (unit/s); NaN if < 2."""
-    xy = finite_xy(xy)
-    if len(xy) < 2:
-        return float("nan")
-    return float(np.hypot(*np.diff(xy, axis=0).T).sum() / ((len(xy) - 1) / fs))
-
-
-def ellipse_95(xy: np.ndarray, n_points: int = 65) -> tuple[float, np.ndarray]:
-    """Area (unit^2) and outline (n_points, 2) of the 95 % prediction ellipse of ``xy``."""
-    xy = finite_xy(xy)
-    if len(xy) < 3:
-        return float("nan"), np.full((n_points, 2), np.nan)
-    centre = xy.mean(axis=0)
-    cov = np.cov(xy, rowvar=False)
-    values, vectors = np.linalg.eigh(cov)
-    values = np.clip(values, 0.0, None)
-    axes = np.sqrt(CHI2_95_2DOF * values)
-    area = float(math.pi * axes[0] * axes[1])
-    a = np.linspace(0, 2 * math.pi, n_points)
-    outline = centre + (np.column_stack([axes[0] * np.cos(a), axes[1] * np.sin(a)]) @ vectors.T)
-    return area, outline
+def whole_trial_figures(xy: np.ndarray, fs: float, unit: str) -> dict[str, float]:
+    """The time-domain sway metrics of a whole trial (gaps of nobody-on-the-board bridged up to
+    0.25 s); empty when the trial is too short or too gappy to score."""
+    try:
+        return dict(trial_metrics(xy, fs, unit=unit, nan_policy="interpolate", groups=("time",)))
+    except ValueError:
+        return {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,8 +62,9 @@ def ring_of_targets(n: int, distance: float, radius: float) -> list[Target]:
 class TargetScorer:
     """Scores reaching targets one after another: time in target, dwell, hits.
 
-    The active target counts as hit once the cursor has stayed inside it for ``dwell_s``; then
-    the next one becomes active (cycling).
+    The active target counts as hit once the cursor has stayed inside it for ``dwell_s``
+    (:class:`dsp.training.DwellDetector`); then the next one becomes active (cycling) and the
+    samples after the hit are scored against it.
 
     Parameters
     ----------
@@ -79,6 +78,7 @@ class TargetScorer:
     def __init__(self, targets: list[Target], dwell_s: float, fs: float):
         self.targets = list(targets)
         self.dwell_s, self.fs = dwell_s, fs
+        self._detector = DwellDetector(fs, dwell_s)
         self.reset()
 
     def reset(self) -> None:
@@ -86,7 +86,8 @@ class TargetScorer:
         self.hits = 0
         self.samples = 0
         self.samples_in_target = 0
-        self._dwell_n = 0
+        self._fed = 0  # samples the detector has seen for the active target
+        self._detector.reset()
         self.new_hits: list[int] = []
         self.hit_samples: list[int] = []
 
@@ -98,7 +99,7 @@ class TargetScorer:
     @property
     def dwell(self) -> float:
         """Seconds the cursor has been inside the active target right now."""
-        return self._dwell_n / self.fs
+        return self._detector.held_s
 
     def update(self, xy: np.ndarray) -> list[int]:
         """Score new samples ``xy`` (n, 2); return the indices of targets hit in them.
@@ -107,33 +108,26 @@ class TargetScorer:
         completed the dwell, so events can carry sample time rather than screen time.
         """
         self.new_hits, self.hit_samples = [], []
-        if not self.targets or len(xy) == 0:
-            return self.new_hits
-        need = max(1, int(round(self.dwell_s * self.fs)))
         start = 0
-        while start < len(xy):
+        while self.targets and start < len(xy):
             t = self.targets[self.active]
-            inside = np.hypot(xy[start:, 0] - t.x, xy[start:, 1] - t.y) <= t.radius
-            # length of the current run of "inside" samples at each index (carrying the dwell
-            # already accumulated until the first sample outside)
-            count = np.cumsum(inside)
-            run = count - np.maximum.accumulate(np.where(~inside, count, 0))
-            run = run + np.where(np.cumsum(~inside) == 0, self._dwell_n, 0)
-            reached = np.flatnonzero(run >= need)
-            stop = len(xy) if not len(reached) else start + int(reached[0]) + 1
-            seg = inside[:stop - start]
-            self.samples += len(seg)
-            self.samples_in_target += int(seg.sum())
-            self._dwell_n = int(run[stop - start - 1])
-            if len(reached):
-                self.hits += 1
-                self.new_hits.append(self.active)
-                self.hit_samples.append(stop - 1)
-                self.active = (self.active + 1) % len(self.targets)
-                self._dwell_n = 0
-            start = stop
+            inside = inside_target(xy[start:], (t.x, t.y), t.radius)
+            hits = self._detector.update(inside)
+            used = len(inside) if not len(hits) else int(hits[0]) - self._fed + 1
+            self.samples += used
+            self.samples_in_target += int(np.count_nonzero(inside[:used]))
+            if not len(hits):
+                self._fed += used
+                break
+            self.hits += 1
+            self.new_hits.append(self.active)
+            self.hit_samples.append(start + used - 1)
+            self.active = (self.active + 1) % len(self.targets)
+            self._detector.reset()
+            self._fed = 0
+            start += used
         return self.new_hits
 
 
-__all__ = ["CHI2_95_2DOF", "Target", "TargetScorer", "ellipse_95", "finite_xy", "mean_velocity",
-           "ring_of_targets"]
+__all__ = ["CHI2_95_2DOF", "Target", "TargetScorer", "ellipse_outline", "ring_of_targets",
+           "whole_trial_figures"]

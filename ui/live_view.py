@@ -17,7 +17,8 @@ from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.stream import StreamInfo
 from ui.live_feed import LiveFeed
-from ui.live_metrics import TargetScorer, ellipse_95, mean_velocity
+from dsp.live import SlidingSway
+from ui.live_metrics import TargetScorer, ellipse_outline
 from ui.load_bars import LoadBars, half_spans
 from ui.metrics_panel import MetricsPanel
 from ui.sway_plot import SwayPlot
@@ -27,8 +28,6 @@ from ui.time_series_plot import TimeSeriesPlot
 METRICS_WINDOW_S = 10.0
 #: Half-widths offered for the statokinesigram, by unit (the second is the default).
 SCALES = {"mm": (20.0, 40.0, 80.0, 160.0), "deg": (4.0, 8.0, 16.0)}
-#: Most samples handed to the ellipse fit (decimated above): bounds its cost at 1 kHz.
-METRICS_MAX_POINTS = 2000
 
 
 class LiveView(QtWidgets.QWidget):
@@ -50,6 +49,8 @@ class LiveView(QtWidgets.QWidget):
         self.load_bars = LoadBars()
         self.metrics = MetricsPanel()
         self.scorer: TargetScorer | None = None
+        self.window: SlidingSway | None = None
+        self._fed = (None, 0, 0)  # (feed, its clears, samples of it in the window)
         self.frame_ms: collections.deque[float] = collections.deque(maxlen=240)
         self.last_drawn_t_host_ns = 0
         self._frames = 0
@@ -87,6 +88,8 @@ class LiveView(QtWidgets.QWidget):
     def set_stream(self, info: StreamInfo) -> None:
         """Label everything for the stream's unit; show load bars only for force sources."""
         unit = info.units[0]
+        self.window = SlidingSway(info.fs, METRICS_WINDOW_S)
+        self._fed = (None, 0, 0)
         self.scale_box.blockSignals(True)
         self.scale_box.clear()
         for half in SCALES.get(unit, SCALES["mm"]):
@@ -117,21 +120,35 @@ class LiveView(QtWidgets.QWidget):
         """
         t0 = time.perf_counter()
         self.sway.show_path(feed.xy[feed.recent(self.tail_s)])
-        shown = feed.recent(self.series.window_s)  # only filled slots: clip-to-view needs sorted t
+        shown = feed.recent(self.series.window_s)  # only filled slots (no NaN times)
         self.series.show_series(feed.t[shown], feed.xy[shown], t_end)
+        self._feed_window(feed)
         if figures or self._frames % 6 == 0:  # ~10 Hz at 60 frames/s: plenty for figures and bars
             self._update_figures(feed)
         self._frames += 1
         self.last_drawn_t_host_ns = feed.last_t_host_ns
         self.frame_ms.append((time.perf_counter() - t0) * 1e3)
 
+    def _feed_window(self, feed: LiveFeed) -> None:
+        """Hand the samples that arrived since the last frame to the sliding window (O(new))."""
+        if self.window is None:
+            self.window = SlidingSway(feed.info.fs, METRICS_WINDOW_S)
+        last_feed, clears, seen = self._fed
+        if last_feed is not feed or clears != feed.clears:
+            self.window.reset()  # another source, or a replay seek
+            seen = 0
+        new = min(feed.total - seen, feed.filled)
+        if new > self.window.capacity:
+            self.window.reset()  # more than a window arrived: only the newest window matters
+            new = self.window.capacity
+        if new > 0:
+            self.window.update(feed.xy[-new:])
+        self._fed = (feed, feed.clears, feed.total)
+
     def _update_figures(self, feed: LiveFeed) -> None:
-        xy = feed.xy[feed.recent(METRICS_WINDOW_S)]
-        velocity = mean_velocity(xy, feed.info.fs)
-        step = max(1, math.ceil(len(xy) / METRICS_MAX_POINTS))
-        area, outline = ellipse_95(xy[::step])
-        self.sway.show_ellipse(outline)
-        figures = {"mean_velocity": velocity, "ellipse_area_95": area}
+        values = self.window.values()
+        self.sway.show_ellipse(ellipse_outline(values))
+        figures = {"mean_velocity": values["mean_velocity"], "ellipse_area_95": values["ellipse_area_95_chi2"]}
         if self.scorer is not None:
             figures["time_in_target"] = 100 * self.scorer.time_in_target
             figures["hits"] = self.scorer.hits

@@ -9,6 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from recordings import PROCESSED
 from ui import theme
 from ui.trial_data import completed_figures
 
@@ -100,9 +101,9 @@ class ProgressView(QtWidgets.QWidget):
             if trial.status not in ("complete", "interrupted"):
                 continue
             figures = dict(trial.metrics)
-            if any(key not in figures for _, key in PREFERRED[:3]):
-                block = self.store.samples(trial.id, 1)  # processed stream
-                figures = completed_figures(figures, block.data[:, :2], trial.info.fs)
+            if "mean_velocity" not in figures:
+                block = self.store.samples(trial.id, PROCESSED)
+                figures = completed_figures(figures, block.data[:, :2], trial.info.fs, trial.info.units[0])
             rows.append({"trial_id": trial.id, "t": _timestamp(trial.started),
                          "condition": trial.condition.label().replace("_", " "), "figures": figures, "unit": trial.info.units[0]})
         self.rows = rows

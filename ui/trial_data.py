@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from nmr_balance.stream import SampleBlock, StreamInfo
-from ui.live_metrics import ellipse_95, finite_xy, mean_velocity
+from ui.live_metrics import whole_trial_figures
 
 
 @dataclasses.dataclass
@@ -25,7 +25,7 @@ class LoadedTrial:
         Trial time of each sample, s.
     events : list of (t_s, kind, payload)
     figures : dict
-        Stored metrics, completed with the few the views show when the store lacks them.
+        Stored metrics, completed with the time-domain sway set when the store lacks it.
     """
 
     trial: object
@@ -52,22 +52,12 @@ class LoadedTrial:
         return out
 
 
-def completed_figures(metrics: dict, xy: np.ndarray, fs: float) -> dict:
-    """``metrics`` plus mean velocity, 95 % ellipse area, RMS distance and path length if missing.
-
-    ADAPTER until the recorder stores the DSP metric set: same definitions as the live panel.
-    """
-    out = dict(metrics)
-    finite = finite_xy(xy)
-    if "mean_velocity" not in out:
-        out["mean_velocity"] = mean_velocity(finite, fs)
-    if "ellipse_area_95_chi2" not in out:
-        out["ellipse_area_95_chi2"] = ellipse_95(finite)[0]
-    if "rms_distance" not in out and len(finite):
-        out["rms_distance"] = float(np.sqrt(np.mean(np.sum((finite - finite.mean(axis=0)) ** 2, axis=1))))
-    if "path_length" not in out and len(finite) > 1:
-        out["path_length"] = float(np.hypot(*np.diff(finite, axis=0).T).sum())
-    return out
+def completed_figures(metrics: dict, xy: np.ndarray, fs: float, unit: str) -> dict:
+    """``metrics`` plus any time-domain sway metric the store does not hold yet (computed by
+    :func:`ui.live_metrics.whole_trial_figures`); stored values win."""
+    if "mean_velocity" in metrics and "ellipse_angle_deg" in metrics:
+        return dict(metrics)
+    return {**whole_trial_figures(xy, fs, unit), **metrics}
 
 
 def load_trial(store, trial_id: int) -> LoadedTrial:
@@ -80,7 +70,7 @@ def load_trial(store, trial_id: int) -> LoadedTrial:
         block = SampleBlock(block.t_host_ns, block.t_device, counter, block.data)
     t = block.counter / info.fs
     events = [(e.t, e.kind, e.payload) for e in data.events]
-    figures = completed_figures(data.metrics, block.data[:, :2], info.fs)
+    figures = completed_figures(data.metrics, block.data[:, :2], info.fs, info.units[0])
     return LoadedTrial(data.trial, info, block, t, events, figures)
 
 
