@@ -67,7 +67,7 @@ def test_engine_loop_obeys_commands_and_reports_errors_without_dying():
         loop.handle({"cmd": "cue", "text": "look ahead"})
         loop.handle({"cmd": "marker", "kind": "target_hit", "payload": {"target": 2}})
         assert recorders[0].marks == [("cue", {"text": "look ahead"}), ("target_hit", {"target": 2})]
-        loop.handle({"cmd": "tare"})  # the pass-through front-end has nothing to tare: say so
+        loop.handle({"cmd": "tare"})  # a COP stream has no load cells to tare: say so
         assert "nothing to tare" in drain(replies)[-1]["message"]
         loop.handle({"cmd": "stop_trial", "status": "aborted"})
         got = drain(replies)
@@ -79,8 +79,15 @@ def test_engine_loop_obeys_commands_and_reports_errors_without_dying():
         loop.tick()
         kinds = [m["kind"] for m in drain(replies)]
         assert "stats" in kinds and "status" in kinds
-        assert loop.handle({"cmd": "shutdown"}) is False
         ring.close()
+        # load cells can be tared and a wobble-board IMU levelled, on the acquisition thread
+        for url, cmd, said in (("sim://?rate=100&sensor=cells", "tare", "zeroed the load"),
+                               ("sim://?rate=100&sensor=imu", "level", "levelled the board")):
+            loop.handle({"cmd": "switch_source", "url": url})
+            assert drain(replies)[-1]["kind"] == "ready"
+            loop.handle({"cmd": cmd})
+            assert said in drain(replies)[-1]["message"]
+        assert loop.handle({"cmd": "shutdown"}) is False
     finally:
         loop.close()
     assert loop.pipeline is None
