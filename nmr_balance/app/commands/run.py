@@ -1,0 +1,106 @@
+"""``nmr-balance run``: run a clinical test or training exercise headless and print the results."""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import sys
+
+from nmr_balance.app import open_source
+from nmr_balance.pipeline import Pipeline
+from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
+from nmr_balance.protocols.geometry import LosProfile
+from nmr_balance.protocols.library import find
+from nmr_balance.protocols.patient_los import load_los, save_los
+from nmr_balance.protocols.runner import run_on_pipeline
+
+NAME = "run"
+HELP = "run a test or training protocol headless, with progress, and print the results"
+DESCRIPTION = """\
+Run one protocol (see `nmr-balance protocols`) on a source, without the dashboard: the
+instructions and events are printed as they happen, a progress bar shows where the run is, and
+the results (per trial and the protocol's summary) are printed at the end.
+
+Targets are placed at a % of the patient's Limits of Stability: the LOS measured by the last
+`limits_of_stability` run for this patient (stored per patient), or else the theoretical LOS from
+--height. If the device drops out during a trial, that trial is marked interrupted (never scored)
+and redone when the device is back.
+
+Examples:
+  nmr-balance run mctsib --source sim:// --patient P001
+  nmr-balance run romberg --source "sim://?realtime=0" --patient P001 --json
+  nmr-balance run limits_of_stability --source serial:///dev/ttyUSB0 --patient P001 --height 1.62
+  nmr-balance run weight_shift --source sim:// --patient P001 --level 2
+  nmr-balance run ./my_clinic_protocol.toml --source sim:// --patient P001
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("protocol", help="protocol name (nmr-balance protocols) or a .toml file")
+    parser.add_argument("--source", default="sim://", metavar="URL", help="where samples come from (default sim://)")
+    parser.add_argument("--patient", required=True, metavar="CODE", help="pseudonymous patient code")
+    parser.add_argument("--level", type=int, default=1, metavar="N",
+                        help="difficulty level, 1 = easiest (training protocols with levels)")
+    parser.add_argument("--height", type=float, default=1.70, metavar="M",
+                        help="patient height in m, for the theoretical LOS (default 1.70)")
+    parser.add_argument("--seed", type=int, default=0, help="random order / random targets seed")
+    parser.add_argument("--data-dir", type=pathlib.Path, default=None, metavar="FOLDER",
+                        help="where patients' measured LOS are kept (default: the data directory)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or event log")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return "--" if not math.isfinite(v) else f"{v:.3g}"
+    return str(v)
+
+
+def _print_event(e) -> None:
+    d = e.data
+    if e.kind == "step_started":
+        print(f"\n[{e.t_s:7.1f} s] trial {e.trial + 1}/{d['of']}: {d['label'] or d['task']}"
+              f"{' (attempt %d)' % d['attempt'] if d['attempt'] > 1 else ''}\n    {d['instruction']}")
+    elif e.kind in ("target_hit", "target_missed", "balance_lost", "trial_interrupted", "paused",
+                    "resumed", "protocol_aborted"):
+        detail = ", ".join(f"{k} {_fmt(v)}" for k, v in d.items() if k != "result")
+        print(f"[{e.t_s:7.1f} s] {e.kind.replace('_', ' ')}{': ' + detail if detail else ''}")
+
+
+def _print_results(run: ProtocolRun) -> None:
+    print(f"\n=== {run.protocol.title} ===")
+    for r in run.results:
+        scores = ", ".join(f"{k} {_fmt(v)}" for k, v in r.scores.items() if isinstance(v, (int, float, bool)))
+        print(f"trial {r.number + 1} {r.label or r.task} [{r.status}]{' ' + r.reason if r.reason else ''}: {scores}")
+    if run.summary:
+        print("summary:")
+        print(json.dumps({k: v for k, v in run.summary.items() if k != "los"}, indent=1, default=_fmt))
+
+
+def run(args) -> int:
+    protocol = find(args.protocol)
+    level = args.level - 1
+    protocol.steps_at(level)  # a bad level fails before the device is opened
+    source = open_source(args.source)
+    stored = load_los(args.patient, args.data_dir)
+    with Pipeline(source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60)) as pipeline:
+        unit = pipeline.info.units[pipeline.info.index("x")]
+        los = stored if stored is not None and stored.unit == unit else LosProfile.theoretical(args.height, unit)
+        if not args.quiet and not args.json:
+            print(f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}")
+        runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
+        run_on_pipeline(runner, pipeline, None if args.quiet or args.json else _print_event,
+                        progress=not args.quiet and sys.stderr.isatty())
+    measured = (runner.summary or {}).get("measured_los")
+    if measured:
+        path = save_los(args.patient, LosProfile.from_dict(measured), args.data_dir)
+        if not args.json:
+            print(f"measured LOS stored for {args.patient}: {path}")
+    if args.json:
+        print(json.dumps({"protocol": protocol.name, "patient": args.patient, "level": args.level,
+                          "trials": [r.to_dict() for r in runner.results], "summary": runner.summary},
+                         indent=1, default=lambda v: None))
+    else:
+        _print_results(runner)
+    return 0 if runner.phase == "done" else 1

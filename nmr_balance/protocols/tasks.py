@@ -1,0 +1,362 @@
+"""The tasks a trial can be: what the patient sees, when the trial is over, how it is scored.
+
+A task gets the trial's samples chunk by chunk (sample time ``t`` in s, sway ``xy`` in the stream
+unit) through :meth:`Task.feed`, which returns the events it caused and, when the trial is over,
+the index in the chunk where it ended. :meth:`Task.result` scores the whole trial with the DSP
+primitives (:mod:`nmr_balance.protocols.scoring`). :meth:`Task.display` is what the patient
+screen shows right now (targets, a moving target, a corridor), in the stream unit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from nmr_balance.protocols import scoring
+from nmr_balance.protocols.geometry import (LosProfile, bearings, moving_target, polyline_progress,
+                                            target_layout)
+from nmr_balance.protocols.schema import Step
+
+#: Seconds at the start of a standing trial that define where "centred" is for loss detection.
+BASELINE_S = 1.0
+
+
+class Task:
+    """Base class: accumulates the trial's samples; subclasses decide events, end and scores."""
+
+    def __init__(self, step: Step, los: LosProfile, fs: float, unit: str, seed: int):
+        self.step, self.los, self.fs, self.unit, self.seed = step, los, fs, unit, seed
+        self._t: list[np.ndarray] = []
+        self._xy: list[np.ndarray] = []
+        self.t0 = math.nan
+
+    # --- the samples so far ----------------------------------------------------------------
+    @property
+    def t(self) -> np.ndarray:
+        self._t = [np.concatenate(self._t)] if len(self._t) > 1 else self._t
+        return self._t[0] if self._t else np.empty(0)
+
+    @property
+    def xy(self) -> np.ndarray:
+        self._xy = [np.concatenate(self._xy)] if len(self._xy) > 1 else self._xy
+        return self._xy[0] if self._xy else np.empty((0, 2))
+
+    @property
+    def duration_s(self) -> float:
+        """Planned length of the trial (s); tasks that end on their own may end sooner."""
+        return self.step.duration_s
+
+    def start(self, t0: float) -> list[tuple[str, dict]]:
+        self.t0 = t0
+        return []
+
+    def feed(self, t: np.ndarray, xy: np.ndarray) -> tuple[list[tuple[str, dict]], int | None]:
+        """Take one chunk; return (events as (kind, data), index where the trial ended or None)."""
+        self._t.append(t)
+        self._xy.append(xy)
+        end = np.flatnonzero(t >= self.t0 + self.duration_s)
+        return self._on_chunk(t, xy), (int(end[0]) if len(end) else None)
+
+    def _on_chunk(self, t: np.ndarray, xy: np.ndarray) -> list[tuple[str, dict]]:
+        return []
+
+    def truncate(self, n_last: int) -> None:
+        """Drop samples after the end of the trial (the rest of the last chunk)."""
+        if n_last:
+            self._t, self._xy = [self.t[:-n_last]], [self.xy[:-n_last]]
+
+    def result(self) -> dict[str, Any]:
+        return {}
+
+    def display(self, t: float) -> dict[str, Any]:
+        return {}
+
+
+class Stand(Task):
+    """Quiet standing (mCTSIB, Romberg, single-leg): sway metrics; ends early on loss of balance.
+
+    Loss of balance = stepping off (no valid sample) or the sway leaving a circle of
+    ``loss_radius_pct`` % of the mean LOS around where the patient stood during the first second.
+    """
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.lost_at: float | None = None
+        self.lost_reason = ""
+        self._centre: np.ndarray | None = None
+
+    def _on_chunk(self, t, xy):
+        if self.lost_at is not None:
+            return []
+        if self._centre is None and self.t[-1] - self.t0 >= BASELINE_S:
+            base = self.xy[self.t < self.t0 + BASELINE_S]
+            if np.isfinite(base).all():
+                self._centre = base.mean(axis=0)
+        off = ~np.isfinite(xy).all(axis=1)
+        far = np.zeros(len(t), bool)
+        if self._centre is not None:
+            with np.errstate(invalid="ignore"):
+                far = np.hypot(*(xy - self._centre).T) > self.los.length(self.step.loss_radius_pct)
+        bad = np.flatnonzero(off | far)
+        if not len(bad):
+            return []
+        i = int(bad[0])
+        self.lost_at = float(t[i])
+        self.lost_reason = "stepped off the board" if off[i] else "sway left the stable area"
+        return [("balance_lost", {"reason": self.lost_reason, "after_s": self.lost_at - self.t0})]
+
+    def feed(self, t, xy):
+        events, end = super().feed(t, xy)
+        if self.lost_at is not None and end is None:
+            end = int(np.searchsorted(t, self.lost_at, side="right"))
+        return events, end
+
+    def result(self):
+        t, xy = self.t, self.xy
+        standing = xy if self.lost_at is None else xy[t < self.lost_at]
+        out: dict[str, Any] = {"completed": self.lost_at is None,
+                               "time_standing_s": (self.lost_at - self.t0) if self.lost_at is not None
+                               else self.duration_s}
+        if self.lost_at is not None:
+            out["loss_reason"] = self.lost_reason
+        out.update(scoring.sway(standing, self.fs, self.unit))
+        return out
+
+
+class LimitsOfStability(Task):
+    """Cue -> move fast and straight -> hold, in each direction, then back to the centre."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        s = self.step
+        self.bearings = bearings(s.directions)
+        self.targets = np.array([self.los.toward(b, s.distance_pct) for b in self.bearings])
+        self.period = s.direction_s + s.return_s
+        self._shown = -1
+
+    @property
+    def duration_s(self):
+        return len(self.bearings) * self.period
+
+    def _phase(self, t: float) -> tuple[int, bool]:
+        """(direction index, True while the target is out there, False while returning)."""
+        k = int((t - self.t0) // self.period)
+        return k, (t - self.t0 - k * self.period) < self.step.direction_s
+
+    def _on_chunk(self, t, xy):
+        events = []
+        k, _ = self._phase(float(t[-1]))
+        while self._shown < min(k, len(self.bearings) - 1):
+            self._shown += 1
+            x, y = self.targets[self._shown]
+            events.append(("target_shown", {"target": self._shown, "bearing_deg": float(self.bearings[self._shown]),
+                                            "x": float(x), "y": float(y),
+                                            "radius": self.los.length(8.0)}))
+        return events
+
+    def result(self):
+        t, xy, per_direction = self.t, self.xy, []
+        for k, (b, target) in enumerate(zip(self.bearings, self.targets)):
+            t_cue = self.t0 + k * self.period
+            sel = (t >= t_cue) & (t < t_cue + self.step.direction_s)
+            d = scoring.los_direction(t[sel] - t_cue, xy[sel], target, self.fs)
+            per_direction.append({"bearing_deg": float(b), **d})
+        composite = {key: float(np.nanmean([d[key] for d in per_direction]))
+                     for key in scoring.LOS_KEYS}
+        reach = [d["max_excursion"] for d in per_direction]
+        out = {"per_direction": per_direction, "composite": composite}
+        if len(reach) == 8 and all(math.isfinite(r) and r > 0 for r in reach):
+            out["measured_los"] = LosProfile.measured(reach, self.unit).to_dict()
+        return out
+
+    def display(self, t):
+        k, out = self._phase(t)
+        if k >= len(self.bearings):
+            return {}
+        centre = self.targets[k] if out else np.zeros(2)
+        return {"targets": [[*map(float, centre), self.los.length(8.0)]]}
+
+
+class Targets(Task):
+    """Reach targets one after another: a hit is entering and holding for ``dwell_s``."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        rng = np.random.default_rng(self.seed)
+        self.points = target_layout(self.step.params, self.los, rng)
+        self.radius = self.los.length(self.step.radius_pct)
+        self.current = -1
+        self.shown_at = math.nan
+        self.outcomes: list[dict[str, Any]] = []
+        self.target_of_sample: list[np.ndarray] = []
+
+    @property
+    def duration_s(self):
+        return len(self.points) * self.step.timeout_s
+
+    def _show(self, t: float) -> list[tuple[str, dict]]:
+        self.current += 1
+        self.shown_at = t
+        if self.current >= len(self.points):
+            return []
+        x, y = self.points[self.current]
+        return [("target_shown", {"target": self.current, "x": float(x), "y": float(y), "radius": self.radius})]
+
+    def start(self, t0):
+        super().start(t0)
+        return self._show(t0)
+
+    def feed(self, t, xy):
+        self._t.append(t)
+        self._xy.append(xy)
+        events, owner = [], np.full(len(t), -1)
+        i = 0
+        while i < len(t) and self.current < len(self.points):
+            shown = self.current
+            sel = self.t >= self.shown_at
+            hit_t = scoring.dwell_hit(self.t[sel], self.xy[sel], self.points[shown], self.radius,
+                                      self.step.dwell_s)
+            deadline = self.shown_at + self.step.timeout_s
+            if hit_t is not None and hit_t < deadline:
+                end_t, outcome = hit_t, {"target": shown, "hit": True, "time_to_hit_s": hit_t - self.shown_at}
+                kind = "target_hit"
+            elif t[-1] >= deadline:
+                end_t, outcome, kind = deadline, {"target": shown, "hit": False}, "target_missed"
+            else:
+                owner[i:] = shown
+                break
+            j = int(np.searchsorted(t, end_t, side="right"))
+            owner[i:j] = shown
+            i = j
+            self.outcomes.append(outcome)
+            events.append((kind, outcome))
+            events += self._show(end_t)
+        self.target_of_sample.append(owner)
+        done = self.current >= len(self.points)
+        return events, (i if done else None)
+
+    def result(self):
+        hits = [o for o in self.outcomes if o["hit"]]
+        owner = np.concatenate(self.target_of_sample)[:len(self.t)] if self.target_of_sample else np.empty(0, int)
+        shown = owner >= 0
+        centres = self.points[np.clip(owner, 0, len(self.points) - 1)]
+        inside = scoring.time_in_target(self.xy[shown], centres[shown], self.radius, self.fs)
+        return {"targets": len(self.points), "hits": len(hits), "misses": len(self.outcomes) - len(hits),
+                "success_pct": 100.0 * len(hits) / len(self.points),
+                "mean_time_to_hit_s": float(np.mean([h["time_to_hit_s"] for h in hits])) if hits else math.nan,
+                "time_in_target_pct": inside, "outcomes": self.outcomes}
+
+    def display(self, t):
+        if 0 <= self.current < len(self.points):
+            return {"targets": [[*map(float, self.points[self.current]), self.radius]]}
+        return {}
+
+
+class Tracking(Task):
+    """Follow a moving target (sinusoid, figure eight, random smooth path)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.path = moving_target(self.step.params, self.los, self.seed)
+        self.radius = self.los.length(self.step.radius_pct)
+
+    def result(self):
+        ref = self.path(self.t - self.t0)
+        err = scoring.tracking_error(self.xy, ref, self.fs)
+        inside = scoring.time_in_target(self.xy, ref, self.radius, self.fs)
+        return {**err, "time_in_target_pct": inside, "success_pct": inside}
+
+    def display(self, t):
+        return {"targets": [[*map(float, self.path(t - self.t0)[0]), self.radius]]}
+
+
+class Maze(Task):
+    """Steer along a corridor without touching its walls; ends when the end is reached."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.points = np.array([self.los.point(x, y) for x, y in self.step.maze])
+        self.half_width = self.los.length(self.step.width_pct) / 2
+        self.length = float(np.sum(np.hypot(*np.diff(self.points, axis=0).T)))
+        self.progress = 0.0
+        self.touches = 0
+        self._inside = True
+        self._inside_n = 0
+
+    def feed(self, t, xy):
+        self._t.append(t)
+        self._xy.append(xy)
+        dist, along = polyline_progress(self.points, np.nan_to_num(xy, nan=1e9))
+        inside = dist <= self.half_width
+        self._inside_n += int(inside.sum())
+        prev = np.concatenate([[self._inside], inside[:-1]])
+        self.touches += int(np.sum(prev & ~inside))
+        self._inside = bool(inside[-1])
+        end = None
+        for i in np.flatnonzero(inside):
+            # progress only along the corridor, never by a jump across a bend
+            if along[i] <= self.progress + 2 * self.half_width:
+                self.progress = max(self.progress, float(along[i]))
+            if self.progress >= self.length - self.half_width:
+                end = int(i) + 1
+                break
+        timeout = np.flatnonzero(t >= self.t0 + self.duration_s)
+        if end is None and len(timeout):
+            end = int(timeout[0])
+        return [], end
+
+    def result(self):
+        n = max(len(self.t), 1)
+        completed = self.progress >= self.length - self.half_width
+        progress_pct = 100.0 * min(1.0, self.progress / self.length) if not completed else 100.0
+        inside_pct = 100.0 * min(self._inside_n, n) / n
+        return {"completed": completed, "progress_pct": progress_pct, "wall_touches": self.touches,
+                "time_s": len(self.t) / self.fs, "inside_pct": inside_pct,
+                "success_pct": progress_pct * inside_pct / 100.0}
+
+    def display(self, t):
+        return {"corridor": self.points.tolist(), "half_width": self.half_width}
+
+
+class Circles(Task):
+    """Trace circles (BAPS board) clockwise or counter-clockwise: count turns, score quality."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.radius = self.los.length(self.step.circle_radius_pct)
+        self.sign = 1.0 if self.step.direction == "cw" else -1.0
+
+    def _turns(self) -> np.ndarray:
+        # bearing grows clockwise (atan2(x, y)); turns in the prescribed direction only count
+        xy = self.xy
+        ok = np.isfinite(xy).all(axis=1)
+        bearing = np.unwrap(np.arctan2(xy[ok, 0], xy[ok, 1]))
+        return self.sign * (bearing - bearing[0]) / (2 * np.pi) if len(bearing) else np.zeros(1)
+
+    def feed(self, t, xy):
+        events, end = super().feed(t, xy)
+        turns = self._turns()
+        done = np.flatnonzero(turns >= self.step.circles)
+        if end is None and len(done):
+            end = max(0, len(t) - (len(turns) - int(done[0])) + 1)
+        return events, end
+
+    def result(self):
+        turns = float(np.max(self._turns()))
+        quality = scoring.circle_quality(self.xy, self.radius)
+        counted = int(max(0.0, math.floor(turns + 1e-9)))
+        return {"circles": counted, "required": self.step.circles, "direction": self.step.direction,
+                "success_pct": min(100.0, 100.0 * counted / self.step.circles), **quality}
+
+    def display(self, t):
+        phase = self.sign * 2 * np.pi * (t - self.t0) / self.step.period_s
+        pace = [self.radius * math.sin(phase), self.radius * math.cos(phase)]
+        return {"guide_circle": self.radius, "targets": [[*pace, self.los.length(8.0)]]}
+
+
+TASK_TYPES: dict[str, type[Task]] = {
+    "stand": Stand, "single_leg": Stand, "pause": Task, "los": LimitsOfStability,
+    "targets": Targets, "tracking": Tracking, "maze": Maze, "circles": Circles,
+}
