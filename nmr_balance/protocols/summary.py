@@ -101,7 +101,7 @@ def _los(protocol, results, level) -> dict[str, Any]:
     if not trials:
         return {}
     last = trials[-1].scores
-    return {k: last[k] for k in ("per_direction", "composite", "measured_los") if k in last}
+    return {k: last[k] for k in ("per_direction", "composite", "measured_los", "measured_los_note") if k in last}
 
 
 def _training(protocol, results, level) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from nmr_balance.protocols.schema import Step
 
 #: Seconds at the start of a standing trial that define where "centred" is for loss detection.
 BASELINE_S = 1.0
+#: A LOS direction reached less than this (% of the target) does not count as a measured limit.
+MIN_LOS_REACH_PCT = 20.0
 
 
 class Task:
@@ -165,10 +167,16 @@ class LimitsOfStability(Task):
             per_direction.append({"bearing_deg": float(b), **d})
         composite = {key: float(np.nanmean([d[key] for d in per_direction]))
                      for key in scoring.LOS_KEYS}
-        reach = [d["max_excursion"] for d in per_direction]
         out = {"per_direction": per_direction, "composite": composite}
-        if len(reach) == 8 and all(math.isfinite(r) and r > 0 for r in reach):
-            out["measured_los"] = LosProfile.measured(reach, self.unit).to_dict()
+        # a direction the patient hardly moved in (< 20 % of the target) is a missed cue, not
+        # their limit: such a profile would shrink every training target, so it is not kept
+        pct = np.array([d["max_excursion_pct"] for d in per_direction])
+        if len(pct) == 8 and np.all(np.isfinite(pct) & (pct >= MIN_LOS_REACH_PCT)):
+            out["measured_los"] = LosProfile.measured([d["max_excursion"] for d in per_direction],
+                                                      self.unit).to_dict()
+        else:
+            out["measured_los_note"] = (f"not kept: some direction reached less than "
+                                        f"{MIN_LOS_REACH_PCT:g} % of its target")
         return out
 
     def display(self, t):
