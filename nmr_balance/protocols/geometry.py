@@ -131,7 +131,7 @@ def target_layout(params: dict[str, Any], los: LosProfile, rng: np.random.Genera
                 if not chosen or abs((b - chosen[-1] + 180) % 360 - 180) > 60:
                     break
             chosen.append(b)
-        pts = np.array([los.toward(b, dist * rng.uniform(0.7, 1.0)) for b in chosen])
+        pts = np.array([los.toward(b, dist * rng.uniform(0.8, 1.0)) for b in chosen])
     if params["return_to_centre"]:
         pts = np.repeat(pts, 2, axis=0)
         pts[1::2] = 0.0

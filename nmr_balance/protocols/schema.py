@@ -211,7 +211,8 @@ def parse_protocol(data: dict[str, Any], file: str = "<protocol>") -> Protocol:
         if key not in known:
             c.fail(key, f"a protocol field ({', '.join(sorted(known))})", key)
     text = Field("str", "")
-    name = c.value("name", data.get("name", pathlib.Path(file).stem), text, None)
+    name = c.value("name", data.get("name", pathlib.Path(file).stem if file.endswith(".toml") else "custom"),
+                   text, None)
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         c.fail("name", "letters, digits, '-' and '_'", name)
     kind = c.value("kind", data.get("kind", "training"), Field("str", "", choices=("test", "training")), None)
