@@ -19,6 +19,7 @@ from nmr_balance.protocols import ProtocolRun
 from nmr_balance.ring import RingBuffer
 from nmr_balance.source import Status
 from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.stream import SampleBlock
 
 Script = Callable[[object, object, ProtocolRun], None]   # (event, board, run)
 
@@ -79,28 +80,37 @@ def drive(protocol, url: str = "sim://?realtime=0", script: Script | None = None
     return run, events
 
 
+def flaky_sim(seed: int = 1, **kw) -> "FlakySource":
+    """A 100 Hz simulated COP board, as fast as read, whose link drops (see FlakySource)."""
+    from drivers.sim import SimulatedBoard
+
+    return FlakySource("sim://flaky", SimulatedBoard("cop", 100, seed=seed), realtime=False, **kw)
+
+
 class FlakySource(SimSource):
     """A simulated board whose link drops: at ``lose_at_s`` the status goes ``lost`` for
     ``outage_reads`` reads, the samples of ``gap_s`` are lost, then it streams again."""
 
-    def __init__(self, *args, lose_at_s: float, gap_s: float = 1.0, outage_reads: int = 3, **kw):
+    def __init__(self, *args, lose_at_s: float, gap_s: float = 1.0, outage_reads: int = 3,
+                 report_status: bool = True, **kw):
         super().__init__(*args, **kw)
         self.lose_at_s, self.gap_s, self.outage_reads = lose_at_s, gap_s, outage_reads
+        self.report_status = report_status
         self._lost_reads = 0
         self.lost_once = False
 
     def _do_read(self, timeout):
         fs = self.board.fs
         if not self.lost_once and self._produced >= self.lose_at_s * fs:
-            if self._lost_reads == 0:
+            if self._lost_reads == 0 and self.report_status:
                 self._set_status(Status.LOST, "board unplugged")
             self._lost_reads += 1
             if self._lost_reads <= self.outage_reads:
-                from nmr_balance.stream import SampleBlock
                 return SampleBlock.empty(self.info.n_channels)
             gap = int(self.gap_s * fs)
             self.board.generate(gap)       # time passes on the board, nobody receives it
             self._produced += gap
             self.lost_once = True
-            self._set_status(Status.STREAMING, "board back")
+            if self.report_status:
+                self._set_status(Status.STREAMING, "board back")
         return super()._do_read(timeout)
