@@ -59,7 +59,7 @@ STEP_FIELDS: dict[str, Field] = {
     "count": Field("int", 8, ("targets",), lo=1, hi=200),
     "targets": Field("points", [], ("targets",)),
     "radius_pct": Field("number", 12.0, ("targets", "tracking"), lo=1, hi=100),
-    "dwell_s": Field("number", 1.0, ("targets",), lo=0, hi=30),
+    "dwell_s": Field("number", 1.0, ("targets",), lo=0.1, hi=30),
     "timeout_s": Field("number", 10.0, ("targets",), lo=0.5, hi=120),
     "return_to_centre": Field("bool", False, ("targets",)),
     "path": Field("str", "sinusoid", ("tracking",), choices=("sinusoid", "figure8", "random")),

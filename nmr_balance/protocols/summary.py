@@ -1,7 +1,7 @@
 """Protocol-level results: what a clinician reads after the last trial.
 
 * ``mctsib``: mean sway velocity per condition (over the trials held to the end), falls,
-  composite (mean of the conditions), sensory ratios to eyes-open firm.
+  composite (mean of the conditions), sensory ratios to eyes-open firm for each sway metric.
 * ``romberg``: Romberg quotient (eyes closed / eyes open) of each sway metric.
 * ``single_leg``: per leg, longest time standing and sway while standing; left/right ratio.
 * ``los``: per direction and composite LOS scores, and the measured LOS profile (reused by
@@ -57,17 +57,15 @@ def _by_condition(results) -> dict[str, list]:
 
 
 def _mctsib(protocol, results, level) -> dict[str, Any]:
-    conditions = {}
+    conditions, per_condition = {}, {}
     for key, trials in _by_condition(results).items():
         held = [r for r in trials if r.status == "complete"]
-        conditions[key] = {
-            "mean_velocity": _mean([r.scores["mean_velocity"] for r in held]),
-            "trials": len(trials), "falls": len(trials) - len(held), "fell": not held,
-        }
-    velocity = {k: c["mean_velocity"] for k, c in conditions.items()}
+        per_condition[key] = {k: _mean([r.scores[k] for r in held]) for k in scoring.SWAY_KEYS}
+        conditions[key] = {"mean_velocity": per_condition[key]["mean_velocity"],
+                           "trials": len(trials), "falls": len(trials) - len(held), "fell": not held}
     return {"conditions": conditions,
-            "composite_velocity": _mean(list(velocity.values())),
-            "ratios": scoring.mctsib_ratios(velocity)}
+            "composite_velocity": _mean([c["mean_velocity"] for c in conditions.values()]),
+            "ratios": scoring.mctsib_ratios(per_condition)}
 
 
 def _romberg(protocol, results, level) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from nmr_balance.protocols.schema import Step
 
 #: Seconds at the start of a standing trial that define where "centred" is for loss detection.
 BASELINE_S = 1.0
+#: LOS: samples before each cue that say where the patient started from (s).
+PRE_CUE_S = 0.5
 #: A LOS direction reached less than this (% of the target) does not count as a measured limit.
 MIN_LOS_REACH_PCT = 20.0
 
@@ -154,16 +156,17 @@ class LimitsOfStability(Task):
             self._shown += 1
             x, y = self.targets[self._shown]
             events.append(("target_shown", {"target": self._shown, "bearing_deg": float(self.bearings[self._shown]),
-                                            "x": float(x), "y": float(y),
-                                            "radius": self.los.length(8.0)}))
+                                            "x": float(x), "y": float(y), "radius": self.los.length(8.0),
+                                            "t_s": self.t0 + self._shown * self.period}))
         return events
 
     def result(self):
         t, xy, per_direction = self.t, self.xy, []
         for k, (b, target) in enumerate(zip(self.bearings, self.targets)):
             t_cue = self.t0 + k * self.period
-            sel = (t >= t_cue) & (t < t_cue + self.step.direction_s)
-            d = scoring.los_direction(t[sel] - t_cue, xy[sel], target, self.fs)
+            # from half a second before the cue: where the patient stood when it came
+            sel = (t >= t_cue - PRE_CUE_S) & (t < t_cue + self.step.direction_s)
+            d = scoring.los_direction(xy[sel], self.fs, float(b), target, int(np.sum(sel & (t < t_cue))))
             per_direction.append({"bearing_deg": float(b), **d})
         composite = {key: float(np.nanmean([d[key] for d in per_direction]))
                      for key in scoring.LOS_KEYS}
@@ -198,7 +201,7 @@ class Targets(Task):
         self.current = -1
         self.shown_at = math.nan
         self.outcomes: list[dict[str, Any]] = []
-        self.target_of_sample: list[np.ndarray] = []
+        self._owner: list[np.ndarray] = []     # index of the target shown, per sample
 
     @property
     def duration_s(self):
@@ -207,10 +210,13 @@ class Targets(Task):
     def _show(self, t: float) -> list[tuple[str, dict]]:
         self.current += 1
         self.shown_at = t
+        self._detector = scoring.dwell_detector(self.fs, self.step.dwell_s)
+        self._fed = 0
         if self.current >= len(self.points):
             return []
         x, y = self.points[self.current]
-        return [("target_shown", {"target": self.current, "x": float(x), "y": float(y), "radius": self.radius})]
+        return [("target_shown", {"target": self.current, "x": float(x), "y": float(y),
+                                  "radius": self.radius, "t_s": t})]
 
     def start(self, t0):
         super().start(t0)
@@ -223,34 +229,33 @@ class Targets(Task):
         i = 0
         while i < len(t) and self.current < len(self.points):
             shown = self.current
-            sel = self.t >= self.shown_at
-            hit_t = scoring.dwell_hit(self.t[sel], self.xy[sel], self.points[shown], self.radius,
-                                      self.step.dwell_s)
             deadline = self.shown_at + self.step.timeout_s
-            if hit_t is not None and hit_t < deadline:
-                end_t, outcome = hit_t, {"target": shown, "hit": True, "time_to_hit_s": hit_t - self.shown_at}
-                kind = "target_hit"
-            elif t[-1] >= deadline:
-                end_t, outcome, kind = deadline, {"target": shown, "hit": False}, "target_missed"
+            stop = int(np.searchsorted(t, deadline, side="left"))   # first sample past the deadline
+            hits = self._detector.update(scoring.inside(xy[i:stop], self.points[shown], self.radius))
+            if len(hits):
+                k = i + int(hits[0]) - self._fed
+                end_t, next_i = float(t[k]), k + 1
+                outcome = {"target": shown, "hit": True, "time_to_hit_s": end_t - self.shown_at}
+            elif stop < len(t):
+                end_t, next_i, outcome = deadline, stop, {"target": shown, "hit": False}
             else:
+                self._fed += len(t) - i
                 owner[i:] = shown
                 break
-            j = int(np.searchsorted(t, end_t, side="right"))
-            owner[i:j] = shown
-            i = j
+            owner[i:next_i] = shown
+            i = next_i
             self.outcomes.append(outcome)
-            events.append((kind, outcome))
+            events.append(("target_hit" if outcome["hit"] else "target_missed", {**outcome, "t_s": end_t}))
             events += self._show(end_t)
-        self.target_of_sample.append(owner)
-        done = self.current >= len(self.points)
-        return events, (i if done else None)
+        self._owner.append(owner)
+        return events, (i if self.current >= len(self.points) else None)
 
     def result(self):
         hits = [o for o in self.outcomes if o["hit"]]
-        owner = np.concatenate(self.target_of_sample)[:len(self.t)] if self.target_of_sample else np.empty(0, int)
+        owner = np.concatenate(self._owner)[:len(self.t)] if self._owner else np.empty(0, int)
         shown = owner >= 0
         centres = self.points[np.clip(owner, 0, len(self.points) - 1)]
-        inside = scoring.time_in_target(self.xy[shown], centres[shown], self.radius, self.fs)
+        inside = scoring.time_in_target_pct(self.xy[shown], centres[shown], self.radius, self.fs)
         return {"targets": len(self.points), "hits": len(hits), "misses": len(self.outcomes) - len(hits),
                 "success_pct": 100.0 * len(hits) / len(self.points),
                 "mean_time_to_hit_s": float(np.mean([h["time_to_hit_s"] for h in hits])) if hits else math.nan,
@@ -273,7 +278,7 @@ class Tracking(Task):
     def result(self):
         ref = self.path(self.t - self.t0)
         err = scoring.tracking_error(self.xy, ref, self.fs)
-        inside = scoring.time_in_target(self.xy, ref, self.radius, self.fs)
+        inside = scoring.time_in_target_pct(self.xy, ref, self.radius, self.fs)
         return {**err, "time_in_target_pct": inside, "success_pct": inside}
 
     def display(self, t):
@@ -336,23 +341,31 @@ class Circles(Task):
         self.radius = self.los.length(self.step.circle_radius_pct)
         self.sign = 1.0 if self.step.direction == "cw" else -1.0
 
-    def _turns(self) -> np.ndarray:
-        # bearing grows clockwise (atan2(x, y)); turns in the prescribed direction only count
+    def _turns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Turns so far at each sample far enough from the centre, and those samples' indices.
+
+        The bearing grows clockwise (atan2(x, y)); only turns in the prescribed direction count.
+        Samples within a third of the radius are skipped: near the centre the bearing of mere
+        sway spins wildly and would count turns nobody made.
+        """
         xy = self.xy
-        ok = np.isfinite(xy).all(axis=1)
-        bearing = np.unwrap(np.arctan2(xy[ok, 0], xy[ok, 1]))
-        return self.sign * (bearing - bearing[0]) / (2 * np.pi) if len(bearing) else np.zeros(1)
+        with np.errstate(invalid="ignore"):
+            far = np.flatnonzero(np.hypot(xy[:, 0], xy[:, 1]) >= self.radius / 3)
+        if not len(far):
+            return np.zeros(1), np.zeros(1, int)
+        bearing = np.unwrap(np.arctan2(xy[far, 0], xy[far, 1]))
+        return self.sign * (bearing - bearing[0]) / (2 * np.pi), far
 
     def feed(self, t, xy):
         events, end = super().feed(t, xy)
-        turns = self._turns()
+        turns, index = self._turns()
         done = np.flatnonzero(turns >= self.step.circles)
         if end is None and len(done):
-            end = max(0, len(t) - (len(turns) - int(done[0])) + 1)
+            end = max(0, int(index[done[0]]) - (len(self.t) - len(t)) + 1)
         return events, end
 
     def result(self):
-        turns = float(np.max(self._turns()))
+        turns = float(np.max(self._turns()[0]))
         quality = scoring.circle_quality(self.xy, self.radius)
         counted = int(max(0.0, math.floor(turns + 1e-9)))
         return {"circles": counted, "required": self.step.circles, "direction": self.step.direction,
