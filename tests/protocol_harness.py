@@ -9,7 +9,7 @@ the protocol's events by giving the simulated person intents (``Lean``, ``Follow
 from __future__ import annotations
 
 import queue
-from typing import Callable
+from collections.abc import Callable
 
 from drivers.sim import SimSource
 from drivers.sim.model import Condition, PendulumAxis, axis_params
@@ -21,7 +21,7 @@ from nmr_balance.source import Status
 from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
-Script = Callable[[object, object, ProtocolRun], None]   # (event, board, run)
+Script = Callable[[object, object, ProtocolRun], None]  # (event, board, run)
 
 
 def set_condition(board, vision="open", surface="firm", stance="both") -> None:
@@ -44,8 +44,14 @@ def follow_conditions(event, board, run) -> None:
         set_condition(board, **event.data["condition"])
 
 
-def drive(protocol, url: str = "sim://?realtime=0", script: Script | None = None,
-          source=None, max_s: float = 2000.0, **run_kw):
+def drive(
+    protocol,
+    url: str = "sim://?realtime=0",
+    script: Script | None = None,
+    source=None,
+    max_s: float = 2000.0,
+    **run_kw,
+):
     """Run ``protocol`` to the end; return (run, events)."""
     source = source or open_source(url)
     status: queue.SimpleQueue = queue.SimpleQueue()
@@ -80,7 +86,7 @@ def drive(protocol, url: str = "sim://?realtime=0", script: Script | None = None
     return run, events
 
 
-def flaky_sim(seed: int = 1, **kw) -> "FlakySource":
+def flaky_sim(seed: int = 1, **kw) -> FlakySource:
     """A 100 Hz simulated COP board, as fast as read, whose link drops (see FlakySource)."""
     from drivers.sim import SimulatedBoard
 
@@ -91,8 +97,15 @@ class FlakySource(SimSource):
     """A simulated board whose link drops: at ``lose_at_s`` the status goes ``lost`` for
     ``outage_reads`` reads, the samples of ``gap_s`` are lost, then it streams again."""
 
-    def __init__(self, *args, lose_at_s: float, gap_s: float = 1.0, outage_reads: int = 3,
-                 report_status: bool = True, **kw):
+    def __init__(
+        self,
+        *args,
+        lose_at_s: float,
+        gap_s: float = 1.0,
+        outage_reads: int = 3,
+        report_status: bool = True,
+        **kw,
+    ):
         super().__init__(*args, **kw)
         self.lose_at_s, self.gap_s, self.outage_reads = lose_at_s, gap_s, outage_reads
         self.report_status = report_status
@@ -108,7 +121,7 @@ class FlakySource(SimSource):
             if self._lost_reads <= self.outage_reads:
                 return SampleBlock.empty(self.info.n_channels)
             gap = int(self.gap_s * fs)
-            self.board.generate(gap)       # time passes on the board, nobody receives it
+            self.board.generate(gap)  # time passes on the board, nobody receives it
             self._produced += gap
             self.lost_once = True
             if self.report_status:

@@ -21,44 +21,78 @@ pytestmark = pytest.mark.timeout(90)
 def nmr(*args, timeout=80):
     # run from a folder of the user's, not the repository: the installed app must find its
     # built-in protocols (package data)
-    return subprocess.run([sys.executable, "-m", "nmr_balance.app.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO.parent,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "nmr_balance.app.cli", *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=timeout,
+        cwd=REPO.parent,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def test_protocols_lists_builtins_clinic_files_and_broken_ones(tmp_path):
     (tmp_path / "kids.toml").write_text('title = "Balance for kids"\n[[steps]]\ntask = "stand"\n')
     (tmp_path / "bad.toml").write_text('[[steps]]\ntask = "stand"\nduration_s = "long"\n')
     out = nmr("protocols", "--dir", str(tmp_path), "--verbose")
-    assert out.returncode == 1                       # a broken file is worth a non-zero status
+    assert out.returncode == 1  # a broken file is worth a non-zero status
     lines = {ln.split()[0]: ln for ln in out.stdout.splitlines() if ln and not ln.startswith(" ")}
-    for name in ("mctsib", "romberg", "single_leg_stance", "limits_of_stability", "weight_shift",
-                 "target_reaching", "tracking", "maze", "baps"):
+    for name in (
+        "mctsib",
+        "romberg",
+        "single_leg_stance",
+        "limits_of_stability",
+        "weight_shift",
+        "target_reaching",
+        "tracking",
+        "maze",
+        "baps",
+    ):
         assert name in lines, out.stdout
     assert "3.3 min" in lines["mctsib"] and "test" in lines["mctsib"]
     assert "4 levels" in lines["weight_shift"] and "training" in lines["weight_shift"]
     assert "[clinic]" in lines["kids"] and "Balance for kids" in lines["kids"]
     assert "BROKEN" in lines["bad"] and "step 1, field 'duration_s'" in lines["bad"]
-    assert "Feet together" in out.stdout                                   # --verbose: instructions
+    assert "Feet together" in out.stdout  # --verbose: instructions
 
 
 def test_run_prints_results_as_json_and_reuses_the_patients_measured_los(tmp_path):
     save_los("P001", LosProfile.measured([100, 90, 80, 70, 60, 70, 80, 90], "mm"), tmp_path)
-    out = nmr("run", "romberg", "--source", "sim://?realtime=0&seed=2", "--patient", "P001",
-              "--data-dir", str(tmp_path), "--json")
+    out = nmr(
+        "run",
+        "romberg",
+        "--source",
+        "sim://?realtime=0&seed=2",
+        "--patient",
+        "P001",
+        "--data-dir",
+        str(tmp_path),
+        "--json",
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert [t["status"] for t in result["trials"]] == ["complete", "complete"]
     q = result["summary"]["quotients"]
-    assert q["mean_velocity"] == pytest.approx(result["summary"]["eyes_closed"]["mean_velocity"]
-                                               / result["summary"]["eyes_open"]["mean_velocity"])
+    assert q["mean_velocity"] == pytest.approx(
+        result["summary"]["eyes_closed"]["mean_velocity"]
+        / result["summary"]["eyes_open"]["mean_velocity"]
+    )
     assert result["summary"]["los"]["origin"] == "measured"
     assert result["summary"]["los"]["reach"][0] == 100
 
 
 def test_run_human_output_and_clear_errors(tmp_path):
-    out = nmr("run", "limits_of_stability", "--source", "sim://?realtime=0", "--patient", "P002",
-              "--data-dir", str(tmp_path))
+    out = nmr(
+        "run",
+        "limits_of_stability",
+        "--source",
+        "sim://?realtime=0",
+        "--patient",
+        "P002",
+        "--data-dir",
+        str(tmp_path),
+    )
     assert out.returncode == 0, out.stderr
     assert "Lean towards each target" in out.stdout and "=== Limits of Stability" in out.stdout
     assert "reaction_time_s" in out.stdout
@@ -73,7 +107,9 @@ def test_run_human_output_and_clear_errors(tmp_path):
 def test_stored_los_is_private_and_a_damaged_one_says_what_to_do(tmp_path):
     path = save_los("P003", LosProfile.theoretical(1.6), tmp_path)
     assert path.stat().st_mode & 0o777 == 0o600
-    assert load_los("P003", tmp_path) == LosProfile(LosProfile.theoretical(1.6).reach, "mm", "theoretical")
+    assert load_los("P003", tmp_path) == LosProfile(
+        LosProfile.theoretical(1.6).reach, "mm", "theoretical"
+    )
     path.write_text("{not json")
     with pytest.raises(DataFormatError, match="limits_of_stability"):
         load_los("P003", tmp_path)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from protocol_harness import drive
 
 from drivers.sim import Lean, LoseBalance, StepOff, StepOn
 from nmr_balance.protocols import LosProfile, find
-from protocol_harness import drive
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -17,8 +17,12 @@ def test_mctsib_orders_conditions_counts_falls_and_gives_ratios():
 
     def script(e, board, run):
         # eyes closed on foam: the patient steps off in the first attempt, holds the second one
-        if e.kind == "trial_started" and e.data["condition"]["surface"] == "foam" \
-                and e.data["condition"]["vision"] == "closed" and not fell_once:
+        if (
+            e.kind == "trial_started"
+            and e.data["condition"]["surface"] == "foam"
+            and e.data["condition"]["vision"] == "closed"
+            and not fell_once
+        ):
             fell_once.append(e.t_s)
             board.schedule(e.t_s + 12.0, StepOff())
             board.schedule(e.t_s + 16.0, StepOn())
@@ -28,7 +32,7 @@ def test_mctsib_orders_conditions_counts_falls_and_gives_ratios():
     c = s["conditions"]
     v = {k: c[k]["mean_velocity"] for k in ("open_firm", "closed_firm", "open_foam", "closed_foam")}
     assert v["open_firm"] < v["closed_firm"] < v["open_foam"] < v["closed_foam"], v
-    assert 4 < v["open_firm"] < 25 and v["closed_foam"] < 60                        # mm/s
+    assert 4 < v["open_firm"] < 25 and v["closed_foam"] < 60  # mm/s
     assert s["composite_velocity"] == pytest.approx(np.mean(list(v.values())))
     ratios = {name: r["mean_velocity"] for name, r in s["ratios"].items()}
     assert ratios["somatosensory"] == pytest.approx(v["closed_firm"] / v["open_firm"])
@@ -54,20 +58,20 @@ def test_romberg_quotient_is_eyes_closed_over_eyes_open_for_each_metric():
     q = s["quotients"]
     for key in ("mean_velocity", "path_length", "rms_distance", "ellipse_area_95_chi2"):
         assert q[key] == pytest.approx(s["eyes_closed"][key] / s["eyes_open"][key])
-    assert q["mean_velocity"] > 1.1           # the simulated person sways more with eyes closed
-    eo = [r for r in run.results if r.condition["vision"] == "open"][0]
+    assert q["mean_velocity"] > 1.1  # the simulated person sways more with eyes closed
+    eo = next(r for r in run.results if r.condition["vision"] == "open")
     assert eo.scores["path_length"] == pytest.approx(eo.scores["mean_velocity"] * 30, rel=0.01)
 
 
 def test_single_leg_stance_times_the_loss_of_balance_from_the_signal():
-    loss_after = {1: 8.0, 2: 12.0, 3: 10.0}        # left leg: loses balance in every attempt
+    loss_after = {1: 8.0, 2: 12.0, 3: 10.0}  # left leg: loses balance in every attempt
 
     def script(e, board, run):
         if e.kind == "trial_started" and e.data["condition"]["stance"] == "left":
             attempt = run.attempt
             board.schedule(e.t_s + loss_after[attempt], LoseBalance(2.0))
 
-    run, events = drive(find("single_leg_stance"), "sim://?realtime=0&seed=4", script)
+    run, _events = drive(find("single_leg_stance"), "sim://?realtime=0&seed=4", script)
     left = [r for r in run.results if r.condition["stance"] == "left"]
     right = [r for r in run.results if r.condition["stance"] == "right"]
     assert [r.status for r in left] == ["lost_balance"] * 3
@@ -87,12 +91,16 @@ def test_single_leg_stance_times_the_loss_of_balance_from_the_signal():
 def lean_script(fraction=0.9):
     """Lean to ``fraction`` of each LOS target; odd directions react 0.6 s later, directions
     2, 3, 6, 7 move twice as slowly (so each effect averages out of the other's comparison)."""
+
     def script(e, board, run):
         if e.kind == "target_shown":
             k = e.data["target"]
             reaction, movement = 0.3 + 0.6 * (k % 2), 0.8 * (1 + (k // 2) % 2)
-            board.set_intent(Lean(e.data["x"] * fraction, e.data["y"] * fraction, reaction, movement))
-            board.schedule(e.t_s + 8.0, Lean(0.0, 0.0, 0.2, 1.0))   # target out: back to centre
+            board.set_intent(
+                Lean(e.data["x"] * fraction, e.data["y"] * fraction, reaction, movement)
+            )
+            board.schedule(e.t_s + 8.0, Lean(0.0, 0.0, 0.2, 1.0))  # target out: back to centre
+
     return script
 
 
@@ -102,9 +110,9 @@ def test_limits_of_stability_scores_follow_the_scripted_leans():
     per = s["per_direction"]
     assert [d["bearing_deg"] for d in per] == [0, 45, 90, 135, 180, 225, 270, 315]
     for d in per:
-        assert 80 < d["max_excursion_pct"] < 110, d          # leaned to 90 % of each target
+        assert 80 < d["max_excursion_pct"] < 110, d  # leaned to 90 % of each target
         assert 65 < d["endpoint_excursion_pct"] <= d["max_excursion_pct"] + 1e-9, d
-        assert d["directional_control_pct"] > 70, d            # straight, min-jerk movements
+        assert d["directional_control_pct"] > 70, d  # straight, min-jerk movements
     rt = np.array([d["reaction_time_s"] for d in per])
     vel = np.array([d["movement_velocity"] for d in per])
     # reaction time is sharpest for brisk movements (a slow lean starts inside the sway noise)
@@ -113,7 +121,9 @@ def test_limits_of_stability_scores_follow_the_scripted_leans():
     assert np.all(rt[early] > 0.3) and np.all(rt[early] < 0.9)
     # velocity per mm of target distance: leans scripted twice as slow come out clearly slower
     # (the body's own dynamics cap the fast ones, so the ratio is below 2)
-    distance = np.array([np.hypot(e.data["x"], e.data["y"]) for e in events if e.kind == "target_shown"])
+    distance = np.array(
+        [np.hypot(e.data["x"], e.data["y"]) for e in events if e.kind == "target_shown"]
+    )
     speed = vel / distance
     assert speed[np.r_[early, late]].mean() > 1.25 * speed[slow].mean()
     assert s["composite"]["reaction_time_s"] == pytest.approx(rt.mean())
@@ -133,12 +143,14 @@ def test_a_patient_who_does_not_move_gets_no_measured_los():
 
 def test_training_places_targets_on_the_measured_los():
     measured = LosProfile.measured([100, 90, 80, 70, 60, 70, 80, 90], "mm")
-    run, events = drive(find("weight_shift"), "sim://?realtime=0", los=measured, level=1)
+    _run, events = drive(find("weight_shift"), "sim://?realtime=0", los=measured, level=1)
     shown = [e.data for e in events if e.kind == "target_shown"]
     distance = find("weight_shift").levels[1]["distance_pct"] / 100
-    right = [t for t in shown if t["x"] > 1][0]
-    front = [t for t in shown if t["y"] > 1][0]
-    back = [t for t in shown if t["y"] < -1][0]
-    assert right["x"] == pytest.approx(80 * distance) and front["y"] == pytest.approx(100 * distance)
+    right = next(t for t in shown if t["x"] > 1)
+    front = next(t for t in shown if t["y"] > 1)
+    back = next(t for t in shown if t["y"] < -1)
+    assert right["x"] == pytest.approx(80 * distance) and front["y"] == pytest.approx(
+        100 * distance
+    )
     assert back["y"] == pytest.approx(-60 * distance)
     assert shown[0]["radius"] == pytest.approx(measured.mean_reach * 0.18)

@@ -23,19 +23,37 @@ def write(tmp_path: pathlib.Path, text: str, name: str = "p.toml") -> pathlib.Pa
 
 def test_every_builtin_protocol_loads_and_has_what_the_issue_names():
     entries = discover(pathlib.Path("/nonexistent"))
-    assert all(e.error is None for e in entries.values()), {n: str(e.error) for n, e in entries.items()}
-    assert {"mctsib", "romberg", "single_leg_stance", "limits_of_stability", "weight_shift",
-            "target_reaching", "tracking", "maze", "baps"} <= set(entries)
+    assert all(e.error is None for e in entries.values()), {
+        n: str(e.error) for n, e in entries.items()
+    }
+    assert {
+        "mctsib",
+        "romberg",
+        "single_leg_stance",
+        "limits_of_stability",
+        "weight_shift",
+        "target_reaching",
+        "tracking",
+        "maze",
+        "baps",
+    } <= set(entries)
     mctsib = entries["mctsib"].protocol
     conditions = {(s.condition["vision"], s.condition["surface"]) for s in mctsib.steps}
-    assert conditions == {("open", "firm"), ("closed", "firm"), ("open", "foam"), ("closed", "foam")}
+    assert conditions == {
+        ("open", "firm"),
+        ("closed", "firm"),
+        ("open", "foam"),
+        ("closed", "foam"),
+    }
     assert all(s.duration_s == 30 and s.attempts == 3 for s in mctsib.steps)
     los = entries["limits_of_stability"].protocol.steps[0]
     assert los.directions == 8
     assert {s.path for s in entries["tracking"].protocol.steps} == {"sinusoid", "figure8", "random"}
     # difficulty levels get harder: smaller targets further away
     levels = entries["target_reaching"].protocol.levels
-    assert [lv["radius_pct"] for lv in levels] == sorted((lv["radius_pct"] for lv in levels), reverse=True)
+    assert [lv["radius_pct"] for lv in levels] == sorted(
+        (lv["radius_pct"] for lv in levels), reverse=True
+    )
     assert [lv["distance_pct"] for lv in levels] == sorted(lv["distance_pct"] for lv in levels)
     assert planned_seconds(mctsib) == 4 * (5 + 30 + 15)
 
@@ -50,30 +68,76 @@ def test_levels_apply_only_to_the_fields_a_task_uses():
     p = find("baps")
     easy, hard = p.steps_at(0), p.steps_at(2)
     assert easy[0].radius_pct > hard[0].radius_pct and easy[0].dwell_s < hard[0].dwell_s
-    assert "radius_pct" not in easy[1].params      # circles have no target radius
+    assert "radius_pct" not in easy[1].params  # circles have no target radius
     assert easy[1].circle_radius_pct < hard[1].circle_radius_pct
     with pytest.raises(ProtocolError, match="level"):
         p.steps_at(7)
 
 
-@pytest.mark.parametrize("text, step, field, expected, found", [
-    ('[[steps]]\ntask = "stand"\nduration_s = "thirty"\n', 1, "duration_s", "a number", "thirty"),
-    (GOOD_STEP + '[[steps]]\ntask = "stand"\nduration_s = -5\n', 2, "duration_s", "from 0.5", "-5"),
-    (GOOD_STEP + '[[steps]]\ntask = "jump"\n', 2, "task", "one of stand", "jump"),
-    ('[[steps]]\nduration_s = 10\n', 1, "task", "one of stand", "None"),
-    ('[[steps]]\ntask = "stand"\ncondition = { vision = "squint" }\n', 1, "condition.vision", "open, closed", "squint"),
-    ('[[steps]]\ntask = "stand"\ncondition = { smell = "on" }\n', 1, "condition.smell", "vision", "smell"),
-    ('[[steps]]\ntask = "stand"\ndwell_s = 2\n', 1, "dwell_s", "a field of task 'stand'", "dwell_s"),
-    ('[[steps]]\ntask = "stand"\ndurration_s = 2\n', 1, "durration_s", "a known field", "durration_s"),
-    ('[[steps]]\ntask = "targets"\nlayout = "pattern"\n', 1, "targets", "non-empty list", "[]"),
-    ('[[steps]]\ntask = "targets"\nlayout = "pattern"\ntargets = [[10, 500]]\n', 1, "targets", "from -150 to 150", "500"),
-    ('[[steps]]\ntask = "maze"\nmaze = [[0, 0]]\n', 1, "maze", "at least two", "[[0.0, 0.0]]"),
-    ('[[steps]]\ntask = "single_leg"\n', 1, "condition.stance", "left or right", "both"),
-    ('[[steps]]\ntask = "stand"\nrepetitions = 1.5\n', 1, "repetitions", "an integer", "1.5"),
-    ('steps = [1, 2]\n', 1, "steps", "a table", "1"),
-])
-def test_bad_steps_are_reported_with_file_step_field_expected_and_found(tmp_path, text, step, field,
-                                                                        expected, found):
+@pytest.mark.parametrize(
+    "text, step, field, expected, found",
+    [
+        (
+            '[[steps]]\ntask = "stand"\nduration_s = "thirty"\n',
+            1,
+            "duration_s",
+            "a number",
+            "thirty",
+        ),
+        (
+            GOOD_STEP + '[[steps]]\ntask = "stand"\nduration_s = -5\n',
+            2,
+            "duration_s",
+            "from 0.5",
+            "-5",
+        ),
+        (GOOD_STEP + '[[steps]]\ntask = "jump"\n', 2, "task", "one of stand", "jump"),
+        ("[[steps]]\nduration_s = 10\n", 1, "task", "one of stand", "None"),
+        (
+            '[[steps]]\ntask = "stand"\ncondition = { vision = "squint" }\n',
+            1,
+            "condition.vision",
+            "open, closed",
+            "squint",
+        ),
+        (
+            '[[steps]]\ntask = "stand"\ncondition = { smell = "on" }\n',
+            1,
+            "condition.smell",
+            "vision",
+            "smell",
+        ),
+        (
+            '[[steps]]\ntask = "stand"\ndwell_s = 2\n',
+            1,
+            "dwell_s",
+            "a field of task 'stand'",
+            "dwell_s",
+        ),
+        (
+            '[[steps]]\ntask = "stand"\ndurration_s = 2\n',
+            1,
+            "durration_s",
+            "a known field",
+            "durration_s",
+        ),
+        ('[[steps]]\ntask = "targets"\nlayout = "pattern"\n', 1, "targets", "non-empty list", "[]"),
+        (
+            '[[steps]]\ntask = "targets"\nlayout = "pattern"\ntargets = [[10, 500]]\n',
+            1,
+            "targets",
+            "from -150 to 150",
+            "500",
+        ),
+        ('[[steps]]\ntask = "maze"\nmaze = [[0, 0]]\n', 1, "maze", "at least two", "[[0.0, 0.0]]"),
+        ('[[steps]]\ntask = "single_leg"\n', 1, "condition.stance", "left or right", "both"),
+        ('[[steps]]\ntask = "stand"\nrepetitions = 1.5\n', 1, "repetitions", "an integer", "1.5"),
+        ("steps = [1, 2]\n", 1, "steps", "a table", "1"),
+    ],
+)
+def test_bad_steps_are_reported_with_file_step_field_expected_and_found(
+    tmp_path, text, step, field, expected, found
+):
     path = write(tmp_path, text)
     with pytest.raises(ProtocolError) as info:
         load_protocol(path)
@@ -85,19 +149,25 @@ def test_bad_steps_are_reported_with_file_step_field_expected_and_found(tmp_path
     assert str(path) in message and f"step {step}" in message and f"'{field}'" in message
 
 
-@pytest.mark.parametrize("text, field", [
-    ("", "steps"),
-    ('title = 3\n' + GOOD_STEP, "title"),
-    ('kind = "exam"\n' + GOOD_STEP, "kind"),
-    ('summary = "everything"\n' + GOOD_STEP, "summary"),
-    ('colour = "red"\n' + GOOD_STEP, "colour"),
-    (GOOD_STEP + '[[levels]]\nspeed = 3\n', "levels[1].speed"),
-    (GOOD_STEP + '[[levels]]\nradius_pct = 500\n', "levels[1].radius_pct"),
-    (GOOD_STEP + '[progression]\nmetric = "success_pct"\n', "progression"),
-    (GOOD_STEP + '[[levels]]\nradius_pct = 10\n[progression]\nadvance_at = 50\ndrop_below = 70\n',
-     "progression.drop_below"),
-    ('[defaults]\nvision = "closed"\nflavour = 1\n' + GOOD_STEP, "flavour"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("", "steps"),
+        ("title = 3\n" + GOOD_STEP, "title"),
+        ('kind = "exam"\n' + GOOD_STEP, "kind"),
+        ('summary = "everything"\n' + GOOD_STEP, "summary"),
+        ('colour = "red"\n' + GOOD_STEP, "colour"),
+        (GOOD_STEP + "[[levels]]\nspeed = 3\n", "levels[1].speed"),
+        (GOOD_STEP + "[[levels]]\nradius_pct = 500\n", "levels[1].radius_pct"),
+        (GOOD_STEP + '[progression]\nmetric = "success_pct"\n', "progression"),
+        (
+            GOOD_STEP
+            + "[[levels]]\nradius_pct = 10\n[progression]\nadvance_at = 50\ndrop_below = 70\n",
+            "progression.drop_below",
+        ),
+        ('[defaults]\nvision = "closed"\nflavour = 1\n' + GOOD_STEP, "flavour"),
+    ],
+)
 def test_bad_protocol_fields_are_reported(tmp_path, text, field):
     with pytest.raises(ProtocolError) as info:
         load_protocol(write(tmp_path, text))
@@ -116,9 +186,13 @@ def test_syntax_errors_and_unreadable_files_are_protocol_errors(tmp_path):
 
 
 def test_defaults_fill_steps_and_condition_defaults_apply(tmp_path):
-    p = load_protocol(write(tmp_path, '[defaults]\ncondition = { vision = "closed" }\nrest_s = 4\n'
-                                      'loss_radius_pct = 33\n' + GOOD_STEP
-                                      + '[[steps]]\ntask = "targets"\ncount = 3\n'))
+    p = load_protocol(
+        write(
+            tmp_path,
+            '[defaults]\ncondition = { vision = "closed" }\nrest_s = 4\n'
+            "loss_radius_pct = 33\n" + GOOD_STEP + '[[steps]]\ntask = "targets"\ncount = 3\n',
+        )
+    )
     stand, targets = p.steps
     assert stand.condition == {"vision": "closed", "surface": "firm", "stance": "both"}
     assert stand.rest_s == targets.rest_s == 4 and stand.loss_radius_pct == 33
@@ -130,7 +204,9 @@ def test_clinic_protocols_are_found_replace_builtins_and_broken_ones_are_listed(
     write(tmp_path, 'name = "balance_kids"\n' + GOOD_STEP, "kids.toml")
     write(tmp_path, '[[steps]]\ntask = "fly"\n', "broken.toml")
     entries = discover(tmp_path)
-    assert entries["romberg"].origin == "clinic" and entries["romberg"].protocol.title == "Our Romberg"
+    assert (
+        entries["romberg"].origin == "clinic" and entries["romberg"].protocol.title == "Our Romberg"
+    )
     assert entries["balance_kids"].protocol.steps[0].duration_s == 10
     assert entries["broken"].error.field == "task"
     assert entries["mctsib"].origin == "builtin"
@@ -144,10 +220,10 @@ def test_clinic_protocols_are_found_replace_builtins_and_broken_ones_are_listed(
 def test_theoretical_los_follows_height_and_neurocom_angles():
     los = LosProfile.theoretical(1.80)
     h = 0.5527 * 1800
-    assert los.reach[0] == pytest.approx(h * 0.14054, rel=1e-3)       # tan 8 deg forward
-    assert los.reach[4] == pytest.approx(h * 0.07870, rel=1e-3)       # tan 4.5 deg back
+    assert los.reach[0] == pytest.approx(h * 0.14054, rel=1e-3)  # tan 8 deg forward
+    assert los.reach[4] == pytest.approx(h * 0.07870, rel=1e-3)  # tan 4.5 deg back
     assert los.reach[2] == los.reach[6] == pytest.approx(los.reach[0])
-    assert los.reach[4] < los.reach[3] < los.reach[2]                  # back diagonal in between
+    assert los.reach[4] < los.reach[3] < los.reach[2]  # back diagonal in between
     assert LosProfile.theoretical(1.50).mean_reach < los.mean_reach
     assert LosProfile.theoretical(unit="deg").reach == (15.0,) * 8
     assert list(los.toward(90.0, 50)) == pytest.approx([los.reach[2] / 2, 0.0], abs=1e-9)

@@ -7,19 +7,20 @@ import math
 
 import numpy as np
 import pytest
+from protocol_harness import drive
 
 from drivers.sim import Follow, Lean
 from drivers.sim.board import TILT_DEG_PER_MM
 from nmr_balance.protocols import find, parse_protocol
 from nmr_balance.protocols.progression import next_level
 from nmr_balance.protocols.schema import Progression
-from protocol_harness import drive
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def reach_targets(skip=(), scale=1.0):
     """Lean to each target shown, except (repetition, target) pairs in ``skip``."""
+
     def script(e, board, run):
         if e.kind == "rest":
             board.set_intent(Lean(0.0, 0.0))
@@ -29,12 +30,15 @@ def reach_targets(skip=(), scale=1.0):
                 board.set_intent(Lean(0.0, 0.0))
             else:
                 board.set_intent(Lean(e.data["x"] / scale, e.data["y"] / scale, 0.3, 0.7))
+
     return script
 
 
 def test_target_reaching_counts_hits_and_misses_and_progresses():
-    skip = {(1, 2), (1, 5)}                                 # first set: two targets ignored
-    run, events = drive(find("target_reaching"), "sim://?realtime=0&seed=6", reach_targets(skip), level=0)
+    skip = {(1, 2), (1, 5)}  # first set: two targets ignored
+    run, events = drive(
+        find("target_reaching"), "sim://?realtime=0&seed=6", reach_targets(skip), level=0
+    )
     first, second = run.results
     assert (first.scores["hits"], first.scores["misses"]) == (8, 2)
     assert [o["target"] for o in first.scores["outcomes"] if not o["hit"]] == [2, 5]
@@ -46,7 +50,9 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
     assert 0 < second.scores["time_in_target_pct"] < 100
     missed = [e for e in events if e.kind == "target_missed"]
     shown = {e.data["target"]: e.t_s for e in events if e.kind == "target_shown" and e.trial == 0}
-    assert [m.t_s - shown[m.data["target"]] for m in missed] == pytest.approx([15.0, 15.0], abs=0.011)
+    assert [m.t_s - shown[m.data["target"]] for m in missed] == pytest.approx(
+        [15.0, 15.0], abs=0.011
+    )
     # >= 80 % in each of the last 2 trials -> next level
     assert run.summary["next_level"] == 1 and "up to level 2" in run.summary["progression"]
     # random targets: distinct places, within the LOS at the level's distance
@@ -58,14 +64,16 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
 
 
 def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
-    skip = {(r, k) for r in (1, 2) for k in range(0, 10, 2)}   # half the targets, both sets
-    run, _ = drive(find("target_reaching"), "sim://?realtime=0&seed=6", reach_targets(skip), level=2)
+    skip = {(r, k) for r in (1, 2) for k in range(0, 10, 2)}  # half the targets, both sets
+    run, _ = drive(
+        find("target_reaching"), "sim://?realtime=0&seed=6", reach_targets(skip), level=2
+    )
     assert [r.scores["success_pct"] for r in run.results] == [50, 50]
     assert run.summary["next_level"] == 2
     rule = Progression(advance_at=80, drop_below=40, over_trials=2)
     assert next_level(rule, 2, 4, [30, 35])[0] == 1
     assert next_level(rule, 2, 4, [90, 35])[0] == 2
-    assert next_level(rule, 2, 4, [90, math.nan])[0] == 2          # an unscored trial counts neither way
+    assert next_level(rule, 2, 4, [90, math.nan])[0] == 2  # an unscored trial counts neither way
     assert next_level(rule, 3, 4, [95, 95]) == (3, "stay at the top level 4: success_pct 95, 95")
     assert next_level(rule, 0, 4, [10, 10])[0] == 0
 
@@ -83,10 +91,12 @@ def test_weight_shift_alternates_sides_and_scores_each_step():
 
 def follow_the_target(lags):
     """Follow each tracking step's moving target with the given lag (s) per step."""
+
     def script(e, board, run):
         if e.kind == "trial_started":
             path, t0 = run.task.path, e.t_s
             board.set_intent(Follow(lambda t: tuple(path(t - t0)[0]), lags[e.trial]))
+
     return script
 
 
@@ -96,7 +106,9 @@ def test_tracking_error_and_lag_follow_the_scripted_lag():
     scores = [r.scores for r in run.results]
     measured = np.array([s["tracking_lag_s"] for s in scores])
     # the simulated body follows its reference ~0.75 s late, on top of the scripted lag
-    assert np.all(measured > np.array(lags) + 0.55) and np.all(measured < np.array(lags) + 0.95), measured
+    assert np.all(measured > np.array(lags) + 0.55) and np.all(measured < np.array(lags) + 0.95), (
+        measured
+    )
     assert measured[2] - measured[0] == pytest.approx(0.9, abs=0.12)
     for s in scores:
         assert s["tracking_rms_at_lag"] < 0.6 * s["tracking_rms"]
@@ -105,8 +117,20 @@ def test_tracking_error_and_lag_follow_the_scripted_lag():
 
 
 def maze_protocol(points, width_pct=20):
-    return parse_protocol({"summary": "training", "steps": [
-        {"task": "maze", "maze": points, "width_pct": width_pct, "duration_s": 40, "countdown_s": 1}]})
+    return parse_protocol(
+        {
+            "summary": "training",
+            "steps": [
+                {
+                    "task": "maze",
+                    "maze": points,
+                    "width_pct": width_pct,
+                    "duration_s": 40,
+                    "countdown_s": 1,
+                }
+            ],
+        }
+    )
 
 
 def walk(points_mm, speed_mm_s, t0):
@@ -117,6 +141,7 @@ def walk(points_mm, speed_mm_s, t0):
     def path(t):
         s = np.clip((t - t0) * speed_mm_s, 0, cum[-1])
         return float(np.interp(s, cum, points_mm[:, 0])), float(np.interp(s, cum, points_mm[:, 1]))
+
     return path
 
 
@@ -128,7 +153,7 @@ def test_maze_is_completed_along_the_corridor_and_walls_count(cut_corners):
     def script(e, board, run):
         if e.kind == "trial_started":
             pts = np.array([run.los.point(x, y) for x, y in points])
-            if cut_corners:          # straight from start to end, through the walls
+            if cut_corners:  # straight from start to end, through the walls
                 pts = pts[[0, -1]]
             board.set_intent(Follow(walk(pts, 15.0, e.t_s), 0.2))
 
@@ -147,6 +172,7 @@ def test_maze_is_completed_along_the_corridor_and_walls_count(cut_corners):
 def test_baps_routine_on_a_wobble_board_counts_directions_and_circles():
     """Tilt stream (deg): tilt to 8 directions and back, then circles; the script traces the
     clockwise circles both times, so the counter-clockwise set counts none."""
+
     def script(e, board, run):
         to_mm = 1.0 / TILT_DEG_PER_MM
         if e.kind == "target_shown":
@@ -155,19 +181,20 @@ def test_baps_routine_on_a_wobble_board_counts_directions_and_circles():
             r_mm, t0 = run.task.radius * to_mm, e.t_s
             w = 2 * math.pi / 6.0
 
-            def circle(t):       # clockwise seen from above: bearing grows
+            def circle(t):  # clockwise seen from above: bearing grows
                 return r_mm * math.sin(w * (t - t0)), r_mm * math.cos(w * (t - t0))
+
             board.set_intent(Follow(circle, 0.1))
 
     run, events = drive(find("baps"), "sim://?realtime=0&sensor=tilt&seed=1", script, level=0)
     directions, cw, ccw = run.results
     assert run.unit == "deg" and run.los.reach == (15.0,) * 8
-    assert directions.scores["targets"] == 16 and directions.scores["hits"] == 16   # 8 out, 8 back
+    assert directions.scores["targets"] == 16 and directions.scores["hits"] == 16  # 8 out, 8 back
     shown = [e.data for e in events if e.kind == "target_shown" and e.trial == 0]
     assert [round(math.hypot(d["x"], d["y"]), 6) for d in shown[1::2]] == [0.0] * 8
     assert math.hypot(shown[0]["x"], shown[0]["y"]) == pytest.approx(15.0 * 0.40)
     assert cw.scores["circles"] == 5 and cw.scores["success_pct"] == 100
-    assert cw.t_end_s - cw.t_start_s == pytest.approx(30.0, abs=1.5)           # 5 x 6 s, then done
+    assert cw.t_end_s - cw.t_start_s == pytest.approx(30.0, abs=1.5)  # 5 x 6 s, then done
     assert 80 < cw.scores["radius_pct"] < 115 and cw.scores["roundness_pct"] > 80
     assert ccw.scores["circles"] == 0 and ccw.scores["success_pct"] == 0
-    assert ccw.t_end_s - ccw.t_start_s == pytest.approx(60.0, abs=0.02)         # ran to its limit
+    assert ccw.t_end_s - ccw.t_start_s == pytest.approx(60.0, abs=0.02)  # ran to its limit

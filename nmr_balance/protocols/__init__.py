@@ -11,5 +11,16 @@ from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.library import discover, find
 from nmr_balance.protocols.schema import Protocol, Step, load_protocol, parse_protocol
 
-__all__ = ["Event", "LosProfile", "PlannedTrial", "Protocol", "ProtocolRun", "Step", "TrialResult",
-           "discover", "find", "load_protocol", "parse_protocol"]
+__all__ = [
+    "Event",
+    "LosProfile",
+    "PlannedTrial",
+    "Protocol",
+    "ProtocolRun",
+    "Step",
+    "TrialResult",
+    "discover",
+    "find",
+    "load_protocol",
+    "parse_protocol",
+]

@@ -90,9 +90,17 @@ class ProtocolRun:
         A longer gap in the sample counter interrupts the trial.
     """
 
-    def __init__(self, protocol: Protocol, info: StreamInfo, *, level: int = 0,
-                 los: LosProfile | None = None, height_m: float = 1.70, seed: int = 0,
-                 max_gap_s: float = 0.25):
+    def __init__(
+        self,
+        protocol: Protocol,
+        info: StreamInfo,
+        *,
+        level: int = 0,
+        los: LosProfile | None = None,
+        height_m: float = 1.70,
+        seed: int = 0,
+        max_gap_s: float = 0.25,
+    ):
         self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
         self.unit = info.units[info.index("x")]
         self._cols = [info.index("x"), info.index("y")]
@@ -109,7 +117,7 @@ class ProtocolRun:
         self.summary: dict[str, Any] | None = None
         self.index = 0
         self.attempt = 1
-        self.phase = "waiting"        # waiting, countdown, trial, rest, paused, done, aborted
+        self.phase = "waiting"  # waiting, countdown, trial, rest, paused, done, aborted
         self.phase_end = math.nan
         self.task: Task | None = None
         self.t_now = math.nan
@@ -132,14 +140,27 @@ class ProtocolRun:
         if len(block) == 0 or self.finished:
             return events
         t = np.where(np.isfinite(block.t_device), block.t_device, block.counter / self.fs)
-        gap = block.gaps(self._last_counter)
+        xy = block.data[:, self._cols]
+        # split at every counter gap too long to bridge: each is handled at its own sample
+        prev = block.counter[0] - 1 if self._last_counter is None else self._last_counter
+        missing = np.diff(np.concatenate([[prev], block.counter])) - 1
+        cuts = np.flatnonzero(missing / self.fs > self.max_gap_s)
         self._last_counter = int(block.counter[-1])
-        if gap / self.fs > self.max_gap_s and self.phase == "trial":
-            events += self._interrupt(float(t[0]), f"{gap} samples missing ({gap / self.fs:.2f} s)")
+        for start, stop in zip(np.r_[0, cuts], np.r_[cuts, len(t)]):
+            if start in cuts and self.phase in ("trial", "countdown", "rest"):
+                n = int(missing[start])
+                events += self._interrupt(float(t[start]), f"{n} samples missing ({n / self.fs:.2f} s)")
+            if stop > start:
+                events += self._run_segment(t[start:stop], xy[start:stop])
+        self.t_now = float(t[-1])
+        return events
+
+    def _run_segment(self, t: np.ndarray, xy: np.ndarray) -> list[Event]:
+        """Consume gap-free samples."""
+        events: list[Event] = []
         if self.phase == "paused":
             events.append(Event("resumed", float(t[0]), self.plan[self.index].number))
             self.phase = "waiting"
-        xy = block.data[:, self._cols]
         i = 0
         while i < len(t) and not self.finished:
             i = self._advance(t, xy, i, events)
@@ -152,9 +173,13 @@ class ProtocolRun:
         if status in _LOSS_STATUSES and self.phase in ("countdown", "trial", "rest", "waiting"):
             return self._interrupt(t, message or f"device {status.value}")
         if status in (Status.ENDED, Status.CLOSED) and not self.finished:
-            events = self._interrupt(t, message or "the source ended") if self.phase == "trial" else []
+            events = (
+                self._interrupt(t, message or "the source ended") if self.phase == "trial" else []
+            )
             self.phase = "aborted"
-            events.append(Event("protocol_aborted", t, None, {"reason": message or "the source ended"}))
+            events.append(
+                Event("protocol_aborted", t, None, {"reason": message or "the source ended"})
+            )
             return events
         return []
 
@@ -175,8 +200,10 @@ class ProtocolRun:
         if self.phase == "trial":
             task_events, end = self.task.feed(t[i:], xy[i:])
             plan = self.plan[self.index]
-            events += [Event(kind, float(t[i]) if "t_s" not in d else d["t_s"], plan.number, d)
-                       for kind, d in task_events]
+            events += [
+                Event(kind, float(t[i]) if "t_s" not in d else d["t_s"], plan.number, d)
+                for kind, d in task_events
+            ]
             if end is None:
                 return len(t)
             self.task.truncate(len(t) - i - end)
@@ -188,31 +215,65 @@ class ProtocolRun:
         p = self.plan[self.index]
         s = p.step
         self.phase, self.phase_end = "countdown", t + s.countdown_s
-        events.append(Event("step_started", t, p.number, {
-            "label": s.label, "task": s.task, "instruction": s.instruction, "countdown_s": s.countdown_s,
-            "condition": s.condition, "repetition": p.repetition, "attempt": self.attempt,
-            "of": len(self.plan)}))
+        events.append(
+            Event(
+                "step_started",
+                t,
+                p.number,
+                {
+                    "label": s.label,
+                    "task": s.task,
+                    "instruction": s.instruction,
+                    "countdown_s": s.countdown_s,
+                    "condition": s.condition,
+                    "repetition": p.repetition,
+                    "attempt": self.attempt,
+                    "of": len(self.plan),
+                },
+            )
+        )
 
     def _begin_trial(self, t: float, events: list[Event]) -> None:
         p = self.plan[self.index]
         task_seed = self.seed * 1000 + p.number
         self.task = TASK_TYPES[p.step.task](p.step, self.los, self.fs, self.unit, task_seed)
         self.phase = "trial"
-        events.append(Event("trial_started", t, p.number, {
-            "label": p.step.label, "task": p.step.task, "condition": p.step.condition,
-            "duration_s": self.task.duration_s, "level": self.level}))
+        events.append(
+            Event(
+                "trial_started",
+                t,
+                p.number,
+                {
+                    "label": p.step.label,
+                    "task": p.step.task,
+                    "condition": p.step.condition,
+                    "duration_s": self.task.duration_s,
+                    "level": self.level,
+                },
+            )
+        )
         events += [Event(kind, t, p.number, d) for kind, d in self.task.start(t)]
 
     def _end_trial(self, t: float, events: list[Event]) -> None:
         p = self.plan[self.index]
         scores = self.task.result()
         lost = getattr(self.task, "lost_at", None) is not None
-        result = TrialResult(p.number, p.step.label, p.step.task, p.step.condition, p.repetition,
-                             self.attempt, "lost_balance" if lost else "complete", self.task.t0, t, scores)
+        result = TrialResult(
+            p.number,
+            p.step.label,
+            p.step.task,
+            p.step.condition,
+            p.repetition,
+            self.attempt,
+            "lost_balance" if lost else "complete",
+            self.task.t0,
+            t,
+            scores,
+        )
         self.results.append(result)
         events.append(Event("trial_done", t, p.number, {"result": result.to_dict()}))
         self.task = None
-        self._retry = lost and self.attempt < p.step.attempts   # up to `attempts` tries
+        self._retry = lost and self.attempt < p.step.attempts  # up to `attempts` tries
         if self._retry:
             self.attempt += 1
         self.phase, self.phase_end = "rest", t + p.step.rest_s
@@ -236,10 +297,25 @@ class ProtocolRun:
         events: list[Event] = []
         p = self.plan[self.index]
         if self.phase == "trial":
-            result = TrialResult(p.number, p.step.label, p.step.task, p.step.condition, p.repetition,
-                                 self.attempt, "interrupted", self.task.t0, t, {}, reason)
+            result = TrialResult(
+                p.number,
+                p.step.label,
+                p.step.task,
+                p.step.condition,
+                p.repetition,
+                self.attempt,
+                "interrupted",
+                self.task.t0,
+                t,
+                {},
+                reason,
+            )
             self.results.append(result)
-            events.append(Event("trial_interrupted", t, p.number, {"reason": reason, "result": result.to_dict()}))
+            events.append(
+                Event(
+                    "trial_interrupted", t, p.number, {"reason": reason, "result": result.to_dict()}
+                )
+            )
             self.task = None
         elif self.phase == "rest":
             # the trial before the rest was scored; carry on after it once the device is back
@@ -256,8 +332,12 @@ class ProtocolRun:
         out: dict[str, Any] = {"phase": self.phase, "unit": self.unit}
         if self.index < len(self.plan):
             p = self.plan[self.index]
-            out.update(trial=p.number, of=len(self.plan), instruction=p.step.instruction,
-                       label=p.step.label)
+            out.update(
+                trial=p.number,
+                of=len(self.plan),
+                instruction=p.step.instruction,
+                label=p.step.label,
+            )
         if self.phase in ("countdown", "rest") and math.isfinite(self.t_now):
             out["remaining_s"] = max(0.0, self.phase_end - self.t_now)
         if self.phase == "trial" and self.task is not None and math.isfinite(self.t_now):

@@ -12,19 +12,19 @@ import dataclasses
 from typing import Any
 
 KINDS = (
-    "step_started",       # a planned trial begins: instruction + countdown (data: instruction, countdown_s...)
-    "trial_started",      # recording of a trial begins (data: condition, task, duration_s)
-    "target_shown",       # data: target, x, y, radius
-    "target_hit",         # data: target, time_to_hit_s
-    "target_missed",      # data: target
-    "balance_lost",       # stand / single-leg: loss of balance detected (data: reason, after_s)
-    "trial_done",         # data: result (scores)
+    "step_started",  # a planned trial begins: instruction + countdown (data: instruction...)
+    "trial_started",  # recording of a trial begins (data: condition, task, duration_s)
+    "target_shown",  # data: target, x, y, radius
+    "target_hit",  # data: target, time_to_hit_s
+    "target_missed",  # data: target
+    "balance_lost",  # stand / single-leg: loss of balance detected (data: reason, after_s)
+    "trial_done",  # data: result (scores)
     "trial_interrupted",  # device lost, samples missing or source ended: not scored (data: reason)
-    "paused",             # waiting for the device to come back
-    "resumed",            # device back: the interrupted trial starts over
-    "rest",               # data: rest_s
-    "protocol_done",      # data: summary
-    "protocol_aborted",   # the source ended before the protocol finished (data: reason)
+    "paused",  # waiting for the device to come back
+    "resumed",  # device back: the interrupted trial starts over
+    "rest",  # data: rest_s
+    "protocol_done",  # data: summary
+    "protocol_aborted",  # the source ended before the protocol finished (data: reason)
 )
 
 

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-DIRECTION_NAMES = ("forward", "forward_right", "right", "back_right", "back", "back_left", "left",
-                   "forward_left")
+DIRECTION_NAMES = (
+    "forward",
+    "forward_right",
+    "right",
+    "back_right",
+    "back",
+    "back_left",
+    "left",
+    "forward_left",
+)
 #: NeuroCom's theoretical LOS: 8 deg forward, 4.5 deg back, 8 deg to each side, about the
 #: ankles, for a centre of gravity at 0.5527 x height.
 LOS_ANGLES_DEG = {"forward": 8.0, "back": 4.5, "side": 8.0}
@@ -53,7 +62,7 @@ class LosProfile:
     origin: str = "theoretical"
 
     @classmethod
-    def theoretical(cls, height_m: float = 1.70, unit: str = "mm") -> "LosProfile":
+    def theoretical(cls, height_m: float = 1.70, unit: str = "mm") -> LosProfile:
         """LOS from height (COP, mm) or from the board's travel (tilt, deg).
 
         Diagonals lie on the ellipse through the forward/back and side reaches.
@@ -61,7 +70,9 @@ class LosProfile:
         if unit == "deg":
             return cls(tuple([BOARD_MAX_TILT_DEG] * 8), "deg", "theoretical")
         h_mm = COG_HEIGHT_RATIO * height_m * 1000.0
-        fwd, back, side = (h_mm * math.tan(math.radians(LOS_ANGLES_DEG[k])) for k in ("forward", "back", "side"))
+        fwd, back, side = (
+            h_mm * math.tan(math.radians(LOS_ANGLES_DEG[k])) for k in ("forward", "back", "side")
+        )
         reach = []
         for b in bearings(8):
             ux, uy = unit_vector(b)
@@ -70,7 +81,7 @@ class LosProfile:
         return cls(tuple(reach), unit, "theoretical")
 
     @classmethod
-    def measured(cls, reach: list[float], unit: str) -> "LosProfile":
+    def measured(cls, reach: list[float], unit: str) -> LosProfile:
         reach = [float(r) for r in reach]
         if len(reach) != 8 or not all(math.isfinite(r) and r > 0 for r in reach):
             raise ValueError(f"a measured LOS needs 8 positive reaches (F..FL), got {reach}")
@@ -101,12 +112,18 @@ class LosProfile:
         return self.mean_reach * pct / 100.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reach": list(self.reach), "unit": self.unit, "origin": self.origin,
-                "directions": list(DIRECTION_NAMES)}
+        return {
+            "reach": list(self.reach),
+            "unit": self.unit,
+            "origin": self.origin,
+            "directions": list(DIRECTION_NAMES),
+        }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LosProfile":
-        return cls(tuple(float(r) for r in d["reach"]), d.get("unit", "mm"), d.get("origin", "measured"))
+    def from_dict(cls, d: dict[str, Any]) -> LosProfile:
+        return cls(
+            tuple(float(r) for r in d["reach"]), d.get("unit", "mm"), d.get("origin", "measured")
+        )
 
 
 def target_layout(params: dict[str, Any], los: LosProfile, rng: np.random.Generator) -> np.ndarray:
@@ -118,9 +135,13 @@ def target_layout(params: dict[str, Any], los: LosProfile, rng: np.random.Genera
     if layout == "pattern":
         pts = np.array([los.point(x, y) for x, y in params["targets"]])
     elif layout == "left_right":
-        pts = np.array([los.toward(90.0 if i % 2 == 0 else 270.0, dist) for i in range(params["count"])])
+        pts = np.array(
+            [los.toward(90.0 if i % 2 == 0 else 270.0, dist) for i in range(params["count"])]
+        )
     elif layout == "front_back":
-        pts = np.array([los.toward(0.0 if i % 2 == 0 else 180.0, dist) for i in range(params["count"])])
+        pts = np.array(
+            [los.toward(0.0 if i % 2 == 0 else 180.0, dist) for i in range(params["count"])]
+        )
     elif layout == "directions":
         pts = np.array([los.toward(b, dist) for b in bearings(params["directions"])])
     else:  # random: bearings drawn so that no two targets in a row are close
@@ -138,7 +159,9 @@ def target_layout(params: dict[str, Any], los: LosProfile, rng: np.random.Genera
     return pts
 
 
-def moving_target(params: dict[str, Any], los: LosProfile, seed: int) -> Callable[[np.ndarray], np.ndarray]:
+def moving_target(
+    params: dict[str, Any], los: LosProfile, seed: int
+) -> Callable[[np.ndarray], np.ndarray]:
     """``path(t_s) -> (n, 2)`` position of the moving target of a ``tracking`` step.
 
     Sinusoid along one axis, a figure eight (Lissajous 1:2), or a random smooth path (a sum of
@@ -155,6 +178,7 @@ def moving_target(params: dict[str, Any], los: LosProfile, seed: int) -> Callabl
             out[:, col] = ax[col] * np.sin(w * t)
             return out
     elif kind == "figure8":
+
         def path(t):
             return np.column_stack([ax[0] * np.sin(w * t), ax[1] * np.sin(2 * w * t)])
     else:
@@ -165,9 +189,13 @@ def moving_target(params: dict[str, Any], los: LosProfile, seed: int) -> Callabl
 
         def path(t):
             t = np.asarray(t)[:, None]
-            return np.column_stack([
-                a * np.sum(weights * np.sin(freqs * t + ph), axis=1) / weights.sum() * 1.5
-                for a, ph in zip(ax, phases)])
+            return np.column_stack(
+                [
+                    a * np.sum(weights * np.sin(freqs * t + ph), axis=1) / weights.sum() * 1.5
+                    for a, ph in zip(ax, phases)
+                ]
+            )
+
     return lambda t: path(np.atleast_1d(np.asarray(t, dtype=float)))
 
 
@@ -179,7 +207,7 @@ def polyline_progress(points: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, n
     seg_len = np.hypot(seg[:, 0], seg[:, 1])
     start = np.concatenate([[0.0], np.cumsum(seg_len)[:-1]])
     rel = xy[:, None, :] - a[None]
-    u = np.clip(np.sum(rel * seg[None], axis=2) / np.maximum(seg_len ** 2, 1e-12), 0.0, 1.0)
+    u = np.clip(np.sum(rel * seg[None], axis=2) / np.maximum(seg_len**2, 1e-12), 0.0, 1.0)
     nearest = a[None] + u[..., None] * seg[None]
     dist = np.hypot(*(xy[:, None, :] - nearest).transpose(2, 0, 1))
     k = np.argmin(dist, axis=1)

@@ -22,9 +22,15 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 def _path(code: str, folder: pathlib.Path | None) -> pathlib.Path:
     if not _CODE.match(code) or ".." in code:
-        raise InvalidParameterError("patient", code, "a pseudonymous code of letters, digits, '-', '_' "
-                                    "or '.' (at most 64 characters)")
-    base = folder or pathlib.Path(platformdirs.user_data_dir("nmr-balance", appauthor=False)) / "patients"
+        raise InvalidParameterError(
+            "patient",
+            code,
+            "a pseudonymous code of letters, digits, '-', '_' or '.' (at most 64 characters)",
+        )
+    base = (
+        folder
+        or pathlib.Path(platformdirs.user_data_dir("nmr-balance", appauthor=False)) / "patients"
+    )
     return base / code / "los.json"
 
 
@@ -51,5 +57,8 @@ def load_los(code: str, folder: pathlib.Path | None = None) -> LosProfile | None
     try:
         return LosProfile.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise DataFormatError(str(path), f"not a readable LOS profile ({e})",
-                              "Run the limits_of_stability test again to measure it, or delete the file")
+        raise DataFormatError(
+            str(path),
+            f"not a readable LOS profile ({e})",
+            "Run the limits_of_stability test again to measure it, or delete the file",
+        )

@@ -2,17 +2,18 @@
 timer). The run reads the processed ring with its own reader and hears the source's status
 events, so a device that drops out pauses the run instead of being scored.
 
-Status events are applied in stream order: each is stamped with how many processed samples
-existed when it happened (the listener runs on the acquisition thread, inside ``read``), and the
-run gets it only after it has consumed exactly those samples. A run that lags behind the sensor
-(a fast replay, a busy machine) thus still interrupts the trial at the right sample.
+Status events are applied in stream order: a :class:`StatusLog` (made before the pipeline
+starts) stamps each with how many processed samples existed when it happened (the listener runs
+on the acquisition thread, inside ``read``), and the run gets it only after it has consumed
+exactly those samples. A run that lags behind the sensor (a fast replay, a busy machine) thus
+still interrupts the trial at the right sample.
 """
 
 from __future__ import annotations
 
 import collections
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.protocols.engine import ProtocolRun
@@ -22,21 +23,44 @@ from nmr_balance.source import Status
 EventSink = Callable[[Event], None]
 
 
-def run_on_pipeline(run: ProtocolRun, pipeline: Pipeline, on_event: EventSink | None = None,
-                    poll_s: float = 0.02, progress: bool = True) -> list[Event]:
+class StatusLog:
+    """The source's status events, each with the processed-sample count at that moment.
+
+    Create it before ``pipeline.start()`` so that no event is missed.
+    """
+
+    def __init__(self, pipeline: Pipeline):
+        self.pending: collections.deque = collections.deque()
+        pipeline.source.add_status_listener(
+            lambda e: self.pending.append((e, pipeline.processed.written if pipeline.processed else 0)))
+
+
+def run_on_pipeline(
+    run: ProtocolRun,
+    pipeline: Pipeline,
+    on_event: EventSink | None = None,
+    poll_s: float = 0.02,
+    progress: bool = True,
+    status: StatusLog | None = None,
+) -> list[Event]:
     """Drive ``run`` from the started ``pipeline`` until it finishes; return every event.
 
     ``on_event`` sees each event as it happens (print it, record it). A progress bar in sample
-    time is shown when ``progress`` (tqdm, to stderr).
+    time is shown when ``progress`` (tqdm, to stderr). ``status``: the pipeline's
+    :class:`StatusLog` (default: one made now, which misses events before this call).
     """
     from tqdm import tqdm
 
     reader = pipeline.processed.reader(from_start=True)
-    stamped: collections.deque = collections.deque()
-    pipeline.source.add_status_listener(lambda e: stamped.append((e, pipeline.processed.written)))
+    stamped = (status or StatusLog(pipeline)).pending
     events: list[Event] = []
-    bar = tqdm(total=round(run.total_s), unit="s", desc=run.protocol.name, disable=not progress,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s {postfix}")
+    bar = tqdm(
+        total=round(run.total_s),
+        unit="s",
+        desc=run.protocol.name,
+        disable=not progress,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s {postfix}",
+    )
     t_first = None
     try:
         while not run.finished:
@@ -58,7 +82,11 @@ def run_on_pipeline(run: ProtocolRun, pipeline: Pipeline, on_event: EventSink | 
                     on_event(e)
             events += new
             if not pipeline.running and not run.finished and reader.pending == 0 and not stamped:
-                reason = f"acquisition stopped: {pipeline.error}" if pipeline.error else "the source ended"
+                reason = (
+                    f"acquisition stopped: {pipeline.error}"
+                    if pipeline.error
+                    else "the source ended"
+                )
                 for e in run.on_status(Status.ENDED, reason):
                     if on_event:
                         on_event(e)

@@ -29,7 +29,7 @@ LAYOUTS = ("random", "pattern", "left_right", "front_back", "directions")
 class Field:
     """One step field: its type, default and range, and the tasks that use it (None = all)."""
 
-    kind: str                        # "str", "number", "int", "bool", "points"
+    kind: str  # "str", "number", "int", "bool", "points"
     default: Any
     tasks: tuple[str, ...] | None = None
     lo: float | None = None
@@ -46,7 +46,7 @@ STEP_FIELDS: dict[str, Field] = {
     "countdown_s": Field("number", 3.0, lo=0, hi=60),
     "rest_s": Field("number", 0.0, lo=0, hi=600),
     "repetitions": Field("int", 1, lo=1, hi=100),
-    "attempts": Field("int", 1, lo=1, hi=10),     # retries of a trial ended by loss of balance
+    "attempts": Field("int", 1, lo=1, hi=10),  # retries of a trial ended by loss of balance
     "vision": Field("str", "open", choices=("open", "closed")),
     "surface": Field("str", "firm", choices=("firm", "foam")),
     "stance": Field("str", "both", choices=("both", "left", "right")),
@@ -75,14 +75,16 @@ STEP_FIELDS: dict[str, Field] = {
 #: Fields of the ``condition`` table of a step (or of ``[defaults]``).
 CONDITION_FIELDS = ("vision", "surface", "stance")
 #: Fields a difficulty level may set: any task-specific number.
-LEVEL_FIELDS = ("duration_s",) + tuple(k for k, f in STEP_FIELDS.items() if f.tasks and f.kind in ("number", "int"))
+LEVEL_FIELDS = ("duration_s",) + tuple(
+    k for k, f in STEP_FIELDS.items() if f.tasks and f.kind in ("number", "int")
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Step:
     """One validated step: a trial of ``task``; ``params`` holds every field, defaults filled."""
 
-    index: int                   # 1-based position in the file (for messages)
+    index: int  # 1-based position in the file (for messages)
     task: str
     params: dict[str, Any]
 
@@ -96,7 +98,7 @@ class Step:
     def condition(self) -> dict[str, str]:
         return {k: self.params[k] for k in CONDITION_FIELDS}
 
-    def with_level(self, level: dict[str, Any]) -> "Step":
+    def with_level(self, level: dict[str, Any]) -> Step:
         """This step with a difficulty level's values for the fields its task uses."""
         changes = {k: v for k, v in level.items() if _applies(STEP_FIELDS[k], self.task)}
         return dataclasses.replace(self, params={**self.params, **changes})
@@ -119,9 +121,9 @@ class Protocol:
 
     name: str
     title: str
-    kind: str                    # "test" or "training"
+    kind: str  # "test" or "training"
     description: str
-    summary: str                 # protocol-level analysis, one of SUMMARIES
+    summary: str  # protocol-level analysis, one of SUMMARIES
     steps: tuple[Step, ...]
     random_order: bool = False
     levels: tuple[dict[str, Any], ...] = ()
@@ -166,14 +168,21 @@ class _Checker:
             ok = isinstance(value, int) if kind == "int" else isinstance(value, (int, float))
             if isinstance(value, bool) or not ok:
                 self.fail(name, "an integer" if kind == "int" else "a number", value, step)
-            if (spec.lo is not None and value < spec.lo) or (spec.hi is not None and value > spec.hi):
+            if (spec.lo is not None and value < spec.lo) or (
+                spec.hi is not None and value > spec.hi
+            ):
                 self.fail(name, f"a value from {spec.lo:g} to {spec.hi:g}", value, step)
             return value if kind == "int" else float(value)
         # points: [[x_pct, y_pct], ...]
         if not isinstance(value, list) or not all(
-                isinstance(p, list) and len(p) == 2 and all(
-                    isinstance(c, (int, float)) and not isinstance(c, bool) and -150 <= c <= 150 for c in p)
-                for p in value):
+            isinstance(p, list)
+            and len(p) == 2
+            and all(
+                isinstance(c, (int, float)) and not isinstance(c, bool) and -150 <= c <= 150
+                for c in p
+            )
+            for p in value
+        ):
             self.fail(name, "a list of [x_pct, y_pct] pairs, each from -150 to 150", value, step)
         return [[float(c) for c in p] for p in value]
 
@@ -185,19 +194,29 @@ class _Checker:
         for name, value in table.items():
             if name == "condition":
                 if not isinstance(value, dict):
-                    self.fail("condition", "a table like { vision = \"closed\", surface = \"foam\" }",
-                              value, step)
+                    self.fail(
+                        "condition",
+                        'a table like { vision = "closed", surface = "foam" }',
+                        value,
+                        step,
+                    )
                 for key, v in value.items():
                     if key not in CONDITION_FIELDS:
-                        self.fail(f"condition.{key}", f"one of {', '.join(CONDITION_FIELDS)}", key, step)
+                        self.fail(
+                            f"condition.{key}", f"one of {', '.join(CONDITION_FIELDS)}", key, step
+                        )
                     out[key] = self.value(f"condition.{key}", v, STEP_FIELDS[key], step)
                 continue
             spec = STEP_FIELDS.get(name)
             if spec is None:
                 self.fail(name, f"a known field ({', '.join(STEP_FIELDS)}, condition)", name, step)
             if task is not None and not _applies(spec, task):
-                self.fail(name, f"a field of task '{task}' (this one is for {', '.join(spec.tasks)})",
-                          name, step)
+                self.fail(
+                    name,
+                    f"a field of task '{task}' (this one is for {', '.join(spec.tasks)})",
+                    name,
+                    step,
+                )
             out[name] = self.value(name, value, spec, step)
         return out
 
@@ -205,18 +224,36 @@ class _Checker:
 def parse_protocol(data: dict[str, Any], file: str = "<protocol>") -> Protocol:
     """Validate a parsed TOML document and build the :class:`Protocol`."""
     c = _Checker(file)
-    known = {"name", "title", "kind", "description", "summary", "random_order", "defaults", "steps",
-             "levels", "progression"}
+    known = {
+        "name",
+        "title",
+        "kind",
+        "description",
+        "summary",
+        "random_order",
+        "defaults",
+        "steps",
+        "levels",
+        "progression",
+    }
     for key in data:
         if key not in known:
             c.fail(key, f"a protocol field ({', '.join(sorted(known))})", key)
     text = Field("str", "")
-    name = c.value("name", data.get("name", pathlib.Path(file).stem if file.endswith(".toml") else "custom"),
-                   text, None)
+    name = c.value(
+        "name",
+        data.get("name", pathlib.Path(file).stem if file.endswith(".toml") else "custom"),
+        text,
+        None,
+    )
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         c.fail("name", "letters, digits, '-' and '_'", name)
-    kind = c.value("kind", data.get("kind", "training"), Field("str", "", choices=("test", "training")), None)
-    summary = c.value("summary", data.get("summary", "none"), Field("str", "", choices=SUMMARIES), None)
+    kind = c.value(
+        "kind", data.get("kind", "training"), Field("str", "", choices=("test", "training")), None
+    )
+    summary = c.value(
+        "summary", data.get("summary", "none"), Field("str", "", choices=SUMMARIES), None
+    )
     defaults = c.fields(data.get("defaults", {}), "defaults", None, None)
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -229,8 +266,10 @@ def parse_protocol(data: dict[str, Any], file: str = "<protocol>") -> Protocol:
         if task is None:
             c.fail("task", f"one of {', '.join(TASKS)}", None, i)
         task = c.value("task", task, STEP_FIELDS["task"], i)
-        given = {**{k: v for k, v in defaults.items() if _applies(STEP_FIELDS[k], task)},
-                 **c.fields(raw, "steps", i, task)}
+        given = {
+            **{k: v for k, v in defaults.items() if _applies(STEP_FIELDS[k], task)},
+            **c.fields(raw, "steps", i, task),
+        }
         params = {k: f.default for k, f in STEP_FIELDS.items() if _applies(f, task)}
         params.update(given)
         _check_step(c, task, params, i)
@@ -246,25 +285,36 @@ def parse_protocol(data: dict[str, Any], file: str = "<protocol>") -> Protocol:
             if key not in LEVEL_FIELDS:
                 c.fail(f"levels[{i}].{key}", f"one of {', '.join(LEVEL_FIELDS)}", key)
             c.value(f"levels[{i}].{key}", value, STEP_FIELDS[key], None)
-        checked_levels.append({k: (float(v) if STEP_FIELDS[k].kind == "number" else v) for k, v in level.items()})
+        checked_levels.append(
+            {k: (float(v) if STEP_FIELDS[k].kind == "number" else v) for k, v in level.items()}
+        )
     progression = None
     if "progression" in data:
         progression = _progression(c, data["progression"])
         if not checked_levels:
             c.fail("progression", "[[levels]] to progress through", "no levels")
     return Protocol(
-        name=name, title=c.value("title", data.get("title", name), text, None),
-        kind=kind, description=c.value("description", data.get("description", ""), text, None),
-        summary=summary, steps=tuple(steps),
-        random_order=c.value("random_order", data.get("random_order", False), Field("bool", False), None),
-        levels=tuple(checked_levels), progression=progression, path=file,
+        name=name,
+        title=c.value("title", data.get("title", name), text, None),
+        kind=kind,
+        description=c.value("description", data.get("description", ""), text, None),
+        summary=summary,
+        steps=tuple(steps),
+        random_order=c.value(
+            "random_order", data.get("random_order", False), Field("bool", False), None
+        ),
+        levels=tuple(checked_levels),
+        progression=progression,
+        path=file,
     )
 
 
 def _check_step(c: _Checker, task: str, p: dict[str, Any], i: int) -> None:
     """Rules that tie fields together."""
     if task == "targets" and p["layout"] == "pattern" and not p["targets"]:
-        c.fail("targets", "a non-empty list of [x_pct, y_pct] for layout = \"pattern\"", p["targets"], i)
+        c.fail(
+            "targets", 'a non-empty list of [x_pct, y_pct] for layout = "pattern"', p["targets"], i
+        )
     if task == "maze" and len(p["maze"]) < 2:
         c.fail("maze", "at least two [x_pct, y_pct] waypoints", p["maze"], i)
     if task == "single_leg" and p["stance"] == "both":
@@ -274,9 +324,12 @@ def _check_step(c: _Checker, task: str, p: dict[str, Any], i: int) -> None:
 def _progression(c: _Checker, table: Any) -> Progression:
     if not isinstance(table, dict):
         c.fail("progression", "a table", table)
-    spec = {"metric": Field("str", "", choices=("success_pct", "time_in_target_pct", "score")),
-            "advance_at": Field("number", 0, lo=0, hi=100), "drop_below": Field("number", 0, lo=0, hi=100),
-            "over_trials": Field("int", 0, lo=1, hi=20)}
+    spec = {
+        "metric": Field("str", "", choices=("success_pct", "time_in_target_pct", "score")),
+        "advance_at": Field("number", 0, lo=0, hi=100),
+        "drop_below": Field("number", 0, lo=0, hi=100),
+        "over_trials": Field("int", 0, lo=1, hi=20),
+    }
     values = {}
     for key, value in table.items():
         if key not in spec:
@@ -284,7 +337,9 @@ def _progression(c: _Checker, table: Any) -> Progression:
         values[key] = c.value(f"progression.{key}", value, spec[key], None)
     rule = Progression(**values)
     if rule.drop_below > rule.advance_at:
-        c.fail("progression.drop_below", f"at most advance_at ({rule.advance_at:g})", rule.drop_below)
+        c.fail(
+            "progression.drop_below", f"at most advance_at ({rule.advance_at:g})", rule.drop_below
+        )
     return rule
 
 

@@ -14,15 +14,30 @@ import math
 from typing import Any
 
 import numpy as np
-
-from dsp import ratios, training
 from dsp.ratios import DEFAULT_METRICS
 
-LOS_KEYS = ("reaction_time_s", "movement_velocity", "endpoint_excursion_pct", "max_excursion_pct",
-            "directional_control_pct")
+from dsp import ratios, training
+
+LOS_KEYS = (
+    "reaction_time_s",
+    "movement_velocity",
+    "endpoint_excursion_pct",
+    "max_excursion_pct",
+    "directional_control_pct",
+)
 #: Sway metrics reported for standing trials (from dsp's full per-trial set).
-SWAY_KEYS = tuple(dict.fromkeys(("mean_velocity", "mean_velocity_ml", "mean_velocity_ap", "rms_ml",
-                                 "rms_ap", *DEFAULT_METRICS)))
+SWAY_KEYS = tuple(
+    dict.fromkeys(
+        (
+            "mean_velocity",
+            "mean_velocity_ml",
+            "mean_velocity_ap",
+            "rms_ml",
+            "rms_ap",
+            *DEFAULT_METRICS,
+        )
+    )
+)
 #: mCTSIB condition keys (vision_surface) in dsp's argument order.
 MCTSIB_CONDITIONS = ("open_firm", "closed_firm", "open_foam", "closed_foam")
 
@@ -62,28 +77,38 @@ def dwell_detector(fs: float, dwell_s: float) -> training.DwellDetector:
     return training.DwellDetector(fs, dwell_s)
 
 
-def tracking_error(xy: np.ndarray, ref: np.ndarray, fs: float, max_lag_s: float = 2.0) -> dict[str, float]:
+def tracking_error(
+    xy: np.ndarray, ref: np.ndarray, fs: float, max_lag_s: float = 2.0
+) -> dict[str, float]:
     """RMS distance to a moving target, and the lag (s) that best explains it."""
     e = training.tracking_error(xy, ref, fs, max_lag_s=max_lag_s)
-    return {"tracking_rms": e["rms"], "tracking_lag_s": e["lag_s"], "tracking_rms_at_lag": e["rms_at_lag"]}
+    return {
+        "tracking_rms": e["rms"],
+        "tracking_lag_s": e["lag_s"],
+        "tracking_rms_at_lag": e["rms_at_lag"],
+    }
 
 
-def los_direction(xy: np.ndarray, fs: float, bearing_deg: float, target: np.ndarray,
-                  cue_index: int) -> dict[str, Any]:
+def los_direction(
+    xy: np.ndarray, fs: float, bearing_deg: float, target: np.ndarray, cue_index: int
+) -> dict[str, Any]:
     """LOS scores of one direction (``xy`` from shortly before the cue, the cue at ``cue_index``),
     plus ``max_excursion`` in the stream unit (for the measured LOS profile)."""
     ok = np.isfinite(xy).all(axis=1)
     distance = float(np.hypot(*target))
     if ok.sum() < 10 or not ok[cue_index:].all():
         return {k: math.nan for k in LOS_KEYS} | {"max_excursion": math.nan}
-    d = training.limits_of_stability(xy[ok], fs, 90.0 - bearing_deg, distance,
-                                     cue_index=int(ok[:cue_index].sum()))
+    d = training.limits_of_stability(
+        xy[ok], fs, 90.0 - bearing_deg, distance, cue_index=int(ok[:cue_index].sum())
+    )
     out = {k: float(d[k]) for k in LOS_KEYS}
     out["max_excursion"] = out["max_excursion_pct"] * distance / 100.0
     return out
 
 
-def romberg_quotients(eyes_open: dict[str, float], eyes_closed: dict[str, float]) -> dict[str, float]:
+def romberg_quotients(
+    eyes_open: dict[str, float], eyes_closed: dict[str, float]
+) -> dict[str, float]:
     """Romberg quotient (eyes closed / eyes open) of each sway metric (:mod:`dsp.ratios`)."""
     return ratios.romberg_quotient(eyes_open, eyes_closed, metrics=SWAY_KEYS)
 
@@ -103,5 +128,7 @@ def circle_quality(xy: np.ndarray, radius: float) -> dict[str, float]:
     r = np.hypot(*xy[ok].T)
     if len(r) < 2 or r.mean() == 0:
         return {"radius_pct": math.nan, "roundness_pct": math.nan}
-    return {"radius_pct": 100.0 * float(r.mean()) / radius,
-            "roundness_pct": max(0.0, 100.0 - 100.0 * float(r.std() / r.mean()))}
+    return {
+        "radius_pct": 100.0 * float(r.mean()) / radius,
+        "roundness_pct": max(0.0, 100.0 - 100.0 * float(r.std() / r.mean())),
+    }

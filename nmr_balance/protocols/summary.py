@@ -37,12 +37,20 @@ def _scored(results) -> list:
 
 def summarise(protocol: Protocol, results: list, los: LosProfile, level: int) -> dict[str, Any]:
     """The protocol's summary (see module doc); every kind also lists interrupted trials."""
-    fn = {"mctsib": _mctsib, "romberg": _romberg, "single_leg": _single_leg, "los": _los,
-          "training": _training}.get(protocol.summary)
-    out: dict[str, Any] = {"protocol": protocol.name, "kind": protocol.summary,
-                           "trials": len(results),
-                           "interrupted": sum(r.status == "interrupted" for r in results),
-                           "los": los.to_dict()}
+    fn = {
+        "mctsib": _mctsib,
+        "romberg": _romberg,
+        "single_leg": _single_leg,
+        "los": _los,
+        "training": _training,
+    }.get(protocol.summary)
+    out: dict[str, Any] = {
+        "protocol": protocol.name,
+        "kind": protocol.summary,
+        "trials": len(results),
+        "interrupted": sum(r.status == "interrupted" for r in results),
+        "los": los.to_dict(),
+    }
     if fn is not None:
         out.update(fn(protocol, _scored(results), level))
     return out
@@ -61,11 +69,17 @@ def _mctsib(protocol, results, level) -> dict[str, Any]:
     for key, trials in _by_condition(results).items():
         held = [r for r in trials if r.status == "complete"]
         per_condition[key] = {k: _mean([r.scores[k] for r in held]) for k in scoring.SWAY_KEYS}
-        conditions[key] = {"mean_velocity": per_condition[key]["mean_velocity"],
-                           "trials": len(trials), "falls": len(trials) - len(held), "fell": not held}
-    return {"conditions": conditions,
-            "composite_velocity": _mean([c["mean_velocity"] for c in conditions.values()]),
-            "ratios": scoring.mctsib_ratios(per_condition)}
+        conditions[key] = {
+            "mean_velocity": per_condition[key]["mean_velocity"],
+            "trials": len(trials),
+            "falls": len(trials) - len(held),
+            "fell": not held,
+        }
+    return {
+        "conditions": conditions,
+        "composite_velocity": _mean([c["mean_velocity"] for c in conditions.values()]),
+        "ratios": scoring.mctsib_ratios(per_condition),
+    }
 
 
 def _romberg(protocol, results, level) -> dict[str, Any]:
@@ -73,8 +87,11 @@ def _romberg(protocol, results, level) -> dict[str, Any]:
     for vision in ("open", "closed"):
         held = [r for r in results if r.condition["vision"] == vision and r.status == "complete"]
         per_vision[vision] = {k: _mean([r.scores[k] for r in held]) for k in scoring.SWAY_KEYS}
-    return {"eyes_open": per_vision["open"], "eyes_closed": per_vision["closed"],
-            "quotients": scoring.romberg_quotients(per_vision["open"], per_vision["closed"])}
+    return {
+        "eyes_open": per_vision["open"],
+        "eyes_closed": per_vision["closed"],
+        "quotients": scoring.romberg_quotients(per_vision["open"], per_vision["closed"]),
+    }
 
 
 def _single_leg(protocol, results, level) -> dict[str, Any]:
@@ -84,10 +101,12 @@ def _single_leg(protocol, results, level) -> dict[str, Any]:
         if not trials:
             continue
         best = max(trials, key=lambda r: r.scores["time_standing_s"])
-        legs[side] = {"best_time_s": best.scores["time_standing_s"],
-                      "times_s": [r.scores["time_standing_s"] for r in trials],
-                      "held_full_time": best.status == "complete",
-                      "mean_velocity": best.scores["mean_velocity"]}
+        legs[side] = {
+            "best_time_s": best.scores["time_standing_s"],
+            "times_s": [r.scores["time_standing_s"] for r in trials],
+            "held_full_time": best.status == "complete",
+            "mean_velocity": best.scores["mean_velocity"],
+        }
     out: dict[str, Any] = {"legs": legs}
     if len(legs) == 2 and legs["right"]["best_time_s"] > 0:
         out["left_right_time_ratio"] = legs["left"]["best_time_s"] / legs["right"]["best_time_s"]
@@ -99,13 +118,20 @@ def _los(protocol, results, level) -> dict[str, Any]:
     if not trials:
         return {}
     last = trials[-1].scores
-    return {k: last[k] for k in ("per_direction", "composite", "measured_los", "measured_los_note") if k in last}
+    return {
+        k: last[k]
+        for k in ("per_direction", "composite", "measured_los", "measured_los_note")
+        if k in last
+    }
 
 
 def _training(protocol, results, level) -> dict[str, Any]:
     success = [float(r.scores.get("success_pct", math.nan)) for r in results]
-    out: dict[str, Any] = {"success_pct": success, "mean_success_pct": _mean(success),
-                           "level": level}
+    out: dict[str, Any] = {
+        "success_pct": success,
+        "mean_success_pct": _mean(success),
+        "level": level,
+    }
     rule = protocol.progression
     if rule is not None:
         metric = [float(r.scores.get(rule.metric, math.nan)) for r in results]

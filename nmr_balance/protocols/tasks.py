@@ -15,8 +15,13 @@ from typing import Any
 import numpy as np
 
 from nmr_balance.protocols import scoring
-from nmr_balance.protocols.geometry import (LosProfile, bearings, moving_target, polyline_progress,
-                                            target_layout)
+from nmr_balance.protocols.geometry import (
+    LosProfile,
+    bearings,
+    moving_target,
+    polyline_progress,
+    target_layout,
+)
 from nmr_balance.protocols.schema import Step
 
 #: Seconds at the start of a standing trial that define where "centred" is for loss detection.
@@ -120,9 +125,12 @@ class Stand(Task):
     def result(self):
         t, xy = self.t, self.xy
         standing = xy if self.lost_at is None else xy[t < self.lost_at]
-        out: dict[str, Any] = {"completed": self.lost_at is None,
-                               "time_standing_s": (self.lost_at - self.t0) if self.lost_at is not None
-                               else self.duration_s}
+        out: dict[str, Any] = {
+            "completed": self.lost_at is None,
+            "time_standing_s": (self.lost_at - self.t0)
+            if self.lost_at is not None
+            else self.duration_s,
+        }
         if self.lost_at is not None:
             out["loss_reason"] = self.lost_reason
         out.update(scoring.sway(standing, self.fs, self.unit))
@@ -155,9 +163,19 @@ class LimitsOfStability(Task):
         while self._shown < min(k, len(self.bearings) - 1):
             self._shown += 1
             x, y = self.targets[self._shown]
-            events.append(("target_shown", {"target": self._shown, "bearing_deg": float(self.bearings[self._shown]),
-                                            "x": float(x), "y": float(y), "radius": self.los.length(8.0),
-                                            "t_s": self.t0 + self._shown * self.period}))
+            events.append(
+                (
+                    "target_shown",
+                    {
+                        "target": self._shown,
+                        "bearing_deg": float(self.bearings[self._shown]),
+                        "x": float(x),
+                        "y": float(y),
+                        "radius": self.los.length(8.0),
+                        "t_s": self.t0 + self._shown * self.period,
+                    },
+                )
+            )
         return events
 
     def result(self):
@@ -166,20 +184,25 @@ class LimitsOfStability(Task):
             t_cue = self.t0 + k * self.period
             # from half a second before the cue: where the patient stood when it came
             sel = (t >= t_cue - PRE_CUE_S) & (t < t_cue + self.step.direction_s)
-            d = scoring.los_direction(xy[sel], self.fs, float(b), target, int(np.sum(sel & (t < t_cue))))
+            d = scoring.los_direction(
+                xy[sel], self.fs, float(b), target, int(np.sum(sel & (t < t_cue)))
+            )
             per_direction.append({"bearing_deg": float(b), **d})
-        composite = {key: float(np.nanmean([d[key] for d in per_direction]))
-                     for key in scoring.LOS_KEYS}
+        composite = {
+            key: float(np.nanmean([d[key] for d in per_direction])) for key in scoring.LOS_KEYS
+        }
         out = {"per_direction": per_direction, "composite": composite}
         # a direction the patient hardly moved in (< 20 % of the target) is a missed cue, not
         # their limit: such a profile would shrink every training target, so it is not kept
         pct = np.array([d["max_excursion_pct"] for d in per_direction])
         if len(pct) == 8 and np.all(np.isfinite(pct) & (pct >= MIN_LOS_REACH_PCT)):
-            out["measured_los"] = LosProfile.measured([d["max_excursion"] for d in per_direction],
-                                                      self.unit).to_dict()
+            out["measured_los"] = LosProfile.measured(
+                [d["max_excursion"] for d in per_direction], self.unit
+            ).to_dict()
         else:
-            out["measured_los_note"] = (f"not kept: some direction reached less than "
-                                        f"{MIN_LOS_REACH_PCT:g} % of its target")
+            out["measured_los_note"] = (
+                f"not kept: some direction reached less than {MIN_LOS_REACH_PCT:g} % of its target"
+            )
         return out
 
     def display(self, t):
@@ -201,7 +224,7 @@ class Targets(Task):
         self.current = -1
         self.shown_at = math.nan
         self.outcomes: list[dict[str, Any]] = []
-        self._owner: list[np.ndarray] = []     # index of the target shown, per sample
+        self._owner: list[np.ndarray] = []  # index of the target shown, per sample
 
     @property
     def duration_s(self):
@@ -215,8 +238,18 @@ class Targets(Task):
         if self.current >= len(self.points):
             return []
         x, y = self.points[self.current]
-        return [("target_shown", {"target": self.current, "x": float(x), "y": float(y),
-                                  "radius": self.radius, "t_s": t})]
+        return [
+            (
+                "target_shown",
+                {
+                    "target": self.current,
+                    "x": float(x),
+                    "y": float(y),
+                    "radius": self.radius,
+                    "t_s": t,
+                },
+            )
+        ]
 
     def start(self, t0):
         super().start(t0)
@@ -230,8 +263,10 @@ class Targets(Task):
         while i < len(t) and self.current < len(self.points):
             shown = self.current
             deadline = self.shown_at + self.step.timeout_s
-            stop = int(np.searchsorted(t, deadline, side="left"))   # first sample past the deadline
-            hits = self._detector.update(scoring.inside(xy[i:stop], self.points[shown], self.radius))
+            stop = int(np.searchsorted(t, deadline, side="left"))  # first sample past the deadline
+            hits = self._detector.update(
+                scoring.inside(xy[i:stop], self.points[shown], self.radius)
+            )
             if len(hits):
                 k = i + int(hits[0]) - self._fed
                 end_t, next_i = float(t[k]), k + 1
@@ -245,21 +280,30 @@ class Targets(Task):
             owner[i:next_i] = shown
             i = next_i
             self.outcomes.append(outcome)
-            events.append(("target_hit" if outcome["hit"] else "target_missed", {**outcome, "t_s": end_t}))
+            events.append(
+                ("target_hit" if outcome["hit"] else "target_missed", {**outcome, "t_s": end_t})
+            )
             events += self._show(end_t)
         self._owner.append(owner)
         return events, (i if self.current >= len(self.points) else None)
 
     def result(self):
         hits = [o for o in self.outcomes if o["hit"]]
-        owner = np.concatenate(self._owner)[:len(self.t)] if self._owner else np.empty(0, int)
+        owner = np.concatenate(self._owner)[: len(self.t)] if self._owner else np.empty(0, int)
         shown = owner >= 0
         centres = self.points[np.clip(owner, 0, len(self.points) - 1)]
         inside = scoring.time_in_target_pct(self.xy[shown], centres[shown], self.radius, self.fs)
-        return {"targets": len(self.points), "hits": len(hits), "misses": len(self.outcomes) - len(hits),
-                "success_pct": 100.0 * len(hits) / len(self.points),
-                "mean_time_to_hit_s": float(np.mean([h["time_to_hit_s"] for h in hits])) if hits else math.nan,
-                "time_in_target_pct": inside, "outcomes": self.outcomes}
+        return {
+            "targets": len(self.points),
+            "hits": len(hits),
+            "misses": len(self.outcomes) - len(hits),
+            "success_pct": 100.0 * len(hits) / len(self.points),
+            "mean_time_to_hit_s": float(np.mean([h["time_to_hit_s"] for h in hits]))
+            if hits
+            else math.nan,
+            "time_in_target_pct": inside,
+            "outcomes": self.outcomes,
+        }
 
     def display(self, t):
         if 0 <= self.current < len(self.points):
@@ -325,9 +369,14 @@ class Maze(Task):
         completed = self.progress >= self.length - self.half_width
         progress_pct = 100.0 * min(1.0, self.progress / self.length) if not completed else 100.0
         inside_pct = 100.0 * min(self._inside_n, n) / n
-        return {"completed": completed, "progress_pct": progress_pct, "wall_touches": self.touches,
-                "time_s": len(self.t) / self.fs, "inside_pct": inside_pct,
-                "success_pct": progress_pct * inside_pct / 100.0}
+        return {
+            "completed": completed,
+            "progress_pct": progress_pct,
+            "wall_touches": self.touches,
+            "time_s": len(self.t) / self.fs,
+            "inside_pct": inside_pct,
+            "success_pct": progress_pct * inside_pct / 100.0,
+        }
 
     def display(self, t):
         return {"corridor": self.points.tolist(), "half_width": self.half_width}
@@ -368,8 +417,13 @@ class Circles(Task):
         turns = float(np.max(self._turns()[0]))
         quality = scoring.circle_quality(self.xy, self.radius)
         counted = int(max(0.0, math.floor(turns + 1e-9)))
-        return {"circles": counted, "required": self.step.circles, "direction": self.step.direction,
-                "success_pct": min(100.0, 100.0 * counted / self.step.circles), **quality}
+        return {
+            "circles": counted,
+            "required": self.step.circles,
+            "direction": self.step.direction,
+            "success_pct": min(100.0, 100.0 * counted / self.step.circles),
+            **quality,
+        }
 
     def display(self, t):
         phase = self.sign * 2 * np.pi * (t - self.t0) / self.step.period_s
@@ -378,6 +432,12 @@ class Circles(Task):
 
 
 TASK_TYPES: dict[str, type[Task]] = {
-    "stand": Stand, "single_leg": Stand, "pause": Task, "los": LimitsOfStability,
-    "targets": Targets, "tracking": Tracking, "maze": Maze, "circles": Circles,
+    "stand": Stand,
+    "single_leg": Stand,
+    "pause": Task,
+    "los": LimitsOfStability,
+    "targets": Targets,
+    "tracking": Tracking,
+    "maze": Maze,
+    "circles": Circles,
 }

@@ -26,8 +26,13 @@ Examples:
 
 def add_arguments(parser) -> None:
     parser.description = DESCRIPTION.format(folder=user_dir())
-    parser.add_argument("--dir", type=pathlib.Path, default=None, metavar="FOLDER",
-                        help="read clinic protocols from FOLDER instead of the data directory")
+    parser.add_argument(
+        "--dir",
+        type=pathlib.Path,
+        default=None,
+        metavar="FOLDER",
+        help="read clinic protocols from FOLDER instead of the data directory",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="descriptions and steps too")
 
 
@@ -42,8 +47,10 @@ def run(args) -> int:
             continue
         levels = f", {len(p.levels)} levels" if p.levels else ""
         minutes = planned_seconds(p) / 60
-        print(f"{name:<22} {p.kind:<8} {minutes:4.1f} min{levels:<10}  {p.title}"
-              f"{'  [clinic]' if entry.origin == 'clinic' else ''}")
+        print(
+            f"{name:<22} {p.kind:<8} {minutes:4.1f} min{levels:<10}  {p.title}"
+            f"{'  [clinic]' if entry.origin == 'clinic' else ''}"
+        )
         if args.verbose:
             print("    " + " ".join(p.description.split()))
             for s in p.steps:

@@ -13,7 +13,7 @@ from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.library import find
 from nmr_balance.protocols.patient_los import load_los, save_los
-from nmr_balance.protocols.runner import run_on_pipeline
+from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
 
 NAME = "run"
 HELP = "run a test or training protocol headless, with progress, and print the results"
@@ -38,15 +38,34 @@ Examples:
 
 def add_arguments(parser) -> None:
     parser.add_argument("protocol", help="protocol name (nmr-balance protocols) or a .toml file")
-    parser.add_argument("--source", default="sim://", metavar="URL", help="where samples come from (default sim://)")
-    parser.add_argument("--patient", required=True, metavar="CODE", help="pseudonymous patient code")
-    parser.add_argument("--level", type=int, default=1, metavar="N",
-                        help="difficulty level, 1 = easiest (training protocols with levels)")
-    parser.add_argument("--height", type=float, default=1.70, metavar="M",
-                        help="patient height in m, for the theoretical LOS (default 1.70)")
+    parser.add_argument(
+        "--source", default="sim://", metavar="URL", help="where samples come from (default sim://)"
+    )
+    parser.add_argument(
+        "--patient", required=True, metavar="CODE", help="pseudonymous patient code"
+    )
+    parser.add_argument(
+        "--level",
+        type=int,
+        default=1,
+        metavar="N",
+        help="difficulty level, 1 = easiest (training protocols with levels)",
+    )
+    parser.add_argument(
+        "--height",
+        type=float,
+        default=1.70,
+        metavar="M",
+        help="patient height in m, for the theoretical LOS (default 1.70)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random order / random targets seed")
-    parser.add_argument("--data-dir", type=pathlib.Path, default=None, metavar="FOLDER",
-                        help="where patients' measured LOS are kept (default: the data directory)")
+    parser.add_argument(
+        "--data-dir",
+        type=pathlib.Path,
+        default=None,
+        metavar="FOLDER",
+        help="where patients' measured LOS are kept (default: the data directory)",
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or event log")
 
@@ -60,10 +79,20 @@ def _fmt(v) -> str:
 def _print_event(e) -> None:
     d = e.data
     if e.kind == "step_started":
-        print(f"\n[{e.t_s:7.1f} s] trial {e.trial + 1}/{d['of']}: {d['label'] or d['task']}"
-              f"{' (attempt %d)' % d['attempt'] if d['attempt'] > 1 else ''}\n    {d['instruction']}")
-    elif e.kind in ("target_hit", "target_missed", "balance_lost", "trial_interrupted", "paused",
-                    "resumed", "protocol_aborted"):
+        attempt = f" (attempt {d['attempt']})" if d["attempt"] > 1 else ""
+        print(
+            f"\n[{e.t_s:7.1f} s] trial {e.trial + 1}/{d['of']}: {d['label'] or d['task']}{attempt}"
+            f"\n    {d['instruction']}"
+        )
+    elif e.kind in (
+        "target_hit",
+        "target_missed",
+        "balance_lost",
+        "trial_interrupted",
+        "paused",
+        "resumed",
+        "protocol_aborted",
+    ):
         detail = ", ".join(f"{k} {_fmt(v)}" for k, v in d.items() if k != "result")
         print(f"[{e.t_s:7.1f} s] {e.kind.replace('_', ' ')}{': ' + detail if detail else ''}")
 
@@ -71,11 +100,16 @@ def _print_event(e) -> None:
 def _print_results(run: ProtocolRun) -> None:
     print(f"\n=== {run.protocol.title} ===")
     for r in run.results:
-        scores = ", ".join(f"{k} {_fmt(v)}" for k, v in r.scores.items() if isinstance(v, (int, float, bool)))
-        print(f"trial {r.number + 1} {r.label or r.task} [{r.status}]{' ' + r.reason if r.reason else ''}: {scores}")
+        scores = ", ".join(
+            f"{k} {_fmt(v)}" for k, v in r.scores.items() if isinstance(v, (int, float, bool))
+        )
+        reason = f" {r.reason}" if r.reason else ""
+        print(f"trial {r.number + 1} {r.label or r.task} [{r.status}]{reason}: {scores}")
     if run.summary:
         print("summary:")
-        print(json.dumps({k: v for k, v in run.summary.items() if k != "los"}, indent=1, default=_fmt))
+        print(
+            json.dumps({k: v for k, v in run.summary.items() if k != "los"}, indent=1, default=_fmt)
+        )
 
 
 def run(args) -> int:
@@ -84,23 +118,44 @@ def run(args) -> int:
     protocol.steps_at(level)  # a bad level fails before the device is opened
     source = open_source(args.source)
     stored = load_los(args.patient, args.data_dir)
-    with Pipeline(source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60)) as pipeline:
+    pipeline = Pipeline(source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60))
+    status = StatusLog(pipeline)  # before start: no status event is missed
+    with pipeline:
         unit = pipeline.info.units[pipeline.info.index("x")]
-        los = stored if stored is not None and stored.unit == unit else LosProfile.theoretical(args.height, unit)
+        los = (
+            stored
+            if stored is not None and stored.unit == unit
+            else LosProfile.theoretical(args.height, unit)
+        )
         if not args.quiet and not args.json:
             print(f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}")
         runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
-        run_on_pipeline(runner, pipeline, None if args.quiet or args.json else _print_event,
-                        progress=not args.quiet and sys.stderr.isatty())
+        run_on_pipeline(
+            runner,
+            pipeline,
+            None if args.quiet or args.json else _print_event,
+            progress=not args.quiet and sys.stderr.isatty(),
+            status=status,
+        )
     measured = (runner.summary or {}).get("measured_los")
     if measured:
         path = save_los(args.patient, LosProfile.from_dict(measured), args.data_dir)
         if not args.json:
             print(f"measured LOS stored for {args.patient}: {path}")
     if args.json:
-        print(json.dumps({"protocol": protocol.name, "patient": args.patient, "level": args.level,
-                          "trials": [r.to_dict() for r in runner.results], "summary": runner.summary},
-                         indent=1, default=lambda v: None))
+        print(
+            json.dumps(
+                {
+                    "protocol": protocol.name,
+                    "patient": args.patient,
+                    "level": args.level,
+                    "trials": [r.to_dict() for r in runner.results],
+                    "summary": runner.summary,
+                },
+                indent=1,
+                default=lambda v: None,
+            )
+        )
     else:
         _print_results(runner)
     return 0 if runner.phase == "done" else 1
