@@ -3,6 +3,7 @@ difficulty levels and progression."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -198,3 +199,26 @@ def test_baps_routine_on_a_wobble_board_counts_directions_and_circles():
     assert 80 < cw.scores["radius_pct"] < 115 and cw.scores["roundness_pct"] > 80
     assert ccw.scores["circles"] == 0 and ccw.scores["success_pct"] == 0
     assert ccw.t_end_s - ccw.t_start_s == pytest.approx(60.0, abs=0.02)  # ran to its limit
+
+
+def test_events_are_json_for_the_recorder_and_display_says_what_to_show():
+    """The UI pulls ``display()``; the recorder stores ``event.to_dict()``."""
+    snapshots = []
+
+    def script(e, board, run):
+        snapshots.append((e.kind, run.display()))
+        if e.kind == "target_shown":
+            board.set_intent(Lean(e.data["x"], e.data["y"], 0.3, 0.7))
+
+    run, events = drive(find("weight_shift"), "sim://?realtime=0", script, level=0)
+    json.loads(json.dumps([e.to_dict() for e in events]))
+    assert {e.kind for e in events} >= {"step_started", "trial_started", "target_shown", "target_hit",
+                                        "trial_done", "rest", "protocol_done"}
+    assert [e.t_s for e in events] == sorted(e.t_s for e in events)
+    shown = [d for k, d in snapshots if k == "target_shown"]
+    first = next(e for e in events if e.kind == "target_shown")
+    assert shown[0]["phase"] == "trial" and shown[0]["unit"] == "mm"
+    assert shown[0]["targets"][0] == pytest.approx([first.data["x"], first.data["y"], first.data["radius"]])
+    countdown = next(d for k, d in snapshots if k == "step_started")
+    assert countdown["phase"] == "countdown" and "weight" in countdown["instruction"]
+    assert countdown["remaining_s"] == pytest.approx(3.0, abs=0.06)
