@@ -37,20 +37,31 @@ class Task:
 
     def __init__(self, step: Step, los: LosProfile, fs: float, unit: str, seed: int):
         self.step, self.los, self.fs, self.unit, self.seed = step, los, fs, unit, seed
-        self._t: list[np.ndarray] = []
-        self._xy: list[np.ndarray] = []
+        # the trial's samples, in storage that doubles when full (appending stays O(1))
+        self._store = np.empty((max(16, int(fs * step.duration_s) + 1), 3))
+        self._n = 0
         self.t0 = math.nan
 
     # --- the samples so far ----------------------------------------------------------------
+    def _append(self, t: np.ndarray, xy: np.ndarray) -> None:
+        need = self._n + len(t)
+        if need > len(self._store):
+            grown = np.empty((max(need, 2 * len(self._store)), 3))
+            grown[: self._n] = self._store[: self._n]
+            self._store = grown
+        self._store[self._n : need, 0] = t
+        self._store[self._n : need, 1:] = xy
+        self._n = need
+
     @property
     def t(self) -> np.ndarray:
-        self._t = [np.concatenate(self._t)] if len(self._t) > 1 else self._t
-        return self._t[0] if self._t else np.empty(0)
+        """Sample times of the trial so far (s), shape (n,)."""
+        return self._store[: self._n, 0]
 
     @property
     def xy(self) -> np.ndarray:
-        self._xy = [np.concatenate(self._xy)] if len(self._xy) > 1 else self._xy
-        return self._xy[0] if self._xy else np.empty((0, 2))
+        """Sway of the trial so far (stream unit), shape (n, 2)."""
+        return self._store[: self._n, 1:]
 
     @property
     def duration_s(self) -> float:
@@ -63,8 +74,7 @@ class Task:
 
     def feed(self, t: np.ndarray, xy: np.ndarray) -> tuple[list[tuple[str, dict]], int | None]:
         """Take one chunk; return (events as (kind, data), index where the trial ended or None)."""
-        self._t.append(t)
-        self._xy.append(xy)
+        self._append(t, xy)
         end = np.flatnonzero(t >= self.t0 + self.duration_s)
         return self._on_chunk(t, xy), (int(end[0]) if len(end) else None)
 
@@ -74,7 +84,7 @@ class Task:
     def truncate(self, n_last: int) -> None:
         """Drop samples after the end of the trial (the rest of the last chunk)."""
         if n_last:
-            self._t, self._xy = [self.t[:-n_last]], [self.xy[:-n_last]]
+            self._n -= n_last
 
     def result(self) -> dict[str, Any]:
         return {}
@@ -256,8 +266,7 @@ class Targets(Task):
         return self._show(t0)
 
     def feed(self, t, xy):
-        self._t.append(t)
-        self._xy.append(xy)
+        self._append(t, xy)
         events, owner = [], np.full(len(t), -1)
         i = 0
         while i < len(t) and self.current < len(self.points):
@@ -343,8 +352,7 @@ class Maze(Task):
         self._inside_n = 0
 
     def feed(self, t, xy):
-        self._t.append(t)
-        self._xy.append(xy)
+        self._append(t, xy)
         dist, along = polyline_progress(self.points, np.nan_to_num(xy, nan=1e9))
         inside = dist <= self.half_width
         self._inside_n += int(inside.sum())
