@@ -229,3 +229,23 @@ def test_theoretical_los_follows_height_and_neurocom_angles():
     assert list(los.toward(90.0, 50)) == pytest.approx([los.reach[2] / 2, 0.0], abs=1e-9)
     with pytest.raises(ValueError, match="8 positive"):
         LosProfile.measured([100.0] * 7, "mm")
+
+
+def test_random_order_is_seeded_and_repetitions_expand_the_plan():
+    from nmr_balance.protocols import ProtocolRun, parse_protocol
+    from nmr_balance.stream import sway_info
+
+    steps = [{"task": "stand", "label": f"s{i}", "repetitions": 2 if i == 0 else 1} for i in range(6)]
+    fixed = parse_protocol({"steps": steps})
+    shuffled = parse_protocol({"steps": steps, "random_order": True})
+    info = sway_info("test", 100.0)
+
+    def order(protocol, seed):
+        return [(p.step.label, p.repetition) for p in ProtocolRun(protocol, info, seed=seed).plan]
+
+    written = [("s0", 1), ("s0", 2)] + [(f"s{i}", 1) for i in range(1, 6)]
+    assert order(fixed, 1) == order(fixed, 2) == written
+    assert order(shuffled, 1) == order(shuffled, 1)
+    assert sorted(order(shuffled, 1)) == sorted(written)
+    assert len({tuple(order(shuffled, seed)) for seed in range(5)}) > 1
+    assert [p.number for p in ProtocolRun(shuffled, info, seed=3).plan] == list(range(7))

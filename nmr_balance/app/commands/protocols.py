@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pathlib
 
-from nmr_balance.protocols.engine import planned_seconds
 from nmr_balance.protocols.library import discover, user_dir
 
 NAME = "protocols"
@@ -37,6 +36,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from nmr_balance.protocols.engine import planned_seconds  # needs the metric kernels (dsp)
+
     entries = discover(args.dir)
     broken = 0
     for name, entry in sorted(entries.items()):

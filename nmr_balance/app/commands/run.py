@@ -7,14 +7,6 @@ import math
 import pathlib
 import sys
 
-from nmr_balance.app import open_source
-from nmr_balance.pipeline import Pipeline
-from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
-from nmr_balance.protocols.geometry import LosProfile
-from nmr_balance.protocols.library import find
-from nmr_balance.protocols.patient_los import load_los, save_los
-from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
-
 NAME = "run"
 HELP = "run a test or training protocol headless, with progress, and print the results"
 DESCRIPTION = """\
@@ -97,7 +89,7 @@ def _print_event(e) -> None:
         print(f"[{e.t_s:7.1f} s] {e.kind.replace('_', ' ')}{': ' + detail if detail else ''}")
 
 
-def _print_results(run: ProtocolRun) -> None:
+def _print_results(run) -> None:
     print(f"\n=== {run.protocol.title} ===")
     for r in run.results:
         scores = ", ".join(
@@ -113,6 +105,15 @@ def _print_results(run: ProtocolRun) -> None:
 
 
 def run(args) -> int:
+    # imported here: `nmr-balance --help` stays quick and works without the metric kernels
+    from nmr_balance.app import open_source
+    from nmr_balance.pipeline import Pipeline
+    from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
+    from nmr_balance.protocols.geometry import LosProfile
+    from nmr_balance.protocols.library import find
+    from nmr_balance.protocols.patient_los import load_los, save_los
+    from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
+
     protocol = find(args.protocol)
     level = args.level - 1
     protocol.steps_at(level)  # a bad level fails before the device is opened
