@@ -249,3 +249,19 @@ def test_random_order_is_seeded_and_repetitions_expand_the_plan():
     assert sorted(order(shuffled, 1)) == sorted(written)
     assert len({tuple(order(shuffled, seed)) for seed in range(5)}) > 1
     assert [p.number for p in ProtocolRun(shuffled, info, seed=3).plan] == list(range(7))
+
+
+def test_target_layouts_follow_the_los():
+    import numpy as np
+
+    from nmr_balance.protocols.geometry import target_layout
+
+    los = LosProfile.measured([100, 90, 80, 70, 60, 70, 80, 90], "mm")
+    rng = np.random.default_rng(0)
+    base = {"layout": "pattern", "targets": [[50, 0], [-50, 0], [0, 100], [0, -100]], "count": 4,
+            "directions": 4, "distance_pct": 50, "return_to_centre": False}
+    assert target_layout(base, los, rng).tolist() == [[40, 0], [-40, 0], [0, 100], [0, -60]]
+    directions = target_layout({**base, "layout": "directions"}, los, rng)
+    assert directions == pytest.approx(np.array([[0, 50], [40, 0], [0, -30], [-40, 0]]), abs=1e-9)
+    back_and_forth = target_layout({**base, "layout": "directions", "return_to_centre": True}, los, rng)
+    assert back_and_forth[1::2].tolist() == [[0, 0]] * 4 and len(back_and_forth) == 8
