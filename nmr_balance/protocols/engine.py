@@ -149,7 +149,9 @@ class ProtocolRun:
         for start, stop in zip(np.r_[0, cuts], np.r_[cuts, len(t)]):
             if start in cuts and self.phase in ("trial", "countdown", "rest"):
                 n = int(missing[start])
-                events += self._interrupt(float(t[start]), f"{n} samples missing ({n / self.fs:.2f} s)")
+                events += self._interrupt(
+                    float(t[start]), f"{n} samples missing ({n / self.fs:.2f} s)"
+                )
             if stop > start:
                 events += self._run_segment(t[start:stop], xy[start:stop])
         self.t_now = float(t[-1])
@@ -258,19 +260,7 @@ class ProtocolRun:
         p = self.plan[self.index]
         scores = self.task.result()
         lost = getattr(self.task, "lost_at", None) is not None
-        result = TrialResult(
-            p.number,
-            p.step.label,
-            p.step.task,
-            p.step.condition,
-            p.repetition,
-            self.attempt,
-            "lost_balance" if lost else "complete",
-            self.task.t0,
-            t,
-            scores,
-        )
-        self.results.append(result)
+        result = self._record("lost_balance" if lost else "complete", t, scores)
         events.append(Event("trial_done", t, p.number, {"result": result.to_dict()}))
         self.task = None
         self._retry = lost and self.attempt < p.step.attempts  # up to `attempts` tries
@@ -279,6 +269,27 @@ class ProtocolRun:
         self.phase, self.phase_end = "rest", t + p.step.rest_s
         if p.step.rest_s > 0:
             events.append(Event("rest", t, p.number, {"rest_s": p.step.rest_s}))
+
+    def _record(
+        self, status: str, t: float, scores: dict[str, Any], reason: str = ""
+    ) -> TrialResult:
+        """Keep the result of the trial that just ended (at sample time ``t``)."""
+        p = self.plan[self.index]
+        result = TrialResult(
+            p.number,
+            p.step.label,
+            p.step.task,
+            p.step.condition,
+            p.repetition,
+            self.attempt,
+            status,
+            self.task.t0,
+            t,
+            scores,
+            reason,
+        )
+        self.results.append(result)
+        return result
 
     def _next_trial(self, events: list[Event], t: float, begin: bool = True) -> None:
         if not self._retry:
@@ -297,20 +308,7 @@ class ProtocolRun:
         events: list[Event] = []
         p = self.plan[self.index]
         if self.phase == "trial":
-            result = TrialResult(
-                p.number,
-                p.step.label,
-                p.step.task,
-                p.step.condition,
-                p.repetition,
-                self.attempt,
-                "interrupted",
-                self.task.t0,
-                t,
-                {},
-                reason,
-            )
-            self.results.append(result)
+            result = self._record("interrupted", t, {}, reason)
             events.append(
                 Event(
                     "trial_interrupted", t, p.number, {"reason": reason, "result": result.to_dict()}
