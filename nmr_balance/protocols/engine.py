@@ -42,7 +42,8 @@ class PlannedTrial:
 
 @dataclasses.dataclass
 class TrialResult:
-    """What one trial produced. ``status`` is ``complete``, ``lost_balance`` or ``interrupted``."""
+    """What one trial produced. ``status`` is ``complete``, ``lost_balance``, ``interrupted``
+    (device trouble; not scored) or ``aborted`` (stopped by the therapist; not scored)."""
 
     number: int
     label: str
@@ -174,16 +175,34 @@ class ProtocolRun:
         t = self.t_now if t_s is None else t_s
         if status in _LOSS_STATUSES and self.phase in ("countdown", "trial", "rest", "waiting"):
             return self._interrupt(t, message or f"device {status.value}")
-        if status in (Status.ENDED, Status.CLOSED) and not self.finished:
-            events = (
-                self._interrupt(t, message or "the source ended") if self.phase == "trial" else []
-            )
-            self.phase = "aborted"
-            events.append(
-                Event("protocol_aborted", t, None, {"reason": message or "the source ended"})
-            )
-            return events
+        if status in (Status.ENDED, Status.CLOSED):
+            return self._abort(t, message or "the source ended", "interrupted")
         return []
+
+    def abort(
+        self, reason: str = "stopped by the therapist", t_s: float | None = None
+    ) -> list[Event]:
+        """Stop the run now; a trial in progress is kept as ``aborted``, not scored."""
+        return self._abort(self.t_now if t_s is None else t_s, reason, "aborted")
+
+    def _abort(self, t: float, reason: str, trial_status: str) -> list[Event]:
+        if self.finished:
+            return []
+        events: list[Event] = []
+        if self.phase == "trial":
+            result = self._record(trial_status, t, {}, reason)
+            events.append(
+                Event(
+                    "trial_interrupted",
+                    t,
+                    result.number,
+                    {"reason": reason, "result": result.to_dict()},
+                )
+            )
+            self.task = None
+        self.phase = "aborted"
+        events.append(Event("protocol_aborted", t, None, {"reason": reason}))
+        return events
 
     # --- the state machine -----------------------------------------------------------------
     def _advance(self, t: np.ndarray, xy: np.ndarray, i: int, events: list[Event]) -> int:
