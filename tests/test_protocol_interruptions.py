@@ -166,3 +166,12 @@ def test_the_therapist_can_stop_a_run_and_nothing_half_done_is_scored():
     assert (
         run.feed(SampleBlock(k + 2000, (k + 2000) / fs, k + 2000, data)) == [] and run.abort() == []
     )
+
+
+def test_a_raw_stream_is_refused_with_what_to_do():
+    from drivers.sim import SimulatedBoard
+    from nmr_balance.errors import DataFormatError
+
+    raw = SimulatedBoard("cells", 100).info
+    with pytest.raises(DataFormatError, match=r"tr \(kg\).*not a sway stream.*pipeline.info"):
+        ProtocolRun(find("romberg"), raw)

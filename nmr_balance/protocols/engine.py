@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from nmr_balance.errors import DataFormatError
 from nmr_balance.protocols.events import Event
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.schema import Protocol, Step
@@ -103,6 +104,16 @@ class ProtocolRun:
         max_gap_s: float = 0.25,
     ):
         self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
+        if not {"x", "y"} <= set(info.channel_names) or info.units[info.index("x")] not in (
+            "mm",
+            "deg",
+        ):
+            raise DataFormatError(
+                f"stream {info.source}",
+                f"channels {', '.join(f'{c.name} ({c.unit})' for c in info.channels)} "
+                "are not a sway stream (x, y in mm or deg)",
+                "Run protocols on the processed stream (pipeline.info / pipeline.processed), not the raw one",
+            )
         self.unit = info.units[info.index("x")]
         self._cols = [info.index("x"), info.index("y")]
         self.los = los or LosProfile.theoretical(height_m, self.unit)
