@@ -7,7 +7,7 @@ import pytest
 from protocol_harness import drive
 
 from drivers.sim import Lean, LoseBalance, StepOff, StepOn
-from nmr_balance.protocols import LosProfile, find
+from nmr_balance.protocols import LosProfile, find, parse_protocol
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -154,3 +154,23 @@ def test_training_places_targets_on_the_measured_los():
     )
     assert back["y"] == pytest.approx(-60 * distance)
     assert shown[0]["radius"] == pytest.approx(measured.mean_reach * 0.18)
+
+
+def test_summaries_only_use_the_trials_of_their_task():
+    """A clinic protocol may mix a standing test with an exercise: the summary is not confused."""
+    protocol = parse_protocol(
+        {
+            "summary": "romberg",
+            "defaults": {"countdown_s": 1, "duration_s": 10},
+            "steps": [
+                {"task": "stand", "condition": {"vision": "open"}},
+                {"task": "stand", "condition": {"vision": "closed"}},
+                {"task": "targets", "layout": "left_right", "count": 2, "timeout_s": 2},
+            ],
+        }
+    )
+    run, _ = drive(protocol, "sim://?realtime=0&seed=2")
+    assert [r.task for r in run.results] == ["stand", "stand", "targets"]
+    assert run.summary["quotients"]["mean_velocity"] == pytest.approx(
+        run.results[1].scores["mean_velocity"] / run.results[0].scores["mean_velocity"]
+    )

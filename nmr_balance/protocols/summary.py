@@ -85,7 +85,8 @@ def _mctsib(protocol, results, level) -> dict[str, Any]:
 def _romberg(protocol, results, level) -> dict[str, Any]:
     per_vision: dict[str, dict[str, float]] = {}
     for vision in ("open", "closed"):
-        held = [r for r in results if r.condition["vision"] == vision and r.status == "complete"]
+        held = [r for r in results
+                if r.task == "stand" and r.condition["vision"] == vision and r.status == "complete"]
         per_vision[vision] = {k: _mean([r.scores[k] for r in held]) for k in scoring.SWAY_KEYS}
     return {
         "eyes_open": per_vision["open"],
@@ -97,7 +98,7 @@ def _romberg(protocol, results, level) -> dict[str, Any]:
 def _single_leg(protocol, results, level) -> dict[str, Any]:
     legs = {}
     for side in ("left", "right"):
-        trials = [r for r in results if r.condition["stance"] == side]
+        trials = [r for r in results if r.task == "single_leg" and r.condition["stance"] == side]
         if not trials:
             continue
         best = max(trials, key=lambda r: r.scores["time_standing_s"])

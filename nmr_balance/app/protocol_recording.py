@@ -1,0 +1,133 @@
+"""Recording a protocol run: every trial into the station database, with its protocol scores.
+
+Wiring between the protocol engine (core) and the recordings store (a layer package), so it
+lives in the composition root. For each ``trial_started`` event a
+:class:`recordings.recorder.Recorder` starts on the pipeline (raw and processed samples, device
+events, committed at least every second); target and balance events become trial events;
+``trial_done`` stops it as ``complete`` and adds the protocol's scores to the stored metrics;
+``trial_interrupted`` closes it as ``interrupted`` (no scores); the protocol summary goes into the
+session notes.
+
+The recorder takes samples as they arrive, so the run must keep up with the sensor: a source
+faster than real time (``sim://?realtime=0``, a fast replay) cannot be recorded trial by trial
+(:func:`check_pace` says so before anything is stored).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from nmr_balance.errors import InvalidParameterError
+from nmr_balance.protocols.events import Event
+
+#: Engine events stored with the trial they belong to.
+TRIAL_EVENTS = ("target_shown", "target_hit", "target_missed", "balance_lost")
+
+
+def check_pace(source) -> None:
+    """Refuse sources that run faster than real time (their samples cannot be recorded live)."""
+    if getattr(source, "realtime", True) is False or getattr(source, "speed", 1.0) > 1.0:
+        raise InvalidParameterError(
+            "source",
+            source.url,
+            "a source paced in real time to record the trials "
+            "(drop realtime=0 / speed>1, or add --no-record to only print the results)",
+        )
+
+
+def _numbers(scores: dict[str, Any], prefix: str = "protocol.") -> dict[str, float]:
+    """The scalar scores, flattened (``composite.reaction_time_s``...), NaN as None."""
+    out: dict[str, Any] = {}
+    for key, value in scores.items():
+        if isinstance(value, dict):
+            out.update(_numbers(value, f"{prefix}{key}."))
+        elif isinstance(value, (bool, int, float)):
+            out[prefix + key] = (
+                None if isinstance(value, float) and not math.isfinite(value) else value
+            )
+    return out
+
+
+class ProtocolRecorder:
+    """Turns a run's events into stored trials. Call :meth:`on_event` for every event.
+
+    Parameters
+    ----------
+    store : recordings.Store
+    pipeline : Pipeline
+        Started.
+    session_id : int
+    protocol : Protocol
+    level : int
+        Difficulty level (0-based), stored with each trial.
+    """
+
+    def __init__(self, store, pipeline, session_id: int, protocol, level: int = 0):
+        self.store, self.pipeline, self.session_id = store, pipeline, session_id
+        self.protocol, self.level = protocol, level
+        self.recorder = None
+        self.trial_ids: list[int] = []
+
+    def on_event(self, event: Event) -> None:
+        from recordings.recorder import Recorder
+
+        from recordings import Condition
+
+        kind, data = event.kind, event.data
+        if kind == "trial_started":
+            c = data["condition"]
+            stance = "" if c["stance"] == "both" else f"single_leg_{c['stance']}"
+            self.recorder = Recorder(
+                self.store,
+                self.pipeline,
+                self.session_id,
+                protocol=self.protocol.name,
+                condition=Condition(c["vision"], c["surface"], stance),
+                parameters={
+                    "label": data["label"],
+                    "task": data["task"],
+                    "level": self.level + 1,
+                    "trial": event.trial,
+                    "t_start_s": event.t_s,
+                },
+            )
+            self.trial_ids.append(self.recorder.start())
+        elif self.recorder is None:
+            return
+        elif kind in TRIAL_EVENTS:
+            self.recorder.mark(
+                kind, **{k: v for k, v in data.items() if k != "t_s"}, t_stream_s=event.t_s
+            )
+        elif kind == "trial_done":
+            metrics = self._stop("complete")
+            result = data["result"]
+            self.store.set_metrics(
+                self.recorder.trial_id,
+                {**metrics, **_numbers(result["scores"]), "protocol.status": result["status"]},
+            )
+            self.recorder = None
+        elif kind in ("trial_interrupted", "protocol_aborted"):
+            self._stop("aborted")
+            self.store.finish_trial(
+                self.recorder.trial_id, "interrupted", {"reason": data["reason"]}
+            )
+            self.recorder = None
+
+    def _stop(self, status: str) -> dict[str, Any]:
+        return self.recorder.stop(status)
+
+    def close(self, summary: dict[str, Any] | None) -> None:
+        """Stop a trial still recording (as interrupted) and store the run's summary."""
+        if self.recorder is not None:
+            self._stop("aborted")
+            self.store.finish_trial(
+                self.recorder.trial_id, "interrupted", {"reason": "run stopped"}
+            )
+            self.recorder = None
+        if summary is not None:
+            notes = json.dumps(
+                {"protocol": self.protocol.name, "summary": summary}, default=lambda v: None
+            )
+            self.store.end_session(self.session_id, notes=notes)
