@@ -21,6 +21,19 @@ from nmr_balance.source import Status
 from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
+#: The built-in protocols the issue asks for.
+BUILTINS = (
+    "mctsib",
+    "romberg",
+    "single_leg_stance",
+    "limits_of_stability",
+    "weight_shift",
+    "target_reaching",
+    "tracking",
+    "maze",
+    "baps",
+)
+
 Script = Callable[[object, object, ProtocolRun], None]  # (event, board, run)
 
 

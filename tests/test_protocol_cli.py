@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from protocol_harness import BUILTINS
 
 from nmr_balance.errors import DataFormatError, InvalidParameterError
 from nmr_balance.protocols import LosProfile
@@ -38,17 +39,7 @@ def test_protocols_lists_builtins_clinic_files_and_broken_ones(tmp_path):
     out = nmr("protocols", "--dir", str(tmp_path), "--verbose")
     assert out.returncode == 1  # a broken file is worth a non-zero status
     lines = {ln.split()[0]: ln for ln in out.stdout.splitlines() if ln and not ln.startswith(" ")}
-    for name in (
-        "mctsib",
-        "romberg",
-        "single_leg_stance",
-        "limits_of_stability",
-        "weight_shift",
-        "target_reaching",
-        "tracking",
-        "maze",
-        "baps",
-    ):
+    for name in BUILTINS:
         assert name in lines, out.stdout
     assert "3.3 min" in lines["mctsib"] and "test" in lines["mctsib"]
     assert "4 levels" in lines["weight_shift"] and "training" in lines["weight_shift"]

@@ -128,15 +128,50 @@ def test_live_pipeline_run_pauses_on_device_loss_and_finishes():
 def test_a_gap_inside_one_big_block_interrupts_at_its_own_sample():
     """A consumer that fell behind reads many seconds at once: the gap still counts where it is."""
     fs = 100.0
-    counter = np.r_[np.arange(0, 1200), np.arange(1300, 6000)]      # 1 s missing at 12 s
+    counter = np.r_[np.arange(0, 1200), np.arange(1300, 6000)]  # 1 s missing at 12 s
     rng = np.random.default_rng(0)
     data = np.column_stack([rng.normal(0, 2, (len(counter), 2)), np.full(len(counter), 700.0)])
     block = SampleBlock(np.zeros(len(counter), np.int64), counter / fs, counter, data)
     run = ProtocolRun(find("romberg"), sway_info("test", fs))
     events = run.feed(block)
     assert kinds(events, "trial_started", "trial_interrupted", "paused", "resumed")[:4] == [
-        "trial_started", "trial_interrupted", "paused", "resumed"]
+        "trial_started",
+        "trial_interrupted",
+        "paused",
+        "resumed",
+    ]
     bad = run.results[0]
-    assert bad.status == "interrupted" and bad.t_end_s == 13.0 and "100 samples missing" in bad.reason
+    assert (
+        bad.status == "interrupted" and bad.t_end_s == 13.0 and "100 samples missing" in bad.reason
+    )
     redo = next(e for e in events if e.kind == "trial_started" and e.t_s > 13)
-    assert redo.t_s == pytest.approx(13.0 + 5.0)                    # countdown again, then the trial
+    assert redo.t_s == pytest.approx(13.0 + 5.0)  # countdown again, then the trial
+
+
+def test_the_therapist_can_stop_a_run_and_nothing_half_done_is_scored():
+    fs = 100.0
+    k = np.arange(2000)
+    data = np.column_stack([np.zeros((len(k), 2)), np.full(len(k), 700.0)])
+    run = ProtocolRun(find("romberg"), sway_info("test", fs))
+    run.feed(SampleBlock(k, k / fs, k, data))  # 20 s: inside the first trial
+    events = run.abort()
+    assert kinds(events, "trial_interrupted", "protocol_aborted") == [
+        "trial_interrupted",
+        "protocol_aborted",
+    ]
+    assert [(r.status, r.scores) for r in run.results] == [("aborted", {})]
+    assert (
+        run.results[0].reason == "stopped by the therapist" and run.finished and run.summary is None
+    )
+    assert (
+        run.feed(SampleBlock(k + 2000, (k + 2000) / fs, k + 2000, data)) == [] and run.abort() == []
+    )
+
+
+def test_a_raw_stream_is_refused_with_what_to_do():
+    from drivers.sim import SimulatedBoard
+    from nmr_balance.errors import DataFormatError
+
+    raw = SimulatedBoard("cells", 100).info
+    with pytest.raises(DataFormatError, match=r"tr \(kg\).*not a sway stream.*pipeline.info"):
+        ProtocolRun(find("romberg"), raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+from protocol_harness import BUILTINS
 
 from nmr_balance.errors import ProtocolError
 from nmr_balance.protocols import discover, find, load_protocol
@@ -26,17 +27,7 @@ def test_every_builtin_protocol_loads_and_has_what_the_issue_names():
     assert all(e.error is None for e in entries.values()), {
         n: str(e.error) for n, e in entries.items()
     }
-    assert {
-        "mctsib",
-        "romberg",
-        "single_leg_stance",
-        "limits_of_stability",
-        "weight_shift",
-        "target_reaching",
-        "tracking",
-        "maze",
-        "baps",
-    } <= set(entries)
+    assert set(BUILTINS) <= set(entries)
     mctsib = entries["mctsib"].protocol
     conditions = {(s.condition["vision"], s.condition["surface"]) for s in mctsib.steps}
     assert conditions == {
@@ -235,7 +226,9 @@ def test_random_order_is_seeded_and_repetitions_expand_the_plan():
     from nmr_balance.protocols import ProtocolRun, parse_protocol
     from nmr_balance.stream import sway_info
 
-    steps = [{"task": "stand", "label": f"s{i}", "repetitions": 2 if i == 0 else 1} for i in range(6)]
+    steps = [
+        {"task": "stand", "label": f"s{i}", "repetitions": 2 if i == 0 else 1} for i in range(6)
+    ]
     fixed = parse_protocol({"steps": steps})
     shuffled = parse_protocol({"steps": steps, "random_order": True})
     info = sway_info("test", 100.0)
@@ -258,10 +251,18 @@ def test_target_layouts_follow_the_los():
 
     los = LosProfile.measured([100, 90, 80, 70, 60, 70, 80, 90], "mm")
     rng = np.random.default_rng(0)
-    base = {"layout": "pattern", "targets": [[50, 0], [-50, 0], [0, 100], [0, -100]], "count": 4,
-            "directions": 4, "distance_pct": 50, "return_to_centre": False}
+    base = {
+        "layout": "pattern",
+        "targets": [[50, 0], [-50, 0], [0, 100], [0, -100]],
+        "count": 4,
+        "directions": 4,
+        "distance_pct": 50,
+        "return_to_centre": False,
+    }
     assert target_layout(base, los, rng).tolist() == [[40, 0], [-40, 0], [0, 100], [0, -60]]
     directions = target_layout({**base, "layout": "directions"}, los, rng)
     assert directions == pytest.approx(np.array([[0, 50], [40, 0], [0, -30], [-40, 0]]), abs=1e-9)
-    back_and_forth = target_layout({**base, "layout": "directions", "return_to_centre": True}, los, rng)
+    back_and_forth = target_layout(
+        {**base, "layout": "directions", "return_to_centre": True}, los, rng
+    )
     assert back_and_forth[1::2].tolist() == [[0, 0]] * 4 and len(back_and_forth) == 8

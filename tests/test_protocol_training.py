@@ -210,7 +210,7 @@ def test_events_are_json_for_the_recorder_and_display_says_what_to_show():
         if e.kind == "target_shown":
             board.set_intent(Lean(e.data["x"], e.data["y"], 0.3, 0.7))
 
-    run, events = drive(find("weight_shift"), "sim://?realtime=0", script, level=0)
+    _, events = drive(find("weight_shift"), "sim://?realtime=0", script, level=0)
     json.loads(json.dumps([e.to_dict() for e in events]))
     assert {e.kind for e in events} >= {"step_started", "trial_started", "target_shown", "target_hit",
                                         "trial_done", "rest", "protocol_done"}

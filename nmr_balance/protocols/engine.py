@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from nmr_balance.errors import DataFormatError
 from nmr_balance.protocols.events import Event
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.schema import Protocol, Step
@@ -42,7 +43,8 @@ class PlannedTrial:
 
 @dataclasses.dataclass
 class TrialResult:
-    """What one trial produced. ``status`` is ``complete``, ``lost_balance`` or ``interrupted``."""
+    """What one trial produced. ``status`` is ``complete``, ``lost_balance``, ``interrupted``
+    (device trouble; not scored) or ``aborted`` (stopped by the therapist; not scored)."""
 
     number: int
     label: str
@@ -102,6 +104,16 @@ class ProtocolRun:
         max_gap_s: float = 0.25,
     ):
         self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
+        if not {"x", "y"} <= set(info.channel_names) or info.units[info.index("x")] not in (
+            "mm",
+            "deg",
+        ):
+            raise DataFormatError(
+                f"stream {info.source}",
+                f"channels {', '.join(f'{c.name} ({c.unit})' for c in info.channels)} "
+                "are not a sway stream (x, y in mm or deg)",
+                "Run protocols on the processed stream (pipeline.info / pipeline.processed), not the raw one",
+            )
         self.unit = info.units[info.index("x")]
         self._cols = [info.index("x"), info.index("y")]
         self.los = los or LosProfile.theoretical(height_m, self.unit)
@@ -149,7 +161,9 @@ class ProtocolRun:
         for start, stop in zip(np.r_[0, cuts], np.r_[cuts, len(t)]):
             if start in cuts and self.phase in ("trial", "countdown", "rest"):
                 n = int(missing[start])
-                events += self._interrupt(float(t[start]), f"{n} samples missing ({n / self.fs:.2f} s)")
+                events += self._interrupt(
+                    float(t[start]), f"{n} samples missing ({n / self.fs:.2f} s)"
+                )
             if stop > start:
                 events += self._run_segment(t[start:stop], xy[start:stop])
         self.t_now = float(t[-1])
@@ -172,16 +186,34 @@ class ProtocolRun:
         t = self.t_now if t_s is None else t_s
         if status in _LOSS_STATUSES and self.phase in ("countdown", "trial", "rest", "waiting"):
             return self._interrupt(t, message or f"device {status.value}")
-        if status in (Status.ENDED, Status.CLOSED) and not self.finished:
-            events = (
-                self._interrupt(t, message or "the source ended") if self.phase == "trial" else []
-            )
-            self.phase = "aborted"
-            events.append(
-                Event("protocol_aborted", t, None, {"reason": message or "the source ended"})
-            )
-            return events
+        if status in (Status.ENDED, Status.CLOSED):
+            return self._abort(t, message or "the source ended", "interrupted")
         return []
+
+    def abort(
+        self, reason: str = "stopped by the therapist", t_s: float | None = None
+    ) -> list[Event]:
+        """Stop the run now; a trial in progress is kept as ``aborted``, not scored."""
+        return self._abort(self.t_now if t_s is None else t_s, reason, "aborted")
+
+    def _abort(self, t: float, reason: str, trial_status: str) -> list[Event]:
+        if self.finished:
+            return []
+        events: list[Event] = []
+        if self.phase == "trial":
+            result = self._record(trial_status, t, {}, reason)
+            events.append(
+                Event(
+                    "trial_interrupted",
+                    t,
+                    result.number,
+                    {"reason": reason, "result": result.to_dict()},
+                )
+            )
+            self.task = None
+        self.phase = "aborted"
+        events.append(Event("protocol_aborted", t, None, {"reason": reason}))
+        return events
 
     # --- the state machine -----------------------------------------------------------------
     def _advance(self, t: np.ndarray, xy: np.ndarray, i: int, events: list[Event]) -> int:
@@ -258,19 +290,7 @@ class ProtocolRun:
         p = self.plan[self.index]
         scores = self.task.result()
         lost = getattr(self.task, "lost_at", None) is not None
-        result = TrialResult(
-            p.number,
-            p.step.label,
-            p.step.task,
-            p.step.condition,
-            p.repetition,
-            self.attempt,
-            "lost_balance" if lost else "complete",
-            self.task.t0,
-            t,
-            scores,
-        )
-        self.results.append(result)
+        result = self._record("lost_balance" if lost else "complete", t, scores)
         events.append(Event("trial_done", t, p.number, {"result": result.to_dict()}))
         self.task = None
         self._retry = lost and self.attempt < p.step.attempts  # up to `attempts` tries
@@ -279,6 +299,27 @@ class ProtocolRun:
         self.phase, self.phase_end = "rest", t + p.step.rest_s
         if p.step.rest_s > 0:
             events.append(Event("rest", t, p.number, {"rest_s": p.step.rest_s}))
+
+    def _record(
+        self, status: str, t: float, scores: dict[str, Any], reason: str = ""
+    ) -> TrialResult:
+        """Keep the result of the trial that just ended (at sample time ``t``)."""
+        p = self.plan[self.index]
+        result = TrialResult(
+            p.number,
+            p.step.label,
+            p.step.task,
+            p.step.condition,
+            p.repetition,
+            self.attempt,
+            status,
+            self.task.t0,
+            t,
+            scores,
+            reason,
+        )
+        self.results.append(result)
+        return result
 
     def _next_trial(self, events: list[Event], t: float, begin: bool = True) -> None:
         if not self._retry:
@@ -297,20 +338,7 @@ class ProtocolRun:
         events: list[Event] = []
         p = self.plan[self.index]
         if self.phase == "trial":
-            result = TrialResult(
-                p.number,
-                p.step.label,
-                p.step.task,
-                p.step.condition,
-                p.repetition,
-                self.attempt,
-                "interrupted",
-                self.task.t0,
-                t,
-                {},
-                reason,
-            )
-            self.results.append(result)
+            result = self._record("interrupted", t, {}, reason)
             events.append(
                 Event(
                     "trial_interrupted", t, p.number, {"reason": reason, "result": result.to_dict()}
