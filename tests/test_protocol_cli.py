@@ -190,3 +190,42 @@ def test_recording_refuses_a_source_faster_than_real_time(tmp_path):
         out.returncode == 2 and "paced in real time" in out.stderr and "--no-record" in out.stderr
     )
     assert not (tmp_path / "x.db").exists()
+
+
+def test_the_training_level_follows_the_patients_recorded_history(tmp_path):
+    """Progression across sessions: the level of the last trials, moved by the rule."""
+    from nmr_balance.app.protocol_recording import level_from_history
+    from nmr_balance.protocols import find
+    from nmr_balance.stream import sway_info
+    from recordings import Store
+
+    protocol = find("weight_shift")  # 4 levels; >= 80 % twice -> up, < 40 % twice -> down
+    info = sway_info("sim://", 100.0)
+    with Store.open(tmp_path / "station.db") as store:
+        assert level_from_history(store, "NEW", protocol) == (0, "no earlier sessions: level 1")
+        store.ensure_patient("P1")
+        session = store.start_session("P1")
+
+        def trial(level, success, name="weight_shift", status="complete"):
+            tid = store.begin_trial(
+                session.id, info, info, protocol=name, parameters={"level": level}
+            )
+            store.finish_trial(tid, status, {"protocol.success_pct": success})
+
+        trial(1, 100)
+        assert level_from_history(store, "P1", protocol)[0] == 0  # one trial is not enough
+        trial(1, 90)
+        assert level_from_history(store, "P1", protocol) == (
+            1,
+            "up to level 2: success_pct 100, 90 >= 80 in the last 2 trials",
+        )
+        trial(2, 85)
+        trial(2, 20, name="maze")  # other protocols do not count
+        trial(2, 0, status="aborted")  # nor unfinished trials
+        assert level_from_history(store, "P1", protocol)[0] == 1
+        trial(2, 30)
+        trial(2, 10)
+        assert level_from_history(store, "P1", protocol)[0] == 0  # two bad ones: back down
+        trial(4, 95)
+        trial(4, 99)
+        assert level_from_history(store, "P1", protocol)[0] == 3  # already at the top

@@ -21,6 +21,7 @@ from typing import Any
 
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.protocols.events import Event
+from nmr_balance.protocols.progression import next_level
 
 #: Engine events stored with the trial they belong to.
 TRIAL_EVENTS = ("target_shown", "target_hit", "target_missed", "balance_lost")
@@ -131,3 +132,29 @@ class ProtocolRecorder:
                 {"protocol": self.protocol.name, "summary": summary}, default=lambda v: None
             )
             self.store.end_session(self.session_id, notes=notes)
+
+
+def level_from_history(store, patient: str, protocol) -> tuple[int, str]:
+    """The level (0-based) to train ``protocol`` at next, and why, from the patient's recorded
+    trials: the level of the last one, moved by the protocol's progression rule over the trials
+    done at that level since the patient got there."""
+    if not protocol.levels:
+        return 0, ""
+    try:
+        trials = store.trials(patient=patient, status="complete")
+    except InvalidParameterError:  # a new patient
+        trials = []
+    mine = [t for t in trials if t.protocol == protocol.name and "level" in t.parameters]
+    if not mine:
+        return 0, "no earlier sessions: level 1"
+    level = min(max(int(mine[-1].parameters["level"]) - 1, 0), len(protocol.levels) - 1)
+    rule = protocol.progression
+    if rule is None:
+        return level, f"as last time: level {level + 1}"
+    history = []
+    for t in reversed(mine):
+        if int(t.parameters["level"]) - 1 != level:
+            break
+        value = t.metrics.get(f"protocol.{rule.metric}")
+        history.insert(0, math.nan if value is None else float(value))
+    return next_level(rule, level, len(protocol.levels), history)

@@ -8,7 +8,7 @@ import math
 import pathlib
 import sys
 
-from nmr_balance.app.protocol_recording import ProtocolRecorder, check_pace
+from nmr_balance.app.protocol_recording import ProtocolRecorder, check_pace, level_from_history
 
 NAME = "run"
 HELP = "run a test or training protocol headless, with progress, and print the results"
@@ -44,9 +44,10 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--level",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="difficulty level, 1 = easiest (training protocols with levels)",
+        help="difficulty level, 1 = easiest (training protocols with levels); default: from the "
+        "patient's recorded trials and the protocol's progression rule (level 1 at first)",
     )
     parser.add_argument(
         "--height",
@@ -133,14 +134,20 @@ def run(args) -> int:
     from recordings import Store
 
     protocol = find(args.protocol)
-    level = args.level - 1
-    protocol.steps_at(level)  # a bad level fails before the device is opened
     source = open_source(args.source)
     if not args.no_record:
         check_pace(source)
     stored = load_los(args.patient, args.data_dir)
     with contextlib.ExitStack() as stack:
         store = None if args.no_record else stack.enter_context(Store.open(args.db))
+        why = ""
+        if args.level is not None:
+            level = args.level - 1
+        elif store is not None:
+            level, why = level_from_history(store, args.patient, protocol)
+        else:
+            level = 0
+        protocol.steps_at(level)  # a bad level fails before the device is started
         pipeline = Pipeline(
             source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60)
         )
@@ -153,7 +160,11 @@ def run(args) -> int:
             else LosProfile.theoretical(args.height, unit)
         )
         if not args.quiet and not args.json:
-            print(f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}")
+            print(
+                f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}"
+                + (f"; level {level + 1}" if protocol.levels else "")
+                + (f" ({why})" if why else "")
+            )
         runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
         sinks = [] if args.quiet or args.json else [_print_event]
         recorder = None
@@ -186,7 +197,8 @@ def run(args) -> int:
                 {
                     "protocol": protocol.name,
                     "patient": args.patient,
-                    "level": args.level,
+                    "level": level + 1,
+                    "level_reason": why,
                     "trials": [r.to_dict() for r in runner.results],
                     "recorded_trial_ids": recorder.trial_ids if recorder else [],
                     "summary": runner.summary,
