@@ -17,7 +17,7 @@ is listed with the reason.
 Clinic protocols live in: {folder}
 
 Examples:
-  nmr-balance protocols                          names, kind, length
+  nmr-balance protocols                          names, kind, longest duration, levels
   nmr-balance protocols --verbose                with descriptions and steps
   nmr-balance run mctsib --source sim:// --patient P001
 """
@@ -49,7 +49,7 @@ def run(args) -> int:
         levels = f", {len(p.levels)} levels" if p.levels else ""
         minutes = planned_seconds(p) / 60
         print(
-            f"{name:<22} {p.kind:<8} {minutes:4.1f} min{levels:<10}  {p.title}"
+            f"{name:<22} {p.kind:<8} <={minutes:4.1f} min{levels:<10}  {p.title}"
             f"{'  [clinic]' if entry.origin == 'clinic' else ''}"
         )
         if args.verbose:
