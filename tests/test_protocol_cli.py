@@ -59,6 +59,7 @@ def test_run_prints_results_as_json_and_reuses_the_patients_measured_los(tmp_pat
         "P001",
         "--data-dir",
         str(tmp_path),
+        "--no-record",
         "--json",
     )
     assert out.returncode == 0, out.stderr
@@ -83,6 +84,7 @@ def test_run_human_output_and_clear_errors(tmp_path):
         "P002",
         "--data-dir",
         str(tmp_path),
+        "--no-record",
     )
     assert out.returncode == 0, out.stderr
     assert "Lean towards each target" in out.stdout and "=== Limits of Stability" in out.stdout
@@ -106,3 +108,124 @@ def test_stored_los_is_private_and_a_damaged_one_says_what_to_do(tmp_path):
         load_los("P003", tmp_path)
     with pytest.raises(InvalidParameterError, match="pseudonymous code"):
         save_los("../../etc", LosProfile.theoretical(), tmp_path)
+
+
+SHORT = """
+name = "short"
+summary = "romberg"
+[defaults]
+task = "stand"
+duration_s = 1.5
+countdown_s = 0.3
+[[steps]]
+condition = { vision = "open" }
+[[steps]]
+condition = { vision = "closed", surface = "foam" }
+[[steps]]
+task = "targets"
+layout = "left_right"
+count = 2
+timeout_s = 0.8
+dwell_s = 0.3
+"""
+
+
+def test_run_records_every_trial_with_its_scores(tmp_path):
+    """Real-time source (the recorder stores samples as they arrive), a short clinic protocol."""
+    from recordings import PROCESSED, Store
+
+    protocol = tmp_path / "short.toml"
+    protocol.write_text(SHORT)
+    db = tmp_path / "station.db"
+    out = nmr(
+        "run",
+        str(protocol),
+        "--source",
+        "sim://?rate=100",
+        "--patient",
+        "P010",
+        "--db",
+        str(db),
+        "--data-dir",
+        str(tmp_path),
+        "--json",
+        "--therapist",
+        "AB",
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert db.stat().st_mode & 0o777 == 0o600
+    with Store.open(db) as store:
+        trials = [store.trial(i) for i in result["recorded_trial_ids"]]
+        assert [t.status for t in trials] == ["complete", "complete", "complete"]
+        assert [t.protocol for t in trials] == ["short"] * 3
+        assert (trials[1].condition.vision, trials[1].condition.surface) == ("closed", "foam")
+        for t, r in zip(trials, result["trials"]):
+            assert t.parameters["task"] == r["task"] and t.patient_code == "P010"
+        # the protocol's scores are stored with the trial, next to the recorder's metrics
+        assert trials[0].metrics["protocol.mean_velocity"] == pytest.approx(
+            result["trials"][0]["scores"]["mean_velocity"]
+        )
+        assert trials[2].metrics["protocol.misses"] == 2
+        kinds = [e.kind for e in store.events(trials[2].id)]
+        assert kinds.count("target_shown") == 2 and kinds.count("target_missed") == 2
+        n = len(store.samples(trials[0].id, PROCESSED))
+        assert 100 <= n <= 220  # ~1.5 s at 100 Hz, started live
+        session = store.sessions("P010")[-1]
+        assert session.therapist == "AB" and '"quotients"' in session.notes
+
+
+def test_recording_refuses_a_source_faster_than_real_time(tmp_path):
+    out = nmr(
+        "run",
+        "romberg",
+        "--source",
+        "sim://?realtime=0",
+        "--patient",
+        "P1",
+        "--db",
+        str(tmp_path / "x.db"),
+    )
+    assert (
+        out.returncode == 2 and "paced in real time" in out.stderr and "--no-record" in out.stderr
+    )
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_the_training_level_follows_the_patients_recorded_history(tmp_path):
+    """Progression across sessions: the level of the last trials, moved by the rule."""
+    from nmr_balance.app.protocol_recording import level_from_history
+    from nmr_balance.protocols import find
+    from nmr_balance.stream import sway_info
+    from recordings import Store
+
+    protocol = find("weight_shift")  # 4 levels; >= 80 % twice -> up, < 40 % twice -> down
+    info = sway_info("sim://", 100.0)
+    with Store.open(tmp_path / "station.db") as store:
+        assert level_from_history(store, "NEW", protocol) == (0, "no earlier sessions: level 1")
+        store.ensure_patient("P1")
+        session = store.start_session("P1")
+
+        def trial(level, success, name="weight_shift", status="complete"):
+            tid = store.begin_trial(
+                session.id, info, info, protocol=name, parameters={"level": level}
+            )
+            store.finish_trial(tid, status, {"protocol.success_pct": success})
+
+        trial(1, 100)
+        assert level_from_history(store, "P1", protocol)[0] == 0  # one trial is not enough
+        trial(1, 90)
+        assert level_from_history(store, "P1", protocol) == (
+            1,
+            "up to level 2: success_pct 100, 90 >= 80 in the last 2 trials",
+        )
+        trial(2, 85)
+        trial(2, 20, name="maze")  # other protocols do not count
+        trial(2, 0, status="aborted")  # nor unfinished trials
+        assert level_from_history(store, "P1", protocol)[0] == 1
+        trial(2, 30)
+        trial(2, 10)
+        assert level_from_history(store, "P1", protocol)[0] == 0  # two bad ones: back down
+        trial(4, 95)
+        trial(4, 99)
+        assert level_from_history(store, "P1", protocol)[0] == 3  # already at the top

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import pathlib
 import sys
+
+from nmr_balance.app.protocol_recording import ProtocolRecorder, check_pace, level_from_history
 
 NAME = "run"
 HELP = "run a test or training protocol headless, with progress, and print the results"
 DESCRIPTION = """\
 Run one protocol (see `nmr-balance protocols`) on a source, without the dashboard: the
 instructions and events are printed as they happen, a progress bar shows where the run is, and
-the results (per trial and the protocol's summary) are printed at the end.
+the results (per trial and the protocol's summary) are printed at the end. Every trial is
+recorded in the station database (samples, events, metrics and the protocol's scores; the
+summary goes into the session notes) unless --no-record is given.
 
 Targets are placed at a % of the patient's Limits of Stability: the LOS measured by the last
 `limits_of_stability` run for this patient (stored per patient), or else the theoretical LOS from
@@ -21,7 +26,7 @@ and redone when the device is back.
 
 Examples:
   nmr-balance run mctsib --source sim:// --patient P001
-  nmr-balance run romberg --source "sim://?realtime=0" --patient P001 --json
+  nmr-balance run romberg --source "sim://?realtime=0" --patient P001 --no-record --json
   nmr-balance run limits_of_stability --source serial:///dev/ttyUSB0 --patient P001 --height 1.62
   nmr-balance run weight_shift --source sim:// --patient P001 --level 2
   nmr-balance run ./my_clinic_protocol.toml --source sim:// --patient P001
@@ -39,9 +44,10 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--level",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="difficulty level, 1 = easiest (training protocols with levels)",
+        help="difficulty level, 1 = easiest (training protocols with levels); default: from the "
+        "patient's recorded trials and the protocol's progression rule (level 1 at first)",
     )
     parser.add_argument(
         "--height",
@@ -58,6 +64,18 @@ def add_arguments(parser) -> None:
         metavar="FOLDER",
         help="where patients' measured LOS are kept (default: the data directory)",
     )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="the station database the trials are recorded in (default: the data directory)",
+    )
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not record: only print the results (needed for sources faster than real time)",
+    )
+    parser.add_argument("--therapist", default="", help="stored with the session")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or event log")
 
@@ -113,15 +131,28 @@ def run(args) -> int:
     from nmr_balance.protocols.library import find
     from nmr_balance.protocols.patient_los import load_los, save_los
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
+    from recordings import Store
 
     protocol = find(args.protocol)
-    level = args.level - 1
-    protocol.steps_at(level)  # a bad level fails before the device is opened
     source = open_source(args.source)
+    if not args.no_record:
+        check_pace(source)
     stored = load_los(args.patient, args.data_dir)
-    pipeline = Pipeline(source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60))
-    status = StatusLog(pipeline)  # before start: no status event is missed
-    with pipeline:
+    with contextlib.ExitStack() as stack:
+        store = None if args.no_record else stack.enter_context(Store.open(args.db))
+        why = ""
+        if args.level is not None:
+            level = args.level - 1
+        elif store is not None:
+            level, why = level_from_history(store, args.patient, protocol)
+        else:
+            level = 0
+        protocol.steps_at(level)  # a bad level fails before the device is started
+        pipeline = Pipeline(
+            source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60)
+        )
+        status = StatusLog(pipeline)  # before start: no status event is missed
+        stack.enter_context(pipeline)
         unit = pipeline.info.units[pipeline.info.index("x")]
         los = (
             stored
@@ -129,15 +160,32 @@ def run(args) -> int:
             else LosProfile.theoretical(args.height, unit)
         )
         if not args.quiet and not args.json:
-            print(f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}")
+            print(
+                f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}"
+                + (f"; level {level + 1}" if protocol.levels else "")
+                + (f" ({why})" if why else "")
+            )
         runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
-        run_on_pipeline(
-            runner,
-            pipeline,
-            None if args.quiet or args.json else _print_event,
-            progress=not args.quiet and sys.stderr.isatty(),
-            status=status,
-        )
+        sinks = [] if args.quiet or args.json else [_print_event]
+        recorder = None
+        if store is not None:
+            patient, _ = store.ensure_patient(args.patient)
+            session = store.start_session(patient.code, therapist=args.therapist)
+            recorder = ProtocolRecorder(store, pipeline, session.id, protocol, level)
+            sinks.append(recorder.on_event)
+        try:
+            run_on_pipeline(
+                runner,
+                pipeline,
+                lambda e: [sink(e) for sink in sinks],
+                progress=not args.quiet and sys.stderr.isatty(),
+                status=status,
+            )
+        finally:
+            if recorder is not None:
+                recorder.close(runner.summary)
+    if recorder is not None and not args.json:
+        print(f"recorded {len(recorder.trial_ids)} trials (session {session.id}) in {store.path}")
     measured = (runner.summary or {}).get("measured_los")
     if measured:
         path = save_los(args.patient, LosProfile.from_dict(measured), args.data_dir)
@@ -149,8 +197,10 @@ def run(args) -> int:
                 {
                     "protocol": protocol.name,
                     "patient": args.patient,
-                    "level": args.level,
+                    "level": level + 1,
+                    "level_reason": why,
                     "trials": [r.to_dict() for r in runner.results],
+                    "recorded_trial_ids": recorder.trial_ids if recorder else [],
                     "summary": runner.summary,
                 },
                 indent=1,
