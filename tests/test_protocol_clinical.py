@@ -118,7 +118,9 @@ def test_limits_of_stability_scores_follow_the_scripted_leans():
     # reaction time is sharpest for brisk movements (a slow lean starts inside the sway noise)
     early, late, slow = np.array([0, 4]), np.array([1, 5]), np.array([2, 3, 6, 7])
     assert rt[late].mean() - rt[early].mean() == pytest.approx(0.6, abs=0.15)
-    assert np.all(rt[early] > 0.3) and np.all(rt[early] < 0.9)
+    # dsp times the onset of the movement towards the target, i.e. after the COP's anticipatory
+    # counter-movement, which the simulated body makes over ~0.5 s after the scripted reaction
+    assert np.all(rt[early] > 0.3) and np.all(rt[early] < 1.2)
     # velocity per mm of target distance: leans scripted twice as slow come out clearly slower
     # (the body's own dynamics cap the fast ones, so the ratio is below 2)
     distance = np.array(
