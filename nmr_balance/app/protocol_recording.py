@@ -72,9 +72,8 @@ class ProtocolRecorder:
         self.trial_ids: list[int] = []
 
     def on_event(self, event: Event) -> None:
-        from recordings.recorder import Recorder
-
         from recordings import Condition
+        from recordings.recorder import Recorder
 
         kind, data = event.kind, event.data
         if kind == "trial_started":
