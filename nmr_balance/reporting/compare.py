@@ -1,0 +1,165 @@
+"""Means per condition, sensory ratios, and change against an earlier session, in plain words.
+
+For sway metrics less is better (a steadier stance); for excursions, scores and time in target
+more is better. :data:`KEY_METRICS` lists what reports show and which way is better.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Iterable, Mapping
+
+from nmr_balance.reporting.model import SessionRecord, TrialRecord
+
+LOWER, HIGHER = "lower", "higher"
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyMetric:
+    name: str       # key in TrialRecord.metrics (dsp.metrics names for sway)
+    title: str      # what a patient reads
+    unit: str       # "L" = the unit of the sway (mm or deg)
+    better: str     # LOWER or HIGHER
+
+
+KEY_METRICS: tuple[KeyMetric, ...] = (
+    KeyMetric("mean_velocity", "Mean sway velocity", "L/s", LOWER),
+    KeyMetric("ellipse_area_95_chi2", "95 % sway ellipse area", "L²", LOWER),
+    KeyMetric("path_length", "Sway path length", "L", LOWER),
+    KeyMetric("rms_distance", "RMS sway distance", "L", LOWER),
+    KeyMetric("range_ml", "Side-to-side range", "L", LOWER),
+    KeyMetric("range_ap", "Front-to-back range", "L", LOWER),
+    KeyMetric("score", "Training score", "", HIGHER),
+    KeyMetric("time_in_target", "Time in target", "%", HIGHER),
+    KeyMetric("max_excursion", "LOS maximum excursion", "%", HIGHER),
+    KeyMetric("directional_control", "LOS directional control", "%", HIGHER),
+)
+KEY_BY_NAME = {m.name: m for m in KEY_METRICS}
+#: Changes smaller than this (in %) are reported as "about the same".
+SAME_PCT = 5.0
+
+
+def metric_unit(metric: KeyMetric, sway_unit: str) -> str:
+    return metric.unit.replace("L", sway_unit)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def condition_key(trial: TrialRecord) -> tuple[str, str]:
+    return (trial.protocol, trial.condition)
+
+
+def condition_means(trials: Iterable[TrialRecord]) -> dict[tuple[str, str], dict[str, float]]:
+    """Mean of each metric over the *finished* trials of each (protocol, condition).
+
+    Aborted and interrupted trials are left out of the means (they are partial); the results
+    table still lists them, marked.
+    """
+    sums: dict[tuple[str, str], dict[str, list[float]]] = {}
+    for trial in trials:
+        if not trial.finished:
+            continue
+        bucket = sums.setdefault(condition_key(trial), {})
+        for name, value in trial.metrics.items():
+            if _finite(value):
+                bucket.setdefault(name, []).append(float(value))
+    return {key: {name: sum(v) / len(v) for name, v in metrics.items()}
+            for key, metrics in sums.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """How a metric moved from ``before`` to ``now``."""
+
+    now: float
+    before: float
+    pct: float          # signed % change (NaN when ``before`` is 0)
+    verdict: str        # "better", "worse" or "about the same"
+
+    def text(self) -> str:
+        if not math.isfinite(self.pct):
+            return self.verdict
+        return f"{self.pct:+.0f} % ({self.verdict})"
+
+
+def change(now: float, before: float, better: str) -> Change | None:
+    """The change of a metric, judged by which way is ``better``; None when one is missing."""
+    if not (_finite(now) and _finite(before)):
+        return None
+    pct = (now - before) / abs(before) * 100.0 if before != 0 else math.nan
+    if math.isfinite(pct) and abs(pct) < SAME_PCT or now == before:
+        verdict = "about the same"
+    elif (now < before) == (better == LOWER):
+        verdict = "better"
+    else:
+        verdict = "worse"
+    return Change(float(now), float(before), pct, verdict)
+
+
+def compare_sessions(now: SessionRecord, before: SessionRecord | None
+                     ) -> dict[tuple[str, str], dict[str, Change]]:
+    """Per shared (protocol, condition): the change of each key metric from ``before`` to ``now``."""
+    if before is None:
+        return {}
+    a, b = condition_means(now.trials), condition_means(before.trials)
+    out: dict[tuple[str, str], dict[str, Change]] = {}
+    for key in a.keys() & b.keys():
+        changes = {m.name: c for m in KEY_METRICS
+                   if (c := change(a[key].get(m.name, math.nan), b[key].get(m.name, math.nan),
+                                   m.better)) is not None}
+        if changes:
+            out[key] = changes
+    return dict(sorted(out.items()))
+
+
+# --- mCTSIB / Romberg ------------------------------------------------------------------------
+def _condition_of(trial: TrialRecord) -> tuple[str, str]:
+    text = trial.condition.lower()
+    vision = "closed" if "closed" in text else "open" if "open" in text else ""
+    surface = "foam" if "foam" in text else "firm" if "firm" in text else ""
+    return vision, surface
+
+
+def sensory_ratios(trials: Iterable[TrialRecord], metric: str = "ellipse_area_95_chi2"
+                   ) -> dict[str, float]:
+    """Sensory ratios of an mCTSIB/Romberg session from the mean ``metric`` per condition.
+
+    Each ratio is a condition's sway over eyes-open-firm sway, so 1 means "no worse than the
+    easiest condition" and larger means more sway when that sense is taken away:
+
+    - ``romberg`` (somatosensory reliance): eyes closed, firm / eyes open, firm.
+    - ``visual`` (vision-on-foam reliance): eyes open, foam / eyes open, firm.
+    - ``vestibular``: eyes closed, foam / eyes open, firm.
+    - ``foam_romberg``: eyes closed, foam / eyes open, foam.
+
+    Only conditions with at least one finished trial count; ratios that cannot be formed are
+    left out.
+    """
+    values: dict[tuple[str, str], list[float]] = {}
+    for trial in trials:
+        value = trial.metrics.get(metric)
+        if trial.finished and _finite(value):
+            values.setdefault(_condition_of(trial), []).append(float(value))
+    mean = {k: sum(v) / len(v) for k, v in values.items()}
+    pairs = {"romberg": (("closed", "firm"), ("open", "firm")),
+             "visual": (("open", "foam"), ("open", "firm")),
+             "vestibular": (("closed", "foam"), ("open", "firm")),
+             "foam_romberg": (("closed", "foam"), ("open", "foam"))}
+    return {name: mean[num] / mean[den] for name, (num, den) in pairs.items()
+            if num in mean and den in mean and mean[den] > 0}
+
+
+RATIO_TITLES = {
+    "romberg": "Romberg ratio (eyes closed / open, firm)",
+    "visual": "Foam ratio (foam / firm, eyes open)",
+    "vestibular": "Vestibular ratio (eyes closed on foam / eyes open on firm)",
+    "foam_romberg": "Romberg ratio on foam (eyes closed / open)",
+}
+
+
+def session_means(session: SessionRecord, metric: str) -> Mapping[tuple[str, str], float]:
+    """The mean of ``metric`` per (protocol, condition) of ``session`` (for progress charts)."""
+    return {key: m[metric] for key, m in condition_means(session.trials).items() if metric in m}
