@@ -4,16 +4,18 @@ Storage is one flat byte buffer, so it can live in ``multiprocessing.shared_memo
 mapped read-only by another process (the UI maps the engine's rings). Layout (all little-endian,
 8-byte aligned)::
 
-    header  int64[4]      written (total samples ever pushed), capacity, n_channels, magic
+    header  int64[5]      written (total samples published), capacity, n_channels, magic,
+                          reserved (total samples being written: >= written)
     t_host  int64[cap]    host receive time, ns (time.monotonic_ns)
     t_dev   float64[cap]  device time, s
     counter int64[cap]    sample counter
     data    float64[cap, n_channels]
 
-Write protocol (lock-free, single producer): copy the new rows into slots ``written % cap``,
-then publish by storing the new ``written``. A reader copies the rows it wants, then re-reads
-``written``: rows the producer may have overwritten meanwhile (older than ``written - cap``)
-are discarded and counted as overrun. So a reader that falls more than a buffer behind gets an
+Write protocol (lock-free, single producer, seqlock-like): first store ``reserved = written + n``,
+then copy the n new rows into slots ``written % cap``..., then publish by storing
+``written = reserved``. A reader copies the rows it wants, then reads ``reserved``: rows the
+producer may have overwritten meanwhile (older than ``reserved - cap``) are discarded and counted
+as overrun. So a reader that falls more than a buffer behind gets an
 explicit overrun count, never silently wrong or skipped data. A producer running outside the
 GIL (a Numba ``nogil`` kernel) may write by the same protocol.
 """
@@ -28,7 +30,7 @@ import numpy as np
 from nmr_balance.stream import SampleBlock
 
 _MAGIC = 0x4E4D5252494E4731  # "NMRRING1"
-_HEADER = 4
+_HEADER = 5
 
 
 def _layout(capacity: int, n_channels: int) -> int:
@@ -41,11 +43,16 @@ def _attach_shm(name: str) -> shared_memory.SharedMemory:
         return shared_memory.SharedMemory(name=name, create=False, track=False)
     shm = shared_memory.SharedMemory(name=name, create=False)
     # Before 3.13 every attach registers with the resource tracker, which would destroy the
-    # creator's block when this process exits (CPython gh-82300).
-    from multiprocessing import resource_tracker
+    # creator's block when this process exits (CPython gh-82300). Blocks this process created
+    # stay registered: their creator unlinks them.
+    if shm.name not in _CREATED_HERE:
+        from multiprocessing import resource_tracker
 
-    resource_tracker.unregister(shm._name, "shared_memory")  # noqa: SLF001
+        resource_tracker.unregister(shm._name, "shared_memory")  # noqa: SLF001
     return shm
+
+
+_CREATED_HERE: set[str] = set()
 
 
 class RingBuffer:
@@ -81,13 +88,14 @@ class RingBuffer:
             if self._header[3] != _MAGIC or self._header[1] != cap or self._header[2] != nc:
                 raise ValueError("shared memory block is not a ring of this shape")
         else:
-            self._header[:] = (0, cap, nc, _MAGIC)
+            self._header[:] = (0, cap, nc, _MAGIC, 0)
 
     # --- shared memory ---------------------------------------------------------------------
     @classmethod
     def shared(cls, n_channels: int, capacity: int) -> "RingBuffer":
         """A ring in a new shared-memory block; other processes :meth:`attach` by ``name``."""
         shm = shared_memory.SharedMemory(create=True, size=_layout(capacity, n_channels))
+        _CREATED_HERE.add(shm.name)
         ring = cls(n_channels, capacity, shm.buf)
         ring._shm = shm
         return ring
@@ -136,6 +144,7 @@ class RingBuffer:
             block = block.slice(n - self.capacity, n)
             w += n - self.capacity
             n = self.capacity
+        self._header[4] = w + n  # reserve: readers now distrust the slots about to change
         start = w % self.capacity
         first = min(n, self.capacity - start)
         for dst, src in ((self.t_host, block.t_host_ns), (self.t_device, block.t_device),
@@ -155,8 +164,8 @@ class RingBuffer:
         idx = (np.arange(n) + i0) % self.capacity if i0 + n > self.capacity else slice(i0, i0 + n)
         block = SampleBlock(self.t_host[idx].copy(), self.t_device[idx].copy(),
                             self.counter[idx].copy(), self.data[idx].copy())
-        # Rows the producer may have overwritten while we copied are unreliable: drop them.
-        oldest_valid = int(self._header[0]) - self.capacity
+        # Rows the producer may have overwritten (or be overwriting) while we copied: drop them.
+        oldest_valid = int(self._header[4]) - self.capacity
         lost = max(0, oldest_valid - start)
         if lost:
             block = block.slice(min(lost, n), n)

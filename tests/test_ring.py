@@ -132,6 +132,7 @@ def test_nogil_numba_producer_follows_the_write_protocol():
     def produce(header, t_host, t_dev, counter, data, total):
         cap = counter.shape[0]
         for k in range(total):
+            header[4] = k + 1  # reserve before touching the slot
             i = header[0] % cap
             t_host[i] = k * 10
             t_dev[i] = k / 100.0
