@@ -36,6 +36,9 @@ KEY_METRICS: tuple[KeyMetric, ...] = (
     KeyMetric("directional_control", "LOS directional control", "%", HIGHER),
 )
 KEY_BY_NAME = {m.name: m for m in KEY_METRICS}
+#: The few metrics quoted when comparing sessions (the tables and the CSV have all of them).
+HEADLINE_METRICS = ("mean_velocity", "ellipse_area_95_chi2", "score", "time_in_target",
+                    "max_excursion", "directional_control")
 #: Changes smaller than this (in %) are reported as "about the same".
 SAME_PCT = 5.0
 
@@ -99,17 +102,18 @@ def change(now: float, before: float, better: str) -> Change | None:
     return Change(float(now), float(before), pct, verdict)
 
 
-def compare_sessions(now: SessionRecord, before: SessionRecord | None
+def compare_sessions(now: SessionRecord, before: SessionRecord | None,
+                     metrics: tuple[str, ...] = HEADLINE_METRICS
                      ) -> dict[tuple[str, str], dict[str, Change]]:
-    """Per shared (protocol, condition): the change of each key metric from ``before`` to ``now``."""
+    """Per shared (protocol, condition): the change of each of ``metrics`` from ``before``."""
     if before is None:
         return {}
     a, b = condition_means(now.trials), condition_means(before.trials)
     out: dict[tuple[str, str], dict[str, Change]] = {}
     for key in a.keys() & b.keys():
-        changes = {m.name: c for m in KEY_METRICS
-                   if (c := change(a[key].get(m.name, math.nan), b[key].get(m.name, math.nan),
-                                   m.better)) is not None}
+        changes = {name: c for name in metrics
+                   if (c := change(a[key].get(name, math.nan), b[key].get(name, math.nan),
+                                   KEY_BY_NAME[name].better)) is not None}
         if changes:
             out[key] = changes
     return dict(sorted(out.items()))

@@ -22,8 +22,6 @@ from nmr_balance.reporting.model import (CUE_MODES, SessionRecord, SessionReport
                                          protocol_title)
 
 WIDTH = 92
-#: Metrics quoted in the progress lines (the rest are in the PDF).
-NOTE_METRICS = ("mean_velocity", "ellipse_area_95_chi2", "score", "max_excursion")
 
 
 def _wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
@@ -120,7 +118,7 @@ def progress_lines(report: SessionReport) -> list[str]:
         for (protocol, condition), by_metric in changes.items():
             parts = [f"{KEY_BY_NAME[name].title.lower()} {fmt.number(c.before)} -> "
                      f"{fmt.number(c.now)} {metric_unit(KEY_BY_NAME[name], unit)} {c.text()}"
-                     for name, c in by_metric.items() if name in NOTE_METRICS]
+                     for name, c in by_metric.items()]
             if parts:
                 lines += _wrap(f"{protocol_title(protocol)}, {condition}: " + "; ".join(parts), "         ", "      ")
     ratios = sensory_ratios(report.session.trials)
