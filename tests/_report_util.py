@@ -91,3 +91,18 @@ def report_of(session: SessionRecord, history: tuple[SessionRecord, ...] = (),
                                     "+1 555 0100"),
                          PatientInfo("P017", birth_year=1948, sex="F"), session,
                          history=history or (session,), units_rule=units_rule)
+
+
+def los_trial(tid: int, started: datetime.datetime, reach: float = 80.0) -> TrialRecord:
+    """A Limits of Stability trial: per direction, excursions around ``reach`` % (less backwards)."""
+    from ui.report.charts import LOS_DIRECTIONS
+
+    los = {d: {"reaction_time": 0.6 + 0.02 * i, "movement_velocity": 3.0 + 0.1 * i,
+               "endpoint_excursion": reach * (0.7 if "B" in d else 0.9) - 5,
+               "max_excursion": reach * (0.7 if "B" in d else 0.9),
+               "directional_control": 75.0 + i}
+           for i, d in enumerate(LOS_DIRECTIONS)}
+    return TrialRecord(id=tid, protocol="los", condition="eyes open, firm", started=started,
+                       duration_s=80.0, planned_s=80.0, los=los,
+                       metrics={"max_excursion": float(np.mean([v["max_excursion"] for v in los.values()])),
+                                "directional_control": 78.5})

@@ -65,7 +65,7 @@ def test_minutes_count_trials_plus_pauses_up_to_the_limit():
 def test_entered_instruction_time_is_capped_to_the_recorded_span():
     # Span = 3 x 4 min + 2 pauses of 1 min = 14 min; 20 min of instruction cannot have happened.
     m = timed_minutes(_session([4, 4, 4], 60, instruction_s=20 * 60))
-    assert m.capped and m.span_s == 14 * 60
+    assert m.capped and m.span_s == 14 * 60 and m.counted_s == 14 * 60
     assert m.minutes == 14 and m.units == 1
     # The same visit, with a recorded session start 10 min before the first trial: room for more.
     s = _session([4, 4, 4], 60, instruction_s=9 * 60)
@@ -79,3 +79,12 @@ def test_interrupted_trial_counts_only_the_recorded_seconds():
     m = timed_minutes(session, max_gap_s=0)
     assert m.trial_s == pytest.approx(3 * 30 + 12.4)
     assert m.minutes == 1 and m.units == 0   # 1 min 42 s: below the 8-minute threshold
+
+
+def test_trials_faster_than_real_time_count_only_the_wall_clock_span():
+    # Two 5-minute recordings that started 1 min apart (replayed at speed): 10 min of signal in a
+    # 6-minute visit. Only the 6 minutes can have been spent with the patient.
+    session = _session([5, 5], -4 * 60)
+    m = timed_minutes(session)
+    assert m.trial_s == 600 and m.span_s == 360
+    assert m.capped and m.counted_s == 360 and m.minutes == 6 and m.units == 0

@@ -85,7 +85,8 @@ class Change:
     def text(self) -> str:
         if not math.isfinite(self.pct):
             return self.verdict
-        return f"{self.pct:+.0f} % ({self.verdict})"
+        pct = round(self.pct)
+        return f"{pct:+d} % ({self.verdict})" if pct else f"0 % ({self.verdict})"
 
 
 def change(now: float, before: float, better: str) -> Change | None:

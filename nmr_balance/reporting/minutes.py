@@ -3,7 +3,7 @@
 The minutes are the trials' recorded time plus instruction time. Instruction time is what the
 therapist entered for the visit or, when nothing was entered, the recorded time between
 consecutive trials (each pause counted up to ``max_gap_s``: a long break is not treatment).
-Whatever is entered, the total never exceeds the visit's recorded span (from the session's start,
+Whatever is entered, the time counted never exceeds the visit's recorded span (from the session's start,
 or its first trial, to its end, or its last trial's end): the report cannot claim time nobody
 recorded. Interrupted trials count with the time they actually recorded.
 """
@@ -26,13 +26,15 @@ class TimedMinutes:
     trial_s : float
         Recorded trial time, s.
     instruction_s : float
-        Instruction time counted, s (after any cap).
+        Instruction time: entered, or the pauses between trials, s.
     entered_instruction_s : float or None
         What the therapist entered (None: taken from the pauses between trials).
     span_s : float
         The visit's recorded span, s.
+    counted_s : float
+        The time the minutes are made of: trials + instruction, at most ``span_s``.
     capped : bool
-        True when the entered instruction time had to be cut to fit the recorded span.
+        True when trials + instruction exceeded the recorded span and were cut to it.
     minutes : int
         Whole timed minutes completed.
     units : int
@@ -44,14 +46,12 @@ class TimedMinutes:
     instruction_s: float
     entered_instruction_s: float | None
     span_s: float
+    counted_s: float
     capped: bool
     minutes: int
     units: int
     rule: UnitsRule
 
-    @property
-    def total_s(self) -> float:
-        return self.trial_s + self.instruction_s
 
 
 def recorded_pauses_s(session: SessionRecord, max_gap_s: float) -> float:
@@ -82,9 +82,10 @@ def timed_minutes(session: SessionRecord, rule: str | UnitsRule | None = None,
     entered = session.instruction_s
     instruction = recorded_pauses_s(session, max_gap_s) if entered is None else max(entered, 0.0)
     span = recorded_span_s(session)
-    room = max(span - trial_s, 0.0)
-    capped = entered is not None and instruction > room
-    instruction = min(instruction, room)
-    minutes = whole_minutes(trial_s + instruction)
+    # Cap to the visit's wall-clock span: entered time beyond it, or a trial replayed or
+    # simulated faster than real time, cannot count as time spent with the patient.
+    counted = min(trial_s + instruction, span)
+    capped = counted < trial_s + instruction
+    minutes = whole_minutes(counted)
     units = rule.units_for(minutes, CPT_NEUROMUSCULAR_REEDUCATION, session.other_timed_minutes)
-    return TimedMinutes(trial_s, instruction, entered, span, capped, minutes, units, rule)
+    return TimedMinutes(trial_s, instruction, entered, span, counted, capped, minutes, units, rule)

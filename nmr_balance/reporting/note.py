@@ -136,9 +136,9 @@ def _minutes(minutes: TimedMinutes) -> list[str]:
                   f"{fmt.duration(minutes.trial_s)} + instruction {fmt.duration(minutes.instruction_s)}"
                   f", {source}; whole minutes, rounded down).", "   ", "")
     if minutes.capped:
-        lines += _wrap(f"Instruction time entered ({fmt.duration(minutes.entered_instruction_s)}) "
-                       f"exceeds the recorded visit span ({fmt.duration(minutes.span_s)}); only "
-                       f"{fmt.duration(minutes.instruction_s)} is counted.", "   ", "   ")
+        lines += _wrap(f"Trials + instruction ({fmt.duration(minutes.trial_s + minutes.instruction_s)}"
+                       f") exceed the recorded visit span ({fmt.duration(minutes.span_s)}); only "
+                       f"{fmt.duration(minutes.counted_s)} is counted.", "   ", "   ")
     lines.append(f"CPT 97112 units: {minutes.units} ({minutes.rule.title}).")
     return lines
 

@@ -7,12 +7,10 @@ by name; empty where a trial lacks one). Patients appear by their pseudonymous c
 from __future__ import annotations
 
 import csv
-import errno
-import os
 from pathlib import Path
 from typing import Iterable
 
-from nmr_balance.errors import StorageError
+from nmr_balance.reporting.files import open_private
 from nmr_balance.reporting.model import PatientInfo, SessionRecord
 
 FIXED_COLUMNS = ("patient", "session_id", "session_started", "therapist", "trial_id", "protocol",
@@ -45,19 +43,12 @@ def write_summary_csv(sessions: Iterable[tuple[PatientInfo, SessionRecord]], pat
                       ) -> int:
     """Write the summary of ``sessions`` to ``path`` (owner-only: health data); return the rows.
 
-    Raises :class:`DiskFullError` or :class:`StorageError` when the file cannot be written.
+    Raises :class:`~nmr_balance.errors.StorageError` when the file cannot be written.
     """
     rows = summary_rows(sessions)
     metrics = sorted({k for r in rows for k in r} - set(FIXED_COLUMNS))
-    path = Path(path).expanduser()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, [*FIXED_COLUMNS, *metrics], restval="")
-            writer.writeheader()
-            writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
-    except OSError as e:
-        problem = "the disk is full" if e.errno == errno.ENOSPC else (e.strerror or str(e))
-        raise StorageError(f"cannot write {path}: {problem}",
-                           "Free some space or choose a folder you can write to") from e
+    with open_private(path) as f:
+        writer = csv.DictWriter(f, [*FIXED_COLUMNS, *metrics], restval="")
+        writer.writeheader()
+        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
     return len(rows)

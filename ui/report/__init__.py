@@ -1,7 +1,7 @@
 """The session report as a PDF (reportlab vector drawing; no Qt needed, so it also runs headless).
 
-``write_session_pdf(report, path)`` is what the dashboard's "Report" button and
-``nmr-balance report`` call; build ``report`` with ``recordings.report_data.session_report``.
+For a button: ``export_session_report(store, session_id, pdf="x.pdf", note="x.txt")`` (in
+:mod:`ui.report.export`). For records built elsewhere: ``write_session_pdf(report, path)``.
 """
 
 from ui.report.pdf import write_session_pdf

@@ -16,8 +16,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
-from nmr_balance.errors import StorageError
 from nmr_balance.reporting import fmt
+from nmr_balance.reporting.files import open_private
 from nmr_balance.reporting.model import SessionReport
 from ui.report import sections
 from ui.report.charts import ACCENT, BOLD, FONT, INK, MUTED
@@ -119,20 +119,14 @@ def write_session_pdf(report: SessionReport, path: str | Path, paper: str = "let
     """
     path = Path(path).expanduser()
     pagesize = PAGE_SIZES.get(paper.lower(), LETTER)
-    doc = BaseDocTemplate(str(path), pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN,
-                          topMargin=MARGIN + HEADER_H - 6 * mm, bottomMargin=MARGIN,
-                          title=f"Balance report - {report.patient.code} - "
-                                f"{fmt.date(report.session.started)}",
-                          author=report.clinic.name, creator="nmr-balance")
-    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
-    doc.addPageTemplates([PageTemplate("page", [frame], onPage=_page_decoration(report))])
-    story = sections.story(report, doc.width)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.close(fd)
-        doc.build(story, canvasmaker=_NumberedCanvas)
-    except OSError as e:
-        raise StorageError(f"cannot write the report {path}: {e.strerror or e}",
-                           "Choose a folder you can write to, with free space") from e
+    with open_private(path, "wb") as f:
+        doc = BaseDocTemplate(f, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN,
+                              topMargin=MARGIN + HEADER_H - 6 * mm, bottomMargin=MARGIN,
+                              title=f"Balance report - {report.patient.code} - "
+                                    f"{fmt.date(report.session.started)}",
+                              author=report.clinic.name, creator="nmr-balance")
+        frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
+                      leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        doc.addPageTemplates([PageTemplate("page", [frame], onPage=_page_decoration(report))])
+        doc.build(sections.story(report, doc.width), canvasmaker=_NumberedCanvas)
     return path

@@ -183,19 +183,24 @@ def _statokinesigrams(trials: Sequence[TrialRecord], width: float) -> list[Flowa
 
 
 def _los(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
+    """Per LOS trial: the radar, and beside it the figures per direction."""
     out: list[Flowable] = []
     for t in trials:
-        if t.los:
-            out.append(KeepTogether([charts.los_radar(t.los, f"Limits of Stability, trial {t.id} "
-                                                      f"(% of the predicted limit)")]))
-            rows = [["Direction", "Reaction time (s)", "Velocity", "Endpoint (%)", "Maximum (%)",
-                     "Directional control (%)"]]
-            for d in charts.LOS_DIRECTIONS:
-                v = t.los.get(d, {})
-                rows.append([d] + [fmt.number(v.get(k)) for k in (
-                    "reaction_time", "movement_velocity", "endpoint_excursion", "max_excursion",
-                    "directional_control")])
-            out.append(_table(rows, [width / 6] * 6))
+        if not t.los:
+            continue
+        radar = charts.los_radar(t.los, f"Trial {t.id} (% of the predicted limit)", size=200)
+        rows = [["Dir.", "Reaction (s)", "Velocity", "Endpoint (%)", "Max (%)", "Control (%)"]]
+        for d in charts.LOS_DIRECTIONS:
+            v = t.los.get(d, {})
+            rows.append([d] + [fmt.number(v.get(k)) for k in (
+                "reaction_time", "movement_velocity", "endpoint_excursion", "max_excursion",
+                "directional_control")])
+        side = width - 215
+        table = _table(rows, [side * 0.1] + [side * 0.18] * 5)
+        pair = Table([[radar, table]], colWidths=[215, side], hAlign="LEFT")
+        pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+        out += [KeepTogether([_p("Limits of Stability by direction", H2), pair])]
     return out
 
 
@@ -297,7 +302,8 @@ def _record(report: SessionReport, width: float) -> list[Flowable]:
             for t in s.trials for c in t.cues]
     rows = [["Timed minutes (CPT 97112)",
              f"{m.minutes} min: trials {fmt.duration(m.trial_s)} recorded + instruction "
-             f"{fmt.duration(m.instruction_s)}" + (" (capped to the recorded visit)" if m.capped else "")],
+             f"{fmt.duration(m.instruction_s)}" + (f", capped to the recorded visit span of "
+                                                   f"{fmt.duration(m.span_s)}" if m.capped else "")],
             ["Units billed", f"{m.units} ({m.rule.title})"],
             ["Pain (0-10)", f"{fmt.score(s.pain_before)} before, {fmt.score(s.pain_after)} after"],
             ["Perceived exertion (Borg)", f"{fmt.score(s.borg_before)} before, "
@@ -309,7 +315,7 @@ def _record(report: SessionReport, width: float) -> list[Flowable]:
     t.setStyle(TableStyle([("SPAN", (0, 0), (1, 0))]))
     sign = _p("<br/><br/>Signature: ______________________________ &nbsp;&nbsp;&nbsp; "
               "Date: ______________", BASE)
-    return [CondPageBreak(150), _p("Session details", H1), t, sign]
+    return [KeepTogether([_p("Session details", H1), t, sign])]
 
 
 def story(report: SessionReport, width: float) -> list[Flowable]:
