@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import re
+import subprocess
 
 import numpy as np
 
@@ -106,3 +108,38 @@ def los_trial(tid: int, started: datetime.datetime, reach: float = 80.0) -> Tria
                        duration_s=80.0, planned_s=80.0, los=los,
                        metrics={"max_excursion": float(np.mean([v["max_excursion"] for v in los.values()])),
                                 "directional_control": 78.5})
+
+
+# --- reading a PDF back (poppler-utils) ---------------------------------------------------
+#: A page whose body (between the running header and footer) has less ink than this is blank.
+MIN_BODY_INK = 0.005
+
+
+def render(pdf, out_dir, dpi: int = 50) -> tuple[list, list[float]]:
+    """The PDF's pages as PNGs (pdftoppm) and the share of ink in each page's body.
+
+    The body is the page without its running header and footer (which every page has), so a
+    page holding nothing but those scores about 0; ink = darker than light grey.
+    """
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(out_dir / "page")],
+                   check=True, timeout=60)
+    pages = sorted(out_dir.glob("page-*.png"))
+    ink = []
+    for p in pages:
+        grey = np.asarray(Image.open(p).convert("L"))
+        body = grey[int(0.13 * len(grey)):int(0.9 * len(grey))]
+        ink.append(float(np.mean(body < 200)))
+    return pages, ink
+
+
+def pdf_text(pdf) -> str:
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, timeout=60,
+                         capture_output=True, text=True).stdout
+    return " ".join(out.split())
+
+
+def page_count(pdf) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
