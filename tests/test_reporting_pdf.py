@@ -49,7 +49,9 @@ def test_full_report_pages_are_all_used_and_say_what_happened(tmp_path, artifact
                    "Previous", "(2026-11-09)", "(better)", "Progress across sessions",
                    "lower is better", "higher is better", "Timed minutes (CPT 97112)",
                    "CMS 8-minute rule", "look at the dot (verbal, trial 12)",
-                   "fewer falls at home", "Signature"):
+                   "fewer falls at home", "Signature",
+                   "Weight-shift training, eyes open, foam: training score 19 % higher than on "
+                   "2026-11-09 - better"):
         assert phrase in text, phrase
     for p in pages:
         shutil.copy(p, artifacts_dir / f"report-full-{p.name}")

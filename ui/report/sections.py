@@ -22,7 +22,8 @@ from nmr_balance.reporting.compare import (HEADLINE_METRICS, HIGHER, KEY_BY_NAME
                                            RATIO_TITLES, condition_means, compare_sessions, metric_unit, sensory_ratios,
                                            session_means)
 from nmr_balance.reporting.minutes import timed_minutes
-from nmr_balance.reporting.model import SessionRecord, SessionReport, TrialRecord, protocol_title
+from nmr_balance.reporting.model import (TEST_PROTOCOLS, SessionRecord, SessionReport, TrialRecord,
+                                         protocol_title)
 from nmr_balance.reporting.note import exercise_groups, stopped_early_text
 from ui.report import charts
 
@@ -92,19 +93,27 @@ def _summary(report: SessionReport) -> list[Flowable]:
     lines = []
     for name, conditions in exercise_groups(s).items():
         n = sum(len(c) for c in conditions)
-        lines.append(f"{escape(name)}: {fmt.plural(n, 'trial')} in "
+        unit = "trial" if conditions[0][0].is_test else "set"
+        lines.append(f"{escape(name)}: {fmt.plural(n, unit)} in "
                      f"{fmt.plural(len(conditions), 'condition')}.")
     prev = report.previous
     if prev is not None:
-        for (protocol, condition), by_metric in compare_sessions(s, prev).items():
-            c = by_metric.get("mean_velocity") or by_metric.get("score")
-            if c is None:
+        changes = compare_sessions(s, prev)
+        several = len({protocol for protocol, _ in changes}) > 1
+        for (protocol, condition), by_metric in changes.items():
+            # Training is judged by its score, tests by how fast the patient sways.
+            order = ("mean_velocity", "score") if protocol in TEST_PROTOCOLS else ("score",
+                                                                                   "mean_velocity")
+            name = next((n for n in order if n in by_metric), None)
+            if name is None:
                 continue
-            metric = KEY_BY_NAME["mean_velocity" if "mean_velocity" in by_metric else "score"]
+            c, metric = by_metric[name], KEY_BY_NAME[name]
             change = ("about the same as" if c.verdict == "about the same" else
                       f"{abs(c.pct):.0f} % {'lower' if c.pct < 0 else 'higher'} than")
-            lines.append(f"{escape(condition.capitalize())}: {metric.title.lower()} {change} on "
-                         f"{fmt.date(prev.started)} - " + _verdict(c.verdict, c.verdict) + ".")
+            where = f"{protocol_title(protocol)}, {condition}" if several else condition.capitalize()
+            lines.append(f"{escape(where)}: {metric.title.lower()} "
+                         f"{change} on {fmt.date(prev.started)} - "
+                         + _verdict(c.verdict, c.verdict) + ".")
     else:
         lines.append("This is the first recorded session: it is the baseline for later ones.")
     for t in s.trials:
