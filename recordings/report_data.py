@@ -27,8 +27,8 @@ from typing import Any, Iterable
 import numpy as np
 
 from nmr_balance.reporting.config import ReportConfig
-from nmr_balance.reporting.model import (Cue, PatientInfo, SessionRecord, SessionReport,
-                                         TrialRecord)
+from nmr_balance.reporting.model import (LOS_DIRECTIONS, Cue, PatientInfo, SessionRecord,
+                                         SessionReport, TrialRecord)
 
 from recordings.model import Event, Patient, Session, Trial
 from recordings.store import PROCESSED, Store
@@ -88,6 +88,22 @@ def trial_problems(trial: Trial, events: Iterable[Event]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def los_by_direction(value: Any) -> dict[str, dict[str, float]] | None:
+    """LOS results keyed F, FR, R, ... from a dict so keyed, or from the protocol engine's list
+    of per-direction dicts with ``bearing_deg`` (0 = forward, clockwise)."""
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, list):
+        return None
+    out = {}
+    for entry in value:
+        bearing = _number(entry.get("bearing_deg")) if isinstance(entry, dict) else None
+        if bearing is not None:
+            name = LOS_DIRECTIONS[int(round(bearing / 45.0)) % len(LOS_DIRECTIONS)]
+            out[name] = {k: v for k, v in entry.items() if _number(v) is not None}
+    return out or None
+
+
 def _sway_path(store: Store, trial: Trial) -> np.ndarray | None:
     """The processed x, y of ``trial`` (thinned to :data:`MAX_PATH_POINTS`), or None."""
     block = store.samples(trial.id, PROCESSED)
@@ -128,7 +144,7 @@ def trial_record(store: Store, trial: Trial, with_path: bool = True) -> TrialRec
     if isinstance(regions, str):
         regions = [r.strip() for r in regions.split(",")]
     duration = _number(metrics.get("duration_s"))
-    los = metrics.pop("los", None)
+    los = los_by_direction(metrics.pop("los", None) or metrics.pop("per_direction", None))
     return TrialRecord(
         id=trial.id, protocol=trial.protocol, condition=trial.condition.label(),
         started=_when(trial.started), duration_s=duration if duration is not None
@@ -143,7 +159,7 @@ def trial_record(store: Store, trial: Trial, with_path: bool = True) -> TrialRec
         body_regions=tuple(r for r in regions if r),
         surface=str(p.get("surface", "")), resistance=str(p.get("resistance", "")),
         repetitions=_int(p.get("repetitions", p.get("reps"))), level=_int(p.get("level")),
-        los=los if isinstance(los, dict) else None,
+        los=los,
         xy=_sway_path(store, trial) if with_path else None, notes=trial.notes)
 
 

@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 
-from nmr_balance.reporting.model import (ClinicInfo, Cue, PatientInfo, SessionRecord,
+from nmr_balance.reporting.model import (LOS_DIRECTIONS, ClinicInfo, Cue, PatientInfo, SessionRecord,
                                          SessionReport, TrialRecord)
 
 T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.timezone.utc)
@@ -79,7 +79,7 @@ def training_session(sid: int, day: int, first_trial_id: int, score: float,
     trials = tuple(trial(first_trial_id + k, start + datetime.timedelta(minutes=3 * k),
                          "eyes open, foam", duration_s=120.0, protocol="weight_shift",
                          repetitions=10, level=3, planned_s=120.0,
-                         metrics={"score": score + k, "time_in_target": 60.0 + k},
+                         metrics={"success_pct": score + k, "time_in_target_pct": 60.0 + k},
                          cues=(Cue(30.0, "shift from the ankles", "visual"),))
                    for k in range(3))
     return SessionRecord(id=sid, started=start, ended=start + datetime.timedelta(minutes=10),
@@ -97,17 +97,16 @@ def report_of(session: SessionRecord, history: tuple[SessionRecord, ...] = (),
 
 def los_trial(tid: int, started: datetime.datetime, reach: float = 80.0) -> TrialRecord:
     """A Limits of Stability trial: per direction, excursions around ``reach`` % (less backwards)."""
-    from ui.report.charts import LOS_DIRECTIONS
-
-    los = {d: {"reaction_time": 0.6 + 0.02 * i, "movement_velocity": 3.0 + 0.1 * i,
-               "endpoint_excursion": reach * (0.7 if "B" in d else 0.9) - 5,
-               "max_excursion": reach * (0.7 if "B" in d else 0.9),
-               "directional_control": 75.0 + i}
+    los = {d: {"reaction_time_s": 0.6 + 0.02 * i, "movement_velocity": 3.0 + 0.1 * i,
+               "endpoint_excursion_pct": reach * (0.7 if "B" in d else 0.9) - 5,
+               "max_excursion_pct": reach * (0.7 if "B" in d else 0.9),
+               "directional_control_pct": 75.0 + i}
            for i, d in enumerate(LOS_DIRECTIONS)}
     return TrialRecord(id=tid, protocol="los", condition="eyes open, firm", started=started,
                        duration_s=80.0, planned_s=80.0, los=los,
-                       metrics={"max_excursion": float(np.mean([v["max_excursion"] for v in los.values()])),
-                                "directional_control": 78.5})
+                       metrics={"max_excursion_pct": float(np.mean([v["max_excursion_pct"]
+                                                                    for v in los.values()])),
+                                "directional_control_pct": 78.5})
 
 
 # --- reading a PDF back (poppler-utils) ---------------------------------------------------

@@ -91,14 +91,16 @@ def test_progress_states_better_and_worse_plainly():
 
 
 def test_sensory_ratios_leave_out_interrupted_trials():
-    # Condition i sways with scale 6 + 4 i on the same kind of path: the ratios follow the areas.
     session = mctsib_session(1, 0)
-    area = {t.condition: t.metrics["ellipse_area_95_chi2"] for t in session.trials}
+    velocity = {t.condition: t.metrics["mean_velocity"] for t in session.trials}
     ratios = sensory_ratios(session.trials)
-    assert ratios["romberg"] == pytest.approx(area["eyes closed, firm"] / area["eyes open, firm"])
-    assert set(ratios) == {"romberg", "visual", "vestibular", "foam_romberg"}
+    assert ratios["somatosensory"] == pytest.approx(velocity["eyes closed, firm"]
+                                                    / velocity["eyes open, firm"])
+    assert ratios["vestibular"] == pytest.approx(velocity["eyes closed, foam"]
+                                                 / velocity["eyes open, firm"])
+    assert set(ratios) == {"somatosensory", "visual", "vestibular"}
     partial = sensory_ratios(mctsib_session(1, 0, interrupted=True).trials)
-    assert set(partial) == {"romberg", "visual"}
+    assert set(partial) == {"somatosensory", "visual"}  # eyes closed on foam did not finish
 
 
 def test_summary_csv_has_every_metric_of_every_trial(tmp_path):
@@ -112,7 +114,7 @@ def test_summary_csv_has_every_metric_of_every_trial(tmp_path):
     assert [r["trial_id"] for r in rows] == ["1", "2", "3", "4", "11", "12", "13"]
     assert rows[3]["status"] == "interrupted" and rows[3]["problems"] == "device lost at 12.1 s"
     assert float(rows[0]["mean_velocity"]) == pytest.approx(s1.trials[0].metrics["mean_velocity"])
-    assert rows[0]["score"] == "" and rows[4]["score"] == "40"
+    assert rows[0]["success_pct"] == "" and rows[4]["success_pct"] == "40"
 
 
 def test_station_config(tmp_path):

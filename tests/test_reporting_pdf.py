@@ -43,14 +43,14 @@ def test_full_report_pages_are_all_used_and_say_what_happened(tmp_path, artifact
     for phrase in ("Riverside Physical Therapy", "12 Main Street", "P017", "page 5 of 5",
                    "stopped early",
                    "stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)",
-                   "Sensory ratios", "Romberg ratio",
-                   "Limits of Stability", "Weight-shift training", "Training score",
+                   "Sensory ratios", "Romberg quotient",
+                   "Limits of Stability", "Weight-shift training", "Success (%)",
                    "Compared with earlier sessions", "Baseline", "(2026-11-02)",
                    "Previous", "(2026-11-09)", "(better)", "Progress across sessions",
                    "lower is better", "higher is better", "Timed minutes (CPT 97112)",
                    "CMS 8-minute rule", "look at the dot (verbal, trial 12)",
                    "fewer falls at home", "Signature",
-                   "Weight-shift training, eyes open, foam: training score 19 % higher than on "
+                   "Weight-shift training, eyes open, foam: success 19 % higher than on "
                    "2026-11-09 - better"):
         assert phrase in text, phrase
     for p in pages:

@@ -30,15 +30,15 @@ KEY_METRICS: tuple[KeyMetric, ...] = (
     KeyMetric("rms_distance", "RMS sway distance", "L", LOWER),
     KeyMetric("range_ml", "Side-to-side range", "L", LOWER),
     KeyMetric("range_ap", "Front-to-back range", "L", LOWER),
-    KeyMetric("score", "Training score", "", HIGHER),
-    KeyMetric("time_in_target", "Time in target", "%", HIGHER),
-    KeyMetric("max_excursion", "LOS maximum excursion", "%", HIGHER),
-    KeyMetric("directional_control", "LOS directional control", "%", HIGHER),
+    KeyMetric("success_pct", "Success", "%", HIGHER),
+    KeyMetric("time_in_target_pct", "Time in target", "%", HIGHER),
+    KeyMetric("max_excursion_pct", "LOS maximum excursion", "%", HIGHER),
+    KeyMetric("directional_control_pct", "LOS directional control", "%", HIGHER),
 )
 KEY_BY_NAME = {m.name: m for m in KEY_METRICS}
 #: The few metrics quoted when comparing sessions (the tables and the CSV have all of them).
-HEADLINE_METRICS = ("mean_velocity", "ellipse_area_95_chi2", "score", "time_in_target",
-                    "max_excursion", "directional_control")
+HEADLINE_METRICS = ("mean_velocity", "ellipse_area_95_chi2", "success_pct", "time_in_target_pct",
+                    "max_excursion_pct", "directional_control_pct")
 #: Changes smaller than this (in %) are reported as "about the same".
 SAME_PCT = 5.0
 
@@ -128,20 +128,19 @@ def _condition_of(trial: TrialRecord) -> tuple[str, str]:
     return vision, surface
 
 
-def sensory_ratios(trials: Iterable[TrialRecord], metric: str = "ellipse_area_95_chi2"
+def sensory_ratios(trials: Iterable[TrialRecord], metric: str = "mean_velocity"
                    ) -> dict[str, float]:
-    """Sensory ratios of an mCTSIB/Romberg session from the mean ``metric`` per condition.
+    """mCTSIB sensory ratios from the mean ``metric`` per condition (finished trials only).
 
-    Each ratio is a condition's sway over eyes-open-firm sway, so 1 means "no worse than the
-    easiest condition" and larger means more sway when that sense is taken away:
+    Each ratio is a condition's sway over eyes-open-firm sway (as the protocol engine's
+    ``mctsib_ratios``), so 1 means "as steady as in the easiest condition" and larger means more
+    sway when that sense is taken away or disturbed:
 
-    - ``romberg`` (somatosensory reliance): eyes closed, firm / eyes open, firm.
-    - ``visual`` (vision-on-foam reliance): eyes open, foam / eyes open, firm.
+    - ``somatosensory`` (the Romberg quotient): eyes closed, firm / eyes open, firm.
+    - ``visual``: eyes open, foam / eyes open, firm.
     - ``vestibular``: eyes closed, foam / eyes open, firm.
-    - ``foam_romberg``: eyes closed, foam / eyes open, foam.
 
-    Only conditions with at least one finished trial count; ratios that cannot be formed are
-    left out.
+    Ratios whose conditions were not both completed are left out.
     """
     values: dict[tuple[str, str], list[float]] = {}
     for trial in trials:
@@ -149,19 +148,16 @@ def sensory_ratios(trials: Iterable[TrialRecord], metric: str = "ellipse_area_95
         if trial.finished and _finite(value):
             values.setdefault(_condition_of(trial), []).append(float(value))
     mean = {k: sum(v) / len(v) for k, v in values.items()}
-    pairs = {"romberg": (("closed", "firm"), ("open", "firm")),
-             "visual": (("open", "foam"), ("open", "firm")),
-             "vestibular": (("closed", "foam"), ("open", "firm")),
-             "foam_romberg": (("closed", "foam"), ("open", "foam"))}
-    return {name: mean[num] / mean[den] for name, (num, den) in pairs.items()
-            if num in mean and den in mean and mean[den] > 0}
+    ref = mean.get(("open", "firm"), 0.0)
+    pairs = {"somatosensory": ("closed", "firm"), "visual": ("open", "foam"),
+             "vestibular": ("closed", "foam")}
+    return {name: mean[cond] / ref for name, cond in pairs.items() if cond in mean and ref > 0}
 
 
 RATIO_TITLES = {
-    "romberg": "Romberg ratio (eyes closed / open, firm)",
+    "somatosensory": "Romberg quotient (eyes closed / open, firm)",
     "visual": "Foam ratio (foam / firm, eyes open)",
     "vestibular": "Vestibular ratio (eyes closed on foam / eyes open on firm)",
-    "foam_romberg": "Romberg ratio on foam (eyes closed / open)",
 }
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 
 #: The ways a therapist cues a patient (DESIGN.md §1); a cue event's payload names one in "mode".
 CUE_MODES = ("verbal", "tactile", "visual")
+#: Limits of Stability directions, clockwise from forward (bearing 0, 45, ... 315 deg).
+LOS_DIRECTIONS = ("F", "FR", "R", "BR", "B", "BL", "L", "FL")
 #: Trial states that mean the trial did not run to its end.
 UNFINISHED = ("aborted", "interrupted", "recording")
 
@@ -73,7 +75,7 @@ class TrialRecord:
     status : str
         ``complete``, ``aborted``, ``interrupted`` (recorder died) or ``recording``.
     metrics : mapping of str to float
-        Sway metrics (``dsp.metrics`` names), training scores (``score``, ``time_in_target``...).
+        Sway metrics (``dsp.metrics`` names), training scores (``success_pct``, ``time_in_target_pct``...; the protocol engine's names).
     unit : str
         Unit of the sway (``"mm"`` or ``"deg"``).
     cues : tuple of Cue
@@ -185,7 +187,6 @@ class SessionReport:
     history: tuple[SessionRecord, ...] = ()
     units_rule: str = "cms_8_minute"
     max_gap_instruction_s: float = 180.0
-    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def earlier(self) -> tuple[SessionRecord, ...]:

@@ -123,7 +123,7 @@ def progress_lines(report: SessionReport) -> list[str]:
                 lines += _wrap(f"{protocol_title(protocol)}, {condition}: " + "; ".join(parts), "         ", "      ")
     ratios = sensory_ratios(report.session.trials)
     if ratios:
-        lines.append("   Sensory ratios (95 % ellipse area; 1 = as steady as eyes open on firm):")
+        lines.append("   Sensory ratios (mean sway velocity; 1 = as steady as eyes open on firm):")
         lines += [f"      {RATIO_TITLES[k]}: {v:.2f}" for k, v in ratios.items()]
     head = "Progress:" if report.previous else "Progress: first recorded session (baseline)."
     return [head, *lines]

@@ -13,6 +13,8 @@ import numpy as np
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Polygon, Rect, String
 from reportlab.lib import colors
 
+from nmr_balance.reporting.model import LOS_DIRECTIONS
+
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#7b8794")
 GRID = colors.HexColor("#d9dee3")
@@ -24,8 +26,7 @@ SERIES = [(colors.HexColor(c), d) for c, d in (("#1c6e8c", None), ("#c2410c", (4
                                                ("#b7791f", (3, 3)), ("#4a5568", (8, 3)))]
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 
-#: LOS directions, clockwise from forward, and their angle in the sway plane (x right, y forward).
-LOS_DIRECTIONS = ("F", "FR", "R", "BR", "B", "BL", "L", "FL")
+#: Angle of each LOS direction in the sway plane (x right, y forward), radians.
 _LOS_ANGLE = {d: math.radians(90 - 45 * i) for i, d in enumerate(LOS_DIRECTIONS)}
 
 
@@ -119,8 +120,8 @@ def sway_limit(trials_xy: Sequence[np.ndarray | None], ellipses: Sequence[Mappin
 
 
 def los_radar(values: Mapping[str, Mapping[str, float]], title: str, size: float = 210.0,
-              keys: Sequence[tuple[str, str]] = (("max_excursion", "maximum excursion"),
-                                                 ("endpoint_excursion", "endpoint excursion")),
+              keys: Sequence[tuple[str, str]] = (("max_excursion_pct", "maximum excursion"),
+                                                 ("endpoint_excursion_pct", "endpoint excursion")),
               full_scale: float = 100.0) -> Drawing:
     """Limits of Stability radar: one polygon per metric in ``keys`` over the 8 directions (%)."""
     d = Drawing(size, size + 30)

@@ -10,19 +10,20 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from xml.sax.saxutils import escape
+
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import (CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table,
                                 TableStyle)
-from xml.sax.saxutils import escape
 
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.compare import (HEADLINE_METRICS, HIGHER, KEY_BY_NAME, KEY_METRICS,
                                            RATIO_TITLES, condition_means, compare_sessions, metric_unit, sensory_ratios,
                                            session_means)
 from nmr_balance.reporting.minutes import timed_minutes
-from nmr_balance.reporting.model import (TEST_PROTOCOLS, SessionRecord, SessionReport, TrialRecord,
+from nmr_balance.reporting.model import (LOS_DIRECTIONS, TEST_PROTOCOLS, SessionRecord, SessionReport, TrialRecord,
                                          protocol_title)
 from nmr_balance.reporting.note import exercise_groups, stopped_early_text
 from ui.report import charts
@@ -102,8 +103,8 @@ def _summary(report: SessionReport) -> list[Flowable]:
         several = len({protocol for protocol, _ in changes}) > 1
         for (protocol, condition), by_metric in changes.items():
             # Training is judged by its score, tests by how fast the patient sways.
-            order = ("mean_velocity", "score") if protocol in TEST_PROTOCOLS else ("score",
-                                                                                   "mean_velocity")
+            order = (("mean_velocity", "success_pct") if protocol in TEST_PROTOCOLS
+                     else ("success_pct", "mean_velocity"))
             name = next((n for n in order if n in by_metric), None)
             if name is None:
                 continue
@@ -164,7 +165,7 @@ def _ratios(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
     ratios = sensory_ratios(trials)
     if not ratios:
         return []
-    rows = [["Sensory ratio (95 % ellipse area)", "Value", "Reads as"]]
+    rows = [["Sensory ratio (mean sway velocity)", "Value", "Reads as"]]
     for name, value in ratios.items():
         reading = ("as steady as eyes open on a firm surface" if value < 1.2 else
                    f"{value:.1f} x the sway of eyes open on a firm surface")
@@ -199,11 +200,11 @@ def _los(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
             continue
         radar = charts.los_radar(t.los, f"Trial {t.id} (% of the predicted limit)", size=200)
         rows = [["Dir.", "Reaction (s)", "Velocity", "Endpoint (%)", "Max (%)", "Control (%)"]]
-        for d in charts.LOS_DIRECTIONS:
+        for d in LOS_DIRECTIONS:
             v = t.los.get(d, {})
             rows.append([d] + [fmt.number(v.get(k)) for k in (
-                "reaction_time", "movement_velocity", "endpoint_excursion", "max_excursion",
-                "directional_control")])
+                "reaction_time_s", "movement_velocity", "endpoint_excursion_pct",
+                "max_excursion_pct", "directional_control_pct")])
         side = width - 215
         table = _table(rows, [side * 0.1] + [side * 0.18] * 5)
         pair = Table([[radar, table]], colWidths=[215, side], hAlign="LEFT")
