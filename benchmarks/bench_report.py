@@ -16,8 +16,14 @@ from pathlib import Path
 
 from benchmarks._report import Report, best_time
 from nmr_balance.reporting import documentation_note, write_summary_csv
-from nmr_balance.reporting.model import (ClinicInfo, Cue, PatientInfo, SessionRecord,
-                                         SessionReport, TrialRecord)
+from nmr_balance.reporting.model import (
+    ClinicInfo,
+    Cue,
+    PatientInfo,
+    SessionRecord,
+    SessionReport,
+    TrialRecord,
+)
 from ui.report import write_session_pdf
 
 COMMAND = "python -m benchmarks.bench_report"
@@ -28,7 +34,7 @@ def _session(sid: int, day: int, n_points: int) -> SessionRecord:
     import numpy as np
 
     rng = np.random.default_rng(sid)
-    t0 = datetime.datetime(2026, 11, 2, 9, tzinfo=datetime.timezone.utc) + datetime.timedelta(days=day)
+    t0 = datetime.datetime(2026, 11, 2, 9, tzinfo=datetime.UTC) + datetime.timedelta(days=day)
     trials = []
     for k in range(12):
         xy = np.cumsum(rng.standard_normal((n_points, 2)), axis=0) * 0.3

@@ -22,14 +22,20 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from nmr_balance.reporting.config import ReportConfig
-from nmr_balance.reporting.model import (LOS_DIRECTIONS, Cue, PatientInfo, SessionRecord,
-                                         SessionReport, TrialRecord)
-
+from nmr_balance.reporting.model import (
+    LOS_DIRECTIONS,
+    Cue,
+    PatientInfo,
+    SessionRecord,
+    SessionReport,
+    TrialRecord,
+)
 from recordings.model import Event, Patient, Session, Trial
 from recordings.store import PROCESSED, Store
 
@@ -48,7 +54,7 @@ def _when(iso: str | None) -> datetime.datetime | None:
     if not iso:
         return None
     moment = datetime.datetime.fromisoformat(iso)
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def _number(value: Any) -> float | None:
@@ -99,7 +105,7 @@ def los_by_direction(value: Any) -> dict[str, dict[str, float]] | None:
     for entry in value:
         bearing = _number(entry.get("bearing_deg")) if isinstance(entry, dict) else None
         if bearing is not None:
-            name = LOS_DIRECTIONS[int(round(bearing / 45.0)) % len(LOS_DIRECTIONS)]
+            name = LOS_DIRECTIONS[round(bearing / 45.0) % len(LOS_DIRECTIONS)]
             out[name] = {k: v for k, v in entry.items() if _number(v) is not None}
     return out or None
 

@@ -8,10 +8,17 @@ import subprocess
 
 import numpy as np
 
-from nmr_balance.reporting.model import (LOS_DIRECTIONS, ClinicInfo, Cue, PatientInfo, SessionRecord,
-                                         SessionReport, TrialRecord)
+from nmr_balance.reporting.model import (
+    LOS_DIRECTIONS,
+    ClinicInfo,
+    Cue,
+    PatientInfo,
+    SessionRecord,
+    SessionReport,
+    TrialRecord,
+)
 
-T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.timezone.utc)
+T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 CONDITIONS = ("eyes open, firm", "eyes closed, firm", "eyes open, foam", "eyes closed, foam")
 
 
@@ -141,4 +148,4 @@ def pdf_text(pdf) -> str:
 
 def page_count(pdf) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
+    return int(re.search(r"^Pages:\s+(\d+)$", info, re.MULTILINE).group(1))

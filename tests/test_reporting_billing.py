@@ -10,8 +10,8 @@ import pytest
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.reporting.billing import ama_midpoint, cms_8_minute, units_rule, whole_minutes
 from nmr_balance.reporting.minutes import timed_minutes
-from tests._report_util import T0, mctsib_session, trial
 from nmr_balance.reporting.model import SessionRecord
+from tests._report_util import T0, mctsib_session, trial
 
 BOUNDARIES = {0: 0, 7: 0, 8: 1, 22: 1, 23: 2, 37: 2, 38: 3, 52: 3, 53: 4, 60: 4, 67: 4, 68: 5}
 

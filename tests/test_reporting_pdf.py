@@ -10,8 +10,16 @@ import numpy as np
 import pytest
 
 from nmr_balance.reporting.model import ClinicInfo
-from tests._report_util import (MIN_BODY_INK, los_trial, mctsib_session, page_count, pdf_text,
-                                render, report_of, training_session)
+from tests._report_util import (
+    MIN_BODY_INK,
+    los_trial,
+    mctsib_session,
+    page_count,
+    pdf_text,
+    render,
+    report_of,
+    training_session,
+)
 from ui.report import write_session_pdf
 
 pytestmark = pytest.mark.timeout(60)

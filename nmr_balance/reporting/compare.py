@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from nmr_balance.reporting.model import SessionRecord, TrialRecord
 

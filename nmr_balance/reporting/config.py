@@ -39,7 +39,7 @@ def default_config_path() -> Path:
 
 @dataclasses.dataclass(frozen=True)
 class ReportConfig:
-    clinic: ClinicInfo = ClinicInfo()
+    clinic: ClinicInfo = dataclasses.field(default_factory=ClinicInfo)
     units_rule: str = "cms_8_minute"
     max_gap_instruction_s: float = 180.0
 
@@ -50,7 +50,8 @@ def _section(data: dict[str, Any], name: str, keys: set[str], path: Path) -> dic
         raise ConfigError(f"{path}: [{name}] must be a table", f"Write it as [{name}] key = value")
     unknown = set(section) - keys
     if unknown:
-        raise InvalidParameterError(sorted(unknown)[0], section[sorted(unknown)[0]],
+        first = min(unknown)
+        raise InvalidParameterError(first, section[first],
                                     "one of " + ", ".join(sorted(keys)), f"[{name}] in {path}")
     return section
 

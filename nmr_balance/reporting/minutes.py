@@ -11,9 +11,14 @@ recorded. Interrupted trials count with the time they actually recorded.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
-from nmr_balance.reporting.billing import (CPT_NEUROMUSCULAR_REEDUCATION, UnitsRule, units_rule,
-                                           whole_minutes)
+from nmr_balance.reporting.billing import (
+    CPT_NEUROMUSCULAR_REEDUCATION,
+    UnitsRule,
+    units_rule,
+    whole_minutes,
+)
 from nmr_balance.reporting.model import SessionRecord
 
 
@@ -58,7 +63,7 @@ def recorded_pauses_s(session: SessionRecord, max_gap_s: float) -> float:
     """Time between consecutive trials, each pause counted up to ``max_gap_s`` seconds."""
     trials = sorted(session.trials, key=lambda t: t.started)
     total = 0.0
-    for before, after in zip(trials, trials[1:]):
+    for before, after in itertools.pairwise(trials):
         gap = (after.started - before.ended).total_seconds()
         total += min(max(gap, 0.0), max_gap_s)
     return total

@@ -15,11 +15,21 @@ import collections
 import textwrap
 
 from nmr_balance.reporting import fmt
-from nmr_balance.reporting.compare import KEY_BY_NAME, RATIO_TITLES, compare_sessions, metric_unit, \
-    sensory_ratios
+from nmr_balance.reporting.compare import (
+    KEY_BY_NAME,
+    RATIO_TITLES,
+    compare_sessions,
+    metric_unit,
+    sensory_ratios,
+)
 from nmr_balance.reporting.minutes import TimedMinutes, timed_minutes
-from nmr_balance.reporting.model import (CUE_MODES, SessionRecord, SessionReport, TrialRecord,
-                                         protocol_title)
+from nmr_balance.reporting.model import (
+    CUE_MODES,
+    SessionRecord,
+    SessionReport,
+    TrialRecord,
+    protocol_title,
+)
 
 WIDTH = 92
 
@@ -100,8 +110,7 @@ def _response(session: SessionRecord) -> list[str]:
 
     return ["Patient response:",
             f"   Pain (0-10): {pair(session.pain_before, session.pain_after, '/10')}.",
-            f"   Perceived exertion (Borg 6-20): "
-            f"{pair(session.borg_before, session.borg_after, '')}."]
+            f"   Perceived exertion (Borg 6-20): {pair(session.borg_before, session.borg_after, '')}."]
 
 
 def progress_lines(report: SessionReport) -> list[str]:
@@ -151,8 +160,8 @@ def documentation_note(report: SessionReport) -> str:
     regions = list(dict.fromkeys(r for t in s.trials for r in t.regions()))
     lines = [
         "NEUROMUSCULAR RE-EDUCATION (CPT 97112) - DRAFT, REVIEW AND EDIT BEFORE SIGNING",
-        f"Patient: {report.patient.label()}   Date: {span}   "
-        f"{report.clinic.provider_label}: {s.therapist or 'not recorded'}",
+        (f"Patient: {report.patient.label()}   Date: {span}   "
+         f"{report.clinic.provider_label}: {s.therapist or 'not recorded'}"),
         "",
         *_wrap("Body regions treated: " + (", ".join(regions) or "not recorded")
                + " (balance and proprioception, neuromuscular re-education)."),

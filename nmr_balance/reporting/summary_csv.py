@@ -7,8 +7,8 @@ by name; empty where a trial lacks one). Patients appear by their pseudonymous c
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from nmr_balance.reporting.files import open_private
 from nmr_balance.reporting.model import PatientInfo, SessionRecord

@@ -7,10 +7,10 @@ differ by dash or marker). Sizes in points (1/72 inch).
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, PolyLine, Polygon, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
 from nmr_balance.reporting.model import LOS_DIRECTIONS
@@ -38,7 +38,7 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     start = math.floor(lo / step) * step
-    return [start + i * step for i in range(int(math.ceil((hi - start) / step + 1e-9)) + 1)]
+    return [start + i * step for i in range(math.ceil((hi - start) / step + 1e-9) + 1)]
 
 
 def _label(value: float) -> str:

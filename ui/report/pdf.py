@@ -34,7 +34,7 @@ class _NumberedCanvas(pdfcanvas.Canvas):
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
 
-    def showPage(self):  # noqa: N802 (reportlab's name)
+    def showPage(self):
         self._pages.append(dict(self.__dict__))
         self._startPage()
 
@@ -58,7 +58,7 @@ def _logo(path: str):
 
     try:
         return ImageReader(os.path.expanduser(path))
-    except Exception:  # a missing or damaged logo must not cost the report: print without it
+    except (OSError, ValueError):  # a missing or damaged logo must not cost the report
         return None
 
 

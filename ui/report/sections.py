@@ -8,23 +8,44 @@ progress charts, and last the details for the medical record (minutes, units, cu
 from __future__ import annotations
 
 import math
-from typing import Sequence
-
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.platypus import (CondPageBreak, Flowable, KeepTogether, Paragraph, Spacer, Table,
-                                TableStyle)
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from nmr_balance.reporting import fmt
-from nmr_balance.reporting.compare import (HEADLINE_METRICS, HIGHER, KEY_BY_NAME, KEY_METRICS,
-                                           RATIO_TITLES, condition_means, compare_sessions, metric_unit, sensory_ratios,
-                                           session_means)
+from nmr_balance.reporting.compare import (
+    HEADLINE_METRICS,
+    HIGHER,
+    KEY_BY_NAME,
+    KEY_METRICS,
+    RATIO_TITLES,
+    compare_sessions,
+    condition_means,
+    metric_unit,
+    sensory_ratios,
+    session_means,
+)
 from nmr_balance.reporting.minutes import timed_minutes
-from nmr_balance.reporting.model import (LOS_DIRECTIONS, TEST_PROTOCOLS, SessionRecord, SessionReport, TrialRecord,
-                                         protocol_title)
+from nmr_balance.reporting.model import (
+    LOS_DIRECTIONS,
+    TEST_PROTOCOLS,
+    SessionRecord,
+    SessionReport,
+    TrialRecord,
+    protocol_title,
+)
 from nmr_balance.reporting.note import exercise_groups, stopped_early_text
 from ui.report import charts
 
