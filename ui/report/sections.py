@@ -210,7 +210,7 @@ def _statokinesigrams(trials: Sequence[TrialRecord], width: float) -> list[Flowa
     caption = _p("Sway path seen from above (statokinesigram) with its 95 % prediction ellipse "
                  "(chi-square, 2 degrees of freedom), all on the same scale: a smaller, tighter "
                  "trace means steadier standing.", SMALL)
-    return [CondPageBreak(size + 40), _p("Sway paths", H2), grid, caption]
+    return [CondPageBreak(size + 60), _p("Sway paths", H2), caption, Spacer(1, 3), grid]
 
 
 def _los(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
