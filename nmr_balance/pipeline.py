@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import queue
+import sys
 import threading
 import time
 from typing import Callable
@@ -28,6 +29,8 @@ from nmr_balance.stream import StreamInfo
 
 #: Seconds a read may block: bounds how long stop() waits for the thread.
 READ_TIMEOUT_S = 0.05
+#: Interpreter thread switch interval while a pipeline runs, s.
+SWITCH_INTERVAL_S = 0.0005
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +120,10 @@ class Pipeline:
         make = RingBuffer.shared if self._shared else RingBuffer
         self.raw = make(self.raw_info.n_channels, self._capacity(self.raw_info.fs))
         self.processed = make(self.info.n_channels, self._capacity(self.info.fs))
+        # The GIL hand-over interval bounds how long the UI or another thread can hold up the
+        # acquisition thread; 0.5 ms halves the jitter measured with the default 5 ms (DESIGN §10).
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.source.start()
         self._thread = threading.Thread(target=self._run, name=f"acquire {self.source.url}", daemon=True)
         self._thread.start()

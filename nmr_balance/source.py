@@ -102,6 +102,10 @@ class Source(abc.ABC):
             self.open()
         if self._status is Status.STREAMING:
             return
+        if self._status in (Status.LOST, Status.RECONNECTING):
+            # the device went away between open() and start(): deliver once it is back
+            self._do_start()
+            return
         if self._status is not Status.CONNECTED:
             raise SourceStateError("start", self._status.value, "open()")
         self._do_start()

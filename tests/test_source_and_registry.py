@@ -78,3 +78,14 @@ def test_context_manager_opens_and_closes():
         assert s.info.fs == 100
     assert src.status is Status.CLOSED
     assert [e.status.value for e in events] == ["connecting", "connected", "streaming", "closed"]
+
+
+def test_start_while_the_device_is_lost_delivers_once_it_is_back():
+    src = open_source("sim://?realtime=0")
+    src.open()
+    src._set_status(Status.LOST, "unplugged")  # what a driver's link thread does
+    src.start()
+    assert src.status is Status.LOST          # not claimed to be streaming yet
+    src._set_status(Status.STREAMING, "back")
+    assert len(src.read()) > 0
+    src.close()

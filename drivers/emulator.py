@@ -1,0 +1,298 @@
+"""Device emulator: the simulated board speaking a real wire protocol on a pseudo-terminal.
+
+``nmr-balance emulate --protocol nmr --pty`` runs :func:`run`. Run it in its own process (a
+writer thread in the reading process gets starved by the GIL, DESIGN.md §10). With ``link`` the
+pty is also reachable at a fixed path (a symlink, like udev's /dev/serial/by-id names) that
+survives the simulated disconnects, so a source can reconnect to it.
+
+Faults (``--faults garbage,drop,disconnect``): random bytes between frames, a few bytes cut
+out of the stream, and the pty closed for ``down_s`` then reopened (the board keeps sampling:
+the counter jumps over the samples nobody could receive).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import pty
+import selectors
+import subprocess
+import sys
+import termios
+import time
+import tty
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from drivers.decoding import imu_info
+from drivers.protocols import csv_lines, nmr, witmotion
+from nmr_balance.stream import Channel, SensorKind, StreamInfo
+
+PROTOCOLS = ("nmr", "csv", "witmotion")
+#: Sensor kind each protocol streams by default.
+DEFAULT_SENSOR = {"nmr": "cells", "csv": "cells", "witmotion": "imu"}
+#: Bytes held back while the reader is slow; beyond this the oldest are lost (a UART FIFO).
+BACKLOG_LIMIT = 64 * 1024
+DESCRIPTOR_EVERY_S = 1.0
+FAULT_KINDS = ("garbage", "drop", "disconnect")
+
+
+@dataclasses.dataclass
+class Faults:
+    """Which faults to inject and how often (seconds between events of each kind)."""
+
+    kinds: tuple[str, ...] = ()
+    every_s: float = 2.0
+    down_s: float = 1.0
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        bad = set(self.kinds) - set(FAULT_KINDS)
+        if bad:
+            raise ValueError(f"unknown fault {sorted(bad)[0]!r}; faults are {', '.join(FAULT_KINDS)}")
+
+
+def angles_from_imu(acc_g: np.ndarray, gyro_dps: np.ndarray, fs: float,
+                    yaw0: float = 0.0) -> np.ndarray:
+    """Roll, pitch (from gravity) and yaw (integrated gz), deg, as an IMU's fusion would give."""
+    roll = np.degrees(np.arctan2(acc_g[:, 1], acc_g[:, 2]))
+    pitch = np.degrees(np.arctan2(-acc_g[:, 0], np.hypot(acc_g[:, 1], acc_g[:, 2])))
+    yaw = (yaw0 + np.cumsum(gyro_dps[:, 2]) / fs + 180.0) % 360.0 - 180.0
+    return np.column_stack([roll, pitch, yaw])
+
+
+class StreamEncoder:
+    """Turns consecutive simulated samples into one protocol's bytes.
+
+    Parameters
+    ----------
+    protocol : str
+        ``nmr``, ``csv`` or ``witmotion``.
+    board_info : StreamInfo
+        What the simulated board produces.
+    n_channels : int, optional
+        nmr only: pad with ``aux1..`` channels up to this many. ``aux1`` is the sample counter
+        modulo 2**24 (exact in float32), so a reader can check every value arrived intact.
+    pack : int
+        nmr only: samples per message.
+    host_clock : bool
+        nmr only: device time = this machine's monotonic clock when the bytes are written (us),
+        so a reader on the same machine can measure write -> processed latency.
+    """
+
+    def __init__(self, protocol: str, board_info: StreamInfo, n_channels: int | None = None,
+                 pack: int = 1, host_clock: bool = False):
+        self.protocol, self.fs, self.pack = protocol, board_info.fs, pack
+        self.host_clock = host_clock
+        n_aux = max(0, (n_channels or 0) - board_info.n_channels) if protocol == "nmr" else 0
+        aux = tuple(Channel(f"aux{i + 1}", "1") for i in range(n_aux))
+        self.info = board_info.replace(channels=board_info.channels + aux)
+        self._yaw = 0.0
+        self._last_descriptor = -math.inf
+        if protocol == "csv" and board_info.kind is not SensorKind.LOAD_CELLS:
+            raise ValueError("the csv emulator speaks for a load-cell board (--sensor cells)")
+        if protocol == "witmotion":
+            if board_info.kind is not SensorKind.IMU:
+                raise ValueError("the witmotion emulator needs an IMU board (--sensor imu)")
+            self.info = imu_info(board_info.source, self.fs, "emulated WitMotion WT901")
+
+    def banner(self) -> bytes:
+        """What the board prints when it boots, before any data."""
+        text = "nmr-balance emulator booting"
+        if self.protocol == "nmr":
+            return nmr.encode_text(text)
+        return f"{text}\r\nHX711 ready, tare done\r\n".encode()
+
+    def resend_descriptor(self) -> None:
+        """nmr: send the descriptor with the next samples (a board does so after a restart)."""
+        self._last_descriptor = -math.inf
+
+    def encode(self, counter0: int, data: np.ndarray) -> bytes:
+        """Bytes for samples ``counter0 ..`` with board values ``data`` (n, board channels)."""
+        n = len(data)
+        t_s = (counter0 + np.arange(n)) / self.fs
+        if self.protocol == "csv":
+            return csv_lines.encode_lines(csv_lines.CsvFormat(fs=self.fs), t_s, data)
+        if self.protocol == "witmotion":
+            angles = angles_from_imu(data[:, :3], data[:, 3:6], self.fs, self._yaw)
+            self._yaw = angles[-1, 2] if n else self._yaw
+            return witmotion.encode_serial(np.hstack([data, angles]))
+        out = b""
+        if t_s[0] - self._last_descriptor >= DESCRIPTOR_EVERY_S:
+            out = nmr.encode_descriptor(self.info, device_id="emulator")
+            self._last_descriptor = t_s[0]
+        n_aux = self.info.n_channels - data.shape[1]
+        if n_aux:
+            counters = counter0 + np.arange(n)
+            aux = np.column_stack([counters % (1 << 24)] + [np.sin(counters / 50.0 + k)
+                                                            for k in range(1, n_aux)])
+            data = np.hstack([data, aux])
+        t_us = np.full(n, time.monotonic_ns() // 1000) if self.host_clock else np.round(t_s * 1e6)
+        return out + nmr.encode_samples(counter0, t_us, data, self.pack)
+
+
+class Pty:
+    """A raw-mode pseudo-terminal whose master side the emulator writes (non-blocking)."""
+
+    def __init__(self, link: Path | None):
+        self.link = link
+        self.master, self.slave = pty.openpty()
+        tty.setraw(self.slave)  # no echo, no CR/LF translation: binary-safe before anyone opens
+        os.set_blocking(self.master, False)
+        self.path = os.ttyname(self.slave)
+        if link is not None:
+            tmp = link.with_name(link.name + ".new")
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(self.path)
+            tmp.replace(link)
+
+    @property
+    def address(self) -> str:
+        return str(self.link or self.path)
+
+    def wait_for_host(self, timeout_s: float) -> bool:
+        """Wait until a program opens the port (it sets the line settings, e.g. the baud)."""
+        before = termios.tcgetattr(self.slave)
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            if termios.tcgetattr(self.slave) != before:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def write(self, data: bytes) -> int:
+        try:
+            return os.write(self.master, data)
+        except (BlockingIOError, InterruptedError):
+            return 0
+
+    def drain_input(self) -> None:
+        """Throw away what the host sent (configuration commands), so it never fills up."""
+        try:
+            while os.read(self.master, 4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def close(self) -> None:
+        if self.link is not None:
+            self.link.unlink(missing_ok=True)
+        for fd in (self.master, self.slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _inject(data: bytes, faults: Faults, rng: np.random.Generator, due: dict, now: float) -> bytes:
+    for kind in ("garbage", "drop"):
+        if kind in faults.kinds and now >= due[kind]:
+            due[kind] = now + faults.every_s * rng.uniform(0.5, 1.5)
+            cut = int(rng.integers(0, max(1, len(data))))
+            if kind == "garbage":
+                junk = rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8).tobytes()
+                data = data[:cut] + junk + data[cut:]
+            else:
+                data = data[:cut] + data[cut + int(rng.integers(1, 8)):]
+    return data
+
+
+def run(encoder: StreamEncoder, generate: Callable[[int], np.ndarray], *,
+        link: Path | None = None, duration_s: float | None = None, faults: Faults | None = None,
+        announce: Callable[[str], None] = print, boot_s: float = 0.0) -> dict:
+    """Stream until ``duration_s`` (or forever); returns counts (samples, bytes, overflows).
+
+    ``announce(address)`` is called with the pty path (or link) each time a pty opens.
+    ``boot_s`` > 0 behaves like an Arduino that just reset: a banner, then silence, then data.
+    """
+    faults = faults or Faults()
+    rng = np.random.default_rng(faults.seed)
+    port = Pty(link)
+    announce(port.address)
+    if boot_s > 0 or faults.kinds:
+        # faults are timed from when a host is there to see them; and the host opening the port
+        # resets an Arduino-like board (DTR): banner, then silence
+        port.wait_for_host(timeout_s=60.0)
+    if boot_s > 0:
+        port.write(encoder.banner())
+        time.sleep(boot_s)
+    fs = encoder.fs
+    backlog = bytearray()
+    stats = {"samples": 0, "bytes": 0, "overflow_bytes": 0, "disconnects": 0}
+    due = {k: faults.every_s for k in FAULT_KINDS}
+    t0 = time.monotonic()
+    sent = 0
+    try:
+        while duration_s is None or sent < duration_s * fs:
+            now = time.monotonic() - t0
+            n = math.floor(now * fs) - sent
+            if n > 0:
+                chunk = encoder.encode(sent, generate(n))
+                sent += n
+                backlog += _inject(chunk, faults, rng, due, now)
+                if len(backlog) > BACKLOG_LIMIT:
+                    stats["overflow_bytes"] += len(backlog) - BACKLOG_LIMIT
+                    del backlog[: len(backlog) - BACKLOG_LIMIT]
+            if backlog:
+                written = port.write(bytes(backlog))
+                stats["bytes"] += written
+                del backlog[:written]
+            port.drain_input()
+            if "disconnect" in faults.kinds and now >= due["disconnect"]:
+                port.close()
+                stats["disconnects"] += 1
+                backlog.clear()
+                time.sleep(faults.down_s)
+                port = Pty(link)
+                # the board kept sampling while unplugged: those samples are gone
+                skipped = math.floor((time.monotonic() - t0) * fs) - sent
+                generate(skipped)
+                sent += skipped
+                encoder.resend_descriptor()
+                announce(port.address)
+                due["disconnect"] = time.monotonic() - t0 + faults.every_s
+                continue
+            wait = (sent + 1) / fs - (time.monotonic() - t0)
+            if wait > 0:
+                time.sleep(min(wait, 0.05))
+    finally:
+        stats["samples"] = sent
+        port.close()
+    return stats
+
+
+def announce_stdout(address: str) -> None:
+    print(address, flush=True)
+    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def spawned(link: Path, protocol: str, *args: str, start_timeout_s: float = 30.0):
+    """Run ``nmr-balance emulate`` in a subprocess on a pty reachable at ``link``; yield the path.
+
+    For tests and benchmarks: the emulator must be another process (DESIGN.md §10).
+    """
+    cmd = [sys.executable, "-m", "nmr_balance.app.cli", "emulate", "--protocol", protocol,
+           "--pty", "--link", str(link), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        line = proc.stdout.readline().decode().strip() if sel.select(start_timeout_s) else ""
+        if line != str(link):
+            proc.kill()
+            raise RuntimeError(f"the emulator did not start ({line!r}): "
+                               + proc.stderr.read().decode(errors="replace")[-2000:])
+        yield link
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

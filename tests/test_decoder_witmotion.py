@@ -1,0 +1,113 @@
+"""WitMotion decoders against a real WT901BLE67 capture and hand-built serial packets."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drivers.protocols import witmotion
+
+CAPTURE = Path(__file__).parent / "data/devices/witmotion_wt901ble67_ble/wt901-100hz.jsonl"
+
+
+def notifications():
+    lines = CAPTURE.read_text().splitlines()
+    assert json.loads(lines[0])["format"] == "wt901-recording"
+    return [bytes.fromhex(json.loads(line)["hex"]) for line in lines[1:]]
+
+
+def decode_all(decoder, chunks):
+    return np.concatenate([decoder.feed(c).data for c in chunks])
+
+
+def test_real_capture_facts():
+    notes = notifications()
+    assert len(notes) == 72 and {len(n) for n in notes} == {80}
+    dec = witmotion.WitmotionBleDecoder()
+    data = decode_all(dec, notes)
+    assert data.shape == (288, 9) and dec.errors == 0
+    np.testing.assert_allclose(data[0, :3], (0.769, 0.217, 0.809), atol=1e-3)
+    np.testing.assert_allclose(data[0, 3:6], (5.2, -17.2, -81.8), atol=0.05)
+    assert np.linalg.norm(data[:, :3], axis=1).mean() == pytest.approx(1.009, abs=1e-3)
+    # the firmware quirk: angles frozen while the accelerometer shows ~45 deg of tilt
+    frozen = data[:250, 6:9]
+    np.testing.assert_allclose(frozen, np.tile([0.34, -0.12, 0.0], (250, 1)), atol=0.01)
+    tilt = np.degrees(np.arccos(data[:250, 2] / np.linalg.norm(data[:250, :3], axis=1)))
+    assert 35 < np.median(tilt) < 55
+
+
+def test_real_capture_as_one_byte_stream_split_anywhere():
+    whole = b"".join(notifications())
+    reference = witmotion.WitmotionBleDecoder().decode(whole).data
+    rng = np.random.default_rng(3)
+    cuts = np.sort(rng.choice(np.arange(1, len(whole)), 200, replace=False))
+    chunks = [whole[a:b] for a, b in zip(np.r_[0, cuts], np.r_[cuts, len(whole)])]
+    np.testing.assert_array_equal(decode_all(witmotion.WitmotionBleDecoder(), chunks), reference)
+
+
+def test_ble_resync_needs_a_confirming_header_after_garbage():
+    whole = b"".join(notifications()[:3])
+    dec = witmotion.WitmotionBleDecoder()
+    out = dec.decode(b"\x01\x02\x55\x61\x09" + whole)
+    assert dec.skipped_bytes == 5 and len(out) == 12
+    # a lone fake header in garbage is not trusted without the next packet
+    dec2 = witmotion.WitmotionBleDecoder()
+    dec2.feed(b"\x07")
+    fake = b"\x55\x61" + bytes(18)
+    assert len(dec2.feed(fake + b"\x99\x98")) == 0
+
+
+def serial_rows(n=20, seed=1):
+    rng = np.random.default_rng(seed)
+    return np.column_stack([rng.uniform(-2, 2, (n, 3)), rng.uniform(-300, 300, (n, 3)),
+                            rng.uniform(-170, 170, (n, 3))])
+
+
+def test_serial_packet_by_hand_from_the_vendor_manual():
+    # acc packet: 55 51 AxL AxH AyL AyH AzL AzH TL TH SUM; az = 1 g -> 2048
+    pkt = bytes([0x55, 0x51, 0, 0, 0, 0, 0x00, 0x08, 0x30, 0x09])  # 23.52 C -> 2352
+    pkt += bytes([sum(pkt) & 0xFF])
+    assert witmotion.encode_serial(np.array([[0, 0, 1.0, 0, 0, 0, 0, 0, 0]]),
+                                   temperature_c=23.52)[:11] == pkt
+
+
+def test_serial_round_trip_quantised():
+    rows = serial_rows()
+    dec = witmotion.WitmotionSerialDecoder()
+    out = dec.decode(witmotion.encode_serial(rows))
+    assert len(out) == 20 and dec.errors == 0
+    np.testing.assert_allclose(out.data[:, :3], rows[:, :3], atol=witmotion.ACC_G)
+    np.testing.assert_allclose(out.data[:, 3:6], rows[:, 3:6], atol=witmotion.GYRO_DPS)
+    np.testing.assert_allclose(out.data[:, 6:], rows[:, 6:], atol=witmotion.ANGLE_DEG)
+    assert dec.temperature_c == 25.0
+
+
+def test_serial_bad_checksum_drops_that_sample_only():
+    wire = bytearray(witmotion.encode_serial(serial_rows(5)))
+    wire[33 + 4] ^= 1  # second sample's acc packet
+    dec = witmotion.WitmotionSerialDecoder()
+    out = dec.decode(bytes(wire))
+    assert len(out) == 4 and dec.bad_frames == 1 and dec.incomplete == 1
+
+
+def test_serial_quaternion_and_no_glued_cycles():
+    q = bytes([0x55, 0x59]) + np.array([16384, 0, 0, -16384], "<i2").tobytes()
+    q += bytes([sum(q) & 0xFF])
+    wire = witmotion.encode_serial(serial_rows(3))
+    dec = witmotion.WitmotionSerialDecoder()
+    # angle of sample 0 and acc of sample 1 lost: must not glue acc0+gyro1+angle1
+    out = dec.decode(wire[:22] + wire[44:55 + 11] + q + wire[66:])
+    np.testing.assert_allclose(dec.quaternion, [0.5, 0, 0, -0.5])
+    assert len(out) == 1  # only sample 2 is whole
+    np.testing.assert_allclose(out.data[0, :3], serial_rows(3)[2, :3], atol=witmotion.ACC_G)
+
+
+def test_configuration_commands():
+    assert witmotion.unlock_command() == bytes.fromhex("ffaa6988b5")
+    assert witmotion.rate_command(200) == bytes.fromhex("ffaa030b00")
+    assert witmotion.rate_command(100) == bytes.fromhex("ffaa030900")
+    assert witmotion.save_command() == bytes.fromhex("ffaa000000")
+    assert witmotion.configure_commands(50)[1] == bytes.fromhex("ffaa030800")
+    with pytest.raises(ValueError, match="rates are"):
+        witmotion.rate_command(300)

@@ -1,0 +1,168 @@
+"""BLE sources through a fake bleak backend (bleak's ``backend=``): real payloads, disconnects."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _driver_helpers import collect
+from _fake_bleak import FakeAir, FakePeripheral, make_backends
+from bleak.exc import (
+    BleakBluetoothNotAvailableError,
+    BleakBluetoothNotAvailableReason,
+    BleakDBusError,
+)
+
+from drivers import discovery
+from drivers.device_source import DeviceSource
+from drivers.protocols import nmr, witmotion
+from drivers.protocols.nmr import NmrDecoder
+from drivers.protocols.witmotion import WitmotionBleDecoder
+from drivers.transports.ble import PROFILES, BleTransport, bluetooth_error
+from nmr_balance.app import open_source
+from nmr_balance.app.commands import devices
+from nmr_balance.errors import BluetoothUnavailableError, DeviceNotFoundError, SourceError
+from nmr_balance.source import Status
+from nmr_balance.stream import Channel, SensorKind, StreamInfo
+
+pytestmark = pytest.mark.timeout(60)
+CAPTURE = Path(__file__).parent / "data/devices/witmotion_wt901ble67_ble/wt901-100hz.jsonl"
+WIT_ADDR, NUS_ADDR = "C1:D2:E3:F4:A5:B6", "AA:BB:CC:DD:EE:01"
+
+
+def capture_notifications():
+    return [bytes.fromhex(json.loads(line)["hex"]) for line in CAPTURE.read_text().splitlines()[1:]]
+
+
+def witmotion_peripheral(**kw):
+    p = PROFILES["witmotion"]
+    return FakePeripheral("WT901BLE67", WIT_ADDR, p.service, p.notify, p.write,
+                          capture_notifications(), interval_s=0.03, **kw)
+
+
+def nus_stream(n=600, fs=100.0, size=61):
+    """An nmr stream (descriptor every 100 samples) cut into ``size``-byte notifications, so
+    messages span notifications."""
+    info = StreamInfo("b", tuple(Channel(c, "kg") for c in ("tr", "br", "tl", "bl")), fs,
+                      SensorKind.LOAD_CELLS)
+    data = np.column_stack([np.arange(n) % 1000, np.full((n, 3), 20.0)])
+    wire = b"".join(nmr.encode_descriptor(info, "esp32") + nmr.encode_samples(
+        i, np.arange(i, i + 100) * 10_000, data[i:i + 100], pack=2) for i in range(0, n, 100))
+    return [wire[i:i + size] for i in range(0, len(wire), size)]
+
+
+def nus_peripheral(**kw):
+    p = PROFILES["nus"]
+    return FakePeripheral("MyBoard", NUS_ADDR, p.service, p.notify, p.write, nus_stream(),
+                          interval_s=0.01, loop_payloads=False, **kw)
+
+
+def ble_source(air, target, profile, decoder, url="ble://test"):
+    client, scanner = make_backends(air)
+    transport = BleTransport(target, PROFILES[profile], scan_timeout_s=2.0,
+                             client_backend=client, scanner_backend=scanner)
+    return DeviceSource(url, transport, decoder, open_timeout_s=3.0)
+
+
+def test_witmotion_ble_real_payloads_and_configuration():
+    air = FakeAir(witmotion_peripheral())
+    src = ble_source(air, WIT_ADDR, "witmotion", WitmotionBleDecoder(100.0))
+    src.on_connect = lambda t: [t.write(c) for c in witmotion.configure_commands(100)]
+    with src:
+        assert src.info.channel_names[:3] == ("ax", "ay", "az") and src.info.kind is SensorKind.IMU
+        src.start()
+        block = collect(src, 1.0)
+    assert len(block) >= 40
+    # what arrived is the capture itself, in order, from wherever start() joined it
+    reference = WitmotionBleDecoder().decode(b"".join(capture_notifications())).data
+    first = int(np.flatnonzero(np.all(reference == block.data[0], axis=1))[0])
+    expected = reference[(first + np.arange(len(block))) % len(reference)]
+    np.testing.assert_array_equal(block.data, expected)
+    np.testing.assert_array_equal(np.diff(block.counter), 1)
+    assert air.peripherals[WIT_ADDR].written == witmotion.configure_commands(100)
+    assert src.decoder.errors == 0
+
+
+def test_nus_by_name_carries_nmr_across_notifications_and_survives_a_disconnect():
+    air = FakeAir(nus_peripheral(drop_after=150, down_s=0.3))
+    src = ble_source(air, "name=MyBoard", "nus", NmrDecoder())
+    events = []
+    src.add_status_listener(lambda e: events.append(e.status))
+    with src:
+        assert src.info.channel_names == ("tr", "br", "tl", "bl")
+        assert src.info.device == "esp32" or "esp32" in src.info.device
+        src.start()
+        block = collect(src, 3.0)
+    assert air.peripherals[NUS_ADDR].connections == 2
+    lost = events.index(Status.LOST)
+    assert events[lost + 1] is Status.RECONNECTING and Status.STREAMING in events[lost + 1:]
+    # messages spanned notifications, yet every sample is intact: tr = counter % 1000
+    np.testing.assert_array_equal(block.data[:, 0], block.counter % 1000)
+    assert block.gaps() > 0 and src.dropped == block.gaps()
+    assert np.all(np.diff(block.counter) >= 1)
+
+
+def test_device_not_found_and_bad_address():
+    src = ble_source(FakeAir(), "name=Nobody", "nus", NmrDecoder())
+    with pytest.raises(DeviceNotFoundError, match="switched on"):
+        src.open()
+    with pytest.raises(SourceError, match="not a Bluetooth address"):
+        BleTransport("12:34", PROFILES["nus"])
+
+
+@pytest.mark.parametrize("exc, words", [
+    (FileNotFoundError(2, "No such file or directory"), "no D-Bus"),
+    (BleakDBusError("org.freedesktop.DBus.Error.ServiceUnknown", []), "BlueZ"),
+    (BleakBluetoothNotAvailableError("No Bluetooth adapters found.",
+                                     BleakBluetoothNotAvailableReason.NO_BLUETOOTH), "adapter"),
+])
+def test_no_bluetooth_becomes_one_clear_line(exc, words):
+    err = bluetooth_error(exc)
+    assert isinstance(err, BluetoothUnavailableError)
+    assert str(err).startswith("Bluetooth is not available on this machine (") and words in str(err)
+    assert "\n" not in str(err)
+
+
+def test_ble_on_this_machine_gives_the_clear_error_not_a_traceback():
+    # this machine has no D-Bus/BlueZ/adapter: the real bleak backend must fail cleanly
+    with pytest.raises((BluetoothUnavailableError, DeviceNotFoundError)):
+        open_source(f"ble://{WIT_ADDR}?profile=witmotion&scan=1&timeout=1").open()
+
+
+def test_discovery_lists_known_profiles_with_rssi(capsys):
+    other = FakePeripheral("Headphones", "00:11:22:33:44:55", "0000110b-0000-1000-8000-00805f9b34fb",
+                           "x", "y", [b""])
+    air = FakeAir(witmotion_peripheral(rssi=-70), nus_peripheral(rssi=-50), other)
+    _, scanner = make_backends(air)
+    found = discovery.ble_devices(0.3, scanner_backend=scanner)
+    assert [(d.name, d.profile, d.rssi) for d in found] == [("MyBoard", "nus", -50),
+                                                           ("WT901BLE67", "witmotion", -70)]
+    assert found[1].url == f"ble://{WIT_ADDR}?profile=witmotion"
+
+    class Args:
+        scan, no_ble = 0.3, False
+
+    assert devices.run(Args(), scanner_backend=scanner) == 0
+    out = capsys.readouterr().out
+    assert "Serial ports" in out and "WT901BLE67" in out and "Wii Balance Boards" in out
+
+
+def test_devices_without_bluetooth_says_so_in_one_line_and_lists_the_rest(capsys):
+    class Args:
+        scan, no_ble = 0.5, False
+
+    assert devices.run(Args()) == 0
+    out = capsys.readouterr().out.splitlines()
+    ble_lines = [line for line in out if line.startswith("Bluetooth")]
+    assert len(ble_lines) == 1 and "not available on this machine" in ble_lines[0]
+    assert out[0].startswith("Serial ports") and out[-1].startswith("Wii Balance Boards") or \
+        any(line.startswith("Wii Balance Boards") for line in out)
+
+
+def test_ble_url_parsing():
+    src = open_source("ble://name=MyBoard?profile=nus&protocol=csv&rate=10")
+    assert src.transport.by_name and src.transport.address == "MyBoard"
+    assert src.decoder.name == "csv" and src.decoder.fmt.fs == 10
+    src = open_source(f"ble://{WIT_ADDR}?profile=witmotion")
+    assert src.transport.profile.notify == witmotion.BLE_NOTIFY
+    assert isinstance(src.decoder, WitmotionBleDecoder)

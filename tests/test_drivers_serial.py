@@ -1,0 +1,108 @@
+"""Serial sources over real pseudo-terminals, driven by the emulator in a subprocess."""
+
+import errno
+
+import numpy as np
+import pytest
+import serial
+from _driver_helpers import collect, emulator
+
+from drivers.transports.serial_port import open_error
+from nmr_balance.app import open_source
+from nmr_balance.errors import (
+    DeviceBusyError,
+    DeviceNotFoundError,
+    DevicePermissionError,
+    InvalidParameterError,
+    NoDataError,
+)
+from nmr_balance.source import Status
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def test_missing_port_says_what_to_do():
+    with pytest.raises(DeviceNotFoundError, match="nmr-balance devices") as err:
+        open_source("serial:///dev/ttyNOPE0?protocol=csv").open()
+    assert err.value.address == "/dev/ttyNOPE0"
+
+
+def test_permission_and_busy_errors_are_translated():
+    denied = open_error("/dev/ttyUSB0", serial.SerialException(errno.EACCES, "could not open "
+                        "port /dev/ttyUSB0: [Errno 13] Permission denied: '/dev/ttyUSB0'"))
+    assert isinstance(denied, DevicePermissionError) and "dialout" in str(denied)
+    busy = open_error("/dev/ttyUSB0", serial.SerialException(
+        errno.EAGAIN, "Could not exclusively lock port /dev/ttyUSB0: [Errno 11]"))
+    assert isinstance(busy, DeviceBusyError) and "Close the other program" in str(busy)
+
+
+def test_bad_url_parameters_are_rejected():
+    with pytest.raises(InvalidParameterError, match="protocol"):
+        open_source("serial:///dev/ttyUSB0?protocol=modbus")
+    with pytest.raises(InvalidParameterError, match="valid: baud"):
+        open_source("serial:///dev/ttyUSB0?bad=1")
+    with pytest.raises(InvalidParameterError, match="configure=1"):
+        open_source("serial:///dev/ttyUSB0?protocol=witmotion&configure=1&rate=300")
+
+
+def test_busy_port_wrong_protocol_and_arduino_boot(tmp_path):
+    with emulator(tmp_path, "csv", "--rate", "100", "--boot", "1.5") as port:
+        with open_source(f"serial://{port}?protocol=csv") as src:  # banner, 1.5 s silence
+            assert src.decoder.bad_frames + src.decoder.skipped_bytes > 0  # the banner
+            assert src.transport.low_latency is False  # a pty refuses it, quietly
+            with pytest.raises(DeviceBusyError):
+                open_source(f"serial://{port}?protocol=csv").open()
+        with pytest.raises(NoDataError, match="baud") as err:
+            open_source(f"serial://{port}?protocol=nmr&timeout=1").open()
+        assert err.value.seconds == 1
+
+
+@pytest.mark.parametrize("protocol, extra", [
+    ("nmr", ["--channels", "6", "--faults", "garbage,drop,disconnect"]),
+    ("witmotion", ["--faults", "disconnect"]),
+])
+def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
+    """Status goes lost -> reconnecting -> streaming; the gap shows in the counter (nmr: the
+    board's own; witmotion has none, so it is estimated from host time); garbage and cut bytes
+    are counted and never become samples."""
+    fs, down = 200.0, 0.8
+    args = ["--rate", str(fs), "--fault-every", "1.5", "--down", str(down), *extra]
+    with emulator(tmp_path, protocol, *args) as port:
+        events = []
+        with open_source(f"serial://{port}?protocol={protocol}&timeout=10") as src:
+            src.add_status_listener(lambda e: events.append(e.status))
+            src.start()
+            block = collect(src, 4.0)
+            stats = src.stats()
+            assert src.losses >= 1
+            lost = events.index(Status.LOST)
+            assert events[lost + 1] is Status.RECONNECTING
+            assert Status.STREAMING in events[lost + 1:]  # back
+    steps = np.diff(block.counter)
+    assert np.all(steps >= 1)
+    # the board kept counting while unplugged (the pty is gone for `down` s plus reconnect)
+    assert 0.5 * down * fs < steps.max() - 1 < 3 * down * fs
+    assert src.dropped == block.gaps() > 0
+    assert (block.counter > block.counter[np.argmax(steps)]).sum() > 100  # and it streams on
+    if protocol == "nmr":
+        # aux1 carries the counter: every delivered sample is intact despite the garbage
+        np.testing.assert_array_equal(block.data[:, src.info.index("aux1")],
+                                      block.counter % (1 << 24))
+        assert stats["bad_frames"] + stats["skipped_bytes"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_soak_1khz_8_channels_30s_zero_loss(tmp_path):
+    with emulator(tmp_path, "nmr", "--rate", "1000", "--sensor", "plate", "--channels", "8") as port:
+        with open_source(f"serial://{port}?protocol=nmr") as src:
+            src.start()
+            block = collect(src, 30.0)
+            stats = src.stats()
+    assert src.info.n_channels == 8
+    assert len(block) >= 29_000
+    assert block.gaps() == 0 and src.dropped == 0
+    np.testing.assert_array_equal(np.diff(block.counter), 1)
+    assert stats["bad_frames"] == 0
+    np.testing.assert_array_equal(block.data[:, 6], block.counter % (1 << 24))
+    np.testing.assert_allclose(np.diff(block.t_device), 1e-3, atol=2e-6)
