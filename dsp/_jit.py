@@ -11,7 +11,8 @@ breakpoints and tracebacks work).
 from __future__ import annotations
 
 import os
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
 
@@ -29,3 +30,9 @@ def jit(fn: F | None = None, **options) -> F:
         return numba.njit(nogil=True, cache=True, **options)(f)
 
     return wrap(fn) if fn is not None else wrap
+
+
+if NUMBA_DISABLED:
+    prange = range
+else:
+    from numba import prange  # noqa: F401  (parallel loop inside @jit(parallel=True) kernels)

@@ -1,0 +1,93 @@
+"""``nmr-balance record``: record one trial headless, with a progress bar."""
+
+from __future__ import annotations
+
+import platform
+import time
+
+from nmr_balance.app import open_source
+from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
+from nmr_balance.pipeline import Pipeline
+
+NAME = "record"
+HELP = "record a trial from a sensor (or the simulator) into the station database"
+DESCRIPTION = """\
+Record one trial without the dashboard: the source streams through the live pipeline, raw and
+processed samples are committed to the database at least every second (a crash loses at most
+the last second), and the trial's metrics are printed at the end. Ctrl-C stops early and keeps
+what was recorded as an "aborted" trial.
+
+The patient is given by pseudonymous code (added if new). Each run starts a new session unless
+--session continues one.
+
+Examples:
+  nmr-balance record --source sim:// --patient P001 --duration 30
+  nmr-balance record --source "sim://?vision=closed&surface=foam" --patient P001 \\
+      --protocol mctsib --condition eyes_closed,foam --duration 30
+  nmr-balance record --source serial:///dev/ttyUSB0?protocol=nmr --patient P001 --session 7
+  nmr-balance trials --patient P001          then: nmr-balance replay TRIAL_ID
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--source", default="sim://", metavar="URL",
+                        help="where samples come from (default sim://; `nmr-balance sources`)")
+    parser.add_argument("--patient", required=True, metavar="CODE",
+                        help="pseudonymous patient code, e.g. P001")
+    parser.add_argument("--protocol", default="free", help="protocol name (default: free)")
+    parser.add_argument("--condition", default="",
+                        help="eyes_open|eyes_closed, firm|foam and a stance, comma-separated")
+    parser.add_argument("--duration", type=float, default=30.0, metavar="S",
+                        help="trial length in seconds (default 30)")
+    parser.add_argument("--session", type=int, metavar="ID", help="add to this session")
+    parser.add_argument("--therapist", default="", help="for a new session")
+    parser.add_argument("--station", default=None,
+                        help="for a new session (default: this computer's name)")
+    add_db_argument(parser)
+
+
+def run(args) -> int:
+    from tqdm import tqdm
+
+    from recordings import Condition
+    from recordings.recorder import Recorder
+
+    condition = Condition.parse(args.condition)
+    source = open_source(args.source)  # a bad URL fails before anything is written
+    with open_store(args) as store:
+        patient, added = store.ensure_patient(args.patient)
+        if added:
+            print(f"new patient {patient.code} added")
+        session = store.session(args.session) if args.session else \
+            store.start_session(patient.code, therapist=args.therapist,
+                                station=args.station or platform.node())
+        with Pipeline(source) as pipeline:
+            recorder = Recorder(store, pipeline, session.id, protocol=args.protocol,
+                                condition=condition, from_start=True,
+                                parameters={"duration_s": args.duration})
+            trial_id = recorder.start()
+            status = _wait(pipeline, recorder, args.duration, tqdm)
+            metrics = recorder.stop(status)
+        trial = store.trial(trial_id)
+    print(f"trial {trial_id} ({trial.status}) of patient {patient.code}, session {session.id}, "
+          f"{recorder.n_processed} samples -> {store.path}")
+    print_metrics(metrics)
+    return 0 if status == "complete" else 130
+
+
+def _wait(pipeline, recorder, duration_s: float, tqdm) -> str:
+    """Show progress until the duration passes, the source ends or Ctrl-C; return the status."""
+    t0 = time.monotonic()
+    with tqdm(total=round(duration_s, 1), unit="s", desc="recording",
+              bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s {postfix}") as bar:
+        try:
+            while recorder.recording:
+                elapsed = min(time.monotonic() - t0, duration_s)
+                bar.n = round(elapsed, 1)
+                bar.set_postfix_str(f"{recorder.n_processed} samples", refresh=True)
+                if elapsed >= duration_s or not pipeline.running:
+                    break
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            return "aborted"
+    return "complete"

@@ -1,0 +1,48 @@
+"""``nmr-balance trials``: list recorded trials."""
+
+from __future__ import annotations
+
+from nmr_balance.app.commands._recordings import (
+    add_db_argument,
+    add_format_argument,
+    open_store,
+    print_rows,
+)
+
+NAME = "trials"
+HELP = "list recorded trials (status, condition, duration, key metrics)"
+DESCRIPTION = """\
+List trials, oldest first. Status is complete, aborted (stopped by the user or a full disk),
+interrupted (the recording process died; what was committed is kept) or recording.
+
+Examples:
+  nmr-balance trials
+  nmr-balance trials --patient P001 --status complete
+  nmr-balance trials --session 4 --format json | jq '.[].metrics.path_length'
+"""
+
+
+def add_arguments(parser) -> None:
+    add_db_argument(parser)
+    add_format_argument(parser)
+    parser.add_argument("--patient", metavar="CODE")
+    parser.add_argument("--session", type=int, metavar="ID")
+    parser.add_argument("--status", choices=("recording", "complete", "aborted", "interrupted"))
+
+
+def run(args) -> int:
+    with open_store(args, create=False) as store:
+        trials = store.trials(session=args.session, patient=args.patient, status=args.status)
+    rows = []
+    for t in trials:
+        rows.append({"id": t.id, "patient": t.patient_code, "session": t.session_id,
+                     "protocol": t.protocol, "condition": t.condition.label(),
+                     "vision": t.condition.vision, "surface": t.condition.surface,
+                     "stance": t.condition.stance, "started": t.started, "ended": t.ended,
+                     "status": t.status, "source": t.source_url, "fs_hz": t.raw_info.fs,
+                     "sensor": t.raw_info.kind.value, "duration_s": t.metrics.get("duration_s"),
+                     "cues": t.cues, "notes": t.notes, "parameters": t.parameters,
+                     "metrics": t.metrics})
+    print_rows(rows, args.format, ("id", "patient", "session", "protocol", "condition", "sensor",
+                                   "started", "duration_s", "status"))
+    return 0

@@ -1,0 +1,178 @@
+"""Reading sway recordings from text files: generic CSV/TSV and the Santos & Duarte format.
+
+Both readers return a :class:`CopRecording` in the project's convention (x = ML, + right;
+y = AP, + forward; COP in mm or tilt in deg). Used by ``nmr-balance analyze`` and by importers.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import pathlib
+
+import numpy as np
+
+from nmr_balance.errors import DataFormatError
+
+#: Length units accepted for COP columns, as factors to mm; "deg" is kept as is (tilt).
+TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
+
+SANTOS_DUARTE_HEADER = ("Time[s]", "Fx[N]", "Fy[N]", "Fz[N]", "Mx[Nm]", "My[Nm]", "Mz[Nm]",
+                        "COPx[cm]", "COPy[cm]")
+
+
+@dataclasses.dataclass
+class CopRecording:
+    """A sway recording read from a file.
+
+    Attributes
+    ----------
+    xy : ndarray, shape (n_samples, 2)
+        x = ML, y = AP, in ``unit``.
+    fs : float
+        Sample rate, Hz.
+    unit : str
+        ``"mm"`` (COP) or ``"deg"`` (tilt).
+    path : str
+    format : str
+        ``"santos_duarte"`` or ``"csv"``.
+    filtered_hz : float or None
+        Low-pass cut-off already applied to the data, when the file says so.
+    forces_moments : ndarray, shape (n_samples, 6), or None
+        Fx Fy Fz (N), Mx My Mz (N m) in the plate frame, when the file has them.
+    """
+
+    xy: np.ndarray
+    fs: float
+    unit: str
+    path: str
+    format: str
+    filtered_hz: float | None = None
+    forces_moments: np.ndarray | None = None
+
+
+def read_santos_duarte(path) -> CopRecording:
+    """Read one trial of Santos & Duarte (2016), PeerJ 4:e2648 (tab-separated, 100 Hz).
+
+    Columns ``Time[s] Fx[N] Fy[N] Fz[N] Mx[Nm] My[Nm] Mz[Nm] COPx[cm] COPy[cm]``; COPx is AP and
+    COPy is ML; the authors low-passed the signals at 10 Hz.
+    """
+    text = _read_text(path)
+    header = tuple(text.split("\n", 1)[0].strip().split("\t"))
+    if header != SANTOS_DUARTE_HEADER:
+        raise DataFormatError(str(path), f"not a Santos & Duarte trial (header {header[:3]}...)",
+                              "Use --format-in csv with --x-col/--y-col for other files")
+    data = _numbers(path, text, skip=1, delimiter="\t", n_cols=len(SANTOS_DUARTE_HEADER))
+    fs = _rate_from_time(path, data[:, 0])
+    xy = np.column_stack([data[:, 8], data[:, 7]]) * TO_MM["cm"]
+    return CopRecording(xy, fs, "mm", str(path), "santos_duarte", 10.0, data[:, 1:7].copy())
+
+
+def read_csv(path, x_col: str = "x", y_col: str = "y", time_col: str | None = None,
+             fs: float | None = None, unit: str | None = None, delimiter: str | None = None,
+             filtered_hz: float | None = None) -> CopRecording:
+    """Read sway from a CSV/TSV file with a header row.
+
+    Columns are chosen by header name or by 0-based index (``"0"``). Lines starting with ``#``
+    before the header may carry ``# key: value`` metadata: ``fs``, ``unit`` and ``filtered_hz``
+    are used when not given as arguments. The rate comes from ``fs``, else the metadata, else
+    ``time_col`` (seconds).
+
+    Parameters
+    ----------
+    x_col, y_col : str
+        ML and AP columns.
+    unit : {"mm", "cm", "m", "deg"}, optional
+        Unit of the x/y columns (default: the metadata's, else mm); lengths become mm.
+    """
+    text = _read_text(path)
+    lines = text.splitlines()
+    meta: dict[str, str] = {}
+    skip = 0
+    while skip < len(lines) and (lines[skip].startswith("#") or not lines[skip].strip()):
+        key, sep, value = lines[skip].lstrip("#").partition(":" if ":" in lines[skip] else "=")
+        if sep:
+            meta[key.strip().lower()] = value.strip()
+        skip += 1
+    if skip >= len(lines):
+        raise DataFormatError(str(path), "no header row and no data")
+    if delimiter is None:
+        try:
+            delimiter = csv.Sniffer().sniff(lines[skip], delimiters=",;\t ").delimiter
+        except csv.Error:
+            delimiter = ","
+    header = [h.strip() for h in next(csv.reader(io.StringIO(lines[skip]), delimiter=delimiter))]
+    cols = [_column(path, header, c) for c in (x_col, y_col)]
+    t_idx = _column(path, header, time_col) if time_col is not None else None
+    data = _numbers(path, "\n".join(lines[skip + 1:]), 0, delimiter, len(header))
+    unit = unit or meta.get("unit", "mm")
+    if unit not in TO_MM and unit != "deg":
+        raise DataFormatError(str(path), f"unknown unit {unit!r}", "Use mm, cm, m or deg")
+    if fs is None and "fs" in meta:
+        fs = float(meta["fs"])
+    if fs is None and t_idx is not None:
+        fs = _rate_from_time(path, data[:, t_idx])
+    if fs is None:
+        raise DataFormatError(str(path), "no sample rate",
+                              "Give --fs HZ, or --time-col NAME for a time column in seconds")
+    if filtered_hz is None and meta.get("filtered_hz"):
+        filtered_hz = float(meta["filtered_hz"])
+    xy = data[:, cols] * TO_MM.get(unit, 1.0)
+    return CopRecording(np.ascontiguousarray(xy), float(fs), "deg" if unit == "deg" else "mm",
+                        str(path), "csv", filtered_hz)
+
+
+def sniff_format(path) -> str:
+    """``"santos_duarte"`` if the file starts with that data set's header, else ``"csv"``."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(200).decode("utf-8", "replace")
+    except FileNotFoundError:
+        raise DataFormatError(str(path), "no such file", "Check the path") from None
+    except OSError as e:
+        raise DataFormatError(str(path), f"cannot be read ({e.strerror})") from None
+    return "santos_duarte" if head.startswith("\t".join(SANTOS_DUARTE_HEADER[:3])) else "csv"
+
+
+def _read_text(path) -> str:
+    p = pathlib.Path(path)
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataFormatError(str(path), "no such file", "Check the path") from None
+    except UnicodeDecodeError:
+        raise DataFormatError(str(path), "not a text file (binary content)") from None
+    except OSError as e:
+        raise DataFormatError(str(path), f"cannot be read ({e.strerror})") from None
+
+
+def _column(path, header: list[str], col: str) -> int:
+    if col in header:
+        return header.index(col)
+    if str(col).isdigit() and int(col) < len(header):
+        return int(col)
+    raise DataFormatError(str(path), f"no column {col!r}",
+                          f"Columns are: {', '.join(header)} (name them with --x-col/--y-col)")
+
+
+def _numbers(path, text: str, skip: int, delimiter: str, n_cols: int) -> np.ndarray:
+    try:
+        data = np.loadtxt(io.StringIO(text), delimiter=delimiter, skiprows=skip, ndmin=2)
+    except ValueError as e:
+        raise DataFormatError(str(path), f"non-numeric or ragged data ({e})") from None
+    if data.shape[0] == 0 or data.shape[1] != n_cols:
+        raise DataFormatError(str(path), f"expected {n_cols} numeric columns, found "
+                              f"{data.shape[1] if data.size else 0} in {data.shape[0]} rows")
+    return data
+
+
+def _rate_from_time(path, t: np.ndarray) -> float:
+    dt = np.diff(t)
+    if dt.size == 0 or not (dt > 0).all():
+        raise DataFormatError(str(path), "time column is not strictly increasing")
+    fs = 1.0 / np.median(dt)
+    if np.max(np.abs(dt * fs - 1)) > 0.05:
+        raise DataFormatError(str(path), "samples are not evenly spaced in time",
+                              "Resample the file to a fixed rate first")
+    return float(round(fs, 6))

@@ -1,0 +1,121 @@
+"""Opening a station database safely, and turning SQLite failures into our typed errors.
+
+* A new file is created owner-only (0600) *before* SQLite touches it; SQLite then gives its
+  ``-wal`` and ``-shm`` side files the same permissions.
+* An existing file is only written to once it is known to be ours (``application_id``); any
+  other file, or a damaged one, raises :class:`CorruptDatabaseError` and is left untouched.
+  We never open the database file ourselves: on POSIX, closing *any* descriptor of a file drops
+  every lock the process holds on it, including SQLite's, which lets another process reset
+  the WAL under a live writer. SQLite itself recognises files that are not databases.
+* WAL journal with ``synchronous=FULL``: every commit is on disk when it returns, so a power cut
+  loses at most the transaction in flight (the recorder commits at least once per second).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from nmr_balance.errors import CorruptDatabaseError, DiskFullError, StorageError
+from recordings import schema
+
+#: How long a writer waits for another process's transaction before giving up, s.
+BUSY_TIMEOUT_S = 10.0
+
+# SQLite primary result codes (sqlite3.h).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+
+
+def connect(path: Path, create: bool = True) -> sqlite3.Connection:
+    """Open (creating if allowed) the database at ``path``, validated and migrated."""
+    path = Path(path)
+    if path.is_dir():
+        raise CorruptDatabaseError(str(path), "it is a folder")
+    if not path.exists():
+        if not create:
+            raise StorageError(f"no database at {path}", "Check the --db path, or record a trial "
+                               "first (it creates the database)")
+        _create_private(path)
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error as e:
+        raise translate(e, path) from e
+    try:
+        with guard(path):
+            _check_ours(conn, path)
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            schema.migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it a moment ago; validated like any existing file
+    except OSError as e:
+        raise StorageError(f"cannot create the database {path}: {e.strerror}",
+                           "Check that the folder is writable, or pick another with --db") from e
+    os.close(fd)
+
+
+def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    n_objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if app_id == 0 and version == 0 and n_objects == 0:
+        return  # empty: ours to initialise
+    if app_id != schema.APPLICATION_ID:
+        raise CorruptDatabaseError(
+            str(path), f"an SQLite database of another program (application_id {app_id:#x})")
+    if version > schema.LATEST_VERSION:
+        raise StorageError(
+            f"{path} was written by a newer nmr-balance (schema {version}, this one knows up to "
+            f"{schema.LATEST_VERSION})", "Update nmr-balance; the file was not changed")
+
+
+def translate(error: sqlite3.Error, path: Path) -> Exception:
+    """Our typed error for an SQLite failure on the database at ``path``."""
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = code & 0xFF if code is not None else None
+    text = str(error).lower()
+    if primary == _SQLITE_FULL or "disk is full" in text:
+        return DiskFullError(str(path))
+    if primary == _SQLITE_NOTADB or "not a database" in text:
+        return CorruptDatabaseError(str(path), "not an SQLite database")
+    if primary == _SQLITE_CORRUPT or "malformed" in text:
+        return CorruptDatabaseError(str(path), str(error))
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return StorageError(
+            f"{path} is busy: another program kept it locked for over {BUSY_TIMEOUT_S:g} s",
+            "Close the other nmr-balance window or command that uses this database, then retry")
+    if primary == _SQLITE_READONLY:
+        return StorageError(f"{path} is read-only", "Check the file's permissions or use --db")
+    if primary == _SQLITE_IOERR:
+        return StorageError(f"disk I/O error on {path} ({error})",
+                            "Check the disk (is it full, removed or failing?)")
+    return StorageError(f"database error on {path}: {error}")
+
+
+@contextlib.contextmanager
+def guard(path: Path) -> Iterator[None]:
+    """Re-raise SQLite errors (and ENOSPC) inside the block as our typed errors."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise translate(e, path) from e
+    except OSError as e:
+        if e.errno == 28:  # ENOSPC
+            raise DiskFullError(str(path)) from e
+        raise

@@ -1,0 +1,227 @@
+"""C3D export and import (the biomechanics standard), through ``ezc3d``.
+
+Export: the raw channels and the processed ``x, y, fz`` as analog channels (``COP_X``,
+``COP_Y``, ``COP_FZ``: our sway frame, x = ML, y = AP), a ``FORCE_PLATFORM`` group (type 2)
+when the raw stream is a 6-axis plate, and an ``NMR_BALANCE`` group with the stream
+descriptions and header so our own files import back completely. The C3D lab frame is the plate
+frame (x forward = AP, y right = ML, z down), so the point ``COP`` is (AP, ML, 0) mm and
+other software computes the same COP from the plate; ``CORNERS`` describe a nominal
+``geometry["plate_size_mm"]`` (default 600 x 400 mm, AP x ML) plate centred on the origin. C3D
+stores 32-bit floats: values come back within float32 precision (relative ~6e-8), and sample
+times become the uniform frame clock.
+
+Import: our exports, and any C3D file with a type 2 or 4 force plate: the plate's six channels
+become the raw stream and the COP is computed from forces and moments in the plate frame
+(DESIGN: AMTI frame, x forward, y right, z down; COP_ap = (-My - Fx dz) / Fz, COP_ml = (Mx - Fy
+dz) / Fz with dz = the depth of the plate origin below the surface, from ``ORIGIN``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nmr_balance.errors import DataFormatError, StorageError
+from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sway_info
+from recordings import _table
+from recordings.model import Event, TrialData
+
+_GROUP = "NMR_BALANCE"
+_SWAY_LABELS = {"x": "COP_X", "y": "COP_Y", "fz": "COP_FZ"}
+
+
+def _processed_labels(info: StreamInfo) -> list[str]:
+    """Analog labels of the processed channels (``COP_X``... for the sway stream)."""
+    return [_SWAY_LABELS.get(n, f"PROC_{n}") for n in info.channel_names]
+_PIECE = 200  # C3D strings hold at most 255 characters: long texts are stored in pieces
+#: Below this vertical load (N) nobody stands on the plate: COP is NaN.
+MIN_LOAD_N = 10.0
+
+
+def _ezc3d():
+    import ezc3d  # deferred: only exports and imports of C3D need it
+    return ezc3d
+
+
+def _pieces(text: str) -> list[str]:
+    code = base64.b64encode(text.encode()).decode()
+    return [code[i:i + _PIECE] for i in range(0, len(code), _PIECE)] or [""]
+
+
+def _unpieces(value: Any) -> str:
+    return base64.b64decode("".join(s.strip() for s in value).encode()).decode()
+
+
+def _c3d_units(channels) -> tuple[list[str], np.ndarray]:
+    """C3D units and scale factors: moments go as N mm, as C3D readers (ezc3d...) assume."""
+    units = ["Nmm" if c.unit == "N m" else c.unit for c in channels]
+    return units, np.array([1000.0 if c.unit == "N m" else 1.0 for c in channels])
+
+
+def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path:
+    """Write ``data`` to ``path`` as C3D; ``header`` as for :func:`recordings.csv_io.write_csv`."""
+    ezc3d = _ezc3d()
+    path = Path(path)
+    proc, raw = data.processed, data.raw
+    aligned = len(raw) == len(proc) and data.raw_info.fs == data.info.fs
+    labels = _processed_labels(data.info) + \
+        ([c.name for c in data.raw_info.channels] if aligned else [])
+    units = list(data.info.units)
+    analogs = proc.data
+    if aligned:
+        raw_units, scale = _c3d_units(data.raw_info.channels)
+        units += raw_units
+        analogs = np.hstack([proc.data, raw.data * scale])
+    c = ezc3d.c3d()
+    c["parameters"]["POINT"]["RATE"]["value"] = [data.info.fs]
+    c["parameters"]["ANALOG"]["RATE"]["value"] = [data.info.fs]
+    c["parameters"]["ANALOG"]["LABELS"]["value"] = tuple(labels)
+    c["parameters"]["ANALOG"]["UNITS"]["value"] = tuple(units)
+    c["data"]["analogs"] = analogs.T[np.newaxis].astype(np.float64)
+    is_sway = data.info.channel_names[:2] == ("x", "y")
+    points = np.zeros((4, int(is_sway), len(proc)))
+    if is_sway:  # the COP as a point in the lab (= plate) frame: (AP, ML, 0)
+        c["parameters"]["POINT"]["LABELS"]["value"] = ("COP",)
+        c["parameters"]["POINT"]["UNITS"]["value"] = (data.info.units[0],)
+        points[0, 0], points[1, 0], points[3, 0] = proc.data[:, 1], proc.data[:, 0], 1.0
+    c["data"]["points"] = points
+    if aligned and data.raw_info.kind is SensorKind.FORCE_PLATE:
+        first = 1 + data.info.n_channels + data.raw_info.index("Fx")
+        dz = float(data.raw_info.geometry.get("surface_offset_mm", 0.0))
+        _add_int(c, "FORCE_PLATFORM", "USED", [1])
+        _add_int(c, "FORCE_PLATFORM", "TYPE", [2])
+        _add_int(c, "FORCE_PLATFORM", "ZERO", [1, 1])
+        _add_int(c, "FORCE_PLATFORM", "CHANNEL", [[first + i] for i in range(6)])
+        ap, ml = np.asarray(data.raw_info.geometry.get("plate_size_mm", (600.0, 400.0))) / 2
+        corners = np.array([[ap, ml, 0], [-ap, ml, 0], [-ap, -ml, 0], [ap, -ml, 0]], float)
+        c.add_parameter("FORCE_PLATFORM", "CORNERS", corners.T[:, :, np.newaxis])
+        # C3D: ORIGIN is the plate origin -> surface centre vector, in the plate frame (z down).
+        c.add_parameter("FORCE_PLATFORM", "ORIGIN", np.array([[0.0], [0.0], [-dz]]))
+    meta = {"header": header, "raw_info": data.raw_info.to_dict(), "info": data.info.to_dict(),
+            "raw_stored": aligned, "first_counter": int(proc.counter[0]) if len(proc) else 0,
+            "metrics": data.metrics, "events": [[e.t, e.kind, e.payload] for e in data.events]}
+    c.add_parameter(_GROUP, "META", _pieces(json.dumps(meta)))
+    if header.get("patient"):
+        c.add_parameter("SUBJECTS", "NAMES", [str(header["patient"])])
+    try:
+        c.write(str(path))
+    except (RuntimeError, ValueError, OSError) as e:
+        raise StorageError(f"cannot write {path}: {e}", "Check the folder and the free space")
+    return path
+
+
+def _add_int(c, group: str, name: str, value: list) -> None:
+    """ezc3d stores list parameters as floats; C3D readers need these ones as integers."""
+    c.add_parameter(group, name, value)
+    param = c["parameters"][group][name]
+    param["type"] = _ezc3d().ezc3d.INT
+    param["value"] = np.asarray(param["value"]).astype(int)
+
+
+def read_c3d(path: str | Path, max_bytes: int = _table.MAX_BYTES) -> TrialData:
+    """Read a trial from a C3D file (ours, or any file with a type 2/4 force plate)."""
+    path = Path(path)
+    size = path.stat().st_size if path.exists() else 0
+    if size > max_bytes:
+        raise DataFormatError(str(path), f"it is {size / 2**20:.0f} MB, above the import limit "
+                              f"of {max_bytes / 2**20:.0f} MB", "Raise the limit (--max-mb)")
+    try:
+        c = _ezc3d().c3d(str(path))
+    except Exception as e:  # ezc3d raises bare RuntimeError/ValueError/IOError on bad files
+        raise DataFormatError(str(path), f"not a readable C3D file ({str(e)[:120]})",
+                              "Check that it is a complete .c3d file") from None
+    params = c["parameters"]
+    analogs = np.asarray(c["data"]["analogs"], dtype=np.float64)
+    if analogs.ndim != 3 or analogs.shape[2] == 0:
+        raise DataFormatError(str(path), "no analog data", "Export force-plate channels too")
+    fs = float(params["ANALOG"]["RATE"]["value"][0])
+    _table.check_fs(path, fs)
+    # (1, n_channels, n_frames * subframes) -> (n_samples, n_channels)
+    samples = analogs[0].T
+    labels = [s.strip() for s in params["ANALOG"]["LABELS"]["value"]]
+    if _GROUP in params and "META" in params[_GROUP]:
+        return _read_ours(path, params, samples, labels)
+    return _read_plate(path, params, samples, labels, fs)
+
+
+def _block(data: np.ndarray, fs: float, first_counter: int = 0) -> SampleBlock:
+    n = len(data)
+    t = np.arange(n) / fs
+    return SampleBlock(np.round(t * 1e9).astype(np.int64), t,
+                       np.arange(first_counter, first_counter + n, dtype=np.int64),
+                       np.ascontiguousarray(data))
+
+
+def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> TrialData:
+    try:
+        meta = json.loads(_unpieces(params[_GROUP]["META"]["value"]))
+        raw_info = StreamInfo.from_dict(meta["raw_info"])
+        info = StreamInfo.from_dict(meta["info"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise DataFormatError(str(path), f"damaged NMR_BALANCE parameters ({e})") from None
+    idx = [labels.index(s) for s in _processed_labels(info)]
+    processed = _block(samples[:, idx], info.fs, meta["first_counter"])
+    if meta["raw_stored"]:
+        scale = _c3d_units(raw_info.channels)[1]
+        raw = _block(samples[:, [labels.index(c) for c in raw_info.channel_names]] / scale,
+                     raw_info.fs, meta["first_counter"])
+    else:  # the raw stream could not share the frames; replay the processed one
+        raw_info, raw = info, processed
+    _table.check_finite(path, "raw channels", raw.data, allow_nan=raw_info.kind is SensorKind.COP)
+    _table.check_finite(path, "COP", processed.data, allow_nan=True)
+    events = [Event(float(t), k, p) for t, k, p in meta.get("events", [])]
+    return TrialData(raw_info, raw, info, processed, events, meta.get("metrics", {}),
+                     header=meta.get("header", {}))
+
+
+def _read_plate(path: Path, params, samples: np.ndarray, labels: list[str], fs: float) -> TrialData:
+    fp = params["FORCE_PLATFORM"] if "FORCE_PLATFORM" in params else None
+    if fp is None or int(np.ravel(fp["USED"]["value"])[0]) < 1:
+        raise DataFormatError(str(path), "no force plate in this C3D file",
+                              "Only C3D files with force-plate data can be imported")
+    plate_type = int(np.ravel(fp["TYPE"]["value"])[0])
+    if plate_type not in (2, 4):
+        raise DataFormatError(str(path), f"force plate type {plate_type} is not supported",
+                              "Export the plate as type 2 (Fx Fy Fz Mx My Mz) and import again")
+    channels = np.asarray(fp["CHANNEL"]["value"]).reshape(-1, order="F")[:6].astype(int) - 1
+    if np.any(channels < 0) or np.any(channels >= samples.shape[1]):
+        raise DataFormatError(str(path), "FORCE_PLATFORM:CHANNEL points outside the analogs")
+    fm = samples[:, channels].copy()
+    if plate_type == 4:
+        cal = np.asarray(fp["CAL_MATRIX"]["value"], dtype=np.float64).reshape(6, 6, -1,
+                                                                              order="F")[:, :, 0]
+        fm = fm @ cal.T
+    units = list(params["ANALOG"]["UNITS"]["value"]) if "UNITS" in params["ANALOG"] else []
+    for k in range(3, 6):  # moments to N m
+        unit = units[channels[k]].strip().lower().replace(" ", "") if units else "nmm"
+        fm[:, k] *= 1e-3 if unit in ("nmm", "n.mm") else 1.0
+    _table.check_finite(path, "force-plate channels", fm)
+    origin = np.asarray(fp["ORIGIN"]["value"], dtype=np.float64).reshape(3, -1, order="F")[:, 0] \
+        if "ORIGIN" in fp else np.zeros(3)
+    dz = abs(float(origin[2]))  # sign conventions differ between vendors; depth is |z|
+    name = f"file://{path.name}"
+    raw_info = StreamInfo(name, tuple(Channel(c, "N" if c[0] == "F" else "N m") for c in
+                                      ("Fx", "Fy", "Fz", "Mx", "My", "Mz")), fs,
+                          SensorKind.FORCE_PLATE, {"surface_offset_mm": dz}, device="C3D force plate")
+    raw = _block(fm, fs)
+    processed = raw.with_data(plate_cop(fm, dz))
+    return TrialData(raw_info, raw, sway_info(name, fs, "mm", device=raw_info.device), processed,
+                     header={"file": path.name, "plate_labels": [labels[i] for i in channels]})
+
+
+def plate_cop(fm: np.ndarray, dz_mm: float) -> np.ndarray:
+    """Sway ``x, y`` (mm) and ``fz`` (N) from plate ``Fx Fy Fz Mx My Mz`` (N, N m), shape (n, 6).
+
+    Samples with ``Fz`` below :data:`MIN_LOAD_N` (nobody on the plate) get ``x = y = NaN``.
+    """
+    fx, fy, fz, mx, my = fm[:, 0], fm[:, 1], fm[:, 2], fm[:, 3], fm[:, 4]
+    dz = dz_mm / 1000.0
+    loaded = fz >= MIN_LOAD_N
+    safe_fz = np.where(loaded, fz, 1.0)
+    ap = np.where(loaded, (-my - fx * dz) / safe_fz * 1000.0, np.nan)
+    ml = np.where(loaded, (mx - fy * dz) / safe_fz * 1000.0, np.nan)
+    return np.column_stack([ml, ap, fz])

@@ -1,0 +1,33 @@
+"""The metrics stored with each trial: what the recording itself tells, plus the DSP sway set.
+
+:func:`trial_metrics` is the one hook the recorder, crash recovery and importers call, so a
+live, an interrupted, an imported and a replayed trial are scored alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nmr_balance.stream import SampleBlock, StreamInfo
+
+
+def recording_metrics(block: SampleBlock, info: StreamInfo) -> dict[str, Any]:
+    """Facts about the samples themselves: count, span, gaps, share of valid (loaded) samples."""
+    n = len(block)
+    out: dict[str, Any] = {"n_samples": n, "fs_hz": info.fs, "unit": info.units[0] if info.units else ""}
+    if n == 0:
+        out.update(duration_s=0.0, gaps=0, valid_fraction=0.0)
+        return out
+    out["duration_s"] = n / info.fs
+    out["gaps"] = block.gaps()
+    finite = np.all(np.isfinite(block.data[:, :2]), axis=1) if block.n_channels >= 2 else \
+        np.ones(n, bool)
+    out["valid_fraction"] = float(np.mean(finite))
+    return out
+
+
+def trial_metrics(processed: SampleBlock, info: StreamInfo) -> dict[str, Any]:
+    """All metrics of a trial from its processed (sway) stream. JSON-serialisable."""
+    return recording_metrics(processed, info)

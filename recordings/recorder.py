@@ -1,0 +1,225 @@
+"""The recorder: a pipeline consumer that stores a trial as it happens.
+
+Usage::
+
+    with Pipeline(open_source("sim://")) as pipeline:
+        recorder = Recorder(store, pipeline, session.id, protocol="romberg",
+                            condition=Condition.parse("eyes_closed,firm"))
+        trial_id = recorder.start()
+        recorder.cue("look at the dot")          # from any thread
+        ...
+        metrics = recorder.stop()                # "complete"; stop("aborted") when cancelled
+
+It runs its own thread with its own database connection, reads ``pipeline.raw`` and
+``pipeline.processed`` through ring readers, and commits both streams as chunks every
+``commit_interval_s`` (<= 1 s), together with events: device lost/back (from the source's status),
+signal gaps (counter jumps), reader overruns, and the markers and cues given by callers. A crash
+therefore loses at most the last interval; the next :meth:`Store.open` marks the trial
+``interrupted``. A full disk stops the recording cleanly: :attr:`error` holds the
+:class:`DiskFullError` and :meth:`stop` raises it; what was committed stays intact.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any
+
+from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
+from nmr_balance.source import Status, StatusEvent
+from nmr_balance.stream import SampleBlock
+from recordings.metrics import trial_metrics
+from recordings.model import Condition
+from recordings.store import PROCESSED, RAW, Store
+
+_STATUS_EVENTS = {Status.LOST: "device_lost", Status.RECONNECTING: "device_reconnecting",
+                  Status.ENDED: "source_ended"}
+
+
+class Recorder:
+    """Records one trial from a started :class:`~nmr_balance.pipeline.Pipeline` into ``store``.
+
+    Parameters
+    ----------
+    store : Store
+        Where to record (the recorder opens its own connection to the same file).
+    pipeline : Pipeline
+        Already started (its rings and stream descriptions exist).
+    session_id : int
+        The session the trial belongs to (:meth:`Store.start_session`).
+    protocol, condition, parameters
+        What the trial is; ``parameters`` is any JSON-serialisable dict.
+    from_start : bool
+        Also record what the rings still hold from before :meth:`start` (use it right after
+        starting the pipeline, to keep the very first samples).
+    commit_interval_s : float
+        At most 1 s: the most a crash can lose.
+    """
+
+    def __init__(self, store: Store, pipeline, session_id: int, *, protocol: str = "free",
+                 condition: Condition | None = None, parameters: dict[str, Any] | None = None,
+                 from_start: bool = False, commit_interval_s: float = 0.25):
+        if not 0 < commit_interval_s <= 1.0:
+            raise InvalidParameterError("commit_interval_s", commit_interval_s, "0 < s <= 1")
+        if pipeline.raw is None:
+            raise StorageError("the pipeline is not started", "Start it before the recorder")
+        self.path = store.path
+        self.pipeline = pipeline
+        self.session_id = session_id
+        self.protocol, self.condition = protocol, condition or Condition()
+        self.parameters = dict(parameters or {})
+        self.commit_interval_s = commit_interval_s
+        self.from_start = from_start
+        self.trial_id: int | None = None
+        self.error: NmrBalanceError | None = None
+        self.metrics: dict[str, Any] = {}
+        self.n_raw = self.n_processed = 0
+        #: CPU time the recording thread used, s (set when it ends).
+        self.cpu_s = 0.0
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._status = "complete"
+        self._thread: threading.Thread | None = None
+        self._store: Store | None = None
+        self._lock = None
+        self._seq = {RAW: 0, PROCESSED: 0}
+        self._last_counter: int | None = None
+        self._overruns = 0
+        self._lost = False
+        self._t0_ns = 0
+
+    # --- public ------------------------------------------------------------------------------
+    def start(self) -> int:
+        """Create the trial (status ``recording``), start the thread; return the trial id."""
+        p = self.pipeline
+        self._raw_reader = p.raw.reader(from_start=self.from_start)
+        self._proc_reader = p.processed.reader(from_start=self.from_start)
+        self._t0_ns = time.monotonic_ns()
+        self._store = Store.open(self.path, recover=False)
+        try:
+            with self._store.transaction():
+                self.trial_id = self._store.begin_trial(
+                    self.session_id, p.raw_info, p.info, protocol=self.protocol,
+                    condition=self.condition, parameters=self.parameters,
+                    source_url=p.source.url)
+                self._lock = self._store.claim_trial(self.trial_id)  # before others can see it
+        except BaseException:
+            self._store.close()
+            raise
+        p.source.add_status_listener(self._on_status)
+        self._thread = threading.Thread(target=self._run, name=f"record trial {self.trial_id}",
+                                        daemon=True)
+        self._thread.start()
+        return self.trial_id
+
+    def mark(self, kind: str, **payload: Any) -> None:
+        """Log an event now (``marker``, ``target_shown``, ``target_hit``...). Thread-safe."""
+        self._events.put((self._now_s(), kind, payload))
+
+    def cue(self, text: str, **payload: Any) -> None:
+        """Log a cue the therapist gave (verbal, tactile, visual)."""
+        self.mark("cue", text=text, **payload)
+
+    @property
+    def recording(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, status: str = "complete", timeout: float = 30.0) -> dict[str, Any]:
+        """Store what is left, compute the metrics, close the trial; return the metrics.
+
+        Raises the error that stopped the recording early (e.g. :class:`DiskFullError`).
+        """
+        if status not in ("complete", "aborted"):
+            raise InvalidParameterError("status", status, "complete or aborted")
+        self._status = status
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self.error is not None:
+            raise self.error
+        return self.metrics
+
+    # --- the recording thread ----------------------------------------------------------------
+    def _now_s(self) -> float:
+        return (time.monotonic_ns() - self._t0_ns) / 1e9
+
+    def _on_status(self, event: StatusEvent) -> None:
+        if self._stop.is_set():
+            return  # sources cannot drop a listener; a finished recorder ignores them
+        kind = _STATUS_EVENTS.get(event.status)
+        if event.status is Status.STREAMING and self._lost:
+            kind = "device_back"
+        if event.status in (Status.LOST, Status.RECONNECTING):
+            self._lost = True
+        elif event.status is Status.STREAMING:
+            self._lost = False
+        if kind:
+            t = event.t_monotonic - self._t0_ns / 1e9
+            self._events.put((t, kind, {"message": event.message}))
+
+    def _run(self) -> None:
+        cpu0 = time.thread_time()
+        last_commit = time.monotonic()
+        try:
+            while not self._stop.wait(min(0.05, self.commit_interval_s / 2)):
+                if time.monotonic() - last_commit >= self.commit_interval_s:
+                    self._flush()
+                    last_commit = time.monotonic()
+            self._flush()  # the last samples (the pipeline may still be running)
+            processed = self._store.samples(self.trial_id, PROCESSED)
+            self.metrics = trial_metrics(processed, self.pipeline.info)
+            self._store.finish_trial(self.trial_id, self._status, self.metrics)
+        except NmrBalanceError as e:
+            self.error = e
+            self._give_up()
+        finally:
+            self._close()
+            self.cpu_s = time.thread_time() - cpu0
+
+    def _flush(self) -> None:
+        raw = self._raw_reader.read()
+        proc = self._proc_reader.read()
+        events = []
+        while True:
+            try:
+                events.append(self._events.get_nowait())
+            except queue.Empty:
+                break
+        if len(raw):
+            missing = raw.gaps(self._last_counter)
+            if missing:
+                events.append((self._now_s(), "signal_gap",
+                               {"missing": missing, "before_counter": int(raw.counter[-1])}))
+            self._last_counter = int(raw.counter[-1])
+        lost = self._raw_reader.overruns + self._proc_reader.overruns
+        if lost > self._overruns:  # the recorder fell a whole ring behind: say so, loudly
+            events.append((self._now_s(), "overrun", {"samples": lost - self._overruns}))
+            self._overruns = lost
+        if not (len(raw) or len(proc) or events):
+            return
+        with self._store.transaction():
+            self._append(RAW, raw)
+            self._append(PROCESSED, proc)
+            for t, kind, payload in events:
+                self._store.add_event(self.trial_id, t, kind, payload)
+        self.n_raw += len(raw)
+        self.n_processed += len(proc)
+
+    def _append(self, stream: int, block: SampleBlock) -> None:
+        if len(block):
+            self._store.append_chunk(self.trial_id, stream, self._seq[stream], block)
+            self._seq[stream] += 1
+
+    def _give_up(self) -> None:
+        """After a storage failure: try to close the trial as aborted (the disk may refuse)."""
+        try:
+            self._store.finish_trial(self.trial_id, "aborted", {"error": self.error.message})
+        except NmrBalanceError:
+            pass  # left 'recording' without a lock: the next open marks it interrupted
+
+    def _close(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+        if self._store is not None:
+            self._store.close()

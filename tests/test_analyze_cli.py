@@ -1,0 +1,134 @@
+"""``nmr-balance analyze``: formats, column mapping, filtering policy, bad files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+from nmr_balance.app.cli import main
+from nmr_balance.errors import DataFormatError
+from nmr_balance.io_formats import read_csv
+
+DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
+PUBLISHED = {r["Trial"]: r for r in csv.DictReader(open(DATA / "published_values.tsv"), delimiter="\t")}
+
+
+def _run(capsys, *argv):
+    code = main(["analyze", *map(str, argv)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_json_for_santos_duarte_files_matches_published_values_in_mm(capsys):
+    files = [DATA / "BDS00001.txt", DATA / "BDS00010.txt"]
+    code, out, _ = _run(capsys, *files, "--format", "json")
+    assert code == 0
+    results = json.loads(out)
+    assert len(results) == 2
+    for res in results:
+        pub = PUBLISHED[pathlib.Path(res["file"]).stem]
+        m, units = res["metrics"], res["units"]
+        assert m["ellipse_area_95_f"] == pytest.approx(float(pub["COParea"]) * 100, rel=1e-9)
+        assert m["mean_velocity"] == pytest.approx(float(pub["COPvelo"]) * 10, rel=1e-9)
+        assert m["mean_power_frequency"] == pytest.approx(float(pub["COPmfreq"]), rel=1e-9)
+        assert m["ellipse_area_95_chi2"] < m["ellipse_area_95_f"]
+        assert units["ellipse_area_95_f"] == "mm^2" and units["mean_velocity"] == "mm/s"
+        assert "already low-pass filtered at 10 Hz" in res["processing"]
+
+
+def _write_csv(path, xy, header="# fs: 100\n# unit: cm\n", cols=("t", "cop_ml", "cop_ap")):
+    t = np.arange(len(xy)) / 100.0
+    body = "\n".join(f"{a:.6f},{b:.17g},{c:.17g}" for a, b, c in zip(t, xy[:, 0], xy[:, 1]))
+    path.write_text(header + ",".join(cols) + "\n" + body + "\n")
+
+
+def test_csv_column_mapping_units_and_default_filtering(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    xy = np.cumsum(rng.normal(scale=0.01, size=(2000, 2)), axis=0)
+    raw = tmp_path / "raw.csv"
+    _write_csv(raw, xy)
+    code, out, err = _run(capsys, raw, "--x-col", "cop_ml", "--y-col", "cop_ap", "--format", "json")
+    assert code == 0, err
+    res = json.loads(out)[0]
+    assert res["fs"] == 100.0 and res["unit"] == "mm"
+    assert res["processing"].startswith("low-pass filtered: zero-phase Butterworth, order 4")
+    # Unfiltered: raw path is longer than the filtered one we report.
+    from dsp.metrics import trial_metrics
+    assert res["metrics"]["path_length"] < trial_metrics(xy * 10, 100.0)["path_length"]
+    code, out, _ = _run(capsys, raw, "--x-col", "1", "--y-col", "2", "--filter", "none",
+                        "--format", "json")
+    assert json.loads(out)[0]["metrics"]["path_length"] == pytest.approx(
+        trial_metrics(xy * 10, 100.0)["path_length"], rel=1e-9)
+    pre = tmp_path / "pre.csv"
+    _write_csv(pre, xy, header="# fs: 100\n# unit: cm\n# filtered_hz: 10\n")
+    code, out, _ = _run(capsys, pre, "--x-col", "cop_ml", "--y-col", "cop_ap", "--format", "json")
+    assert "not filtered again" in json.loads(out)[0]["processing"]
+
+
+def test_table_and_csv_output_and_rate_from_time_column(tmp_path, capsys):
+    xy = np.cumsum(np.random.default_rng(1).normal(size=(1500, 2)), axis=0)
+    f = tmp_path / "t.csv"
+    _write_csv(f, xy, header="", cols=("time", "x", "y"))
+    code, out, _ = _run(capsys, f, "--time-col", "time")
+    assert code == 0 and "mean_velocity [mm/s]" in out and "t.csv" in out
+    code, out, _ = _run(capsys, f, "--time-col", "time", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][:3] == ["file", "processing", "n_samples"] and len(rows) == 2
+    assert "mean_velocity (mm/s)" in rows[0]
+
+
+def test_bad_files_are_reported_and_the_rest_analysed(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\nthree,4\n")
+    missing = tmp_path / "nope.csv"
+    norate = tmp_path / "norate.csv"
+    norate.write_text("x,y\n" + "\n".join(f"{i},{i}" for i in range(50)))
+    code, out, err = _run(capsys, bad, missing, norate, DATA / "BDS00002.txt", "--format", "json")
+    assert code == 1
+    assert len(json.loads(out)) == 1
+    assert "non-numeric or ragged data" in err and "no such file" in err
+    assert "Give --fs HZ" in err
+
+
+def test_gaps_are_reported_or_bridged(tmp_path, capsys):
+    xy = np.cumsum(np.random.default_rng(2).normal(size=(1500, 2)), axis=0)
+    xy[300:310] = np.nan
+    f = tmp_path / "gappy.csv"
+    _write_csv(f, xy, header="# fs: 100\n", cols=("t", "x", "y"))
+    code, _, err = _run(capsys, f)
+    assert code == 1 and "10 empty or non-numeric samples (first at data row 300)" in err
+    assert "--max-gap" in err
+    code, out, err = _run(capsys, f, "--max-gap", "0.2", "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)[0]["metrics"]["n_samples"] == 1500
+
+
+def test_csv_reader_errors_name_the_columns(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("a;b\n1;2\n3;4\n")
+    with pytest.raises(DataFormatError, match="Columns are: a, b"):
+        read_csv(f, fs=10.0)
+    rec = read_csv(f, "a", "b", fs=10.0, unit="m")
+    np.testing.assert_allclose(rec.xy, [[1000, 2000], [3000, 4000]])
+
+
+def test_help_teaches_with_examples(capsys):
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    out = capsys.readouterr().out
+    assert "Examples:" in out and "--x-col" in out and "santos-duarte" in out
+
+
+def test_warmup_reports_progress_per_kernel_group():
+    import dsp
+
+    calls = []
+    seconds = dsp.warmup(lambda done, total, name: calls.append((done, total, name)), batch=False)
+    assert seconds >= 0 and calls[-1][0] == calls[-1][1] == len(calls) - 1
+    assert [c[0] for c in calls] == list(range(len(calls)))
+    assert "trial metrics" in [c[2] for c in calls] and "batch metrics (parallel)" not in [c[2] for c in calls]

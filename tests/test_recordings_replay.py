@@ -1,0 +1,159 @@
+"""Recorder and replay: live pipeline -> store -> replay:// through the same front-end."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from _recordings_util import same_bits, same_metrics
+from scipy import signal
+
+from nmr_balance.app import open_source
+from nmr_balance.errors import InvalidParameterError
+from nmr_balance.pipeline import Pipeline
+from nmr_balance.stream import SampleBlock, StreamInfo, sway_info
+from recordings import Condition, Store
+from recordings.c3d_io import plate_cop
+from recordings.replay import ReplaySource
+
+pytestmark = pytest.mark.timeout(60)
+
+
+class PlateSway:
+    """Test front-end: COP from the plate, then a stateful 4th-order 10 Hz low-pass."""
+
+    def configure(self, info: StreamInfo) -> StreamInfo:
+        self.dz = info.geometry.get("surface_offset_mm", 0.0)
+        self.sos = signal.butter(4, 10, fs=info.fs, output="sos")
+        self.reset()
+        return sway_info(info.source, info.fs)
+
+    def process(self, block: SampleBlock) -> SampleBlock:
+        cop = plate_cop(block.data, self.dz)
+        out, self.zi = signal.sosfilt(self.sos, cop, axis=0, zi=self.zi)
+        return block.with_data(out)
+
+    def reset(self) -> None:
+        self.zi = np.zeros((self.sos.shape[0], 2, 3))
+
+
+def record(db, url, stages_factory, seconds=None, **kw):
+    """Record ``url`` through a pipeline until the source ends; return (trial id, live output)."""
+    with Store.open(db) as store:
+        store.ensure_patient("P001")
+        session = store.start_session("P001")
+        with Pipeline(open_source(url), stages_factory()) as pipeline:
+            live = pipeline.processed.reader(from_start=True)
+            rec = Recorder_(store, pipeline, session.id, from_start=True, **kw)
+            tid = rec.start()
+            rec.mark("marker", label="start")
+            rec.cue("look ahead")
+            deadline = time.monotonic() + (seconds or 30)
+            while pipeline.running and time.monotonic() < deadline:
+                time.sleep(0.02)
+            metrics = rec.stop()
+            live_out = live.read()
+    return tid, live_out, metrics
+
+
+from recordings.recorder import Recorder as Recorder_
+
+
+def replay_through(url, stages_factory):
+    with Pipeline(open_source(url), stages_factory()) as pipeline:
+        out = pipeline.processed.reader(from_start=True)
+        while pipeline.running:
+            time.sleep(0.01)
+        return out.read(), pipeline
+
+
+@pytest.mark.parametrize("stages", [lambda: [PlateSway()], None],
+                         ids=["plate-cop-lowpass", "default-front-end"])
+def test_replay_equals_live(tmp_path, stages):
+    db = tmp_path / "s.db"
+    factory = stages or (lambda: None)
+    url = "sim://?sensor=plate&rate=200&realtime=0&duration=4&seed=3"
+    tid, live, metrics = record(db, url, factory, condition=Condition.parse("eyes_closed,foam"))
+    assert len(live) == 800
+    with Store.open(db) as store:
+        data = store.load_trial(tid)
+        assert data.trial.status == "complete"
+        assert same_bits(data.processed, live)          # stored = what the pipeline produced
+        assert len(data.raw) == 800 and np.all(np.diff(data.raw.counter) == 1)
+        kinds = [e.kind for e in data.events]
+        assert "marker" in kinds and "cue" in kinds and data.trial.cues == ["look ahead"]
+        assert same_metrics(data.metrics, metrics) and metrics["n_samples"] == 800
+    replayed, _ = replay_through(f"replay://{db}?trial={tid}&speed=max", factory)
+    assert np.array_equal(replayed.data.view(np.int64), live.data.view(np.int64))
+    assert np.array_equal(replayed.counter, live.counter)
+    # and scoring the replay gives the live metrics
+    from recordings.metrics import trial_metrics
+    with Store.open(db) as store:
+        assert same_metrics(trial_metrics(replayed, store.trial(tid).info), metrics)
+
+
+def test_replay_paces_in_real_time_times_speed_and_seeks(tmp_path):
+    db = tmp_path / "s.db"
+    tid, live, _ = record(db, "sim://?rate=100&realtime=0&duration=3", lambda: None)
+    src = open_source(f"replay://{db}?trial={tid}&speed=2")
+    with src:
+        src.start()
+        t0 = time.monotonic()
+        got = []
+        while time.monotonic() - t0 < 0.5:
+            got.append(src.read(0.05))
+        n = sum(len(b) for b in got)
+        # 0.5 s at 2x real time = 1 s of signal = ~100 samples
+        assert 80 <= n <= 115, n
+        src.seek(2.5)
+        parts, t1 = [], time.monotonic()
+        while not src.ended and time.monotonic() - t1 < 2:
+            parts.append(src.read(0.05))
+        after = SampleBlock.concat(parts, 3)
+        assert 0.2 <= time.monotonic() - t1 < 0.6  # 0.5 s of signal at 2x
+        assert after.counter[0] == 250 and after.counter[-1] == 299
+        assert src.ended
+        # host times keep their recorded spacing
+        assert np.array_equal(np.diff(after.t_host_ns), np.diff(live.t_host_ns[250:300]))
+
+
+def test_replay_url_errors(tmp_path):
+    db = tmp_path / "s.db"
+    tid, _, _ = record(db, "sim://?rate=100&realtime=0&duration=1", lambda: None)
+    with pytest.raises(InvalidParameterError, match="trials 1-1"):
+        open_source(f"replay://{db}").open()
+    with pytest.raises(InvalidParameterError, match="speed"):
+        open_source(f"replay://{db}?trial=1&speed=fast")
+    with pytest.raises(InvalidParameterError, match="existing database"):
+        open_source("replay:///nonexistent/x.db?trial=1")
+    with pytest.raises(InvalidParameterError, match="known trial"):
+        open_source(f"replay://{db}?trial=99").open()
+    assert isinstance(open_source(f"replay://{db}?trial={tid}"), ReplaySource)
+
+
+def test_replay_source_life_cycle(tmp_path):
+    from nmr_balance.errors import SourceStateError
+    db = tmp_path / "s.db"
+    tid, live, _ = record(db, "sim://?rate=100&realtime=0&duration=2", lambda: None)
+    src = open_source(f"replay://{db}?trial={tid}&speed=max&start=0.5")
+    info = src.open()
+    assert info.source.startswith("replay://") and info.n_channels == 3
+    with pytest.raises(SourceStateError):
+        src.read()
+    src.start()
+    first = src.read()
+    assert first.counter[0] == 50 and src.position_s == pytest.approx((50 + len(first)) / 100)
+    src.stop()
+    src.start()  # resumes where it stopped
+    rest = []
+    while not src.ended:
+        rest.append(src.read())
+    got = SampleBlock.concat([first, *rest], 3)
+    assert np.array_equal(got.counter, np.arange(50, 200))
+    with Store.open(db) as store:
+        assert np.array_equal(got.data, store.samples(tid, 0).data[50:200])  # the raw stream
+    assert src.duration_s == pytest.approx(2.0)
+    src.close()
+    with pytest.raises(SourceStateError):
+        src.read()
