@@ -10,6 +10,8 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 
+from dsp.ratios import mctsib_ratios, romberg_quotient
+
 from nmr_balance.reporting.model import SessionRecord, TrialRecord
 
 LOWER, HIGHER = "lower", "higher"
@@ -130,34 +132,38 @@ def _condition_of(trial: TrialRecord) -> tuple[str, str]:
 
 def sensory_ratios(trials: Iterable[TrialRecord], metric: str = "mean_velocity"
                    ) -> dict[str, float]:
-    """mCTSIB sensory ratios from the mean ``metric`` per condition (finished trials only).
+    """mCTSIB sensory ratios (:func:`dsp.ratios.mctsib_ratios`) of the mean ``metric`` per
+    condition, over the finished trials.
 
-    Each ratio is a condition's sway over eyes-open-firm sway (as the protocol engine's
-    ``mctsib_ratios``), so 1 means "as steady as in the easiest condition" and larger means more
-    sway when that sense is taken away or disturbed:
-
-    - ``somatosensory`` (the Romberg quotient): eyes closed, firm / eyes open, firm.
-    - ``visual``: eyes open, foam / eyes open, firm.
-    - ``vestibular``: eyes closed, foam / eyes open, firm.
-
-    Ratios whose conditions were not both completed are left out.
+    With all four conditions: ``somatosensory`` (eyes closed / open on firm, the Romberg
+    quotient), ``visual`` (foam / firm, eyes open), ``vestibular`` (eyes closed on foam / eyes
+    open on firm) and ``foam_eyes_closed_vs_open``. With only the two firm conditions (Romberg
+    test, or an mCTSIB whose foam trials did not finish): ``somatosensory`` alone. 1 means as
+    steady as eyes open on firm; larger means more sway without that sense.
     """
     values: dict[tuple[str, str], list[float]] = {}
     for trial in trials:
         value = trial.metrics.get(metric)
         if trial.finished and _finite(value):
             values.setdefault(_condition_of(trial), []).append(float(value))
-    mean = {k: sum(v) / len(v) for k, v in values.items()}
-    ref = mean.get(("open", "firm"), 0.0)
-    pairs = {"somatosensory": ("closed", "firm"), "visual": ("open", "foam"),
-             "vestibular": ("closed", "foam")}
-    return {name: mean[cond] / ref for name, cond in pairs.items() if cond in mean and ref > 0}
+    mean = {k: {metric: sum(v) / len(v)} for k, v in values.items()}
+    four = [("open", "firm"), ("closed", "firm"), ("open", "foam"), ("closed", "foam")]
+    if all(c in mean for c in four):
+        ratios = {k: v[metric] for k, v in mctsib_ratios(*(mean[c] for c in four),
+                                                        metrics=(metric,)).items()}
+    elif all(c in mean for c in four[:2]):
+        ratios = {"somatosensory": romberg_quotient(mean[four[0]], mean[four[1]],
+                                                    metrics=(metric,))[metric]}
+    else:
+        ratios = {}
+    return {k: v for k, v in ratios.items() if math.isfinite(v)}
 
 
 RATIO_TITLES = {
     "somatosensory": "Romberg quotient (eyes closed / open, firm)",
     "visual": "Foam ratio (foam / firm, eyes open)",
     "vestibular": "Vestibular ratio (eyes closed on foam / eyes open on firm)",
+    "foam_eyes_closed_vs_open": "Romberg quotient on foam (eyes closed / open)",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from nmr_balance.app.commands._recordings import add_db_argument, open_store
 from nmr_balance.errors import InvalidParameterError
 
 NAME = "report"
@@ -43,20 +44,18 @@ def add_arguments(parser) -> None:
                         help="PDF page size (default letter)")
     parser.add_argument("--config", metavar="PATH", help="station config (default: station.toml "
                         "in the user config folder, if present)")
-    parser.add_argument("--db", metavar="PATH", default=None,
-                        help="the station database (default: the station's own)")
+    add_db_argument(parser)
 
 
 def run(args) -> int:
     from nmr_balance.reporting import load_report_config, write_summary_csv
-    from recordings import Store
     from recordings.report_data import summary_sessions
 
     if args.session is None and args.csv is None:
         raise InvalidParameterError("--session", None, "a session id (with --pdf and/or --note), "
                                     "or --csv PATH for the summary", "nmr-balance report")
     config = load_report_config(args.config)
-    with Store.open(args.db, create=False) as store:
+    with open_store(args, create=False) as store:
         if args.session is not None:
             from ui.report.export import export_session_report
 
