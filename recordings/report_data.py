@@ -20,6 +20,7 @@ Limits of Stability results per direction are read from ``metrics["los"]``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 from collections.abc import Iterable
@@ -179,16 +180,19 @@ def session_record(store: Store, session: Session, with_paths: bool = True) -> S
         borg_after=session.borg_after, notes=session.notes)
 
 
-def session_report(store: Store, session_id: int, config: ReportConfig | None = None
-                   ) -> SessionReport:
+def session_report(store: Store, session_id: int, config: ReportConfig | None = None,
+                   instruction_s: float | None = None) -> SessionReport:
     """Everything the report of ``session_id`` shows, with the patient's earlier sessions.
 
+    ``instruction_s`` is the instruction time the therapist states for the visit (default: the
+    recorded pauses between trials); the minutes never exceed the recorded visit either way.
     Raises :class:`~nmr_balance.errors.InvalidParameterError` for an unknown session.
     """
     config = config or ReportConfig()
     session = store.session(session_id)
     patient = store.patient(session.patient_id)
-    this = session_record(store, session, with_paths=True)
+    this = dataclasses.replace(session_record(store, session, with_paths=True),
+                               instruction_s=instruction_s)
     history = tuple(this if s.id == session.id else session_record(store, s, with_paths=False)
                     for s in store.sessions(patient.id) if s.started <= session.started)
     return SessionReport(config.clinic, patient_info(patient), this, history,

@@ -179,6 +179,12 @@ def test_cli_report_note_and_csv(clinic_db, tmp_path, capsys):
     assert len(rows) >= 12 and {r["status"] for r in rows} >= {"complete", "interrupted"}
     assert main(["report", "--db", str(db), "--session", str(ids[0]), "--note", "-"]) == 0
     assert "NEUROMUSCULAR RE-EDUCATION" in capsys.readouterr().out
+    # 30 minutes of instruction cannot have happened in a visit recorded in seconds.
+    assert main(["report", "--db", str(db), "--session", str(ids[2]), "--note", "-",
+                 "--instruction-min", "30"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "entered by the therapist" in out and "exceed the recorded visit span" in out
+    assert "CPT 97112 units: 0" in out
     # Clear errors, exit status 2, no traceback.
     assert main(["report", "--db", str(db), "--session", "999", "--note", "-"]) == 2
     assert "session" in capsys.readouterr().err

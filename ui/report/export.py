@@ -27,14 +27,18 @@ class ExportedReport:
 
 def export_session_report(store: Store, session_id: int, pdf: str | Path | None = None,
                           note: str | Path | None = None, config: ReportConfig | None = None,
-                          paper: str = "letter") -> ExportedReport:
+                          paper: str = "letter", instruction_s: float | None = None
+                          ) -> ExportedReport:
     """Write the PDF and/or the documentation note of ``session_id``; return what was made.
+
+    ``instruction_s``: the instruction time the therapist states (see
+    :func:`recordings.report_data.session_report`).
 
     Raises :class:`~nmr_balance.errors.InvalidParameterError` for an unknown session and
     :class:`~nmr_balance.errors.StorageError` when a file cannot be written (show the message;
     nothing in the store is touched).
     """
-    report = session_report(store, session_id, config)
+    report = session_report(store, session_id, config, instruction_s)
     text = documentation_note(report)
     pdf_path = write_session_pdf(report, pdf, paper) if pdf is not None else None
     note_path = write_private_text(note, text) if note is not None else None

@@ -28,6 +28,7 @@ Examples:
   nmr-balance sessions --patient P001                 find the session id
   nmr-balance report --session 12 --pdf P001-s12.pdf --note P001-s12.txt
   nmr-balance report --session 12 --note -            print the note to copy and paste
+  nmr-balance report --session 12 --note - --instruction-min 6   with 6 min of instruction
   nmr-balance report --csv summary.csv                all patients, all trials
   nmr-balance report --csv P001.csv --patient P001
 """
@@ -40,6 +41,10 @@ def add_arguments(parser) -> None:
                         "(- prints it)")
     parser.add_argument("--csv", metavar="PATH", help="write the per-trial metrics summary here")
     parser.add_argument("--patient", metavar="CODE", help="with --csv: only this patient")
+    parser.add_argument("--instruction-min", type=float, metavar="MIN",
+                        help="instruction time you spent with the patient besides the trials "
+                        "(default: the recorded pauses between trials; never counted beyond the "
+                        "recorded visit)")
     parser.add_argument("--paper", choices=("letter", "a4"), default="letter",
                         help="PDF page size (default letter)")
     parser.add_argument("--config", metavar="PATH", help="station config (default: station.toml "
@@ -60,8 +65,9 @@ def run(args) -> int:
             from ui.report.export import export_session_report
 
             note_path = None if args.note in (None, "-") else args.note
+            instruction_s = None if args.instruction_min is None else 60.0 * args.instruction_min
             made = export_session_report(store, args.session, args.pdf, note_path, config,
-                                         args.paper)
+                                         args.paper, instruction_s)
             if args.note == "-" or (args.pdf is None and args.note is None):
                 sys.stdout.write(made.note)
             for path in (made.pdf, made.note_path):
