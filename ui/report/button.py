@@ -23,9 +23,11 @@ from nmr_balance.reporting import ReportConfig
 
 
 class _Job(QRunnable):
-    def __init__(self, exporter: "ReportExporter", session_id: int, pdf: Path, note: Path | None):
+    def __init__(self, exporter: "ReportExporter", session_id: int, pdf: Path, note: Path | None,
+                 instruction_s: float | None):
         super().__init__()
         self.exporter, self.session_id, self.pdf, self.note = exporter, session_id, pdf, note
+        self.instruction_s = instruction_s
 
     def run(self) -> None:
         from recordings import Store
@@ -34,7 +36,8 @@ class _Job(QRunnable):
         try:  # its own connection: SQLite connections belong to the thread that made them
             with Store.open(self.exporter.store_path, create=False) as store:
                 made = export_session_report(store, self.session_id, self.pdf, self.note,
-                                             self.exporter.config)
+                                             self.exporter.config,
+                                             instruction_s=self.instruction_s)
         except NmrBalanceError as e:
             self.exporter.failed.emit(str(e))
             return
@@ -66,9 +69,14 @@ class ReportExporter(QObject):
         self.failed.connect(self._show_error)
         self.finished.connect(self._copy_note)
 
-    def export(self, session_id: int, pdf: str | Path, note: str | Path | None = None) -> None:
-        """Start writing the report of ``session_id`` to ``pdf`` (and the note to ``note``)."""
-        self._pool.start(_Job(self, int(session_id), Path(pdf), Path(note) if note else None))
+    def export(self, session_id: int, pdf: str | Path, note: str | Path | None = None,
+               instruction_s: float | None = None) -> None:
+        """Start writing the report of ``session_id`` to ``pdf`` (and the note to ``note``).
+
+        ``instruction_s``: instruction time the therapist states (default: recorded pauses).
+        """
+        self._pool.start(_Job(self, int(session_id), Path(pdf), Path(note) if note else None,
+                              instruction_s))
 
     def ask_and_export(self, parent: QWidget | None, session_id: int, patient_code: str = "",
                        folder: str | Path | None = None) -> Path | None:
