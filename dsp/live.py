@@ -29,7 +29,7 @@ class SlidingSway:
 
     def __init__(self, fs: float, window_s: float = 10.0):
         self.fs = positive(fs, "fs")
-        self.capacity = max(2, int(round(positive(window_s, "window_s") * self.fs)))
+        self.capacity = max(2, round(positive(window_s, "window_s") * self.fs))
         self.reset()
 
     def reset(self) -> None:

@@ -234,7 +234,7 @@ class _Plan:
         unknown = set(groups) - set(GROUPS)
         if unknown:
             raise ValueError(f"unknown metric groups {sorted(unknown)}; choose from {GROUPS}")
-        k = max(1, int(round(fs / settings.analysis_fs)))
+        k = max(1, round(fs / settings.analysis_fs))
         fs_d, duration = fs / k, n / fs
         lags = np.zeros(0, np.int64)
         if "diffusion" in groups and duration >= settings.min_sda_s:

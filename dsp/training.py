@@ -37,7 +37,7 @@ class DwellDetector:
     """
 
     def __init__(self, fs: float, dwell_s: float):
-        self.need = max(1, int(round(positive(dwell_s, "dwell_s") * positive(fs, "fs"))))
+        self.need = max(1, round(positive(dwell_s, "dwell_s") * positive(fs, "fs")))
         self.fs = fs
         self._state = np.zeros(2, np.int64)
 
@@ -83,7 +83,7 @@ def tracking_error(xy, target, fs: float, max_lag_s: float = 1.0) -> dict[str, f
     xy, target = as_xy(xy, allow_nan=True), as_xy(target, "target", allow_nan=True)
     if xy.shape != target.shape:
         raise ValueError(f"xy {xy.shape} and target {target.shape} must have the same shape")
-    max_lag = min(int(round(max_lag_s * positive(fs, "fs"))), len(xy) - 1)
+    max_lag = min(round(max_lag_s * positive(fs, "fs")), len(xy) - 1)
     rms = KL.lagged_rms(xy, target, max(max_lag, 0))
     if np.isnan(rms).all():
         return {"rms": math.nan, "lag_s": math.nan, "rms_at_lag": math.nan}
@@ -131,9 +131,9 @@ def limits_of_stability(xy, fs: float, direction_deg: float, target_distance: fl
     across = rel[:, 1] * u[0] - rel[:, 0] * u[1]
     speed = np.gradient(along) * fs
     nan = math.nan
-    result = dict(reaction_time_s=nan, movement_velocity=nan, endpoint_excursion_pct=nan,
-                  max_excursion_pct=float(100 * along.max() / target_distance),
-                  directional_control_pct=nan)
+    result = {"reaction_time_s": nan, "movement_velocity": nan, "endpoint_excursion_pct": nan,
+                  "max_excursion_pct": float(100 * along.max() / target_distance),
+                  "directional_control_pct": nan}
     peak = int(np.argmax(speed))
     if speed[peak] <= 0:
         return result

@@ -39,20 +39,22 @@ def status_line(pipeline: Pipeline) -> str:
             f" | {rate} | dropped {s.dropped} | {lat}")
 
 
-def print_events(events: list[StatusEvent], out: TextIO = sys.stdout, clear_line: bool = False) -> None:
+def print_events(events: list[StatusEvent], out: TextIO | None = None, clear_line: bool = False) -> None:
     """One line per status change: time, status, message."""
+    out = out or sys.stdout
     for e in events:
         if clear_line:
             out.write("\r\x1b[K")
         out.write(f"{time.strftime('%H:%M:%S')} [{e.status.value}] {e.message}\n")
 
 
-def run_console(pipeline: Pipeline, duration_s: float | None = None, out: TextIO = sys.stdout,
+def run_console(pipeline: Pipeline, duration_s: float | None = None, out: TextIO | None = None,
                 interval_s: float = 0.25) -> dict:
     """Show the running pipeline until ``duration_s`` passes, the source ends, or Ctrl-C.
 
     Returns a summary dict (samples, seconds, rate, dropped, latency figures).
     """
+    out = out or sys.stdout
     live = out.isatty()
     t0 = time.monotonic()
     last_print = 0.0

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.cop import MIN_LOAD_N, WII_CELLS_XY_MM, LoadCellCop, plate_cop
+from dsp.cop import MIN_LOAD_N, WII_CELLS_XY_MM, LoadCellCop, plate_cop, weight_bearing
 from dsp.filters import StreamingLowpass
 from dsp.resample import WindowResampler
 from dsp.tilt import TiltEstimator
@@ -80,18 +80,22 @@ class LoadCellStage:
                                min_load_n=float(g.get("min_load_n", MIN_LOAD_N)))
         self._fs = info.fs
         self.cop.process(np.zeros((1, 4)))                     # load the kernel now, see _WARM
+        self._forces = np.zeros((0, 4))
         return _sway_out(info, "mm")
 
     def process(self, block: SampleBlock) -> SampleBlock:
-        return block.with_data(self.cop.process(block.data[:, self._cols]))
+        out = block.with_data(self.cop.process(block.data[:, self._cols]))
+        # A private copy, swapped in whole, so another thread may read it at any time.
+        self._forces = self.cop.last_forces.copy()
+        return out
 
     def tare(self, duration_s: float = 1.0) -> None:
         """Zero the cells with the mean of the next ``duration_s`` seconds (board empty)."""
-        self.cop.start_tare(max(1, int(round(duration_s * self._fs))))
+        self.cop.start_tare(max(1, round(duration_s * self._fs)))
 
     def weight_bearing(self) -> dict[str, float]:
-        """Left/right and front/back load share (%) over the last chunk."""
-        return self.cop.weight_bearing()
+        """Left/right and front/back load share (%) over the last chunk (any thread)."""
+        return weight_bearing(self._forces, self.cop.positions, self.cop.min_load_n)
 
     def reset(self) -> None:
         pass
@@ -127,7 +131,7 @@ class TiltStage:
 
     def level(self, duration_s: float = 2.0) -> None:
         """Take the next ``duration_s`` seconds (board level and still) as zero tilt."""
-        self.estimator.start_level_calibration(max(1, int(round(duration_s * self._fs))))
+        self.estimator.start_level_calibration(max(1, round(duration_s * self._fs)))
 
     def reset(self) -> None:
         self.estimator.reset()

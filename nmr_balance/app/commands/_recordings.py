@@ -45,8 +45,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def print_rows(rows: list[dict[str, Any]], fmt: str, columns: Iterable[str], out=sys.stdout) -> None:
+def print_rows(rows: list[dict[str, Any]], fmt: str, columns: Iterable[str], out=None) -> None:
     """Rows as JSON (everything) or as an aligned table of ``columns``."""
+    out = out or sys.stdout
     if fmt == "json":
         json.dump([_plain(r) for r in rows], out, indent=2)
         out.write("\n")
@@ -70,8 +71,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def print_metrics(metrics: dict[str, Any], out=sys.stdout) -> None:
+def print_metrics(metrics: dict[str, Any], out=None) -> None:
     """The trial's metrics, one per line with units when known."""
+    out = out or sys.stdout
     units = metrics.get("units", {}) if isinstance(metrics.get("units"), dict) else {}
     for key in sorted(k for k, v in metrics.items() if isinstance(v, (int, float, str))):
         value = metrics[key]
