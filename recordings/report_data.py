@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from dsp.metrics import trial_metrics
+
 from nmr_balance.reporting.config import ReportConfig
 from nmr_balance.reporting.model import (
     LOS_DIRECTIONS,
@@ -123,10 +125,6 @@ def _sway_path(store: Store, trial: Trial) -> np.ndarray | None:
 
 def _sway_metrics(store: Store, trial: Trial) -> dict[str, float]:
     """The DSP sway set of a trial whose stored metrics lack it (e.g. recorded before it existed)."""
-    try:
-        from dsp.metrics import trial_metrics
-    except ImportError:  # the DSP metrics are not installed in this build: report what is stored
-        return {}
     block = store.samples(trial.id, PROCESSED)
     try:
         xy = block.data[:, [trial.info.index("x"), trial.info.index("y")]]
