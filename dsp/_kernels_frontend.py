@@ -62,7 +62,9 @@ def cells_cop(raw, cal, gain, offset, tare, positions, min_total, forces, out):
         for c in range(4):
             r = raw[i, c]
             if cal[c, 2] > cal[c, 0]:
-                if r < cal[c, 1]:
+                if r <= cal[c, 0]:
+                    kg = 0.0  # as the Linux hid-wiimote driver: nothing below the 0 kg reading
+                elif r < cal[c, 1]:
                     kg = 17.0 * (r - cal[c, 0]) / (cal[c, 1] - cal[c, 0])
                 else:
                     kg = 17.0 + 17.0 * (r - cal[c, 1]) / (cal[c, 2] - cal[c, 1])
@@ -83,13 +85,23 @@ def cells_cop(raw, cal, gain, offset, tare, positions, min_total, forces, out):
             out[i, 1] = np.nan
 
 
+def wii_kg_numpy(raw, cal):
+    """Wii Balance Board piecewise-linear calibration: raw (n, 4) -> kg (n, 4).
+
+    ``cal`` (4, 3): each cell's raw readings at 0, 17 and 34 kg. 0 at or below the 0 kg reading
+    (as the Linux hid-wiimote driver), linear to 17 kg, then the 17-34 kg segment extrapolated.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = 17.0 * (raw - cal[:, 0]) / (cal[:, 1] - cal[:, 0])
+        high = 17.0 + 17.0 * (raw - cal[:, 1]) / (cal[:, 2] - cal[:, 1])
+    return np.where(raw <= cal[:, 0], 0.0, np.where(raw < cal[:, 1], low, high))
+
+
 def cells_cop_numpy(raw, cal, gain, offset, tare, positions, min_total):
     """NumPy twin of :func:`cells_cop`; returns (forces (n, 4), out (n, 3))."""
     wii = cal[:, 2] > cal[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        kg = np.where(raw < cal[:, 1],
-                      17.0 * (raw - cal[:, 0]) / (cal[:, 1] - cal[:, 0]),
-                      17.0 + 17.0 * (raw - cal[:, 1]) / (cal[:, 2] - cal[:, 1]))
+        kg = wii_kg_numpy(raw, cal)
         forces = np.where(wii, kg * G, gain * (raw - offset)) - tare
         total = forces.sum(axis=1)
         xy = forces @ positions / total[:, None]

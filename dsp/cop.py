@@ -45,6 +45,26 @@ def plate_cop(forces_moments, surface_offset_mm: float = 0.0, min_fz_n: float = 
     return out
 
 
+def wii_to_kg(raw, calibration) -> np.ndarray:
+    """Calibrate raw Wii Balance Board readings.
+
+    Parameters
+    ----------
+    raw : array_like, shape (n_samples, 4)
+        Raw sensor values, channel order tr br tl bl.
+    calibration : array_like, shape (4, 3)
+        Each cell's raw readings at 0, 17 and 34 kg (the board's calibration block).
+
+    Returns
+    -------
+    ndarray, shape (n_samples, 4)
+        Loads, kg (0 at or below the 0 kg reading, as the Linux hid-wiimote driver).
+    """
+    raw = as_signal(raw, "raw", ndim=2, n_cols=4)
+    cal = as_signal(calibration, "calibration", ndim=2, n_cols=3)
+    return KF.wii_kg_numpy(raw, cal)
+
+
 class LoadCellCop:
     """Stateful COP from four load cells: calibration, tare and stance detection.
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dsp.cop import wii_to_kg
+
 from drivers.decoding import Decoded, Decoder, load_cell_geometry
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
@@ -41,7 +43,9 @@ FS_NOMINAL = 60.0  # the board reports at about 50-100 Hz, unevenly
 def wii_info(source: str) -> StreamInfo:
     """Four load cells ``tr br tl bl`` in kg, Wii geometry (433 x 238 mm between sensors)."""
     return StreamInfo(source=source, channels=tuple(Channel(n, "kg") for n in ("tr", "br", "tl", "bl")),
-                      fs=FS_NOMINAL, kind=SensorKind.LOAD_CELLS, geometry=load_cell_geometry(),
+                      fs=FS_NOMINAL, kind=SensorKind.LOAD_CELLS,
+                      # reports arrive unevenly: the front-end resamples them to 100 Hz
+                      geometry={**load_cell_geometry(), "uneven": True, "resample_hz": 100.0},
                       device="Wii Balance Board")
 
 
@@ -60,15 +64,11 @@ def parse_calibration(block: bytes) -> np.ndarray:
 
 
 def calibrate(raw: np.ndarray, cal: np.ndarray) -> np.ndarray:
-    """Raw sensor values (n, 4) -> kg (n, 4): the kernel's piecewise-linear map.
+    """Raw sensor values (n, 4) -> kg (n, 4): the board's piecewise-linear map (dsp owns it).
 
-    Below the 0 kg reading gives 0; between 0 and 17 kg interpolates; above 17 kg extrapolates
-    the 17-34 kg segment.
+    ``cal`` is laid out as in the board's block: (3, 4), rows 0/17/34 kg, columns tr br tl bl.
     """
-    raw = np.asarray(raw, np.float64)
-    low = (raw - cal[0]) * 17.0 / (cal[1] - cal[0])
-    high = 17.0 + (raw - cal[1]) * 17.0 / (cal[2] - cal[1])
-    return np.where(raw <= cal[0], 0.0, np.where(raw < cal[1], low, high))
+    return wii_to_kg(np.asarray(raw, np.float64), np.asarray(cal, np.float64).T)
 
 
 def encode_reports(raw: np.ndarray, report_id: int = 0x32) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nmr_balance.app import open_source
+from nmr_balance.app.warm import warm_kernels
 from nmr_balance.console import has_display, print_events, run_console
 from nmr_balance.pipeline import Pipeline
 
@@ -34,6 +35,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     source = open_source(args.source)  # a bad URL fails here, before anything is shown
+    warm_kernels()  # a progress bar while the first run compiles, instead of a frozen screen
     if not args.headless and not has_display():
         print("No display found (DISPLAY/WAYLAND_DISPLAY not set): showing the headless console view.")
     with Pipeline(source) as pipeline:

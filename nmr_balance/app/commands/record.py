@@ -6,6 +6,7 @@ import platform
 import time
 
 from nmr_balance.app import open_source
+from nmr_balance.app.warm import warm_kernels
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
 from nmr_balance.pipeline import Pipeline
 
@@ -54,6 +55,7 @@ def run(args) -> int:
 
     condition = Condition.parse(args.condition)
     source = open_source(args.source)  # a bad URL fails before anything is written
+    warm_kernels()
     with open_store(args) as store:
         patient, added = store.ensure_patient(args.patient)
         if added:

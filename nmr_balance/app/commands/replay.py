@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from nmr_balance.app import open_source
+from nmr_balance.app.warm import warm_kernels
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
 from nmr_balance.console import print_events, run_console
 from nmr_balance.pipeline import Pipeline
@@ -48,6 +49,7 @@ def run(args) -> int:
     else:
         url = f"replay://{quote(str(Path(args.trial).expanduser().resolve()))}?"
     url += f"&speed={args.speed}&start={args.start:g}"
+    warm_kernels()
     with Pipeline(open_source(url)) as pipeline:
         reader = pipeline.processed.reader(from_start=True)
         run_console(pipeline, None)
