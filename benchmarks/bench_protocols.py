@@ -49,7 +49,7 @@ def run(quick: bool = False) -> Report:
     rep = Report("Protocol engine (protocols)", COMMAND + (" --quick" if quick else ""))
     engine_cost("romberg", 100, 5, limit_s=40)          # warm: imports, first metric call
     base_s = 20 if quick else 60
-    for name in ("mctsib", "target_reaching", "limits_of_stability"):
+    for name in ("mctsib", "target", "los"):
         for fs in (100, 1000):
             chunk = int(fs / 20)
             ours = engine_cost(name, fs, chunk)

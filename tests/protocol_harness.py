@@ -25,10 +25,10 @@ from nmr_balance.stream import SampleBlock
 BUILTINS = (
     "mctsib",
     "romberg",
-    "single_leg_stance",
-    "limits_of_stability",
+    "single_leg",
+    "los",
     "weight_shift",
-    "target_reaching",
+    "target",
     "tracking",
     "maze",
     "baps",

@@ -77,7 +77,7 @@ def test_run_prints_results_as_json_and_reuses_the_patients_measured_los(tmp_pat
 def test_run_human_output_and_clear_errors(tmp_path):
     out = nmr(
         "run",
-        "limits_of_stability",
+        "los",
         "--source",
         "sim://?realtime=0",
         "--patient",
@@ -104,7 +104,7 @@ def test_stored_los_is_private_and_a_damaged_one_says_what_to_do(tmp_path):
         LosProfile.theoretical(1.6).reach, "mm", "theoretical"
     )
     path.write_text("{not json")
-    with pytest.raises(DataFormatError, match="limits_of_stability"):
+    with pytest.raises(DataFormatError, match="nmr-balance run los"):
         load_los("P003", tmp_path)
     with pytest.raises(InvalidParameterError, match="pseudonymous code"):
         save_los("../../etc", LosProfile.theoretical(), tmp_path)

@@ -71,7 +71,7 @@ def test_single_leg_stance_times_the_loss_of_balance_from_the_signal():
             attempt = run.attempt
             board.schedule(e.t_s + loss_after[attempt], LoseBalance(2.0))
 
-    run, _events = drive(find("single_leg_stance"), "sim://?realtime=0&seed=4", script)
+    run, _events = drive(find("single_leg"), "sim://?realtime=0&seed=4", script)
     left = [r for r in run.results if r.condition["stance"] == "left"]
     right = [r for r in run.results if r.condition["stance"] == "right"]
     assert [r.status for r in left] == ["lost_balance"] * 3
@@ -105,7 +105,7 @@ def lean_script(fraction=0.9):
 
 
 def test_limits_of_stability_scores_follow_the_scripted_leans():
-    run, events = drive(find("limits_of_stability"), "sim://?realtime=0&seed=3", lean_script())
+    run, events = drive(find("los"), "sim://?realtime=0&seed=3", lean_script())
     s = run.summary
     per = s["per_direction"]
     assert [d["bearing_deg"] for d in per] == [0, 45, 90, 135, 180, 225, 270, 315]
@@ -138,7 +138,7 @@ def test_limits_of_stability_scores_follow_the_scripted_leans():
 
 
 def test_a_patient_who_does_not_move_gets_no_measured_los():
-    run, _ = drive(find("limits_of_stability"), "sim://?realtime=0&seed=3")
+    run, _ = drive(find("los"), "sim://?realtime=0&seed=3")
     assert "measured_los" not in run.summary
     assert "not kept" in run.summary["measured_los_note"]
 

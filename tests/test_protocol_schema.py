@@ -37,11 +37,11 @@ def test_every_builtin_protocol_loads_and_has_what_the_issue_names():
         ("closed", "foam"),
     }
     assert all(s.duration_s == 30 and s.attempts == 3 for s in mctsib.steps)
-    los = entries["limits_of_stability"].protocol.steps[0]
+    los = entries["los"].protocol.steps[0]
     assert los.directions == 8
     assert {s.path for s in entries["tracking"].protocol.steps} == {"sinusoid", "figure8", "random"}
     # difficulty levels get harder: smaller targets further away
-    levels = entries["target_reaching"].protocol.levels
+    levels = entries["target"].protocol.levels
     assert [lv["radius_pct"] for lv in levels] == sorted(
         (lv["radius_pct"] for lv in levels), reverse=True
     )

@@ -38,7 +38,7 @@ def reach_targets(skip=(), scale=1.0):
 def test_target_reaching_counts_hits_and_misses_and_progresses():
     skip = {(1, 2), (1, 5)}  # first set: two targets ignored
     run, events = drive(
-        find("target_reaching"), "sim://?realtime=0&seed=6", reach_targets(skip), level=0
+        find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=0
     )
     first, second = run.results
     assert (first.scores["hits"], first.scores["misses"]) == (8, 2)
@@ -67,7 +67,7 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
 def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
     skip = {(r, k) for r in (1, 2) for k in range(0, 10, 2)}  # half the targets, both sets
     run, _ = drive(
-        find("target_reaching"), "sim://?realtime=0&seed=6", reach_targets(skip), level=2
+        find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=2
     )
     assert [r.scores["success_pct"] for r in run.results] == [50, 50]
     assert run.summary["next_level"] == 2

@@ -60,5 +60,5 @@ def load_los(code: str, folder: pathlib.Path | None = None) -> LosProfile | None
         raise DataFormatError(
             str(path),
             f"not a readable LOS profile ({e})",
-            "Run the limits_of_stability test again to measure it, or delete the file",
+            "Measure it again (`nmr-balance run los`), or delete the file",
         )

@@ -20,14 +20,14 @@ recorded in the station database (samples, events, metrics and the protocol's sc
 summary goes into the session notes) unless --no-record is given.
 
 Targets are placed at a % of the patient's Limits of Stability: the LOS measured by the last
-`limits_of_stability` run for this patient (stored per patient), or else the theoretical LOS from
+`los` run for this patient (stored per patient), or else the theoretical LOS from
 --height. If the device drops out during a trial, that trial is marked interrupted (never scored)
 and redone when the device is back.
 
 Examples:
   nmr-balance run mctsib --source sim:// --patient P001
   nmr-balance run romberg --source "sim://?realtime=0" --patient P001 --no-record --json
-  nmr-balance run limits_of_stability --source serial:///dev/ttyUSB0 --patient P001 --height 1.62
+  nmr-balance run los --source serial:///dev/ttyUSB0 --patient P001 --height 1.62
   nmr-balance run weight_shift --source sim:// --patient P001 --level 2
   nmr-balance run ./my_clinic_protocol.toml --source sim:// --patient P001
 """
