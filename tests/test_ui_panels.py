@@ -60,3 +60,11 @@ def test_metrics_panel_formats_values_and_units(qtbot):
     assert panel.values["mean_velocity"].text() == "1.2"
     assert panel.values["ellipse_area_95"].text() == "--" and panel.values["hits"].text() == "3"
     assert "deg/s" in panel._units["mean_velocity"].text()
+
+
+def test_exercise_keys_are_protocol_ids():
+    from nmr_balance.protocols.library import discover
+    from ui.exercises import EXERCISES
+
+    known = set(discover())
+    assert {e.key for e in EXERCISES} - {"free"} <= known

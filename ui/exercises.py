@@ -1,7 +1,9 @@
-"""The exercises and tests the console offers, with their defaults.
+"""The single-trial exercises and tests the console offers, with their defaults.
 
-ADAPTER: the protocol engine (issue 7) will provide declarative protocols; until it lands on
-main, this small table names the common ones so trials are labelled consistently.
+Each key is the id of the matching protocol in :mod:`nmr_balance.protocols` (``free`` = quiet
+stance with no protocol), so stored trials are labelled the way reports and progress expect.
+Multi-trial protocol runs (mCTSIB's four conditions, LOS, progression levels) are driven by the
+protocol engine, today from ``nmr-balance run``; the console records one trial at a time.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ EXERCISES = (
     Exercise("single_leg", "Single-leg stance", duration_s=20.0),
     Exercise("weight_shift", "Weight shift: 4 targets", 60.0, 4, 30.0, 9.0, 1.0,
              "Move the dot into the highlighted circle"),
-    Exercise("target_training", "Target training: 8 targets", 60.0, 8, 35.0, 8.0, 0.8,
+    Exercise("target", "Target training: 8 targets", 60.0, 8, 35.0, 8.0, 0.8,
              "Move the dot into the highlighted circle"),
 )
 
