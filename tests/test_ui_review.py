@@ -46,7 +46,7 @@ def test_replay_controls_play_pause_speed_scrub(qtbot, store, artifacts_dir):
     apply_theme(QtWidgets.QApplication.instance())
     view = ReplayView(store)
     qtbot.addWidget(view)
-    view.resize(1100, 800)
+    view.resize(1100, 900)
     view.show()
     trial_id = store.ids[(0, "closed")]
     view.open_trial(trial_id)

@@ -82,6 +82,7 @@ class LiveView(QtWidgets.QWidget):
         top.addLayout(side, 2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.series.setMinimumHeight(220)
         layout.addLayout(top, 3)
         layout.addWidget(self.series, 2)
 

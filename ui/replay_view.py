@@ -37,6 +37,7 @@ class ReplayView(QtWidgets.QWidget):
         self.slider = QtWidgets.QSlider(QtCore.Qt.Horizontal)
         self.time_label = QtWidgets.QLabel("0.0 / 0.0 s")
         self.view = LiveView(tail_s=10.0, window_s=20.0)
+        self.view.series.plots[1].setLabel("bottom", "time (s before the playhead)")
         self.trial_metrics = MetricsPanel(TRIAL_FIGURES, columns=3)
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Trial"))
@@ -79,7 +80,6 @@ class ReplayView(QtWidgets.QWidget):
         info = self.trial.info
         self.feed = LiveFeed(None, info, history_s=max(30.0, self.trial.duration_s + 1))
         self.view.set_stream(info)
-        self.view.series.window_s = min(20.0, max(5.0, self.trial.duration_s))
         self.view.series.set_events(self.trial.event_lines())
         self.trial_metrics.set_unit(info.units[0])
         self.trial_metrics.show_values(self.trial.figures)
