@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-
 from PySide6 import QtCore, QtWidgets
 from test_ui_review import save_shot
 

@@ -11,8 +11,14 @@ import pytest
 from nmr_balance.ring import RingBuffer
 from nmr_balance.stream import SampleBlock, sway_info
 from ui.live_feed import LiveFeed
-from ui.live_metrics import (CHI2_95_2DOF, Target, TargetScorer, ellipse_outline, ring_of_targets,
-                              whole_trial_figures)
+from ui.live_metrics import (
+    CHI2_95_2DOF,
+    Target,
+    TargetScorer,
+    ellipse_outline,
+    ring_of_targets,
+    whole_trial_figures,
+)
 from ui.load_bars import half_spans, weight_bearing
 
 

@@ -6,8 +6,6 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6 import QtWidgets
-
-
 from ui_store import fill_store
 
 from recordings import Store

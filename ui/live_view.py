@@ -9,15 +9,14 @@ and the benchmark).
 from __future__ import annotations
 
 import collections
-import math
 import time
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from dsp.live import SlidingSway
 from nmr_balance.stream import StreamInfo
 from ui.live_feed import LiveFeed
-from dsp.live import SlidingSway
 from ui.live_metrics import TargetScorer, ellipse_outline
 from ui.load_bars import LoadBars, half_spans
 from ui.metrics_panel import MetricsPanel

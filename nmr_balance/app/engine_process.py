@@ -17,9 +17,8 @@ def recorder_factory(store_path: str | Path | None):
     """``make_recorder`` for the engine: a ``recordings.Recorder`` on the station database."""
 
     def make(pipeline, session_id: int, protocol: str, condition: str, parameters: dict[str, Any]):
-        from recordings.recorder import Recorder
-
         from recordings import Condition, Store
+        from recordings.recorder import Recorder
 
         with Store.open(store_path) as store:
             return Recorder(store, pipeline, int(session_id), protocol=protocol,
