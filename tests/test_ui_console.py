@@ -117,6 +117,11 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         samples = store.samples(trial_id, PROCESSED)
         assert len(samples) > 100 and samples.gaps() == 0
         assert np.isfinite(samples.data[:, :2]).all()
+        # the session report (PDF + note) is written off the GUI thread
+        assert panel.report_button.isEnabled()
+        with qtbot.waitSignal(window.reporter.finished, timeout=30000) as made:
+            window.reporter.export(window.session_id, tmp_path / "report.pdf", tmp_path / "note.txt")
+        assert made.args[0].pdf.stat().st_size > 1000 and "P042" in (tmp_path / "note.txt").read_text()
         # the new trial is offered in replay straight away
         assert window.replay.picker.findData(trial_id) >= 0
         window.open_in_replay(trial_id)

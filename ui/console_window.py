@@ -18,6 +18,7 @@ from ui.patient_controls import PatientControls
 from ui.patient_screen import PRESETS, PatientScreen
 from ui.progress_view import ProgressView
 from ui.replay_view import ReplayView
+from ui.report.button import ReportExporter
 from ui.session_panel import SessionPanel
 from ui.source_panel import Discover, SourcePanel
 from ui.status_strip import Banner, StatusStrip
@@ -61,6 +62,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.banner = Banner()
         self.notice = QtWidgets.QLabel(objectName="notice")
         self.notice.hide()
+        self.reporter = ReportExporter(store.path, parent=self) if store is not None else None
         self.status = StatusStrip()
         self.statusBar().addPermanentWidget(self.status, 1)
 
@@ -104,6 +106,10 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         s.stop_trial_requested.connect(lambda status: self._send("stop_trial", status=status))
         s.cue_requested.connect(lambda text: self._send("cue", text=text))
         s.marker_requested.connect(lambda: self._send("marker", kind="marker", payload={}))
+        s.report_requested.connect(self.save_report)
+        if self.reporter is not None:
+            self.reporter.finished.connect(
+                lambda made: self.show_notice(f"report saved: {made.pdf} (the note is on the clipboard)"))
         s.exercise.currentIndexChanged.connect(self._update_targets)
         self.patient_controls.show_requested.connect(self.show_patient_screen)
         self.patient_controls.preset_changed.connect(self._set_preset)
@@ -220,6 +226,11 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.session_id = session.id
         self.session_panel.session_started(f"session #{session.id}, {code}")
         self._set_session_state()
+
+    def save_report(self) -> None:
+        """Ask where, then write the session's PDF report and note in the background."""
+        if self.reporter is not None and self.session_id is not None:
+            self.reporter.ask_and_export(self, self.session_id, self.session_panel.patient_code())
 
     def start_trial(self) -> None:
         ex = self.session_panel.chosen_exercise()

@@ -31,6 +31,7 @@ class SessionPanel(QtWidgets.QGroupBox):
     stop_trial_requested = QtCore.Signal(str)    # "complete" | "aborted"
     cue_requested = QtCore.Signal(str)
     marker_requested = QtCore.Signal()
+    report_requested = QtCore.Signal()
 
     def __init__(self, countdown_s: int = 3):
         super().__init__("Patient and trial")
@@ -40,6 +41,8 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.add_button = QtWidgets.QPushButton("Add")
         self.session_button = QtWidgets.QPushButton("Start session")
         self.session_label = QtWidgets.QLabel("no session")
+        self.report_button = QtWidgets.QPushButton("Report\u2026")
+        self.report_button.setToolTip("Save the session report (PDF) and copy the note for the record")
         self.exercise = _combo((e.label, e.key) for e in EXERCISES)
         self.vision, self.surface, self.stance = _combo(VISION), _combo(SURFACE), _combo(STANCE)
         self.duration = QtWidgets.QSpinBox(minimum=5, maximum=600, suffix=" s", value=30)
@@ -59,7 +62,10 @@ class SessionPanel(QtWidgets.QGroupBox):
         row.addWidget(self.add_button)
         form.addRow("Patient", self.patient)
         form.addRow("", row)
-        form.addRow(self.session_button, self.session_label)
+        session_row = QtWidgets.QHBoxLayout()
+        session_row.addWidget(self.session_label, 1)
+        session_row.addWidget(self.report_button)
+        form.addRow(self.session_button, session_row)
         form.addRow("Exercise", self.exercise)
         cond = QtWidgets.QHBoxLayout()
         cond.addWidget(self.vision)
@@ -86,6 +92,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.abort_button.clicked.connect(lambda: self._stop("aborted"))
         self.cue.returnPressed.connect(self._cue)
         self.marker_button.clicked.connect(self.marker_requested)
+        self.report_button.clicked.connect(self.report_requested)
         self.exercise.currentIndexChanged.connect(self._exercise_changed)
         self._tick = QtCore.QTimer(self, interval=200)
         self._tick.timeout.connect(self._on_tick)
@@ -118,6 +125,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.stop_button.setEnabled(recording)
         self.abort_button.setEnabled(recording or counting)
         self.marker_button.setEnabled(recording)
+        self.report_button.setEnabled(session and not recording)
         self.cue.setEnabled(recording)
         for w in (self.exercise, self.vision, self.surface, self.stance, self.duration, self.patient,
                   self.session_button):
