@@ -18,8 +18,10 @@ UI -> engine: ``{"cmd": name, **args}`` with ``name`` one of ``switch_source`` (
 Engine -> UI: ``{"kind": name, ...}`` with ``ready`` (url, raw_ring, processed_ring, raw_info,
 info: StreamInfo dicts), ``status`` (status, message), ``stats`` (the
 :class:`~nmr_balance.pipeline.PipelineStats` fields), ``trial_started`` (trial_id),
-``trial_stopped`` (trial_id, status, metrics), ``notice`` (message), ``error`` (message, hint,
-error_type).
+``trial_stopped`` (trial_id, status), ``trial_metrics`` (trial_id, metrics), ``notice``
+(message), ``error`` (message, hint, error_type).
+
+Samples never travel over the queues: only ring names, commands and small status messages.
 """
 
 from __future__ import annotations
