@@ -36,12 +36,12 @@ def trial_metrics(processed: SampleBlock, info: StreamInfo) -> dict[str, Any]:
     ``notes`` (why a metric is NaN) as nested dicts. Short gaps (nobody on the board for
     <= 0.25 s) are bridged; when the sway metrics cannot be computed, ``sway_error`` says why.
     """
-    from dsp import metrics as dsp_metrics  # deferred: listing trials must not load Numba (~1-4 s)
-
     out = recording_metrics(processed, info)
     if info.channel_names[:2] != ("x", "y"):
         out["sway_error"] = f"not a sway stream (channels {', '.join(info.channel_names)})"
         return out
+    from dsp import metrics as dsp_metrics  # deferred: listing trials must not load Numba (~1-4 s)
+
     try:
         sway = dsp_metrics.trial_metrics(processed.data[:, :2], info.fs, unit=info.units[0],
                                          nan_policy="interpolate")
