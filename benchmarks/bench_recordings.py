@@ -98,7 +98,7 @@ def _replay_plate(tmp: Path, n: int) -> float:
     from nmr_balance.app import open_source
     from recordings import Store
     from recordings.store import RAW
-    from recordings.exchange import _split
+    from recordings.chunks import split
 
     rng = np.random.default_rng(2)
     fz = 700 + rng.normal(0, 5, n)
@@ -114,7 +114,7 @@ def _replay_plate(tmp: Path, n: int) -> float:
         with store.transaction():
             tid = store.begin_trial(sid, info, info, status="complete")
             block = SampleBlock(c * 1_000_000, c / FS, c, data)
-            for seq, part in enumerate(_split(block, 250)):
+            for seq, part in enumerate(split(block, 250)):
                 store.append_chunk(tid, RAW, seq, part)
     with Pipeline(open_source(f"replay://{tmp / 'plate.db'}?trial={tid}&speed=max")) as pipeline:
         t0 = time.perf_counter()

@@ -13,7 +13,7 @@ from nmr_balance.errors import DataFormatError, InvalidParameterError
 from nmr_balance.frontend import default_stages
 from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock, StreamInfo
-from recordings import _table, c3d_io, csv_io
+from recordings import _table, c3d_io, chunks, csv_io
 from recordings.metrics import trial_metrics
 from recordings.model import Condition, TrialData
 from recordings.store import PROCESSED, RAW, Store
@@ -123,7 +123,7 @@ def import_file(store: Store, path: str | Path, patient: str, *, session_id: int
                                      started=h.get("started") or None)
         for stream, block, info in ((RAW, data.raw, data.raw_info),
                                     (PROCESSED, data.processed, data.info)):
-            for seq, part in enumerate(_split(block, max(1, int(info.fs * chunk_s)))):
+            for seq, part in enumerate(chunks.split(block, max(1, int(info.fs * chunk_s)))):
                 store.append_chunk(trial_id, stream, seq, part)
         for e in data.events:
             store.add_event(trial_id, e.t, e.kind, e.payload)
@@ -131,7 +131,3 @@ def import_file(store: Store, path: str | Path, patient: str, *, session_id: int
             else "complete"
         store.finish_trial(trial_id, status, metrics, ended=h.get("ended") or None)
     return trial_id
-
-
-def _split(block: SampleBlock, size: int) -> list[SampleBlock]:
-    return [block.slice(i, i + size) for i in range(0, len(block), size)]
