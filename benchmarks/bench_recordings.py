@@ -97,8 +97,8 @@ def _replay_plate(tmp: Path, n: int) -> float:
     """Replay ``n`` samples of a 1 kHz 6-axis plate through the default front-end; x real time."""
     from nmr_balance.app import open_source
     from recordings import Store
-    from recordings.store import RAW
     from recordings.chunks import split
+    from recordings.store import RAW
 
     rng = np.random.default_rng(2)
     fz = 700 + rng.normal(0, 5, n)

@@ -12,7 +12,7 @@ from typing import Any
 from nmr_balance.errors import DataFormatError, InvalidParameterError
 from nmr_balance.frontend import default_stages
 from nmr_balance.stages import configure_chain, run_chain
-from nmr_balance.stream import SampleBlock, StreamInfo
+from nmr_balance.stream import StreamInfo
 from recordings import _table, c3d_io, chunks, csv_io
 from recordings.metrics import trial_metrics
 from recordings.model import Condition, TrialData
