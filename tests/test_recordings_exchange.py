@@ -24,6 +24,7 @@ from dsp.cop import plate_cop
 from nmr_balance.errors import DataFormatError
 from nmr_balance.frontend import default_stages
 from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.stream import SampleBlock
 from recordings import Condition, Store
 from recordings.c3d_io import read_c3d
 from recordings.exchange import export_session, export_trial, import_file, process, read_file
@@ -263,3 +264,16 @@ def test_generic_csv_with_column_mapping_and_units(tmp_path):
         tid = import_file(store, path, "P5", columns={"t": "Zeit", "x": "CoP_ML[cm]",
                                                       "y": "CoP_AP[cm]"})
         assert store.trial(tid).info.channel_names == ("x", "y", "fz")
+
+
+def test_csv_round_trip_when_streams_differ_in_length(tmp_path):
+    # A resampled source (Wii board): fewer processed than raw samples, other counters.
+    raw = plate_samples(500, seed=9)
+    proc = processed_of(raw).slice(0, 430)
+    proc = SampleBlock(proc.t_host_ns, proc.t_device, proc.counter * 2 + 7, proc.data)
+    with Store.open(tmp_path / "s.db") as store:
+        tid = store_trial(store, raw, proc, plate_info(), chunk=64)
+        path = export_trial(store, tid, tmp_path / "t.csv")
+        assert "# processed_rows: 430" in path.read_text() and "# raw_rows: 500" in path.read_text()
+        back = store.load_trial(import_file(store, path, "P2"))
+    assert same_bits(back.raw, raw) and same_bits(back.processed, proc)
