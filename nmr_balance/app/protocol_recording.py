@@ -108,24 +108,24 @@ class ProtocolRecorder:
                 {**metrics, **_numbers(result["scores"]), "protocol.status": result["status"]},
             )
             self.recorder = None
-        elif kind in ("trial_interrupted", "protocol_aborted"):
-            self._stop("aborted")
-            self.store.finish_trial(
-                self.recorder.trial_id, "interrupted", {"reason": data["reason"]}
-            )
-            self.recorder = None
+        elif kind == "trial_interrupted":   # device trouble: the trial could not be scored
+            self._close_unscored("interrupted", data["reason"])
+        elif kind == "protocol_aborted":    # the therapist stopped it
+            self._close_unscored("aborted", data["reason"])
 
     def _stop(self, status: str) -> dict[str, Any]:
         return self.recorder.stop(status)
 
+    def _close_unscored(self, status: str, reason: str) -> None:
+        """Close the running trial without protocol scores, keeping what was recorded."""
+        recorded = self._stop("aborted")
+        self.store.finish_trial(self.recorder.trial_id, status, {**recorded, "reason": reason})
+        self.recorder = None
+
     def close(self, summary: dict[str, Any] | None) -> None:
         """Stop a trial still recording (as interrupted) and store the run's summary."""
         if self.recorder is not None:
-            self._stop("aborted")
-            self.store.finish_trial(
-                self.recorder.trial_id, "interrupted", {"reason": "run stopped"}
-            )
-            self.recorder = None
+            self._close_unscored("aborted", "run stopped")
         if summary is not None:
             notes = json.dumps(
                 {"protocol": self.protocol.name, "summary": summary}, default=lambda v: None
