@@ -9,7 +9,7 @@ def trial_label(trial) -> str:
     """``#12  P001  2026-11-21 14:30  romberg  eyes closed, firm  (complete)``."""
     when = (trial.started or "")[:16].replace("T", " ")
     return (f"#{trial.id}  {trial.patient_code}  {when}  {trial.protocol}  "
-            f"{trial.condition.label()}  ({trial.status})")
+            f"{trial.condition.label().replace('_', ' ')}  ({trial.status})")
 
 
 class TrialPicker(QtWidgets.QComboBox):
