@@ -82,10 +82,12 @@ class EmulatedRun:
 
 
 @contextlib.contextmanager
-def emulated_pipeline(link: Path, rate: float, *emulator_args: str, sensor: str = "cells"):
+def emulated_pipeline(link: Path, rate: float, *emulator_args: str, sensor: str = "cells",
+                      shared: bool = False):
     """Emulator (nmr protocol, host clock) on a pty at ``link`` -> serial source -> Pipeline.
 
-    Yields an :class:`EmulatedRun`; the pipeline runs the default front-end plus the probe. The
+    Yields an :class:`EmulatedRun`; the pipeline runs the default front-end plus the probe
+    (``shared``: its rings in shared memory, for a view in another process). The
     kernels are warmed first, and the emulator waits for the port to be opened (``--boot``), so
     its first sample (counter 0) comes after the pipeline has started.
     """
@@ -96,7 +98,7 @@ def emulated_pipeline(link: Path, rate: float, *emulator_args: str, sensor: str 
         source = open_source(f"serial://{link}?protocol=nmr")
         source.open()
         probe = LatencyProbe()
-        with Pipeline(source, default_stages(source.info) + [probe]) as pipe:
+        with Pipeline(source, default_stages(source.info) + [probe], shared=shared) as pipe:
             yield EmulatedRun(pipe, probe, proc, link)
     finally:
         if proc.poll() is None:

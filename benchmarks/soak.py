@@ -19,8 +19,10 @@ to end:
 - latency stable: emulator write -> processed p50/p99/max per minute (and from the reader
   thread's receive, i.e. without the transport: ``from_receive``).
 
-The live view is the headless console view (``nmr_balance.console.run_console``) redrawing 4
-times a second; ``--view ui`` uses the Qt live view offscreen at 60 Hz when ``ui`` is present.
+The live view is the dashboard's live view (``ui.live_view``, Qt offscreen, 60 Hz) in its own
+process on the pipeline's shared-memory ring, as the app runs it (``--view ui``, the default when
+``ui`` is present), or the headless console view (``nmr_balance.console.run_console``, 4 Hz,
+``--view headless``).
 Figures go to the JSON file (rewritten every minute while running, ``"state": "done"`` at the
 end) and to stdout.
 """
@@ -149,8 +151,12 @@ def run_view(pipeline, seconds: float, view: str, out) -> str:
     if view == "ui":
         from benchmarks._ui_view import run_ui_view
 
-        run_ui_view(pipeline, seconds)
-        return "ui live view (Qt offscreen, 60 Hz)"
+        figures = run_ui_view(pipeline, seconds)
+        return (f"ui live view (ui.live_view.LiveView, Qt offscreen, 60 Hz timer) in its own "
+                f"process on the shared processed ring: {figures['frames']} frames drawn, "
+                f"{figures['samples_drawn']} samples pulled, {figures['feed_missed']} skipped, "
+                f"frame cost median/max {figures['frame_cost_ms'][0]:.1f}/"
+                f"{figures['frame_cost_ms'][1]:.1f} ms")
     from nmr_balance.console import run_console
 
     run_console(pipeline, seconds, out=out)
@@ -178,7 +184,7 @@ def soak(seconds: float, rate: float, view: str, json_path: Path, db_dir: Path |
         store.ensure_patient("SOAK")
         session = store.start_session("SOAK", station="soak drill")
         args = ["--channels", "8", "--duration", f"{seconds:g}"]
-        with emulated_pipeline(Path(tmp_dir) / "tty", rate, *args) as run:
+        with emulated_pipeline(Path(tmp_dir) / "tty", rate, *args, shared=view == "ui") as run:
             recorder = Recorder(store, run.pipeline, session.id, protocol="soak", from_start=True)
             trial_id = recorder.start()
             monitor = Monitor(run, bucket_s, save)
