@@ -45,6 +45,21 @@ def test_csv_time_plausibility_and_board_restart():
     np.testing.assert_allclose(out.t_device[-1] - out.t_device[-2], 0.012)
 
 
+def test_csv_one_garbled_time_stamp_costs_one_line_and_a_real_gap_is_believed():
+    t = np.arange(1, 401) / 80  # 5 s at 80 Hz: past RESET_S, so a step back is "garbled"
+    lines = csv_lines.encode_lines(csv_lines.CsvFormat(), t, np.full((400, 4), 10.0)).split(b"\n")
+    lines[300] = lines[300].replace(b"3", b"9", 1)  # a flipped bit in a high digit: a jump ahead
+    dec = csv_lines.CsvDecoder()
+    out = dec.decode(b"\n".join(lines))
+    assert len(out) == 399 and dec.bad_frames == 1  # not every line after it
+    np.testing.assert_allclose(out.t_device, np.delete(t, 300), atol=1.5e-3)  # whole ms
+    # the board stalled for 2 s: the first line after the gap waits for the next one to confirm
+    later = csv_lines.encode_lines(csv_lines.CsvFormat(), t[-1] + 2 + np.arange(1, 11) / 80,
+                                   np.full((10, 4), 10.0))
+    out = dec.decode(later)
+    assert len(out) == 9 and out.t_device[0] == pytest.approx(t[-1] + 2 + 2 / 80, abs=1e-3)
+
+
 def test_csv_custom_format_round_trip():
     fmt = csv_lines.CsvFormat(columns=("ax", "ay", "az", "micros"), sep=";", unit="g",
                               kind=SensorKind.IMU, fs=200.0, geometry={})

@@ -24,6 +24,9 @@ MAX_LINE = 512
 WRAP = float(1 << 32)
 #: A time column that jumps back to below this (s) is a board restart, not garbage.
 RESET_S = 5.0
+#: A forward step of the time column longer than this (s) is believed only once the next line
+#: continues from it: one flipped bit in a high digit must not make every later line look late.
+JUMP_S = 0.1
 TIME_COLUMNS = {"millis": 1e-3, "ms": 1e-3, "micros": 1e-6, "us": 1e-6, "t": 1.0, "s": 1.0}
 
 
@@ -90,6 +93,7 @@ class CsvDecoder(Decoder):
         self._t_scale = TIME_COLUMNS.get(fmt.columns[fmt.time_column], 1.0) if \
             self.has_device_time else 1.0
         self._last_raw: float | None = None
+        self._jump_raw: float | None = None  # a big forward step waiting for the next line
         self._t = 0.0
         self._synced = False
 
@@ -152,9 +156,10 @@ class CsvDecoder(Decoder):
         raw = table[:, self.fmt.time_column]
         prev = raw[0] if self._last_raw is None else self._last_raw
         steps = np.diff(raw, prepend=prev)
-        if not (np.all(steps >= 0) and np.all(raw >= 0) and np.all(raw < WRAP)
+        if not (np.all(steps >= 0) and np.all(steps * self._t_scale <= JUMP_S)
+                and np.all(raw >= 0) and np.all(raw < WRAP) and self._jump_raw is None
                 and (self._t_scale == 1.0 or np.all(raw == np.floor(raw)))):
-            return None  # a restart, a wrap or a garbled stamp: the careful path decides
+            return None  # a restart, a wrap, a jump or a garbled stamp: the careful path decides
         if self._last_raw is None:
             self._t = raw[0] * self._t_scale
         t = self._t + np.cumsum(steps) * self._t_scale
@@ -188,7 +193,15 @@ class CsvDecoder(Decoder):
         if self._last_raw is None:
             self._t = raw * self._t_scale
         else:
+            if self._jump_raw is not None:
+                jump, self._jump_raw = self._jump_raw, None
+                if 0 <= (raw - jump) * self._t_scale <= JUMP_S:
+                    self._t += (jump - self._last_raw) * self._t_scale  # confirmed: a real gap
+                    self._last_raw = jump
             step = raw - self._last_raw
+            if step * self._t_scale > JUMP_S:
+                self._jump_raw = raw  # believed if the next line continues from it
+                return None
             if step < 0 and self._last_raw >= WRAP / 2 > raw and self._t_scale != 1.0:
                 step += WRAP  # millis() wrapped after 49.7 days
             if step < 0:
