@@ -115,7 +115,8 @@ def _fmt_sigkill(d: dict) -> str:
 
 def _fmt_fuzz(d: dict) -> str:
     return "; ".join(f"{name}: {r['frames']:,} frames, {r['crashes']} crashes, "
-                     f"{r['frames_per_s']:,} frames/s" for name, r in d["decoders"].items())
+                     f"{r['frames_per_s']:,} frames/s, {r['samples_out']:,} samples kept"
+                     for name, r in d["decoders"].items())
 
 
 FORMATS = {"soak": _fmt_soak, "drill_unplug": _fmt_unplug, "drill_sigkill": _fmt_sigkill,
@@ -124,8 +125,8 @@ FORMATS = {"soak": _fmt_soak, "drill_unplug": _fmt_unplug, "drill_sigkill": _fmt
 
 def drills_section(drills: dict[str, dict]) -> list[str]:
     lines = ["## Soak and fault drills", "",
-             "Scripts in `benchmarks/`, not in the CI suite; each prints its figures and stores them "
-             "in `benchmarks/results/<drill>.json`. Last run of each:", "",
+             ("Scripts in `benchmarks/`, not in the CI suite; each prints its figures and stores "
+              "them in `benchmarks/results/<drill>.json`. Last run of each:"), "",
              "| drill | command | run (UTC), load average | figures | result |", "|---|---|---|---|---|"]
     for name, d in drills.items():
         fmt = FORMATS.get(name)
@@ -156,9 +157,9 @@ def write_readme(here: Path) -> None:
         "`python -m benchmarks.run_all --readme` rewrites this file from `benchmarks/results/` after a drill.", "",
     ]
     if meta:
-        parts += [f"Last full run: {meta['run_utc']}, commit {meta['commit']}, {meta['seconds']} s, "
-                  f"load average {meta.get('load_average', '?')} at the end (2 cores shared with other "
-                  "developers' jobs: latency tails and single timings move with it).",
+        parts += [(f"Last full run: {meta['run_utc']}, commit {meta['commit']}, {meta['seconds']} s, "
+                   f"load average {meta.get('load_average', '?')} at the end (2 cores shared with other "
+                   "developers' jobs: latency tails and single timings move with it)."),
                   f"Machine: {meta['machine']}.", ""]
     parts += ["## Goals (DESIGN.md section 8)", "", "| goal | measured (last run) | status |",
               "|---|---|---|"]
