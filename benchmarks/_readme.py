@@ -161,6 +161,8 @@ def write_readme(here: Path) -> None:
                    f"load average {meta.get('load_average', '?')} at the end (2 cores shared with other "
                    "developers' jobs: latency tails and single timings move with it)."),
                   f"Machine: {meta['machine']}.", ""]
+        if meta.get("partial_reruns"):
+            parts += [f"Re-run since (`run_all --only`): {'; '.join(meta['partial_reruns'])}.", ""]
     parts += ["## Goals (DESIGN.md section 8)", "", "| goal | measured (last run) | status |",
               "|---|---|---|"]
     parts += [f"| {g} | {m} | {s} |" for g, m, s in goals(reports, drills)]

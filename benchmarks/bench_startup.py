@@ -90,11 +90,19 @@ def run(quick: bool = False) -> Report:
             note="interpreter start -> first processed sample of sim://?rate=1000")
     rep.headline["warm_start_to_first_sample_s"] = round(warm, 2)
     if find_spec("ui.dashboard") is not None:
-        frame = min(_launch(_TO_FIRST_FRAME) for _ in range(repeat))
-        rep.add("warm start to the first drawn dashboard frame", frame, "s", base,
-                "python -c 'import numpy, scipy'", goal="< 3 s",
-                note="interpreter start -> console drawn with live samples (offscreen; engine process)")
-        rep.headline["warm_start_to_first_frame_s"] = round(frame, 2)
+        frames, failed = [], []
+        for _ in range(repeat):
+            try:
+                frames.append(_launch(_TO_FIRST_FRAME))
+            except (RuntimeError, subprocess.SubprocessError) as e:
+                failed.append(str(e)[:200])
+        note = "interpreter start -> console drawn with live samples (offscreen; engine process)"
+        if failed:
+            note += f"; {len(failed)} of {repeat} starts drew no frame: {failed[0]}"
+        rep.add("warm start to the first drawn dashboard frame", min(frames, default=float("nan")),
+                "s", base, "python -c 'import numpy, scipy'", goal="< 3 s", note=note)
+        if frames:
+            rep.headline["warm_start_to_first_frame_s"] = round(min(frames), 2)
     if not quick:
         with tempfile.TemporaryDirectory() as cache:
             cold = _launch(_TO_FIRST_SAMPLE, {"NUMBA_CACHE_DIR": cache})

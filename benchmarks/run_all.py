@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         reports.append(rep)
         headline.update({f"{name[6:]}.{k}": v for k, v in rep.headline.items()})
     elapsed = time.perf_counter() - t0
-    if not args.quick and not args.only:
-        store_reports(reports, failures, elapsed)
+    if not args.quick:
+        store_reports(reports, failures, elapsed, rerun=args.only or [])
         write_readme(HERE)
     for f in failures:
         print(f"benchmark failed: {f}", file=sys.stderr)
@@ -95,8 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failures else 0
 
 
-def store_reports(reports, failures, elapsed: float) -> None:
-    """Keep a full run's reports (``results/benches.json``) for the README and later rewrites."""
+def store_reports(reports, failures, elapsed: float, rerun: list[str] = ()) -> None:
+    """Keep a full run's reports (``results/benches.json``) for the README and later rewrites.
+
+    ``rerun`` (``--only`` modules): replace just their reports (by title) in the stored run.
+    """
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, cwd=HERE, check=False).stdout.strip()
@@ -106,8 +109,18 @@ def store_reports(reports, failures, elapsed: float) -> None:
            "seconds": round(elapsed), "machine": machine(),
            "load_average": round(os.getloadavg()[0], 1), "failures": failures,
            "reports": [dataclasses.asdict(r) for r in reports]}
+    path = HERE / "results" / "benches.json"
+    if rerun and path.exists():
+        stored = json.loads(path.read_text())
+        fresh = {r["title"] for r in out["reports"]}
+        out["reports"] = [r for r in stored["reports"] if r["title"] not in fresh] + out["reports"]
+        out.update({k: stored[k] for k in ("seconds", "commit", "run_utc")})
+        out["partial_reruns"] = stored.get("partial_reruns", []) + [
+            f"{', '.join(sorted(fresh))} at {time.strftime('%H:%M UTC', time.gmtime())}"]
+        out["failures"] = [f for f in stored.get("failures", [])
+                           if f.split(":")[0] not in rerun] + failures
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "benches.json").write_text(json.dumps(out, indent=1))
+    path.write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":
