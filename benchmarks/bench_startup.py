@@ -83,7 +83,7 @@ def _launch(code: str, env: dict | None = None) -> float:
 def run(quick: bool = False) -> Report:
     rep = Report("Start-up (drills)", COMMAND + (" --quick" if quick else ""))
     repeat = 1 if quick else 3
-    base = min(_launch("import numpy, scipy") for _ in range(repeat))
+    base = min(_launch("import numpy, scipy, time; print(time.monotonic())") for _ in range(repeat))
     warm = min(_launch(_TO_FIRST_SAMPLE) for _ in range(repeat))
     rep.add("warm start to the first live sample (Numba cache filled)", warm, "s", base,
             "python -c 'import numpy, scipy'", goal="< 3 s to a live dashboard",
