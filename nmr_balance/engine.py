@@ -190,19 +190,24 @@ class EngineLoop:
         run = self.protocol.run
         try:
             for _ in range(1000):  # bounded: commands are never starved
+                where = (run.phase, run.index)
                 events, n = self._feeder.step()
                 self._dispatch(events)
+                if (run.phase, run.index) != where:  # every phase is shown, even when catching up
+                    self._send_display(run)
                 if n == 0 or run.finished:
                     break
         except Exception as e:  # e.g. the disk is full: stop the run, keep what was recorded
             self.replies.put(error_message(e))
             self._dispatch(run.abort(f"stopped by an error: {e}"))
-        now = time.monotonic()
-        if now - self._last_display >= DISPLAY_INTERVAL_S or run.finished:
-            self._last_display = now
-            self.reply("protocol_display", display=run.display())
+        if time.monotonic() - self._last_display >= DISPLAY_INTERVAL_S or run.finished:
+            self._send_display(run)
         if run.finished:
             self._finish_protocol()
+
+    def _send_display(self, run) -> None:
+        self._last_display = time.monotonic()
+        self.reply("protocol_display", display=run.display())
 
     def _finish_protocol(self) -> None:
         session, self.protocol, self._feeder = self.protocol, None, None

@@ -42,12 +42,9 @@ class ProtocolProgress(QtWidgets.QGroupBox):
         self.title.setWordWrap(True)
         self.step = QtWidgets.QLabel("", objectName="countdown")
         self.step.setWordWrap(True)
-        self.results = QtWidgets.QTableWidget(0, 3)
-        self.results.setHorizontalHeaderLabels(["trial", "status", "scores"])
-        self.results.verticalHeader().hide()
-        self.results.horizontalHeader().setStretchLastSection(True)
-        self.results.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
-        self.results.setMinimumHeight(110)
+        self.results = QtWidgets.QListWidget()  # one line per trial: "1. stand: complete, ..."
+        self.results.setWordWrap(True)
+        self.results.setMinimumHeight(90)
         self.summary = QtWidgets.QLabel("")
         self.summary.setWordWrap(True)
         layout = QtWidgets.QVBoxLayout(self)
@@ -63,7 +60,7 @@ class ProtocolProgress(QtWidgets.QGroupBox):
         self.title.setText(f"<b>{facts.get('title', '')}</b>{level}{why}<br>"
                            f"targets at: {facts.get('los_origin', '')}")
         self.step.setText("starting\u2026")
-        self.results.setRowCount(0)
+        self.results.clear()
         self.summary.setText("")
         self.show()
 
@@ -81,12 +78,9 @@ class ProtocolProgress(QtWidgets.QGroupBox):
         if kind in ("trial_done", "trial_interrupted"):
             r = data["result"]
             status = r["status"] + (f": {data['reason']}" if kind == "trial_interrupted" else "")
-            row = self.results.rowCount()
-            self.results.insertRow(row)
-            cells = (f"{r['number'] + 1}. {r.get('label') or r.get('task', '')}", status,
-                     key_scores(r.get("scores") or {}))
-            for col, text in enumerate(cells):
-                self.results.setItem(row, col, QtWidgets.QTableWidgetItem(text))
+            scores = key_scores(r.get("scores") or {})
+            self.results.addItem(f"{r['number'] + 1}. {r.get('label') or r.get('task', '')}: {status}"
+                                 + (f" \u2014 {scores}" if scores else ""))
             self.results.scrollToBottom()
 
     def done(self, msg: dict[str, Any]) -> None:

@@ -108,8 +108,8 @@ class ProtocolRecorder:
                 {**metrics, **_numbers(result["scores"]), "protocol.status": result["status"]},
             )
             self.recorder = None
-        elif kind == "trial_interrupted":   # device trouble: the trial could not be scored
-            self._close_unscored("interrupted", data["reason"])
+        elif kind == "trial_interrupted":  # device trouble (interrupted) or the therapist (aborted)
+            self._close_unscored(data["result"]["status"], data["reason"])
         elif kind == "protocol_aborted":    # the therapist stopped it
             self._close_unscored("aborted", data["reason"])
 

@@ -1,0 +1,130 @@
+"""Protocol runs from the dashboard, driven like a therapist would with the real engine process and
+the simulated board: pick a protocol from the library and a level, Start; the run goes through
+its steps (countdown, trial, rest, next step) with the patient screen showing the instruction,
+time left and targets; the trials land in the store with the protocol's scores and the summary
+in the session notes; Abort stops a run and keeps the trial so far, unscored."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+from test_ui_console import make_console
+from test_ui_review import save_shot
+
+from recordings import PROCESSED
+
+pytestmark = pytest.mark.timeout(90)
+
+PROTOCOLS = pathlib.Path(__file__).parent / "data" / "protocols"  # quick_check.toml: ~8 s
+
+
+@pytest.fixture
+def console(qtbot, tmp_path):
+    window, store = make_console(qtbot, tmp_path, protocol_dir=PROTOCOLS)
+    panel = window.session_panel
+    window.source_panel.choice.setCurrentIndex(window.source_panel.choice.findData("sim://?rate=100&sensor=cop"))
+    with qtbot.waitSignal(window.engine.ready, timeout=30000):
+        window.source_panel.connect_button.click()
+    panel.new_code.setText("P007")
+    panel.add_button.click()
+    panel.session_button.click()
+    yield window, store
+    window.close()
+    store.close()
+
+
+def choose(panel, key: str, level: int | None) -> None:
+    panel.exercise.setCurrentIndex(panel.exercise.findData(key))
+    panel.level.setCurrentIndex(panel.level.findData(level))
+
+
+def test_library_replaces_the_stand_in_list(qtbot):
+    from ui.dashboard import application
+    from ui.session_panel import SessionPanel
+
+    application()
+    panel = SessionPanel(protocol_dir=PROTOCOLS)
+    qtbot.addWidget(panel)
+    keys = [panel.exercise.itemData(i) for i in range(panel.exercise.count())]
+    # free recordings first, then every built-in protocol and the clinic's own file
+    assert keys[:2] == ["free", "free_targets"]
+    assert {"mctsib", "romberg", "los", "weight_shift", "maze", "quick_check"} <= set(keys)
+    panel.set_state(session=True, connected=True, recording=False)
+    choose(panel, "quick_check", None)
+    assert [panel.level.itemText(i) for i in range(panel.level.count())] == ["auto", "level 1", "level 2"]
+    assert not panel.duration.isEnabled() and not panel.vision.isEnabled()  # the protocol sets them
+    assert panel.level.isEnabled() and panel.chosen().path.endswith("quick_check.toml")
+    choose(panel, "free", None)
+    assert panel.level.count() == 1 and panel.duration.isEnabled() and not panel.level.isEnabled()
+
+
+def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, console, artifacts_dir):
+    window, store = console
+    panel, progress = window.session_panel, window.protocol_progress
+    choose(panel, "quick_check", 2)
+    screen = window.show_patient_screen()
+    seen: list[dict] = []
+    window.engine.protocol_display.connect(seen.append)
+    with qtbot.waitSignal(window.engine.protocol_started, timeout=10000) as started:
+        panel.start_button.click()
+    assert started.args[0]["level"] == 2 and started.args[0]["n_trials"] == 2
+    assert progress.isVisible() and "level 2" in progress.title.text()
+    assert not panel.start_button.isEnabled() and panel.abort_button.isEnabled()
+    assert not panel.stop_button.isEnabled() and not panel.exercise.isEnabled()
+    # the countdown of step 1, then its trial: the patient reads the instruction and the time left
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].get("phase") == "trial", timeout=10000)
+    assert "step 1 of 2: stand" in progress.step.text() and "s left" in progress.step.text()
+    assert "Stand still" in screen.message.text()
+    assert any(d.get("phase") == "countdown" for d in seen)
+    # step 2 shows a target on both screens; screenshot both mid-run
+    qtbot.waitUntil(lambda: seen[-1].get("phase") == "trial" and bool(seen[-1].get("targets")), timeout=10000)
+    assert any(d.get("phase") == "rest" for d in seen)
+    qtbot.wait(300)
+    assert window.protocol_targets and len(screen._targets.data) == 1
+    assert "step 2 of 2: targets" in progress.step.text() and "dot into the circle" in screen.message.text()
+    assert [progress.results.item(i).text().split(" \u2014")[0] for i in range(progress.results.count())] == [
+        "1. stand: complete"]
+    save_shot(window, artifacts_dir / "console_protocol.png")
+    save_shot(screen, artifacts_dir / "patient_screen_protocol.png")
+    with qtbot.waitSignal(window.engine.protocol_done, timeout=15000) as done:
+        pass
+    msg = done.args[0]
+    assert msg["phase"] == "done" and len(msg["trial_ids"]) == 2
+    assert panel.start_button.isEnabled() and "finished" in progress.summary.text()
+    assert progress.results.count() == 2 and "success pct" in progress.results.item(1).text()
+    stand, targets = (store.trial(i) for i in msg["trial_ids"])
+    assert stand.protocol == targets.protocol == "quick_check" and stand.status == targets.status == "complete"
+    assert stand.parameters["level"] == 2 and stand.parameters["label"] == "stand"
+    # the protocol's scores are stored with each trial: the very numbers the run computed
+    scores = [r["scores"] for r in msg["results"]]
+    assert stand.metrics["protocol.mean_velocity"] == pytest.approx(scores[0]["mean_velocity"])
+    assert targets.metrics["protocol.targets"] == 2 == scores[1]["targets"]
+    assert targets.metrics["protocol.success_pct"] == pytest.approx(scores[1]["success_pct"])
+    assert "target_shown" in [e.kind for e in store.events(targets.id)]
+    samples = store.samples(stand.id, PROCESSED)
+    assert 150 <= len(samples) <= 260 and samples.gaps() == 0  # 2 s at 100 Hz
+    assert np.isfinite(samples.data[:, :2]).all()
+    notes = json.loads(store.session(window.session_id).notes)
+    assert notes["protocol"] == "quick_check" and notes["summary"]["trials"] == 2
+    assert window.replay.picker.findData(targets.id) >= 0
+
+    # run it again and abort it during its first trial: kept, never scored
+    choose(panel, "quick_check", 1)
+    events: list[dict] = []
+    window.engine.protocol_event.connect(events.append)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: any(e["kind"] == "trial_started" for e in events), timeout=10000)
+    qtbot.wait(500)
+    with qtbot.waitSignal(window.engine.protocol_done, timeout=10000) as done:
+        panel.abort_button.click()
+    msg = done.args[0]
+    assert msg["phase"] == "aborted" and len(msg["trial_ids"]) == 1
+    trial = store.trial(msg["trial_ids"][0])
+    assert trial.status == "aborted" and trial.metrics["reason"] == "stopped by the therapist"
+    assert not any(k.startswith("protocol.") for k in trial.metrics)  # never scored
+    assert len(store.samples(trial.id, PROCESSED)) > 30  # what was recorded is kept
+    assert "aborted" in progress.summary.text() and progress.results.item(0).text().startswith("1. stand: aborted")
+    assert panel.start_button.isEnabled() and not panel.abort_button.isEnabled()
