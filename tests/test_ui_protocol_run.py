@@ -11,7 +11,6 @@ import pathlib
 
 import numpy as np
 import pytest
-from test_ui_console import make_console
 from test_ui_review import save_shot
 
 from recordings import PROCESSED
@@ -21,19 +20,34 @@ pytestmark = pytest.mark.timeout(90)
 PROTOCOLS = pathlib.Path(__file__).parent / "data" / "protocols"  # quick_check.toml: ~8 s
 
 
-@pytest.fixture
-def console(qtbot, tmp_path):
-    window, store = make_console(qtbot, tmp_path, protocol_dir=PROTOCOLS)
-    panel = window.session_panel
-    window.source_panel.choice.setCurrentIndex(window.source_panel.choice.findData("sim://?rate=100&sensor=cop"))
-    with qtbot.waitSignal(window.engine.ready, timeout=30000):
-        window.source_panel.connect_button.click()
-    panel.new_code.setText("P007")
-    panel.add_button.click()
-    panel.session_button.click()
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """One console and engine for the module (starting an engine costs seconds); its engine
+    also knows ``flaky://``, a simulated board that unplugs itself."""
+    from flaky_engine import run_flaky_engine
+
+    from recordings import Store
+    from ui.console_window import ConsoleWindow
+    from ui.dashboard import application
+    from ui.engine_client import EngineClient
+
+    application()
+    tmp = tmp_path_factory.mktemp("protocol_run")
+    store = Store.open(tmp / "station.db")
+    window = ConsoleWindow(EngineClient(run_flaky_engine, store_path=str(store.path), data_dir=str(tmp / "data")),
+                           store, protocol_dir=PROTOCOLS)
+    window.resize(1360, 860)
+    window.show()
     yield window, store
     window.close()
     store.close()
+
+
+def connect(qtbot, window, url: str, patient: str) -> None:
+    with qtbot.waitSignal(window.engine.ready, timeout=30000):
+        window.connect_source(url)
+    window.add_patient(patient)
+    window.start_session(patient)
 
 
 def choose(panel, key: str, level: int | None) -> None:
@@ -63,6 +77,7 @@ def test_library_replaces_the_stand_in_list(qtbot):
 
 def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, console, artifacts_dir):
     window, store = console
+    connect(qtbot, window, "sim://?rate=100&sensor=cop", "P007")
     panel, progress = window.session_panel, window.protocol_progress
     choose(panel, "quick_check", 2)
     screen = window.show_patient_screen()
@@ -128,3 +143,26 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, 
     assert len(store.samples(trial.id, PROCESSED)) > 30  # what was recorded is kept
     assert "aborted" in progress.summary.text() and progress.results.item(0).text().startswith("1. stand: aborted")
     assert panel.start_button.isEnabled() and not panel.abort_button.isEnabled()
+
+
+def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console):
+    window, store = console
+    # the board unplugs itself 7 s after it starts: inside Romberg's first trial (5 s countdown)
+    connect(qtbot, window, "flaky://?lose_after=7&lost_for=1", "P009")
+    choose(window.session_panel, "romberg", None)
+    events: list[dict] = []
+    window.engine.protocol_event.connect(events.append)
+    window.session_panel.start_button.click()
+    qtbot.waitUntil(lambda: any(e["kind"] == "resumed" for e in events), timeout=15000)
+    kinds = [e["kind"] for e in events]
+    assert kinds.index("trial_started") < kinds.index("trial_interrupted") < kinds.index("paused")
+    assert any("interrupted" in m and "unplugged" in m for m in window.messages)
+    assert "1. eyes open: interrupted: USB cable unplugged" in window.protocol_progress.results.item(0).text()
+    with qtbot.waitSignal(window.engine.protocol_done, timeout=10000) as done:  # during the new countdown
+        window.session_panel.abort_button.click()
+    assert done.args[0]["phase"] == "aborted"
+    (trial_id,) = done.args[0]["trial_ids"]
+    trial = store.trial(trial_id)
+    assert trial.status == "interrupted" and "unplugged" in trial.metrics["reason"]
+    assert not any(k.startswith("protocol.") for k in trial.metrics)  # never silently scored
+    assert len(store.samples(trial_id, PROCESSED)) > 100  # what came before the loss is kept
