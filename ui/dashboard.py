@@ -54,7 +54,8 @@ def _fit_to_screen(window, width: int, height: int) -> None:
     """Open at ``width`` x ``height`` px, or maximised on a screen smaller than that."""
     screen = window.screen() or application().primaryScreen()
     area = screen.availableGeometry() if screen is not None else None
-    if area is not None and (area.width() < width or area.height() < height):
+    offscreen = QtWidgets.QApplication.platformName() == "offscreen"  # screenshots: full size
+    if area is not None and not offscreen and (area.width() < width or area.height() < height):
         window.resize(min(width, area.width()), min(height, area.height()))
         window.setWindowState(window.windowState() | QtCore.Qt.WindowState.WindowMaximized)
     else:
