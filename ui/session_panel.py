@@ -234,6 +234,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         choice = self.chosen()
         self.duration.setValue(int(self.chosen_exercise().duration_s))
         self.level.clear()
+        self.start_button.setText("Start trial" if choice.protocol is None else "Start protocol")
         n = len(choice.protocol.levels) if choice.protocol is not None else 0
         self.level.addItem("auto" if n else "\u2014", None)
         for i in range(1, n + 1):
