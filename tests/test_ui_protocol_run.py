@@ -166,3 +166,25 @@ def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console
     assert trial.status == "interrupted" and "unplugged" in trial.metrics["reason"]
     assert not any(k.startswith("protocol.") for k in trial.metrics)  # never silently scored
     assert len(store.samples(trial_id, PROCESSED)) > 100  # what came before the loss is kept
+
+
+def test_patient_screen_draws_the_maze_walls_and_the_guide_circle(qtbot):
+    from ui.dashboard import application
+    from ui.patient_screen import PatientScreen, shape_lines
+
+    application()
+    # a straight corridor along x: its walls are the lines y = +-half_width
+    x, y = shape_lines({"corridor": [[-20, 0], [0, 0], [20, 0]], "half_width": 5.0})
+    walls = np.isfinite(x)
+    assert sorted(set(np.round(y[walls], 9))) == [-5.0, 5.0] and x[walls].min() == -20
+    x, y = shape_lines({"guide_circle": 30.0})
+    assert np.allclose(np.hypot(x, y)[np.isfinite(x)], 30.0)
+    assert len(shape_lines({"phase": "countdown"})[0]) == 0
+    screen = PatientScreen("mm")
+    qtbot.addWidget(screen)
+    screen.show_protocol({"phase": "countdown", "instruction": "Trace the circle.", "remaining_s": 2.2,
+                          "guide_circle": 30.0})
+    assert screen.message.text() == "Trace the circle.\nGet ready: 3"
+    assert np.isfinite(screen._shapes.xData).sum() == 73
+    screen.show_protocol({"phase": "rest", "remaining_s": 4.5})
+    assert screen.message.text() == "Rest: 5 s" and screen._shapes.xData is None  # nothing drawn
