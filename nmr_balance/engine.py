@@ -109,6 +109,7 @@ class EngineLoop:
         self.make_protocol_run = make_protocol_run
         self.protocol: ProtocolSession | None = None
         self._feeder = None
+        self._status_log = None
         self._last_display = 0.0
         self.pipeline: Pipeline | None = None
         self.recorder: TrialRecorder | None = None
@@ -138,7 +139,11 @@ class EngineLoop:
         self._cmd_abort_protocol("the source was switched")
         self._stop_recording("aborted")
         self._close_pipeline()
+        from nmr_balance.protocols.runner import StatusLog
+
         pipeline = Pipeline(self.open_source(url), shared=True)
+        # one status log per source (a listener cannot be removed): each protocol run reads it
+        self._status_log = StatusLog(pipeline)
         pipeline.start()
         self.pipeline = pipeline
         self.reply("ready", url=url, raw_ring=pipeline.raw.name, processed_ring=pipeline.processed.name,
@@ -162,7 +167,7 @@ class EngineLoop:
 
     def _cmd_start_protocol(self, session_id: int, patient: str, protocol: str,
                             level: int | None = None, seed: int = 0) -> None:
-        from nmr_balance.protocols.runner import RunFeeder, StatusLog
+        from nmr_balance.protocols.runner import RunFeeder
 
         if self.pipeline is None:
             raise SourceError("no source is connected", "Connect a source before starting a protocol")
@@ -171,7 +176,7 @@ class EngineLoop:
             raise SourceError("this engine cannot run protocols", "Install the recordings package")
         session, facts = self.make_protocol_run(self.pipeline, session_id, patient, protocol, level, seed)
         # only the samples from now on: the pipeline has been streaming before the run
-        self._feeder = RunFeeder(session.run, self.pipeline, StatusLog(self.pipeline), from_start=False)
+        self._feeder = RunFeeder(session.run, self.pipeline, self._status_log, from_start=False)
         self.protocol = session
         self.reply("protocol_started", **facts)
 

@@ -120,7 +120,9 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, 
     assert targets.metrics["protocol.success_pct"] == pytest.approx(scores[1]["success_pct"])
     assert "target_shown" in [e.kind for e in store.events(targets.id)]
     samples = store.samples(stand.id, PROCESSED)
-    assert 150 <= len(samples) <= 260 and samples.gaps() == 0  # 2 s at 100 Hz
+    # 2 s at 100 Hz; the recorder starts and stops when the engine's loop handles the events, so
+    # on a busy machine the edges may move by a few tenths of a second
+    assert 120 <= len(samples) <= 320 and samples.gaps() == 0
     assert np.isfinite(samples.data[:, :2]).all()
     notes = json.loads(store.session(window.session_id).notes)
     assert notes["protocol"] == "quick_check" and notes["summary"]["trials"] == 2
