@@ -264,6 +264,12 @@ class _Plan:
     def spectra_ok(self) -> bool:
         return self.n / self.fs >= self.settings.min_spectral_s
 
+    @functools.cached_property
+    def f_scale(self) -> float:
+        """Scale c of the 95 % prediction ellipse (``ellipse_area_95_f``) for n samples."""
+        n = self.n
+        return _f_quantile_2(0.95, n - 2) * 2 * (n - 1) * (n + 1) / (n * (n - 2))
+
 
 def _f_quantile_2(p: float, d2: int) -> float:
     """Quantile of the F(2, d2) distribution (closed form: its CDF is 1 - (1 + 2x/d2)^(-d2/2))."""
@@ -275,7 +281,8 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
     s, n_trials, n = plan.settings, trials.shape[0], plan.n
     stats = np.zeros((n_trials, K.N_STATS))
     entropy = np.zeros((n_trials, 2, 2), np.int64)
-    msd = np.full((n_trials, plan.lags.size, 3), np.nan)
+    msd = np.empty((n_trials, plan.lags.size, 3))
+    msd.fill(np.nan)
     m = s.entropy_m if "entropy" in plan.groups else 0
     if not use_numba:
         kernels = K.trial_kernels_numpy
@@ -290,11 +297,11 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
         for t in range(n_trials):
             kernels(signals[t, 0], signals[t, 1], plan.k, plan.lags, m, s.entropy_r, stats[t],
                     entropy[t], msd[t])
-    bad = ~np.isfinite(stats[:, K.MEAN_X] + stats[:, K.MEAN_Y])
-    if bad.any():
+    if not math.isfinite(stats[:, K.MEAN_X].sum() + stats[:, K.MEAN_Y].sum()):
         # A non-finite sample makes its trial's mean non-finite: as_xy names it and raises
         # (and lets through a finite trial whose sum overflowed).
-        as_xy(trials[int(np.argmax(bad))])
+        for trial in trials:
+            as_xy(trial)
     with_spectra = "spectral" in plan.groups and plan.spectra_ok
     f, psd = np.zeros(2), np.zeros((n_trials, 2, 2))
     if with_spectra:
@@ -303,23 +310,23 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
             spectral_in, spectral_fs = decimate(signals, plan.q, use_numba), plan.fs / plan.q
         f, psd = (welch_psd(spectral_in, spectral_fs, workers=-1 if n_trials > 1 else None)
                   if use_numba else welch_psd_scipy(spectral_in, spectral_fs))
-    f_scale = _f_quantile_2(0.95, n - 2) * 2 * (n - 1) * (n + 1) / (n * (n - 2))
     lo, hi = s.band_hz
     keys = D.TIME_KEYS + (D.SPECTRAL_KEYS if with_spectra else ())
     if use_numba and n_trials == 1:
         out = np.empty((1, len(keys)))
-        D.time_metrics(stats[0], n, plan.fs, CHI2_95_2DOF, f_scale, out[0, :D.N_TIME])
+        D.time_metrics(stats[0], n, plan.fs, CHI2_95_2DOF, plan.f_scale, out[0, :D.N_TIME])
         if with_spectra:
             D.spectral_metrics(f, psd[0], lo, hi, out[0, D.N_TIME:])
     elif use_numba:
         out = np.empty((n_trials, len(keys)))
-        D.derive_many(stats, f, psd, n, plan.fs, CHI2_95_2DOF, f_scale, lo, hi, with_spectra, out)
+        D.derive_many(stats, f, psd, n, plan.fs, CHI2_95_2DOF, plan.f_scale, lo, hi, with_spectra,
+                      out)
     else:
-        out = DN.time_metrics_numpy(stats, n, plan.fs, CHI2_95_2DOF, f_scale)
+        out = DN.time_metrics_numpy(stats, n, plan.fs, CHI2_95_2DOF, plan.f_scale)
         if with_spectra:
             out = np.hstack([out, DN.spectral_metrics_numpy(f, psd, lo, hi)])
     notes: dict[str, str] = {}
-    if np.isnan(out.sum()):
+    if math.isnan(out.sum()):
         for key, val in zip(keys, out.T):
             if np.isnan(val).any():
                 notes[key] = "undefined for a trial without sway (constant signal)"
