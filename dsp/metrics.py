@@ -125,7 +125,9 @@ def trial_metrics(xy, fs: float, *, unit: str = "mm", nan_policy: str = "raise",
         Non-finite samples raise ``ValueError`` (default) or, with ``"interpolate"``, gaps up to
         ``max_gap_s`` seconds are bridged linearly (leading/trailing gaps are cut off).
     settings : Settings
-        Analysis choices (entropy, diffusion regions, spectral band, minimum durations).
+        Analysis choices (entropy, diffusion regions, spectral band, minimum durations, and
+        ``spectral_fs``: trials at >= 2x this rate (default 100 Hz) get their spectra from a
+        decimated copy; ``None`` keeps the full rate; see ``docs/metrics.md``).
     groups : tuple of str
         Which metric groups to compute, from ``GROUPS`` ("time", "spectral", "entropy",
         "diffusion"); "time" is always computed.
@@ -297,7 +299,7 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
         for t in range(n_trials):
             kernels(signals[t, 0], signals[t, 1], plan.k, plan.lags, m, s.entropy_r, stats[t],
                     entropy[t], msd[t])
-    if not math.isfinite(stats[:, K.MEAN_X].sum() + stats[:, K.MEAN_Y].sum()):
+    if not math.isfinite(stats[:, K.MEAN_X:K.MEAN_Y + 1].sum()):
         # A non-finite sample makes its trial's mean non-finite: as_xy names it and raises
         # (and lets through a finite trial whose sum overflowed).
         for trial in trials:
