@@ -19,6 +19,8 @@ from dsp import _kernels_spectral as K
 #: Band (Hz) of the Prieto et al. (1996) spectral metrics: total power, power frequencies,
 #: centroidal frequency and frequency dispersion.
 PRIETO_BAND_HZ = (0.15, 5.0)
+#: Samples of Welch segments per FFT call (1 MiB of float64).
+_CHUNK_SAMPLES = 1 << 17
 
 
 def welch_psd(signals: np.ndarray, fs: float, workers: int | None = None
@@ -46,11 +48,17 @@ def welch_psd(signals: np.ndarray, fs: float, workers: int | None = None
     signals = np.ascontiguousarray(signals, dtype=np.float64)
     n = signals.shape[-1]
     nperseg, step, n_seg, window, scale, f = _welch_plan(n, float(fs))
-    # Every segment of every signal in one array, so one FFT call does them all.
-    segs = K.welch_segments(signals.reshape(-1, n), nperseg, step, n_seg, window)
-    spec = scipy.fft.rfft(segs, axis=-1, workers=workers)
-    psd = K.welch_average(spec, scale, nperseg)
-    return f, psd.reshape(signals.shape[:-1] + (psd.shape[-1],))
+    rows = signals.reshape(-1, n)
+    psd = np.empty((rows.shape[0], f.size))
+    # Every segment of up to `chunk` signals in one array, so one FFT call does them all (both
+    # axes of a trial at once); chunks of ~1 MB stay in cache (one 18 MB array for 256 trials
+    # ran 100x slower per trial).
+    chunk = max(1, _CHUNK_SAMPLES // (n_seg * nperseg))
+    for i in range(0, rows.shape[0], chunk):
+        segs = K.welch_segments(rows[i:i + chunk], nperseg, step, n_seg, window)
+        spec = scipy.fft.rfft(segs, axis=-1, workers=workers)
+        psd[i:i + chunk] = K.welch_average(spec, scale, nperseg)
+    return f, psd.reshape(signals.shape[:-1] + (f.size,))
 
 
 @functools.lru_cache(maxsize=16)
