@@ -26,15 +26,16 @@ DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
 DECIMATED_RTOL = 1e-3
 
 
-@pytest.mark.parametrize("n", [3000, 3001, 3002, 3003, 1201])
-def test_welch_equals_scipy_on_stacks_of_any_length(n):
+@pytest.mark.parametrize("trials, n", [(3, 3000), (3, 3001), (3, 3002), (3, 3003), (3, 1201),
+                                       (40, 3000)])      # 40 trials: several FFT chunks
+def test_welch_equals_scipy_on_stacks_of_any_length(trials, n):
     rng = np.random.default_rng(n)
     # A random walk with a large offset: the segments' detrend must not lose precision.
-    signals = np.cumsum(rng.normal(size=(3, 2, n)), axis=-1) + 80.0
+    signals = np.cumsum(rng.normal(size=(trials, 2, n)), axis=-1) + 80.0
     f1, p1 = welch_psd(signals, 100.0)
     f2, p2 = welch_psd_scipy(signals, 100.0)
     np.testing.assert_array_equal(f1, f2)
-    assert p1.shape == p2.shape == (3, 2, n // 4 + 1)
+    assert p1.shape == p2.shape == (trials, 2, n // 4 + 1)
     np.testing.assert_allclose(p1, p2, rtol=1e-12, atol=1e-13 * p2.max())
 
 
