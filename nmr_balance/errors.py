@@ -52,6 +52,16 @@ class InvalidParameterError(ConfigError):
         super().__init__(f"bad parameter '{name}={value}'{at}: expected {expected}")
 
 
+class ProtocolError(ConfigError):
+    """A protocol definition (TOML) is not valid: says which file, step and field, and why."""
+
+    def __init__(self, file: str, field: str, expected: str, found: object, step: int | None = None):
+        self.file, self.field, self.expected, self.found, self.step = file, field, expected, found, step
+        at = f"step {step}, " if step is not None else ""
+        super().__init__(f"{file}: {at}field '{field}': expected {expected}, found {found!r}",
+                         "Fix the protocol file; `nmr-balance protocols` lists the valid ones")
+
+
 # --- sources and devices -----------------------------------------------------------------------
 class SourceError(NmrBalanceError):
     """A sensor source could not be opened or stopped delivering."""

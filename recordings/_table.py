@@ -46,9 +46,8 @@ def split_unit(column: str) -> tuple[str, str]:
     return (m.group(1), m.group(2)) if m else (column.strip(), "")
 
 
-def read_table(path: str | Path, max_bytes: int = MAX_BYTES) -> Table:
-    """Read a delimited numeric table with one header line, after optional ``#`` comments."""
-    path = Path(path)
+def check_size(path: Path, max_bytes: int = MAX_BYTES) -> None:
+    """Refuse a file above ``max_bytes`` before reading any of it."""
     try:
         size = os.path.getsize(path)
     except OSError as e:
@@ -57,6 +56,12 @@ def read_table(path: str | Path, max_bytes: int = MAX_BYTES) -> Table:
         raise DataFormatError(str(path), f"it is {size / 2**20:.0f} MB, above the import limit of "
                               f"{max_bytes / 2**20:.0f} MB", "Split the file, or raise the limit "
                               "(--max-mb) if it really is one trial")
+
+
+def read_table(path: str | Path, max_bytes: int = MAX_BYTES) -> Table:
+    """Read a delimited numeric table with one header line, after optional ``#`` comments."""
+    path = Path(path)
+    check_size(path, max_bytes)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (UnicodeDecodeError, OSError) as e:

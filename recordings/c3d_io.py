@@ -11,9 +11,10 @@ stores 32-bit floats: values come back within float32 precision (relative ~6e-8)
 times become the uniform frame clock.
 
 Import: our exports, and any C3D file with a type 2 or 4 force plate: the plate's six channels
-become the raw stream and the COP is computed from forces and moments in the plate frame
-(DESIGN: AMTI frame, x forward, y right, z down; COP_ap = (-My - Fx dz) / Fz, COP_ml = (Mx - Fy
-dz) / Fz with dz = the depth of the plate origin below the surface, from ``ORIGIN``).
+(moments converted to N m) become the raw stream, in the plate frame (AMTI: x forward, y right,
+z down), with ``surface_offset_mm`` = the depth of the plate origin below the surface, from
+``ORIGIN``; the live front-end (:func:`dsp.cop.plate_cop`) then computes the COP from forces and
+moments, exactly as when the trial is replayed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from nmr_balance.errors import DataFormatError, StorageError
-from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sway_info
+from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo
 from recordings import _table
 from recordings.model import Event, TrialData
 
@@ -38,8 +39,6 @@ def _processed_labels(info: StreamInfo) -> list[str]:
     """Analog labels of the processed channels (``COP_X``... for the sway stream)."""
     return [_SWAY_LABELS.get(n, f"PROC_{n}") for n in info.channel_names]
 _PIECE = 200  # C3D strings hold at most 255 characters: long texts are stored in pieces
-#: Below this vertical load (N) nobody stands on the plate: COP is NaN.
-MIN_LOAD_N = 10.0
 
 
 def _ezc3d():
@@ -125,10 +124,7 @@ def _add_int(c, group: str, name: str, value: list) -> None:
 def read_c3d(path: str | Path, max_bytes: int = _table.MAX_BYTES) -> TrialData:
     """Read a trial from a C3D file (ours, or any file with a type 2/4 force plate)."""
     path = Path(path)
-    size = path.stat().st_size if path.exists() else 0
-    if size > max_bytes:
-        raise DataFormatError(str(path), f"it is {size / 2**20:.0f} MB, above the import limit "
-                              f"of {max_bytes / 2**20:.0f} MB", "Raise the limit (--max-mb)")
+    _table.check_size(path, max_bytes)
     try:
         c = _ezc3d().c3d(str(path))
     except Exception as e:  # ezc3d raises bare RuntimeError/ValueError/IOError on bad files
@@ -207,21 +203,5 @@ def _read_plate(path: Path, params, samples: np.ndarray, labels: list[str], fs: 
     raw_info = StreamInfo(name, tuple(Channel(c, "N" if c[0] == "F" else "N m") for c in
                                       ("Fx", "Fy", "Fz", "Mx", "My", "Mz")), fs,
                           SensorKind.FORCE_PLATE, {"surface_offset_mm": dz}, device="C3D force plate")
-    raw = _block(fm, fs)
-    processed = raw.with_data(plate_cop(fm, dz))
-    return TrialData(raw_info, raw, sway_info(name, fs, "mm", device=raw_info.device), processed,
+    return TrialData(raw_info, _block(fm, fs),
                      header={"file": path.name, "plate_labels": [labels[i] for i in channels]})
-
-
-def plate_cop(fm: np.ndarray, dz_mm: float) -> np.ndarray:
-    """Sway ``x, y`` (mm) and ``fz`` (N) from plate ``Fx Fy Fz Mx My Mz`` (N, N m), shape (n, 6).
-
-    Samples with ``Fz`` below :data:`MIN_LOAD_N` (nobody on the plate) get ``x = y = NaN``.
-    """
-    fx, fy, fz, mx, my = fm[:, 0], fm[:, 1], fm[:, 2], fm[:, 3], fm[:, 4]
-    dz = dz_mm / 1000.0
-    loaded = fz >= MIN_LOAD_N
-    safe_fz = np.where(loaded, fz, 1.0)
-    ap = np.where(loaded, (-my - fx * dz) / safe_fz * 1000.0, np.nan)
-    ml = np.where(loaded, (mx - fy * dz) / safe_fz * 1000.0, np.nan)
-    return np.column_stack([ml, ap, fz])

@@ -47,3 +47,8 @@ def decode(payload: bytes, n: int, n_channels: int) -> SampleBlock:
 
 def crc32(payload: bytes) -> int:
     return zlib.crc32(payload)
+
+
+def split(block: SampleBlock, size: int) -> list[SampleBlock]:
+    """``block`` cut into chunks of at most ``size`` samples (how imports store a stream)."""
+    return [block.slice(i, i + size) for i in range(0, len(block), size)]

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from nmr_balance import io_formats
 from nmr_balance.errors import DataFormatError
-from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sway_info
+from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo
 from recordings import _table
 from recordings.model import Event, TrialData
 
@@ -100,11 +101,13 @@ def read_csv(path: str | Path, columns: dict[str, str] | None = None, fs: float 
     max_bytes : int
         Refuse larger files.
     """
+    path = Path(path)
+    _table.check_size(path, max_bytes)
+    if columns is None and io_formats.sniff_format(path) == "santos_duarte":
+        return read_santos_duarte(path)
     table = _table.read_table(path, max_bytes)
     if table.comments and table.comments[0].startswith(MAGIC):
         return _read_ours(table)
-    if table.columns[:3] == ["Time[s]", "Fx[N]", "Fy[N]"] and "COPx[cm]" in table.columns:
-        return read_santos_duarte(table)
     return _read_mapped(table, columns, fs)
 
 
@@ -144,34 +147,28 @@ def _read_ours(table: _table.Table) -> TrialData:
                      events=events, metrics=metrics, header=header)
 
 
-def read_santos_duarte(table: _table.Table) -> TrialData:
-    """A trial of Santos & Duarte (2016), PeerJ 4:e2648 (``BDS000NN.txt``).
+def read_santos_duarte(path: Path) -> TrialData:
+    """A trial of Santos & Duarte (2016), PeerJ 4:e2648 (``BDS000NN.txt``), read by
+    :func:`nmr_balance.io_formats.read_santos_duarte`.
 
-    Raw: the plate's ``Fx Fy Fz`` (N) and ``Mx My Mz`` (N m), already in our plate frame.
-    Processed: the authors' COP (already low-pass filtered at 10 Hz by them) in our sway frame:
-    x = COPy (ML), y = COPx (AP), converted cm -> mm; fz = Fz.
+    Raw: the plate's ``Fx Fy Fz`` (N) and ``Mx My Mz`` (N m), already in our plate frame, marked
+    ``filtered_hz`` (the authors low-passed at 10 Hz), so the front-end computes the COP from
+    them without filtering again. The file's own COP columns agree to their 6 decimals.
     """
-    path = table.path
-    t = table.column("Time[s]")
-    fs = _table.fs_from_time(path, t)
-    plate = np.column_stack([table.column(f"{c}[{'N' if c[0] == 'F' else 'Nm'}]") for c in _PLATE])
-    _table.check_finite(path, "forces and moments", plate)
-    cop = np.column_stack([table.column("COPy[cm]") * 10.0, table.column("COPx[cm]") * 10.0,
-                           plate[:, 2]])
-    _table.check_finite(path, "COP", cop, allow_nan=True)
+    rec = io_formats.read_santos_duarte(path)
+    _table.check_finite(path, "forces and moments", rec.forces_moments)
+    fs = _table.check_fs(path, rec.fs)
     name = f"file://{path.name}"
+    geometry = {"surface_offset_mm": 0.0, "filtered_hz": rec.filtered_hz}
     raw_info = StreamInfo(name, tuple(Channel(c, "N" if c[0] == "F" else "N m") for c in _PLATE),
-                          fs, SensorKind.FORCE_PLATE, {"surface_offset_mm": 0.0, "filtered_hz": 10.0},
-                          device="Santos & Duarte 2016 force plate", has_device_time=True)
-    n = len(t)
-    counter = np.arange(n, dtype=np.int64)
-    t_host = np.round((t - t[0]) * 1e9).astype(np.int64)
-    raw = SampleBlock(t_host, t.astype(np.float64), counter, plate)
-    processed = SampleBlock(t_host.copy(), t.astype(np.float64), counter.copy(), cop)
-    return TrialData(raw_info, raw, sway_info(name, fs, "mm", device=raw_info.device,
-                                              has_device_time=True), processed,
-                     header={"source": "Santos & Duarte 2016", "file": path.name,
-                             "filter": "10 Hz low-pass by the data set's authors"})
+                          fs, SensorKind.FORCE_PLATE, geometry,
+                          device="Santos & Duarte 2016 force plate")
+    counter = np.arange(len(rec.forces_moments), dtype=np.int64)
+    raw = SampleBlock(np.round(counter / fs * 1e9).astype(np.int64), counter / fs, counter,
+                      np.ascontiguousarray(rec.forces_moments))
+    return TrialData(raw_info, raw, header={
+        "source": "Santos & Duarte 2016", "file": path.name,
+        "filter": f"{rec.filtered_hz:g} Hz low-pass by the data set's authors"})
 
 
 def _read_mapped(table: _table.Table, columns: dict[str, str] | None,

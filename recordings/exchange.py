@@ -12,8 +12,8 @@ from typing import Any
 from nmr_balance.errors import DataFormatError, InvalidParameterError
 from nmr_balance.frontend import default_stages
 from nmr_balance.stages import configure_chain, run_chain
-from nmr_balance.stream import SampleBlock, SensorKind, StreamInfo, sway_info
-from recordings import _table, c3d_io, csv_io
+from nmr_balance.stream import StreamInfo
+from recordings import _table, c3d_io, chunks, csv_io
 from recordings.metrics import trial_metrics
 from recordings.model import Condition, TrialData
 from recordings.store import PROCESSED, RAW, Store
@@ -90,16 +90,11 @@ def process(data: TrialData) -> TrialData:
         return data
     stages = default_stages(data.raw_info)
     info = configure_chain(stages, data.raw_info)
-    if info.channel_names == ("x", "y", "fz"):
-        data.info, data.processed = info, run_chain(stages, data.raw)
-    elif data.raw_info.kind is SensorKind.FORCE_PLATE:
-        dz = float(data.raw_info.geometry.get("surface_offset_mm", 0.0))
-        data.info = sway_info(data.raw_info.source, data.raw_info.fs, "mm",
-                              device=data.raw_info.device, has_device_time=data.raw_info.has_device_time)
-        data.processed = data.raw.with_data(c3d_io.plate_cop(data.raw.data, dz))
-    else:
-        raise DataFormatError(data.raw_info.source, f"no front-end turns a '{data.raw_info.kind.value}' "
-                              "stream into sway yet", "Import a COP (x, y) or force-plate file")
+    if info.channel_names != ("x", "y", "fz"):
+        raise DataFormatError(data.raw_info.source, f"the front-end turns a "
+                              f"'{data.raw_info.kind.value}' stream into {info.channel_names}, "
+                              "not sway", "Import a COP, force-plate or load-cell file")
+    data.info, data.processed = info, run_chain(stages, data.raw)
     return data
 
 
@@ -128,7 +123,7 @@ def import_file(store: Store, path: str | Path, patient: str, *, session_id: int
                                      started=h.get("started") or None)
         for stream, block, info in ((RAW, data.raw, data.raw_info),
                                     (PROCESSED, data.processed, data.info)):
-            for seq, part in enumerate(_split(block, max(1, int(info.fs * chunk_s)))):
+            for seq, part in enumerate(chunks.split(block, max(1, int(info.fs * chunk_s)))):
                 store.append_chunk(trial_id, stream, seq, part)
         for e in data.events:
             store.add_event(trial_id, e.t, e.kind, e.payload)
@@ -136,7 +131,3 @@ def import_file(store: Store, path: str | Path, patient: str, *, session_id: int
             else "complete"
         store.finish_trial(trial_id, status, metrics, ended=h.get("ended") or None)
     return trial_id
-
-
-def _split(block: SampleBlock, size: int) -> list[SampleBlock]:
-    return [block.slice(i, i + size) for i in range(0, len(block), size)]

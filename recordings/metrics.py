@@ -29,5 +29,25 @@ def recording_metrics(block: SampleBlock, info: StreamInfo) -> dict[str, Any]:
 
 
 def trial_metrics(processed: SampleBlock, info: StreamInfo) -> dict[str, Any]:
-    """All metrics of a trial from its processed (sway) stream. JSON-serialisable."""
-    return recording_metrics(processed, info)
+    """All metrics of a trial from its processed (sway) stream. JSON-serialisable.
+
+    The recording facts of :func:`recording_metrics`, then every sway metric of
+    :func:`dsp.metrics.trial_metrics` (names in ``dsp.metrics.METRIC_UNITS``), with ``units`` and
+    ``notes`` (why a metric is NaN) as nested dicts. Short gaps (nobody on the board for
+    <= 0.25 s) are bridged; when the sway metrics cannot be computed, ``sway_error`` says why.
+    """
+    out = recording_metrics(processed, info)
+    if info.channel_names[:2] != ("x", "y"):
+        out["sway_error"] = f"not a sway stream (channels {', '.join(info.channel_names)})"
+        return out
+    from dsp import metrics as dsp_metrics  # deferred: listing trials must not load Numba (~1-4 s)
+
+    try:
+        sway = dsp_metrics.trial_metrics(processed.data[:, :2], info.fs, unit=info.units[0],
+                                         nan_policy="interpolate")
+    except ValueError as e:
+        out["sway_error"] = str(e)
+        return out
+    out.update(sway)
+    out["units"], out["notes"] = dict(sway.units), dict(sway.notes)
+    return out

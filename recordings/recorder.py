@@ -75,7 +75,8 @@ class Recorder:
         self.error: NmrBalanceError | None = None
         self.metrics: dict[str, Any] = {}
         self.n_raw = self.n_processed = 0
-        #: CPU time the recording thread used, s (set when it ends).
+        #: CPU time the recording loop used (reading, encoding, committing), s; set at the end,
+        #: without the final metrics (a one-off that may first load the DSP kernels).
         self.cpu_s = 0.0
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -167,6 +168,7 @@ class Recorder:
                     self._flush()
                     last_commit = time.monotonic()
             self._flush()  # the last samples (the pipeline may still be running)
+            self.cpu_s = time.thread_time() - cpu0
             processed = self._store.samples(self.trial_id, PROCESSED)
             self.metrics = trial_metrics(processed, self.pipeline.info)
             self._store.finish_trial(self.trial_id, self._status, self.metrics)
@@ -175,7 +177,6 @@ class Recorder:
             self._give_up()
         finally:
             self._close()
-            self.cpu_s = time.thread_time() - cpu0
 
     def _flush(self) -> None:
         raw = self._raw_reader.read()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dsp.cop import plate_cop
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sway_info
 from recordings import Condition, Store
-from recordings.c3d_io import plate_cop
 from recordings.store import PROCESSED, RAW
 
 PLATE = tuple(Channel(c, "N" if c[0] == "F" else "N m") for c in ("Fx", "Fy", "Fz", "Mx", "My", "Mz"))

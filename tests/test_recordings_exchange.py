@@ -11,15 +11,25 @@ import pathlib
 
 import numpy as np
 import pytest
-from _recordings_util import (plate_info, plate_samples, processed_of, same_bits, same_metrics,
-                              store_trial)
+from _recordings_util import (
+    plate_info,
+    plate_samples,
+    processed_of,
+    same_bits,
+    same_metrics,
+    store_trial,
+)
 
+from dsp.cop import plate_cop
 from nmr_balance.errors import DataFormatError
+from nmr_balance.frontend import default_stages
+from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.stream import SampleBlock
 from recordings import Condition, Store
 from recordings.c3d_io import read_c3d
-from recordings.exchange import export_session, export_trial, import_file, read_file
+from recordings.exchange import export_session, export_trial, import_file, process, read_file
 from recordings.metrics import trial_metrics
-from recordings.store import RAW
+from recordings.store import PROCESSED, RAW
 
 DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
 
@@ -107,27 +117,28 @@ def test_c3d_metadata_is_pseudonymised(stored, tmp_path):
 
 
 def test_santos_duarte_file_imports_in_our_frame(tmp_path):
-    data = read_file(DATA / "BDS00001.txt")
+    data = process(read_file(DATA / "BDS00001.txt"))
     assert data.raw_info.fs == pytest.approx(100.0) and len(data.raw) == 6000
+    assert data.raw_info.geometry["filtered_hz"] == 10.0  # not low-passed a second time
     table = np.loadtxt(DATA / "BDS00001.txt", skiprows=1)
-    # x = ML = COPy (cm -> mm), y = AP = COPx; and our plate COP from F and M agrees with theirs.
-    assert np.array_equal(data.processed.data[:, 0], table[:, 8] * 10)
-    assert np.array_equal(data.processed.data[:, 1], table[:, 7] * 10)
-    from recordings.c3d_io import plate_cop
-    assert np.allclose(plate_cop(data.raw.data, 0.0)[:, :2], data.processed.data[:, :2], atol=1e-4)
-    # The published mean velocity (cm/s) from the same samples, to about 1e-12.
+    assert np.array_equal(data.raw.data, table[:, 1:7])
+    # The front-end's COP from F and M is the authors' (x = ML = COPy, y = AP = COPx; cm -> mm)
+    # to the 6 decimals of the file.
+    assert np.allclose(data.processed.data[:, 0], table[:, 8] * 10, atol=2e-4)
+    assert np.allclose(data.processed.data[:, 1], table[:, 7] * 10, atol=2e-4)
     published = {r.split("\t")[0]: r.split("\t") for r in
                  (DATA / "published_values.tsv").read_text().splitlines()}
-    xy_cm = data.processed.data[:, :2] / 10
-    velo = np.sum(np.hypot(*np.diff(xy_cm, axis=0).T)) / (len(xy_cm) / 100.0)
-    assert velo == pytest.approx(float(published["BDS00001"][11]), rel=1e-12)
     with Store.open(tmp_path / "s.db") as store:
         tid = import_file(store, DATA / "BDS00001.txt", "SD01",
                           condition=Condition.parse("eyes_open,firm"))
         trial = store.trial(tid)
         assert trial.status == "complete" and trial.condition.vision == "open"
         assert trial.metrics["n_samples"] == 6000
+        # the published mean velocity (cm/s), from the authors' COP columns
+        assert trial.metrics["mean_velocity"] / 10 == pytest.approx(
+            float(published["BDS00001"][11]), rel=1e-4)
         assert same_bits(store.samples(tid, RAW), data.raw)
+        assert same_bits(store.samples(tid, PROCESSED), data.processed)
 
 
 def write_foreign_c3d(path, dz_mm=40.0):
@@ -163,8 +174,14 @@ def test_foreign_c3d_force_plate_gives_cop_from_forces_and_moments(tmp_path):
     data = read_file(tmp_path / "lab.c3d")
     assert data.raw_info.fs == 200 and data.raw_info.geometry == {"surface_offset_mm": 40.0}
     assert data.raw_info.channel_names == ("Fx", "Fy", "Fz", "Mx", "My", "Mz")
-    assert np.allclose(data.processed.data[:, 0], ml, atol=1e-3)
-    assert np.allclose(data.processed.data[:, 1], ap, atol=1e-3)
+    cop = plate_cop(data.raw.data, 40.0)  # moments came in N mm: converted to N m
+    assert np.allclose(cop[:, 0], ml, atol=1e-3) and np.allclose(cop[:, 1], ap, atol=1e-3)
+    with Store.open(tmp_path / "s.db") as store:  # stored as the front-end makes it (= replay)
+        tid = import_file(store, tmp_path / "lab.c3d", "P7")
+        stages = default_stages(data.raw_info)
+        configure_chain(stages, data.raw_info)
+        expected = run_chain(stages, data.raw)
+        assert same_bits(store.samples(tid, PROCESSED), expected)
 
 
 # --- hostile files ----------------------------------------------------------------------------
@@ -179,7 +196,7 @@ def with_field(line, i, value):
 
 
 HOSTILE = {
-    "truncated_row": (lambda: "\n".join(sd_lines()[:500])[:-30], "unreadable numbers"),
+    "truncated_row": (lambda: "\n".join(sd_lines()[:500])[:-30], "ragged"),
     "wrong_columns": (lambda: "a,b,c\n1,2,3\n4,5,6\n", "cannot tell which columns"),
     "header_only": (lambda: "t,x,y\n", "no data rows"),
     "empty": (lambda: "", "no header line"),
@@ -247,3 +264,16 @@ def test_generic_csv_with_column_mapping_and_units(tmp_path):
         tid = import_file(store, path, "P5", columns={"t": "Zeit", "x": "CoP_ML[cm]",
                                                       "y": "CoP_AP[cm]"})
         assert store.trial(tid).info.channel_names == ("x", "y", "fz")
+
+
+def test_csv_round_trip_when_streams_differ_in_length(tmp_path):
+    # A resampled source (Wii board): fewer processed than raw samples, other counters.
+    raw = plate_samples(500, seed=9)
+    proc = processed_of(raw).slice(0, 430)
+    proc = SampleBlock(proc.t_host_ns, proc.t_device, proc.counter * 2 + 7, proc.data)
+    with Store.open(tmp_path / "s.db") as store:
+        tid = store_trial(store, raw, proc, plate_info(), chunk=64)
+        path = export_trial(store, tid, tmp_path / "t.csv")
+        assert "# processed_rows: 430" in path.read_text() and "# raw_rows: 500" in path.read_text()
+        back = store.load_trial(import_file(store, path, "P2"))
+    assert same_bits(back.raw, raw) and same_bits(back.processed, proc)

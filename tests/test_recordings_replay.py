@@ -9,12 +9,12 @@ import pytest
 from _recordings_util import same_bits, same_metrics
 from scipy import signal
 
+from dsp.cop import plate_cop
 from nmr_balance.app import open_source
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.stream import SampleBlock, StreamInfo, sway_info
 from recordings import Condition, Store
-from recordings.c3d_io import plate_cop
 from recordings.replay import ReplaySource
 
 pytestmark = pytest.mark.timeout(60)
@@ -135,7 +135,7 @@ def test_replay_url_errors(tmp_path):
 def test_replay_source_life_cycle(tmp_path):
     from nmr_balance.errors import SourceStateError
     db = tmp_path / "s.db"
-    tid, live, _ = record(db, "sim://?rate=100&realtime=0&duration=2", lambda: None)
+    tid, _, _ = record(db, "sim://?rate=100&realtime=0&duration=2", lambda: None)
     src = open_source(f"replay://{db}?trial={tid}&speed=max&start=0.5")
     info = src.open()
     assert info.source.startswith("replay://") and info.n_channels == 3

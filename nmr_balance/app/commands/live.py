@@ -1,4 +1,4 @@
-"""``nmr-balance live``: stream a source and watch it."""
+"""``nmr-balance live``: stream a source and watch it (console window, or headless view)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,17 @@ DESCRIPTION = """\
 Stream a source through the live pipeline and show centre of pressure (or board tilt),
 sample rate, dropped samples and latency.
 
-Without a display (or with --headless) this is a console view in the terminal; stop it with
-Ctrl-C or --duration.
+With a display this opens the therapist console (the acquisition engine runs in its own
+process); --patient-screen also opens the patient's biofeedback window (fullscreen on a
+second monitor when there is one). Without a display (or with --headless) it is a console view
+in the terminal; stop it with Ctrl-C or --duration.
 
 Examples:
   nmr-balance live --source sim://                                 simulated person, 100 Hz
   nmr-balance live --source "sim://?rate=1000&vision=closed&surface=foam" --duration 10
-  nmr-balance live --source "sim://?sensor=cells"                  Wii-like load cells
+  nmr-balance live --source "sim://?sensor=cells" --patient-screen Wii-like board + patient view
+  nmr-balance live --screenshot console.png --duration 5           render offscreen, save a PNG
+  nmr-balance live --headless --source sim://                      terminal view only
   nmr-balance sources                                              all source URLs
 """
 
@@ -28,15 +32,25 @@ def add_arguments(parser) -> None:
     parser.add_argument("--source", default="sim://", metavar="URL",
                         help="where samples come from (default: sim://, the simulated board)")
     parser.add_argument("--duration", type=float, default=None, metavar="S",
-                        help="stop after S seconds (default: until Ctrl-C or the source ends)")
+                        help="stop after S seconds (default: until Ctrl-C, the window closes or the source ends)")
     parser.add_argument("--headless", action="store_true",
-                        help="console view even when a display is available")
+                        help="console view in the terminal even when a display is available")
+    parser.add_argument("--patient-screen", action="store_true",
+                        help="also open the patient's biofeedback window")
+    parser.add_argument("--screenshot", metavar="FILE.png", default=None,
+                        help="render the console (offscreen if there is no display) for --duration "
+                             "seconds (default 3), save a PNG of it and exit")
+    parser.add_argument("--db", metavar="PATH", default=None,
+                        help="station database for patients and trials (default: the user data folder)")
 
 
 def run(args) -> int:
     source = open_source(args.source)  # a bad URL fails here, before anything is shown
     warm_kernels()  # a progress bar while the first run compiles, instead of a frozen screen
-    if not args.headless and not has_display():
+    if args.screenshot or (has_display() and not args.headless):
+        source.close()
+        return _run_dashboard(args)
+    if not args.headless:
         print("No display found (DISPLAY/WAYLAND_DISPLAY not set): showing the headless console view.")
     with Pipeline(source) as pipeline:
         summary = run_console(pipeline, args.duration)
@@ -44,3 +58,18 @@ def run(args) -> int:
     if pipeline.error is not None:
         return 1
     return 0 if summary["samples"] > 0 else 1
+
+
+def _run_dashboard(args) -> int:
+    import os
+
+    if args.screenshot and not has_display():
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from nmr_balance.app.discovery import discover_sources
+    from nmr_balance.app.engine_process import run_engine
+    from ui.dashboard import run as run_dashboard
+
+    duration = args.duration if args.duration is not None else (3.0 if args.screenshot else None)
+    return run_dashboard(run_engine, args.source, store_path=args.db, discover=discover_sources,
+                         patient_screen=args.patient_screen, screenshot=args.screenshot,
+                         duration_s=duration)

@@ -1,0 +1,59 @@
+"""Entry of the engine process (spawned by :class:`nmr_balance.engine.EngineHost`).
+
+Wires the engine loop to the real source registry and the recordings store. Lives in the
+composition root because it may import drivers and recordings; the UI only ever receives
+:func:`run_engine` as a function to hand to the host.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nmr_balance.engine import EngineLoop, error_message
+
+
+def recorder_factory(store_path: str | Path | None):
+    """``make_recorder`` for the engine: a ``recordings.Recorder`` on the station database."""
+
+    def make(pipeline, session_id: int, protocol: str, condition: str, parameters: dict[str, Any]):
+        from recordings import Condition, Store
+        from recordings.recorder import Recorder
+
+        with Store.open(store_path) as store:
+            return Recorder(store, pipeline, int(session_id), protocol=protocol,
+                            condition=Condition.parse(condition), parameters=parameters)
+
+    return make
+
+
+def _own_resource_tracker() -> None:
+    """Give this process its own shared-memory resource tracker.
+
+    A spawned child shares its parent's tracker; the UI's attach would then unregister the
+    engine's blocks there, and the engine's own unlink later fails with a KeyError traceback.
+    With its own tracker the engine registers and unregisters in one place, and if the engine
+    crashes, its tracker removes the names (the UI keeps its mapping, so the trace stays).
+    """
+    from multiprocessing import resource_tracker
+
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    if tracker is not None and hasattr(tracker, "_fd"):
+        tracker._fd = None
+
+
+def run_engine(commands, replies, source_url: str | None = None, *,
+               store_path: str | None = None) -> None:
+    """Run the engine until told to shut down (the process's main function)."""
+    _own_resource_tracker()
+    try:
+        from nmr_balance.app import open_source
+
+        loop = EngineLoop(replies, open_source, recorder_factory(store_path))
+    except Exception as e:  # e.g. a broken install: tell the UI instead of dying silently
+        replies.put(error_message(e))
+        return
+    loop.serve(commands, source_url)
+
+
+__all__ = ["recorder_factory", "run_engine"]

@@ -1,0 +1,306 @@
+"""The engine host: acquisition, DSP and recorder in their own process while a UI runs.
+
+DESIGN.md §2: while Qt paints, the GIL delays a reader thread by milliseconds, and a frozen UI
+would stall it entirely. So whenever a UI runs, the pipeline (and the recorder) live in a
+separate ``multiprocessing`` process started with *spawn*; its rings are in shared memory and the
+UI maps them with :meth:`RingBuffer.attach` and reads them with its own readers. Commands go
+to the engine over a queue; replies (ring names, status, stats, trial ids, errors) come back
+over another. Nothing here imports Qt or a layer package: the composition root
+(:mod:`nmr_balance.app.engine_process`) supplies how to open a source and how to record.
+
+Messages (plain dicts, picklable)
+---------------------------------
+UI -> engine: ``{"cmd": name, **args}`` with ``name`` one of ``switch_source`` (url),
+``start_trial`` (session_id, protocol, condition, parameters), ``stop_trial`` (status:
+``complete`` | ``aborted``), ``marker`` (kind, payload), ``cue`` (text), ``tare``, ``level``,
+``shutdown``.
+
+Engine -> UI: ``{"kind": name, ...}`` with ``ready`` (url, raw_ring, processed_ring, raw_info,
+info: StreamInfo dicts), ``status`` (status, message), ``stats`` (the
+:class:`~nmr_balance.pipeline.PipelineStats` fields), ``trial_started`` (trial_id),
+``trial_stopped`` (trial_id, status), ``trial_metrics`` (trial_id, metrics), ``notice``
+(message), ``error`` (message, hint, error_type).
+
+Samples never travel over the queues: only ring names, commands and small status messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import queue
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from nmr_balance.errors import NmrBalanceError, SourceError
+from nmr_balance.pipeline import Pipeline
+from nmr_balance.source import Source
+
+#: How often the engine reports its stats, s.
+STATS_INTERVAL_S = 0.2
+
+
+class TrialRecorder(Protocol):
+    """What the engine needs from a recorder (``recordings.Recorder`` fits)."""
+
+    def start(self) -> int: ...
+    def mark(self, kind: str, **payload: Any) -> None: ...
+    def cue(self, text: str, **payload: Any) -> None: ...
+    def stop(self, status: str = "complete") -> dict[str, Any]: ...
+
+
+#: ``make_recorder(pipeline, session_id, protocol, condition, parameters) -> TrialRecorder``
+RecorderFactory = Callable[..., TrialRecorder]
+
+
+def error_message(e: BaseException) -> dict[str, Any]:
+    """An ``error`` reply for ``e``: typed errors keep their message and hint."""
+    if isinstance(e, NmrBalanceError):
+        return {"kind": "error", "message": e.message, "hint": e.hint, "error_type": type(e).__name__}
+    return {"kind": "error", "message": f"{type(e).__name__}: {e}", "hint": "", "error_type": type(e).__name__}
+
+
+class EngineLoop:
+    """The engine side: owns the pipeline and the recorder, obeys commands, reports.
+
+    Parameters
+    ----------
+    replies : queue-like
+        Where messages to the UI go (``put``).
+    open_source : callable
+        ``open_source(url) -> Source`` (the composition root's).
+    make_recorder : callable, optional
+        Builds a recorder for a trial; without one, ``start_trial`` answers with an error.
+    """
+
+    def __init__(self, replies, open_source: Callable[[str], Source],
+                 make_recorder: RecorderFactory | None = None):
+        self.replies = replies
+        self.open_source = open_source
+        self.make_recorder = make_recorder
+        self.pipeline: Pipeline | None = None
+        self.recorder: TrialRecorder | None = None
+        self.trial_id: int | None = None
+        self._last_stats = 0.0
+
+    def reply(self, kind: str, **fields: Any) -> None:
+        self.replies.put({"kind": kind, **fields})
+
+    # --- commands ------------------------------------------------------------------------------
+    def handle(self, command: dict[str, Any]) -> bool:
+        """Carry out one command; False when the engine should shut down."""
+        name = command.get("cmd")
+        try:
+            if name == "shutdown":
+                return False
+            handler = getattr(self, f"_cmd_{name}", None)
+            if handler is None:
+                raise SourceError(f"the engine does not know the command {name!r}",
+                                  "Update the dashboard and the engine together")
+            handler(**{k: v for k, v in command.items() if k != "cmd"})
+        except Exception as e:  # reported to the UI; the engine keeps running
+            self.replies.put(error_message(e))
+        return True
+
+    def _cmd_switch_source(self, url: str) -> None:
+        self._stop_recording("aborted")
+        self._close_pipeline()
+        pipeline = Pipeline(self.open_source(url), shared=True)
+        pipeline.start()
+        self.pipeline = pipeline
+        self.reply("ready", url=url, raw_ring=pipeline.raw.name, processed_ring=pipeline.processed.name,
+                   raw_info=pipeline.raw_info.to_dict(), info=pipeline.info.to_dict())
+
+    def _cmd_start_trial(self, session_id: int, protocol: str = "free", condition: str = "",
+                         parameters: dict | None = None) -> None:
+        if self.pipeline is None:
+            raise SourceError("no source is connected", "Connect a source before starting a trial")
+        if self.recorder is not None:
+            raise SourceError("a trial is already being recorded", "Stop it before starting another")
+        if self.make_recorder is None:
+            raise SourceError("this engine cannot record", "Install the recordings package")
+        recorder = self.make_recorder(self.pipeline, session_id, protocol, condition, parameters or {})
+        self.trial_id = recorder.start()
+        self.recorder = recorder
+        self.reply("trial_started", trial_id=self.trial_id)
+
+    def _cmd_stop_trial(self, status: str = "complete") -> None:
+        if self.recorder is None:
+            raise SourceError("no trial is being recorded", "Start a trial first")
+        self._stop_recording(status)
+
+    def _cmd_marker(self, kind: str = "marker", payload: dict | None = None) -> None:
+        if self.recorder is not None:
+            self.recorder.mark(kind, **(payload or {}))
+
+    def _cmd_cue(self, text: str) -> None:
+        if self.recorder is None:
+            raise SourceError("cues are logged with a trial", "Start a trial, then type the cue")
+        self.recorder.cue(text)
+
+    def _cmd_tare(self) -> None:
+        self._call_stages("tare", "zeroed the load (tare)")
+
+    def _cmd_level(self) -> None:
+        self._call_stages("level", "levelled the board (current tilt is the new zero)")
+
+    def _call_stages(self, method: str, done: str) -> None:
+        if self.pipeline is None:
+            raise SourceError("no source is connected", "Connect a source first")
+        targets = [getattr(s, method) for s in self.pipeline.stages if callable(getattr(s, method, None))]
+        if not targets:
+            kind = self.pipeline.raw_info.kind.value
+            self.reply("notice", message=f"this source ({kind}) has nothing to {method}")
+            return
+        for fn in targets:
+            self.pipeline.call_soon(fn)
+        self.reply("notice", message=done)
+
+    # --- housekeeping --------------------------------------------------------------------------
+    def _stop_recording(self, status: str) -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        trial_id, self.trial_id = self.trial_id, None
+        try:
+            metrics = recorder.stop(status)
+        finally:
+            self.reply("trial_stopped", trial_id=trial_id, status=status)
+        self.reply("trial_metrics", trial_id=trial_id, metrics=metrics)
+
+    def _close_pipeline(self) -> None:
+        pipeline, self.pipeline = self.pipeline, None
+        if pipeline is not None:
+            pipeline.close()
+
+    def tick(self) -> None:
+        """Forward status events and, every :data:`STATS_INTERVAL_S`, the stats."""
+        p = self.pipeline
+        if p is None:
+            return
+        for event in p.events():
+            self.reply("status", status=event.status.value, message=event.message)
+        now = time.monotonic()
+        if now - self._last_stats >= STATS_INTERVAL_S:
+            self._last_stats = now
+            self.reply("stats", **dataclasses.asdict(p.stats()))
+
+    def close(self) -> None:
+        try:
+            self._stop_recording("aborted")
+        finally:
+            self._close_pipeline()
+
+    def serve(self, commands, source_url: str | None = None) -> None:
+        """Run until ``shutdown`` (or the UI's end of the queue disappears)."""
+        try:
+            if source_url:
+                self.handle({"cmd": "switch_source", "url": source_url})
+            while True:
+                try:
+                    command = commands.get(timeout=0.05)
+                except queue.Empty:
+                    command = None
+                except (EOFError, OSError):
+                    break
+                if command is not None and not self.handle(command):
+                    break
+                self.tick()
+        finally:
+            self.close()
+
+
+class EngineHost:
+    """The UI side: starts the engine process, sends commands, collects replies.
+
+    Parameters
+    ----------
+    entry : callable
+        Module-level function run in the new process as ``entry(commands, replies, source_url,
+        **options)`` (e.g. :func:`nmr_balance.app.engine_process.run_engine`); it must be
+        importable by name, since the process is *spawned*.
+    options : dict
+        Extra keyword arguments for ``entry`` (e.g. ``store_path``); picklable.
+    """
+
+    def __init__(self, entry: Callable[..., None], **options: Any):
+        self.entry = entry
+        self.options = options
+        self._ctx = multiprocessing.get_context("spawn")
+        self.process = None
+        self.commands = None
+        self.replies = None
+
+    def start(self, source_url: str | None = None) -> None:
+        """Start (or restart) the engine process, optionally connecting ``source_url``."""
+        if self.alive:
+            raise SourceError("the engine is already running", "Stop it before starting it again")
+        self.commands = self._ctx.Queue()
+        self.replies = self._ctx.Queue()
+        self.process = self._ctx.Process(target=self.entry, name="nmr-balance engine", daemon=True,
+                                         args=(self.commands, self.replies, source_url),
+                                         kwargs=self.options)
+        self.process.start()
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        return None if self.process is None else self.process.exitcode
+
+    def send(self, cmd: str, **args: Any) -> None:
+        """Queue one command for the engine (never blocks)."""
+        if not self.alive:
+            raise SourceError("the engine is not running", "Restart the engine")
+        self.commands.put({"cmd": cmd, **args})
+
+    def poll(self, max_messages: int = 1000) -> list[dict[str, Any]]:
+        """Replies received so far (never blocks)."""
+        out = []
+        if self.replies is None:
+            return out
+        for _ in range(max_messages):
+            try:
+                out.append(self.replies.get_nowait())
+            except (queue.Empty, EOFError, OSError):
+                break
+        return out
+
+    def wait_for(self, kind: str, timeout: float = 30.0) -> tuple[dict | None, list[dict]]:
+        """Block until a reply of ``kind`` arrives; return it and every reply seen meanwhile."""
+        seen: list[dict] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.replies.get(timeout=0.05)
+            except queue.Empty:
+                if not self.alive:
+                    break
+                continue
+            seen.append(msg)
+            if msg.get("kind") == kind:
+                return msg, seen
+        return None, seen
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the engine to finish (it closes the trial and the source), then make sure."""
+        if self.alive:
+            try:
+                self.commands.put({"cmd": "shutdown"})
+            except (OSError, ValueError):
+                pass
+            self.process.join(timeout)
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join(1.0)
+        for q in (self.commands, self.replies):
+            if q is not None:
+                q.cancel_join_thread()
+                q.close()
+        self.commands = self.replies = None
+
+
+__all__ = ["EngineHost", "EngineLoop", "RecorderFactory", "TrialRecorder", "error_message"]

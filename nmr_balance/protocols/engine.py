@@ -1,0 +1,374 @@
+"""The protocol state machine: Qt-free, driven by the processed stream's own clock.
+
+:class:`ProtocolRun` is fed :class:`~nmr_balance.stream.SampleBlock`\\ s of the sway stream
+(``x, y[, fz]``) — from a ring :class:`~nmr_balance.ring.Reader`, a replay or a test — and
+advances through the planned trials using *sample time* (the device clock, or counter / fs), never
+wall time. So the same run behaves identically headless, in tests at many times real time, and
+under the UI. Each planned trial goes countdown -> trial -> rest. Events (:mod:`.events`) tell
+the UI and the recorder what happened.
+
+Device trouble is never scored silently: a ``lost`` status, a gap in the sample counter longer
+than ``max_gap_s`` or the source ending during a trial emit ``trial_interrupted``; the run then
+pauses and, when samples flow again, starts that trial over (``resumed``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+
+from nmr_balance.errors import DataFormatError
+from nmr_balance.protocols.events import Event
+from nmr_balance.protocols.geometry import LosProfile
+from nmr_balance.protocols.schema import Protocol, Step
+from nmr_balance.protocols.summary import summarise
+from nmr_balance.protocols.tasks import TASK_TYPES, Task
+from nmr_balance.source import Status
+from nmr_balance.stream import SampleBlock, StreamInfo
+
+_LOSS_STATUSES = (Status.LOST, Status.RECONNECTING)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedTrial:
+    """One trial to run: a step, its repetition number (1-based)."""
+
+    number: int
+    step: Step
+    repetition: int
+
+
+@dataclasses.dataclass
+class TrialResult:
+    """What one trial produced. ``status`` is ``complete``, ``lost_balance``, ``interrupted``
+    (device trouble; not scored) or ``aborted`` (stopped by the therapist; not scored)."""
+
+    number: int
+    label: str
+    task: str
+    condition: dict[str, str]
+    repetition: int
+    attempt: int
+    status: str
+    t_start_s: float
+    t_end_s: float
+    scores: dict[str, Any]
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def planned_seconds(protocol: Protocol, level: int = 0) -> float:
+    """Length of a run of ``protocol`` (s) if no trial ends early or is repeated."""
+    los = LosProfile.theoretical()
+    total = 0.0
+    for step in protocol.steps_at(level):
+        task = TASK_TYPES[step.task](step, los, 100.0, los.unit, 0)
+        total += step.repetitions * (step.countdown_s + task.duration_s + step.rest_s)
+    return total
+
+
+class ProtocolRun:
+    """Runs one protocol on one stream.
+
+    Parameters
+    ----------
+    protocol : Protocol
+    info : StreamInfo
+        The processed (sway) stream: channels ``x``, ``y`` in mm or deg.
+    level : int
+        Difficulty level (0-based) for protocols that have levels.
+    los : LosProfile, optional
+        The patient's measured LOS; default: theoretical, from ``height_m``.
+    height_m : float
+        Patient height for the theoretical LOS.
+    seed : int
+        Random order and random targets (same seed, same run).
+    max_gap_s : float
+        A longer gap in the sample counter interrupts the trial.
+    """
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        info: StreamInfo,
+        *,
+        level: int = 0,
+        los: LosProfile | None = None,
+        height_m: float = 1.70,
+        seed: int = 0,
+        max_gap_s: float = 0.25,
+    ):
+        self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
+        if not {"x", "y"} <= set(info.channel_names) or info.units[info.index("x")] not in (
+            "mm",
+            "deg",
+        ):
+            raise DataFormatError(
+                f"stream {info.source}",
+                f"channels {', '.join(f'{c.name} ({c.unit})' for c in info.channels)} "
+                "are not a sway stream (x, y in mm or deg)",
+                "Run protocols on the processed stream (pipeline.info / pipeline.processed), not the raw one",
+            )
+        self.unit = info.units[info.index("x")]
+        self._cols = [info.index("x"), info.index("y")]
+        self.los = los or LosProfile.theoretical(height_m, self.unit)
+        self.fs = float(info.fs)
+        self.max_gap_s = max_gap_s
+        rng = np.random.default_rng(seed)
+        steps = protocol.steps_at(level)
+        if protocol.random_order:
+            steps = [steps[i] for i in rng.permutation(len(steps))]
+        self.plan = [PlannedTrial(0, s, r) for s in steps for r in range(1, s.repetitions + 1)]
+        self.plan = [dataclasses.replace(p, number=i) for i, p in enumerate(self.plan)]
+        self.results: list[TrialResult] = []
+        self.summary: dict[str, Any] | None = None
+        self.index = 0
+        self.attempt = 1
+        self.phase = "waiting"  # waiting, countdown, trial, rest, paused, done, aborted
+        self.phase_end = math.nan
+        self.task: Task | None = None
+        self.t_now = math.nan
+        self._last_counter: int | None = None
+        self._retry = False
+
+    # --- inputs ----------------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self.phase in ("done", "aborted")
+
+    @property
+    def total_s(self) -> float:
+        """Planned length of the run in sample time (s), without retries (for progress bars)."""
+        return planned_seconds(self.protocol, self.level)
+
+    def feed(self, block: SampleBlock) -> list[Event]:
+        """Advance with the next samples of the sway stream; returns the events they caused."""
+        events: list[Event] = []
+        if len(block) == 0 or self.finished:
+            return events
+        t = np.where(np.isfinite(block.t_device), block.t_device, block.counter / self.fs)
+        xy = block.data[:, self._cols]
+        # split at every counter gap too long to bridge: each is handled at its own sample
+        prev = block.counter[0] - 1 if self._last_counter is None else self._last_counter
+        missing = np.diff(np.concatenate([[prev], block.counter])) - 1
+        cuts = np.flatnonzero(missing / self.fs > self.max_gap_s)
+        self._last_counter = int(block.counter[-1])
+        for start, stop in zip(np.r_[0, cuts], np.r_[cuts, len(t)]):
+            if start in cuts and self.phase in ("trial", "countdown", "rest"):
+                n = int(missing[start])
+                events += self._interrupt(
+                    float(t[start]), f"{n} samples missing ({n / self.fs:.2f} s)"
+                )
+            if stop > start:
+                events += self._run_segment(t[start:stop], xy[start:stop])
+        self.t_now = float(t[-1])
+        return events
+
+    def _run_segment(self, t: np.ndarray, xy: np.ndarray) -> list[Event]:
+        """Consume gap-free samples."""
+        events: list[Event] = []
+        if self.phase == "paused":
+            events.append(Event("resumed", float(t[0]), self.plan[self.index].number))
+            self.phase = "waiting"
+        i = 0
+        while i < len(t) and not self.finished:
+            i = self._advance(t, xy, i, events)
+        self.t_now = float(t[-1])
+        return events
+
+    def on_status(self, status: Status, message: str = "", t_s: float | None = None) -> list[Event]:
+        """Tell the run about the source's status (device lost, back, ended)."""
+        t = self.t_now if t_s is None else t_s
+        if status in _LOSS_STATUSES and self.phase in ("countdown", "trial", "rest", "waiting"):
+            return self._interrupt(t, message or f"device {status.value}")
+        if status in (Status.ENDED, Status.CLOSED):
+            return self._abort(t, message or "the source ended", "interrupted")
+        return []
+
+    def abort(
+        self, reason: str = "stopped by the therapist", t_s: float | None = None
+    ) -> list[Event]:
+        """Stop the run now; a trial in progress is kept as ``aborted``, not scored."""
+        return self._abort(self.t_now if t_s is None else t_s, reason, "aborted")
+
+    def _abort(self, t: float, reason: str, trial_status: str) -> list[Event]:
+        if self.finished:
+            return []
+        events: list[Event] = []
+        if self.phase == "trial":
+            result = self._record(trial_status, t, {}, reason)
+            events.append(
+                Event(
+                    "trial_interrupted",
+                    t,
+                    result.number,
+                    {"reason": reason, "result": result.to_dict()},
+                )
+            )
+            self.task = None
+        self.phase = "aborted"
+        events.append(Event("protocol_aborted", t, None, {"reason": reason}))
+        return events
+
+    # --- the state machine -----------------------------------------------------------------
+    def _advance(self, t: np.ndarray, xy: np.ndarray, i: int, events: list[Event]) -> int:
+        """Consume samples from index ``i`` in the current phase; return the next index."""
+        if self.phase == "waiting":
+            self._begin_countdown(float(t[i]), events)
+        if self.phase in ("countdown", "rest"):
+            j = int(np.searchsorted(t, self.phase_end, side="left"))
+            if j >= len(t):
+                return len(t)
+            if self.phase == "countdown":
+                self._begin_trial(float(t[j]), events)
+            else:
+                self._next_trial(events, float(t[j]))
+            return j
+        if self.phase == "trial":
+            task_events, end = self.task.feed(t[i:], xy[i:])
+            plan = self.plan[self.index]
+            events += [
+                Event(kind, float(t[i]) if "t_s" not in d else d["t_s"], plan.number, d)
+                for kind, d in task_events
+            ]
+            if end is None:
+                return len(t)
+            self.task.truncate(len(t) - i - end)
+            self._end_trial(float(t[min(i + end, len(t) - 1)]), events)
+            return i + end
+        return len(t)
+
+    def _begin_countdown(self, t: float, events: list[Event]) -> None:
+        p = self.plan[self.index]
+        s = p.step
+        self.phase, self.phase_end = "countdown", t + s.countdown_s
+        events.append(
+            Event(
+                "step_started",
+                t,
+                p.number,
+                {
+                    "label": s.label,
+                    "task": s.task,
+                    "instruction": s.instruction,
+                    "countdown_s": s.countdown_s,
+                    "condition": s.condition,
+                    "repetition": p.repetition,
+                    "attempt": self.attempt,
+                    "of": len(self.plan),
+                },
+            )
+        )
+
+    def _begin_trial(self, t: float, events: list[Event]) -> None:
+        p = self.plan[self.index]
+        task_seed = self.seed * 1000 + p.number
+        self.task = TASK_TYPES[p.step.task](p.step, self.los, self.fs, self.unit, task_seed)
+        self.phase = "trial"
+        events.append(
+            Event(
+                "trial_started",
+                t,
+                p.number,
+                {
+                    "label": p.step.label,
+                    "task": p.step.task,
+                    "condition": p.step.condition,
+                    "duration_s": self.task.duration_s,
+                    "level": self.level,
+                },
+            )
+        )
+        events += [Event(kind, t, p.number, d) for kind, d in self.task.start(t)]
+
+    def _end_trial(self, t: float, events: list[Event]) -> None:
+        p = self.plan[self.index]
+        scores = self.task.result()
+        lost = getattr(self.task, "lost_at", None) is not None
+        result = self._record("lost_balance" if lost else "complete", t, scores)
+        events.append(Event("trial_done", t, p.number, {"result": result.to_dict()}))
+        self.task = None
+        self._retry = lost and self.attempt < p.step.attempts  # up to `attempts` tries
+        if self._retry:
+            self.attempt += 1
+        self.phase, self.phase_end = "rest", t + p.step.rest_s
+        if p.step.rest_s > 0:
+            events.append(Event("rest", t, p.number, {"rest_s": p.step.rest_s}))
+
+    def _record(
+        self, status: str, t: float, scores: dict[str, Any], reason: str = ""
+    ) -> TrialResult:
+        """Keep the result of the trial that just ended (at sample time ``t``)."""
+        p = self.plan[self.index]
+        result = TrialResult(
+            p.number,
+            p.step.label,
+            p.step.task,
+            p.step.condition,
+            p.repetition,
+            self.attempt,
+            status,
+            self.task.t0,
+            t,
+            scores,
+            reason,
+        )
+        self.results.append(result)
+        return result
+
+    def _next_trial(self, events: list[Event], t: float, begin: bool = True) -> None:
+        if not self._retry:
+            self.index += 1
+            self.attempt = 1
+        self._retry = False
+        if self.index >= len(self.plan):
+            self.phase = "done"
+            self.summary = summarise(self.protocol, self.results, self.los, self.level)
+            events.append(Event("protocol_done", t, None, {"summary": self.summary}))
+        elif begin:
+            self._begin_countdown(t, events)
+
+    def _interrupt(self, t: float, reason: str) -> list[Event]:
+        """Device trouble: mark the trial (never score it), pause, redo it when data flows."""
+        events: list[Event] = []
+        p = self.plan[self.index]
+        if self.phase == "trial":
+            result = self._record("interrupted", t, {}, reason)
+            events.append(
+                Event(
+                    "trial_interrupted", t, p.number, {"reason": reason, "result": result.to_dict()}
+                )
+            )
+            self.task = None
+        elif self.phase == "rest":
+            # the trial before the rest was scored; carry on after it once the device is back
+            self._next_trial(events, t, begin=False)
+            if self.finished:
+                return events
+        self.phase = "paused"
+        events.append(Event("paused", t, p.number, {"reason": reason}))
+        return events
+
+    # --- for the UI ------------------------------------------------------------------------
+    def display(self) -> dict[str, Any]:
+        """What the patient screen should show now (stream units), JSON-serialisable."""
+        out: dict[str, Any] = {"phase": self.phase, "unit": self.unit}
+        if self.index < len(self.plan):
+            p = self.plan[self.index]
+            out.update(
+                trial=p.number,
+                of=len(self.plan),
+                instruction=p.step.instruction,
+                label=p.step.label,
+            )
+        if self.phase in ("countdown", "rest") and math.isfinite(self.t_now):
+            out["remaining_s"] = max(0.0, self.phase_end - self.t_now)
+        if self.phase == "trial" and self.task is not None and math.isfinite(self.t_now):
+            out["remaining_s"] = max(0.0, self.task.t0 + self.task.duration_s - self.t_now)
+            out.update(self.task.display(self.t_now))
+        return out

@@ -1,0 +1,134 @@
+"""The one door from protocols to the metric code: every score a task reports comes from ``dsp``.
+
+Sway metrics are :func:`dsp.metrics.trial_metrics`; hits, time in target, tracking error and the
+Limits of Stability scores are :mod:`dsp.training`; the Romberg quotient and mCTSIB ratios are
+:mod:`dsp.ratios` (definitions in ``docs/metrics.md``). This module only adapts units and
+conventions: protocols use compass bearings (0 deg = forward, clockwise) and report time in
+target as a percentage; ``dsp`` uses math angles (0 deg = right, counter-clockwise) and seconds.
+Circle quality (BAPS routine) is the only score defined here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from dsp.ratios import DEFAULT_METRICS
+
+from dsp import ratios, training
+
+LOS_KEYS = (
+    "reaction_time_s",
+    "movement_velocity",
+    "endpoint_excursion_pct",
+    "max_excursion_pct",
+    "directional_control_pct",
+)
+#: Sway metrics reported for standing trials (from dsp's full per-trial set).
+SWAY_KEYS = tuple(
+    dict.fromkeys(
+        (
+            "mean_velocity",
+            "mean_velocity_ml",
+            "mean_velocity_ap",
+            "rms_ml",
+            "rms_ap",
+            *DEFAULT_METRICS,
+        )
+    )
+)
+#: mCTSIB condition keys (vision_surface) in dsp's argument order.
+MCTSIB_CONDITIONS = ("open_firm", "closed_firm", "open_foam", "closed_foam")
+
+
+def sway(xy: np.ndarray, fs: float, unit: str) -> dict[str, float]:
+    """Sway metrics of a standing trial (time-domain group of :func:`dsp.metrics.trial_metrics`).
+
+    Too short a trial (< 10 valid samples) gives NaNs, not an error: a patient may fall at once.
+    """
+    from dsp.metrics import trial_metrics
+
+    finite = np.isfinite(xy).all(axis=1)
+    if finite.sum() < 10:
+        return {k: math.nan for k in SWAY_KEYS}
+    m = trial_metrics(xy[finite], fs, unit=unit, groups=("time",))
+    return {k: float(m[k]) for k in SWAY_KEYS}
+
+
+def inside(xy: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
+    """Inside-target test; ``centre`` is (2,) or, for a moving target, (n, 2)."""
+    centre = np.asarray(centre, dtype=float)
+    if len(xy) == 0:
+        return np.zeros(0, bool)
+    # dsp takes the centre as (cx, cy); a (2, n) array of per-sample centres broadcasts the same way
+    return training.inside_target(xy, centre.T if centre.ndim == 2 else centre, radius)
+
+
+def time_in_target_pct(xy: np.ndarray, centre: np.ndarray, radius: float, fs: float) -> float:
+    """% of the time spent inside the (possibly moving) target."""
+    if len(xy) == 0:
+        return math.nan
+    return 100.0 * training.time_in_target(inside(xy, centre, radius), fs) * fs / len(xy)
+
+
+def dwell_detector(fs: float, dwell_s: float) -> training.DwellDetector:
+    """Streaming enter-and-hold detector (one per target shown)."""
+    return training.DwellDetector(fs, dwell_s)
+
+
+def tracking_error(
+    xy: np.ndarray, ref: np.ndarray, fs: float, max_lag_s: float = 2.0
+) -> dict[str, float]:
+    """RMS distance to a moving target, and the lag (s) that best explains it."""
+    e = training.tracking_error(xy, ref, fs, max_lag_s=max_lag_s)
+    return {
+        "tracking_rms": e["rms"],
+        "tracking_lag_s": e["lag_s"],
+        "tracking_rms_at_lag": e["rms_at_lag"],
+    }
+
+
+def los_direction(
+    xy: np.ndarray, fs: float, bearing_deg: float, target: np.ndarray, cue_index: int
+) -> dict[str, Any]:
+    """LOS scores of one direction (``xy`` from shortly before the cue, the cue at ``cue_index``),
+    plus ``max_excursion`` in the stream unit (for the measured LOS profile)."""
+    ok = np.isfinite(xy).all(axis=1)
+    distance = float(np.hypot(*target))
+    if ok.sum() < 10 or not ok[cue_index:].all():
+        return {k: math.nan for k in LOS_KEYS} | {"max_excursion": math.nan}
+    d = training.limits_of_stability(
+        xy[ok], fs, 90.0 - bearing_deg, distance, cue_index=int(ok[:cue_index].sum())
+    )
+    out = {k: float(d[k]) for k in LOS_KEYS}
+    out["max_excursion"] = out["max_excursion_pct"] * distance / 100.0
+    return out
+
+
+def romberg_quotients(
+    eyes_open: dict[str, float], eyes_closed: dict[str, float]
+) -> dict[str, float]:
+    """Romberg quotient (eyes closed / eyes open) of each sway metric (:mod:`dsp.ratios`)."""
+    return ratios.romberg_quotient(eyes_open, eyes_closed, metrics=SWAY_KEYS)
+
+
+def mctsib_ratios(per_condition: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Sensory ratios to eyes-open firm, per metric (:mod:`dsp.ratios`); {} unless all four
+    conditions were tested."""
+    if not all(c in per_condition for c in MCTSIB_CONDITIONS):
+        return {}
+    return ratios.mctsib_ratios(*(per_condition[c] for c in MCTSIB_CONDITIONS), metrics=SWAY_KEYS)
+
+
+def circle_quality(xy: np.ndarray, radius: float) -> dict[str, float]:
+    """How round and how big the traced circles were: mean radius (% of the prescribed one) and
+    roundness = 100 - coefficient of variation of the radius (%)."""
+    ok = np.isfinite(xy).all(axis=1)
+    r = np.hypot(*xy[ok].T)
+    if len(r) < 2 or r.mean() == 0:
+        return {"radius_pct": math.nan, "roundness_pct": math.nan}
+    return {
+        "radius_pct": 100.0 * float(r.mean()) / radius,
+        "roundness_pct": max(0.0, 100.0 - 100.0 * float(r.std() / r.mean())),
+    }

@@ -1,0 +1,231 @@
+"""``nmr-balance protocols`` and ``nmr-balance run``, as a user runs them (subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+from protocol_harness import BUILTINS
+
+from nmr_balance.errors import DataFormatError, InvalidParameterError
+from nmr_balance.protocols import LosProfile
+from nmr_balance.protocols.patient_los import load_los, save_los
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.timeout(90)
+
+
+def nmr(*args, timeout=80):
+    # run from a folder of the user's, not the repository: the installed app must find its
+    # built-in protocols (package data)
+    return subprocess.run(
+        [sys.executable, "-m", "nmr_balance.app.cli", *args],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=timeout,
+        cwd=REPO.parent,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def test_protocols_lists_builtins_clinic_files_and_broken_ones(tmp_path):
+    (tmp_path / "kids.toml").write_text('title = "Balance for kids"\n[[steps]]\ntask = "stand"\n')
+    (tmp_path / "bad.toml").write_text('[[steps]]\ntask = "stand"\nduration_s = "long"\n')
+    out = nmr("protocols", "--dir", str(tmp_path), "--verbose")
+    assert out.returncode == 1  # a broken file is worth a non-zero status
+    lines = {ln.split()[0]: ln for ln in out.stdout.splitlines() if ln and not ln.startswith(" ")}
+    for name in BUILTINS:
+        assert name in lines, out.stdout
+    assert "3.3 min" in lines["mctsib"] and "test" in lines["mctsib"]
+    assert "4 levels" in lines["weight_shift"] and "training" in lines["weight_shift"]
+    assert "[clinic]" in lines["kids"] and "Balance for kids" in lines["kids"]
+    assert "BROKEN" in lines["bad"] and "step 1, field 'duration_s'" in lines["bad"]
+    assert "Feet together" in out.stdout  # --verbose: instructions
+
+
+def test_run_prints_results_as_json_and_reuses_the_patients_measured_los(tmp_path):
+    save_los("P001", LosProfile.measured([100, 90, 80, 70, 60, 70, 80, 90], "mm"), tmp_path)
+    out = nmr(
+        "run",
+        "romberg",
+        "--source",
+        "sim://?realtime=0&seed=2",
+        "--patient",
+        "P001",
+        "--data-dir",
+        str(tmp_path),
+        "--no-record",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert [t["status"] for t in result["trials"]] == ["complete", "complete"]
+    q = result["summary"]["quotients"]
+    assert q["mean_velocity"] == pytest.approx(
+        result["summary"]["eyes_closed"]["mean_velocity"]
+        / result["summary"]["eyes_open"]["mean_velocity"]
+    )
+    assert result["summary"]["los"]["origin"] == "measured"
+    assert result["summary"]["los"]["reach"][0] == 100
+
+
+def test_run_human_output_and_clear_errors(tmp_path):
+    out = nmr(
+        "run",
+        "los",
+        "--source",
+        "sim://?realtime=0",
+        "--patient",
+        "P002",
+        "--data-dir",
+        str(tmp_path),
+        "--no-record",
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Lean towards each target" in out.stdout and "=== Limits of Stability" in out.stdout
+    assert "reaction_time_s" in out.stdout
+    # nobody leaned: no LOS is kept for this patient
+    assert "not kept" in out.stdout and load_los("P002", tmp_path) is None
+    bad = nmr("run", "nonsense", "--patient", "P1")
+    assert bad.returncode == 2 and "a known protocol" in bad.stderr and "mctsib" in bad.stderr
+    bad = nmr("run", "weight_shift", "--patient", "P1", "--level", "9")
+    assert bad.returncode == 2 and "level" in bad.stderr
+
+
+def test_stored_los_is_private_and_a_damaged_one_says_what_to_do(tmp_path):
+    path = save_los("P003", LosProfile.theoretical(1.6), tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_los("P003", tmp_path) == LosProfile(
+        LosProfile.theoretical(1.6).reach, "mm", "theoretical"
+    )
+    path.write_text("{not json")
+    with pytest.raises(DataFormatError, match="nmr-balance run los"):
+        load_los("P003", tmp_path)
+    with pytest.raises(InvalidParameterError, match="pseudonymous code"):
+        save_los("../../etc", LosProfile.theoretical(), tmp_path)
+
+
+SHORT = """
+name = "short"
+summary = "romberg"
+[defaults]
+task = "stand"
+duration_s = 1.5
+countdown_s = 0.3
+[[steps]]
+condition = { vision = "open" }
+[[steps]]
+condition = { vision = "closed", surface = "foam" }
+[[steps]]
+task = "targets"
+layout = "left_right"
+count = 2
+timeout_s = 0.8
+dwell_s = 0.3
+"""
+
+
+def test_run_records_every_trial_with_its_scores(tmp_path):
+    """Real-time source (the recorder stores samples as they arrive), a short clinic protocol."""
+    from recordings import PROCESSED, Store
+
+    protocol = tmp_path / "short.toml"
+    protocol.write_text(SHORT)
+    db = tmp_path / "station.db"
+    out = nmr(
+        "run",
+        str(protocol),
+        "--source",
+        "sim://?rate=100",
+        "--patient",
+        "P010",
+        "--db",
+        str(db),
+        "--data-dir",
+        str(tmp_path),
+        "--json",
+        "--therapist",
+        "AB",
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert db.stat().st_mode & 0o777 == 0o600
+    with Store.open(db) as store:
+        trials = [store.trial(i) for i in result["recorded_trial_ids"]]
+        assert [t.status for t in trials] == ["complete", "complete", "complete"]
+        assert [t.protocol for t in trials] == ["short"] * 3
+        assert (trials[1].condition.vision, trials[1].condition.surface) == ("closed", "foam")
+        for t, r in zip(trials, result["trials"]):
+            assert t.parameters["task"] == r["task"] and t.patient_code == "P010"
+        # the protocol's scores are stored with the trial, next to the recorder's metrics
+        assert trials[0].metrics["protocol.mean_velocity"] == pytest.approx(
+            result["trials"][0]["scores"]["mean_velocity"]
+        )
+        assert trials[2].metrics["protocol.misses"] == 2
+        kinds = [e.kind for e in store.events(trials[2].id)]
+        assert kinds.count("target_shown") == 2 and kinds.count("target_missed") == 2
+        n = len(store.samples(trials[0].id, PROCESSED))
+        assert 100 <= n <= 220  # ~1.5 s at 100 Hz, started live
+        session = store.sessions("P010")[-1]
+        assert session.therapist == "AB" and '"quotients"' in session.notes
+
+
+def test_recording_refuses_a_source_faster_than_real_time(tmp_path):
+    out = nmr(
+        "run",
+        "romberg",
+        "--source",
+        "sim://?realtime=0",
+        "--patient",
+        "P1",
+        "--db",
+        str(tmp_path / "x.db"),
+    )
+    assert (
+        out.returncode == 2 and "paced in real time" in out.stderr and "--no-record" in out.stderr
+    )
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_the_training_level_follows_the_patients_recorded_history(tmp_path):
+    """Progression across sessions: the level of the last trials, moved by the rule."""
+    from nmr_balance.app.protocol_recording import level_from_history
+    from nmr_balance.protocols import find
+    from nmr_balance.stream import sway_info
+    from recordings import Store
+
+    protocol = find("weight_shift")  # 4 levels; >= 80 % twice -> up, < 40 % twice -> down
+    info = sway_info("sim://", 100.0)
+    with Store.open(tmp_path / "station.db") as store:
+        assert level_from_history(store, "NEW", protocol) == (0, "no earlier sessions: level 1")
+        store.ensure_patient("P1")
+        session = store.start_session("P1")
+
+        def trial(level, success, name="weight_shift", status="complete"):
+            tid = store.begin_trial(
+                session.id, info, info, protocol=name, parameters={"level": level}
+            )
+            store.finish_trial(tid, status, {"protocol.success_pct": success})
+
+        trial(1, 100)
+        assert level_from_history(store, "P1", protocol)[0] == 0  # one trial is not enough
+        trial(1, 90)
+        assert level_from_history(store, "P1", protocol) == (
+            1,
+            "up to level 2: success_pct 100, 90 >= 80 in the last 2 trials",
+        )
+        trial(2, 85)
+        trial(2, 20, name="maze")  # other protocols do not count
+        trial(2, 0, status="aborted")  # nor unfinished trials
+        assert level_from_history(store, "P1", protocol)[0] == 1
+        trial(2, 30)
+        trial(2, 10)
+        assert level_from_history(store, "P1", protocol)[0] == 0  # two bad ones: back down
+        trial(4, 95)
+        trial(4, 99)
+        assert level_from_history(store, "P1", protocol)[0] == 3  # already at the top

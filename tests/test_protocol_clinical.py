@@ -1,0 +1,178 @@
+"""The clinical tests, run on the simulated person following a script, scored as it implies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from protocol_harness import drive
+
+from drivers.sim import Lean, LoseBalance, StepOff, StepOn
+from nmr_balance.protocols import LosProfile, find, parse_protocol
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_mctsib_orders_conditions_counts_falls_and_gives_ratios():
+    fell_once = []
+
+    def script(e, board, run):
+        # eyes closed on foam: the patient steps off in the first attempt, holds the second one
+        if (
+            e.kind == "trial_started"
+            and e.data["condition"]["surface"] == "foam"
+            and e.data["condition"]["vision"] == "closed"
+            and not fell_once
+        ):
+            fell_once.append(e.t_s)
+            board.schedule(e.t_s + 12.0, StepOff())
+            board.schedule(e.t_s + 16.0, StepOn())
+
+    run, events = drive(find("mctsib"), "sim://?realtime=0&seed=5", script)
+    s = run.summary
+    c = s["conditions"]
+    v = {k: c[k]["mean_velocity"] for k in ("open_firm", "closed_firm", "open_foam", "closed_foam")}
+    assert v["open_firm"] < v["closed_firm"] < v["open_foam"] < v["closed_foam"], v
+    assert 4 < v["open_firm"] < 25 and v["closed_foam"] < 60  # mm/s
+    assert s["composite_velocity"] == pytest.approx(np.mean(list(v.values())))
+    ratios = {name: r["mean_velocity"] for name, r in s["ratios"].items()}
+    assert ratios["somatosensory"] == pytest.approx(v["closed_firm"] / v["open_firm"])
+    assert ratios["visual"] == pytest.approx(v["open_foam"] / v["open_firm"])
+    assert ratios["vestibular"] == pytest.approx(v["closed_foam"] / v["open_firm"])
+    assert ratios["vestibular"] > ratios["visual"] > ratios["somatosensory"] > 1
+    assert s["ratios"]["vestibular"]["ellipse_area_95_chi2"] > 1
+    # the fall: detected ~12 s in, trial retried once, only the held trial is averaged
+    assert c["closed_foam"] == {**c["closed_foam"], "trials": 2, "falls": 1, "fell": False}
+    lost = [e for e in events if e.kind == "balance_lost"]
+    assert len(lost) == 1 and lost[0].data["reason"] == "stepped off the board"
+    assert lost[0].data["after_s"] == pytest.approx(12.0, abs=0.1)
+    fallen = [r for r in run.results if r.status == "lost_balance"]
+    assert len(fallen) == 1 and fallen[0].attempt == 1
+    assert fallen[0].scores["time_standing_s"] == pytest.approx(12.0, abs=0.1)
+    assert all(r.status == "complete" for r in run.results if r is not fallen[0])
+    assert [e.data["attempt"] for e in events if e.kind == "step_started"] == [1, 1, 1, 1, 2]
+
+
+def test_romberg_quotient_is_eyes_closed_over_eyes_open_for_each_metric():
+    run, _ = drive(find("romberg"), "sim://?realtime=0&seed=2")
+    s = run.summary
+    q = s["quotients"]
+    for key in ("mean_velocity", "path_length", "rms_distance", "ellipse_area_95_chi2"):
+        assert q[key] == pytest.approx(s["eyes_closed"][key] / s["eyes_open"][key])
+    assert q["mean_velocity"] > 1.1  # the simulated person sways more with eyes closed
+    eo = next(r for r in run.results if r.condition["vision"] == "open")
+    assert eo.scores["path_length"] == pytest.approx(eo.scores["mean_velocity"] * 30, rel=0.01)
+
+
+def test_single_leg_stance_times_the_loss_of_balance_from_the_signal():
+    loss_after = {1: 8.0, 2: 12.0, 3: 10.0}  # left leg: loses balance in every attempt
+
+    def script(e, board, run):
+        if e.kind == "trial_started" and e.data["condition"]["stance"] == "left":
+            attempt = run.attempt
+            board.schedule(e.t_s + loss_after[attempt], LoseBalance(2.0))
+
+    run, _events = drive(find("single_leg"), "sim://?realtime=0&seed=4", script)
+    left = [r for r in run.results if r.condition["stance"] == "left"]
+    right = [r for r in run.results if r.condition["stance"] == "right"]
+    assert [r.status for r in left] == ["lost_balance"] * 3
+    for r, after in zip(left, loss_after.values()):
+        # the body needs a moment to fall far enough to be told from single-leg sway
+        assert after < r.scores["time_standing_s"] < after + 2.0, r.scores
+        assert r.scores["loss_reason"] == "sway left the stable area"
+    assert [r.status for r in right] == ["complete"]
+    legs = run.summary["legs"]
+    assert legs["right"]["best_time_s"] == 30 and legs["right"]["held_full_time"]
+    assert legs["left"]["best_time_s"] == max(r.scores["time_standing_s"] for r in left)
+    assert not legs["left"]["held_full_time"]
+    assert run.summary["left_right_time_ratio"] == pytest.approx(legs["left"]["best_time_s"] / 30)
+    assert np.isfinite(legs["left"]["mean_velocity"]) and legs["left"]["mean_velocity"] > 0
+
+
+def lean_script(fraction=0.9):
+    """Lean to ``fraction`` of each LOS target; odd directions react 0.6 s later, directions
+    2, 3, 6, 7 move twice as slowly (so each effect averages out of the other's comparison)."""
+
+    def script(e, board, run):
+        if e.kind == "target_shown":
+            k = e.data["target"]
+            reaction, movement = 0.3 + 0.6 * (k % 2), 0.8 * (1 + (k // 2) % 2)
+            board.set_intent(
+                Lean(e.data["x"] * fraction, e.data["y"] * fraction, reaction, movement)
+            )
+            board.schedule(e.t_s + 8.0, Lean(0.0, 0.0, 0.2, 1.0))  # target out: back to centre
+
+    return script
+
+
+def test_limits_of_stability_scores_follow_the_scripted_leans():
+    run, events = drive(find("los"), "sim://?realtime=0&seed=3", lean_script())
+    s = run.summary
+    per = s["per_direction"]
+    assert [d["bearing_deg"] for d in per] == [0, 45, 90, 135, 180, 225, 270, 315]
+    for d in per:
+        assert 80 < d["max_excursion_pct"] < 110, d  # leaned to 90 % of each target
+        assert 65 < d["endpoint_excursion_pct"] <= d["max_excursion_pct"] + 1e-9, d
+        assert d["directional_control_pct"] > 70, d  # straight, min-jerk movements
+    rt = np.array([d["reaction_time_s"] for d in per])
+    vel = np.array([d["movement_velocity"] for d in per])
+    # reaction time is sharpest for brisk movements (a slow lean starts inside the sway noise)
+    early, late, slow = np.array([0, 4]), np.array([1, 5]), np.array([2, 3, 6, 7])
+    assert rt[late].mean() - rt[early].mean() == pytest.approx(0.6, abs=0.15)
+    # dsp times the onset of the movement towards the target, i.e. after the COP's anticipatory
+    # counter-movement, which the simulated body makes over ~0.5 s after the scripted reaction
+    assert np.all(rt[early] > 0.3) and np.all(rt[early] < 1.2)
+    # velocity per mm of target distance: leans scripted twice as slow come out clearly slower
+    # (the body's own dynamics cap the fast ones, so the ratio is below 2)
+    distance = np.array(
+        [np.hypot(e.data["x"], e.data["y"]) for e in events if e.kind == "target_shown"]
+    )
+    speed = vel / distance
+    assert speed[np.r_[early, late]].mean() > 1.25 * speed[slow].mean()
+    assert s["composite"]["reaction_time_s"] == pytest.approx(rt.mean())
+    # the measured LOS: 90 % of the theoretical reach used for the targets
+    measured = LosProfile.from_dict(s["measured_los"])
+    theoretical = LosProfile.theoretical(1.70)
+    assert measured.origin == "measured"
+    # within the sway (a few mm) plus overshoot of the leaned position
+    assert np.array(measured.reach) == pytest.approx(0.9 * np.array(theoretical.reach), abs=15.0)
+
+
+def test_a_patient_who_does_not_move_gets_no_measured_los():
+    run, _ = drive(find("los"), "sim://?realtime=0&seed=3")
+    assert "measured_los" not in run.summary
+    assert "not kept" in run.summary["measured_los_note"]
+
+
+def test_training_places_targets_on_the_measured_los():
+    measured = LosProfile.measured([100, 90, 80, 70, 60, 70, 80, 90], "mm")
+    _run, events = drive(find("weight_shift"), "sim://?realtime=0", los=measured, level=1)
+    shown = [e.data for e in events if e.kind == "target_shown"]
+    distance = find("weight_shift").levels[1]["distance_pct"] / 100
+    right = next(t for t in shown if t["x"] > 1)
+    front = next(t for t in shown if t["y"] > 1)
+    back = next(t for t in shown if t["y"] < -1)
+    assert right["x"] == pytest.approx(80 * distance) and front["y"] == pytest.approx(
+        100 * distance
+    )
+    assert back["y"] == pytest.approx(-60 * distance)
+    assert shown[0]["radius"] == pytest.approx(measured.mean_reach * 0.18)
+
+
+def test_summaries_only_use_the_trials_of_their_task():
+    """A clinic protocol may mix a standing test with an exercise: the summary is not confused."""
+    protocol = parse_protocol(
+        {
+            "summary": "romberg",
+            "defaults": {"countdown_s": 1, "duration_s": 10},
+            "steps": [
+                {"task": "stand", "condition": {"vision": "open"}},
+                {"task": "stand", "condition": {"vision": "closed"}},
+                {"task": "targets", "layout": "left_right", "count": 2, "timeout_s": 2},
+            ],
+        }
+    )
+    run, _ = drive(protocol, "sim://?realtime=0&seed=2")
+    assert [r.task for r in run.results] == ["stand", "stand", "targets"]
+    assert run.summary["quotients"]["mean_velocity"] == pytest.approx(
+        run.results[1].scores["mean_velocity"] / run.results[0].scores["mean_velocity"]
+    )

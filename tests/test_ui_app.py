@@ -1,0 +1,34 @@
+"""The app as a user starts it: `nmr-balance live --screenshot` in a subprocess, offscreen."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from PySide6 import QtGui
+from test_ui_review import not_blank
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def test_live_opens_the_console_and_saves_a_screenshot(tmp_path, artifacts_dir, qapp):
+    shot = artifacts_dir / "cli_console.png"
+    shot.unlink(missing_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    env.pop("QT_QPA_PLATFORM", None)  # the command itself must choose offscreen without a display
+    out = subprocess.run([sys.executable, "-m", "nmr_balance.app.cli", "live", "--source",
+                          "sim://?rate=200&vision=closed&surface=foam", "--db", str(tmp_path / "s.db"),
+                          "--screenshot", str(shot), "--duration", "2.5", "--patient-screen"],
+                         capture_output=True, text=True, timeout=80, cwd=REPO, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "saved a screenshot" in out.stdout and "Traceback" not in out.stderr
+    image = QtGui.QImage(str(shot))
+    assert image.width() >= 1200 and not_blank(image) > 10
+    # the database was created owner-only (health data)
+    assert (tmp_path / "s.db").stat().st_mode & 0o077 == 0

@@ -1,0 +1,219 @@
+"""The therapist console driven like a therapist would, with the real engine process:
+connect the simulated board, add a patient, start a session, record a trial with a cue, a
+marker and notes; the patient screen; device loss and engine death banners."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+from test_ui_review import save_shot
+
+from nmr_balance.app.engine_process import run_engine
+from recordings import PROCESSED, Store
+from ui.console_window import ConsoleWindow
+from ui.dashboard import application
+from ui.engine_client import EngineClient
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def make_console(qtbot, tmp_path, entry=run_engine):
+    application()
+    store = Store.open(tmp_path / "station.db")
+    window = ConsoleWindow(EngineClient(entry, store_path=str(store.path)), store)
+    window.session_panel.countdown_s = 0.3
+    qtbot.addWidget(window)
+    window.resize(1360, 860)
+    window.show()
+    return window, store
+
+
+def visible_message_box(parent) -> QtWidgets.QMessageBox:
+    boxes = [b for b in parent.findChildren(QtWidgets.QMessageBox) if b.isVisible()]
+    assert boxes, "no dialog is shown"
+    return boxes[-1]
+
+
+def test_unexpected_errors_become_a_dialog_with_details(qtbot):
+    import sys
+
+    from ui.error_dialog import install_excepthook
+
+    application()
+    console = QtWidgets.QWidget()
+    qtbot.addWidget(console)
+    old = sys.excepthook
+    install_excepthook(lambda: console)
+    try:
+        try:
+            {}["missing"]
+        except KeyError as e:
+            sys.excepthook(type(e), e, e.__traceback__)
+    finally:
+        sys.excepthook = old
+    box = visible_message_box(console)
+    assert "Unexpected error" in box.text() and "KeyError" in box.text()
+    assert "Traceback" in box.detailedText() and "keeps running" in box.informativeText()
+
+
+def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artifacts_dir):
+    window, store = make_console(qtbot, tmp_path)
+    try:
+        panel = window.session_panel
+        assert not panel.start_button.isEnabled()  # no source, no session yet
+        window.source_panel.choice.setCurrentIndex(window.source_panel.choice.findData(
+            "sim://?rate=100&sensor=cop"))
+        with qtbot.waitSignal(window.engine.ready, timeout=30000):
+            window.source_panel.connect_button.click()
+        assert window.status.state_name == "streaming"
+        assert window.source_panel.tare_button.isEnabled()
+        panel.new_code.setText("P042")
+        panel.add_button.click()
+        assert [p.code for p in store.patients()] == ["P042"] and panel.patient_code() == "P042"
+        panel.session_button.click()
+        assert window.session_id is not None and "P042" in panel.session_label.text()
+        panel.exercise.setCurrentIndex(panel.exercise.findData("weight_shift"))
+        panel.vision.setCurrentIndex(1)  # eyes closed
+        assert window.scorer is not None and len(window.scorer.targets) == 4
+        assert panel.start_button.isEnabled()
+        with qtbot.waitSignal(window.engine.trial_started, timeout=10000):
+            panel.start_button.click()
+        assert "starting" in panel.countdown.text() or "recording" in panel.countdown.text()
+        assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
+        qtbot.wait(700)
+        panel.cue.setText("shoulders down")
+        qtbot.keyClick(panel.cue, QtCore.Qt.Key_Return)
+        panel.marker_button.click()
+        panel.notes.setPlainText("steady, no pain")
+        window.show_patient_screen()
+        qtbot.wait(900)
+        assert window.live.figures["mean_velocity"] > 0  # live metrics are flowing
+        assert window.engine.feed.total > 100
+        sx, sy = window.live.sway.getPlotItem().getViewBox().viewPixelSize()
+        assert sx == pytest.approx(sy, rel=1e-6)  # equal axis scaling: 1 mm across = 1 mm up
+        window.live.scale_box.setCurrentIndex(0)  # zoom in: +-20 mm
+        assert window.live.sway.getPlotItem().getViewBox().viewRange()[1] == pytest.approx([-20, 20])
+        window.live.window_box.setCurrentIndex(window.live.window_box.findData(10.0))
+        assert window.live.series.window_s == 10.0
+        assert window.live.series.plots[0].getViewBox().viewRange()[0] == pytest.approx([-10, 0])
+        window.overlay.toggle()  # F12: the debug overlay with the frame cost
+        qtbot.wait(300)
+        assert window.overlay.isVisible() and "frame" in window.overlay.text()
+        assert 0 < window.overlay.figures()["frame_ms_p50"] < 1000
+        save_shot(window, artifacts_dir / "console_live.png")
+        save_shot(window.patient_screen, artifacts_dir / "patient_screen.png")
+        with qtbot.waitSignal(window.engine.trial_stopped, timeout=15000) as stopped:
+            panel.stop_button.click()
+        trial_id = stopped.args[0]
+        assert f"trial #{trial_id} saved" in panel.countdown.text()
+        trial = store.trial(trial_id)
+        assert trial.status == "complete" and trial.protocol == "weight_shift"
+        assert trial.condition.vision == "closed" and trial.patient_code == "P042"
+        assert trial.notes == "steady, no pain" and trial.cues == ["shoulders down"]
+        assert len(trial.parameters["targets"]) == 4
+        kinds = [e.kind for e in store.events(trial_id)]
+        assert "cue" in kinds and "marker" in kinds
+        samples = store.samples(trial_id, PROCESSED)
+        assert len(samples) > 100 and samples.gaps() == 0
+        assert np.isfinite(samples.data[:, :2]).all()
+        # the session report (PDF + note) is written off the GUI thread
+        assert panel.report_button.isEnabled()
+        with qtbot.waitSignal(window.reporter.finished, timeout=30000) as made:
+            window.reporter.export(window.session_id, tmp_path / "report.pdf", tmp_path / "note.txt")
+        assert made.args[0].pdf.stat().st_size > 1000 and "P042" in (tmp_path / "note.txt").read_text()
+        # the new trial is offered in replay straight away
+        assert window.replay.picker.findData(trial_id) >= 0
+        window.open_in_replay(trial_id)
+        assert window.tabs.currentWidget() is window.replay and window.replay.trial.trial.id == trial_id
+        # a stored trial as the source: it streams through the live pipeline again, then ends
+        window.tabs.setCurrentWidget(window.live)
+        with qtbot.waitSignal(window.engine.ready, timeout=10000):
+            window.connect_source(window.replay_url(trial_id, speed=8))
+        qtbot.waitUntil(lambda: any("replay finished" in m for m in window.messages), timeout=10000)
+        replayed = window.engine.feed
+        n = len(samples)
+        assert replayed.total == n < replayed.capacity and replayed.missed == 0
+        # the same samples in order; the live low-pass starts afresh in the replay, so compare
+        # once its start-up transient (~0.5 s at 10 Hz cut-off) has died away
+        np.testing.assert_allclose(replayed.xy[-n:][-100:], samples.data[-100:, :2], atol=0.05)
+        np.testing.assert_array_equal(replayed.counter[-n:] - replayed.counter[-n], samples.counter - samples.counter[0])
+    finally:
+        window.close()
+        store.close()
+
+
+def test_patient_screen_presets(qtbot, artifacts_dir):
+    from ui.live_metrics import ring_of_targets
+    from ui.patient_screen import PRESETS, PatientScreen
+
+    application()
+    screen = PatientScreen("mm")
+    qtbot.addWidget(screen)
+    screen.resize(800, 600)
+    screen.show()
+    targets = ring_of_targets(4, 30, 9)
+    xy = np.column_stack([np.linspace(0, 12, 50), np.linspace(0, 20, 50)])
+    for name in PRESETS:
+        screen.set_preset(name)
+        screen.set_message("Move the dot into the highlighted circle")
+        screen.show_frame(xy, 100.0, targets, active=0, hits=3)
+        qtbot.wait(20)
+        save_shot(screen, artifacts_dir / f"patient_screen_{name}.png")
+    # seniors: the cursor is the mean of the last 0.25 s (calmer), standard: the newest sample
+    screen.set_preset("seniors")
+    screen.show_frame(xy, 100.0, targets, active=0)
+    assert screen._cursor.data["x"][0] == pytest.approx(xy[-25:, 0].mean())
+    screen.set_preset("standard")
+    screen.show_frame(xy, 100.0, targets, active=0)
+    assert screen._cursor.data["x"][0] == pytest.approx(12.0)
+    screen.show_frame(np.full((5, 2), np.nan), 100.0, targets, active=0)  # nobody on the board
+    assert len(screen._cursor.data) == 0
+    screen.celebrate_hit()
+    assert screen.message.text() == PRESETS["standard"].hit_text
+
+
+def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artifacts_dir):
+    from flaky_engine import run_flaky_engine
+
+    window, store = make_console(qtbot, tmp_path, entry=run_flaky_engine)
+    try:
+        with qtbot.waitSignal(window.engine.ready, timeout=30000):
+            window.connect_source("flaky://?lose_after=0.6&lost_for=1.2")
+        qtbot.waitUntil(window.banner.isVisible, timeout=10000)
+        assert "Device lost" in window.banner.text.text() and "unplugged" in window.banner.text.text()
+        assert window.status.state_name in ("lost", "reconnecting")
+        assert window.engine.feed.total >= 50  # the trace so far is kept on screen
+        save_shot(window, artifacts_dir / "console_device_lost.png")
+        qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=10000)
+        assert window.status.state_name == "streaming" and "device back" in window.messages[-1]
+
+        store.add_patient("P7")
+        window.reload_patients("P7")
+        window.start_session("P7")
+        with qtbot.waitSignal(window.engine.trial_started, timeout=10000) as started:
+            window.start_trial()
+        qtbot.wait(1200)  # > one commit interval of the recorder
+        window.engine.host.process.kill()  # the engine crashes mid-trial
+        qtbot.waitUntil(window.banner.isVisible, timeout=10000)
+        assert "engine stopped" in window.banner.text.text()
+        assert window.banner.button.text() == "Restart engine"
+        assert window.status.state_name == "engine_down"
+        trace_before = window.engine.feed.total
+        save_shot(window, artifacts_dir / "console_engine_stopped.png")
+        # the trial so far is kept: its committed samples are in the store
+        assert len(store.samples(started.args[0], PROCESSED)) >= 50
+        assert store.trial(started.args[0]).status == "interrupted"
+        with qtbot.waitSignal(window.engine.ready, timeout=30000):
+            window.banner.button.click()
+        assert window.engine.alive and trace_before > 0 and not window.banner.isVisible()
+        # a device that is not there: a specific message with what to do, the app keeps running
+        with qtbot.waitSignal(window.engine.failed, timeout=10000):
+            window.connect_source("serial:///dev/ttyNOPE?protocol=nmr")
+        box = visible_message_box(window)
+        assert "Device not found" in box.text() and "/dev/ttyNOPE" in box.text()
+        assert "nmr-balance devices" in box.text() + box.informativeText()
+        assert window.engine.alive
+    finally:
+        window.close()
+        store.close()

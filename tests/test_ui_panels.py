@@ -1,0 +1,70 @@
+"""Console panels on their own: trial countdown and abort, typed source URLs, figures."""
+
+from __future__ import annotations
+
+import math
+
+from ui.dashboard import application
+from ui.metrics_panel import MetricsPanel
+from ui.session_panel import SessionPanel
+from ui.source_panel import SIMULATED, SourcePanel
+
+
+def test_countdown_starts_the_trial_and_abort_during_it_starts_nothing(qtbot):
+    application()
+    panel = SessionPanel(countdown_s=0.3)
+    qtbot.addWidget(panel)
+    starts, stops = [], []
+    panel.start_trial_requested.connect(lambda: starts.append(1))
+    panel.stop_trial_requested.connect(stops.append)
+    panel.set_state(session=True, connected=True, recording=False)
+    panel.start_button.click()
+    assert panel.countdown.text() == "starting in 1" and not panel.start_button.isEnabled()
+    panel.abort_button.click()  # changed their mind during the countdown
+    qtbot.wait(500)
+    assert starts == [] and stops == [] and panel.countdown.text() == "cancelled"
+    assert panel.start_button.isEnabled()
+    with qtbot.waitSignal(panel.start_trial_requested, timeout=2000):
+        panel.start_button.click()
+    panel.trial_running()
+    panel.set_state(session=True, connected=True, recording=True)
+    assert not panel.exercise.isEnabled() and panel.cue.isEnabled()
+    panel.abort_button.click()
+    assert stops == ["aborted"]
+    assert panel.condition() == "eyes_open,firm,feet_apart"
+
+
+def test_source_panel_takes_a_typed_url_or_the_chosen_entry(qtbot):
+    application()
+    panel = SourcePanel(discover=lambda: [("WitMotion on /dev/ttyUSB0", "serial:///dev/ttyUSB0?protocol=witmotion")])
+    qtbot.addWidget(panel)
+    assert panel.url() == SIMULATED[0][1]
+    panel.refresh()
+    assert panel.url() == "serial:///dev/ttyUSB0?protocol=witmotion"
+    urls = []
+    panel.connect_requested.connect(urls.append)
+    panel.choice.setEditText("sim://?rate=250")
+    panel.connect_button.click()
+    assert urls == ["sim://?rate=250"]
+    panel.show_url("replay:///tmp/x.db?trial=3")  # connected elsewhere: the picker says so
+    assert panel.url() == "replay:///tmp/x.db?trial=3"
+    panel.show_url(SIMULATED[1][1])
+    assert panel.choice.currentText() == SIMULATED[1][0]
+
+
+def test_metrics_panel_formats_values_and_units(qtbot):
+    application()
+    panel = MetricsPanel(unit="deg")
+    qtbot.addWidget(panel)
+    panel.show_values({"mean_velocity": 1.234, "ellipse_area_95": math.nan, "hits": 3})
+    assert panel.values["mean_velocity"].text() == "1.2"
+    assert panel.values["ellipse_area_95"].text() == "--" and panel.values["hits"].text() == "3"
+    assert "deg/s" in panel._units["mean_velocity"].text()
+
+
+def test_exercise_keys_are_protocol_ids():
+    from nmr_balance.protocols.library import discover
+    from ui.exercises import EXERCISES
+
+    known = set(discover())
+    assert {e.key for e in EXERCISES} - {"free"} <= known

@@ -1,0 +1,128 @@
+"""Replay, compare and progress views on a database of real (simulated) trials, offscreen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6 import QtWidgets
+from ui_store import fill_store
+
+from recordings import Store
+from ui.compare_view import CompareView, relative_change
+from ui.progress_view import ProgressView
+from ui.replay_view import ReplayView
+from ui.theme import apply as apply_theme
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def not_blank(image) -> float:
+    """Pixel standard deviation of a QImage (0 for a blank, single-colour picture)."""
+    ptr = image.convertToFormat(image.Format.Format_Grayscale8)
+    arr = np.frombuffer(ptr.constBits(), np.uint8, ptr.sizeInBytes()).astype(float)
+    return float(arr.std())
+
+
+def save_shot(widget, path) -> None:
+    image = widget.grab().toImage()
+    assert image.save(str(path))
+    assert not_blank(image) > 10, f"{path.name} looks blank"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("review") / "station.db"
+    ids = fill_store(path)
+    s = Store.open(path)
+    s.ids = ids
+    yield s
+    s.close()
+
+
+def test_replay_controls_play_pause_speed_scrub(qtbot, store, artifacts_dir):
+    apply_theme(QtWidgets.QApplication.instance())
+    view = ReplayView(store)
+    qtbot.addWidget(view)
+    view.resize(1100, 900)
+    view.show()
+    trial_id = store.ids[(0, "closed")]
+    view.open_trial(trial_id)
+    assert view.picker.trial_id() == trial_id
+    assert view.trial.duration_s == pytest.approx(5.99, abs=0.02)
+    assert view.position_s == 0.0 and not view.playing
+    # events drawn as lines on both stabilograms (marker + cue)
+    assert len(view.view.series._events) == 4
+
+    view.set_speed(8.0)
+    assert view.speed_box.currentData() == 8.0
+    view.play()
+    assert view.playing
+    qtbot.wait(300)
+    view.pause()
+    played = view.position_s
+    # 8x for ~0.3 s of wall time = ~2.4 s of trial (generous bounds: a loaded machine)
+    assert 0.8 < played < 5.0, played
+    qtbot.wait(100)
+    assert view.position_s == played  # paused: nothing moves
+    n_shown = view.feed.filled
+    assert n_shown == view.trial.index_at(played)
+
+    view.seek(4.0)  # scrub forward, then back
+    assert view.feed.filled == view.trial.index_at(4.0)
+    assert view.slider.value() == 400
+    view.seek(1.0)
+    assert view.feed.filled == view.trial.index_at(1.0)
+    # the newest sample drawn is the one at the playhead
+    np.testing.assert_allclose(view.feed.xy[-1], view.trial.block.data[view.trial.index_at(1.0) - 1, :2])
+    with pytest.raises(ValueError):
+        view.set_speed(16.0)
+    # play to the end: it stops by itself at the end of the trial
+    view.seek(5.5)
+    view.play()
+    qtbot.waitUntil(lambda: not view.playing, timeout=3000)
+    assert view.position_s == pytest.approx(view.trial.duration_s)
+    view.seek(3.0)
+    save_shot(view, artifacts_dir / "replay_view.png")
+
+
+def test_compare_two_trials_side_by_side(qtbot, store, artifacts_dir):
+    view = CompareView(store)
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    first, last = store.ids[(0, "closed")], store.ids[(3, "closed")]
+    view.compare(first, last)
+    a, b = view.trials
+    assert a.trial.id == first and b.trial.id == last
+    # the later trial was recorded with 55 % of the sway: slower and smaller
+    assert b.figures["mean_velocity"] < a.figures["mean_velocity"]
+    changes = dict(relative_change(a.figures, b.figures))
+    assert changes["mean velocity"] == pytest.approx(-55, abs=8)
+    assert "mean velocity" in view.change.text()
+    assert view.columns[0].metrics.values["mean_velocity"].text() != "--"
+    save_shot(view, artifacts_dir / "compare_view.png")
+
+
+def test_progress_by_condition_and_click_opens_trial(qtbot, store, artifacts_dir):
+    view = ProgressView(store)
+    qtbot.addWidget(view)
+    view.resize(1000, 600)
+    view.show()
+    view.show_patient("P001")
+    series = view.series()
+    assert set(series) == {"eyes open, firm, feet together", "eyes closed, foam, feet together"}
+    for points in series.values():
+        assert len(points) == 4
+        times = [p[0] for p in points]
+        assert times == sorted(times)
+    closed = [p[1] for p in series["eyes closed, foam, feet together"]]
+    assert closed[-1] < closed[0]  # training worked: the simulated sway shrank
+    assert view.metric_box.currentData() == "mean_velocity"
+    chosen = []
+    view.trial_chosen.connect(chosen.append)
+    scatter = [i for i in view.plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem)][0]
+    spot = scatter.points()[2]
+    scatter.sigClicked.emit(scatter, [spot], None)
+    assert chosen == [int(spot.data())] and chosen[0] in store.ids.values()
+    save_shot(view, artifacts_dir / "progress_view.png")

@@ -1,0 +1,342 @@
+"""The therapist console: source, patient and trial controls around the live view, plus the
+replay, compare and progress tabs. The GUI thread only pulls: a ~60 Hz timer reads the
+engine's shared-memory ring and draws; nothing is pushed per sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ui.compare_view import CompareView
+from ui.debug_overlay import DebugOverlay
+from ui.engine_client import EngineClient
+from ui.error_dialog import error_box
+from ui.live_metrics import TargetScorer
+from ui.live_view import LiveView
+from ui.patient_controls import PatientControls
+from ui.patient_screen import PRESETS, PatientScreen
+from ui.progress_view import ProgressView
+from ui.replay_view import ReplayView
+from ui.report.button import ReportExporter
+from ui.session_panel import SessionPanel
+from ui.source_panel import Discover, SourcePanel
+from ui.status_strip import Banner, StatusStrip
+from ui.trial_picker import pick_trial
+
+FRAME_INTERVAL_MS = 16
+
+
+class ConsoleWindow(QtWidgets.QMainWindow):
+    """Main window.
+
+    Parameters
+    ----------
+    engine : EngineClient
+        The engine process handle (started by :meth:`connect_source`).
+    store : recordings.Store, optional
+        The station database (patients, sessions, trials); without it nothing is recorded.
+    discover : callable, optional
+        Lists connected devices (from the composition root).
+    """
+
+    def __init__(self, engine: EngineClient, store=None, discover: Discover | None = None):
+        super().__init__()
+        self.setWindowTitle("nmr-balance \u2014 therapist console")
+        self.engine, self.store = engine, store
+        self.session_id: int | None = None
+        self.scorer: TargetScorer | None = None
+        self.recording = False
+        self.patient_screen: PatientScreen | None = None
+        self.messages: list[str] = []
+        self._lost = False
+
+        self.source_panel = SourcePanel(discover)
+        self.session_panel = SessionPanel()
+        self.patient_controls = PatientControls()
+        self.live = LiveView()
+        self.overlay = DebugOverlay(self.live.sway)  # over the plot, clear of the figures
+        self.replay = ReplayView(store)
+        self.compare = CompareView(store)
+        self.progress = ProgressView(store)
+        self.banner = Banner()
+        self.notice = QtWidgets.QLabel(objectName="notice")
+        self.notice.hide()
+        self.reporter = ReportExporter(store.path, parent=self) if store is not None else None
+        self.status = StatusStrip()
+        self.statusBar().addPermanentWidget(self.status, 1)
+
+        self.tabs = QtWidgets.QTabWidget()
+        for widget, name in ((self.live, "Live"), (self.replay, "Replay"), (self.compare, "Compare"),
+                             (self.progress, "Progress")):
+            self.tabs.addTab(widget, name)
+        side = QtWidgets.QWidget()
+        side_layout = QtWidgets.QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.source_panel, self.session_panel, self.patient_controls):
+            side_layout.addWidget(w)
+        side_layout.addStretch(1)
+        side.setFixedWidth(330)
+        body = QtWidgets.QHBoxLayout()
+        body.addWidget(side)
+        body.addWidget(self.tabs, 1)
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.notice)
+        layout.addLayout(body, 1)
+        self.setCentralWidget(central)
+        self._wire()
+        self._frame_timer = QtCore.QTimer(self, interval=FRAME_INTERVAL_MS)
+        self._frame_timer.setTimerType(QtCore.Qt.PreciseTimer)
+        self._frame_timer.timeout.connect(self.on_frame)
+        self._frame_timer.start()
+        self.reload_patients()
+
+    def _wire(self) -> None:
+        e, s = self.engine, self.session_panel
+        self.source_panel.connect_requested.connect(self.connect_source)
+        self.source_panel.tare_requested.connect(lambda: self._send("tare"))
+        self.source_panel.level_requested.connect(lambda: self._send("level"))
+        self.source_panel.stored_trial_requested.connect(self._pick_stored_trial)
+        s.add_patient_requested.connect(self.add_patient)
+        s.start_session_requested.connect(self.start_session)
+        s.start_trial_requested.connect(self.start_trial)
+        s.stop_trial_requested.connect(lambda status: self._send("stop_trial", status=status))
+        s.cue_requested.connect(lambda text: self._send("cue", text=text))
+        s.marker_requested.connect(lambda: self._send("marker", kind="marker", payload={}))
+        s.report_requested.connect(self.save_report)
+        if self.reporter is not None:
+            self.reporter.finished.connect(
+                lambda made: self.show_notice(f"report saved: {made.pdf} (the note is on the clipboard)"))
+        s.exercise.currentIndexChanged.connect(self._update_targets)
+        self.patient_controls.show_requested.connect(self.show_patient_screen)
+        self.patient_controls.preset_changed.connect(self._set_preset)
+        self.patient_controls.sound_changed.connect(
+            lambda on: setattr(self.patient_screen, "sound_on", on) if self.patient_screen else None)
+        e.ready.connect(self._on_ready)
+        e.status_changed.connect(self._on_status)
+        e.stats_changed.connect(self.status.show_stats)
+        e.trial_started.connect(self._on_trial_started)
+        e.trial_stopped.connect(self._on_trial_stopped)
+        e.notice.connect(self.show_notice)
+        e.failed.connect(self._on_engine_error)
+        e.died.connect(self._on_engine_died)
+        self.banner.action.connect(self._banner_action)
+        self.progress.trial_chosen.connect(self.open_in_replay)
+        QtGui.QShortcut(QtGui.QKeySequence("F12"), self, activated=self.overlay.toggle)
+
+    # --- source --------------------------------------------------------------------------------
+    def connect_source(self, url: str) -> None:
+        self.status.set_state("connecting")
+        self.status.set_source(url)
+        self.source_panel.show_url(url)
+        self.engine.connect_source(url)
+
+    def _pick_stored_trial(self) -> None:
+        if self.store is None:
+            return
+        trial_id = pick_trial(self, self.store)
+        if trial_id is not None:
+            self.source_panel.add_url(f"Stored trial #{trial_id}", self.replay_url(trial_id))
+
+    def replay_url(self, trial_id: int, speed: float = 1.0) -> str:
+        return f"replay://{Path(self.store.path).resolve().as_posix()}?trial={trial_id}&speed={speed:g}"
+
+    def _send(self, cmd: str, **args) -> None:
+        try:
+            self.engine.send(cmd, **args)
+        except Exception as e:  # engine down: say so, keep running
+            error_box(self, e)
+
+    def _on_ready(self, info) -> None:
+        self.live.set_stream(info)
+        self.source_panel.set_connected(True)
+        self.status.set_state("streaming")
+        self._update_targets()
+        if self.patient_screen is not None:
+            self.patient_screen.set_unit(info.units[0])
+        self._set_session_state()
+
+    def _on_status(self, status: str, message: str) -> None:
+        self.status.set_state(status)
+        if status in ("lost", "reconnecting"):
+            self._lost = True
+            self.banner.alarm(f"Device lost: {message or 'no data'}. The trace and the recording so far "
+                              "are kept; reconnecting automatically\u2026", "Reconnect now")
+        elif status == "streaming" and self._lost:
+            self._lost = False
+            self.banner.clear()
+            self.show_notice("device back: streaming again")
+        elif status == "ended":
+            self.show_notice(message or "the source has ended")
+
+    def _on_engine_error(self, msg: dict) -> None:
+        self.status.set_state("failed" if not self.engine.feed else self.status.state_name)
+        error_box(self, msg)
+
+    def _on_engine_died(self, exitcode) -> None:
+        self.status.set_state("engine_down")
+        if self.recording and self.store is not None:
+            # its recorder died with it: close the trial as "interrupted", keeping what it committed
+            self.store.recover_interrupted()
+        self.recording = False
+        self.session_panel.trial_ended("engine stopped; trial saved")
+        self._set_session_state()
+        self.banner.alarm(f"The acquisition engine stopped unexpectedly (exit code {exitcode}). The trace "
+                          "stays on screen and the trial so far is saved.", "Restart engine")
+
+    def _banner_action(self) -> None:
+        self.banner.clear()
+        if not self.engine.alive:
+            self.status.set_state("connecting")
+            self.engine.restart()
+        else:
+            self.connect_source(self.engine.url)
+
+    def show_notice(self, text: str) -> None:
+        self.messages.append(text)
+        self.notice.setText(text)
+        self.notice.show()
+        QtCore.QTimer.singleShot(6000, self.notice.hide)
+
+    # --- patient, session, trial ---------------------------------------------------------------
+    def reload_patients(self, current: str | None = None) -> None:
+        if self.store is not None:
+            self.session_panel.set_patients([p.code for p in self.store.patients()], current)
+        self._set_session_state()
+
+    def add_patient(self, code: str) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.add_patient(code)
+        except Exception as e:
+            error_box(self, e)
+            return
+        self.reload_patients(code)
+        self.progress.reload()
+
+    def start_session(self, code: str) -> None:
+        if self.store is None or not code:
+            self.show_notice("pick or add a patient first")
+            return
+        session = self.store.start_session(code)
+        self.session_id = session.id
+        self.session_panel.session_started(f"session #{session.id}, {code}")
+        self._set_session_state()
+
+    def save_report(self) -> None:
+        """Ask where, then write the session's PDF report and note in the background."""
+        if self.reporter is not None and self.session_id is not None:
+            self.reporter.ask_and_export(self, self.session_id, self.session_panel.patient_code())
+
+    def start_trial(self) -> None:
+        ex = self.session_panel.chosen_exercise()
+        preset = self.patient_controls.preset.currentData()
+        params = {"duration_s": self.session_panel.duration.value(), "preset": preset,
+                  "targets": [t.__dict__ for t in (self.scorer.targets if self.scorer else [])],
+                  "notes_at_start": self.session_panel.notes.toPlainText()}
+        self._send("start_trial", session_id=self.session_id, protocol=ex.key,
+                   condition=self.session_panel.condition(), parameters=params)
+
+    def _on_trial_started(self, trial_id: int) -> None:
+        self.recording = True
+        if self.scorer is not None:
+            self.scorer.reset()
+        self.session_panel.trial_running()
+        self._set_session_state()
+        if self.patient_screen is not None:
+            self.patient_screen.set_message(self.session_panel.chosen_exercise().instruction)
+
+    def _on_trial_stopped(self, trial_id: int, status: str) -> None:
+        self.recording = False
+        notes = self.session_panel.notes.toPlainText().strip()
+        if self.store is not None and notes:
+            self.store.set_trial_notes(trial_id, notes)
+            self.session_panel.notes.clear()
+        self.session_panel.trial_ended(f"trial #{trial_id} saved ({status})")
+        self._set_session_state()
+        self.replay.picker.reload()
+        self.compare.reload()
+        self.progress.reload()
+
+    def _set_session_state(self) -> None:
+        self.session_panel.set_state(session=self.session_id is not None,
+                                     connected=self.engine.feed is not None and self.engine.alive,
+                                     recording=self.recording)
+
+    def _update_targets(self) -> None:
+        ex = self.session_panel.chosen_exercise()
+        info = self.engine.info
+        preset = self._preset()
+        targets = ex.targets(info.units[0] if info else "mm", preset.target_scale)
+        fs = info.fs if info else 100.0
+        self.scorer = TargetScorer(targets, ex.dwell_s * preset.dwell_scale, fs) if targets else None
+        self.live.set_scorer(self.scorer)
+
+    # --- patient screen ------------------------------------------------------------------------
+    def _preset(self):
+        return PRESETS[self.patient_controls.preset.currentData()]
+
+    def show_patient_screen(self, fullscreen: bool = False) -> PatientScreen:
+        if self.patient_screen is None:
+            info = self.engine.info
+            self.patient_screen = PatientScreen(info.units[0] if info else "mm",
+                                                preset=self.patient_controls.preset.currentData())
+            self.patient_screen.sound_on = self.patient_controls.sound.isChecked()
+            self.patient_screen.set_message(self.session_panel.chosen_exercise().instruction)
+        if fullscreen:
+            self.patient_screen.go_fullscreen()
+        else:
+            self.patient_screen.resize(800, 600)
+            self.patient_screen.show()
+        return self.patient_screen
+
+    def _set_preset(self, name: str) -> None:
+        if self.patient_screen is not None:
+            self.patient_screen.set_preset(name)
+        self._update_targets()
+
+    # --- the frame -----------------------------------------------------------------------------
+    def on_frame(self) -> None:
+        """Pull what is new from the engine's ring and draw it (the GUI thread's only work)."""
+        feed = self.engine.feed
+        if feed is None:
+            return
+        block = feed.pull()
+        if self.scorer is not None and self.recording and len(block):
+            hits = self.scorer.update(block.data[:, :2])
+            for i, k in zip(hits, self.scorer.hit_samples):
+                # the sample counter dates the hit even if this frame came late
+                self._send("marker", kind="target_hit", payload={"target": i, "counter": int(block.counter[k])})
+                if self.patient_screen is not None:
+                    self.patient_screen.celebrate_hit()
+            self.live.sway.set_targets(self.scorer.targets, self.scorer.active)
+        if self.tabs.currentWidget() is self.live:
+            self.live.render(feed)
+        if self.patient_screen is not None and self.patient_screen.isVisible():
+            s = self.scorer
+            self.patient_screen.show_frame(feed.xy[feed.recent(1.0)], feed.info.fs, s.targets if s else [],
+                                           s.active if s else None, s.hits if s and self.recording else None)
+        cost = (self.live.frame_ms[-1] if self.live.frame_ms else 0.0) + self.live.take_paint_ms()
+        self.overlay.frame_done(cost, feed.last_t_host_ns)
+        if len(self.overlay.costs) % 30 == 0:
+            f = self.overlay.figures()
+            self.status.show_frame_cost(f["frame_ms_p50"], f["frame_ms_max"])
+
+    def open_in_replay(self, trial_id: int) -> None:
+        self.tabs.setCurrentWidget(self.replay)
+        self.replay.picker.reload()
+        self.replay.open_trial(trial_id)
+
+    def closeEvent(self, event) -> None:
+        self._frame_timer.stop()
+        if self.patient_screen is not None:
+            self.patient_screen.close()
+        self.engine.close()
+        super().closeEvent(event)
+
+
+__all__ = ["ConsoleWindow"]

@@ -1,0 +1,90 @@
+"""Start the dashboard: the therapist console (and optionally the patient screen).
+
+Called by ``nmr-balance live`` (the composition root supplies the engine entry and device
+discovery, since the UI may not import drivers). With ``screenshot`` it renders for
+``duration_s`` seconds (offscreen works) and saves a PNG of the console, for docs and checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from ui import theme
+from ui.console_window import ConsoleWindow
+from ui.engine_client import EngineClient
+from ui.error_dialog import install_excepthook
+
+
+def application() -> QtWidgets.QApplication:
+    """The QApplication (created once), styled."""
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    app.setApplicationName("nmr-balance")
+    theme.apply(app)
+    return app
+
+
+def open_store(store_path: str | Path | None):
+    """The station database, or None (with the reason printed) when it cannot be opened."""
+    try:
+        from recordings import Store
+    except ImportError:
+        return None
+    return Store.open(store_path)
+
+
+def build_console(engine_entry: Callable[..., None], source_url: str | None, *,
+                  store_path: str | Path | None = None, discover=None,
+                  patient_screen: bool = False) -> ConsoleWindow:
+    """Create the console and its engine; connect ``source_url`` when given."""
+    store = open_store(store_path)
+    engine = EngineClient(engine_entry, store_path=str(store.path) if store is not None else None)
+    window = ConsoleWindow(engine, store, discover)
+    install_excepthook(lambda: window)
+    if source_url:
+        window.connect_source(source_url)
+    if patient_screen:
+        window.show_patient_screen(fullscreen=len(QtWidgets.QApplication.screens()) > 1)
+    return window
+
+
+def _fit_to_screen(window, width: int, height: int) -> None:
+    """Open at ``width`` x ``height`` px, or maximised on a screen smaller than that."""
+    screen = window.screen() or application().primaryScreen()
+    area = screen.availableGeometry() if screen is not None else None
+    offscreen = QtWidgets.QApplication.platformName() == "offscreen"  # screenshots: full size
+    if area is not None and not offscreen and (area.width() < width or area.height() < height):
+        window.resize(min(width, area.width()), min(height, area.height()))
+        window.setWindowState(window.windowState() | QtCore.Qt.WindowState.WindowMaximized)
+    else:
+        window.resize(width, height)
+
+
+def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
+        store_path: str | Path | None = None, discover=None, patient_screen: bool = False,
+        screenshot: str | Path | None = None, duration_s: float | None = None) -> int:
+    """Show the console until it is closed (or for ``duration_s``); return an exit status."""
+    app = application()
+    window = build_console(engine_entry, source_url, store_path=store_path, discover=discover,
+                           patient_screen=patient_screen)
+    _fit_to_screen(window, 1440, 900)
+    window.show()
+    if duration_s is not None:
+        def finish() -> None:
+            if screenshot:
+                path = Path(screenshot)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                window.grab().save(str(path))
+                print(f"saved a screenshot of the console to {path}")
+            window.close()
+
+        QtCore.QTimer.singleShot(int(duration_s * 1000), finish)
+    app.exec()
+    if window.store is not None:
+        window.store.close()
+    return 0
+
+
+__all__ = ["application", "build_console", "open_store", "run"]

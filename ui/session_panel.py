@@ -1,0 +1,199 @@
+"""Patient, session and trial controls: pick/create a patient, start a session, choose the
+exercise and condition, start (after a countdown) / stop / abort a trial, cues, markers, notes."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6 import QtCore, QtWidgets
+
+from ui.exercises import EXERCISES, Exercise
+
+VISION = (("eyes open", "eyes_open"), ("eyes closed", "eyes_closed"))
+SURFACE = (("firm", "firm"), ("foam", "foam"))
+STANCE = (("feet apart", "feet_apart"), ("feet together", "feet_together"), ("tandem", "tandem"),
+          ("single leg left", "single_leg_left"), ("single leg right", "single_leg_right"))
+
+
+def _combo(items) -> QtWidgets.QComboBox:
+    box = QtWidgets.QComboBox()
+    for label, value in items:
+        box.addItem(label, value)
+    return box
+
+
+class SessionPanel(QtWidgets.QGroupBox):
+    """Signals carry what the therapist asked for; the console does it (store, engine)."""
+
+    add_patient_requested = QtCore.Signal(str)
+    start_session_requested = QtCore.Signal(str)
+    start_trial_requested = QtCore.Signal()      # after the countdown
+    stop_trial_requested = QtCore.Signal(str)    # "complete" | "aborted"
+    cue_requested = QtCore.Signal(str)
+    marker_requested = QtCore.Signal()
+    report_requested = QtCore.Signal()
+
+    def __init__(self, countdown_s: int = 3):
+        super().__init__("Patient and trial")
+        self.countdown_s = countdown_s
+        self.patient = QtWidgets.QComboBox()
+        self.new_code = QtWidgets.QLineEdit(placeholderText="new code, e.g. P017")
+        self.add_button = QtWidgets.QPushButton("Add")
+        self.session_button = QtWidgets.QPushButton("Start session")
+        self.session_label = QtWidgets.QLabel("no session")
+        self.report_button = QtWidgets.QPushButton("Report\u2026")
+        self.report_button.setToolTip("Save the session report (PDF) and copy the note for the record")
+        self.exercise = _combo((e.label, e.key) for e in EXERCISES)
+        self.vision, self.surface, self.stance = _combo(VISION), _combo(SURFACE), _combo(STANCE)
+        self.duration = QtWidgets.QSpinBox(minimum=5, maximum=600, suffix=" s", value=30)
+        self.start_button = QtWidgets.QPushButton("Start trial", objectName="primary")
+        self.stop_button = QtWidgets.QPushButton("Stop")
+        self.abort_button = QtWidgets.QPushButton("Abort", objectName="danger")
+        self.countdown = QtWidgets.QLabel("", objectName="countdown", alignment=QtCore.Qt.AlignCenter)
+        self.countdown.setWordWrap(True)
+        self.cue = QtWidgets.QLineEdit(placeholderText="cue, e.g. shoulders down \u21B5")
+        self.marker_button = QtWidgets.QPushButton("Marker")
+        self.notes = QtWidgets.QPlainTextEdit(placeholderText="notes for this trial")
+        self.notes.setMaximumHeight(60)
+
+        form = QtWidgets.QFormLayout(self)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.new_code)
+        row.addWidget(self.add_button)
+        form.addRow("Patient", self.patient)
+        form.addRow("", row)
+        session_row = QtWidgets.QHBoxLayout()
+        session_row.addWidget(self.session_label, 1)
+        session_row.addWidget(self.report_button)
+        form.addRow(self.session_button, session_row)
+        form.addRow("Exercise", self.exercise)
+        cond = QtWidgets.QHBoxLayout()
+        cond.addWidget(self.vision)
+        cond.addWidget(self.surface)
+        form.addRow("Condition", cond)
+        form.addRow("Stance", self.stance)
+        form.addRow("Duration", self.duration)
+        buttons = QtWidgets.QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.abort_button):
+            buttons.addWidget(b)
+        form.addRow(buttons)
+        form.addRow(self.countdown)
+        cue_row = QtWidgets.QHBoxLayout()
+        cue_row.addWidget(self.cue)
+        cue_row.addWidget(self.marker_button)
+        form.addRow("Cue", cue_row)
+        form.addRow("Notes", self.notes)
+
+        self.add_button.clicked.connect(self._add_patient)
+        self.new_code.returnPressed.connect(self._add_patient)
+        self.session_button.clicked.connect(lambda: self.start_session_requested.emit(self.patient_code()))
+        self.start_button.clicked.connect(self.begin_countdown)
+        self.stop_button.clicked.connect(lambda: self._stop("complete"))
+        self.abort_button.clicked.connect(lambda: self._stop("aborted"))
+        self.cue.returnPressed.connect(self._cue)
+        self.marker_button.clicked.connect(self.marker_requested)
+        self.report_button.clicked.connect(self.report_requested)
+        self.exercise.currentIndexChanged.connect(self._exercise_changed)
+        self._tick = QtCore.QTimer(self, interval=200)
+        self._tick.timeout.connect(self._on_tick)
+        self._count_end = 0.0
+        self._trial_t0: float | None = None
+        self.set_state(session=False, connected=False, recording=False)
+
+    # --- what the therapist chose --------------------------------------------------------------
+    def patient_code(self) -> str:
+        return self.patient.currentText().strip()
+
+    def chosen_exercise(self) -> Exercise:
+        return EXERCISES[self.exercise.currentIndex()]
+
+    def condition(self) -> str:
+        """``"eyes_closed,foam,tandem"``: the form the store parses."""
+        return ",".join(b.currentData() for b in (self.vision, self.surface, self.stance))
+
+    def set_patients(self, codes: list[str], current: str | None = None) -> None:
+        self.patient.clear()
+        self.patient.addItems(codes)
+        if current:
+            self.patient.setCurrentText(current)
+
+    def set_state(self, *, session: bool, connected: bool, recording: bool) -> None:
+        """Enable what makes sense now."""
+        self._state = (session, connected, recording)
+        counting = self._count_end > 0
+        self.start_button.setEnabled(session and connected and not recording and not counting)
+        self.stop_button.setEnabled(recording)
+        self.abort_button.setEnabled(recording or counting)
+        self.marker_button.setEnabled(recording)
+        self.report_button.setEnabled(session and not recording)
+        self.cue.setEnabled(recording)
+        for w in (self.exercise, self.vision, self.surface, self.stance, self.duration, self.patient,
+                  self.session_button):
+            w.setEnabled(not recording and not counting)
+
+    def session_started(self, text: str) -> None:
+        self.session_label.setText(text)
+
+    # --- trial timing --------------------------------------------------------------------------
+    def begin_countdown(self) -> None:
+        """Count down, then ask for the trial to start."""
+        self._count_end = time.monotonic() + self.countdown_s
+        self._tick.start()
+        self._on_tick()
+        self.set_state(session=self._state[0], connected=self._state[1], recording=False)
+
+    def trial_running(self) -> None:
+        """The engine confirmed the trial: show the elapsed time until the duration is up."""
+        self._trial_t0 = time.monotonic()
+        self._tick.start()
+
+    def trial_ended(self, text: str) -> None:
+        self._trial_t0 = None
+        self._tick.stop()
+        self.countdown.setText(text)
+
+    def _on_tick(self) -> None:
+        now = time.monotonic()
+        if self._count_end:
+            left = self._count_end - now
+            if left > 0:
+                self.countdown.setText(f"starting in {int(left) + 1}")
+                return
+            self._count_end = 0.0
+            self._tick.stop()
+            self.countdown.setText("starting\u2026")
+            self.start_trial_requested.emit()
+        elif self._trial_t0 is not None:
+            elapsed = now - self._trial_t0
+            self.countdown.setText(f"recording {elapsed:4.0f} / {self.duration.value()} s")
+            if elapsed >= self.duration.value():
+                self._stop("complete")
+
+    def _stop(self, status: str) -> None:
+        if self._count_end:  # abort during the countdown: nothing was started
+            self._count_end = 0.0
+            self._tick.stop()
+            self.countdown.setText("cancelled")
+            self.set_state(session=self._state[0], connected=self._state[1], recording=False)
+            return
+        self._trial_t0 = None
+        self._tick.stop()
+        self.stop_trial_requested.emit(status)
+
+    def _add_patient(self) -> None:
+        code = self.new_code.text().strip()
+        if code:
+            self.add_patient_requested.emit(code)
+            self.new_code.clear()
+
+    def _cue(self) -> None:
+        text = self.cue.text().strip()
+        if text:
+            self.cue_requested.emit(text)
+            self.cue.clear()
+
+    def _exercise_changed(self) -> None:
+        self.duration.setValue(int(self.chosen_exercise().duration_s))
+
+
+__all__ = ["SessionPanel"]
