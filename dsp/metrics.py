@@ -19,8 +19,14 @@ from dsp import _derive_numpy as DN
 from dsp import _kernels_derive as D
 from dsp import _kernels_metrics as K
 from dsp._validate import as_xy, positive
-from dsp.spectral import (PRIETO_BAND_HZ, decimate, decimation_factor, decimation_filter,
-                          welch_psd, welch_psd_scipy)
+from dsp.spectral import (
+    PRIETO_BAND_HZ,
+    decimate,
+    decimation_factor,
+    decimation_filter,
+    welch_psd,
+    welch_psd_scipy,
+)
 
 #: chi-square(2) quantile at 0.95 (= -2 ln 0.05 = 5.991...): the large-sample 95 % ellipse.
 CHI2_95_2DOF = -2.0 * math.log(0.05)
