@@ -60,8 +60,12 @@ class Report:
         return "\n".join(out)
 
 
-def best_time(fn: Callable[[], object], repeat: int = 7, number: int | None = None) -> float:
-    """Best per-call wall time of ``fn`` in seconds (auto-picks ``number`` to run >= 20 ms)."""
+def best_time(fn: Callable[[], object], repeat: int = 7, number: int | None = None,
+              warm: bool = False) -> float:
+    """Best per-call wall time of ``fn`` in seconds (auto-picks ``number`` to run >= 20 ms;
+    ``warm`` calls ``fn`` once, untimed, first)."""
+    if warm:
+        fn()
     if number is None:
         number = 1
         while True:

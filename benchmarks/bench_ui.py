@@ -67,11 +67,8 @@ def _setup():
     return info, ring, signal, feed
 
 
-def console_frames(n_frames: int) -> np.ndarray:
-    """Per-frame cost (ms) of the console's live view."""
-    info, ring, signal, feed = _setup()
-    view = LiveView(tail_s=3.0, window_s=30.0)
-    view.set_stream(info)
+def _frame_costs(view, feed, ring, signal, n_frames: int) -> np.ndarray:
+    """Per-frame cost (ms) of pulling the rings into ``feed`` and rendering ``view``."""
     view.resize(*SIZE)
     view.show()
     QtWidgets.QApplication.processEvents()
@@ -85,6 +82,14 @@ def console_frames(n_frames: int) -> np.ndarray:
         costs.append((time.perf_counter() - t0) * 1e3)
     view.close()
     return np.asarray(costs)
+
+
+def console_frames(n_frames: int) -> np.ndarray:
+    """Per-frame cost (ms) of the console's live view."""
+    info, ring, signal, feed = _setup()
+    view = LiveView(tail_s=3.0, window_s=30.0)
+    view.set_stream(info)
+    return _frame_costs(view, feed, ring, signal, n_frames)
 
 
 def _ellipse_refit(xy: np.ndarray, n_points: int = 65) -> np.ndarray:
@@ -119,21 +124,9 @@ class _NaiveView(QtWidgets.QWidget):
 
 
 def naive_frames(n_frames: int) -> np.ndarray:
+    """Per-frame cost (ms) of the naive full redraw (the same-run baseline)."""
     info, ring, signal, feed = _setup()
-    view = _NaiveView()
-    view.resize(*SIZE)
-    view.show()
-    QtWidgets.QApplication.processEvents()
-    costs = []
-    for _ in range(n_frames):
-        ring.push(signal.block(17))
-        t0 = time.perf_counter()
-        feed.pull()
-        view.render(feed)
-        QtWidgets.QApplication.processEvents()  # Qt paints what changed, as in the app
-        costs.append((time.perf_counter() - t0) * 1e3)
-    view.close()
-    return np.asarray(costs)
+    return _frame_costs(_NaiveView(), feed, ring, signal, n_frames)
 
 
 def sample_to_screen(seconds: float) -> dict[str, np.ndarray]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from dsp import _kernels_metrics as K
-from dsp._jit import jit, prange
+from dsp._jit import FAST_SUMS, jit, prange
 
 TIME_KEYS = (
     "n_samples", "duration_s", "mean_x", "mean_y",
@@ -94,11 +94,10 @@ def _fractal(steps, diameter, path):
     return _nan_div(np.log(steps), np.log(steps * diameter / path))
 
 
-@jit
+@jit(fastmath=FAST_SUMS)
 def spectral_metrics(f, psd, lo, hi, out):
     """Spectral metrics (order ``SPECTRAL_KEYS``) of one trial's PSDs ``psd`` (2, n_freq)."""
     nf = f.size
-    df = f[1] - f[0]
     # Bins inside the band [lo, hi]: f is an even grid from 0.
     first = nf
     last = -1
@@ -106,47 +105,64 @@ def spectral_metrics(f, psd, lo, hi, out):
         if f[i] >= lo and f[i] <= hi:
             first = min(first, i)
             last = i
-    weights = np.zeros(2)
-    for axis in range(1, 3):
-        weights[axis - 1] = np.sum(psd[axis - 1])
-    for axis in range(3):          # 0 = combined (ml + ap), 1 = ml, 2 = ap
-        base = 6 * axis
-        tr0 = tr1 = 0.0
-        for i in range(nf):
-            p = psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
-            w = 0.5 if i == 0 or i == nf - 1 else 1.0
-            tr0 += w * p
-            tr1 += w * p * f[i]
-        m0 = m1 = m2 = 0.0
-        for i in range(first, last + 1):
-            p = psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
-            m0 += p
-            m1 += p * f[i]
-            m2 += p * f[i] * f[i]
-        out[base] = m0 * df
-        out[base + 1] = _nan_div(tr1, tr0)
-        out[base + 2] = np.nan
-        out[base + 3] = np.nan
-        out[base + 4] = np.nan
-        out[base + 5] = np.nan
-        if m0 > 0:
-            cum = 0.0
-            for i in range(first, last + 1):
-                cum += psd[0, i] + psd[1, i] if axis == 0 else psd[axis - 1, i]
-                if np.isnan(out[base + 2]) and cum >= 0.5 * m0 * (1 - 1e-12):
-                    out[base + 2] = f[i]
-                if cum >= 0.95 * m0 * (1 - 1e-12):
-                    out[base + 3] = f[i]
-                    break
-            out[base + 4] = np.sqrt(m2 / m0)
-            out[base + 5] = np.sqrt(max(1.0 - m1 * m1 / (m0 * m2), 0.0))
+    ml = psd[0]
+    ap = psd[1]
+    _spectrum_metrics(f, ml + ap, first, last, out, 0)    # combined (planar)
+    _spectrum_metrics(f, ml, first, last, out, 6)
+    _spectrum_metrics(f, ap, first, last, out, 12)
     # Duarte's combined mean frequency: per-axis values weighted by each axis' summed PSD.
     # An axis without power has no mean frequency and weight 0.
     num = 0.0
+    den = 0.0
     for axis in range(2):
-        if weights[axis] > 0:
-            num += out[7 + 6 * axis] * weights[axis]
-    out[1] = _nan_div(num, weights[0] + weights[1])
+        weight = _total(psd[axis])
+        den += weight
+        if weight > 0:
+            num += out[7 + 6 * axis] * weight
+    out[1] = _nan_div(num, den)
+
+
+@jit(fastmath=FAST_SUMS)
+def _total(p):
+    s = 0.0
+    for i in range(p.size):
+        s += p[i]
+    return s
+
+
+@jit(fastmath=FAST_SUMS)
+def _spectrum_metrics(f, p, first, last, out, base):
+    """The six metrics of one spectrum ``p`` (1-D: its loops vectorise) into out[base:]."""
+    nf = f.size
+    df = f[1] - f[0]
+    tr0 = tr1 = 0.0                 # trapezoids of p and f p over the whole spectrum
+    for i in range(nf):
+        tr0 += p[i]
+        tr1 += p[i] * f[i]
+    tr0 -= 0.5 * (p[0] + p[nf - 1])
+    tr1 -= 0.5 * (p[0] * f[0] + p[nf - 1] * f[nf - 1])
+    m0 = m1 = m2 = 0.0
+    for i in range(first, last + 1):
+        m0 += p[i]
+        m1 += p[i] * f[i]
+        m2 += p[i] * f[i] * f[i]
+    out[base] = m0 * df
+    out[base + 1] = _nan_div(tr1, tr0)
+    out[base + 2] = np.nan
+    out[base + 3] = np.nan
+    out[base + 4] = np.nan
+    out[base + 5] = np.nan
+    if m0 > 0:
+        cum = 0.0
+        for i in range(first, last + 1):
+            cum += p[i]
+            if np.isnan(out[base + 2]) and cum >= 0.5 * m0 * (1 - 1e-12):
+                out[base + 2] = f[i]
+            if cum >= 0.95 * m0 * (1 - 1e-12):
+                out[base + 3] = f[i]
+                break
+        out[base + 4] = np.sqrt(m2 / m0)
+        out[base + 5] = np.sqrt(max(1.0 - m1 * m1 / (m0 * m2), 0.0))
 
 
 @jit(parallel=True)

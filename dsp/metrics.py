@@ -4,7 +4,7 @@ Every definition, with its reference and the choices made, is in ``docs/metrics.
 x = ML and y = AP (mm or deg); duration T = n / fs; mean removed before distances; population
 moments for distances and RMS, sample covariance (ddof = 1) for the ellipses; spectra by
 :func:`dsp.spectral.welch_psd`; entropy and diffusion on a block-averaged copy at about
-``analysis_fs`` Hz.
+``analysis_fs`` Hz; spectra of faster recordings on a copy decimated to about ``spectral_fs`` Hz.
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ from dsp import _derive_numpy as DN
 from dsp import _kernels_derive as D
 from dsp import _kernels_metrics as K
 from dsp._validate import as_xy, positive
-from dsp.spectral import PRIETO_BAND_HZ, welch_psd, welch_psd_scipy
+from dsp.spectral import (
+    PRIETO_BAND_HZ,
+    decimate,
+    decimation_factor,
+    decimation_filter,
+    welch_psd,
+    welch_psd_scipy,
+)
 
 #: chi-square(2) quantile at 0.95 (= -2 ln 0.05 = 5.991...): the large-sample 95 % ellipse.
 CHI2_95_2DOF = -2.0 * math.log(0.05)
@@ -81,13 +88,16 @@ class Settings:
     band_hz: tuple[float, float] = PRIETO_BAND_HZ
     min_spectral_s: float = 10.0       # shorter trials get NaN spectral metrics
     min_sda_s: float = 10.0            # shorter trials get NaN diffusion metrics
+    spectral_fs: float | None = 100.0  # Hz; spectra of faster trials use a copy decimated to
+                                       # >= this rate (None: always the full rate)
 
     def __post_init__(self) -> None:
         lo, hi = self.band_hz
         s0, s1 = self.sda_long_s
         checks = ((self.analysis_fs > 0, "analysis_fs > 0"), (self.entropy_m >= 1, "entropy_m >= 1"),
                   (self.entropy_r > 0, "entropy_r > 0"), (0 <= lo < hi, "band_hz = (low, high)"),
-                  (0 < self.sda_short_s < s0 < s1, "0 < sda_short_s < sda_long_s[0] < sda_long_s[1]"))
+                  (0 < self.sda_short_s < s0 < s1, "0 < sda_short_s < sda_long_s[0] < sda_long_s[1]"),
+                  (self.spectral_fs is None or self.spectral_fs > 0, "spectral_fs > 0 or None"))
         for ok, expected in checks:
             if not ok:
                 raise ValueError(f"bad analysis settings {self}: expected {expected}")
@@ -121,7 +131,9 @@ def trial_metrics(xy, fs: float, *, unit: str = "mm", nan_policy: str = "raise",
         Non-finite samples raise ``ValueError`` (default) or, with ``"interpolate"``, gaps up to
         ``max_gap_s`` seconds are bridged linearly (leading/trailing gaps are cut off).
     settings : Settings
-        Analysis choices (entropy, diffusion regions, spectral band, minimum durations).
+        Analysis choices (entropy, diffusion regions, spectral band, minimum durations, and
+        ``spectral_fs``: trials at >= 2x this rate (default 100 Hz) get their spectra from a
+        decimated copy; ``None`` keeps the full rate; see ``docs/metrics.md``).
     groups : tuple of str
         Which metric groups to compute, from ``GROUPS`` ("time", "spectral", "entropy",
         "diffusion"); "time" is always computed.
@@ -144,13 +156,15 @@ def trial_metrics(xy, fs: float, *, unit: str = "mm", nan_policy: str = "raise",
         xy = bridge_gaps(as_xy(xy, allow_nan=True), fs, max_gap_s)
     elif nan_policy != "raise":
         raise ValueError(f"nan_policy must be 'raise' or 'interpolate'; got {nan_policy!r}")
-    xy = as_xy(xy, min_samples=10)
+    # Finiteness is checked by _compute on the kernels' sums (free), not by a pass of its own.
+    xy = as_xy(xy, min_samples=10, allow_nan=True)
     plan = _Plan.make(xy.shape[0], fs, settings, groups)
     keys, out, notes = _compute(plan, xy[None], use_numba)
     result = SwayMetrics(zip(keys, out[0].tolist()))
     result.units = units_for(unit)
     result.notes = notes
-    result.settings = {**vars(settings), "fs": fs, "unit": unit, "groups": tuple(groups)}
+    result.settings = {**vars(settings), "fs": fs, "unit": unit, "groups": tuple(groups),
+                       "spectral_decimation": plan.q}
     return result
 
 
@@ -220,6 +234,7 @@ class _Plan:
     n: int
     fs: float
     k: int              # decimation block for entropy and diffusion
+    q: int              # decimation factor for the spectra (1 = full rate)
     lags: np.ndarray    # diffusion lags, samples of the decimated copy
     groups: frozenset
     settings: Settings
@@ -247,11 +262,21 @@ class _Plan:
                 np.round(np.linspace(long_lo, long_hi, 40)) if long_hi > long_lo else [],
             ]).astype(np.int64))
         lags.flags.writeable = False      # shared by every call with the same sizes
-        return cls(n, fs, k, lags, frozenset(groups) | {"time"}, settings)
+        q = decimation_factor(fs, settings.spectral_fs)
+        if q > 1 and n < 2 * decimation_filter(q).size:
+            q = 1                         # too short to filter (and for spectra, unless
+                                          # min_spectral_s was lowered): keep the full rate
+        return cls(n, fs, k, q, lags, frozenset(groups) | {"time"}, settings)
 
     @property
     def spectra_ok(self) -> bool:
         return self.n / self.fs >= self.settings.min_spectral_s
+
+    @functools.cached_property
+    def f_scale(self) -> float:
+        """Scale c of the 95 % prediction ellipse (``ellipse_area_95_f``) for n samples."""
+        n = self.n
+        return _f_quantile_2(0.95, n - 2) * 2 * (n - 1) * (n + 1) / (n * (n - 2))
 
 
 def _f_quantile_2(p: float, d2: int) -> float:
@@ -264,7 +289,8 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
     s, n_trials, n = plan.settings, trials.shape[0], plan.n
     stats = np.zeros((n_trials, K.N_STATS))
     entropy = np.zeros((n_trials, 2, 2), np.int64)
-    msd = np.full((n_trials, plan.lags.size, 3), np.nan)
+    msd = np.empty((n_trials, plan.lags.size, 3))
+    msd.fill(np.nan)
     m = s.entropy_m if "entropy" in plan.groups else 0
     if not use_numba:
         kernels = K.trial_kernels_numpy
@@ -274,33 +300,41 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
         K.trial_kernels_many(trials, plan.k, plan.lags, m, s.entropy_r, stats, entropy, msd)
         kernels = None
     # One (n_trials, 2, n) copy: contiguous x and y rows for the kernels and the spectra.
-    signals = np.ascontiguousarray(trials.transpose(0, 2, 1))
+    signals = K.xy_rows(trials) if use_numba else np.ascontiguousarray(trials.transpose(0, 2, 1))
     if kernels is not None:
         for t in range(n_trials):
             kernels(signals[t, 0], signals[t, 1], plan.k, plan.lags, m, s.entropy_r, stats[t],
                     entropy[t], msd[t])
+    if not math.isfinite(stats[:, K.MEAN_X:K.MEAN_Y + 1].sum()):
+        # A non-finite sample makes its trial's mean non-finite: as_xy names it and raises
+        # (and lets through a finite trial whose sum overflowed).
+        for trial in trials:
+            as_xy(trial)
     with_spectra = "spectral" in plan.groups and plan.spectra_ok
     f, psd = np.zeros(2), np.zeros((n_trials, 2, 2))
     if with_spectra:
-        f, psd = (welch_psd(signals, plan.fs, workers=-1 if n_trials > 1 else None) if use_numba
-                  else welch_psd_scipy(signals, plan.fs))
-    f_scale = _f_quantile_2(0.95, n - 2) * 2 * (n - 1) * (n + 1) / (n * (n - 2))
+        spectral_in, spectral_fs = signals, plan.fs
+        if plan.q > 1:
+            spectral_in, spectral_fs = decimate(signals, plan.q, use_numba), plan.fs / plan.q
+        f, psd = (welch_psd(spectral_in, spectral_fs, workers=-1 if n_trials > 1 else None)
+                  if use_numba else welch_psd_scipy(spectral_in, spectral_fs))
     lo, hi = s.band_hz
     keys = D.TIME_KEYS + (D.SPECTRAL_KEYS if with_spectra else ())
     if use_numba and n_trials == 1:
         out = np.empty((1, len(keys)))
-        D.time_metrics(stats[0], n, plan.fs, CHI2_95_2DOF, f_scale, out[0, :D.N_TIME])
+        D.time_metrics(stats[0], n, plan.fs, CHI2_95_2DOF, plan.f_scale, out[0, :D.N_TIME])
         if with_spectra:
             D.spectral_metrics(f, psd[0], lo, hi, out[0, D.N_TIME:])
     elif use_numba:
         out = np.empty((n_trials, len(keys)))
-        D.derive_many(stats, f, psd, n, plan.fs, CHI2_95_2DOF, f_scale, lo, hi, with_spectra, out)
+        D.derive_many(stats, f, psd, n, plan.fs, CHI2_95_2DOF, plan.f_scale, lo, hi, with_spectra,
+                      out)
     else:
-        out = DN.time_metrics_numpy(stats, n, plan.fs, CHI2_95_2DOF, f_scale)
+        out = DN.time_metrics_numpy(stats, n, plan.fs, CHI2_95_2DOF, plan.f_scale)
         if with_spectra:
             out = np.hstack([out, DN.spectral_metrics_numpy(f, psd, lo, hi)])
     notes: dict[str, str] = {}
-    if np.isnan(out.sum()):
+    if math.isnan(out.sum()):
         for key, val in zip(keys, out.T):
             if np.isnan(val).any():
                 notes[key] = "undefined for a trial without sway (constant signal)"

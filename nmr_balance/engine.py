@@ -13,13 +13,20 @@ Messages (plain dicts, picklable)
 UI -> engine: ``{"cmd": name, **args}`` with ``name`` one of ``switch_source`` (url),
 ``start_trial`` (session_id, protocol, condition, parameters), ``stop_trial`` (status:
 ``complete`` | ``aborted``), ``marker`` (kind, payload), ``cue`` (text), ``tare``, ``level``,
-``shutdown``.
+``start_protocol`` (session_id, patient, protocol: name or TOML path, level: 1-based or None =
+from the patient's history, seed), ``abort_protocol`` (reason), ``shutdown``.
 
 Engine -> UI: ``{"kind": name, ...}`` with ``ready`` (url, raw_ring, processed_ring, raw_info,
 info: StreamInfo dicts), ``status`` (status, message), ``stats`` (the
 :class:`~nmr_balance.pipeline.PipelineStats` fields), ``trial_started`` (trial_id),
 ``trial_stopped`` (trial_id, status), ``trial_metrics`` (trial_id, metrics), ``notice``
-(message), ``error`` (message, hint, error_type).
+(message), ``error`` (message, hint, error_type); for a protocol run: ``protocol_started``
+(protocol, title, level, level_reason, los_origin, n_trials, total_s), ``protocol_event`` (event:
+:meth:`Event.to_dict`), ``protocol_display`` (display: :meth:`ProtocolRun.display`, ~10 per s),
+``protocol_done`` (phase ``done`` | ``aborted``, results, summary, trial_ids, los_path).
+
+A protocol run lives here, next to the pipeline and the recorder, so a frozen UI cannot disturb
+its timing or its recording: the loop feeds it between commands.
 
 Samples never travel over the queues: only ring names, commands and small status messages.
 """
@@ -53,6 +60,23 @@ class TrialRecorder(Protocol):
 #: ``make_recorder(pipeline, session_id, protocol, condition, parameters) -> TrialRecorder``
 RecorderFactory = Callable[..., TrialRecorder]
 
+#: How often a running protocol's display is sent to the UI, s.
+DISPLAY_INTERVAL_S = 0.1
+
+
+class ProtocolSession(Protocol):
+    """A protocol run with its recording (``app.protocol_recording.RecordedRun`` fits)."""
+
+    run: Any  # ProtocolRun
+
+    def on_event(self, event) -> None: ...
+    def finish(self) -> dict[str, Any]: ...
+
+
+#: ``make_protocol_run(pipeline, session_id, patient, protocol, level, seed) -> (ProtocolSession,
+#: facts about it for the UI)``
+ProtocolFactory = Callable[..., tuple[ProtocolSession, dict[str, Any]]]
+
 
 def error_message(e: BaseException) -> dict[str, Any]:
     """An ``error`` reply for ``e``: typed errors keep their message and hint."""
@@ -72,13 +96,21 @@ class EngineLoop:
         ``open_source(url) -> Source`` (the composition root's).
     make_recorder : callable, optional
         Builds a recorder for a trial; without one, ``start_trial`` answers with an error.
+    make_protocol_run : callable, optional
+        Builds a recorded protocol run; without one, ``start_protocol`` answers with an error.
     """
 
     def __init__(self, replies, open_source: Callable[[str], Source],
-                 make_recorder: RecorderFactory | None = None):
+                 make_recorder: RecorderFactory | None = None,
+                 make_protocol_run: ProtocolFactory | None = None):
         self.replies = replies
         self.open_source = open_source
         self.make_recorder = make_recorder
+        self.make_protocol_run = make_protocol_run
+        self.protocol: ProtocolSession | None = None
+        self._feeder = None
+        self._status_log = None
+        self._last_display = 0.0
         self.pipeline: Pipeline | None = None
         self.recorder: TrialRecorder | None = None
         self.trial_id: int | None = None
@@ -104,9 +136,14 @@ class EngineLoop:
         return True
 
     def _cmd_switch_source(self, url: str) -> None:
+        self._cmd_abort_protocol("the source was switched")
         self._stop_recording("aborted")
         self._close_pipeline()
+        from nmr_balance.protocols.runner import StatusLog
+
         pipeline = Pipeline(self.open_source(url), shared=True)
+        # one status log per source (a listener cannot be removed): each protocol run reads it
+        self._status_log = StatusLog(pipeline)
         pipeline.start()
         self.pipeline = pipeline
         self.reply("ready", url=url, raw_ring=pipeline.raw.name, processed_ring=pipeline.processed.name,
@@ -116,14 +153,76 @@ class EngineLoop:
                          parameters: dict | None = None) -> None:
         if self.pipeline is None:
             raise SourceError("no source is connected", "Connect a source before starting a trial")
-        if self.recorder is not None:
-            raise SourceError("a trial is already being recorded", "Stop it before starting another")
+        self._check_idle()
         if self.make_recorder is None:
             raise SourceError("this engine cannot record", "Install the recordings package")
         recorder = self.make_recorder(self.pipeline, session_id, protocol, condition, parameters or {})
         self.trial_id = recorder.start()
         self.recorder = recorder
         self.reply("trial_started", trial_id=self.trial_id)
+
+    def _check_idle(self) -> None:
+        if self.recorder is not None or self.protocol is not None:
+            raise SourceError("a trial or protocol is already running", "Stop it before starting another")
+
+    def _cmd_start_protocol(self, session_id: int, patient: str, protocol: str,
+                            level: int | None = None, seed: int = 0) -> None:
+        from nmr_balance.protocols.runner import RunFeeder
+
+        if self.pipeline is None:
+            raise SourceError("no source is connected", "Connect a source before starting a protocol")
+        self._check_idle()
+        if self.make_protocol_run is None:
+            raise SourceError("this engine cannot run protocols", "Install the recordings package")
+        session, facts = self.make_protocol_run(self.pipeline, session_id, patient, protocol, level, seed)
+        # only the samples from now on: the pipeline has been streaming before the run
+        self._feeder = RunFeeder(session.run, self.pipeline, self._status_log, from_start=False)
+        self.protocol = session
+        self.reply("protocol_started", **facts)
+
+    def _cmd_abort_protocol(self, reason: str = "stopped by the therapist") -> None:
+        if self.protocol is not None:
+            self._dispatch(self.protocol.run.abort(reason))
+            self._finish_protocol()
+
+    def _dispatch(self, events) -> None:
+        for e in events:
+            self.protocol.on_event(e)
+            self.reply("protocol_event", event=e.to_dict())
+
+    def _drive_protocol(self) -> None:
+        """Feed the run what has arrived; send the display now and then; finish it when done."""
+        run = self.protocol.run
+        try:
+            for _ in range(1000):  # bounded: commands are never starved
+                where = (run.phase, run.index)
+                events, n = self._feeder.step()
+                self._dispatch(events)
+                if (run.phase, run.index) != where:  # every phase is shown, even when catching up
+                    self._send_display(run)
+                if n == 0 or run.finished:
+                    break
+        except Exception as e:  # e.g. the disk is full: stop the run, keep what was recorded
+            self.replies.put(error_message(e))
+            self._dispatch(run.abort(f"stopped by an error: {e}"))
+        if time.monotonic() - self._last_display >= DISPLAY_INTERVAL_S or run.finished:
+            self._send_display(run)
+        if run.finished:
+            self._finish_protocol()
+
+    def _send_display(self, run) -> None:
+        self._last_display = time.monotonic()
+        self.reply("protocol_display", display=run.display())
+
+    def _finish_protocol(self) -> None:
+        session, self.protocol, self._feeder = self.protocol, None, None
+        run = session.run
+        stored: dict[str, Any] = {"trial_ids": [], "los_path": None}
+        try:
+            stored = session.finish()
+        finally:
+            self.reply("protocol_done", phase=run.phase, results=[r.to_dict() for r in run.results],
+                       summary=run.summary, **stored)
 
     def _cmd_stop_trial(self, status: str = "complete") -> None:
         if self.recorder is None:
@@ -179,6 +278,8 @@ class EngineLoop:
         p = self.pipeline
         if p is None:
             return
+        if self.protocol is not None:
+            self._drive_protocol()
         for event in p.events():
             self.reply("status", status=event.status.value, message=event.message)
         now = time.monotonic()
@@ -188,6 +289,7 @@ class EngineLoop:
 
     def close(self) -> None:
         try:
+            self._cmd_abort_protocol("the engine was shut down")
             self._stop_recording("aborted")
         finally:
             self._close_pipeline()
@@ -303,4 +405,5 @@ class EngineHost:
         self.commands = self.replies = None
 
 
-__all__ = ["EngineHost", "EngineLoop", "RecorderFactory", "TrialRecorder", "error_message"]
+__all__ = ["EngineHost", "EngineLoop", "ProtocolFactory", "ProtocolSession", "RecorderFactory",
+           "TrialRecorder", "error_message"]

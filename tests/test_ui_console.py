@@ -18,10 +18,11 @@ from ui.engine_client import EngineClient
 pytestmark = pytest.mark.timeout(90)
 
 
-def make_console(qtbot, tmp_path, entry=run_engine):
+def make_console(qtbot, tmp_path, entry=run_engine, protocol_dir=None):
     application()
     store = Store.open(tmp_path / "station.db")
-    window = ConsoleWindow(EngineClient(entry, store_path=str(store.path)), store)
+    window = ConsoleWindow(EngineClient(entry, store_path=str(store.path), data_dir=str(tmp_path / "data")),
+                           store, protocol_dir=protocol_dir)
     window.session_panel.countdown_s = 0.3
     qtbot.addWidget(window)
     window.resize(1360, 860)
@@ -73,7 +74,7 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         assert [p.code for p in store.patients()] == ["P042"] and panel.patient_code() == "P042"
         panel.session_button.click()
         assert window.session_id is not None and "P042" in panel.session_label.text()
-        panel.exercise.setCurrentIndex(panel.exercise.findData("weight_shift"))
+        panel.exercise.setCurrentIndex(panel.exercise.findData("free_targets"))
         panel.vision.setCurrentIndex(1)  # eyes closed
         assert window.scorer is not None and len(window.scorer.targets) == 4
         assert panel.start_button.isEnabled()
@@ -108,7 +109,7 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         trial_id = stopped.args[0]
         assert f"trial #{trial_id} saved" in panel.countdown.text()
         trial = store.trial(trial_id)
-        assert trial.status == "complete" and trial.protocol == "weight_shift"
+        assert trial.status == "complete" and trial.protocol == "free_targets"
         assert trial.condition.vision == "closed" and trial.patient_code == "P042"
         assert trial.notes == "steady, no pain" and trial.cues == ["shoulders down"]
         assert len(trial.parameters["targets"]) == 4

@@ -62,9 +62,13 @@ def test_metrics_panel_formats_values_and_units(qtbot):
     assert "deg/s" in panel._units["mean_velocity"].text()
 
 
-def test_exercise_keys_are_protocol_ids():
+def test_free_recordings_are_not_confused_with_protocols():
+    """Free trials are stored under their own keys, never a protocol's name (whose stored trials
+    set the patient's next level); every library protocol is offered after them."""
     from nmr_balance.protocols.library import discover
-    from ui.exercises import EXERCISES
+    from ui.exercises import EXERCISES, library
 
     known = set(discover())
-    assert {e.key for e in EXERCISES} - {"free"} <= known
+    assert not {e.key for e in EXERCISES} & known
+    choices, _ = library()
+    assert {c.key for c in choices if c.protocol is not None} == known

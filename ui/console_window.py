@@ -12,11 +12,12 @@ from ui.compare_view import CompareView
 from ui.debug_overlay import DebugOverlay
 from ui.engine_client import EngineClient
 from ui.error_dialog import error_box
-from ui.live_metrics import TargetScorer
+from ui.live_metrics import Target, TargetScorer
 from ui.live_view import LiveView
 from ui.patient_controls import PatientControls
 from ui.patient_screen import PRESETS, PatientScreen
 from ui.progress_view import ProgressView
+from ui.protocol_progress import ProtocolProgress
 from ui.replay_view import ReplayView
 from ui.report.button import ReportExporter
 from ui.session_panel import SessionPanel
@@ -38,13 +39,20 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         The station database (patients, sessions, trials); without it nothing is recorded.
     discover : callable, optional
         Lists connected devices (from the composition root).
+    protocol_dir : path, optional
+        The clinic's protocol folder (default: the data directory's).
     """
 
-    def __init__(self, engine: EngineClient, store=None, discover: Discover | None = None):
+    def __init__(self, engine: EngineClient, store=None, discover: Discover | None = None,
+                 protocol_dir=None):
         super().__init__()
         self.setWindowTitle("nmr-balance \u2014 therapist console")
         self.engine, self.store = engine, store
         self.session_id: int | None = None
+        self.session_patient = ""
+        #: the running protocol's last display snapshot (None: no protocol running) and targets
+        self.protocol_view: dict | None = None
+        self.protocol_targets: list[Target] = []
         self.scorer: TargetScorer | None = None
         self.recording = False
         self.patient_screen: PatientScreen | None = None
@@ -52,7 +60,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self._lost = False
 
         self.source_panel = SourcePanel(discover)
-        self.session_panel = SessionPanel()
+        self.session_panel = SessionPanel(protocol_dir=protocol_dir)
+        self.protocol_progress = ProtocolProgress()
         self.patient_controls = PatientControls()
         self.live = LiveView()
         self.overlay = DebugOverlay(self.live.sway)  # over the plot, clear of the figures
@@ -73,7 +82,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         side = QtWidgets.QWidget()
         side_layout = QtWidgets.QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.source_panel, self.session_panel, self.patient_controls):
+        for w in (self.source_panel, self.session_panel, self.protocol_progress, self.patient_controls):
             side_layout.addWidget(w)
         side_layout.addStretch(1)
         side.setFixedWidth(330)
@@ -93,6 +102,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self._frame_timer.timeout.connect(self.on_frame)
         self._frame_timer.start()
         self.reload_patients()
+        if self.session_panel.broken_protocols:
+            self.show_notice("protocol files not loaded: " + "; ".join(self.session_panel.broken_protocols))
 
     def _wire(self) -> None:
         e, s = self.engine, self.session_panel
@@ -103,6 +114,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         s.add_patient_requested.connect(self.add_patient)
         s.start_session_requested.connect(self.start_session)
         s.start_trial_requested.connect(self.start_trial)
+        s.start_protocol_requested.connect(self.start_protocol)
+        s.abort_protocol_requested.connect(lambda: self._send("abort_protocol"))
         s.stop_trial_requested.connect(lambda status: self._send("stop_trial", status=status))
         s.cue_requested.connect(lambda text: self._send("cue", text=text))
         s.marker_requested.connect(lambda: self._send("marker", kind="marker", payload={}))
@@ -121,6 +134,10 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         e.trial_started.connect(self._on_trial_started)
         e.trial_stopped.connect(self._on_trial_stopped)
         e.notice.connect(self.show_notice)
+        e.protocol_started.connect(self._on_protocol_started)
+        e.protocol_display.connect(self._on_protocol_display)
+        e.protocol_event.connect(self._on_protocol_event)
+        e.protocol_done.connect(self._on_protocol_done)
         e.failed.connect(self._on_engine_error)
         e.died.connect(self._on_engine_died)
         self.banner.action.connect(self._banner_action)
@@ -182,6 +199,10 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             # its recorder died with it: close the trial as "interrupted", keeping what it committed
             self.store.recover_interrupted()
         self.recording = False
+        if self.protocol_view is not None:
+            self.protocol_view, self.protocol_targets = None, []
+            self.session_panel.protocol_running(False)
+            self.protocol_progress.step.setText("engine stopped: the run ended; its recorded trials are kept")
         self.session_panel.trial_ended("engine stopped; trial saved")
         self._set_session_state()
         self.banner.alarm(f"The acquisition engine stopped unexpectedly (exit code {exitcode}). The trace "
@@ -223,7 +244,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             self.show_notice("pick or add a patient first")
             return
         session = self.store.start_session(code)
-        self.session_id = session.id
+        self.session_id, self.session_patient = session.id, code
         self.session_panel.session_started(f"session #{session.id}, {code}")
         self._set_session_state()
 
@@ -262,6 +283,49 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.compare.reload()
         self.progress.reload()
 
+    # --- protocol runs (the engine runs them; the console shows where they stand) ---------------
+    def start_protocol(self) -> None:
+        choice = self.session_panel.chosen()
+        self._send("start_protocol", session_id=self.session_id, patient=self.session_patient,
+                   protocol=choice.path, level=self.session_panel.chosen_level(), seed=self.session_id)
+
+    def _on_protocol_started(self, facts: dict) -> None:
+        self.protocol_view, self.protocol_targets = {}, []
+        self.session_panel.protocol_running(True)
+        self.session_panel.countdown.setText("")
+        self.protocol_progress.started(facts)
+
+    def _on_protocol_display(self, d: dict) -> None:
+        if self.protocol_view is None:
+            return
+        self.protocol_view = d
+        self.protocol_targets = [Target(x, y, r) for x, y, r in d.get("targets", [])]
+        self.protocol_progress.show_display(d)
+        self.live.sway.set_targets(self.protocol_targets, 0 if self.protocol_targets else None)
+        if self.patient_screen is not None:
+            self.patient_screen.show_protocol(d)
+
+    def _on_protocol_event(self, e: dict) -> None:
+        self.protocol_progress.on_event(e)
+        kind, data = e["kind"], e["data"]
+        if kind == "target_hit" and self.patient_screen is not None:
+            self.patient_screen.celebrate_hit()
+        elif kind == "trial_interrupted" and data["result"]["status"] == "interrupted":
+            self.show_notice(f"trial {e['trial'] + 1} interrupted ({data['reason']}): kept, not scored; "
+                             "it starts over when the device is back")
+        elif kind == "trial_done":
+            self.replay.picker.reload()
+
+    def _on_protocol_done(self, msg: dict) -> None:
+        self.protocol_view, self.protocol_targets = None, []
+        self.session_panel.protocol_running(False)
+        self.protocol_progress.done(msg)
+        self.live.sway.set_targets([], None)
+        self.show_notice(f"protocol {msg['phase']}: {len(msg.get('trial_ids') or [])} trial(s) recorded")
+        self.replay.picker.reload()
+        self.compare.reload()
+        self.progress.reload()
+
     def _set_session_state(self) -> None:
         self.session_panel.set_state(session=self.session_id is not None,
                                      connected=self.engine.feed is not None and self.engine.alive,
@@ -287,6 +351,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
                                                 preset=self.patient_controls.preset.currentData())
             self.patient_screen.sound_on = self.patient_controls.sound.isChecked()
             self.patient_screen.set_message(self.session_panel.chosen_exercise().instruction)
+            if self.protocol_view:
+                self.patient_screen.show_protocol(self.protocol_view)
         if fullscreen:
             self.patient_screen.go_fullscreen()
         else:
@@ -317,9 +383,13 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         if self.tabs.currentWidget() is self.live:
             self.live.render(feed)
         if self.patient_screen is not None and self.patient_screen.isVisible():
-            s = self.scorer
-            self.patient_screen.show_frame(feed.xy[feed.recent(1.0)], feed.info.fs, s.targets if s else [],
-                                           s.active if s else None, s.hits if s and self.recording else None)
+            s, xy = self.scorer, feed.xy[feed.recent(1.0)]
+            if self.protocol_view is not None:  # the current target of the run is the active one
+                self.patient_screen.show_frame(xy, feed.info.fs, self.protocol_targets,
+                                               0 if self.protocol_targets else None)
+            else:
+                self.patient_screen.show_frame(xy, feed.info.fs, s.targets if s else [],
+                                               s.active if s else None, s.hits if s and self.recording else None)
         cost = (self.live.frame_ms[-1] if self.live.frame_ms else 0.0) + self.live.take_paint_ms()
         self.overlay.frame_done(cost, feed.last_t_host_ns)
         if len(self.overlay.costs) % 30 == 0:

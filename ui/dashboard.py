@@ -50,6 +50,18 @@ def build_console(engine_entry: Callable[..., None], source_url: str | None, *,
     return window
 
 
+def _fit_to_screen(window, width: int, height: int) -> None:
+    """Open at ``width`` x ``height`` px, or maximised on a screen smaller than that."""
+    screen = window.screen() or application().primaryScreen()
+    area = screen.availableGeometry() if screen is not None else None
+    offscreen = QtWidgets.QApplication.platformName() == "offscreen"  # screenshots: full size
+    if area is not None and not offscreen and (area.width() < width or area.height() < height):
+        window.resize(min(width, area.width()), min(height, area.height()))
+        window.setWindowState(window.windowState() | QtCore.Qt.WindowState.WindowMaximized)
+    else:
+        window.resize(width, height)
+
+
 def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
         store_path: str | Path | None = None, discover=None, patient_screen: bool = False,
         screenshot: str | Path | None = None, duration_s: float | None = None) -> int:
@@ -57,7 +69,7 @@ def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
     app = application()
     window = build_console(engine_entry, source_url, store_path=store_path, discover=discover,
                            patient_screen=patient_screen)
-    window.resize(1440, 900)
+    _fit_to_screen(window, 1440, 900)
     window.show()
     if duration_s is not None:
         def finish() -> None:

@@ -40,6 +40,10 @@ class EngineClient(QtCore.QObject):
     trial_stopped = QtCore.Signal(int, str)
     trial_metrics = QtCore.Signal(int, dict)
     notice = QtCore.Signal(str)
+    protocol_started = QtCore.Signal(dict)   # title, level, level_reason, los_origin, n_trials...
+    protocol_display = QtCore.Signal(dict)   # what the patient screen shows now
+    protocol_event = QtCore.Signal(dict)     # Event.to_dict(): kind, t_s, trial, data
+    protocol_done = QtCore.Signal(dict)      # phase, results, summary, trial_ids, los_path
     failed = QtCore.Signal(dict)             # an error reply: message, hint, error_type
     died = QtCore.Signal(object)             # exit code
 
@@ -151,6 +155,18 @@ class EngineClient(QtCore.QObject):
 
     def _on_notice(self, msg: dict) -> None:
         self.notice.emit(msg["message"])
+
+    def _on_protocol_started(self, msg: dict) -> None:
+        self.protocol_started.emit(msg)
+
+    def _on_protocol_display(self, msg: dict) -> None:
+        self.protocol_display.emit(msg["display"])
+
+    def _on_protocol_event(self, msg: dict) -> None:
+        self.protocol_event.emit(msg["event"])
+
+    def _on_protocol_done(self, msg: dict) -> None:
+        self.protocol_done.emit(msg)
 
     def _on_error(self, msg: dict) -> None:
         self.failed.emit(msg)

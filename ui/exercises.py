@@ -1,15 +1,19 @@
-"""The single-trial exercises and tests the console offers, with their defaults.
+"""What the console offers to run: free recordings and the protocol library.
 
-Each key is the id of the matching protocol in :mod:`nmr_balance.protocols` (``free`` = quiet
-stance with no protocol), so stored trials are labelled the way reports and progress expect.
-Multi-trial protocol runs (mCTSIB's four conditions, LOS, progression levels) are driven by the
-protocol engine, today from ``nmr-balance run``; the console records one trial at a time.
+A free recording is one trial the therapist starts and stops (quiet stance, or a ring of targets
+scored in the console). Everything else comes from the protocol library
+(:func:`nmr_balance.protocols.library.discover`: the built-in tests and exercises plus the
+clinic's own TOML files); the engine process runs those step by step (instructions, countdowns,
+trials, rests, repetitions) and records each trial.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
+from nmr_balance.protocols.library import discover
+from nmr_balance.protocols.schema import Protocol
 from ui.live_metrics import Target, ring_of_targets
 
 
@@ -51,16 +55,51 @@ class Exercise:
         return ring_of_targets(self.n_targets, self.distance * k, self.radius * k)
 
 
+#: The free recordings (no protocol): stored with these keys as the trial's protocol.
 EXERCISES = (
-    Exercise("free", "Quiet stance (free)"),
-    Exercise("romberg", "Romberg (eyes open / closed)"),
-    Exercise("mctsib", "mCTSIB condition"),
-    Exercise("single_leg", "Single-leg stance", duration_s=20.0),
-    Exercise("weight_shift", "Weight shift: 4 targets", 60.0, 4, 30.0, 9.0, 1.0,
-             "Move the dot into the highlighted circle"),
-    Exercise("target", "Target training: 8 targets", 60.0, 8, 35.0, 8.0, 0.8,
+    Exercise("free", "Free recording: quiet stance"),
+    Exercise("free_targets", "Free recording: 4 targets", 60.0, 4, 30.0, 9.0, 1.0,
              "Move the dot into the highlighted circle"),
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class Choice:
+    """One entry of the console's picker: a free recording or a library protocol.
+
+    Attributes
+    ----------
+    key : str
+        The free exercise's key or the protocol's name.
+    label : str
+    exercise : Exercise or None
+        Set for a free recording.
+    protocol : Protocol or None
+        Set for a library protocol.
+    path : str
+        The protocol's file: the engine loads that very file.
+    """
+
+    key: str
+    label: str
+    exercise: Exercise | None = None
+    protocol: Protocol | None = None
+    path: str = ""
+
+
+def library(clinic_dir: pathlib.Path | None = None) -> tuple[list[Choice], list[str]]:
+    """The picker's entries (free recordings first, then the protocols by title), and one line
+    per clinic file that could not be loaded (what is wrong with it)."""
+    choices = [Choice(e.key, e.label, exercise=e) for e in EXERCISES]
+    broken, found = [], []
+    for name, entry in discover(clinic_dir).items():
+        if entry.protocol is None:
+            broken.append(f"{entry.path.name}: {entry.error}")
+            continue
+        p = entry.protocol
+        label = f"{p.title}" + (" (clinic)" if entry.origin == "clinic" else "")
+        found.append(Choice(name, label, protocol=p, path=str(entry.path)))
+    return choices + sorted(found, key=lambda c: (c.protocol.kind, c.label)), broken
 
 
 def exercise(key: str) -> Exercise:
@@ -70,4 +109,4 @@ def exercise(key: str) -> Exercise:
     raise KeyError(f"no exercise {key!r}; known: {', '.join(e.key for e in EXERCISES)}")
 
 
-__all__ = ["EXERCISES", "Exercise", "exercise"]
+__all__ = ["EXERCISES", "Choice", "Exercise", "exercise", "library"]

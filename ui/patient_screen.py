@@ -9,6 +9,7 @@ black. No error text or traceback ever appears here (errors go to the console).
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -64,6 +65,25 @@ PRESETS = {
 }
 
 
+def shape_lines(d: dict) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of the lines a protocol display asks for: the two walls of a maze ``corridor``
+    (centre line +- ``half_width``) and the ``guide_circle``, NaN-separated (empty: none)."""
+    parts = []
+    if "corridor" in d and len(d["corridor"]) > 1:
+        c = np.asarray(d["corridor"], float)
+        tangent = np.gradient(c, axis=0)
+        normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+        parts += [c + d["half_width"] * normal, c - d["half_width"] * normal]
+    if d.get("guide_circle"):
+        a = np.linspace(0, 2 * np.pi, 73)
+        parts.append(d["guide_circle"] * np.stack([np.cos(a), np.sin(a)], axis=1))
+    if not parts:
+        return np.empty(0), np.empty(0)
+    xy = np.concatenate([np.vstack([p, [np.nan, np.nan]]) for p in parts])
+    return xy[:, 0], xy[:, 1]
+
+
 def _sound_player():
     """The hit sound. PySide6-Essentials has no QtMultimedia (checked at run time), and no
     sound file ships yet, so the system beep is used; a QSoundEffect can replace it here."""
@@ -104,8 +124,10 @@ class PatientScreen(QtWidgets.QWidget):
         for angle in (0, 90):
             item.addItem(pg.InfiniteLine(pos=0, angle=angle, pen=guide))
         self._targets = pg.ScatterPlotItem(pxMode=False)
+        self._shapes = pg.PlotDataItem(pen=pg.mkPen(theme.PATIENT["target"], width=3), connect="finite")
         self._cursor = pg.ScatterPlotItem(pen=theme.pen("#FFFFFF"), brush=theme.brush(theme.PATIENT["cursor"]))
         item.addItem(self._targets)
+        item.addItem(self._shapes)
         item.addItem(self._cursor)
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.message, 1)
@@ -169,6 +191,25 @@ class PatientScreen(QtWidgets.QWidget):
             self._hit_until = 0.0
             self.message.setText(self._instruction)
 
+    def show_protocol(self, d: dict) -> None:
+        """Show a protocol run's :meth:`ProtocolRun.display` snapshot: the instruction with the
+        countdown or time left, the maze corridor or the guide circle (its targets are drawn by
+        :meth:`show_frame`)."""
+        phase, left = d.get("phase", ""), d.get("remaining_s")
+        text = d.get("instruction", "")
+        if phase == "countdown" and left is not None:
+            text = f"{text}\nGet ready: {math.ceil(left)}"
+        elif phase == "trial" and left is not None:
+            text = f"{text}\n{math.ceil(left)} s"
+        elif phase == "rest":
+            text = f"Rest{f': {math.ceil(left)} s' if left is not None else ''}"
+        elif phase in ("paused", "done", "aborted"):
+            text = {"paused": "Please wait", "done": "Finished. Well done!", "aborted": "Stopped"}[phase]
+        if not self._hit_until:
+            self.message.setText(text)
+        self._instruction = text
+        self._shapes.setData(*shape_lines(d))
+
     def celebrate_hit(self) -> None:
         """Flash the hit text (and beep when sound is on)."""
         if self._hit_until == 0.0:
@@ -184,4 +225,4 @@ class PatientScreen(QtWidgets.QWidget):
         return finite[-n:].mean(axis=0)
 
 
-__all__ = ["PRESETS", "PatientScreen", "Preset"]
+__all__ = ["PRESETS", "PatientScreen", "Preset", "shape_lines"]

@@ -1,5 +1,6 @@
-"""Patient, session and trial controls: pick/create a patient, start a session, choose the
-exercise and condition, start (after a countdown) / stop / abort a trial, cues, markers, notes."""
+"""Patient, session and trial controls: pick/create a patient, start a session, choose a free
+recording or a protocol from the library (and its level), start (a free trial after a countdown;
+a protocol runs its own) / stop / abort, cues, markers, notes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 from PySide6 import QtCore, QtWidgets
 
-from ui.exercises import EXERCISES, Exercise
+from ui.exercises import EXERCISES, Choice, Exercise, library
 
 VISION = (("eyes open", "eyes_open"), ("eyes closed", "eyes_closed"))
 SURFACE = (("firm", "firm"), ("foam", "foam"))
@@ -28,14 +29,18 @@ class SessionPanel(QtWidgets.QGroupBox):
     add_patient_requested = QtCore.Signal(str)
     start_session_requested = QtCore.Signal(str)
     start_trial_requested = QtCore.Signal()      # after the countdown
+    start_protocol_requested = QtCore.Signal()   # the chosen protocol, at the chosen level
+    abort_protocol_requested = QtCore.Signal()
     stop_trial_requested = QtCore.Signal(str)    # "complete" | "aborted"
     cue_requested = QtCore.Signal(str)
     marker_requested = QtCore.Signal()
     report_requested = QtCore.Signal()
 
-    def __init__(self, countdown_s: int = 3):
+    def __init__(self, countdown_s: int = 3, protocol_dir=None):
         super().__init__("Patient and trial")
         self.countdown_s = countdown_s
+        self.choices, self.broken_protocols = library(protocol_dir)
+        self.running_protocol = False
         self.patient = QtWidgets.QComboBox()
         self.new_code = QtWidgets.QLineEdit(placeholderText="new code, e.g. P017")
         self.add_button = QtWidgets.QPushButton("Add")
@@ -43,7 +48,10 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.session_label = QtWidgets.QLabel("no session")
         self.report_button = QtWidgets.QPushButton("Report\u2026")
         self.report_button.setToolTip("Save the session report (PDF) and copy the note for the record")
-        self.exercise = _combo((e.label, e.key) for e in EXERCISES)
+        self.exercise = _combo((c.label, c.key) for c in self.choices)
+        self.exercise.insertSeparator(len(EXERCISES))
+        self.level = QtWidgets.QComboBox()
+        self.level.setToolTip("Difficulty; 'auto' = from the patient's history and the protocol's rule")
         self.vision, self.surface, self.stance = _combo(VISION), _combo(SURFACE), _combo(STANCE)
         self.duration = QtWidgets.QSpinBox(minimum=5, maximum=600, suffix=" s", value=30)
         self.start_button = QtWidgets.QPushButton("Start trial", objectName="primary")
@@ -67,6 +75,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         session_row.addWidget(self.report_button)
         form.addRow(self.session_button, session_row)
         form.addRow("Exercise", self.exercise)
+        form.addRow("Level", self.level)
         cond = QtWidgets.QHBoxLayout()
         cond.addWidget(self.vision)
         cond.addWidget(self.surface)
@@ -87,9 +96,9 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.add_button.clicked.connect(self._add_patient)
         self.new_code.returnPressed.connect(self._add_patient)
         self.session_button.clicked.connect(lambda: self.start_session_requested.emit(self.patient_code()))
-        self.start_button.clicked.connect(self.begin_countdown)
+        self.start_button.clicked.connect(self._start)
         self.stop_button.clicked.connect(lambda: self._stop("complete"))
-        self.abort_button.clicked.connect(lambda: self._stop("aborted"))
+        self.abort_button.clicked.connect(self._abort)
         self.cue.returnPressed.connect(self._cue)
         self.marker_button.clicked.connect(self.marker_requested)
         self.report_button.clicked.connect(self.report_requested)
@@ -99,13 +108,22 @@ class SessionPanel(QtWidgets.QGroupBox):
         self._count_end = 0.0
         self._trial_t0: float | None = None
         self.set_state(session=False, connected=False, recording=False)
+        self._exercise_changed()
 
     # --- what the therapist chose --------------------------------------------------------------
     def patient_code(self) -> str:
         return self.patient.currentText().strip()
 
+    def chosen(self) -> Choice:
+        return next(c for c in self.choices if c.key == self.exercise.currentData())
+
     def chosen_exercise(self) -> Exercise:
-        return EXERCISES[self.exercise.currentIndex()]
+        """The free recording chosen (quiet stance while a protocol is chosen)."""
+        return self.chosen().exercise or EXERCISES[0]
+
+    def chosen_level(self) -> int | None:
+        """1-based level, or None: from the patient's history."""
+        return self.level.currentData()
 
     def condition(self) -> str:
         """``"eyes_closed,foam,tandem"``: the form the store parses."""
@@ -118,23 +136,43 @@ class SessionPanel(QtWidgets.QGroupBox):
             self.patient.setCurrentText(current)
 
     def set_state(self, *, session: bool, connected: bool, recording: bool) -> None:
-        """Enable what makes sense now."""
+        """Enable what makes sense now (``recording``: a free trial or a protocol run)."""
         self._state = (session, connected, recording)
         counting = self._count_end > 0
-        self.start_button.setEnabled(session and connected and not recording and not counting)
-        self.stop_button.setEnabled(recording)
-        self.abort_button.setEnabled(recording or counting)
-        self.marker_button.setEnabled(recording)
-        self.report_button.setEnabled(session and not recording)
-        self.cue.setEnabled(recording)
-        for w in (self.exercise, self.vision, self.surface, self.stance, self.duration, self.patient,
-                  self.session_button):
-            w.setEnabled(not recording and not counting)
+        busy = recording or counting or self.running_protocol
+        free = self.chosen().protocol is None
+        self.start_button.setEnabled(session and connected and not busy)
+        self.stop_button.setEnabled(recording and not self.running_protocol)
+        self.abort_button.setEnabled(busy)
+        self.marker_button.setEnabled(recording and not self.running_protocol)  # free trials only
+        self.report_button.setEnabled(session and not busy)
+        self.cue.setEnabled(recording and not self.running_protocol)
+        for w in (self.exercise, self.patient, self.session_button):
+            w.setEnabled(not busy)
+        for w in (self.vision, self.surface, self.stance, self.duration):  # a protocol sets these
+            w.setEnabled(not busy and free)
+        self.level.setEnabled(not busy and self.level.count() > 1)
 
     def session_started(self, text: str) -> None:
         self.session_label.setText(text)
 
+    def protocol_running(self, running: bool) -> None:
+        self.running_protocol = running
+        self.set_state(session=self._state[0], connected=self._state[1], recording=running)
+
     # --- trial timing --------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self.chosen().protocol is None:
+            self.begin_countdown()
+        else:
+            self.start_protocol_requested.emit()
+
+    def _abort(self) -> None:
+        if self.running_protocol:
+            self.abort_protocol_requested.emit()
+        else:
+            self._stop("aborted")
+
     def begin_countdown(self) -> None:
         """Count down, then ask for the trial to start."""
         self._count_end = time.monotonic() + self.countdown_s
@@ -193,7 +231,15 @@ class SessionPanel(QtWidgets.QGroupBox):
             self.cue.clear()
 
     def _exercise_changed(self) -> None:
+        choice = self.chosen()
         self.duration.setValue(int(self.chosen_exercise().duration_s))
+        self.level.clear()
+        self.start_button.setText("Start trial" if choice.protocol is None else "Start protocol")
+        n = len(choice.protocol.levels) if choice.protocol is not None else 0
+        self.level.addItem("auto" if n else "\u2014", None)
+        for i in range(1, n + 1):
+            self.level.addItem(f"level {i}", i)
+        self.set_state(session=self._state[0], connected=self._state[1], recording=self._state[2])
 
 
 __all__ = ["SessionPanel"]

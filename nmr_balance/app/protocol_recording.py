@@ -108,8 +108,8 @@ class ProtocolRecorder:
                 {**metrics, **_numbers(result["scores"]), "protocol.status": result["status"]},
             )
             self.recorder = None
-        elif kind == "trial_interrupted":   # device trouble: the trial could not be scored
-            self._close_unscored("interrupted", data["reason"])
+        elif kind == "trial_interrupted":  # device trouble (interrupted) or the therapist (aborted)
+            self._close_unscored(data["result"]["status"], data["reason"])
         elif kind == "protocol_aborted":    # the therapist stopped it
             self._close_unscored("aborted", data["reason"])
 
@@ -157,3 +157,75 @@ def level_from_history(store, patient: str, protocol) -> tuple[int, str]:
         value = t.metrics.get(f"protocol.{rule.metric}")
         history.insert(0, math.nan if value is None else float(value))
     return next_level(rule, level, len(protocol.levels), history)
+
+
+def choose_level(store, patient: str, protocol, level: int | None) -> tuple[int, str]:
+    """The level (0-based) to run at, and why: ``level`` (1-based, the therapist's choice) when
+    given, else from the patient's history (:func:`level_from_history`; level 1 without a
+    store). A level the protocol does not have raises ProtocolError before anything starts."""
+    if level is not None:
+        chosen, why = level - 1, ""
+    elif store is not None:
+        chosen, why = level_from_history(store, patient, protocol)
+    else:
+        chosen, why = 0, ""
+    protocol.steps_at(chosen)
+    return chosen, why
+
+
+def patient_los(patient: str, unit: str, height_m: float = 1.70, data_dir=None):
+    """The LOS targets are placed in: the patient's measured one (last ``los`` run) when it is
+    in the stream's unit, else the theoretical one from ``height_m``."""
+    from nmr_balance.protocols.geometry import LosProfile
+    from nmr_balance.protocols.patient_los import load_los
+
+    stored = load_los(patient, data_dir)
+    return stored if stored is not None and stored.unit == unit else LosProfile.theoretical(height_m, unit)
+
+
+class RecordedRun:
+    """A :class:`ProtocolRun` for one patient with its recorder: what ``nmr-balance run`` and the
+    dashboard's engine both do with each event and at the end.
+
+    Parameters
+    ----------
+    run : ProtocolRun
+    recorder : ProtocolRecorder or None
+        None: results only, nothing stored.
+    patient : str
+    data_dir : path, optional
+        Where the patient's measured LOS is kept (default: the data directory).
+    owned : object with ``close()``, optional
+        Closed by :meth:`finish` (the store the engine opened for this run).
+    """
+
+    def __init__(self, run, recorder: ProtocolRecorder | None, patient: str, data_dir=None,
+                 owned=None):
+        self.run, self.recorder, self.patient, self.data_dir = run, recorder, patient, data_dir
+        self.owned = owned
+        self.los_path = None
+
+    def on_event(self, event: Event) -> None:
+        if self.recorder is not None:
+            self.recorder.on_event(event)
+
+    @property
+    def trial_ids(self) -> list[int]:
+        return self.recorder.trial_ids if self.recorder is not None else []
+
+    def finish(self) -> dict[str, Any]:
+        """Close the recording (summary into the session notes) and store a measured LOS for the
+        patient's later runs; returns ``trial_ids`` and ``los_path`` (or None)."""
+        from nmr_balance.protocols.geometry import LosProfile
+        from nmr_balance.protocols.patient_los import save_los
+
+        try:
+            if self.recorder is not None:
+                self.recorder.close(self.run.summary)
+        finally:
+            if self.owned is not None:
+                self.owned.close()
+        measured = (self.run.summary or {}).get("measured_los")
+        if measured:
+            self.los_path = save_los(self.patient, LosProfile.from_dict(measured), self.data_dir)
+        return {"trial_ids": self.trial_ids, "los_path": None if self.los_path is None else str(self.los_path)}

@@ -35,6 +35,50 @@ class StatusLog:
             lambda e: self.pending.append((e, pipeline.processed.written if pipeline.processed else 0)))
 
 
+class RunFeeder:
+    """Feeds a :class:`ProtocolRun` from a started pipeline, one bounded step at a time.
+
+    :func:`run_on_pipeline` loops over :meth:`step` (headless); the engine process calls it from
+    its own loop between commands, so a run never blocks it.
+
+    Parameters
+    ----------
+    run : ProtocolRun
+    pipeline : Pipeline
+        Started.
+    status : StatusLog, optional
+        The pipeline's status log (default: one made now, which misses earlier events).
+    from_start : bool
+        Feed the processed ring from its oldest sample (a pipeline just started for this run) or
+        only what arrives from now on (a pipeline already streaming, as in the dashboard).
+    """
+
+    def __init__(self, run: ProtocolRun, pipeline: Pipeline, status: StatusLog | None = None,
+                 from_start: bool = True):
+        self.run, self.pipeline = run, pipeline
+        self.reader = pipeline.processed.reader(from_start=from_start)
+        self.stamped = (status or StatusLog(pipeline)).pending
+        if not from_start:
+            self.stamped.clear()  # events before this run began are not its business
+
+    def step(self) -> tuple[list[Event], int]:
+        """Feed what is new (or apply the next status event); return the events and how many
+        samples were fed (0: nothing new, the caller may sleep)."""
+        run, reader, stamped = self.run, self.reader, self.stamped
+        if run.finished:
+            return [], 0
+        if stamped and reader.cursor >= stamped[0][1]:
+            status_event = stamped.popleft()[0]
+            return run.on_status(status_event.status, status_event.message), -1
+        block = reader.read(max_n=stamped[0][1] - reader.cursor if stamped else None)
+        events = run.feed(block)
+        p = self.pipeline
+        if not p.running and not run.finished and reader.pending == 0 and not stamped:
+            reason = f"acquisition stopped: {p.error}" if p.error else "the source ended"
+            events += run.on_status(Status.ENDED, reason)
+        return events, len(block)
+
+
 def run_on_pipeline(
     run: ProtocolRun,
     pipeline: Pipeline,
@@ -51,8 +95,7 @@ def run_on_pipeline(
     """
     from tqdm import tqdm
 
-    reader = pipeline.processed.reader(from_start=True)
-    stamped = (status or StatusLog(pipeline)).pending
+    feeder = RunFeeder(run, pipeline, status)
     events: list[Event] = []
     bar = tqdm(
         total=round(run.total_s),
@@ -64,16 +107,9 @@ def run_on_pipeline(
     t_first = None
     try:
         while not run.finished:
-            new: list[Event] = []
-            if stamped and reader.cursor >= stamped[0][1]:
-                status_event = stamped.popleft()[0]
-                new += run.on_status(status_event.status, status_event.message)
-                block = None
-            else:
-                block = reader.read(max_n=stamped[0][1] - reader.cursor if stamped else None)
-                new += run.feed(block)
-            if block is not None and len(block):
-                t_first = run.t_now - len(block) / run.fs if t_first is None else t_first
+            new, n = feeder.step()
+            if n > 0:
+                t_first = run.t_now - n / run.fs if t_first is None else t_first
                 bar.n = min(bar.total, run.t_now - t_first)
                 bar.set_postfix_str(run.display().get("label", ""), refresh=False)
                 bar.refresh()
@@ -81,17 +117,7 @@ def run_on_pipeline(
                 if on_event:
                     on_event(e)
             events += new
-            if not pipeline.running and not run.finished and reader.pending == 0 and not stamped:
-                reason = (
-                    f"acquisition stopped: {pipeline.error}"
-                    if pipeline.error
-                    else "the source ended"
-                )
-                for e in run.on_status(Status.ENDED, reason):
-                    if on_event:
-                        on_event(e)
-                    events.append(e)
-            if block is not None and not len(block):
+            if n == 0:
                 time.sleep(poll_s)
     finally:
         bar.close()

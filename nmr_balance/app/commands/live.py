@@ -15,7 +15,9 @@ sample rate, dropped samples and latency.
 
 With a display this opens the therapist console (the acquisition engine runs in its own
 process); --patient-screen also opens the patient's biofeedback window (fullscreen on a
-second monitor when there is one). Without a display (or with --headless) it is a console view
+second monitor when there is one). In the console, pick a free recording or a protocol from
+the library (`nmr-balance protocols`) and its level: a protocol runs step by step (instructions,
+countdowns, trials, rests) and records each trial as `nmr-balance run` does. Without a display (or with --headless) it is a console view
 in the terminal; stop it with Ctrl-C or --duration.
 
 Examples:

@@ -8,7 +8,13 @@ import math
 import pathlib
 import sys
 
-from nmr_balance.app.protocol_recording import ProtocolRecorder, check_pace, level_from_history
+from nmr_balance.app.protocol_recording import (
+    ProtocolRecorder,
+    RecordedRun,
+    check_pace,
+    choose_level,
+    patient_los,
+)
 
 NAME = "run"
 HELP = "run a test or training protocol headless, with progress, and print the results"
@@ -127,9 +133,8 @@ def run(args) -> int:
     from nmr_balance.app import open_source
     from nmr_balance.pipeline import Pipeline
     from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
-    from nmr_balance.protocols.geometry import LosProfile
     from nmr_balance.protocols.library import find
-    from nmr_balance.protocols.patient_los import load_los, save_los
+    from nmr_balance.protocols.patient_los import load_los
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
     from recordings import Store
 
@@ -137,28 +142,18 @@ def run(args) -> int:
     source = open_source(args.source)
     if not args.no_record:
         check_pace(source)
-    stored = load_los(args.patient, args.data_dir)
     with contextlib.ExitStack() as stack:
         store = None if args.no_record else stack.enter_context(Store.open(args.db))
-        why = ""
-        if args.level is not None:
-            level = args.level - 1
-        elif store is not None:
-            level, why = level_from_history(store, args.patient, protocol)
-        else:
-            level = 0
-        protocol.steps_at(level)  # a bad level fails before the device is started
+        # a bad level or a damaged LOS file fails before the device is started
+        level, why = choose_level(store, args.patient, protocol, args.level)
+        load_los(args.patient, args.data_dir)
         pipeline = Pipeline(
             source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60)
         )
         status = StatusLog(pipeline)  # before start: no status event is missed
         stack.enter_context(pipeline)
-        unit = pipeline.info.units[pipeline.info.index("x")]
-        los = (
-            stored
-            if stored is not None and stored.unit == unit
-            else LosProfile.theoretical(args.height, unit)
-        )
+        los = patient_los(args.patient, pipeline.info.units[pipeline.info.index("x")], args.height,
+                          args.data_dir)
         if not args.quiet and not args.json:
             print(
                 f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}"
@@ -172,7 +167,8 @@ def run(args) -> int:
             patient, _ = store.ensure_patient(args.patient)
             session = store.start_session(patient.code, therapist=args.therapist)
             recorder = ProtocolRecorder(store, pipeline, session.id, protocol, level)
-            sinks.append(recorder.on_event)
+        recorded = RecordedRun(runner, recorder, args.patient, args.data_dir)
+        sinks.append(recorded.on_event)
         try:
             run_on_pipeline(
                 runner,
@@ -182,15 +178,11 @@ def run(args) -> int:
                 status=status,
             )
         finally:
-            if recorder is not None:
-                recorder.close(runner.summary)
+            recorded.finish()
     if recorder is not None and not args.json:
         print(f"recorded {len(recorder.trial_ids)} trials (session {session.id}) in {store.path}")
-    measured = (runner.summary or {}).get("measured_los")
-    if measured:
-        path = save_los(args.patient, LosProfile.from_dict(measured), args.data_dir)
-        if not args.json:
-            print(f"measured LOS stored for {args.patient}: {path}")
+    if recorded.los_path is not None and not args.json:
+        print(f"measured LOS stored for {args.patient}: {recorded.los_path}")
     if args.json:
         print(
             json.dumps(
@@ -200,7 +192,7 @@ def run(args) -> int:
                     "level": level + 1,
                     "level_reason": why,
                     "trials": [r.to_dict() for r in runner.results],
-                    "recorded_trial_ids": recorder.trial_ids if recorder else [],
+                    "recorded_trial_ids": recorded.trial_ids,
                     "summary": runner.summary,
                 },
                 indent=1,

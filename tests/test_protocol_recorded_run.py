@@ -1,0 +1,44 @@
+"""What `nmr-balance run` and the dashboard's engine share (app.protocol_recording): the level
+chosen, the LOS targets are placed in, and storing a measured LOS for the patient's next runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import stat
+
+import pytest
+
+from nmr_balance.app.protocol_recording import RecordedRun, choose_level, patient_los
+from nmr_balance.errors import ProtocolError
+from nmr_balance.protocols import LosProfile, load_protocol
+
+QUICK = pathlib.Path(__file__).parent / "data" / "protocols" / "quick_check.toml"
+
+
+@dataclasses.dataclass
+class FinishedRun:  # what RecordedRun reads of a ProtocolRun once it has finished
+    summary: dict | None
+
+
+def test_a_measured_los_is_stored_and_used_by_later_runs(tmp_path):
+    measured = dataclasses.replace(LosProfile.theoretical(1.70, "mm"), reach=(90.0,) * 8, origin="measured")
+    assert patient_los("P1", "mm", 1.70, tmp_path).origin == "theoretical"  # nothing measured yet
+    done = RecordedRun(FinishedRun({"measured_los": measured.to_dict()}), None, "P1", tmp_path).finish()
+    path = pathlib.Path(done["los_path"])
+    assert done["trial_ids"] == [] and path.is_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # health data
+    later = patient_los("P1", "mm", 1.70, tmp_path)
+    assert later.reach == (90.0,) * 8 and later.origin == "measured"
+    # a tilt board's stream is in degrees: the mm profile does not fit, the theoretical one is used
+    assert patient_los("P1", "deg", 1.70, tmp_path).unit == "deg"
+    # a run without a measured LOS (or aborted: no summary) stores nothing
+    assert RecordedRun(FinishedRun(None), None, "P2", tmp_path).finish()["los_path"] is None
+
+
+def test_level_is_the_therapists_choice_or_level_one(tmp_path):
+    protocol = load_protocol(QUICK)
+    assert choose_level(None, "P1", protocol, 2) == (1, "")
+    assert choose_level(None, "P1", protocol, None) == (0, "")
+    with pytest.raises(ProtocolError, match="level"):
+        choose_level(None, "P1", protocol, 5)

@@ -1,0 +1,192 @@
+"""Protocol runs from the dashboard, driven like a therapist would with the real engine process and
+the simulated board: pick a protocol from the library and a level, Start; the run goes through
+its steps (countdown, trial, rest, next step) with the patient screen showing the instruction,
+time left and targets; the trials land in the store with the protocol's scores and the summary
+in the session notes; Abort stops a run and keeps the trial so far, unscored."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+from test_ui_review import save_shot
+
+from recordings import PROCESSED
+
+pytestmark = pytest.mark.timeout(90)
+
+PROTOCOLS = pathlib.Path(__file__).parent / "data" / "protocols"  # quick_check.toml: ~8 s
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory):
+    """One console and engine for the module (starting an engine costs seconds); its engine
+    also knows ``flaky://``, a simulated board that unplugs itself."""
+    from flaky_engine import run_flaky_engine
+
+    from recordings import Store
+    from ui.console_window import ConsoleWindow
+    from ui.dashboard import application
+    from ui.engine_client import EngineClient
+
+    application()
+    tmp = tmp_path_factory.mktemp("protocol_run")
+    store = Store.open(tmp / "station.db")
+    window = ConsoleWindow(EngineClient(run_flaky_engine, store_path=str(store.path), data_dir=str(tmp / "data")),
+                           store, protocol_dir=PROTOCOLS)
+    window.resize(1360, 860)
+    window.show()
+    yield window, store
+    window.close()
+    store.close()
+
+
+def connect(qtbot, window, url: str, patient: str) -> None:
+    with qtbot.waitSignal(window.engine.ready, timeout=30000):
+        window.connect_source(url)
+    window.add_patient(patient)
+    window.start_session(patient)
+
+
+def choose(panel, key: str, level: int | None) -> None:
+    panel.exercise.setCurrentIndex(panel.exercise.findData(key))
+    panel.level.setCurrentIndex(panel.level.findData(level))
+
+
+def test_library_replaces_the_stand_in_list(qtbot):
+    from ui.dashboard import application
+    from ui.session_panel import SessionPanel
+
+    application()
+    panel = SessionPanel(protocol_dir=PROTOCOLS)
+    qtbot.addWidget(panel)
+    keys = [panel.exercise.itemData(i) for i in range(panel.exercise.count())]
+    # free recordings first, then every built-in protocol and the clinic's own file
+    assert keys[:2] == ["free", "free_targets"]
+    assert {"mctsib", "romberg", "los", "weight_shift", "maze", "quick_check"} <= set(keys)
+    panel.set_state(session=True, connected=True, recording=False)
+    choose(panel, "quick_check", None)
+    assert [panel.level.itemText(i) for i in range(panel.level.count())] == ["auto", "level 1", "level 2"]
+    assert not panel.duration.isEnabled() and not panel.vision.isEnabled()  # the protocol sets them
+    assert panel.level.isEnabled() and panel.chosen().path.endswith("quick_check.toml")
+    choose(panel, "free", None)
+    assert panel.level.count() == 1 and panel.duration.isEnabled() and not panel.level.isEnabled()
+
+
+def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, console, artifacts_dir):
+    window, store = console
+    connect(qtbot, window, "sim://?rate=100&sensor=cop", "P007")
+    panel, progress = window.session_panel, window.protocol_progress
+    choose(panel, "quick_check", 2)
+    screen = window.show_patient_screen()
+    seen: list[dict] = []
+    window.engine.protocol_display.connect(seen.append)
+    with qtbot.waitSignal(window.engine.protocol_started, timeout=10000) as started:
+        panel.start_button.click()
+    assert started.args[0]["level"] == 2 and started.args[0]["n_trials"] == 2
+    assert progress.isVisible() and "level 2" in progress.title.text()
+    assert not panel.start_button.isEnabled() and panel.abort_button.isEnabled()
+    assert not panel.stop_button.isEnabled() and not panel.exercise.isEnabled()
+    # the countdown of step 1, then its trial: the patient reads the instruction and the time left
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].get("phase") == "trial", timeout=10000)
+    assert "step 1 of 2: stand" in progress.step.text() and "s left" in progress.step.text()
+    assert "Stand still" in screen.message.text()
+    assert any(d.get("phase") == "countdown" for d in seen)
+    # step 2 shows a target on both screens; screenshot both mid-run
+    qtbot.waitUntil(lambda: seen[-1].get("phase") == "trial" and bool(seen[-1].get("targets")), timeout=10000)
+    assert any(d.get("phase") == "rest" for d in seen)
+    qtbot.wait(300)
+    assert window.protocol_targets and len(screen._targets.data) == 1
+    assert "step 2 of 2: targets" in progress.step.text() and "dot into the circle" in screen.message.text()
+    assert [progress.results.item(i).text().split(" \u2014")[0] for i in range(progress.results.count())] == [
+        "1. stand: complete"]
+    save_shot(window, artifacts_dir / "console_protocol.png")
+    save_shot(screen, artifacts_dir / "patient_screen_protocol.png")
+    with qtbot.waitSignal(window.engine.protocol_done, timeout=15000) as done:
+        pass
+    msg = done.args[0]
+    assert msg["phase"] == "done" and len(msg["trial_ids"]) == 2
+    assert panel.start_button.isEnabled() and "finished" in progress.summary.text()
+    assert progress.results.count() == 2 and "success pct" in progress.results.item(1).text()
+    stand, targets = (store.trial(i) for i in msg["trial_ids"])
+    assert stand.protocol == targets.protocol == "quick_check" and stand.status == targets.status == "complete"
+    assert stand.parameters["level"] == 2 and stand.parameters["label"] == "stand"
+    # the protocol's scores are stored with each trial: the very numbers the run computed
+    scores = [r["scores"] for r in msg["results"]]
+    assert stand.metrics["protocol.mean_velocity"] == pytest.approx(scores[0]["mean_velocity"])
+    assert targets.metrics["protocol.targets"] == 2 == scores[1]["targets"]
+    assert targets.metrics["protocol.success_pct"] == pytest.approx(scores[1]["success_pct"])
+    assert "target_shown" in [e.kind for e in store.events(targets.id)]
+    samples = store.samples(stand.id, PROCESSED)
+    # 2 s at 100 Hz; the recorder starts and stops when the engine's loop handles the events, so
+    # on a busy machine the edges may move by a few tenths of a second
+    assert 120 <= len(samples) <= 320 and samples.gaps() == 0
+    assert np.isfinite(samples.data[:, :2]).all()
+    notes = json.loads(store.session(window.session_id).notes)
+    assert notes["protocol"] == "quick_check" and notes["summary"]["trials"] == 2
+    assert window.replay.picker.findData(targets.id) >= 0
+
+    # run it again and abort it during its first trial: kept, never scored
+    choose(panel, "quick_check", 1)
+    events: list[dict] = []
+    window.engine.protocol_event.connect(events.append)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: any(e["kind"] == "trial_started" for e in events), timeout=10000)
+    qtbot.wait(500)
+    with qtbot.waitSignal(window.engine.protocol_done, timeout=10000) as done:
+        panel.abort_button.click()
+    msg = done.args[0]
+    assert msg["phase"] == "aborted" and len(msg["trial_ids"]) == 1
+    trial = store.trial(msg["trial_ids"][0])
+    assert trial.status == "aborted" and trial.metrics["reason"] == "stopped by the therapist"
+    assert not any(k.startswith("protocol.") for k in trial.metrics)  # never scored
+    assert len(store.samples(trial.id, PROCESSED)) > 30  # what was recorded is kept
+    assert "aborted" in progress.summary.text() and progress.results.item(0).text().startswith("1. stand: aborted")
+    assert panel.start_button.isEnabled() and not panel.abort_button.isEnabled()
+
+
+def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console):
+    window, store = console
+    # the board unplugs itself 7 s after it starts: inside Romberg's first trial (5 s countdown)
+    connect(qtbot, window, "flaky://?lose_after=7&lost_for=1", "P009")
+    choose(window.session_panel, "romberg", None)
+    events: list[dict] = []
+    window.engine.protocol_event.connect(events.append)
+    window.session_panel.start_button.click()
+    qtbot.waitUntil(lambda: any(e["kind"] == "resumed" for e in events), timeout=15000)
+    kinds = [e["kind"] for e in events]
+    assert kinds.index("trial_started") < kinds.index("trial_interrupted") < kinds.index("paused")
+    assert any("interrupted" in m and "unplugged" in m for m in window.messages)
+    assert "1. eyes open: interrupted: USB cable unplugged" in window.protocol_progress.results.item(0).text()
+    with qtbot.waitSignal(window.engine.protocol_done, timeout=10000) as done:  # during the new countdown
+        window.session_panel.abort_button.click()
+    assert done.args[0]["phase"] == "aborted"
+    (trial_id,) = done.args[0]["trial_ids"]
+    trial = store.trial(trial_id)
+    assert trial.status == "interrupted" and "unplugged" in trial.metrics["reason"]
+    assert not any(k.startswith("protocol.") for k in trial.metrics)  # never silently scored
+    assert len(store.samples(trial_id, PROCESSED)) > 100  # what came before the loss is kept
+
+
+def test_patient_screen_draws_the_maze_walls_and_the_guide_circle(qtbot):
+    from ui.dashboard import application
+    from ui.patient_screen import PatientScreen, shape_lines
+
+    application()
+    # a straight corridor along x: its walls are the lines y = +-half_width
+    x, y = shape_lines({"corridor": [[-20, 0], [0, 0], [20, 0]], "half_width": 5.0})
+    walls = np.isfinite(x)
+    assert sorted(set(np.round(y[walls], 9))) == [-5.0, 5.0] and x[walls].min() == -20
+    x, y = shape_lines({"guide_circle": 30.0})
+    assert np.allclose(np.hypot(x, y)[np.isfinite(x)], 30.0)
+    assert len(shape_lines({"phase": "countdown"})[0]) == 0
+    screen = PatientScreen("mm")
+    qtbot.addWidget(screen)
+    screen.show_protocol({"phase": "countdown", "instruction": "Trace the circle.", "remaining_s": 2.2,
+                          "guide_circle": 30.0})
+    assert screen.message.text() == "Trace the circle.\nGet ready: 3"
+    assert np.isfinite(screen._shapes.xData).sum() == 73
+    screen.show_protocol({"phase": "rest", "remaining_s": 4.5})
+    assert screen.message.text() == "Rest: 5 s" and screen._shapes.xData is None  # nothing drawn
