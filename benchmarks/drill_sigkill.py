@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(args.child)
         return 0
+    started = header("drill_sigkill")
     rng = np.random.default_rng(args.seed)
     end = time.monotonic() + length_s(args)
     rounds = []
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = bool(rounds) and all(
         r["opens"] and r["integrity"] == "ok" and r["status"] == "interrupted" and r["contiguous"]
         and r["lost_s"] is not None and r["lost_s"] <= 1.0 for r in rounds)
-    result = {**header("drill_sigkill"), "kills": len(rounds), "ok": ok,
+    result = {**started, "kills": len(rounds), "ok": ok,
               "all_open_clean": all(r["opens"] and r["integrity"] == "ok" for r in rounds),
               "all_interrupted": all(r.get("status") == "interrupted" for r in rounds),
               "lost_s_max": max(lost, default=None),

@@ -110,11 +110,14 @@ def store_reports(reports, failures, elapsed: float, rerun: list[str] = ()) -> N
            "load_average": round(os.getloadavg()[0], 1), "failures": failures,
            "reports": [dataclasses.asdict(r) for r in reports]}
     path = HERE / "results" / "benches.json"
-    if rerun and path.exists():
+    if rerun and not reports and path.exists():
+        out = json.loads(path.read_text())  # nothing ran: keep the stored run, note the failures
+        out["failures"] = [f for f in out.get("failures", []) if f.split(":")[0] not in rerun] + failures
+    elif rerun and path.exists():
         stored = json.loads(path.read_text())
         fresh = {r["title"] for r in out["reports"]}
         out["reports"] = [r for r in stored["reports"] if r["title"] not in fresh] + out["reports"]
-        out.update({k: stored[k] for k in ("seconds", "commit", "run_utc")})
+        out.update({k: stored[k] for k in ("seconds", "commit", "run_utc", "load_average")})
         out["partial_reruns"] = stored.get("partial_reruns", []) + [
             f"{', '.join(sorted(fresh))} at {time.strftime('%H:%M UTC', time.gmtime())}"]
         out["failures"] = [f for f in stored.get("failures", [])
