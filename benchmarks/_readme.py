@@ -129,7 +129,7 @@ def drills_section(drills: dict[str, dict]) -> list[str]:
               "them in `benchmarks/results/<drill>.json`. Last run of each:"), "",
              "| drill | command | run (UTC), load average | figures | result |", "|---|---|---|---|---|"]
     for name, d in drills.items():
-        fmt = FORMATS.get(name)
+        fmt = FORMATS.get(d.get("drill", name))  # e.g. soak-ui.json is a soak too
         if fmt is None:
             continue
         try:
@@ -158,7 +158,7 @@ def write_readme(here: Path) -> None:
     ]
     if meta:
         parts += [(f"Last full run: {meta['run_utc']}, commit {meta['commit']}, {meta['seconds']} s, "
-                   f"load average {meta.get('load_average', '?')} at the end (2 cores shared with other "
+                   f"load average {meta.get('load_average', '?')} (2 cores shared with other "
                    "developers' jobs: latency tails and single timings move with it)."),
                   f"Machine: {meta['machine']}.", ""]
         if meta.get("partial_reruns"):
