@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from benchmarks._report import Report, Row
+from benchmarks.soak import samples_lost
 
 FRAME_60HZ_MS = 1000 / 60
 
@@ -57,9 +58,9 @@ def goals(reports: list[Report], drills: dict[str, dict]) -> list[tuple[str, str
     soak = drills.get("soak")
     done = bool(soak) and soak.get("state") == "done" and soak.get("planned_seconds", 0) >= 3600
     out.append(("zero drops in the 1 h soak",
-                f"{soak.get('samples_lost')} lost, {soak.get('db_raw_samples')} samples recorded "
+                f"{samples_lost(soak) if done else '?'} lost, {soak.get('db_raw_samples')} samples recorded "
                 f"({soak.get('state')}, {soak.get('planned_seconds', 0) / 60:.0f} min)" if soak else "",
-                _status(bool(soak.get("zero_lost")) if done else None)))
+                _status(samples_lost(soak) == 0 and soak.get("db_aux_mismatches") == 0 if done else None)))
     start = _rows(reports, "warm start to the first drawn dashboard frame") or \
         _rows(reports, "warm start to the first live sample")
     out.append(("warm start to a live dashboard < 3 s",
@@ -82,9 +83,11 @@ def _fmt_soak(d: dict) -> str:
                        f"samples, {last.get('dropped')} dropped, RSS {d.get('rss_end_mb')} MB, "
                        f"p99 per minute median {d.get('latency_p99_per_bucket_median_ms')} ms")
     return head + (
-        f"Lost {d['samples_lost']} (pipeline {d['pipeline_dropped']}, db gaps "
-        f"{d['db_counter_gaps']}, tail {d['db_tail_missing']}); db holds counters "
-        f"{d['db_first_counter']}..{d['db_last_counter']} of the {d['emulator_sent']} sent, aux "
+        f"Lost {samples_lost(d)} (db counter gaps {d['db_counter_gaps']}, tail "
+        f"{d['db_tail_missing']}, not recorded {d['pipeline_raw_samples'] - d['db_raw_samples']}; "
+        f"pipeline's dropped count {d['pipeline_dropped']}); db holds counters "
+        f"{d['db_first_counter']}..{d['db_last_counter']} of the {d['emulator_sent']} sent, "
+        f"events {', '.join(d['db_events'])}, aux "
         f"mismatches {d['db_aux_mismatches']}, integrity {d['db_integrity']}. RSS "
         f"{d['rss_start_mb']} -> {d['rss_end_mb']} MB (max {d['rss_max_mb']}), slope "
         f"{d['rss_slope_mb_per_h_second_half']} MB/h over the second half. Write -> processed "
@@ -136,10 +139,12 @@ def drills_section(drills: dict[str, dict]) -> list[str]:
             figures = fmt(d)
         except (KeyError, TypeError) as e:  # an older or partial file: say so, do not fail
             figures = f"(incomplete figures: {e})"
-        ok = d.get("zero_lost", d.get("ok")) if d.get("state", "done") == "done" else None
+        ok = d.get("ok") if d.get("drill") != "soak" else (
+            samples_lost(d) == 0 and d.get("db_aux_mismatches") == 0 if d.get("state") == "done" else None)
+        load = [f"{x:.1f}" if isinstance(x, float) else str(x)
+                for x in (d.get("load_average_start"), d.get("load_average_end", "?"))]
         lines.append(f"| {name} | `{d.get('command', '')}` | {d.get('started_utc', '')} -> "
-                     f"{d.get('ended_utc', 'running')}, {d.get('load_average_start')} -> "
-                     f"{d.get('load_average_end', '?')} | {figures} | "
+                     f"{d.get('ended_utc', 'running')}, {load[0]} -> {load[1]} | {figures} | "
                      f"{'running' if ok is None else ('OK' if ok else 'FAILED')} |")
     return lines + [""]
 

@@ -208,9 +208,7 @@ def soak(seconds: float, rate: float, view: str, json_path: Path, db_dir: Path |
               **check_database(db, trial_id, sent),
               "load_average_end": os.getloadavg()[0],
               "ended_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())}
-    result["samples_lost"] = (result["pipeline_dropped"] + result["db_counter_gaps"]
-                              + (result["db_tail_missing"] or 0)
-                              + (result["pipeline_raw_samples"] - result["db_raw_samples"]))
+    result["samples_lost"] = samples_lost(result)
     result["zero_lost"] = (result["samples_lost"] == 0 and result["db_aux_mismatches"] == 0
                            and result["db_counter_repeats"] == 0 and sent is not None
                            and result["db_processed_samples"] == result["db_raw_samples"])
@@ -222,6 +220,17 @@ def soak(seconds: float, rate: float, view: str, json_path: Path, db_dir: Path |
         os.rmdir(tmp_dir)
     save(result)
     return {**header, **result}
+
+
+def samples_lost(r: dict) -> int:
+    """Samples lost end to end, counted on the database's counters (also for older files).
+
+    Holes between the first and the last recorded counter, the tail the database misses, and
+    what reached the pipeline but not the database. The pipeline's own dropped count is the
+    cross-check (before 2026-11-21 15:20 it counted a serial source's gaps twice).
+    """
+    return (r["db_counter_gaps"] + (r["db_tail_missing"] or 0)
+            + (r["pipeline_raw_samples"] - r["db_raw_samples"]))
 
 
 def _wait_until_idle(pipeline, quiet_s: float = 1.0, timeout_s: float = 15.0) -> None:
