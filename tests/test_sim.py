@@ -146,23 +146,22 @@ def test_sim_source_counters_device_time_and_end():
     assert src.info.kind.value == "cells" and src.info.has_device_time
 
 
-def test_realtime_pacing_delivers_the_nominal_rate():
-    src = open_source("sim://?rate=200")
+def samples_read_in(url: str, seconds: float) -> int:
+    """How many samples a paced sim source delivers in ``seconds`` of wall time."""
+    src = open_source(url)
     with src:
         src.start()
         t0 = time.monotonic()
         n = 0
-        while time.monotonic() - t0 < 1.0:
+        while time.monotonic() - t0 < seconds:
             n += len(src.read(timeout=0.05))
-    assert 170 <= n <= 230
+    return n
+
+
+def test_realtime_pacing_delivers_the_nominal_rate():
+    assert 170 <= samples_read_in("sim://?rate=200", 1.0) <= 230
 
 
 def test_speed_runs_faster_than_real_time():
-    src = open_source("sim://?rate=100&speed=10")
-    with src:
-        src.start()
-        t0 = time.monotonic()
-        n = 0
-        while time.monotonic() - t0 < 0.5:
-            n += len(src.read(timeout=0.05))
-    assert n >= 400  # ~500 samples of signal in 0.5 s of wall time
+    # ~500 samples of signal in 0.5 s of wall time
+    assert samples_read_in("sim://?rate=100&speed=10", 0.5) >= 400
