@@ -8,9 +8,10 @@ before launching, so the figure includes the interpreter's own start-up. Baselin
 ``python -c "import numpy, scipy"``. Best of 3 for warm figures (the machine is shared; 1 with --quick);
 the cold start runs once, into an empty temporary ``NUMBA_CACHE_DIR`` (skipped by --quick).
 
-To the first drawn dashboard frame (when ``ui`` is present): the same, as ``nmr-balance live``
-starts the dashboard (Qt offscreen): the console window, its engine process (acquisition) on
-``sim://?rate=1000``, until the console has drawn a frame holding live samples.
+To the first drawn dashboard frame (when ``ui`` is present): as ``nmr-balance live`` starts the
+dashboard (Qt offscreen): check the URL, start the engine process (acquisition) on
+``sim://?rate=1000``, then, while it starts, load the kernels and Qt and build the console
+window, until the console has drawn a frame holding live samples.
 """
 
 from __future__ import annotations
@@ -45,12 +46,16 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from nmr_balance.app import open_source
 from nmr_balance.app.warm import warm_kernels
 open_source("sim://?rate=1000").close()
-warm_kernels()
-from PySide6 import QtCore
 from nmr_balance.app.engine_process import run_engine
+from nmr_balance.engine import EngineHost
+db = os.path.join(tempfile.mkdtemp(), "s.db")
+host = EngineHost(run_engine, store_path=db)
+host.start("sim://?rate=1000")
+warm_kernels(only=("live",))
+from PySide6 import QtCore
 from ui.dashboard import application, build_console
 app = application()
-window = build_console(run_engine, "sim://?rate=1000", store_path=os.path.join(tempfile.mkdtemp(), "s.db"))
+window = build_console(run_engine, "sim://?rate=1000", store_path=db, engine_host=host)
 window.resize(1440, 900)
 window.show()
 def check():

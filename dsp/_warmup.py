@@ -52,14 +52,16 @@ def _live() -> None:
     tracking_error(np.ones((4, 2)), np.ones((4, 2)), 100.0)
 
 
-STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
-    ("trial metrics", _metrics), ("batch metrics (parallel)", _batch), ("centre of pressure", _cop),
-    ("low-pass and resampling", _filters), ("IMU tilt", _tilt), ("live metrics and training", _live),
+#: (key, what it is, step): the kernel groups, in the order they are prepared.
+STEPS: tuple[tuple[str, str, Callable[[], None]], ...] = (
+    ("metrics", "trial metrics", _metrics), ("batch", "batch metrics (parallel)", _batch),
+    ("cop", "centre of pressure", _cop), ("filters", "low-pass and resampling", _filters),
+    ("tilt", "IMU tilt", _tilt), ("live", "live metrics and training", _live),
 )
 
 
 def warmup(progress: Callable[[int, int, str], None] | None = None,
-           batch: bool = True) -> float:
+           batch: bool = True, only: tuple[str, ...] | None = None) -> float:
     """Compile or load every kernel group; return the seconds it took.
 
     Parameters
@@ -70,9 +72,16 @@ def warmup(progress: Callable[[int, int, str], None] | None = None,
     batch : bool
         Include the parallel batch kernels (the slowest to compile; only ``batch_metrics``
         uses them).
+    only : tuple of str, optional
+        Just these groups (keys of :data:`STEPS`, e.g. ``("live",)``).
     """
+    keys = [key for key, _, _ in STEPS]
+    unknown = set(only or ()) - set(keys)
+    if unknown:
+        raise ValueError(f"unknown kernel groups {sorted(unknown)}; choose from {keys}")
     t0 = time.perf_counter()
-    steps = [s for s in STEPS if batch or s[1] is not _batch]
+    steps = [(name, step) for key, name, step in STEPS
+             if (batch or key != "batch") and (only is None or key in only)]
     for i, (name, step) in enumerate(steps):
         if progress is not None:
             progress(i, len(steps), name)

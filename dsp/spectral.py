@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import scipy.fft
-import scipy.signal
 
 from dsp import _kernels_spectral as K
 
@@ -54,11 +52,21 @@ def welch_psd(signals: np.ndarray, fs: float, workers: int | None = None
     # axes of a trial at once); chunks of ~1 MB stay in cache (one 18 MB array for 256 trials
     # ran 100x slower per trial).
     chunk = max(1, _CHUNK_SAMPLES // (n_seg * nperseg))
+    import scipy.fft  # on first use, like scipy.signal below (a third of a second)
+
     for i in range(0, rows.shape[0], chunk):
         segs = K.welch_segments(rows[i:i + chunk], nperseg, step, n_seg, window)
         spec = scipy.fft.rfft(segs, axis=-1, workers=workers)
         psd[i:i + chunk] = K.welch_average(spec, scale, nperseg)
     return f, psd.reshape(signals.shape[:-1] + (f.size,))
+
+
+def _signal():
+    """``scipy.signal``, imported on first use: importing it costs about a second (it pulls in
+    ``scipy.stats``), which would otherwise delay every start of the dashboard."""
+    import scipy.signal
+
+    return scipy.signal
 
 
 @functools.lru_cache(maxsize=16)
@@ -67,7 +75,7 @@ def _welch_plan(n: int, fs: float):
     samples at fs (cached: the window's energy is a BLAS dot that costs ms on a busy machine)."""
     nperseg, noverlap = n // 2, n // 4
     step = nperseg - noverlap
-    window = scipy.signal.get_window("hann", nperseg)
+    window = _signal().get_window("hann", nperseg)
     window.flags.writeable = False
     f = np.fft.rfftfreq(nperseg, 1.0 / fs)
     f.flags.writeable = False
@@ -115,8 +123,9 @@ def decimation_filter(q: int) -> np.ndarray:
     """Linear-phase FIR (Kaiser window) for decimation by ``q``, as a fraction of the output
     rate fs / q: passband up to 0.25 (ripple <= 0.1 %), >= 60 dB down from 0.75, so nothing
     above 0.75 aliases below 0.25 (25 Hz when decimating to 100 Hz). Odd length ~7.4 q."""
-    numtaps, beta = scipy.signal.kaiserord(60.0, 1.0 / q)
-    h = scipy.signal.firwin(numtaps | 1, 1.0 / q, window=("kaiser", beta))
+    signal = _signal()
+    numtaps, beta = signal.kaiserord(60.0, 1.0 / q)
+    h = signal.firwin(numtaps | 1, 1.0 / q, window=("kaiser", beta))
     h.flags.writeable = False
     return h
 
@@ -124,7 +133,7 @@ def decimation_filter(q: int) -> np.ndarray:
 def welch_psd_scipy(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     """SciPy twin of :func:`welch_psd`."""
     n = signals.shape[-1]
-    return scipy.signal.welch(signals, fs, window="hann", nperseg=n // 2, noverlap=n // 4,
+    return _signal().welch(signals, fs, window="hann", nperseg=n // 2, noverlap=n // 4,
                               nfft=n // 2, detrend="constant", axis=-1)
 
 

@@ -333,11 +333,13 @@ class EngineHost:
         self.process = None
         self.commands = None
         self.replies = None
+        self.source_url: str | None = None
 
     def start(self, source_url: str | None = None) -> None:
         """Start (or restart) the engine process, optionally connecting ``source_url``."""
         if self.alive:
             raise SourceError("the engine is already running", "Stop it before starting it again")
+        self.source_url = source_url
         self.commands = self._ctx.Queue()
         self.replies = self._ctx.Queue()
         self.process = self._ctx.Process(target=self.entry, name="nmr-balance engine", daemon=True,

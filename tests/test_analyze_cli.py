@@ -132,3 +132,13 @@ def test_warmup_reports_progress_per_kernel_group():
     assert seconds >= 0 and calls[-1][0] == calls[-1][1] == len(calls) - 1
     assert [c[0] for c in calls] == list(range(len(calls)))
     assert "trial metrics" in [c[2] for c in calls] and "batch metrics (parallel)" not in [c[2] for c in calls]
+
+
+def test_warmup_of_some_groups_only():
+    import dsp
+
+    calls = []
+    dsp.warmup(lambda done, total, name: calls.append(name), only=("live", "tilt"))
+    assert calls == ["IMU tilt", "live metrics and training", "ready"]
+    with pytest.raises(ValueError, match="unknown kernel groups.*'spectra'.*choose from"):
+        dsp.warmup(only=("spectra",))

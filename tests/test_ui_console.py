@@ -218,3 +218,32 @@ def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artif
     finally:
         window.close()
         store.close()
+
+
+def test_an_engine_started_before_the_window_is_adopted_not_restarted(qtbot, tmp_path):
+    """`nmr-balance live` starts the engine before Qt loads (warm start): the console takes it
+    over as it is (same process, no source switch); another URL then switches the source."""
+    from nmr_balance.engine import EngineHost
+    from ui.dashboard import build_console
+
+    application()
+    db = tmp_path / "station.db"
+    url = "sim://?rate=100&seed=3"
+    host = EngineHost(run_engine, store_path=str(db))
+    host.start(url)
+    process = host.process
+    window = build_console(run_engine, url, store_path=db, engine_host=host)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.engine.ready, timeout=30000) as ready:
+            pass
+        assert window.engine.host is host and host.process is process  # the same engine
+        assert window.engine.url == url and ready.args[0].fs == 100
+        other = "sim://?rate=200&seed=3"
+        with qtbot.waitSignal(window.engine.ready, timeout=30000) as switched:
+            window.connect_source(other)
+        assert host.process is process and switched.args[0].fs == 200
+    finally:
+        window.engine.close()
+        window.store.close()
+    assert not process.is_alive()

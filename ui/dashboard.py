@@ -37,10 +37,15 @@ def open_store(store_path: str | Path | None):
 
 def build_console(engine_entry: Callable[..., None], source_url: str | None, *,
                   store_path: str | Path | None = None, discover=None,
-                  patient_screen: bool = False) -> ConsoleWindow:
-    """Create the console and its engine; connect ``source_url`` when given."""
+                  patient_screen: bool = False, engine_host=None) -> ConsoleWindow:
+    """Create the console and its engine; connect ``source_url`` when given.
+
+    ``engine_host`` is an :class:`~nmr_balance.engine.EngineHost` already started on
+    ``source_url`` and ``store_path`` (see :func:`run`); by default the console starts its own.
+    """
     store = open_store(store_path)
-    engine = EngineClient(engine_entry, store_path=str(store.path) if store is not None else None)
+    engine = EngineClient(engine_entry, host=engine_host,
+                          store_path=str(store.path) if store is not None else None)
     window = ConsoleWindow(engine, store, discover)
     install_excepthook(lambda: window)
     if source_url:
@@ -64,11 +69,15 @@ def _fit_to_screen(window, width: int, height: int) -> None:
 
 def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
         store_path: str | Path | None = None, discover=None, patient_screen: bool = False,
-        screenshot: str | Path | None = None, duration_s: float | None = None) -> int:
-    """Show the console until it is closed (or for ``duration_s``); return an exit status."""
+        screenshot: str | Path | None = None, duration_s: float | None = None,
+        engine_host=None) -> int:
+    """Show the console until it is closed (or for ``duration_s``); return an exit status.
+
+    ``engine_host``: an engine already started, as for :func:`build_console`.
+    """
     app = application()
     window = build_console(engine_entry, source_url, store_path=store_path, discover=discover,
-                           patient_screen=patient_screen)
+                           patient_screen=patient_screen, engine_host=engine_host)
     _fit_to_screen(window, 1440, 900)
     window.show()
     if duration_s is not None:

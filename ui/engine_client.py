@@ -29,6 +29,9 @@ class EngineClient(QtCore.QObject):
         The engine process's entry (given by the composition root).
     history_s : float
         Seconds of history the live feed keeps.
+    host : EngineHost, optional
+        An engine already started (``nmr-balance live`` starts it before importing Qt, so the
+        engine's start-up overlaps the window's); by default a new one on ``entry``.
     options
         Passed to the entry (e.g. ``store_path``).
     """
@@ -47,9 +50,10 @@ class EngineClient(QtCore.QObject):
     failed = QtCore.Signal(dict)             # an error reply: message, hint, error_type
     died = QtCore.Signal(object)             # exit code
 
-    def __init__(self, entry: Callable[..., None], history_s: float = 30.0, **options: Any):
+    def __init__(self, entry: Callable[..., None], history_s: float = 30.0,
+                 host: EngineHost | None = None, **options: Any):
         super().__init__()
-        self.host = EngineHost(entry, **options)
+        self.host = host if host is not None else EngineHost(entry, **options)
         self.history_s = history_s
         self.url: str | None = None
         self.info: StreamInfo | None = None
@@ -69,7 +73,10 @@ class EngineClient(QtCore.QObject):
         """Start the engine process (connecting ``url`` when given)."""
         self.url = url or self.url
         self._dead_reported = False
-        self.host.start(self.url)
+        if not self.host.alive:
+            self.host.start(self.url)
+        elif self.host.source_url != self.url:  # a host handed in, started on another source
+            self.host.send("switch_source", url=self.url)
         self._timer.start()
 
     def restart(self) -> None:
@@ -80,10 +87,10 @@ class EngineClient(QtCore.QObject):
 
     def connect_source(self, url: str) -> None:
         """Switch the engine to ``url`` (starting the engine if needed)."""
-        self.url = url
-        if not self.host.alive:
+        if not self._timer.isActive() or not self.host.alive:
             self.start(url)
         else:
+            self.url = url
             self.host.send("switch_source", url=url)
 
     def send(self, cmd: str, **args: Any) -> None:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import queue
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial.transform import Rotation
-
 from drivers.sim.model import G, Body, Condition, PendulumAxis, axis_params
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
+
+if TYPE_CHECKING:
+    from scipy.spatial.transform import Rotation
 
 #: Wii Balance Board: 433 mm between left and right sensors, 238 mm between front and back.
 WII_CELLS_XY_MM = ((216.5, 119.0), (216.5, -119.0), (-216.5, 119.0), (-216.5, -119.0))
@@ -101,10 +104,7 @@ class SimulatedBoard:
         self.fs = float(fs)
         self.condition, self.body, self.noise = condition, body, noise
         self.sub = max(1, math.ceil(1.0 / (_MAX_STEP_S * fs)))
-        dt = 1.0 / (fs * self.sub)
         self.rng = np.random.default_rng(seed)
-        self.ml = PendulumAxis(axis_params(condition, "ml"), body, dt, self.rng)
-        self.ap = PendulumAxis(axis_params(condition, "ap"), body, dt, self.rng)
         self.n = 0                   # samples produced
         self.on_board = True
         self._ref_from = np.zeros(2)
@@ -116,6 +116,22 @@ class SimulatedBoard:
         self._schedule: list[tuple[float, object]] = []
         self._tilt_prev: Rotation | None = None
         self.info = self._stream_info(source)
+
+    # The pendulums are built on first use: their noise filter needs scipy.signal, whose import
+    # (about a second) would otherwise slow down merely checking a sim:// URL.
+    @cached_property
+    def ml(self) -> PendulumAxis:
+        """The medio-lateral pendulum."""
+        return PendulumAxis(axis_params(self.condition, "ml"), self.body, self._dt, self.rng)
+
+    @cached_property
+    def ap(self) -> PendulumAxis:
+        """The antero-posterior pendulum."""
+        return PendulumAxis(axis_params(self.condition, "ap"), self.body, self._dt, self.rng)
+
+    @property
+    def _dt(self) -> float:
+        return 1.0 / (self.fs * self.sub)
 
     # --- intents ---------------------------------------------------------------------------
     def set_intent(self, intent: object) -> None:
@@ -231,6 +247,8 @@ class SimulatedBoard:
 
     def _imu(self, tilt_deg: np.ndarray) -> np.ndarray:
         """Accelerometer (g) and gyro (deg/s) of an IMU on a board tilted by ``tilt_deg``."""
+        from scipy.spatial.transform import Rotation  # half a second to import: on first use
+
         phi, theta = np.radians(tilt_deg[:, 0]), np.radians(tilt_deg[:, 1])
         rot = Rotation.from_euler("YX", np.column_stack([phi, -theta]))
         acc = rot.inv().apply([0.0, 0.0, 1.0])

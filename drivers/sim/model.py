@@ -23,7 +23,6 @@ import dataclasses
 import math
 
 import numpy as np
-from scipy import signal
 
 G = 9.80665
 
@@ -104,7 +103,10 @@ class PendulumAxis:
         self.theta = 0.0
         self.omega = 0.0
         self.gain = 1.0  # scales the active gain (losing balance lowers it)
-        # coloured noise: 1st-order low-pass of white noise, state carried across chunks
+        from scipy import signal  # on first use: importing scipy.signal takes about a second
+
+        # coloured noise: 2nd-order low-pass of white noise, state carried across chunks
+        self._lfilter = signal.lfilter
         self._b, self._a = signal.butter(2, params.noise_hz, fs=1.0 / dt)
         self._zi = np.zeros(2)
         # scale so the filtered noise has SD params.noise: var = sigma^2 * (sum of h[n]^2)
@@ -122,7 +124,7 @@ class PendulumAxis:
             Horizontal acceleration of the centre of mass, m/s^2.
         """
         n = len(ref_theta)
-        noise, self._zi = signal.lfilter(self._b, self._a, self.rng.standard_normal(n) * self._white_sd,
+        noise, self._zi = self._lfilter(self._b, self._a, self.rng.standard_normal(n) * self._white_sd,
                                          zi=self._zi)
         p, dt, h, mgh, inertia = self.p, self.dt, self.h, self.mgh, self.inertia
         kp, kd, kpass = p.kp * mgh, p.kd_s * mgh, p.k_passive * mgh

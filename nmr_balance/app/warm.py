@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 
 
-def warm_kernels(batch: bool = False) -> float:
-    """Compile or load every DSP kernel (``batch``: also the parallel batch kernels).
+def warm_kernels(batch: bool = False, only: tuple[str, ...] | None = None) -> float:
+    """Compile or load every DSP kernel (``batch``: also the parallel batch kernels; ``only``:
+    just these groups, see :func:`dsp.warmup`).
 
     Returns the seconds it took.
     """
@@ -28,6 +29,6 @@ def warm_kernels(batch: bool = False) -> float:
         bar.update(done - bar.n)
 
     try:
-        return dsp.warmup(progress, batch=batch)
+        return dsp.warmup(progress, batch=batch, only=only)
     finally:
         bar.close()
