@@ -11,7 +11,8 @@ over another. Nothing here imports Qt or a layer package: the composition root
 Messages (plain dicts, picklable)
 ---------------------------------
 UI -> engine: ``{"cmd": name, **args}`` with ``name`` one of ``switch_source`` (url),
-``start_trial`` (session_id, protocol, condition, parameters), ``stop_trial`` (status:
+``start_trial`` (session_id, protocol, condition, parameters; ``parameters["duration_s"]``
+ends the trial by itself after exactly that much signal), ``stop_trial`` (status:
 ``complete`` | ``aborted``), ``marker`` (kind, payload), ``cue`` (text), ``tare``, ``level``,
 ``start_protocol`` (session_id, patient, protocol: name or TOML path, level: 1-based or None =
 from the patient's history, seed), ``abort_protocol`` (reason), ``shutdown``.
@@ -50,6 +51,9 @@ STATS_INTERVAL_S = 0.2
 
 class TrialRecorder(Protocol):
     """What the engine needs from a recorder (``recordings.Recorder`` fits)."""
+
+    recording: bool  # False once it ended by itself (its duration is up, or storing failed)
+    error: Exception | None  # what made it fail
 
     def start(self) -> int: ...
     def mark(self, kind: str, **payload: Any) -> None: ...
@@ -280,6 +284,12 @@ class EngineLoop:
             return
         if self.protocol is not None:
             self._drive_protocol()
+        if self.recorder is not None and not self.recorder.recording:
+            # it ended by itself: the trial's duration is up (or storing failed: stop() says why)
+            try:
+                self._stop_recording("aborted" if self.recorder.error is not None else "complete")
+            except Exception as e:
+                self.replies.put(error_message(e))
         for event in p.events():
             self.reply("status", status=event.status.value, message=event.message)
         now = time.monotonic()

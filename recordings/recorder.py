@@ -26,6 +26,8 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
+
 from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
 from nmr_balance.source import Status, StatusEvent
 from nmr_balance.stream import SampleBlock
@@ -55,13 +57,22 @@ class Recorder:
         starting the pipeline, to keep the very first samples).
     commit_interval_s : float
         At most 1 s: the most a crash can lose.
+    duration_s : float, optional
+        Trial length: each stream keeps ``round(duration_s * fs)`` samples' worth of counters
+        from its first recorded sample (a gap counts as time, as on the device's clock), then
+        the recorder finishes the trial by itself (:attr:`recording` turns False). So a 30 s
+        trial at 100 Hz holds samples 0..2999 exactly, whenever the stop command would have come.
+        Without it, the trial runs until :meth:`stop`.
     """
 
     def __init__(self, store: Store, pipeline, session_id: int, *, protocol: str = "free",
                  condition: Condition | None = None, parameters: dict[str, Any] | None = None,
-                 from_start: bool = False, commit_interval_s: float = 0.25):
+                 from_start: bool = False, commit_interval_s: float = 0.25,
+                 duration_s: float | None = None):
         if not 0 < commit_interval_s <= 1.0:
             raise InvalidParameterError("commit_interval_s", commit_interval_s, "0 < s <= 1")
+        if duration_s is not None and not duration_s > 0:
+            raise InvalidParameterError("duration_s", duration_s, "a positive number of seconds")
         if pipeline.raw is None:
             raise StorageError("the pipeline is not started", "Start it before the recorder")
         self.path = store.path
@@ -89,6 +100,9 @@ class Recorder:
         self._overruns = 0
         self._lost = False
         self._t0_ns = 0
+        self.duration_s = duration_s
+        self._end: dict[int, int | None] = {RAW: None, PROCESSED: None}  # first counter past it
+        self._full = {RAW: False, PROCESSED: False}
 
     # --- public ------------------------------------------------------------------------------
     def start(self) -> int:
@@ -179,8 +193,10 @@ class Recorder:
             self._close()
 
     def _flush(self) -> None:
-        raw = self._raw_reader.read()
-        proc = self._proc_reader.read()
+        raw = self._within_duration(RAW, self._raw_reader.read(), self.pipeline.raw_info.fs)
+        proc = self._within_duration(PROCESSED, self._proc_reader.read(), self.pipeline.info.fs)
+        if self._full[RAW] and self._full[PROCESSED]:
+            self._stop.set()  # the duration is up: this is the last flush of the trial
         events = []
         while True:
             try:
@@ -206,6 +222,18 @@ class Recorder:
                 self._store.add_event(self.trial_id, t, kind, payload)
         self.n_raw += len(raw)
         self.n_processed += len(proc)
+
+    def _within_duration(self, stream: int, block: SampleBlock, fs: float) -> SampleBlock:
+        """``block`` cut at the end of the trial's duration (all of it without a duration)."""
+        if self.duration_s is None or not len(block):
+            return block
+        if self._end[stream] is None:
+            self._end[stream] = int(block.counter[0]) + max(1, round(self.duration_s * fs))
+        keep = int(np.searchsorted(block.counter, self._end[stream]))
+        if keep < len(block):
+            self._full[stream] = True
+            return block.slice(0, keep)
+        return block
 
     def _append(self, stream: int, block: SampleBlock) -> None:
         if len(block):

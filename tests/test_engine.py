@@ -18,6 +18,9 @@ pytestmark = pytest.mark.timeout(90)
 
 
 class FakeRecorder:
+    recording = True
+    error = None
+
     def __init__(self, pipeline, session_id, protocol, condition, parameters):
         self.args = (session_id, protocol, condition, parameters)
         self.marks = []
@@ -91,6 +94,38 @@ def test_engine_loop_obeys_commands_and_reports_errors_without_dying():
     finally:
         loop.close()
     assert loop.pipeline is None
+
+
+def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
+    """The console sends duration_s: the engine ends the trial at that sample, not at a tick."""
+    from nmr_balance.app.engine_process import recorder_factory
+    from recordings import PROCESSED, RAW, Store
+
+    with Store.open(tmp_path / "station.db") as store:
+        store.add_patient("P001")
+        session_id = store.start_session("P001").id
+    replies = queue.SimpleQueue()
+    loop = EngineLoop(replies, open_source, recorder_factory(str(tmp_path / "station.db")))
+    try:
+        loop.handle({"cmd": "switch_source", "url": "sim://?rate=100"})
+        loop.handle({"cmd": "start_trial", "session_id": session_id, "protocol": "free",
+                     "parameters": {"duration_s": 1.5}})
+        got = drain(replies)
+        trial_id = next(m["trial_id"] for m in got if m["kind"] == "trial_started")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(m["kind"] == "trial_metrics" for m in got):
+            loop.tick()
+            time.sleep(0.02)
+            got += drain(replies)
+        assert {"kind": "trial_stopped", "trial_id": trial_id, "status": "complete"} in got
+        assert loop.recorder is None and loop.pipeline.running  # the stream goes on
+    finally:
+        loop.close()
+    with Store.open(tmp_path / "station.db") as store:
+        for stream in (RAW, PROCESSED):
+            counters = store.samples(trial_id, stream).counter
+            assert len(counters) == 150 and np.all(np.diff(counters) == 1)
+        assert store.trials()[0].status == "complete"
 
 
 @pytest.fixture

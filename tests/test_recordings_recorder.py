@@ -105,6 +105,26 @@ def test_recorder_argument_checks(tmp_path):
             assert store.trials()[0].status == "aborted"
 
 
+@pytest.mark.parametrize("sensor", ["cop", "cells"])  # cells: uneven, resampled on a grid
+def test_a_timed_trial_holds_exactly_its_duration_and_ends_by_itself(tmp_path, sensor):
+    with Store.open(tmp_path / "s.db") as store:
+        with Pipeline(open_source(f"sim://?rate=200&sensor={sensor}")) as pipeline:
+            rec = Recorder(store, pipeline, new_session(store), commit_interval_s=0.1,
+                           duration_s=1.5)
+            tid = rec.start()
+            deadline = time.monotonic() + 20
+            while rec.recording and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert not rec.recording and pipeline.running  # it ended, the stream did not
+            metrics = rec.stop()
+        data = store.load_trial(tid)
+    for block in (data.raw, data.processed):
+        assert len(block) == 300 and np.all(np.diff(block.counter) == 1)
+    assert data.trial.status == "complete" and metrics["n_samples"] == 300
+    with pytest.raises(InvalidParameterError, match="duration_s"):
+        Recorder(store, pipeline, 1, duration_s=0)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "c3d"])
 def test_replay_of_an_exported_file_through_the_pipeline(tmp_path, fmt):
     raw = plate_samples(700)

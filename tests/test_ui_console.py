@@ -123,6 +123,14 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         with qtbot.waitSignal(window.reporter.finished, timeout=30000) as made:
             window.reporter.export(window.session_id, tmp_path / "report.pdf", tmp_path / "note.txt")
         assert made.args[0].pdf.stat().st_size > 1000 and "P042" in (tmp_path / "note.txt").read_text()
+        # a timed trial ends by itself, after exactly its duration of signal
+        panel.duration.setValue(5)
+        with qtbot.waitSignal(window.engine.trial_started, timeout=10000):
+            panel.start_button.click()
+        with qtbot.waitSignal(window.engine.trial_stopped, timeout=20000) as timed:
+            pass
+        assert timed.args[1] == "complete" and f"trial #{timed.args[0]} saved" in panel.countdown.text()
+        assert len(store.samples(timed.args[0], PROCESSED)) == 500  # 5 s at 100 Hz
         # the new trial is offered in replay straight away
         assert window.replay.picker.findData(trial_id) >= 0
         window.open_in_replay(trial_id)

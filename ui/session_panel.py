@@ -14,6 +14,9 @@ VISION = (("eyes open", "eyes_open"), ("eyes closed", "eyes_closed"))
 SURFACE = (("firm", "firm"), ("foam", "foam"))
 STANCE = (("feet apart", "feet_apart"), ("feet together", "feet_together"), ("tandem", "tandem"),
           ("single leg left", "single_leg_left"), ("single leg right", "single_leg_right"))
+#: The engine ends a timed trial after exactly its duration of signal; if that has not happened
+#: this long after the planned end (the signal stalled), the console stops the trial itself, s.
+STOP_GRACE_S = 3.0
 
 
 def _combo(items) -> QtWidgets.QComboBox:
@@ -202,10 +205,13 @@ class SessionPanel(QtWidgets.QGroupBox):
             self.countdown.setText("starting\u2026")
             self.start_trial_requested.emit()
         elif self._trial_t0 is not None:
-            elapsed = now - self._trial_t0
-            self.countdown.setText(f"recording {elapsed:4.0f} / {self.duration.value()} s")
-            if elapsed >= self.duration.value():
-                self._stop("complete")
+            elapsed, planned = now - self._trial_t0, self.duration.value()
+            if elapsed < planned:
+                self.countdown.setText(f"recording {elapsed:4.0f} / {planned} s")
+            else:  # the engine ends the trial at its exact last sample and says so
+                self.countdown.setText(f"recording {planned} / {planned} s: saving\u2026")
+            if elapsed >= planned + STOP_GRACE_S:
+                self._stop("complete")  # the signal stalled (device lost?): end it here
 
     def _stop(self, status: str) -> None:
         if self._count_end:  # abort during the countdown: nothing was started

@@ -14,15 +14,21 @@ from nmr_balance.engine import EngineLoop, error_message
 
 
 def recorder_factory(store_path: str | Path | None):
-    """``make_recorder`` for the engine: a ``recordings.Recorder`` on the station database."""
+    """``make_recorder`` for the engine: a ``recordings.Recorder`` on the station database.
+
+    A ``duration_s`` in the trial's parameters (the console sends it) ends the trial after
+    exactly that much signal.
+    """
 
     def make(pipeline, session_id: int, protocol: str, condition: str, parameters: dict[str, Any]):
         from recordings import Condition, Store
         from recordings.recorder import Recorder
 
         with Store.open(store_path) as store:
+            duration = parameters.get("duration_s")
             return Recorder(store, pipeline, int(session_id), protocol=protocol,
-                            condition=Condition.parse(condition), parameters=parameters)
+                            condition=Condition.parse(condition), parameters=parameters,
+                            duration_s=float(duration) if duration else None)
 
     return make
 
