@@ -24,3 +24,10 @@ def warmup(progress=None, batch: bool = True, only: tuple[str, ...] | None = Non
     from dsp._warmup import warmup as _warmup
 
     return _warmup(progress, batch, only)
+
+
+def cache_misses() -> int:
+    """Kernel compilations that found nothing in Numba's cache so far (> 0: a first run)."""
+    from dsp._warmup import cache_misses as _cache_misses
+
+    return _cache_misses()

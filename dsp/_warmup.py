@@ -52,6 +52,24 @@ def _live() -> None:
     tracking_error(np.ones((4, 2)), np.ones((4, 2)), 100.0)
 
 
+def cache_misses() -> int:
+    """How many kernel compilations so far found nothing in Numba's on-disk cache (0 once the
+    cache is filled; > 0 on a first run, or after a kernel changed)."""
+    import sys
+
+    try:
+        from numba.core.registry import CPUDispatcher
+    except ImportError:  # plain Python (NMR_BALANCE_NO_NUMBA): nothing is ever compiled
+        return 0
+    misses = 0
+    for name, module in list(sys.modules.items()):
+        if name.startswith("dsp._kernels_") and module is not None:
+            for obj in vars(module).values():
+                if isinstance(obj, CPUDispatcher):
+                    misses += sum(obj.stats.cache_misses.values())
+    return misses
+
+
 #: (key, what it is, step): the kernel groups, in the order they are prepared.
 STEPS: tuple[tuple[str, str, Callable[[], None]], ...] = (
     ("metrics", "trial metrics", _metrics), ("batch", "batch metrics (parallel)", _batch),

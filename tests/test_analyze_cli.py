@@ -142,3 +142,16 @@ def test_warmup_of_some_groups_only():
     assert calls == ["IMU tilt", "live metrics and training", "ready"]
     with pytest.raises(ValueError, match="unknown kernel groups.*'spectra'.*choose from"):
         dsp.warmup(only=("spectra",))
+
+
+def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
+    """`nmr-balance live` compiles everything up front only when the Numba cache is empty."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import dsp; dsp.warmup(only=('live',)); print(dsp.cache_misses())"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                           timeout=120, check=True).stdout.split()[-1] for _ in range(2)]
+    assert int(runs[0]) > 0 and int(runs[1]) == 0
