@@ -128,7 +128,7 @@ def run(quick: bool = False) -> Report:
 
     report = Report("Recordings (SQLite store, recorder, replay)",
                     "python -m benchmarks.bench_recordings")
-    seconds = 4.0 if quick else 20.0
+    seconds = 2.0 if quick else 20.0
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         # 1. CPU cost of recording live 1 kHz x 8 channels (same pipeline without the recorder)
