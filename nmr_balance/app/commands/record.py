@@ -10,6 +10,10 @@ from nmr_balance.app.warm import warm_kernels
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
 from nmr_balance.pipeline import Pipeline
 
+#: A trial ends after exactly its duration of signal; if the signal stalls (device lost), give
+#: up waiting this long after the planned end, s.
+STALL_GRACE_S = 3.0
+
 NAME = "record"
 HELP = "record a trial from a sensor (or the simulator) into the station database"
 DESCRIPTION = """\
@@ -66,7 +70,8 @@ def run(args) -> int:
         with Pipeline(source) as pipeline:
             recorder = Recorder(store, pipeline, session.id, protocol=args.protocol,
                                 condition=condition, from_start=True,
-                                parameters={"duration_s": args.duration})
+                                parameters={"duration_s": args.duration},
+                                duration_s=args.duration)  # ends it at the exact sample
             trial_id = recorder.start()
             status = _wait(pipeline, recorder, args.duration, tqdm)
             metrics = recorder.stop(status)
@@ -78,18 +83,20 @@ def run(args) -> int:
 
 
 def _wait(pipeline, recorder, duration_s: float, tqdm) -> str:
-    """Show progress until the duration passes, the source ends or Ctrl-C; return the status."""
+    """Show progress until the recorder has its duration of signal, the source ends or Ctrl-C;
+    return the status."""
     t0 = time.monotonic()
     with tqdm(total=round(duration_s, 1), unit="s", desc="recording",
               bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s {postfix}") as bar:
         try:
             while recorder.recording:
-                elapsed = min(time.monotonic() - t0, duration_s)
-                bar.n = round(elapsed, 1)
+                recorded = min(recorder.n_processed / pipeline.info.fs, duration_s)
+                bar.n = round(recorded, 1)
                 bar.set_postfix_str(f"{recorder.n_processed} samples", refresh=True)
-                if elapsed >= duration_s or not pipeline.running:
-                    break
+                if not pipeline.running or time.monotonic() - t0 > duration_s + STALL_GRACE_S:
+                    break  # the source ended, or the signal stalled (device lost): stop here
                 time.sleep(0.1)
+            bar.n = round(min(recorder.n_processed / pipeline.info.fs, duration_s), 1)
         except KeyboardInterrupt:
             return "aborted"
     return "complete"
