@@ -42,8 +42,13 @@ def run(decoder, chunks):
     return np.concatenate(outs) if outs else np.empty((0, 0))
 
 
+def foreign(got, sent) -> int:
+    """How many decoded rows were never sent."""
+    return sum(not np.any(np.all(np.isclose(sent, row, atol=1e-6), axis=1)) for row in got)
+
+
 def rows_in(got, sent):
-    return all(np.any(np.all(np.isclose(sent, row, atol=1e-6), axis=1)) for row in got)
+    return foreign(got, sent) == 0
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -106,10 +111,15 @@ def test_damaged_stream_only_yields_checked_samples_and_counts_losses(name, flip
     # the stream goes on cleanly afterwards, so whatever the damage left pending is judged
     stream = damaged + wire
     got = run(dec, [stream[i:i + 37] for i in range(0, len(stream), 37)])
-    # CRC-32 catches any 4 flipped bits in a message this short; WitMotion's 8-bit sum catches
-    # one flipped bit but not two that cancel (+1 in one byte, -1 in the next): a protocol limit
-    if checksummed and (name == "nmr" or len(flips) <= 1):
+    # CRC-32 catches any 4 flipped bits in a message this short. WitMotion's 8-bit sum catches
+    # one flipped bit but not two that cancel (+1 in one byte, -1 in the next), and after a cut
+    # or an insert it passes 1 in 256 misaligned frames: protocol limits, so there a damage may
+    # let through a sample of its own, rarely two (1 in 65,536)
+    if checksummed and (name == "nmr" or len(flips) <= 1 and not cuts and not inserts):
         assert rows_in(got, sent)  # nothing that was not sent
+    elif checksummed:
+        assert foreign(got, sent) <= len(flips) + len(cuts) + len(inserts)
+        assert np.all(np.isfinite(got))
     elif name == "csv":
         assert np.all(np.abs(got) <= 1000)
     else:
