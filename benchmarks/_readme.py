@@ -68,8 +68,14 @@ def goals(reports: list[Report], drills: dict[str, dict]) -> list[tuple[str, str
                 if start else "", _status(start[0].value < 3.0 if start else None)))
     peer = _rows(reports, "peer's metrics (time + spectral groups), 30 s @ 100 Hz")
     ratio = peer[0].ratio if peer else None
+    # DESIGN's reference trial is 30 s at 100 Hz; the 1 kHz (default settings) ratio is shown too
+    khz = _rows(reports, "peer's metrics (time + spectral groups), 30 s @ 1000 Hz")
+    at_khz = f"; {khz[0].ratio:.1f}x at 1 kHz" if khz and khz[0].ratio else ""
+    status = _status(ratio >= 20 if ratio else None)
+    if ratio and ratio >= 20 and khz and khz[0].ratio and khz[0].ratio < 20:
+        status += " at 100 Hz; missed at 1 kHz (see the notes)"
     out.append(("metrics >= 20x faster than the peer (micromotion)",
-                f"{ratio:.1f}x at 100 Hz" if ratio else "", _status(ratio >= 20 if ratio else None)))
+                f"{ratio:.1f}x at 100 Hz{at_khz}" if ratio else "", status))
     return out
 
 
