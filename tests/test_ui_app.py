@@ -32,3 +32,24 @@ def test_live_opens_the_console_and_saves_a_screenshot(tmp_path, artifacts_dir, 
     assert image.width() >= 1200 and not_blank(image) > 10
     # the database was created owner-only (health data)
     assert (tmp_path / "s.db").stat().st_mode & 0o077 == 0
+
+
+def test_ctrl_c_or_sigterm_closes_the_dashboard_cleanly(tmp_path):
+    """A TERM (system shutdown, `timeout`) closes the console like its close button: the engine
+    stops and its shared memory is released, with nothing leaked or left behind."""
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("DISPLAY", None)
+    proc = subprocess.Popen([sys.executable, "-m", "nmr_balance.app.cli", "live", "--source",
+                             "sim://?rate=200", "--db", str(tmp_path / "s.db"), "--screenshot",
+                             str(tmp_path / "x.png"), "--duration", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                            env=env)
+    time.sleep(8)  # the dashboard is up and streaming
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "leaked" not in err and "Traceback" not in err
+    assert "saved a screenshot" not in out  # it stopped early, not at the end of --duration

@@ -7,6 +7,7 @@ discovery, since the UI may not import drivers). With ``screenshot`` it renders 
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,6 +68,18 @@ def _fit_to_screen(window, width: int, height: int) -> None:
         window.resize(width, height)
 
 
+def close_on_signals(window) -> None:
+    """Ctrl-C in the terminal (SIGINT) or a system shutdown (SIGTERM) closes ``window`` as its
+    close button does: the running trial is stored and the engine stops, instead of the process
+    dying mid-write. (Python runs the handler at the next timer tick: the console polls at 20 Hz.)
+    """
+    def close(signum, frame) -> None:
+        QtCore.QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, close)
+
+
 def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
         store_path: str | Path | None = None, discover=None, patient_screen: bool = False,
         screenshot: str | Path | None = None, duration_s: float | None = None,
@@ -79,6 +92,7 @@ def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
     window = build_console(engine_entry, source_url, store_path=store_path, discover=discover,
                            patient_screen=patient_screen, engine_host=engine_host)
     _fit_to_screen(window, 1440, 900)
+    close_on_signals(window)
     window.show()
     if duration_s is not None:
         def finish() -> None:
@@ -96,4 +110,4 @@ def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
     return 0
 
 
-__all__ = ["application", "build_console", "open_store", "run"]
+__all__ = ["application", "build_console", "close_on_signals", "open_store", "run"]
