@@ -47,7 +47,9 @@ def test_ctrl_c_or_sigterm_closes_the_dashboard_cleanly(tmp_path):
                              str(tmp_path / "x.png"), "--duration", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
                             env=env)
-    time.sleep(8)  # the dashboard is up and streaming
+    shown = proc.stdout.readline()  # the console says it is open (and how to stop it)
+    assert "Ctrl-C" in shown, proc.communicate()[1]
+    time.sleep(1.0)  # streaming
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err

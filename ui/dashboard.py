@@ -94,6 +94,7 @@ def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
     _fit_to_screen(window, 1440, 900)
     close_on_signals(window)
     window.show()
+    print("The console is open: close its window (or press Ctrl-C here) to stop.", flush=True)
     if duration_s is not None:
         def finish() -> None:
             if screenshot:
