@@ -23,7 +23,9 @@ def _metrics() -> None:
 
 def _batch() -> None:
     from dsp.metrics import batch_metrics
-    batch_metrics(np.cumsum(np.random.default_rng(0).normal(size=(2, 1200, 2)), axis=1), 100.0)
+    trials = np.cumsum(np.random.default_rng(0).normal(size=(2, 1200, 2)), axis=1)
+    batch_metrics(trials, 100.0)
+    batch_metrics(np.concatenate([trials, trials], axis=1), 200.0, groups=("spectral",))  # decimated
 
 
 def _cop() -> None:

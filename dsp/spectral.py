@@ -114,7 +114,12 @@ def decimate(signals: np.ndarray, q: int, use_numba: bool = True) -> np.ndarray:
     if rows.shape[1] < 2 * h.size:
         raise ValueError(f"decimating by {q} needs at least {2 * h.size} samples per signal; "
                          f"got {rows.shape[1]}: keep the full rate for such short signals")
-    out = K.decimate_rows(rows, h, q) if use_numba else K.decimate_rows_numpy(rows, h, q)
+    if not use_numba:
+        out = K.decimate_rows_numpy(rows, h, q)
+    elif rows.shape[0] > 2:  # a batch: rows in parallel
+        out = K.decimate_rows_many(rows, h, q)
+    else:
+        out = K.decimate_rows(rows, h, q)
     return out.reshape(signals.shape[:-1] + (out.shape[-1],))
 
 

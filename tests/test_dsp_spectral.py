@@ -38,11 +38,12 @@ def test_welch_equals_scipy_on_stacks_of_any_length(trials, n):
     np.testing.assert_allclose(p1, p2, rtol=1e-12, atol=1e-13 * p2.max())
 
 
+@pytest.mark.parametrize("rows", [2, 7])  # one trial's x and y; a batch (rows in parallel)
 @pytest.mark.parametrize("q, n", [(10, 30000), (10, 30007), (2, 2001), (4, 997), (25, 5000)])
-def test_decimation_kernel_matches_its_numpy_twin(q, n):
-    x = np.cumsum(np.random.default_rng(q).normal(size=(2, n)), axis=-1)
+def test_decimation_kernel_matches_its_numpy_twin(q, n, rows):
+    x = np.cumsum(np.random.default_rng(q).normal(size=(rows, n)), axis=-1)
     fast, slow = decimate(x, q), decimate(x, q, use_numba=False)
-    assert fast.shape == (2, -(-n // q))
+    assert fast.shape == (rows, -(-n // q))
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12 * np.abs(x).max())
 
 
