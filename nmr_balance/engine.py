@@ -118,6 +118,7 @@ class EngineLoop:
         self.pipeline: Pipeline | None = None
         self.recorder: TrialRecorder | None = None
         self.trial_id: int | None = None
+        self._ended_by_itself: int | None = None  # the last trial, if its duration ended it
         self._last_stats = 0.0
 
     def reply(self, kind: str, **fields: Any) -> None:
@@ -163,6 +164,7 @@ class EngineLoop:
         recorder = self.make_recorder(self.pipeline, session_id, protocol, condition, parameters or {})
         self.trial_id = recorder.start()
         self.recorder = recorder
+        self._ended_by_itself = None
         self.reply("trial_started", trial_id=self.trial_id)
 
     def _check_idle(self) -> None:
@@ -229,6 +231,8 @@ class EngineLoop:
                        summary=run.summary, **stored)
 
     def _cmd_stop_trial(self, status: str = "complete") -> None:
+        if self.recorder is None and self._ended_by_itself is not None:
+            return  # the UI's stop crossed the trial's own end (trial_stopped is on its way)
         if self.recorder is None:
             raise SourceError("no trial is being recorded", "Start a trial first")
         self._stop_recording(status)
@@ -286,6 +290,7 @@ class EngineLoop:
             self._drive_protocol()
         if self.recorder is not None and not self.recorder.recording:
             # it ended by itself: the trial's duration is up (or storing failed: stop() says why)
+            self._ended_by_itself = self.trial_id
             try:
                 self._stop_recording("aborted" if self.recorder.error is not None else "complete")
             except Exception as e:
@@ -305,11 +310,13 @@ class EngineLoop:
             self._close_pipeline()
 
     def serve(self, commands, source_url: str | None = None) -> None:
-        """Run until ``shutdown`` (or the UI's end of the queue disappears)."""
+        """Run until ``shutdown``, or until the UI's process is gone (then a running trial is
+        closed as aborted, with every sample stored so far kept)."""
+        parent = multiprocessing.parent_process()  # None when not run as a child process
         try:
             if source_url:
                 self.handle({"cmd": "switch_source", "url": source_url})
-            while True:
+            while parent is None or parent.is_alive():
                 try:
                     command = commands.get(timeout=0.05)
                 except queue.Empty:

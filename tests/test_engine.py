@@ -119,6 +119,8 @@ def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
             got += drain(replies)
         assert {"kind": "trial_stopped", "trial_id": trial_id, "status": "complete"} in got
         assert loop.recorder is None and loop.pipeline.running  # the stream goes on
+        loop.handle({"cmd": "stop_trial"})  # the UI's stop crossed the trial's own end: no error
+        assert not [m for m in drain(replies) if m["kind"] == "error"]
     finally:
         loop.close()
     with Store.open(tmp_path / "station.db") as store:
@@ -175,3 +177,45 @@ def test_frozen_ui_loses_no_sample_and_the_recording_has_no_gap(qtbot, station):
     trial = store.trial(trial_id)
     assert trial.status == "complete"
     assert not [e for e in store.events(trial_id) if e.kind in ("signal_gap", "overrun")]
+
+
+def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
+    """SIGKILL of the UI (a crash): the engine notices its parent is gone, closes and exits
+    instead of streaming on with nobody listening."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = (
+        "import time\n"
+        "from nmr_balance.app.engine_process import run_engine\n"
+        "from nmr_balance.engine import EngineHost\n"
+        f"host = EngineHost(run_engine, store_path={str(tmp_path / 's.db')!r})\n"
+        "host.start('sim://?rate=100')\n"
+        "assert host.wait_for('ready', 60)[0] is not None\n"
+        "print(host.process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    ui = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        engine_pid = int(ui.stdout.readline())
+        os.kill(ui.pid, signal.SIGKILL)
+        ui.wait(10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(engine_pid, 0)
+            except ProcessLookupError:
+                break  # gone
+            if open(f"/proc/{engine_pid}/stat").read().split()[2] == "Z":
+                break  # exited, waiting to be reaped by init
+            time.sleep(0.1)
+        else:
+            os.kill(engine_pid, signal.SIGKILL)
+            pytest.fail("the engine kept running after its UI was killed")
+    finally:
+        if ui.poll() is None:
+            ui.kill()

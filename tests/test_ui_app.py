@@ -34,9 +34,12 @@ def test_live_opens_the_console_and_saves_a_screenshot(tmp_path, artifacts_dir, 
     assert (tmp_path / "s.db").stat().st_mode & 0o077 == 0
 
 
-def test_ctrl_c_or_sigterm_closes_the_dashboard_cleanly(tmp_path):
-    """A TERM (system shutdown, `timeout`) closes the console like its close button: the engine
-    stops and its shared memory is released, with nothing leaked or left behind."""
+@pytest.mark.parametrize("sig, group", [("SIGTERM", False), ("SIGTERM", True), ("SIGINT", True)])
+def test_ctrl_c_or_sigterm_closes_the_dashboard_cleanly(tmp_path, sig, group):
+    """A TERM (system shutdown, `timeout`) or Ctrl-C in the terminal, to the UI alone or to the
+    whole process group (UI and engine at once, as a terminal and `timeout` send it), closes the
+    console like its close button: the engine stops and its shared memory is released, with
+    nothing leaked or left behind."""
     import signal
     import time
 
@@ -46,11 +49,14 @@ def test_ctrl_c_or_sigterm_closes_the_dashboard_cleanly(tmp_path):
                              "sim://?rate=200", "--db", str(tmp_path / "s.db"), "--screenshot",
                              str(tmp_path / "x.png"), "--duration", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            env=env)
+                            env=env, start_new_session=True)
     shown = proc.stdout.readline()  # the console says it is open (and how to stop it)
     assert "Ctrl-C" in shown, proc.communicate()[1]
     time.sleep(1.0)  # streaming
-    proc.send_signal(signal.SIGTERM)
+    if group:
+        os.killpg(proc.pid, getattr(signal, sig))
+    else:
+        proc.send_signal(getattr(signal, sig))
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "leaked" not in err and "Traceback" not in err

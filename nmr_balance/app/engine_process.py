@@ -80,10 +80,25 @@ def _own_resource_tracker() -> None:
         tracker._fd = None
 
 
+def _shut_down_cleanly_on_signals() -> None:
+    """Ctrl-C in a terminal (SIGINT) reaches the whole process group: the UI closes and tells
+    the engine to shut down, so the engine ignores it. A TERM (``timeout``, a system shutdown,
+    ``kill``) makes the engine shut down as on the UI's command: the trial is closed and the
+    shared memory released, instead of the process dying mid-write."""
+    import signal
+
+    def stop(signum, frame) -> None:
+        raise SystemExit(0)  # unwinds through EngineLoop.serve's ``finally: close()``
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def run_engine(commands, replies, source_url: str | None = None, *,
                store_path: str | None = None, data_dir: str | None = None) -> None:
     """Run the engine until told to shut down (the process's main function)."""
     _own_resource_tracker()
+    _shut_down_cleanly_on_signals()
     try:
         from nmr_balance.app import open_source
 
