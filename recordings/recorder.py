@@ -39,6 +39,12 @@ _STATUS_EVENTS = {Status.LOST: "device_lost", Status.RECONNECTING: "device_recon
                   Status.ENDED: "source_ended"}
 
 
+#: A timed trial ends by itself after exactly its duration of signal (``Recorder(duration_s=)``).
+#: If the signal stalls (device lost), callers stop it themselves this long after the planned
+#: end (wall clock), s.
+STALL_GRACE_S = 3.0
+
+
 class Recorder:
     """Records one trial from a started :class:`~nmr_balance.pipeline.Pipeline` into ``store``.
 

@@ -70,6 +70,10 @@ def test_clear_errors(tmp_path, capsys):
                        "--db", good)
     assert code == 2 and "rat" in err
     assert not os.path.exists(good)  # a bad URL fails before anything is written
+    code, _, err = cli(capsys, "record", "--source", "sim://", "--patient", "P1", "--duration",
+                       "0", "--db", good)
+    assert code == 2 and "--duration" in err and "positive number of seconds" in err
+    assert not os.path.exists(good)  # nor does a bad duration
     code, _, err = cli(capsys, "export", "--db", str(tmp_path / "x.db"))
     assert code == 2
     bad = tmp_path / "bad.csv"

@@ -8,15 +8,13 @@ import time
 
 from PySide6 import QtCore, QtWidgets
 
+from recordings.recorder import STALL_GRACE_S
 from ui.exercises import EXERCISES, Choice, Exercise, library
 
 VISION = (("eyes open", "eyes_open"), ("eyes closed", "eyes_closed"))
 SURFACE = (("firm", "firm"), ("foam", "foam"))
 STANCE = (("feet apart", "feet_apart"), ("feet together", "feet_together"), ("tandem", "tandem"),
           ("single leg left", "single_leg_left"), ("single leg right", "single_leg_right"))
-#: The engine ends a timed trial after exactly its duration of signal; if that has not happened
-#: this long after the planned end (the signal stalled), the console stops the trial itself, s.
-STOP_GRACE_S = 3.0
 
 
 def _combo(items) -> QtWidgets.QComboBox:
@@ -210,7 +208,7 @@ class SessionPanel(QtWidgets.QGroupBox):
                 self.countdown.setText(f"recording {elapsed:4.0f} / {planned} s")
             else:  # the engine ends the trial at its exact last sample and says so
                 self.countdown.setText(f"recording {planned} / {planned} s: saving\u2026")
-            if elapsed >= planned + STOP_GRACE_S:
+            if elapsed >= planned + STALL_GRACE_S:
                 self._stop("complete")  # the signal stalled (device lost?): end it here
 
     def _stop(self, status: str) -> None:

@@ -8,11 +8,8 @@ import time
 from nmr_balance.app import open_source
 from nmr_balance.app.warm import warm_kernels
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
+from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
-
-#: A trial ends after exactly its duration of signal; if the signal stalls (device lost), give
-#: up waiting this long after the planned end, s.
-STALL_GRACE_S = 3.0
 
 NAME = "record"
 HELP = "record a trial from a sensor (or the simulator) into the station database"
@@ -57,6 +54,8 @@ def run(args) -> int:
     from recordings import Condition
     from recordings.recorder import Recorder
 
+    if not args.duration > 0:  # before anything is written
+        raise InvalidParameterError("--duration", args.duration, "a positive number of seconds")
     condition = Condition.parse(args.condition)
     source = open_source(args.source)  # a bad URL fails before anything is written
     warm_kernels()
@@ -85,18 +84,23 @@ def run(args) -> int:
 def _wait(pipeline, recorder, duration_s: float, tqdm) -> str:
     """Show progress until the recorder has its duration of signal, the source ends or Ctrl-C;
     return the status."""
+    from recordings.recorder import STALL_GRACE_S
+
     t0 = time.monotonic()
+
+    def recorded_s() -> float:
+        return round(min(recorder.n_processed / pipeline.info.fs, duration_s), 1)
+
     with tqdm(total=round(duration_s, 1), unit="s", desc="recording",
               bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s {postfix}") as bar:
         try:
             while recorder.recording:
-                recorded = min(recorder.n_processed / pipeline.info.fs, duration_s)
-                bar.n = round(recorded, 1)
+                bar.n = recorded_s()
                 bar.set_postfix_str(f"{recorder.n_processed} samples", refresh=True)
                 if not pipeline.running or time.monotonic() - t0 > duration_s + STALL_GRACE_S:
                     break  # the source ended, or the signal stalled (device lost): stop here
                 time.sleep(0.1)
-            bar.n = round(min(recorder.n_processed / pipeline.info.fs, duration_s), 1)
+            bar.n = recorded_s()
         except KeyboardInterrupt:
             return "aborted"
     return "complete"
