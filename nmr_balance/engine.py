@@ -118,7 +118,7 @@ class EngineLoop:
         self.pipeline: Pipeline | None = None
         self.recorder: TrialRecorder | None = None
         self.trial_id: int | None = None
-        self._ended_by_itself: int | None = None  # the last trial, if its duration ended it
+        self._ended_by_itself = False  # the last trial ended without a stop command
         self._last_stats = 0.0
 
     def reply(self, kind: str, **fields: Any) -> None:
@@ -164,7 +164,7 @@ class EngineLoop:
         recorder = self.make_recorder(self.pipeline, session_id, protocol, condition, parameters or {})
         self.trial_id = recorder.start()
         self.recorder = recorder
-        self._ended_by_itself = None
+        self._ended_by_itself = False
         self.reply("trial_started", trial_id=self.trial_id)
 
     def _check_idle(self) -> None:
@@ -231,7 +231,7 @@ class EngineLoop:
                        summary=run.summary, **stored)
 
     def _cmd_stop_trial(self, status: str = "complete") -> None:
-        if self.recorder is None and self._ended_by_itself is not None:
+        if self.recorder is None and self._ended_by_itself:
             return  # the UI's stop crossed the trial's own end (trial_stopped is on its way)
         if self.recorder is None:
             raise SourceError("no trial is being recorded", "Start a trial first")
@@ -290,7 +290,7 @@ class EngineLoop:
             self._drive_protocol()
         if self.recorder is not None and not self.recorder.recording:
             # it ended by itself: the trial's duration is up (or storing failed: stop() says why)
-            self._ended_by_itself = self.trial_id
+            self._ended_by_itself = True
             try:
                 self._stop_recording("aborted" if self.recorder.error is not None else "complete")
             except Exception as e:

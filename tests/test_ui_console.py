@@ -255,3 +255,23 @@ def test_an_engine_started_before_the_window_is_adopted_not_restarted(qtbot, tmp
         window.engine.close()
         window.store.close()
     assert not process.is_alive()
+
+
+def test_a_handed_in_engine_on_another_source_is_switched_not_restarted(qapp):
+    class Host:  # an EngineHost already running on another source
+        alive, source_url, process = True, "sim://?rate=100", None
+
+        def __init__(self):
+            self.sent = []
+
+        def send(self, cmd, **args):
+            self.sent.append((cmd, args))
+
+        def start(self, url):
+            raise AssertionError("a running engine must not be started again")
+
+    host = Host()
+    client = EngineClient(run_engine, host=host)
+    client.start("sim://?rate=200")
+    client._timer.stop()
+    assert host.sent == [("switch_source", {"url": "sim://?rate=200"})]
