@@ -82,8 +82,9 @@ class EmulatedRun:
 
 
 @contextlib.contextmanager
-def emulated_pipeline(link: Path, rate: float, *emulator_args: str, sensor: str = "cells",
-                      shared: bool = False):
+def emulated_pipeline(
+    link: Path, rate: float, *emulator_args: str, sensor: str = "cells", shared: bool = False
+):
     """Emulator (nmr protocol, host clock) on a pty at ``link`` -> serial source -> Pipeline.
 
     Yields an :class:`EmulatedRun`; the pipeline runs the default front-end plus the probe
@@ -92,8 +93,18 @@ def emulated_pipeline(link: Path, rate: float, *emulator_args: str, sensor: str 
     its first sample (counter 0) comes after the pipeline has started.
     """
     warm_kernels()
-    proc = spawn(link, "nmr", "--rate", f"{rate:g}", "--sensor", sensor, "--host-clock",
-                 "--boot", "0.5", *emulator_args)
+    proc = spawn(
+        link,
+        "nmr",
+        "--rate",
+        f"{rate:g}",
+        "--sensor",
+        sensor,
+        "--host-clock",
+        "--boot",
+        "0.5",
+        *emulator_args,
+    )
     try:
         source = open_source(f"serial://{link}?protocol=nmr")
         source.open()
@@ -116,5 +127,9 @@ def pty_latency(rate: float, seconds: float, settle_s: float = 1.0) -> dict:
         time.sleep(seconds)
         lat, from_receive = run.probe.take()
         stats = run.pipeline.stats()
-    return {**figures(lat), "receive": figures(from_receive), "rate": stats.rate_hz,
-            "dropped": stats.dropped}
+    return {
+        **figures(lat),
+        "receive": figures(from_receive),
+        "rate": stats.rate_hz,
+        "dropped": stats.dropped,
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 @dataclasses.dataclass
@@ -17,7 +17,7 @@ class Row:
     name: str
     value: float
     unit: str
-    baseline: float | None = None      # same unit, measured in the same run
+    baseline: float | None = None  # same unit, measured in the same run
     baseline_name: str = ""
     goal: str = ""
     note: str = ""
@@ -43,13 +43,22 @@ class Report:
         return row
 
     def markdown(self) -> str:
-        lines = [f"### {self.title}", "", f"`{self.command}`", "",
-                 "| measure | value | baseline (same run) | ratio | goal | note |",
-                 "|---|---|---|---|---|---|"]
+        lines = [
+            f"### {self.title}",
+            "",
+            f"`{self.command}`",
+            "",
+            "| measure | value | baseline (same run) | ratio | goal | note |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in self.rows:
-            base = f"{r.baseline:.4g} {r.unit} ({r.baseline_name})" if r.baseline is not None else ""
+            base = (
+                f"{r.baseline:.4g} {r.unit} ({r.baseline_name})" if r.baseline is not None else ""
+            )
             ratio = f"{r.ratio:.1f}x" if r.ratio is not None else ""
-            lines.append(f"| {r.name} | {r.value:.4g} {r.unit} | {base} | {ratio} | {r.goal} | {r.note} |")
+            lines.append(
+                f"| {r.name} | {r.value:.4g} {r.unit} | {base} | {ratio} | {r.goal} | {r.note} |"
+            )
         return "\n".join(lines) + "\n"
 
     def text(self) -> str:
@@ -60,8 +69,9 @@ class Report:
         return "\n".join(out)
 
 
-def best_time(fn: Callable[[], object], repeat: int = 7, number: int | None = None,
-              warm: bool = False) -> float:
+def best_time(
+    fn: Callable[[], object], repeat: int = 7, number: int | None = None, warm: bool = False
+) -> float:
     """Best per-call wall time of ``fn`` in seconds (auto-picks ``number`` to run >= 20 ms;
     ``warm`` calls ``fn`` once, untimed, first)."""
     if warm:

@@ -18,10 +18,21 @@ FRAME_MS = 16
 
 def run_ui_view(pipeline, seconds: float) -> dict:
     """Draw ``pipeline`` (shared rings) in another process for ``seconds``; return its figures."""
-    out = subprocess.run([sys.executable, "-m", "benchmarks._ui_view", pipeline.processed.name,
-                          json.dumps(pipeline.info.to_dict()), f"{seconds:g}"],
-                         capture_output=True, text=True, timeout=seconds + 120, check=False,
-                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks._ui_view",
+            pipeline.processed.name,
+            json.dumps(pipeline.info.to_dict()),
+            f"{seconds:g}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=False,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     lines = out.stdout.strip().splitlines()
     if out.returncode or not lines:
         raise RuntimeError(f"the ui view process failed: {out.stderr[-2000:]}")
@@ -61,8 +72,12 @@ def _draw(ring_name: str, info_json: str, seconds: float) -> dict:
     timer.stop()
     cost = view.frame_cost()
     view.close()
-    return {"frames": frames, "feed_missed": feed.missed, "samples_drawn": feed.total,
-            "frame_cost_ms": list(cost)}
+    return {
+        "frames": frames,
+        "feed_missed": feed.missed,
+        "samples_drawn": feed.total,
+        "frame_cost_ms": list(cost),
+    }
 
 
 if __name__ == "__main__":

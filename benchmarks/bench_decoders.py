@@ -27,26 +27,46 @@ CHUNK = 4096
 
 def _streams(n: int) -> dict:
     rng = np.random.default_rng(0)
-    info8 = StreamInfo("b", tuple(Channel(f"c{i}", "N") for i in range(8)), 1000.0,
-                       SensorKind.FORCE_PLATE)
+    info8 = StreamInfo(
+        "b", tuple(Channel(f"c{i}", "N") for i in range(8)), 1000.0, SensorKind.FORCE_PLATE
+    )
     cells = np.round(rng.uniform(0, 40, (n, 4)), 3)
-    imu = np.column_stack([rng.uniform(-1, 1, (n, 3)), rng.uniform(-200, 200, (n, 3)),
-                           rng.uniform(-90, 90, (n, 3))])
+    imu = np.column_stack(
+        [rng.uniform(-1, 1, (n, 3)), rng.uniform(-200, 200, (n, 3)), rng.uniform(-90, 90, (n, 3))]
+    )
     data8 = rng.normal(0, 100, (n, 8))
     desc = b"\x00" + nmr.encode_descriptor(info8)
     return {
-        "nmr, 8 ch, 1 sample/msg": (nmr.NmrDecoder, desc + nmr.encode_samples(
-            0, np.arange(n) * 1000, data8, 1), _nmr_baseline),
-        "nmr, 8 ch, 10 samples/msg": (nmr.NmrDecoder, desc + nmr.encode_samples(
-            0, np.arange(n) * 1000, data8, 10), _nmr_baseline),
-        "csv, 4 cells": (csv_lines.CsvDecoder, csv_lines.encode_lines(
-            csv_lines.CsvFormat(), np.arange(n) / 80, cells), _csv_baseline),
-        "witmotion serial": (witmotion.WitmotionSerialDecoder, witmotion.encode_serial(imu),
-                             _witmotion_serial_baseline),
-        "witmotion BLE": (witmotion.WitmotionBleDecoder, witmotion.encode_ble(imu),
-                          _witmotion_ble_baseline),
-        "wii raw reports": (lambda: wii.WiiReportDecoder(_CAL), wii.encode_reports(
-            rng.integers(1500, 4000, (n, 4))), None),
+        "nmr, 8 ch, 1 sample/msg": (
+            nmr.NmrDecoder,
+            desc + nmr.encode_samples(0, np.arange(n) * 1000, data8, 1),
+            _nmr_baseline,
+        ),
+        "nmr, 8 ch, 10 samples/msg": (
+            nmr.NmrDecoder,
+            desc + nmr.encode_samples(0, np.arange(n) * 1000, data8, 10),
+            _nmr_baseline,
+        ),
+        "csv, 4 cells": (
+            csv_lines.CsvDecoder,
+            csv_lines.encode_lines(csv_lines.CsvFormat(), np.arange(n) / 80, cells),
+            _csv_baseline,
+        ),
+        "witmotion serial": (
+            witmotion.WitmotionSerialDecoder,
+            witmotion.encode_serial(imu),
+            _witmotion_serial_baseline,
+        ),
+        "witmotion BLE": (
+            witmotion.WitmotionBleDecoder,
+            witmotion.encode_ble(imu),
+            _witmotion_ble_baseline,
+        ),
+        "wii raw reports": (
+            lambda: wii.WiiReportDecoder(_CAL),
+            wii.encode_reports(rng.integers(1500, 4000, (n, 4))),
+            None,
+        ),
     }
 
 
@@ -110,7 +130,7 @@ def _witmotion_ble_baseline(wire: bytes) -> int:
 
 def _decode_chunks(factory, wire: bytes) -> int:
     dec = factory()
-    return sum(len(dec.feed(wire[i:i + CHUNK])) for i in range(0, len(wire), CHUNK))
+    return sum(len(dec.feed(wire[i : i + CHUNK])) for i in range(0, len(wire), CHUNK))
 
 
 def run(quick: bool = False) -> Report:
@@ -125,10 +145,15 @@ def run(quick: bool = False) -> Report:
             base_t = best_time(lambda: baseline(wire), repeat=3 if quick else 5)
             base_name = "plain Python" if name != "csv, 4 cells" else "np.loadtxt"
         us = t / n_out * 1e6
-        report.add(f"{name}: decode", us, "us/sample",
-                   None if base_t is None else base_t / n_out * 1e6, base_name or "",
-                   note=f"{len(wire) / t / 1e6:.1f} MB/s, {n_out / t / 1e6:.2f} M samples/s, "
-                        f"{len(wire) / n_out:.0f} B/sample")
+        report.add(
+            f"{name}: decode",
+            us,
+            "us/sample",
+            None if base_t is None else base_t / n_out * 1e6,
+            base_name or "",
+            note=f"{len(wire) / t / 1e6:.1f} MB/s, {n_out / t / 1e6:.2f} M samples/s, "
+            f"{len(wire) / n_out:.0f} B/sample",
+        )
         report.headline[f"decode_{name.split(',')[0].replace(' ', '_')}_us_per_sample"] = us
     return report
 

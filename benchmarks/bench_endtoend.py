@@ -48,33 +48,58 @@ def memory_over_stream(signal_s: float, rate: float = 1000.0) -> dict:
         marks.append((n, proc.memory_info().rss / 2**20))
     samples, rss = np.array(marks).T
     slope = float(np.polyfit(samples / rate / 3600, rss, 1)[0]) if len(marks) >= 3 else float("nan")
-    return {"n": int(n), "seconds": time.perf_counter() - t0, "rss_full": float(rss[0]),
-            "rss_end": float(rss[-1]), "slope_mb_per_h": slope}
+    return {
+        "n": int(n),
+        "seconds": time.perf_counter() - t0,
+        "rss_full": float(rss[0]),
+        "rss_end": float(rss[-1]),
+        "slope_mb_per_h": slope,
+    }
 
 
 def run(quick: bool = False) -> Report:
-    rep = Report("End to end: pty latency and memory (drills)", COMMAND + (" --quick" if quick else ""))
+    rep = Report(
+        "End to end: pty latency and memory (drills)", COMMAND + (" --quick" if quick else "")
+    )
     load = os.getloadavg()[0]
     for rate in (100, 1000):
         lat = pty_latency(rate, 2.0 if quick else 20.0, settle_s=0.5 if quick else 1.0)
         name = f"pty {rate:g} Hz: emulator write -> processed"
-        note = (f"{lat['n']} samples, {lat['dropped']} dropped; load average {load:.1f} on 2 shared "
-                "cores: the tail is other processes")
+        note = (
+            f"{lat['n']} samples, {lat['dropped']} dropped; load average {load:.1f} on 2 shared "
+            "cores: the tail is other processes"
+        )
         rep.add(f"{name}, p50", lat["p50"], "ms", note=note)
         rep.add(f"{name}, p99", lat["p99"], "ms", note=f"max {lat['max']:.2f} ms")
         recv = lat["receive"]
-        rep.add(f"pty {rate:g} Hz: bytes received -> processed, p99", recv["p99"], "ms",
-                goal="< 2 ms", note=f"p50 {recv['p50']:.3f} ms, max {recv['max']:.2f} ms; "
-                                    "without the transport (pty + reader wake-up)")
+        rep.add(
+            f"pty {rate:g} Hz: bytes received -> processed, p99",
+            recv["p99"],
+            "ms",
+            goal="< 2 ms",
+            note=f"p50 {recv['p50']:.3f} ms, max {recv['max']:.2f} ms; "
+            "without the transport (pty + reader wake-up)",
+        )
         key = f"pty_{rate:g}hz"
-        rep.headline.update({f"{key}_p50_ms": round(lat["p50"], 3), f"{key}_p99_ms": round(lat["p99"], 3),
-                             f"{key}_receive_p99_ms": round(recv["p99"], 3)})
+        rep.headline.update(
+            {
+                f"{key}_p50_ms": round(lat["p50"], 3),
+                f"{key}_p99_ms": round(lat["p99"], 3),
+                f"{key}_receive_p99_ms": round(recv["p99"], 3),
+            }
+        )
     mem = memory_over_stream(180.0 if quick else 3600.0)
     hours = mem["n"] / 1000 / 3600
-    rep.add(f"resident size after {hours * 60:.0f} min of 1 kHz plate signal", mem["rss_end"], "MB",
-            mem["rss_full"], "once the rings are full", goal="flat",
-            note=f"slope {mem['slope_mb_per_h']:+.2f} MB per streamed hour; streamed in "
-                 f"{mem['seconds']:.0f} s (realtime=0)")
+    rep.add(
+        f"resident size after {hours * 60:.0f} min of 1 kHz plate signal",
+        mem["rss_end"],
+        "MB",
+        mem["rss_full"],
+        "once the rings are full",
+        goal="flat",
+        note=f"slope {mem['slope_mb_per_h']:+.2f} MB per streamed hour; streamed in "
+        f"{mem['seconds']:.0f} s (realtime=0)",
+    )
     rep.headline["rss_growth_mb_per_h"] = round(mem["slope_mb_per_h"], 2)
     return rep
 

@@ -65,32 +65,54 @@ def single_trial(rep: Report, fs: float, quick: bool) -> None:
     xy = _trial(fs)
     label = f"30 s @ {fs:g} Hz"
     full = best_time(lambda: trial_metrics(xy, fs), repeat=REPEAT)
-    twin = best_time(lambda: trial_metrics(xy, fs, use_numba=False), repeat=2 if quick else 3,
-                     number=1)
+    twin = best_time(
+        lambda: trial_metrics(xy, fs, use_numba=False), repeat=2 if quick else 3, number=1
+    )
     decimated = trial_metrics(xy, fs).settings["spectral_decimation"] > 1
-    rep.add(f"full metric set, {label}", full * 1e3, "ms", twin * 1e3, "NumPy/SciPy twin",
-            goal="well under 1 ms @ 100 Hz", note=f"{len(trial_metrics(xy, fs))} metrics"
-            + ("; default: spectra decimated to 100 Hz" if decimated else ""))
+    rep.add(
+        f"full metric set, {label}",
+        full * 1e3,
+        "ms",
+        twin * 1e3,
+        "NumPy/SciPy twin",
+        goal="well under 1 ms @ 100 Hz",
+        note=f"{len(trial_metrics(xy, fs))} metrics"
+        + ("; default: spectra decimated to 100 Hz" if decimated else ""),
+    )
     peer = _peer()
     variants = [("", Settings())] + ([(", full-rate spectra", FULL_RATE)] if decimated else [])
     for suffix, settings in variants:
+
         def ours(settings=settings):
             trial_metrics(xy, fs, groups=PEER_GROUPS, settings=settings)
+
         name = f"peer's metrics (time + spectral groups), {label}{suffix}"
         if peer is None:
-            rep.add(name, best_time(ours, repeat=REPEAT) * 1e3, "ms",
-                    note="micromotion not installed (pip install -e '.[bench]')")
+            rep.add(
+                name,
+                best_time(ours, repeat=REPEAT) * 1e3,
+                "ms",
+                note="micromotion not installed (pip install -e '.[bench]')",
+            )
             continue
-        mine, theirs = _best_pair(ours, lambda: peer(xy, fs=fs), rounds=10 if quick else PAIR_ROUNDS)
+        mine, theirs = _best_pair(
+            ours, lambda: peer(xy, fs=fs), rounds=10 if quick else PAIR_ROUNDS
+        )
         if suffix:
             note = "spectral_fs=None: Welch at 1 kHz (6 FFTs of 15000 points); not the default"
         elif decimated:
-            note = ("default: spectra on a copy decimated to 100 Hz (the peer interpolates to "
-                    "50 Hz)")
+            note = "default: spectra on a copy decimated to 100 Hz (the peer interpolates to 50 Hz)"
         else:
             note = "100 Hz data: spectra at the full rate (definitions unchanged)"
-        rep.add(name, mine * 1e3, "ms", theirs * 1e3, "micromotion.cop_sway_metrics",
-                goal=">= 20x (aim 50x)", note=note + f"; fastest of {10 if quick else PAIR_ROUNDS} alternated bursts of calls")
+        rep.add(
+            name,
+            mine * 1e3,
+            "ms",
+            theirs * 1e3,
+            "micromotion.cop_sway_metrics",
+            goal=">= 20x (aim 50x)",
+            note=note + f"; fastest of {10 if quick else PAIR_ROUNDS} alternated bursts of calls",
+        )
         key = f"vs_micromotion_{fs:g}hz{'_full_rate' if suffix else ''}_x"
         rep.headline[key] = round(theirs / mine, 1)
     rep.headline[f"full_set_{fs:g}hz_ms"] = round(full * 1e3, 4)
@@ -102,7 +124,7 @@ def batch(rep: Report, quick: bool) -> None:
     # Distinct overlapping 30 s windows of one long simulated recording.
     idx = np.arange(3000)[None, :] + np.arange(n_trials)[:, None]
     trials = np.ascontiguousarray(base[idx])
-    batch_metrics(trials[:4], 100.0)                       # compile/load outside the timing
+    batch_metrics(trials[:4], 100.0)  # compile/load outside the timing
     t0 = time.perf_counter()
     batch_metrics(trials, 100.0)
     ours = time.perf_counter() - t0
@@ -111,8 +133,14 @@ def batch(rep: Report, quick: bool) -> None:
     for k in range(sample):
         trial_metrics(trials[k], 100.0, use_numba=False)
     twin = (time.perf_counter() - t0) / sample * n_trials
-    rep.add(f"batch of {n_trials} trials (30 s @ 100 Hz), full set, both cores", ours, "s", twin,
-            "NumPy/SciPy twin loop", note=f"baseline extrapolated from {sample} trials")
+    rep.add(
+        f"batch of {n_trials} trials (30 s @ 100 Hz), full set, both cores",
+        ours,
+        "s",
+        twin,
+        "NumPy/SciPy twin loop",
+        note=f"baseline extrapolated from {sample} trials",
+    )
     peer = _peer()
     if peer is not None:
         t0 = time.perf_counter()
@@ -122,9 +150,14 @@ def batch(rep: Report, quick: bool) -> None:
         for k in range(sample * 5):
             peer(trials[k], fs=100.0)
         theirs = (time.perf_counter() - t0) / (sample * 5) * n_trials
-        rep.add(f"batch of {n_trials} trials, time + spectral groups (the peer's metrics)",
-                ours_peer, "s", theirs, "micromotion loop",
-                note=f"baseline extrapolated from {sample * 5} trials")
+        rep.add(
+            f"batch of {n_trials} trials, time + spectral groups (the peer's metrics)",
+            ours_peer,
+            "s",
+            theirs,
+            "micromotion loop",
+            note=f"baseline extrapolated from {sample * 5} trials",
+        )
     rep.headline["batch_trials_per_s"] = round(n_trials / ours)
 
 
@@ -142,8 +175,9 @@ print(json.dumps({"import_s": t1 - t0, "warmup_s": t2 - t1}))
 
 
 def _warmup_in_subprocess(env: dict) -> dict:
-    out = subprocess.run([sys.executable, "-c", _COLD], env=env, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD], env=env, capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -156,12 +190,20 @@ def compile_times(rep: Report, quick: bool = False) -> None:
             env = dict(os.environ, NUMBA_CACHE_DIR=cache)
             cold = _warmup_in_subprocess(env)
             cached = _warmup_in_subprocess(env)
-        rep.add("first run: compile every kernel (empty cache)", cold["warmup_s"], "s",
-                note="dsp.warmup reports progress per kernel group; the CLI shows it as a bar")
+        rep.add(
+            "first run: compile every kernel (empty cache)",
+            cold["warmup_s"],
+            "s",
+            note="dsp.warmup reports progress per kernel group; the CLI shows it as a bar",
+        )
         rep.headline["compile_s"] = round(cold["warmup_s"], 2)
-    rep.add("cached start: load every kernel", cached["warmup_s"], "s",
-            note=f"after {cached['import_s']:.2f} s importing numpy/scipy/numba; "
-                 "~0.3 s of it is Numba's first-call cost")
+    rep.add(
+        "cached start: load every kernel",
+        cached["warmup_s"],
+        "s",
+        note=f"after {cached['import_s']:.2f} s importing numpy/scipy/numba; "
+        "~0.3 s of it is Numba's first-call cost",
+    )
     rep.headline["cached_start_s"] = round(cached["warmup_s"], 3)
 
 

@@ -24,7 +24,7 @@ def _stream(seconds: float, fs: float) -> SampleBlock:
     n = int(seconds * fs)
     rng = np.random.default_rng(0)
     xy = np.cumsum(rng.normal(0, 20 / fs, (n, 2)), axis=0)
-    xy -= np.linspace(0, 1, n)[:, None] * xy[-1]          # wander, but end near the centre
+    xy -= np.linspace(0, 1, n)[:, None] * xy[-1]  # wander, but end near the centre
     k = np.arange(n, dtype=np.int64)
     return SampleBlock(k, k / fs, k, np.column_stack([xy, np.full(n, 700.0)]))
 
@@ -47,16 +47,23 @@ def engine_cost(name: str, fs: float, chunk: int, limit_s: float | None = None) 
 
 def run(quick: bool = False) -> Report:
     rep = Report("Protocol engine (protocols)", COMMAND + (" --quick" if quick else ""))
-    engine_cost("romberg", 100, 5, limit_s=40)          # warm: imports, first metric call
+    engine_cost("romberg", 100, 5, limit_s=40)  # warm: imports, first metric call
     base_s = 20 if quick else 60
     for name in ("mctsib", "target", "los"):
         for fs in (100, 1000):
             chunk = int(fs / 20)
             ours = engine_cost(name, fs, chunk)
             base = engine_cost(name, fs, 1, limit_s=base_s / (10 if fs == 1000 else 1))
-            rep.add(f"{name} @ {fs} Hz, chunks of {chunk}", 100 * ours, "% of a core", 100 * base,
-                    "same engine, 1 sample per feed", goal="< 1 %",
-                    note="whole protocol, scoring included" + ("" if fs == 100 else "; baseline over a shorter stretch"))
+            rep.add(
+                f"{name} @ {fs} Hz, chunks of {chunk}",
+                100 * ours,
+                "% of a core",
+                100 * base,
+                "same engine, 1 sample per feed",
+                goal="< 1 %",
+                note="whole protocol, scoring included"
+                + ("" if fs == 100 else "; baseline over a shorter stretch"),
+            )
             if fs == 1000:
                 rep.headline[f"{name}_core_pct_1khz"] = round(100 * ours, 4)
     return rep

@@ -42,17 +42,39 @@ def _session(sid: int, day: int, n_points: int) -> SessionRecord:
         cov = np.cov(xy.T)
         ev = np.linalg.eigvalsh(cov)
         path = float(np.sum(np.hypot(*np.diff(xy, axis=0).T)))
-        metrics = {"mean_velocity": path / 30, "path_length": path,
-                   "ellipse_area_95_chi2": float(np.pi * 5.991 * np.sqrt(np.linalg.det(cov))),
-                   "ellipse_major_95_chi2": float(np.sqrt(5.991 * ev[1])),
-                   "ellipse_minor_95_chi2": float(np.sqrt(5.991 * ev[0])),
-                   "ellipse_angle_deg": 30.0, "rms_distance": float(np.sqrt((xy ** 2).sum(1).mean()))}
-        trials.append(TrialRecord(id=100 * sid + k, protocol="mctsib", condition=CONDITIONS[k % 4],
-                                  started=t0 + datetime.timedelta(minutes=k), duration_s=30.0,
-                                  planned_s=30.0, metrics=metrics, xy=xy,
-                                  cues=(Cue(3.0, "look at the dot", "verbal"),)))
-    return SessionRecord(sid, t0, tuple(trials), t0 + datetime.timedelta(minutes=14), "A. Berg",
-                         pain_before=3, pain_after=2, borg_before=9, borg_after=12)
+        metrics = {
+            "mean_velocity": path / 30,
+            "path_length": path,
+            "ellipse_area_95_chi2": float(np.pi * 5.991 * np.sqrt(np.linalg.det(cov))),
+            "ellipse_major_95_chi2": float(np.sqrt(5.991 * ev[1])),
+            "ellipse_minor_95_chi2": float(np.sqrt(5.991 * ev[0])),
+            "ellipse_angle_deg": 30.0,
+            "rms_distance": float(np.sqrt((xy**2).sum(1).mean())),
+        }
+        trials.append(
+            TrialRecord(
+                id=100 * sid + k,
+                protocol="mctsib",
+                condition=CONDITIONS[k % 4],
+                started=t0 + datetime.timedelta(minutes=k),
+                duration_s=30.0,
+                planned_s=30.0,
+                metrics=metrics,
+                xy=xy,
+                cues=(Cue(3.0, "look at the dot", "verbal"),),
+            )
+        )
+    return SessionRecord(
+        sid,
+        t0,
+        tuple(trials),
+        t0 + datetime.timedelta(minutes=14),
+        "A. Berg",
+        pain_before=3,
+        pain_after=2,
+        borg_before=9,
+        borg_after=12,
+    )
 
 
 def _baseline_canvas(report: SessionReport) -> bytes:
@@ -82,14 +104,21 @@ def run(quick: bool = False) -> Report:
         pdf = Path(tmp) / "r.pdf"
         t_pdf = best_time(lambda: write_session_pdf(report, pdf), repeat=repeat, number=1)
         t_base = best_time(lambda: _baseline_canvas(report), repeat=repeat, number=1)
-        out.add("PDF of a 12-trial session (+2 earlier sessions)", t_pdf * 1e3, "ms",
-                t_base * 1e3, "bare canvas, paths only", goal="< 1000 ms (button)",
-                note=f"{n_points} points per statokinesigram; {pdf.stat().st_size / 1024:.0f} kB")
+        out.add(
+            "PDF of a 12-trial session (+2 earlier sessions)",
+            t_pdf * 1e3,
+            "ms",
+            t_base * 1e3,
+            "bare canvas, paths only",
+            goal="< 1000 ms (button)",
+            note=f"{n_points} points per statokinesigram; {pdf.stat().st_size / 1024:.0f} kB",
+        )
         t_note = best_time(lambda: documentation_note(report), repeat=repeat)
         out.add("documentation note", t_note * 1e3, "ms", goal="< 50 ms")
         sessions = [(report.patient, s) for s in history] * 10
-        t_csv = best_time(lambda: write_summary_csv(sessions, Path(tmp) / "s.csv"), repeat=repeat,
-                          number=1)
+        t_csv = best_time(
+            lambda: write_summary_csv(sessions, Path(tmp) / "s.csv"), repeat=repeat, number=1
+        )
         out.add("CSV summary, 360 trials", t_csv * 1e3, "ms")
     out.headline = {"report_pdf_ms": round(t_pdf * 1e3, 1), "note_ms": round(t_note * 1e3, 2)}
     return out

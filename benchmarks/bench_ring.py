@@ -23,8 +23,12 @@ COMMAND = "python -m benchmarks.bench_ring"
 
 def _blocks(chunk: int, n_channels: int, count: int) -> list[SampleBlock]:
     k = np.arange(chunk, dtype=np.int64)
-    return [SampleBlock(k, k / 1000.0, k + i * chunk, np.random.default_rng(i).random((chunk, n_channels)))
-            for i in range(count)]
+    return [
+        SampleBlock(
+            k, k / 1000.0, k + i * chunk, np.random.default_rng(i).random((chunk, n_channels))
+        )
+        for i in range(count)
+    ]
 
 
 def ring_throughput(chunk: int, n_channels: int = 8, total: int = 2_000_000) -> tuple[float, float]:
@@ -56,8 +60,13 @@ def pipeline_latency(seconds: float, rate: int = 1000) -> dict:
     with Pipeline(open_source(f"sim://?rate={rate}")) as p:
         p.wait_for_samples(int(seconds * rate), timeout=seconds * 3 + 5)
         s = p.stats()
-    return {"p50": s.latency_p50_ms, "p99": s.latency_p99_ms, "max": s.latency_max_ms,
-            "rate": s.rate_hz, "dropped": s.dropped}
+    return {
+        "p50": s.latency_p50_ms,
+        "p99": s.latency_p99_ms,
+        "max": s.latency_max_ms,
+        "rate": s.rate_hz,
+        "dropped": s.dropped,
+    }
 
 
 def bare_read_cost(seconds: float, rate: int = 1000) -> float:
@@ -77,16 +86,29 @@ def run(quick: bool = False) -> Report:
     total = 300_000 if quick else 3_000_000
     for chunk in (10, 100):
         ours, base = ring_throughput(chunk, total=total)
-        rep.add(f"ring push+read, 8 ch, chunks of {chunk}", 1e6 / ours, "us/sample", 1e6 / base,
-                "deque + np.concatenate", note=f"{ours / 1e6:.1f} M samples/s; the ring copies into bounded, shareable storage, the baseline only keeps references")
+        rep.add(
+            f"ring push+read, 8 ch, chunks of {chunk}",
+            1e6 / ours,
+            "us/sample",
+            1e6 / base,
+            "deque + np.concatenate",
+            note=f"{ours / 1e6:.1f} M samples/s; the ring copies into bounded, shareable storage, the baseline only keeps references",
+        )
         if chunk == 10:
             rep.headline["ring_msamples_per_s_chunk10"] = round(ours / 1e6, 2)
     lat = pipeline_latency(3 if quick else 20)
-    rep.add("pipeline latency p50 @ 1 kHz sim (receive -> processed)", lat["p50"], "ms", goal="p99 < 2 ms")
+    rep.add(
+        "pipeline latency p50 @ 1 kHz sim (receive -> processed)",
+        lat["p50"],
+        "ms",
+        goal="p99 < 2 ms",
+    )
     rep.add("pipeline latency p99 @ 1 kHz sim", lat["p99"], "ms", goal="< 2 ms")
     rep.add("pipeline latency max @ 1 kHz sim", lat["max"], "ms")
     rep.add("pipeline rate @ 1 kHz sim", lat["rate"], "Hz", note=f"{lat['dropped']} dropped")
-    rep.headline.update(pipeline_latency_p50_ms=round(lat["p50"], 3), pipeline_latency_p99_ms=round(lat["p99"], 3))
+    rep.headline.update(
+        pipeline_latency_p50_ms=round(lat["p50"], 3), pipeline_latency_p99_ms=round(lat["p99"], 3)
+    )
     return rep
 
 

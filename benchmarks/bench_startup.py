@@ -74,8 +74,14 @@ window.engine.close()
 def _launch(code: str, env: dict | None = None) -> float:
     """Seconds from launching ``python -c code`` to the monotonic time it prints."""
     t0 = time.monotonic()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, **(env or {})}, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
     lines = out.stdout.split()
     if not lines:
         raise RuntimeError(f"the start-up child printed no time: {out.stderr[-1500:]}")
@@ -87,9 +93,15 @@ def run(quick: bool = False) -> Report:
     repeat = 1 if quick else 3
     base = min(_launch("import numpy, scipy, time; print(time.monotonic())") for _ in range(repeat))
     warm = min(_launch(_TO_FIRST_SAMPLE) for _ in range(repeat))
-    rep.add("warm start to the first live sample (Numba cache filled)", warm, "s", base,
-            "python -c 'import numpy, scipy'", goal="< 3 s to a live dashboard",
-            note="interpreter start -> first processed sample of sim://?rate=1000")
+    rep.add(
+        "warm start to the first live sample (Numba cache filled)",
+        warm,
+        "s",
+        base,
+        "python -c 'import numpy, scipy'",
+        goal="< 3 s to a live dashboard",
+        note="interpreter start -> first processed sample of sim://?rate=1000",
+    )
     rep.headline["warm_start_to_first_sample_s"] = round(warm, 2)
     if find_spec("ui.dashboard") is not None:
         frames, failed = [], []
@@ -101,24 +113,41 @@ def run(quick: bool = False) -> Report:
         note = "interpreter start -> console drawn with live samples (offscreen; engine process)"
         if failed:
             note += f"; {len(failed)} of {repeat} starts drew no frame: {failed[0]}"
-        rep.add("warm start to the first drawn dashboard frame", min(frames, default=float("nan")),
-                "s", base, "python -c 'import numpy, scipy'", goal="< 3 s", note=note)
+        rep.add(
+            "warm start to the first drawn dashboard frame",
+            min(frames, default=float("nan")),
+            "s",
+            base,
+            "python -c 'import numpy, scipy'",
+            goal="< 3 s",
+            note=note,
+        )
         if frames:
             rep.headline["warm_start_to_first_frame_s"] = round(min(frames), 2)
     if not quick:
         with tempfile.TemporaryDirectory() as cache:
             cold = _launch(_TO_FIRST_SAMPLE, {"NUMBA_CACHE_DIR": cache})
-        rep.add("cold start to the first live sample (empty Numba cache)", cold, "s", base,
-                "python -c 'import numpy, scipy'",
-                note="compiles the live kernels (a progress bar shows it); later starts are warm")
+        rep.add(
+            "cold start to the first live sample (empty Numba cache)",
+            cold,
+            "s",
+            base,
+            "python -c 'import numpy, scipy'",
+            note="compiles the live kernels (a progress bar shows it); later starts are warm",
+        )
         rep.headline["cold_start_to_first_sample_s"] = round(cold, 2)
         if find_spec("ui.dashboard") is not None:
             with tempfile.TemporaryDirectory() as cache:
                 cold_frame = _launch(_TO_FIRST_FRAME, {"NUMBA_CACHE_DIR": cache})
-            rep.add("cold start to the first drawn dashboard frame (empty Numba cache)", cold_frame,
-                    "s", base, "python -c 'import numpy, scipy'",
-                    note="the console process compiles every kernel (progress bar) while the "
-                         "engine compiles its front-end; later starts are warm")
+            rep.add(
+                "cold start to the first drawn dashboard frame (empty Numba cache)",
+                cold_frame,
+                "s",
+                base,
+                "python -c 'import numpy, scipy'",
+                note="the console process compiles every kernel (progress bar) while the "
+                "engine compiles its front-end; later starts are warm",
+            )
             rep.headline["cold_start_to_first_frame_s"] = round(cold_frame, 2)
     return rep
 

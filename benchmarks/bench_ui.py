@@ -50,9 +50,13 @@ class _Signal:
         c = np.arange(self.n, self.n + n, dtype=np.int64)
         self.n += n
         t = c / FS
-        data = np.column_stack([8 * np.sin(0.7 * t) + self.rng.normal(0, 0.3, n),
-                                12 * np.sin(0.45 * t + 1) + self.rng.normal(0, 0.3, n),
-                                np.full(n, 700.0)])
+        data = np.column_stack(
+            [
+                8 * np.sin(0.7 * t) + self.rng.normal(0, 0.3, n),
+                12 * np.sin(0.45 * t + 1) + self.rng.normal(0, 0.3, n),
+                np.full(n, 700.0),
+            ]
+        )
         stamp = np.full(n, time.monotonic_ns() if t_host_ns is None else t_host_ns, np.int64)
         return SampleBlock(stamp, t, c, data)
 
@@ -110,7 +114,9 @@ class _NaiveView(QtWidgets.QWidget):
         self.tail = self.sway.plot(pen=theme.pen(theme.CONSOLE["trace"]))
         self.ellipse = self.sway.plot(pen=theme.pen(theme.CONSOLE["ellipse"]))
         self.series = pg.GraphicsLayoutWidget()
-        self.curves = [self.series.addPlot(row=i, col=0).plot(pen=theme.pen("#0072B2")) for i in range(2)]
+        self.curves = [
+            self.series.addPlot(row=i, col=0).plot(pen=theme.pen("#0072B2")) for i in range(2)
+        ]
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.sway, 3)
         layout.addWidget(self.series, 2)
@@ -176,8 +182,11 @@ def sample_to_screen(seconds: float) -> dict[str, np.ndarray]:
     stop.set()
     producer.join()
     view.close()
-    return {"all": np.concatenate(ages), "newest": np.asarray(newest),
-            "interval": np.diff(np.asarray(starts)) / 1e6}
+    return {
+        "all": np.concatenate(ages),
+        "newest": np.asarray(newest),
+        "interval": np.diff(np.asarray(starts)) / 1e6,
+    }
 
 
 def run(quick: bool = False) -> Report:
@@ -190,25 +199,57 @@ def run(quick: bool = False) -> Report:
     ours = min((console_frames(n) for _ in range(rounds)), key=np.median)
     naive = min((naive_frames(n) for _ in range(rounds)), key=np.median)
     note = f"best of {rounds} rounds x {n} frames, {SIZE[0]}x{SIZE[1]}"
-    report.add("frame cost, median (1 kHz, 3k-pt trace, 2x30 s series)", float(np.median(ours)), "ms",
-               float(np.median(naive)), "naive full redraw", "< 8 ms", note)
-    report.add("frame cost, p95", float(np.percentile(ours, 95)), "ms", float(np.percentile(naive, 95)),
-               "naive full redraw", "< 16.7 ms")
+    report.add(
+        "frame cost, median (1 kHz, 3k-pt trace, 2x30 s series)",
+        float(np.median(ours)),
+        "ms",
+        float(np.median(naive)),
+        "naive full redraw",
+        "< 8 ms",
+        note,
+    )
+    report.add(
+        "frame cost, p95",
+        float(np.percentile(ours, 95)),
+        "ms",
+        float(np.percentile(naive, 95)),
+        "naive full redraw",
+        "< 16.7 ms",
+    )
     lat = sample_to_screen(2.0 if quick else 10.0)
     frames = f"{len(lat['newest'])} frames, producer thread at 1 kHz"
-    report.add("newest sample \u2192 on screen, p50", float(np.median(lat["newest"])), "ms",
-               goal="< 16.7 ms (one frame)", note=frames)
+    report.add(
+        "newest sample \u2192 on screen, p50",
+        float(np.median(lat["newest"])),
+        "ms",
+        goal="< 16.7 ms (one frame)",
+        note=frames,
+    )
     report.add("newest sample \u2192 on screen, p99", float(np.percentile(lat["newest"], 99)), "ms")
-    report.add("any sample \u2192 on screen, p50", float(np.median(lat["all"])), "ms",
-               note="includes waiting for the next frame")
-    report.add("any sample \u2192 on screen, p99", float(np.percentile(lat["all"], 99)), "ms",
-               goal="< frame interval + frame cost")
+    report.add(
+        "any sample \u2192 on screen, p50",
+        float(np.median(lat["all"])),
+        "ms",
+        note="includes waiting for the next frame",
+    )
+    report.add(
+        "any sample \u2192 on screen, p99",
+        float(np.percentile(lat["all"], 99)),
+        "ms",
+        goal="< frame interval + frame cost",
+    )
     report.add("frame interval (60 Hz timer), p50", float(np.median(lat["interval"])), "ms")
-    report.add("frame interval (60 Hz timer), p99", float(np.percentile(lat["interval"], 99)), "ms",
-               note="timer lateness on the shared machine")
-    report.headline.update(ui_frame_ms=round(float(np.median(ours)), 2),
-                           ui_naive_frame_ms=round(float(np.median(naive)), 2),
-                           ui_newest_sample_to_screen_p50_ms=round(float(np.median(lat["newest"])), 1))
+    report.add(
+        "frame interval (60 Hz timer), p99",
+        float(np.percentile(lat["interval"], 99)),
+        "ms",
+        note="timer lateness on the shared machine",
+    )
+    report.headline.update(
+        ui_frame_ms=round(float(np.median(ours)), 2),
+        ui_naive_frame_ms=round(float(np.median(naive)), 2),
+        ui_newest_sample_to_screen_p50_ms=round(float(np.median(lat["newest"])), 1),
+    )
     return report
 
 

@@ -29,9 +29,13 @@ from benchmarks._drills import header, save
 from benchmarks.bench_decoders import _streams
 
 #: bench_decoders stream name -> (short name, frames per sample)
-DECODERS = {"nmr, 8 ch, 1 sample/msg": ("nmr", 1), "csv, 4 cells": ("csv", 1),
-            "witmotion serial": ("witmotion serial", 3), "witmotion BLE": ("witmotion BLE", 1),
-            "wii raw reports": ("wii", 1)}
+DECODERS = {
+    "nmr, 8 ch, 1 sample/msg": ("nmr", 1),
+    "csv, 4 cells": ("csv", 1),
+    "witmotion serial": ("witmotion serial", 3),
+    "witmotion BLE": ("witmotion BLE", 1),
+    "wii raw reports": ("wii", 1),
+}
 BASE_SAMPLES = 50_000
 
 
@@ -42,7 +46,7 @@ def damage(wire: np.ndarray, n_frames: int, rng: np.random.Generator) -> np.ndar
     data[flips] ^= (1 << rng.integers(0, 8, len(flips))).astype(np.uint8)
     keep = np.ones(len(data), bool)
     for pos in rng.integers(0, len(data), n_frames // 50):
-        keep[pos:pos + rng.integers(1, 9)] = False
+        keep[pos : pos + rng.integers(1, 9)] = False
     data = data[keep]
     cuts = np.sort(rng.integers(0, len(data), n_frames // 50))
     pieces = np.split(data, cuts)
@@ -55,8 +59,15 @@ def damage(wire: np.ndarray, n_frames: int, rng: np.random.Generator) -> np.ndar
     return np.concatenate(out)
 
 
-def fuzz_one(factory, wire: bytes, frames_per_pass: int, frames: int, seconds: float | None,
-             finite: bool, seed: int) -> dict:
+def fuzz_one(
+    factory,
+    wire: bytes,
+    frames_per_pass: int,
+    frames: int,
+    seconds: float | None,
+    finite: bool,
+    seed: int,
+) -> dict:
     rng = np.random.default_rng(seed)
     clean = np.frombuffer(wire, np.uint8)
     dec = factory()
@@ -68,7 +79,7 @@ def fuzz_one(factory, wire: bytes, frames_per_pass: int, frames: int, seconds: f
         sizes = rng.integers(1, 4097, len(buf) // 1024 + 2)
         pos = 0
         for size in sizes:
-            chunk = buf[pos:pos + size]
+            chunk = buf[pos : pos + size]
             pos += size
             if not chunk:
                 break
@@ -77,7 +88,7 @@ def fuzz_one(factory, wire: bytes, frames_per_pass: int, frames: int, seconds: f
                 samples += len(out)
                 if finite and len(out) and not np.all(np.isfinite(out.data)):
                     raise ValueError("a sample that is not finite")
-            except Exception as e:  # noqa: BLE001 - counting crashes is the point
+            except Exception as e:
                 crashes += 1
                 if len(examples) < 3:
                     examples.append({"error": f"{type(e).__name__}: {e}", "chunk_hex": chunk.hex()})
@@ -85,37 +96,65 @@ def fuzz_one(factory, wire: bytes, frames_per_pass: int, frames: int, seconds: f
         n_bytes += len(buf)
         done += frames_per_pass
     elapsed = time.perf_counter() - t0
-    return {"frames": done, "bytes": n_bytes, "crashes": crashes, "samples_out": samples,
-            "bad_frames": getattr(dec, "bad_frames", None), "seconds": round(elapsed, 2),
-            "frames_per_s": round(done / elapsed), "crash_examples": examples}
+    return {
+        "frames": done,
+        "bytes": n_bytes,
+        "crashes": crashes,
+        "samples_out": samples,
+        "bad_frames": getattr(dec, "bad_frames", None),
+        "seconds": round(elapsed, 2),
+        "frames_per_s": round(done / elapsed),
+        "crash_examples": examples,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=int, default=1_000_000,
-                        help="damaged frames per decoder (default 1,000,000)")
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="also stop each decoder after this many seconds")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--frames",
+        type=int,
+        default=1_000_000,
+        help="damaged frames per decoder (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="also stop each decoder after this many seconds"
+    )
     parser.add_argument("--minutes", type=float, default=None, help="the same, in minutes")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", type=Path, default=None,
-                        help="default benchmarks/results/drill_fuzz.json")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="default benchmarks/results/drill_fuzz.json"
+    )
     args = parser.parse_args(argv)
-    seconds = args.seconds if args.seconds is not None else (
-        args.minutes * 60 if args.minutes is not None else None)
+    seconds = (
+        args.seconds
+        if args.seconds is not None
+        else (args.minutes * 60 if args.minutes is not None else None)
+    )
     streams = _streams(BASE_SAMPLES)
     result = {**header("drill_fuzz"), "frames_requested": args.frames, "decoders": {}}
     for key, (name, per_sample) in DECODERS.items():
         factory, wire, _ = streams[key]
-        r = fuzz_one(factory, wire, BASE_SAMPLES * per_sample, args.frames, seconds,
-                     finite=name != "nmr", seed=args.seed)
+        r = fuzz_one(
+            factory,
+            wire,
+            BASE_SAMPLES * per_sample,
+            args.frames,
+            seconds,
+            finite=name != "nmr",
+            seed=args.seed,
+        )
         result["decoders"][name] = r
-        print(f"{name:<18} {r['frames']:>9} frames  {r['crashes']} crashes  "
-              f"{r['frames_per_s']:>9} frames/s  {r['samples_out']} samples out", flush=True)
+        print(
+            f"{name:<18} {r['frames']:>9} frames  {r['crashes']} crashes  "
+            f"{r['frames_per_s']:>9} frames/s  {r['samples_out']} samples out",
+            flush=True,
+        )
     result["crashes"] = sum(r["crashes"] for r in result["decoders"].values())
     result["ok"] = result["crashes"] == 0 and all(
-        r["frames"] >= args.frames or seconds for r in result["decoders"].values())
+        r["frames"] >= args.frames or seconds for r in result["decoders"].values()
+    )
     path = save(result, args.json)
     print(f"{'OK' if result['ok'] else 'FAILED'}: {result['crashes']} crashes; figures: {path}")
     return 0 if result["ok"] else 1

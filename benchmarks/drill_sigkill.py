@@ -41,20 +41,28 @@ def child(db: Path) -> None:
     from nmr_balance.app import open_source
     from nmr_balance.pipeline import Pipeline
 
-    with Pipeline(open_source(CHILD_URL)) as pipeline, \
-            recording(db, pipeline, "sigkill drill", commit_interval_s=0.25) as rec:
+    with (
+        Pipeline(open_source(CHILD_URL)) as pipeline,
+        recording(db, pipeline, "sigkill drill", commit_interval_s=0.25) as rec,
+    ):
         print(rec.trial_id, flush=True)
         while True:
             time.sleep(1.0)
 
 
 def one_kill(db: Path, wait_s: float) -> dict:
-    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.drill_sigkill", "--child", str(db)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.drill_sigkill", "--child", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline().strip()
         if not line.isdigit():
-            raise RuntimeError(f"the recording child did not start: {line!r} {proc.stderr.read()[-2000:]}")
+            raise RuntimeError(
+                f"the recording child did not start: {line!r} {proc.stderr.read()[-2000:]}"
+            )
         trial_id = int(line)
         time.sleep(wait_s)
         kill_ns = time.monotonic_ns()
@@ -67,7 +75,7 @@ def one_kill(db: Path, wait_s: float) -> dict:
     t0 = time.perf_counter()
     try:
         store = Store.open(db)
-    except Exception as e:  # noqa: BLE001 - the drill reports any failure to open
+    except Exception as e:
         return {"trial_id": trial_id, "opens": False, "error": f"{type(e).__name__}: {e}"}
     with store:
         open_s = time.perf_counter() - t0
@@ -76,16 +84,27 @@ def one_kill(db: Path, wait_s: float) -> dict:
         raw = store.samples(trial_id, RAW)
         n_processed = len(store.samples(trial_id, PROCESSED))
     lost_s = (kill_ns - int(raw.t_host_ns[-1])) / 1e9 if len(raw) else None
-    contiguous = bool(len(raw)) and np.array_equal(raw.counter, raw.counter[0] + np.arange(len(raw)))
-    return {"trial_id": trial_id, "opens": True, "ran_s": round(wait_s, 3),
-            "open_and_recover_s": round(open_s, 3), "integrity": integrity, "status": trial.status,
-            "samples": len(raw), "processed": n_processed, "contiguous": contiguous,
-            "lost_s": None if lost_s is None else round(lost_s, 3)}
+    contiguous = bool(len(raw)) and np.array_equal(
+        raw.counter, raw.counter[0] + np.arange(len(raw))
+    )
+    return {
+        "trial_id": trial_id,
+        "opens": True,
+        "ran_s": round(wait_s, 3),
+        "open_and_recover_s": round(open_s, 3),
+        "integrity": integrity,
+        "status": trial.status,
+        "samples": len(raw),
+        "processed": n_processed,
+        "contiguous": contiguous,
+        "lost_s": None if lost_s is None else round(lost_s, 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_length_options(parser, default_minutes=5)
     parser.add_argument("--kills", type=int, default=20, help="how many kills (default 20)")
     parser.add_argument("--seed", type=int, default=9, help="for the random moments")
@@ -105,24 +124,41 @@ def main(argv: list[str] | None = None) -> int:
                 break
             r = one_kill(db, float(rng.uniform(0.3, 4.0)))
             rounds.append(r)
-            print(f"kill {i + 1}: after {r.get('ran_s')} s, lost {r.get('lost_s')} s, "
-                  f"{r.get('status')}, integrity {r.get('integrity')}, {r.get('samples')} samples"
-                  f"{'' if r['opens'] else ' DOES NOT OPEN: ' + r['error']}", flush=True)
+            print(
+                f"kill {i + 1}: after {r.get('ran_s')} s, lost {r.get('lost_s')} s, "
+                f"{r.get('status')}, integrity {r.get('integrity')}, {r.get('samples')} samples"
+                f"{'' if r['opens'] else ' DOES NOT OPEN: ' + r['error']}",
+                flush=True,
+            )
     lost = [r["lost_s"] for r in rounds if r.get("lost_s") is not None]
     ok = bool(rounds) and all(
-        r["opens"] and r["integrity"] == "ok" and r["status"] == "interrupted" and r["contiguous"]
-        and r["lost_s"] is not None and r["lost_s"] <= 1.0 for r in rounds)
-    result = {**started, "kills": len(rounds), "ok": ok,
-              "all_open_clean": all(r["opens"] and r["integrity"] == "ok" for r in rounds),
-              "all_interrupted": all(r.get("status") == "interrupted" for r in rounds),
-              "lost_s_max": max(lost, default=None),
-              "lost_s_median": float(np.median(lost)) if lost else None,
-              "open_and_recover_s_max": max((r.get("open_and_recover_s", 0) for r in rounds), default=None),
-              "rounds": rounds}
+        r["opens"]
+        and r["integrity"] == "ok"
+        and r["status"] == "interrupted"
+        and r["contiguous"]
+        and r["lost_s"] is not None
+        and r["lost_s"] <= 1.0
+        for r in rounds
+    )
+    result = {
+        **started,
+        "kills": len(rounds),
+        "ok": ok,
+        "all_open_clean": all(r["opens"] and r["integrity"] == "ok" for r in rounds),
+        "all_interrupted": all(r.get("status") == "interrupted" for r in rounds),
+        "lost_s_max": max(lost, default=None),
+        "lost_s_median": float(np.median(lost)) if lost else None,
+        "open_and_recover_s_max": max(
+            (r.get("open_and_recover_s", 0) for r in rounds), default=None
+        ),
+        "rounds": rounds,
+    }
     path = save(result, args.json)
-    print(f"{'OK' if ok else 'FAILED'}: {len(rounds)} kills, lost at most {result['lost_s_max']} s "
-          f"(median {result['lost_s_median']} s), every open clean: {result['all_open_clean']}, "
-          f"every trial interrupted: {result['all_interrupted']}; figures: {path}")
+    print(
+        f"{'OK' if ok else 'FAILED'}: {len(rounds)} kills, lost at most {result['lost_s_max']} s "
+        f"(median {result['lost_s_median']} s), every open clean: {result['all_open_clean']}, "
+        f"every trial interrupted: {result['all_interrupted']}; figures: {path}"
+    )
     return 0 if ok else 1
 
 

@@ -53,13 +53,18 @@ class StatusLog:
         for back in back_times:
             lost = [t for t, s in self.events if s is Status.LOST and t <= back]
             up = [t for t, s in self.events if s is Status.STREAMING and t >= back]
-            out.append({"outage_s": round(up[0] - lost[-1], 3) if lost and up else None,
-                        "reconnect_s": round(up[0] - back, 3) if up else None})
+            out.append(
+                {
+                    "outage_s": round(up[0] - lost[-1], 3) if lost and up else None,
+                    "reconnect_s": round(up[0] - back, 3) if up else None,
+                }
+            )
         return out
 
 
 def _announcements(proc, times: list[float]) -> threading.Thread:
     """The emulator prints its link each time the pty reopens (spawn() read the first): note when."""
+
     def read() -> None:
         for _line in proc.stdout:
             times.append(time.monotonic())
@@ -70,8 +75,18 @@ def _announcements(proc, times: list[float]) -> threading.Thread:
 
 
 def serial_drill(tmp: Path, seconds: float, every_s: float, down_s: float, results: dict) -> None:
-    args = ["--faults", "disconnect", "--fault-every", f"{every_s:g}", "--down", f"{down_s:g}",
-            "--duration", f"{seconds:g}", "--channels", "8"]
+    args = [
+        "--faults",
+        "disconnect",
+        "--fault-every",
+        f"{every_s:g}",
+        "--down",
+        f"{down_s:g}",
+        "--duration",
+        f"{seconds:g}",
+        "--channels",
+        "8",
+    ]
     replugs: list[float] = []
     with emulated_pipeline(tmp / "tty", 1000.0, *args) as run:
         log = StatusLog(run.pipeline.source)
@@ -91,16 +106,27 @@ def ble_drill(tmp: Path, seconds: float, every_s: float, down_s: float, results:
     from drivers.protocols.witmotion import WitmotionBleDecoder
     from drivers.transports.ble import PROFILES, BleTransport
 
-    payloads = [bytes.fromhex(json.loads(line)["hex"])
-                for line in CAPTURE.read_text().splitlines()[1:]]
+    payloads = [
+        bytes.fromhex(json.loads(line)["hex"]) for line in CAPTURE.read_text().splitlines()[1:]
+    ]
     profile = PROFILES["witmotion"]
-    board = FakePeripheral("WT901BLE67", BLE_ADDR, profile.service, profile.notify, profile.write,
-                           payloads, interval_s=0.04, down_s=down_s)  # 4 samples a notification
+    board = FakePeripheral(
+        "WT901BLE67",
+        BLE_ADDR,
+        profile.service,
+        profile.notify,
+        profile.write,
+        payloads,
+        interval_s=0.04,
+        down_s=down_s,
+    )  # 4 samples a notification
     client, scanner = make_backends(FakeAir(board))
-    transport = BleTransport(BLE_ADDR, profile, scan_timeout_s=5.0, client_backend=client,
-                             scanner_backend=scanner)
-    source = DeviceSource("ble://fake-wt901", transport, WitmotionBleDecoder(100.0),
-                          open_timeout_s=5.0)
+    transport = BleTransport(
+        BLE_ADDR, profile, scan_timeout_s=5.0, client_backend=client, scanner_backend=scanner
+    )
+    source = DeviceSource(
+        "ble://fake-wt901", transport, WitmotionBleDecoder(100.0), open_timeout_s=5.0
+    )
     log = StatusLog(source)
     back: list[float] = []
     with Pipeline(source) as pipe, recording(tmp / "ble.db", pipe, "unplug drill, BLE") as rec:
@@ -108,7 +134,9 @@ def ble_drill(tmp: Path, seconds: float, every_s: float, down_s: float, results:
         next_drop = time.monotonic() + every_s
         while time.monotonic() < t_end:
             if time.monotonic() >= next_drop and board.drop_after is None:
-                board.drop_after = board.sent + 1  # the fake drops the link at its next notification
+                board.drop_after = (
+                    board.sent + 1
+                )  # the fake drops the link at its next notification
                 next_drop += every_s
                 while board.available and time.monotonic() < t_end:
                     time.sleep(0.002)
@@ -120,8 +148,9 @@ def ble_drill(tmp: Path, seconds: float, every_s: float, down_s: float, results:
     results["ble"] = _summary("ble", tmp / "ble.db", rec.trial_id, log, back, stats)
 
 
-def _summary(name: str, db: Path, trial_id: int, log: StatusLog, back_times: list[float],
-             stats) -> dict:
+def _summary(
+    name: str, db: Path, trial_id: int, log: StatusLog, back_times: list[float], stats
+) -> dict:
     rec = log.recoveries(back_times)
     with Store.open(db) as store:
         events = store.events(trial_id)
@@ -129,38 +158,58 @@ def _summary(name: str, db: Path, trial_id: int, log: StatusLog, back_times: lis
         trial = store.trial(trial_id)
         integrity = store.check() or "ok"
     kinds = [e.kind for e in events]
-    after_last = int(np.sum(raw.t_host_ns > back_times[-1] * 1e9)) if back_times and len(raw) else None
+    after_last = (
+        int(np.sum(raw.t_host_ns > back_times[-1] * 1e9)) if back_times and len(raw) else None
+    )
     reconnect = [r["reconnect_s"] for r in rec if r["reconnect_s"] is not None]
     return {
-        "unplugs": len(back_times), "recovered": len(reconnect),
+        "unplugs": len(back_times),
+        "recovered": len(reconnect),
         "reconnect_s_max": max(reconnect, default=None),
         "reconnect_s_median": float(np.median(reconnect)) if reconnect else None,
         "per_unplug": rec,
         "db_device_lost_events": kinds.count("device_lost"),
         "db_device_back_events": kinds.count("device_back"),
         "db_signal_gaps": [e.payload.get("missing") for e in events if e.kind == "signal_gap"],
-        "samples_recorded": len(raw), "samples_after_last_replug": after_last,
-        "pipeline_dropped": stats.dropped, "trial_status": trial.status, "db_integrity": integrity,
-        "ok": (len(reconnect) == len(back_times) and kinds.count("device_back") >= len(back_times)
-               and bool(after_last) and trial.status == "complete" and integrity == "ok"),
+        "samples_recorded": len(raw),
+        "samples_after_last_replug": after_last,
+        "pipeline_dropped": stats.dropped,
+        "trial_status": trial.status,
+        "db_integrity": integrity,
+        "ok": (
+            len(reconnect) == len(back_times)
+            and kinds.count("device_back") >= len(back_times)
+            and bool(after_last)
+            and trial.status == "complete"
+            and integrity == "ok"
+        ),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_length_options(parser, default_minutes=20)
-    parser.add_argument("--every", type=float, default=300.0,
-                        help="seconds between unplugs (default 300)")
-    parser.add_argument("--down", type=float, default=1.0,
-                        help="seconds each unplug lasts (default 1)")
+    parser.add_argument(
+        "--every", type=float, default=300.0, help="seconds between unplugs (default 300)"
+    )
+    parser.add_argument(
+        "--down", type=float, default=1.0, help="seconds each unplug lasts (default 1)"
+    )
     args = parser.parse_args(argv)
     seconds = length_s(args)
-    result = {**header("drill_unplug"), "seconds": seconds, "every_s": args.every,
-              "down_s": args.down}
+    result = {
+        **header("drill_unplug"),
+        "seconds": seconds,
+        "every_s": args.every,
+        "down_s": args.down,
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        threads = [threading.Thread(target=fn, args=(Path(tmp), seconds, args.every, args.down, result))
-                   for fn in (serial_drill, ble_drill)]
+        threads = [
+            threading.Thread(target=fn, args=(Path(tmp), seconds, args.every, args.down, result))
+            for fn in (serial_drill, ble_drill)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -172,11 +221,13 @@ def main(argv: list[str] | None = None) -> int:
         if r is None:
             print(f"{k}: did not finish (see the error above)")
             continue
-        print(f"{k}: {r['recovered']}/{r['unplugs']} unplugs recovered, reconnect median "
-              f"{r['reconnect_s_median']} s max {r['reconnect_s_max']} s; db events lost/back "
-              f"{r['db_device_lost_events']}/{r['db_device_back_events']}, gaps {r['db_signal_gaps']}; "
-              f"{r['samples_after_last_replug']} samples after the last replug; trial "
-              f"{r['trial_status']}, integrity {r['db_integrity']}")
+        print(
+            f"{k}: {r['recovered']}/{r['unplugs']} unplugs recovered, reconnect median "
+            f"{r['reconnect_s_median']} s max {r['reconnect_s_max']} s; db events lost/back "
+            f"{r['db_device_lost_events']}/{r['db_device_back_events']}, gaps {r['db_signal_gaps']}; "
+            f"{r['samples_after_last_replug']} samples after the last replug; trial "
+            f"{r['trial_status']}, integrity {r['db_integrity']}"
+        )
     print(f"{'OK' if result['ok'] else 'FAILED'}; figures: {path}")
     return 0 if result["ok"] else 1
 

@@ -48,9 +48,11 @@ def machine() -> str:
     import numpy
     import scipy
 
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, numpy {numpy.__version__}, scipy {scipy.__version__}, "
-            f"numba {numba.__version__}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, numpy {numpy.__version__}, scipy {scipy.__version__}, "
+        f"numba {numba.__version__}"
+    )
 
 
 def bench_modules(only: list[str] | None = None):
@@ -60,11 +62,18 @@ def bench_modules(only: list[str] | None = None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sizes; print headline JSON last")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes; print headline JSON last"
+    )
     parser.add_argument("--only", nargs="*", help="module names, e.g. bench_ring")
-    parser.add_argument("--readme", action="store_true",
-                        help="only rewrite the README from benchmarks/results/ (runs nothing)")
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="only rewrite the README from benchmarks/results/ (runs nothing)",
+    )
     args = parser.parse_args(argv)
     if args.readme:
         write_readme(HERE)
@@ -101,27 +110,41 @@ def store_reports(reports, failures, elapsed: float, rerun: list[str] = ()) -> N
     ``rerun`` (``--only`` modules): replace just their reports (by title) in the stored run.
     """
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, cwd=HERE, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=HERE,
+            check=False,
+        ).stdout.strip()
     except OSError:
         commit = "?"
-    out = {"run_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit,
-           "seconds": round(elapsed), "machine": machine(),
-           "load_average": round(os.getloadavg()[0], 1), "failures": failures,
-           "reports": [dataclasses.asdict(r) for r in reports]}
+    out = {
+        "run_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit,
+        "seconds": round(elapsed),
+        "machine": machine(),
+        "load_average": round(os.getloadavg()[0], 1),
+        "failures": failures,
+        "reports": [dataclasses.asdict(r) for r in reports],
+    }
     path = HERE / "results" / "benches.json"
     if rerun and not reports and path.exists():
         out = json.loads(path.read_text())  # nothing ran: keep the stored run, note the failures
-        out["failures"] = [f for f in out.get("failures", []) if f.split(":")[0] not in rerun] + failures
+        out["failures"] = [
+            f for f in out.get("failures", []) if f.split(":")[0] not in rerun
+        ] + failures
     elif rerun and path.exists():
         stored = json.loads(path.read_text())
         fresh = {r["title"] for r in out["reports"]}
         out["reports"] = [r for r in stored["reports"] if r["title"] not in fresh] + out["reports"]
         out.update({k: stored[k] for k in ("seconds", "commit", "run_utc", "load_average")})
         out["partial_reruns"] = stored.get("partial_reruns", []) + [
-            f"{', '.join(sorted(fresh))} at {time.strftime('%H:%M UTC', time.gmtime())}"]
-        out["failures"] = [f for f in stored.get("failures", [])
-                           if f.split(":")[0] not in rerun] + failures
+            f"{', '.join(sorted(fresh))} at {time.strftime('%H:%M UTC', time.gmtime())}"
+        ]
+        out["failures"] = [
+            f for f in stored.get("failures", []) if f.split(":")[0] not in rerun
+        ] + failures
     (HERE / "results").mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=1))
 

@@ -89,13 +89,21 @@ class Monitor(threading.Thread):
     def close_bucket(self, t: float) -> None:
         lat, from_receive = self.run_.probe.take()
         s = self.run_.pipeline.stats()
-        row = {"t_s": round(t, 1), **_rounded(figures(lat)),
-               "from_receive": _rounded(figures(from_receive)),
-               "samples": s.samples, "dropped": s.dropped, "rss_mb": round(self.rss[-1][1], 1)}
+        row = {
+            "t_s": round(t, 1),
+            **_rounded(figures(lat)),
+            "from_receive": _rounded(figures(from_receive)),
+            "samples": s.samples,
+            "dropped": s.dropped,
+            "rss_mb": round(self.rss[-1][1], 1),
+        }
         self.buckets.append(row)
-        print(f"[{time.strftime('%H:%M:%S')}] t={t:6.0f} s  latency p50 {row['p50']:.2f} p99 "
-              f"{row['p99']:.2f} max {row['max']:.2f} ms  samples {s.samples}  dropped "
-              f"{s.dropped}  RSS {row['rss_mb']:.1f} MB", flush=True)
+        print(
+            f"[{time.strftime('%H:%M:%S')}] t={t:6.0f} s  latency p50 {row['p50']:.2f} p99 "
+            f"{row['p99']:.2f} max {row['max']:.2f} ms  samples {s.samples}  dropped "
+            f"{s.dropped}  RSS {row['rss_mb']:.1f} MB",
+            flush=True,
+        )
         self.save(self.summary("running"))
 
     def summary(self, state: str) -> dict:
@@ -103,15 +111,20 @@ class Monitor(threading.Thread):
         half = t >= t[-1] / 2
         p99 = [b["p99"] for b in self.buckets if b["n"]]
         p99_receive = [b["from_receive"]["p99"] for b in self.buckets if b["n"]]
-        return {"state": state, "rss_start_mb": round(float(rss[0]), 1),
-                "rss_end_mb": round(float(rss[-1]), 1), "rss_max_mb": round(float(rss.max()), 1),
-                "rss_slope_mb_per_h_second_half": round(slope_mb_per_h(t[half], rss[half]), 2),
-                "latency_p99_per_bucket_median_ms": round(float(np.median(p99)), 3) if p99 else None,
-                "latency_p99_per_bucket_max_ms": round(float(np.max(p99)), 3) if p99 else None,
-                "latency_max_ms": max((b["max"] for b in self.buckets if b["n"]), default=None),
-                "receive_p99_per_bucket_median_ms":
-                    round(float(np.median(p99_receive)), 3) if p99_receive else None,
-                "per_bucket": self.buckets}
+        return {
+            "state": state,
+            "rss_start_mb": round(float(rss[0]), 1),
+            "rss_end_mb": round(float(rss[-1]), 1),
+            "rss_max_mb": round(float(rss.max()), 1),
+            "rss_slope_mb_per_h_second_half": round(slope_mb_per_h(t[half], rss[half]), 2),
+            "latency_p99_per_bucket_median_ms": round(float(np.median(p99)), 3) if p99 else None,
+            "latency_p99_per_bucket_max_ms": round(float(np.max(p99)), 3) if p99 else None,
+            "latency_max_ms": max((b["max"] for b in self.buckets if b["n"]), default=None),
+            "receive_p99_per_bucket_median_ms": round(float(np.median(p99_receive)), 3)
+            if p99_receive
+            else None,
+            "per_bucket": self.buckets,
+        }
 
 
 def _rounded(fig: dict) -> dict:
@@ -138,12 +151,20 @@ def check_database(path: Path, trial_id: int, sent: int | None) -> dict:
                 n += len(c)
         n_processed = int(store.chunk_index(trial_id, PROCESSED)[:, 1].sum())
         trial = store.trial(trial_id)
-        return {"db_raw_samples": n, "db_processed_samples": n_processed, "db_first_counter": first,
-                "db_last_counter": last, "db_counter_gaps": gaps, "db_counter_repeats": repeats,
-                "db_aux_mismatches": bad_aux, "emulator_sent": sent,
-                "db_tail_missing": None if sent is None or last is None else sent - 1 - last,
-                "db_integrity": store.check() or "ok", "trial_status": trial.status,
-                "db_events": [e.kind for e in store.events(trial_id)]}
+        return {
+            "db_raw_samples": n,
+            "db_processed_samples": n_processed,
+            "db_first_counter": first,
+            "db_last_counter": last,
+            "db_counter_gaps": gaps,
+            "db_counter_repeats": repeats,
+            "db_aux_mismatches": bad_aux,
+            "emulator_sent": sent,
+            "db_tail_missing": None if sent is None or last is None else sent - 1 - last,
+            "db_integrity": store.check() or "ok",
+            "trial_status": trial.status,
+            "db_events": [e.kind for e in store.events(trial_id)],
+        }
 
 
 def run_view(pipeline, seconds: float, view: str, out) -> str:
@@ -152,25 +173,33 @@ def run_view(pipeline, seconds: float, view: str, out) -> str:
         from benchmarks._ui_view import run_ui_view
 
         figures = run_ui_view(pipeline, seconds)
-        return (f"ui live view (ui.live_view.LiveView, Qt offscreen, 60 Hz timer) in its own "
-                f"process on the shared processed ring: {figures['frames']} frames drawn, "
-                f"{figures['samples_drawn']} samples pulled, {figures['feed_missed']} skipped, "
-                f"frame cost median/max {figures['frame_cost_ms'][0]:.1f}/"
-                f"{figures['frame_cost_ms'][1]:.1f} ms")
+        return (
+            f"ui live view (ui.live_view.LiveView, Qt offscreen, 60 Hz timer) in its own "
+            f"process on the shared processed ring: {figures['frames']} frames drawn, "
+            f"{figures['samples_drawn']} samples pulled, {figures['feed_missed']} skipped, "
+            f"frame cost median/max {figures['frame_cost_ms'][0]:.1f}/"
+            f"{figures['frame_cost_ms'][1]:.1f} ms"
+        )
     from nmr_balance.console import run_console
 
     run_console(pipeline, seconds, out=out)
     return "headless console view (nmr_balance.console.run_console, 4 Hz)"
 
 
-def soak(seconds: float, rate: float, view: str, json_path: Path, db_dir: Path | None,
-         keep_db: bool) -> dict:
+def soak(
+    seconds: float, rate: float, view: str, json_path: Path, db_dir: Path | None, keep_db: bool
+) -> dict:
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    header = {"drill": "soak", "command": " ".join(["python -m benchmarks.soak", *sys.argv[1:]]),
-              "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
-              "planned_seconds": seconds, "rate_hz": rate, "channels": 8,
-              "machine": f"{platform.node()}, {os.cpu_count()} cores",
-              "load_average_start": os.getloadavg()[0]}
+    header = {
+        "drill": "soak",
+        "command": " ".join(["python -m benchmarks.soak", *sys.argv[1:]]),
+        "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+        "planned_seconds": seconds,
+        "rate_hz": rate,
+        "channels": 8,
+        "machine": f"{platform.node()}, {os.cpu_count()} cores",
+        "load_average_start": os.getloadavg()[0],
+    }
 
     def save(body: dict) -> None:
         tmp = json_path.with_suffix(".tmp")
@@ -190,7 +219,11 @@ def soak(seconds: float, rate: float, view: str, json_path: Path, db_dir: Path |
             monitor = Monitor(run, bucket_s, save)
             monitor.start()
             # the console prints a line a second: to stdout on a short run, else only its summary
-            with open(os.devnull, "w") if seconds >= 120 else contextlib.nullcontext(sys.stdout) as out:
+            with (
+                open(os.devnull, "w")
+                if seconds >= 120
+                else contextlib.nullcontext(sys.stdout) as out
+            ):
                 view_name = run_view(run.pipeline, seconds + 1.0, view, out)
             run.emulator.wait(30)
             _wait_until_idle(run.pipeline)
@@ -201,17 +234,27 @@ def soak(seconds: float, rate: float, view: str, json_path: Path, db_dir: Path |
             raw_written = run.pipeline.raw.written
             recorder.stop()
             sent = sent_samples(run.emulator.stderr.read().decode(errors="replace"))
-    result = {**monitor.summary("done"), "view": view_name, "trial_id": trial_id,
-              "pipeline_samples": stats.samples, "pipeline_raw_samples": raw_written,
-              "pipeline_dropped": stats.dropped, "recorder_raw": recorder.n_raw,
-              "recorder_processed": recorder.n_processed,
-              **check_database(db, trial_id, sent),
-              "load_average_end": os.getloadavg()[0],
-              "ended_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())}
+    result = {
+        **monitor.summary("done"),
+        "view": view_name,
+        "trial_id": trial_id,
+        "pipeline_samples": stats.samples,
+        "pipeline_raw_samples": raw_written,
+        "pipeline_dropped": stats.dropped,
+        "recorder_raw": recorder.n_raw,
+        "recorder_processed": recorder.n_processed,
+        **check_database(db, trial_id, sent),
+        "load_average_end": os.getloadavg()[0],
+        "ended_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+    }
     result["samples_lost"] = samples_lost(result)
-    result["zero_lost"] = (result["samples_lost"] == 0 and result["db_aux_mismatches"] == 0
-                           and result["db_counter_repeats"] == 0 and sent is not None
-                           and result["db_processed_samples"] == result["db_raw_samples"])
+    result["zero_lost"] = (
+        result["samples_lost"] == 0
+        and result["db_aux_mismatches"] == 0
+        and result["db_counter_repeats"] == 0
+        and sent is not None
+        and result["db_processed_samples"] == result["db_raw_samples"]
+    )
     if keep_db:
         result["db_path"] = str(db)
     else:
@@ -229,8 +272,11 @@ def samples_lost(r: dict) -> int:
     what reached the pipeline but not the database. The pipeline's own dropped count is the
     cross-check (before 2026-11-21 15:20 it counted a serial source's gaps twice).
     """
-    return (r["db_counter_gaps"] + (r["db_tail_missing"] or 0)
-            + (r["pipeline_raw_samples"] - r["db_raw_samples"]))
+    return (
+        r["db_counter_gaps"]
+        + (r["db_tail_missing"] or 0)
+        + (r["pipeline_raw_samples"] - r["db_raw_samples"])
+    )
 
 
 def _wait_until_idle(pipeline, quiet_s: float = 1.0, timeout_s: float = 15.0) -> None:
@@ -247,18 +293,31 @@ def _wait_until_idle(pipeline, quiet_s: float = 1.0, timeout_s: float = 15.0) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=60.0, help="length (default 60)")
     parser.add_argument("--seconds", type=float, default=None, help="length in seconds instead")
     parser.add_argument("--rate", type=float, default=1000.0, help="Hz (default 1000)")
-    parser.add_argument("--view", choices=("auto", "headless", "ui"), default="auto",
-                        help="live view: the Qt one offscreen if ui is present (auto), or the "
-                        "headless console view")
-    parser.add_argument("--json", type=Path, default=RESULTS / "soak.json",
-                        help="where the figures go (default benchmarks/results/soak.json)")
-    parser.add_argument("--db-dir", type=Path, default=None,
-                        help="directory for the temporary database (default: the system's temp)")
+    parser.add_argument(
+        "--view",
+        choices=("auto", "headless", "ui"),
+        default="auto",
+        help="live view: the Qt one offscreen if ui is present (auto), or the "
+        "headless console view",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=RESULTS / "soak.json",
+        help="where the figures go (default benchmarks/results/soak.json)",
+    )
+    parser.add_argument(
+        "--db-dir",
+        type=Path,
+        default=None,
+        help="directory for the temporary database (default: the system's temp)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the recorded database")
     args = parser.parse_args(argv)
     seconds = args.seconds if args.seconds is not None else args.minutes * 60.0
@@ -266,13 +325,28 @@ def main(argv: list[str] | None = None) -> int:
     if view == "auto":
         from importlib.util import find_spec
 
-        view = "ui" if find_spec("ui.live_view") and find_spec("benchmarks._ui_view") else "headless"
+        view = (
+            "ui" if find_spec("ui.live_view") and find_spec("benchmarks._ui_view") else "headless"
+        )
     result = soak(seconds, args.rate, view, args.json, args.db_dir, args.keep_db)
-    keys = ("view", "zero_lost", "samples_lost", "emulator_sent", "db_raw_samples",
-            "db_first_counter", "db_last_counter", "db_integrity", "trial_status",
-            "rss_start_mb", "rss_end_mb", "rss_slope_mb_per_h_second_half",
-            "latency_p99_per_bucket_median_ms", "latency_p99_per_bucket_max_ms", "latency_max_ms",
-            "receive_p99_per_bucket_median_ms")
+    keys = (
+        "view",
+        "zero_lost",
+        "samples_lost",
+        "emulator_sent",
+        "db_raw_samples",
+        "db_first_counter",
+        "db_last_counter",
+        "db_integrity",
+        "trial_status",
+        "rss_start_mb",
+        "rss_end_mb",
+        "rss_slope_mb_per_h_second_half",
+        "latency_p99_per_bucket_median_ms",
+        "latency_p99_per_bucket_max_ms",
+        "latency_max_ms",
+        "receive_p99_per_bucket_median_ms",
+    )
     print(json.dumps({k: result[k] for k in keys}, indent=1))
     print(f"figures: {args.json}")
     return 0 if result["zero_lost"] else 1

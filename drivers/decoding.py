@@ -45,8 +45,12 @@ class Decoded:
 
     @classmethod
     def nothing(cls, n_channels: int, consumed: int = 0, has_counter: bool = False) -> Decoded:
-        return cls(np.empty((0, n_channels)), np.empty(0, np.int64) if has_counter else None,
-                   np.empty(0), consumed)
+        return cls(
+            np.empty((0, n_channels)),
+            np.empty(0, np.int64) if has_counter else None,
+            np.empty(0),
+            consumed,
+        )
 
 
 class Decoder(abc.ABC):
@@ -151,6 +155,11 @@ def imu_channels(with_angles: bool) -> tuple[Channel, ...]:
 
 def imu_info(source: str, fs: float, device: str, with_angles: bool = True) -> StreamInfo:
     """StreamInfo of an IMU mounted with its x to the right, y forward, z up (as the simulator)."""
-    return StreamInfo(source=source, channels=imu_channels(with_angles), fs=fs,
-                      kind=SensorKind.IMU, geometry={"imu_axes": "x_right_y_forward_z_up"},
-                      device=device)
+    return StreamInfo(
+        source=source,
+        channels=imu_channels(with_angles),
+        fs=fs,
+        kind=SensorKind.IMU,
+        geometry={"imu_axes": "x_right_y_forward_z_up"},
+        device=device,
+    )

@@ -93,9 +93,15 @@ class DeviceSource(Source):
         ``on_connect(transport)`` after each successful connect (e.g. configuration commands).
     """
 
-    def __init__(self, url: str, transport: Transport, decoder: Decoder,
-                 open_timeout_s: float = 5.0, reconnect: bool = True,
-                 on_connect: Callable[[Transport], None] | None = None):
+    def __init__(
+        self,
+        url: str,
+        transport: Transport,
+        decoder: Decoder,
+        open_timeout_s: float = 5.0,
+        reconnect: bool = True,
+        on_connect: Callable[[Transport], None] | None = None,
+    ):
         super().__init__(url)
         self.transport = transport
         self.decoder = decoder
@@ -116,8 +122,9 @@ class DeviceSource(Source):
         try:
             self._connect()
             if not self._first_sample.wait(self.open_timeout_s):
-                raise NoDataError(self.transport.address, self.open_timeout_s,
-                                  self.transport.no_data_hint)
+                raise NoDataError(
+                    self.transport.address, self.open_timeout_s, self.transport.no_data_hint
+                )
         except BaseException:
             self._closing.set()  # no reconnect thread may outlive a failed open
             self.transport.disconnect()
@@ -176,8 +183,9 @@ class DeviceSource(Source):
             self._counter.mark_gap()
         self._set_status(Status.LOST, str(ConnectionLostError(self.transport.address, reason)))
         if self.reconnect:
-            self._reconnector = threading.Thread(target=self._reconnect_loop, daemon=True,
-                                                 name=f"reconnect {self.transport.address}")
+            self._reconnector = threading.Thread(
+                target=self._reconnect_loop, daemon=True, name=f"reconnect {self.transport.address}"
+            )
             self._reconnector.start()
 
     # --- helpers ------------------------------------------------------------------------------
@@ -192,11 +200,13 @@ class DeviceSource(Source):
             wait = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
             if self._closing.wait(wait):
                 return
-            self._set_status(Status.RECONNECTING,
-                             f"reconnecting to {self.transport.address} (attempt {attempt + 1})")
+            self._set_status(
+                Status.RECONNECTING,
+                f"reconnecting to {self.transport.address} (attempt {attempt + 1})",
+            )
             try:
                 self._connect()
-            except Exception:  # noqa: BLE001 - any failure just means "not back yet"
+            except Exception:
                 continue
             if self._closing.is_set():
                 self.transport.disconnect()
@@ -208,6 +218,10 @@ class DeviceSource(Source):
     def stats(self) -> dict:
         """Decoder and link counters, for status displays and tests."""
         d = self.decoder
-        return {"good_frames": d.good_frames, "bad_frames": d.bad_frames,
-                "skipped_bytes": d.skipped_bytes, "gap_samples": self.dropped,
-                "losses": self.losses}
+        return {
+            "good_frames": d.good_frames,
+            "bad_frames": d.bad_frames,
+            "skipped_bytes": d.skipped_bytes,
+            "gap_samples": self.dropped,
+            "losses": self.losses,
+        }

@@ -19,8 +19,13 @@ USB_GUESSES = {
     "2e8a:000a": ("Raspberry Pi Pico", "nmr"),
     "303a:1001": ("ESP32-S3/C3 USB", "nmr"),
 }
-USB_VENDORS = {"2341": ("Arduino", "csv"), "2a03": ("Arduino", "csv"), "303a": ("Espressif", "nmr"),
-               "2e8a": ("Raspberry Pi", "nmr"), "239a": ("Adafruit", "nmr")}
+USB_VENDORS = {
+    "2341": ("Arduino", "csv"),
+    "2a03": ("Arduino", "csv"),
+    "303a": ("Espressif", "nmr"),
+    "2e8a": ("Raspberry Pi", "nmr"),
+    "239a": ("Adafruit", "nmr"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,8 +107,9 @@ async def _scan(timeout_s: float, scanner_backend) -> list[BleDevice]:
     for device, adv in found.values():
         profile = profile_of(adv.local_name or device.name, adv.service_uuids)
         if profile:
-            out.append(BleDevice(adv.local_name or device.name or "?", device.address, adv.rssi,
-                                 profile))
+            out.append(
+                BleDevice(adv.local_name or device.name or "?", device.address, adv.rssi, profile)
+            )
     return sorted(out, key=lambda d: -d.rssi)
 
 
@@ -113,7 +119,7 @@ def ble_devices(timeout_s: float = 5.0, scanner_backend=None) -> list[BleDevice]
 
     try:
         return asyncio.run(_scan(timeout_s, scanner_backend))
-    except Exception as exc:  # noqa: BLE001 - translated, nothing raw reaches the user
+    except Exception as exc:
         err = bluetooth_error(exc)
         if err is None:
             raise BluetoothUnavailableError(f"{type(exc).__name__}: {exc}") from None

@@ -55,11 +55,14 @@ class Faults:
     def __post_init__(self) -> None:
         bad = set(self.kinds) - set(FAULT_KINDS)
         if bad:
-            raise ValueError(f"unknown fault {sorted(bad)[0]!r}; faults are {', '.join(FAULT_KINDS)}")
+            raise ValueError(
+                f"unknown fault {sorted(bad)[0]!r}; faults are {', '.join(FAULT_KINDS)}"
+            )
 
 
-def angles_from_imu(acc_g: np.ndarray, gyro_dps: np.ndarray, fs: float,
-                    yaw0: float = 0.0) -> np.ndarray:
+def angles_from_imu(
+    acc_g: np.ndarray, gyro_dps: np.ndarray, fs: float, yaw0: float = 0.0
+) -> np.ndarray:
     """Roll, pitch (from gravity) and yaw (integrated gz), deg, as an IMU's fusion would give."""
     roll = np.degrees(np.arctan2(acc_g[:, 1], acc_g[:, 2]))
     pitch = np.degrees(np.arctan2(-acc_g[:, 0], np.hypot(acc_g[:, 1], acc_g[:, 2])))
@@ -86,8 +89,14 @@ class StreamEncoder:
         so a reader on the same machine can measure write -> processed latency.
     """
 
-    def __init__(self, protocol: str, board_info: StreamInfo, n_channels: int | None = None,
-                 pack: int = 1, host_clock: bool = False):
+    def __init__(
+        self,
+        protocol: str,
+        board_info: StreamInfo,
+        n_channels: int | None = None,
+        pack: int = 1,
+        host_clock: bool = False,
+    ):
         self.protocol, self.fs, self.pack = protocol, board_info.fs, pack
         self.host_clock = host_clock
         n_aux = max(0, (n_channels or 0) - board_info.n_channels) if protocol == "nmr" else 0
@@ -130,8 +139,9 @@ class StreamEncoder:
         n_aux = self.info.n_channels - data.shape[1]
         if n_aux:
             counters = counter0 + np.arange(n)
-            aux = np.column_stack([counters % (1 << 24)] + [np.sin(counters / 50.0 + k)
-                                                            for k in range(1, n_aux)])
+            aux = np.column_stack(
+                [counters % (1 << 24)] + [np.sin(counters / 50.0 + k) for k in range(1, n_aux)]
+            )
             data = np.hstack([data, aux])
         t_us = np.full(n, time.monotonic_ns() // 1000) if self.host_clock else np.round(t_s * 1e6)
         return out + nmr.encode_samples(counter0, t_us, data, self.pack)
@@ -207,13 +217,20 @@ def _inject(data: bytes, faults: Faults, rng: np.random.Generator, due: dict, no
                 junk = rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8).tobytes()
                 data = data[:cut] + junk + data[cut:]
             else:
-                data = data[:cut] + data[cut + int(rng.integers(1, 8)):]
+                data = data[:cut] + data[cut + int(rng.integers(1, 8)) :]
     return data
 
 
-def run(encoder: StreamEncoder, generate: Callable[[int], np.ndarray], *,
-        link: Path | None = None, duration_s: float | None = None, faults: Faults | None = None,
-        announce: Callable[[str], None] = print, boot_s: float = 0.0) -> dict:
+def run(
+    encoder: StreamEncoder,
+    generate: Callable[[int], np.ndarray],
+    *,
+    link: Path | None = None,
+    duration_s: float | None = None,
+    faults: Faults | None = None,
+    announce: Callable[[str], None] = print,
+    boot_s: float = 0.0,
+) -> dict:
     """Stream until ``duration_s`` (or forever); returns counts (samples, bytes, overflows).
 
     ``announce(address)`` is called with the pty path (or link) each time a pty opens.
@@ -312,17 +329,33 @@ def spawn(link: Path, protocol: str, *args: str, start_timeout_s: float = 30.0) 
     ends with ``sent N samples, ...`` (:func:`sent_samples`). The emulator must be another
     process (DESIGN.md §10).
     """
-    cmd = [sys.executable, "-m", "nmr_balance.app.cli", "emulate", "--protocol", protocol,
-           "--pty", "--link", str(link), *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    cmd = [
+        sys.executable,
+        "-m",
+        "nmr_balance.app.cli",
+        "emulate",
+        "--protocol",
+        protocol,
+        "--pty",
+        "--link",
+        str(link),
+        *args,
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     line = proc.stdout.readline().decode().strip() if sel.select(start_timeout_s) else ""
     if line != str(link):
         proc.kill()
-        raise RuntimeError(f"the emulator did not start ({line!r}): "
-                           + proc.stderr.read().decode(errors="replace")[-2000:])
+        raise RuntimeError(
+            f"the emulator did not start ({line!r}): "
+            + proc.stderr.read().decode(errors="replace")[-2000:]
+        )
     return proc
 
 

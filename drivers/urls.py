@@ -41,8 +41,12 @@ def csv_format(p: Params) -> csv_lines.CsvFormat:
     width = p.number("width_mm", 433.0, lo=1, hi=5000)
     depth = p.number("depth_mm", 238.0, lo=1, hi=5000)
     return csv_lines.CsvFormat(
-        columns=columns, sep=p.text("sep", ","), unit=p.text("unit", "kg"), kind=kind,
-        fs=p.number("rate", 80.0, lo=0.1, hi=100000), max_abs=p.number("max", 1000.0, lo=0),
+        columns=columns,
+        sep=p.text("sep", ","),
+        unit=p.text("unit", "kg"),
+        kind=kind,
+        fs=p.number("rate", 80.0, lo=0.1, hi=100000),
+        max_abs=p.number("max", 1000.0, lo=0),
         geometry=load_cell_geometry(width, depth) if kind is SensorKind.LOAD_CELLS else {},
     )
 
@@ -63,8 +67,12 @@ def witmotion_setup(p: Params):
         return None
     rate = p.number("rate", 100.0)
     if rate not in witmotion.RATE_CODES:
-        raise InvalidParameterError("rate", rate, "with configure=1 one of " + ", ".join(
-            f"{r:g}" for r in sorted(witmotion.RATE_CODES)), p.where)
+        raise InvalidParameterError(
+            "rate",
+            rate,
+            "with configure=1 one of " + ", ".join(f"{r:g}" for r in sorted(witmotion.RATE_CODES)),
+            p.where,
+        )
     commands = witmotion.configure_commands(rate)
 
     def send(transport) -> None:
@@ -76,9 +84,14 @@ def witmotion_setup(p: Params):
 
 def _source(parsed: SourceURL, transport, decoder: Decoder, on_connect=None) -> DeviceSource:
     p = parsed.params
-    source = DeviceSource(parsed.url, transport, decoder,
-                          open_timeout_s=p.number("timeout", 5.0, lo=0.1, hi=600),
-                          reconnect=p.flag("reconnect", True), on_connect=on_connect)
+    source = DeviceSource(
+        parsed.url,
+        transport,
+        decoder,
+        open_timeout_s=p.number("timeout", 5.0, lo=0.1, hi=600),
+        reconnect=p.flag("reconnect", True),
+        on_connect=on_connect,
+    )
     p.finish()
     return source
 
@@ -88,9 +101,11 @@ def serial_from_url(parsed: SourceURL) -> DeviceSource:
 
     p = parsed.params
     protocol = p.text("protocol", "nmr", choices=("nmr", "csv", "witmotion"))
-    transport = SerialTransport(parsed.location or "/dev/ttyUSB0",
-                                p.number("baud", 115200, lo=50, hi=20_000_000, integer=True),
-                                exclusive=p.flag("exclusive", True))
+    transport = SerialTransport(
+        parsed.location or "/dev/ttyUSB0",
+        p.number("baud", 115200, lo=50, hi=20_000_000, integer=True),
+        exclusive=p.flag("exclusive", True),
+    )
     decoder = make_decoder(protocol, p)
     setup = witmotion_setup(p) if protocol == "witmotion" else None
     return _source(parsed, transport, decoder, setup)
@@ -105,8 +120,9 @@ def ble_from_url(parsed: SourceURL) -> DeviceSource:
         decoder = make_decoder("witmotion", p, ble=True)
     else:
         decoder = make_decoder(p.text("protocol", "nmr", choices=("nmr", "csv")), p)
-    transport = BleTransport(parsed.location, profile,
-                             scan_timeout_s=p.number("scan", 10.0, lo=0.5, hi=120))
+    transport = BleTransport(
+        parsed.location, profile, scan_timeout_s=p.number("scan", 10.0, lo=0.5, hi=120)
+    )
     setup = witmotion_setup(p) if profile.name == "witmotion" else None
     return _source(parsed, transport, decoder, setup)
 
@@ -118,10 +134,19 @@ def evdev_from_url(parsed: SourceURL) -> DeviceSource:
 
 
 SCHEMES = (
-    Scheme("serial", serial_from_url, "a board on a serial port: nmr, csv (HX711) or WitMotion",
-           SERIAL_USAGE),
-    Scheme("ble", ble_from_url, "a Bluetooth LE board: WitMotion WT901BLE or Nordic UART (nmr/csv)",
-           BLE_USAGE),
-    Scheme("evdev", evdev_from_url, "Wii Balance Board through the Linux kernel driver",
-           EVDEV_USAGE),
+    Scheme(
+        "serial",
+        serial_from_url,
+        "a board on a serial port: nmr, csv (HX711) or WitMotion",
+        SERIAL_USAGE,
+    ),
+    Scheme(
+        "ble",
+        ble_from_url,
+        "a Bluetooth LE board: WitMotion WT901BLE or Nordic UART (nmr/csv)",
+        BLE_USAGE,
+    ),
+    Scheme(
+        "evdev", evdev_from_url, "Wii Balance Board through the Linux kernel driver", EVDEV_USAGE
+    ),
 )

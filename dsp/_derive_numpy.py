@@ -37,7 +37,10 @@ def time_metrics_numpy(st, n, fs, chi2_scale, f_scale):
         out[:, 28] = out[:, 16] / (4 * np.sqrt(2) * out[:, 5])
         out[:, 29] = out[:, 17] / (4 * np.sqrt(2) * out[:, 6])
         steps = n - 1
-        for j, diameter in ((30, 2 * (mdist + Z_95 * sd_rd)), (31, np.sqrt(4 * out[:, 22] / np.pi))):
+        for j, diameter in (
+            (30, 2 * (mdist + Z_95 * sd_rd)),
+            (31, np.sqrt(4 * out[:, 22] / np.pi)),
+        ):
             out[:, j] = np.log(steps) / np.log(steps * diameter / st[:, K.PATH])
     return np.where(np.isfinite(out), out, np.nan)
 
@@ -50,8 +53,10 @@ def spectral_metrics_numpy(f, psd, lo, hi):
             values[key + suffix] = val
     w = psd.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        weighted = [np.where(w[:, a] > 0, values[f"mean_power_frequency{sfx}"] * w[:, a], 0.0)
-                    for a, sfx in enumerate(("_ml", "_ap"))]
+        weighted = [
+            np.where(w[:, a] > 0, values[f"mean_power_frequency{sfx}"] * w[:, a], 0.0)
+            for a, sfx in enumerate(("_ml", "_ap"))
+        ]
         values["mean_power_frequency"] = (weighted[0] + weighted[1]) / w.sum(axis=1)
     return np.column_stack([values[k] for k in SPECTRAL_KEYS])
 
@@ -63,11 +68,16 @@ def sda_fit_numpy(r2, t, short, long_):
     with np.errstate(invalid="ignore", divide="ignore"):
         log_r2 = np.log(r2)
         tc = (a_l - a_s) / (b_s - b_l)
-        values = np.column_stack([
-            b_s / 2, b_l / 2,
-            _linfit(np.log(t[short]), log_r2[:, short])[1] / 2,
-            _linfit(np.log(t[long_]), log_r2[:, long_])[1] / 2,
-            tc, a_s + b_s * tc])
+        values = np.column_stack(
+            [
+                b_s / 2,
+                b_l / 2,
+                _linfit(np.log(t[short]), log_r2[:, short])[1] / 2,
+                _linfit(np.log(t[long_]), log_r2[:, long_])[1] / 2,
+                tc,
+                a_s + b_s * tc,
+            ]
+        )
     values[~np.isfinite(values)] = np.nan
     return values
 

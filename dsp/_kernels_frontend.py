@@ -168,7 +168,7 @@ def window_average(t, v, period, max_hold, state, acc, v_prev, out_t, out_v, out
                 acc[c] = 0.0
             continue
         t_prev = state[0]
-        ti = max(ti, t_prev)          # time went backwards: zero-length hold
+        ti = max(ti, t_prev)  # time went backwards: zero-length hold
         stale = (ti - t_prev) > max_hold
         end = state[1] + period
         while ti >= end:
@@ -238,11 +238,13 @@ def tilt_complementary_numpy(acc, gyro, dt, alpha):
     ax, ay, az = acc.T
     phi_acc = np.degrees(np.arctan2(-ax, np.hypot(ay, az)))
     theta_acc = np.degrees(np.arctan2(-ay, az))
+
     # y_k = alpha y_{k-1} + u_k, u_k = alpha rate_k dt + (1 - alpha) acc_k, y_0 = acc_0.
     def recursion(rate, angle_acc):
         u = alpha * rate * dt + (1 - alpha) * angle_acc
         u[0] = angle_acc[0]
         return scipy.signal.lfilter([1.0], [1.0, -alpha], u)
+
     theta = recursion(-gyro[:, 0], theta_acc)
     th = np.radians(theta)
     phi = recursion(gyro[:, 1] * np.cos(th) + gyro[:, 2] * np.sin(th), phi_acc)

@@ -51,7 +51,7 @@ def sliding_update(xy, buf, steps, state):
         head = int(state[S_HEAD])
         count = int(state[S_COUNT])
         if count == cap:
-            x, y = buf[head, 0], buf[head, 1]     # the oldest sample leaves
+            x, y = buf[head, 0], buf[head, 1]  # the oldest sample leaves
             if not (np.isnan(x) or np.isnan(y)):
                 state[S_N] -= 1.0
                 state[S_X] -= x
@@ -59,7 +59,7 @@ def sliding_update(xy, buf, steps, state):
                 state[S_XX] -= x * x
                 state[S_YY] -= y * y
                 state[S_XY] -= x * y
-            state[S_PATH] -= steps[(head + 1) % cap]   # the step into the new oldest sample
+            state[S_PATH] -= steps[(head + 1) % cap]  # the step into the new oldest sample
             count -= 1
         x, y = xy[i, 0], xy[i, 1]
         step = 0.0
@@ -92,8 +92,17 @@ def window_sums_numpy(window):
     valid = window[~np.isnan(window).any(axis=1)]
     steps = np.hypot(*np.diff(window, axis=0).T)
     x, y = valid[:, 0], valid[:, 1]
-    return np.array([len(valid), x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum(),
-                     np.nansum(steps)])
+    return np.array(
+        [
+            len(valid),
+            x.sum(),
+            y.sum(),
+            (x * x).sum(),
+            (y * y).sum(),
+            (x * y).sum(),
+            np.nansum(steps),
+        ]
+    )
 
 
 @jit
@@ -147,5 +156,9 @@ def lagged_rms(xy, target, max_lag):
 def lagged_rms_numpy(xy, target, max_lag):
     """NumPy twin of :func:`lagged_rms`."""
     n = len(xy)
-    return np.array([np.sqrt(np.nanmean(np.sum((xy[lag:] - target[:n - lag]) ** 2, axis=1)))
-                     for lag in range(max_lag + 1)])
+    return np.array(
+        [
+            np.sqrt(np.nanmean(np.sum((xy[lag:] - target[: n - lag]) ** 2, axis=1)))
+            for lag in range(max_lag + 1)
+        ]
+    )

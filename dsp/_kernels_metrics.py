@@ -25,7 +25,7 @@ def xy_rows(trials):
     n_trials, n = trials.shape[0], trials.shape[1]
     out = np.empty((n_trials, 2, n))
     for t in range(n_trials):
-        flat = trials[t].ravel()          # a view (C order): x0 y0 x1 y1 ...
+        flat = trials[t].ravel()  # a view (C order): x0 y0 x1 y1 ...
         ox = out[t, 0]
         oy = out[t, 1]
         for i in range(n):

@@ -21,7 +21,7 @@ def welch_segments(signals, nperseg, step, n_seg, window):
     for r in range(n_rows):
         for s in range(n_seg):
             # 1-D views: their loops vectorise (3-D indexing measured 2.7x slower).
-            src = signals[r, s * step:s * step + nperseg]
+            src = signals[r, s * step : s * step + nperseg]
             dst = out[r, s]
             mean = 0.0
             for i in range(nperseg):
@@ -55,15 +55,15 @@ def _decimate_row(x, h, q, o):
     n = x.size
     c = h.size // 2
     nd = o.size
-    n_a = (h.size + q - 1) // q             # taps per phase
+    n_a = (h.size + q - 1) // q  # taps per phase
     m_len = nd + n_a
     # Polyphase layout of the extended signal, phases[p, m] = x_ext[m q + p - c]: each tap
     # is then one multiply-add over every output with contiguous reads, which vectorises
     # (a dot product per output does not: its ~75 terms are too few).
     phases = np.empty((q, m_len))
     for p in range(q):
-        m0 = min((c - p + q - 1) // q, m_len)        # first m with index >= 0
-        m1 = min((n - 1 + c - p) // q, m_len - 1)    # last m with index <= n - 1
+        m0 = min((c - p + q - 1) // q, m_len)  # first m with index >= 0
+        m1 = min((n - 1 + c - p) // q, m_len - 1)  # last m with index <= n - 1
         for m in range(m0):
             phases[p, m] = 2.0 * x[0] - x[c - p - m * q]
         for m in range(m0, m1 + 1):

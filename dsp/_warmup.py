@@ -16,20 +16,25 @@ import numpy as np
 
 def _metrics() -> None:
     from dsp.metrics import trial_metrics
+
     xy = np.cumsum(np.random.default_rng(0).normal(size=(1200, 2)), axis=0)
     trial_metrics(xy, 100.0)
-    trial_metrics(np.vstack([xy, xy]), 200.0, groups=("spectral",))   # decimated spectra
+    trial_metrics(np.vstack([xy, xy]), 200.0, groups=("spectral",))  # decimated spectra
 
 
 def _batch() -> None:
     from dsp.metrics import batch_metrics
+
     trials = np.cumsum(np.random.default_rng(0).normal(size=(2, 1200, 2)), axis=1)
     batch_metrics(trials, 100.0)
-    batch_metrics(np.concatenate([trials, trials], axis=1), 200.0, groups=("spectral",))  # decimated
+    batch_metrics(
+        np.concatenate([trials, trials], axis=1), 200.0, groups=("spectral",)
+    )  # decimated
 
 
 def _cop() -> None:
     from dsp.cop import LoadCellCop, plate_cop
+
     plate_cop(np.ones((4, 6)))
     LoadCellCop().process(np.ones((4, 4)))
 
@@ -37,18 +42,21 @@ def _cop() -> None:
 def _filters() -> None:
     from dsp.filters import StreamingLowpass
     from dsp.resample import WindowResampler
+
     StreamingLowpass(100.0, 3).process(np.ones((4, 3)))
     WindowResampler(100.0, 4).process(np.arange(4) / 90.0, np.ones((4, 4)))
 
 
 def _tilt() -> None:
     from dsp.tilt import TiltEstimator
+
     TiltEstimator(100.0).process(np.ones((4, 3)), np.ones((4, 3)))
 
 
 def _live() -> None:
     from dsp.live import SlidingSway
     from dsp.training import DwellDetector, tracking_error
+
     SlidingSway(100.0, 1.0).update(np.ones((4, 2)))
     DwellDetector(100.0, 0.1).update(np.ones(4, bool))
     tracking_error(np.ones((4, 2)), np.ones((4, 2)), 100.0)
@@ -74,14 +82,20 @@ def cache_misses() -> int:
 
 #: (key, what it is, step): the kernel groups, in the order they are prepared.
 STEPS: tuple[tuple[str, str, Callable[[], None]], ...] = (
-    ("metrics", "trial metrics", _metrics), ("batch", "batch metrics (parallel)", _batch),
-    ("cop", "centre of pressure", _cop), ("filters", "low-pass and resampling", _filters),
-    ("tilt", "IMU tilt", _tilt), ("live", "live metrics and training", _live),
+    ("metrics", "trial metrics", _metrics),
+    ("batch", "batch metrics (parallel)", _batch),
+    ("cop", "centre of pressure", _cop),
+    ("filters", "low-pass and resampling", _filters),
+    ("tilt", "IMU tilt", _tilt),
+    ("live", "live metrics and training", _live),
 )
 
 
-def warmup(progress: Callable[[int, int, str], None] | None = None,
-           batch: bool = True, only: tuple[str, ...] | None = None) -> float:
+def warmup(
+    progress: Callable[[int, int, str], None] | None = None,
+    batch: bool = True,
+    only: tuple[str, ...] | None = None,
+) -> float:
     """Compile or load every kernel group; return the seconds it took.
 
     Parameters
@@ -100,8 +114,11 @@ def warmup(progress: Callable[[int, int, str], None] | None = None,
     if unknown:
         raise ValueError(f"unknown kernel groups {sorted(unknown)}; choose from {keys}")
     t0 = time.perf_counter()
-    steps = [(name, step) for key, name, step in STEPS
-             if (batch or key != "batch") and (only is None or key in only)]
+    steps = [
+        (name, step)
+        for key, name, step in STEPS
+        if (batch or key != "batch") and (only is None or key in only)
+    ]
     for i, (name, step) in enumerate(steps):
         if progress is not None:
             progress(i, len(steps), name)

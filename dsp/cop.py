@@ -17,8 +17,12 @@ WII_CELLS_XY_MM = ((216.5, 119.0), (216.5, -119.0), (-216.5, 119.0), (-216.5, -1
 MIN_LOAD_N = 10 * KF.G
 
 
-def plate_cop(forces_moments, surface_offset_mm: float = 0.0, min_fz_n: float = MIN_LOAD_N,
-              out: np.ndarray | None = None) -> np.ndarray:
+def plate_cop(
+    forces_moments,
+    surface_offset_mm: float = 0.0,
+    min_fz_n: float = MIN_LOAD_N,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """COP of a 6-axis plate (AMTI convention).
 
     Parameters
@@ -83,8 +87,15 @@ class LoadCellCop:
         Stance threshold: below this total load x = y = NaN.
     """
 
-    def __init__(self, cells_xy_mm=WII_CELLS_XY_MM, unit: str = "kg", gain=None, offset=None,
-                 wii_calibration=None, min_load_n: float = MIN_LOAD_N):
+    def __init__(
+        self,
+        cells_xy_mm=WII_CELLS_XY_MM,
+        unit: str = "kg",
+        gain=None,
+        offset=None,
+        wii_calibration=None,
+        min_load_n: float = MIN_LOAD_N,
+    ):
         if unit not in ("kg", "N"):
             raise ValueError(f"unit must be 'kg' or 'N'; got {unit!r}")
         self.positions = as_signal(cells_xy_mm, "cells_xy_mm", ndim=2, n_cols=2)
@@ -97,8 +108,10 @@ class LoadCellCop:
         if wii_calibration is not None:
             self.cal = as_signal(wii_calibration, "wii_calibration", ndim=2, n_cols=3)
             if self.cal.shape[0] != 4 or not (np.diff(self.cal, axis=1) > 0).all():
-                raise ValueError("wii_calibration must be 4 rows of increasing raw readings at "
-                                 f"0, 17 and 34 kg; got {self.cal.tolist()}")
+                raise ValueError(
+                    "wii_calibration must be 4 rows of increasing raw readings at "
+                    f"0, 17 and 34 kg; got {self.cal.tolist()}"
+                )
         self.tare_n = np.zeros(4)
         self.min_load_n = float(min_load_n)
         self._buf = np.empty((64, 4))
@@ -129,8 +142,17 @@ class LoadCellCop:
         if self._buf.shape[0] < n:
             self._buf = np.empty((max(n, 64), 4))
         forces = self._buf[:n]
-        KF.cells_cop(raw, self.cal, self.gain, self.offset, self.tare_n, self.positions,
-                     self.min_load_n, forces, out)
+        KF.cells_cop(
+            raw,
+            self.cal,
+            self.gain,
+            self.offset,
+            self.tare_n,
+            self.positions,
+            self.min_load_n,
+            forces,
+            out,
+        )
         if self._tare_left > 0:
             take = min(n, self._tare_left)
             self._tare_sum += forces[:take].sum(axis=0) + self.tare_n * take
@@ -182,7 +204,9 @@ def weight_bearing(forces, cells_xy_mm, min_load_n: float = MIN_LOAD_N) -> dict[
     mean = f.mean(axis=0)
     total = mean.sum()
     share = {
-        "left": mean[pos[:, 0] < 0].sum(), "right": mean[pos[:, 0] > 0].sum(),
-        "front": mean[pos[:, 1] > 0].sum(), "back": mean[pos[:, 1] < 0].sum(),
+        "left": mean[pos[:, 0] < 0].sum(),
+        "right": mean[pos[:, 0] > 0].sum(),
+        "front": mean[pos[:, 1] > 0].sum(),
+        "back": mean[pos[:, 1] < 0].sum(),
     }
     return {k: float(100.0 * v / total) for k, v in share.items()}

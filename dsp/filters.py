@@ -30,8 +30,10 @@ def butter_lowpass(fs: float, cutoff_hz: float = 10.0, order: int = 4) -> np.nda
     """
     fs, cutoff_hz = positive(fs, "fs"), positive(cutoff_hz, "cutoff_hz")
     if cutoff_hz >= fs / 2:
-        raise ValueError(f"cutoff_hz={cutoff_hz:g} must be below half the sample rate "
-                         f"({fs / 2:g} Hz): lower the cut-off or skip filtering")
+        raise ValueError(
+            f"cutoff_hz={cutoff_hz:g} must be below half the sample rate "
+            f"({fs / 2:g} Hz): lower the cut-off or skip filtering"
+        )
     if int(order) < 1:
         raise ValueError(f"order must be >= 1; got {order!r}")
     return scipy.signal.butter(int(order), cutoff_hz, fs=fs, output="sos")
@@ -57,8 +59,14 @@ class StreamingLowpass:
         False starts from a zero state, exactly ``sosfilt(sos, x)``.
     """
 
-    def __init__(self, fs: float, n_channels: int, cutoff_hz: float = 10.0, order: int = 4,
-                 prime: bool = True):
+    def __init__(
+        self,
+        fs: float,
+        n_channels: int,
+        cutoff_hz: float = 10.0,
+        order: int = 4,
+        prime: bool = True,
+    ):
         self.sos = butter_lowpass(fs, cutoff_hz, order)
         self.n_channels = int(n_channels)
         self._zi_unit = scipy.signal.sosfilt_zi(self.sos)
@@ -100,6 +108,7 @@ def zero_phase_lowpass(x, fs: float, cutoff_hz: float = 10.0, order: int = 4) ->
     sos = butter_lowpass(fs, cutoff_hz, order)
     pad = 3 * (2 * sos.shape[0] + 1)
     if x.shape[0] <= pad:
-        raise ValueError(f"x needs more than {pad} samples for zero-phase filtering; got "
-                         f"{x.shape[0]}")
+        raise ValueError(
+            f"x needs more than {pad} samples for zero-phase filtering; got {x.shape[0]}"
+        )
     return scipy.signal.sosfiltfilt(sos, x, axis=0)

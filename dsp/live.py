@@ -59,12 +59,22 @@ class SlidingSway:
         s = self._state
         n, count = s[KL.S_N], int(s[KL.S_COUNT])
         span = (count - 1) / self.fs if count > 1 else 0.0
-        out = {"n_valid": n, "duration_s": span, "path_length": s[KL.S_PATH],
-               "mean_velocity": s[KL.S_PATH] / span if span > 0 else math.nan}
+        out = {
+            "n_valid": n,
+            "duration_s": span,
+            "path_length": s[KL.S_PATH],
+            "mean_velocity": s[KL.S_PATH] / span if span > 0 else math.nan,
+        }
         if n < 3:
             nan = math.nan
-            out.update(mean_x=nan, mean_y=nan, ellipse_area_95_chi2=nan, ellipse_major_95=nan,
-                       ellipse_minor_95=nan, ellipse_angle_deg=nan)
+            out.update(
+                mean_x=nan,
+                mean_y=nan,
+                ellipse_area_95_chi2=nan,
+                ellipse_major_95=nan,
+                ellipse_minor_95=nan,
+                ellipse_angle_deg=nan,
+            )
             return out
         mx, my = s[KL.S_X] / n, s[KL.S_Y] / n
         a = max((s[KL.S_XX] - n * mx * mx) / (n - 1), 0.0)
@@ -72,11 +82,14 @@ class SlidingSway:
         b = (s[KL.S_XY] - n * mx * my) / (n - 1)
         half_gap = math.sqrt(((a - c) / 2) ** 2 + b * b)
         l1, l2 = (a + c) / 2 + half_gap, max((a + c) / 2 - half_gap, 0.0)
-        out.update(mean_x=mx, mean_y=my,
-                   ellipse_area_95_chi2=math.pi * CHI2_95_2DOF * math.sqrt(max(a * c - b * b, 0.0)),
-                   ellipse_major_95=math.sqrt(CHI2_95_2DOF * l1),
-                   ellipse_minor_95=math.sqrt(CHI2_95_2DOF * l2),
-                   ellipse_angle_deg=math.degrees(0.5 * math.atan2(2 * b, a - c)))
+        out.update(
+            mean_x=mx,
+            mean_y=my,
+            ellipse_area_95_chi2=math.pi * CHI2_95_2DOF * math.sqrt(max(a * c - b * b, 0.0)),
+            ellipse_major_95=math.sqrt(CHI2_95_2DOF * l1),
+            ellipse_minor_95=math.sqrt(CHI2_95_2DOF * l2),
+            ellipse_angle_deg=math.degrees(0.5 * math.atan2(2 * b, a - c)),
+        )
         return out
 
     def window(self) -> np.ndarray:

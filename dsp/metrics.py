@@ -37,24 +37,58 @@ GROUPS = ("time", "spectral", "entropy", "diffusion")
 
 #: Unit of each metric, "L" standing for the unit of the input (mm or deg).
 METRIC_UNITS: dict[str, str] = {
-    "n_samples": "", "duration_s": "s", "mean_x": "L", "mean_y": "L",
-    "mean_distance": "L", "mean_distance_ml": "L", "mean_distance_ap": "L",
-    "rms_distance": "L", "rms_ml": "L", "rms_ap": "L", "range_ml": "L", "range_ap": "L",
-    "path_length": "L", "path_length_ml": "L", "path_length_ap": "L",
-    "mean_velocity": "L/s", "mean_velocity_ml": "L/s", "mean_velocity_ap": "L/s",
+    "n_samples": "",
+    "duration_s": "s",
+    "mean_x": "L",
+    "mean_y": "L",
+    "mean_distance": "L",
+    "mean_distance_ml": "L",
+    "mean_distance_ap": "L",
+    "rms_distance": "L",
+    "rms_ml": "L",
+    "rms_ap": "L",
+    "range_ml": "L",
+    "range_ap": "L",
+    "path_length": "L",
+    "path_length_ml": "L",
+    "path_length_ap": "L",
+    "mean_velocity": "L/s",
+    "mean_velocity_ml": "L/s",
+    "mean_velocity_ap": "L/s",
     "circle_area_95": "L^2",
-    "ellipse_area_95_chi2": "L^2", "ellipse_major_95_chi2": "L", "ellipse_minor_95_chi2": "L",
-    "ellipse_area_95_f": "L^2", "ellipse_major_95_f": "L", "ellipse_minor_95_f": "L",
-    "ellipse_angle_deg": "deg", "sway_area_per_second": "L^2/s",
-    "mean_frequency_prieto": "Hz", "mean_frequency_prieto_ml": "Hz",
-    "mean_frequency_prieto_ap": "Hz", "fractal_dimension_cc": "", "fractal_dimension_ce": "",
-    **{f"{name}{axis}": unit for axis in ("", "_ml", "_ap") for name, unit in (
-        ("total_power", "L^2"), ("mean_power_frequency", "Hz"), ("power_frequency_50", "Hz"),
-        ("power_frequency_95", "Hz"), ("centroidal_frequency", "Hz"),
-        ("frequency_dispersion", ""))},
-    "sample_entropy_ml": "", "sample_entropy_ap": "",
-    "sda_diffusion_short": "L^2/s", "sda_diffusion_long": "L^2/s", "sda_exponent_short": "",
-    "sda_exponent_long": "", "sda_critical_time_s": "s", "sda_critical_msd": "L^2",
+    "ellipse_area_95_chi2": "L^2",
+    "ellipse_major_95_chi2": "L",
+    "ellipse_minor_95_chi2": "L",
+    "ellipse_area_95_f": "L^2",
+    "ellipse_major_95_f": "L",
+    "ellipse_minor_95_f": "L",
+    "ellipse_angle_deg": "deg",
+    "sway_area_per_second": "L^2/s",
+    "mean_frequency_prieto": "Hz",
+    "mean_frequency_prieto_ml": "Hz",
+    "mean_frequency_prieto_ap": "Hz",
+    "fractal_dimension_cc": "",
+    "fractal_dimension_ce": "",
+    **{
+        f"{name}{axis}": unit
+        for axis in ("", "_ml", "_ap")
+        for name, unit in (
+            ("total_power", "L^2"),
+            ("mean_power_frequency", "Hz"),
+            ("power_frequency_50", "Hz"),
+            ("power_frequency_95", "Hz"),
+            ("centroidal_frequency", "Hz"),
+            ("frequency_dispersion", ""),
+        )
+    },
+    "sample_entropy_ml": "",
+    "sample_entropy_ap": "",
+    "sda_diffusion_short": "L^2/s",
+    "sda_diffusion_long": "L^2/s",
+    "sda_exponent_short": "",
+    "sda_exponent_long": "",
+    "sda_critical_time_s": "s",
+    "sda_critical_msd": "L^2",
 }
 
 
@@ -80,24 +114,28 @@ class SwayMetrics(dict):
 class Settings:
     """Analysis choices; every field is documented in ``docs/metrics.md``."""
 
-    analysis_fs: float = 25.0          # Hz, rate of the copy used for entropy and diffusion
-    entropy_m: int = 2                 # template length
-    entropy_r: float = 0.2             # tolerance, in SDs of the signal
-    sda_short_s: float = 1.0           # short-term region: 0 < dt <= this
-    sda_long_s: tuple[float, float] = (2.5, 10.0)   # long-term region (end capped at T / 2)
+    analysis_fs: float = 25.0  # Hz, rate of the copy used for entropy and diffusion
+    entropy_m: int = 2  # template length
+    entropy_r: float = 0.2  # tolerance, in SDs of the signal
+    sda_short_s: float = 1.0  # short-term region: 0 < dt <= this
+    sda_long_s: tuple[float, float] = (2.5, 10.0)  # long-term region (end capped at T / 2)
     band_hz: tuple[float, float] = PRIETO_BAND_HZ
-    min_spectral_s: float = 10.0       # shorter trials get NaN spectral metrics
-    min_sda_s: float = 10.0            # shorter trials get NaN diffusion metrics
+    min_spectral_s: float = 10.0  # shorter trials get NaN spectral metrics
+    min_sda_s: float = 10.0  # shorter trials get NaN diffusion metrics
     spectral_fs: float | None = 100.0  # Hz; spectra of faster trials use a copy decimated to
-                                       # >= this rate (None: always the full rate)
+    # >= this rate (None: always the full rate)
 
     def __post_init__(self) -> None:
         lo, hi = self.band_hz
         s0, s1 = self.sda_long_s
-        checks = ((self.analysis_fs > 0, "analysis_fs > 0"), (self.entropy_m >= 1, "entropy_m >= 1"),
-                  (self.entropy_r > 0, "entropy_r > 0"), (0 <= lo < hi, "band_hz = (low, high)"),
-                  (0 < self.sda_short_s < s0 < s1, "0 < sda_short_s < sda_long_s[0] < sda_long_s[1]"),
-                  (self.spectral_fs is None or self.spectral_fs > 0, "spectral_fs > 0 or None"))
+        checks = (
+            (self.analysis_fs > 0, "analysis_fs > 0"),
+            (self.entropy_m >= 1, "entropy_m >= 1"),
+            (self.entropy_r > 0, "entropy_r > 0"),
+            (0 <= lo < hi, "band_hz = (low, high)"),
+            (0 < self.sda_short_s < s0 < s1, "0 < sda_short_s < sda_long_s[0] < sda_long_s[1]"),
+            (self.spectral_fs is None or self.spectral_fs > 0, "spectral_fs > 0 or None"),
+        )
         for ok, expected in checks:
             if not ok:
                 raise ValueError(f"bad analysis settings {self}: expected {expected}")
@@ -113,9 +151,17 @@ def _units_for(unit: str) -> dict[str, str]:
     return {k: u.replace("L", unit) for k, u in METRIC_UNITS.items()}
 
 
-def trial_metrics(xy, fs: float, *, unit: str = "mm", nan_policy: str = "raise",
-                  max_gap_s: float = 0.25, settings: Settings = Settings(),
-                  groups: tuple[str, ...] = GROUPS, use_numba: bool = True) -> SwayMetrics:
+def trial_metrics(
+    xy,
+    fs: float,
+    *,
+    unit: str = "mm",
+    nan_policy: str = "raise",
+    max_gap_s: float = 0.25,
+    settings: Settings = Settings(),
+    groups: tuple[str, ...] = GROUPS,
+    use_numba: bool = True,
+) -> SwayMetrics:
     """Every sway metric of one trial.
 
     Parameters
@@ -163,13 +209,19 @@ def trial_metrics(xy, fs: float, *, unit: str = "mm", nan_policy: str = "raise",
     result = SwayMetrics(zip(keys, out[0].tolist()))
     result.units = units_for(unit)
     result.notes = notes
-    result.settings = {**vars(settings), "fs": fs, "unit": unit, "groups": tuple(groups),
-                       "spectral_decimation": plan.q}
+    result.settings = {
+        **vars(settings),
+        "fs": fs,
+        "unit": unit,
+        "groups": tuple(groups),
+        "spectral_decimation": plan.q,
+    }
     return result
 
 
-def batch_metrics(trials, fs: float, *, settings: Settings = Settings(),
-                  groups: tuple[str, ...] = GROUPS) -> dict[str, np.ndarray]:
+def batch_metrics(
+    trials, fs: float, *, settings: Settings = Settings(), groups: tuple[str, ...] = GROUPS
+) -> dict[str, np.ndarray]:
     """The metrics of many equal-length trials at once, in parallel on every core.
 
     Parameters
@@ -196,8 +248,10 @@ def batch_metrics(trials, fs: float, *, settings: Settings = Settings(),
         raise ValueError(f"each trial needs at least 10 samples; got {arr.shape[1]}")
     plan = _Plan.make(arr.shape[1], fs, settings, groups)
     # Blocks of trials keep the spectral work arrays small (cache-friendly, bounded memory).
-    parts = [_compute(plan, np.ascontiguousarray(arr[i:i + _BATCH_BLOCK], dtype=np.float64), True)
-             for i in range(0, arr.shape[0], _BATCH_BLOCK)]
+    parts = [
+        _compute(plan, np.ascontiguousarray(arr[i : i + _BATCH_BLOCK], dtype=np.float64), True)
+        for i in range(0, arr.shape[0], _BATCH_BLOCK)
+    ]
     keys, notes = parts[0][0], {k: v for p in parts for k, v in p[2].items()}
     out = np.vstack([p[1] for p in parts])
     values: dict = dict(zip(keys, out.T))
@@ -222,7 +276,8 @@ def bridge_gaps(xy: np.ndarray, fs: float, max_gap_s: float) -> np.ndarray:
     if longest / fs > max_gap_s:
         raise ValueError(
             f"xy has a gap of {longest} samples ({longest / fs:.3g} s), longer than max_gap_s="
-            f"{max_gap_s:g} s: analyse the parts before and after it separately, or raise max_gap_s")
+            f"{max_gap_s:g} s: analyse the parts before and after it separately, or raise max_gap_s"
+        )
     t = np.arange(len(xy))
     return np.column_stack([np.interp(t, idx, xy[idx, c]) for c in range(2)])
 
@@ -233,9 +288,9 @@ class _Plan:
 
     n: int
     fs: float
-    k: int              # decimation block for entropy and diffusion
-    q: int              # decimation factor for the spectra (1 = full rate)
-    lags: np.ndarray    # diffusion lags, samples of the decimated copy
+    k: int  # decimation block for entropy and diffusion
+    q: int  # decimation factor for the spectra (1 = full rate)
+    lags: np.ndarray  # diffusion lags, samples of the decimated copy
     groups: frozenset
     settings: Settings
 
@@ -257,15 +312,19 @@ class _Plan:
             # (enough for a line fit, and 5x cheaper than every lag).
             long_lo = math.ceil(settings.sda_long_s[0] * fs_d)
             long_hi = math.floor(min(settings.sda_long_s[1], duration / 2) * fs_d)
-            lags = np.unique(np.concatenate([
-                np.arange(1, math.floor(settings.sda_short_s * fs_d) + 1),
-                np.round(np.linspace(long_lo, long_hi, 40)) if long_hi > long_lo else [],
-            ]).astype(np.int64))
-        lags.flags.writeable = False      # shared by every call with the same sizes
+            lags = np.unique(
+                np.concatenate(
+                    [
+                        np.arange(1, math.floor(settings.sda_short_s * fs_d) + 1),
+                        np.round(np.linspace(long_lo, long_hi, 40)) if long_hi > long_lo else [],
+                    ]
+                ).astype(np.int64)
+            )
+        lags.flags.writeable = False  # shared by every call with the same sizes
         q = decimation_factor(fs, settings.spectral_fs)
         if q > 1 and n < 2 * decimation_filter(q).size:
-            q = 1                         # too short to filter (and for spectra, unless
-                                          # min_spectral_s was lowered): keep the full rate
+            q = 1  # too short to filter (and for spectra, unless
+            # min_spectral_s was lowered): keep the full rate
         return cls(n, fs, k, q, lags, frozenset(groups) | {"time"}, settings)
 
     @property
@@ -303,9 +362,18 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
     signals = K.xy_rows(trials) if use_numba else np.ascontiguousarray(trials.transpose(0, 2, 1))
     if kernels is not None:
         for t in range(n_trials):
-            kernels(signals[t, 0], signals[t, 1], plan.k, plan.lags, m, s.entropy_r, stats[t],
-                    entropy[t], msd[t])
-    if not math.isfinite(stats[:, K.MEAN_X:K.MEAN_Y + 1].sum()):
+            kernels(
+                signals[t, 0],
+                signals[t, 1],
+                plan.k,
+                plan.lags,
+                m,
+                s.entropy_r,
+                stats[t],
+                entropy[t],
+                msd[t],
+            )
+    if not math.isfinite(stats[:, K.MEAN_X : K.MEAN_Y + 1].sum()):
         # A non-finite sample makes its trial's mean non-finite: as_xy names it and raises
         # (and lets through a finite trial whose sum overflowed).
         for trial in trials:
@@ -316,19 +384,23 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
         spectral_in, spectral_fs = signals, plan.fs
         if plan.q > 1:
             spectral_in, spectral_fs = decimate(signals, plan.q, use_numba), plan.fs / plan.q
-        f, psd = (welch_psd(spectral_in, spectral_fs, workers=-1 if n_trials > 1 else None)
-                  if use_numba else welch_psd_scipy(spectral_in, spectral_fs))
+        f, psd = (
+            welch_psd(spectral_in, spectral_fs, workers=-1 if n_trials > 1 else None)
+            if use_numba
+            else welch_psd_scipy(spectral_in, spectral_fs)
+        )
     lo, hi = s.band_hz
     keys = D.TIME_KEYS + (D.SPECTRAL_KEYS if with_spectra else ())
     if use_numba and n_trials == 1:
         out = np.empty((1, len(keys)))
-        D.time_metrics(stats[0], n, plan.fs, CHI2_95_2DOF, plan.f_scale, out[0, :D.N_TIME])
+        D.time_metrics(stats[0], n, plan.fs, CHI2_95_2DOF, plan.f_scale, out[0, : D.N_TIME])
         if with_spectra:
-            D.spectral_metrics(f, psd[0], lo, hi, out[0, D.N_TIME:])
+            D.spectral_metrics(f, psd[0], lo, hi, out[0, D.N_TIME :])
     elif use_numba:
         out = np.empty((n_trials, len(keys)))
-        D.derive_many(stats, f, psd, n, plan.fs, CHI2_95_2DOF, plan.f_scale, lo, hi, with_spectra,
-                      out)
+        D.derive_many(
+            stats, f, psd, n, plan.fs, CHI2_95_2DOF, plan.f_scale, lo, hi, with_spectra, out
+        )
     else:
         out = DN.time_metrics_numpy(stats, n, plan.fs, CHI2_95_2DOF, plan.f_scale)
         if with_spectra:
@@ -340,9 +412,18 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
                 notes[key] = "undefined for a trial without sway (constant signal)"
     keys, parts = list(keys), [out]
     if "spectral" in plan.groups and not with_spectra:
-        reason = (f"trial of {n / plan.fs:.3g} s is shorter than the {s.min_spectral_s:g} s "
-                  "needed for spectral metrics")
-        _append(keys, parts, notes, D.SPECTRAL_KEYS, np.full((n_trials, len(D.SPECTRAL_KEYS)), np.nan), reason)
+        reason = (
+            f"trial of {n / plan.fs:.3g} s is shorter than the {s.min_spectral_s:g} s "
+            "needed for spectral metrics"
+        )
+        _append(
+            keys,
+            parts,
+            notes,
+            D.SPECTRAL_KEYS,
+            np.full((n_trials, len(D.SPECTRAL_KEYS)), np.nan),
+            reason,
+        )
     if "entropy" in plan.groups:
         _append(keys, parts, notes, *_entropy(entropy))
     if "diffusion" in plan.groups:
@@ -363,8 +444,11 @@ def _entropy(counts):
     a, b = counts[:, :, 0].astype(float), counts[:, :, 1].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         values = np.where((a > 0) & (b > 0), -np.log(a / b), np.nan)
-    return (("sample_entropy_ml", "sample_entropy_ap"), values,
-            "no matching templates (trial too short, or no sway)")
+    return (
+        ("sample_entropy_ml", "sample_entropy_ap"),
+        values,
+        "no matching templates (trial too short, or no sway)",
+    )
 
 
 def _diffusion(msd, plan: _Plan, use_numba: bool = True):
@@ -374,9 +458,14 @@ def _diffusion(msd, plan: _Plan, use_numba: bool = True):
     short = t <= s.sda_short_s
     long_ = (t >= s.sda_long_s[0]) & (t <= s.sda_long_s[1])
     if short.sum() < 2 or long_.sum() < 2:
-        return keys, np.full((msd.shape[0], len(keys)), np.nan), (
-            f"trial of {plan.n / plan.fs:.3g} s is too short for stabilogram-diffusion "
-            f"analysis (needs >= {s.min_sda_s:g} s)")
+        return (
+            keys,
+            np.full((msd.shape[0], len(keys)), np.nan),
+            (
+                f"trial of {plan.n / plan.fs:.3g} s is too short for stabilogram-diffusion "
+                f"analysis (needs >= {s.min_sda_s:g} s)"
+            ),
+        )
     r2 = np.ascontiguousarray(msd[:, :, 2])
     if use_numba:
         values = np.empty((r2.shape[0], len(keys)))

@@ -10,8 +10,15 @@ import math
 from collections.abc import Mapping
 
 #: Metrics the ratios are computed for by default (sway size and speed).
-DEFAULT_METRICS = ("mean_velocity", "path_length", "ellipse_area_95_f", "ellipse_area_95_chi2",
-                   "rms_distance", "mean_distance", "sway_area_per_second")
+DEFAULT_METRICS = (
+    "mean_velocity",
+    "path_length",
+    "ellipse_area_95_f",
+    "ellipse_area_95_chi2",
+    "rms_distance",
+    "mean_distance",
+    "sway_area_per_second",
+)
 
 
 def _ratio(num: float, den: float) -> float:
@@ -27,8 +34,9 @@ def _pick(metrics, names) -> tuple[str, ...]:
     return names
 
 
-def romberg_quotient(eyes_open: Mapping[str, float], eyes_closed: Mapping[str, float],
-                     metrics=DEFAULT_METRICS) -> dict[str, float]:
+def romberg_quotient(
+    eyes_open: Mapping[str, float], eyes_closed: Mapping[str, float], metrics=DEFAULT_METRICS
+) -> dict[str, float]:
     """Eyes-closed / eyes-open ratio of each metric (> 1: more sway without vision).
 
     A zero or non-finite eyes-open value gives NaN.
@@ -37,9 +45,13 @@ def romberg_quotient(eyes_open: Mapping[str, float], eyes_closed: Mapping[str, f
     return {n: _ratio(eyes_closed[n], eyes_open[n]) for n in names}
 
 
-def mctsib_ratios(eo_firm: Mapping[str, float], ec_firm: Mapping[str, float],
-                  eo_foam: Mapping[str, float], ec_foam: Mapping[str, float],
-                  metrics=DEFAULT_METRICS) -> dict[str, dict[str, float]]:
+def mctsib_ratios(
+    eo_firm: Mapping[str, float],
+    ec_firm: Mapping[str, float],
+    eo_foam: Mapping[str, float],
+    ec_foam: Mapping[str, float],
+    metrics=DEFAULT_METRICS,
+) -> dict[str, dict[str, float]]:
     """Sensory ratios of the four mCTSIB conditions, per metric.
 
     Returns
@@ -50,6 +62,10 @@ def mctsib_ratios(eo_firm: Mapping[str, float], ec_firm: Mapping[str, float],
         metric -> ratio.
     """
     names = _pick((eo_firm, ec_firm, eo_foam, ec_foam), metrics)
-    pairs = {"somatosensory": (ec_firm, eo_firm), "visual": (eo_foam, eo_firm),
-             "vestibular": (ec_foam, eo_firm), "foam_eyes_closed_vs_open": (ec_foam, eo_foam)}
+    pairs = {
+        "somatosensory": (ec_firm, eo_firm),
+        "visual": (eo_foam, eo_firm),
+        "vestibular": (ec_foam, eo_firm),
+        "foam_eyes_closed_vs_open": (ec_foam, eo_foam),
+    }
     return {k: {n: _ratio(a[n], b[n]) for n in names} for k, (a, b) in pairs.items()}

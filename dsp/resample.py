@@ -76,8 +76,18 @@ class WindowResampler:
         m_max = max(0, int(np.floor(span * self.fs)) + 2)
         out_t, out_v = np.empty(m_max), np.empty((m_max, self.n_channels))
         out_src = np.empty(m_max, np.int64)
-        m = KF.window_average(t, v, 1.0 / self.fs, self.max_hold_s, self._state, self._acc,
-                              self._held, out_t, out_v, out_src)
+        m = KF.window_average(
+            t,
+            v,
+            1.0 / self.fs,
+            self.max_hold_s,
+            self._state,
+            self._acc,
+            self._held,
+            out_t,
+            out_v,
+            out_src,
+        )
         return out_t[:m], out_v[:m], out_src[:m]
 
 

@@ -21,8 +21,9 @@ PRIETO_BAND_HZ = (0.15, 5.0)
 _CHUNK_SAMPLES = 1 << 17
 
 
-def welch_psd(signals: np.ndarray, fs: float, workers: int | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
+def welch_psd(
+    signals: np.ndarray, fs: float, workers: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Welch power spectral density with the Santos & Duarte parameters.
 
     Parameters
@@ -55,9 +56,9 @@ def welch_psd(signals: np.ndarray, fs: float, workers: int | None = None
     import scipy.fft  # on first use, like scipy.signal below (a third of a second)
 
     for i in range(0, rows.shape[0], chunk):
-        segs = K.welch_segments(rows[i:i + chunk], nperseg, step, n_seg, window)
+        segs = K.welch_segments(rows[i : i + chunk], nperseg, step, n_seg, window)
         spec = scipy.fft.rfft(segs, axis=-1, workers=workers)
-        psd[i:i + chunk] = K.welch_average(spec, scale, nperseg)
+        psd[i : i + chunk] = K.welch_average(spec, scale, nperseg)
     return f, psd.reshape(signals.shape[:-1] + (f.size,))
 
 
@@ -112,8 +113,10 @@ def decimate(signals: np.ndarray, q: int, use_numba: bool = True) -> np.ndarray:
     rows = signals.reshape(-1, signals.shape[-1])
     h = decimation_filter(q)
     if rows.shape[1] < 2 * h.size:
-        raise ValueError(f"decimating by {q} needs at least {2 * h.size} samples per signal; "
-                         f"got {rows.shape[1]}: keep the full rate for such short signals")
+        raise ValueError(
+            f"decimating by {q} needs at least {2 * h.size} samples per signal; "
+            f"got {rows.shape[1]}: keep the full rate for such short signals"
+        )
     if not use_numba:
         out = K.decimate_rows_numpy(rows, h, q)
     elif rows.shape[0] > 2:  # a batch: rows in parallel
@@ -138,12 +141,21 @@ def decimation_filter(q: int) -> np.ndarray:
 def welch_psd_scipy(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     """SciPy twin of :func:`welch_psd`."""
     n = signals.shape[-1]
-    return _signal().welch(signals, fs, window="hann", nperseg=n // 2, noverlap=n // 4,
-                              nfft=n // 2, detrend="constant", axis=-1)
+    return _signal().welch(
+        signals,
+        fs,
+        window="hann",
+        nperseg=n // 2,
+        noverlap=n // 4,
+        nfft=n // 2,
+        detrend="constant",
+        axis=-1,
+    )
 
 
-def spectral_summary(f: np.ndarray, psd: np.ndarray,
-                     band: tuple[float, float] = PRIETO_BAND_HZ) -> dict[str, np.ndarray]:
+def spectral_summary(
+    f: np.ndarray, psd: np.ndarray, band: tuple[float, float] = PRIETO_BAND_HZ
+) -> dict[str, np.ndarray]:
     """Frequency metrics of one or more spectra.
 
     Parameters

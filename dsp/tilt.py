@@ -37,8 +37,10 @@ def parse_axes(spec: str) -> tuple[np.ndarray, np.ndarray]:
         idx.append("xyz".index(name))
         signs.append(sign)
     if len(idx) != 3 or sorted(idx) != [0, 1, 2]:
-        raise ValueError(f"axis map {spec!r} must name x, y and z once each, e.g. 'x,y,z' or "
-                         "'-y,x,-z' (entry i = the device axis that becomes board axis i)")
+        raise ValueError(
+            f"axis map {spec!r} must name x, y and z once each, e.g. 'x,y,z' or "
+            "'-y,x,-z' (entry i = the device axis that becomes board axis i)"
+        )
     return np.array(idx), np.array(signs)
 
 
@@ -58,13 +60,22 @@ class TiltEstimator:
     gyro_unit : {"deg/s", "rad/s"}
     """
 
-    def __init__(self, fs: float, time_constant_s: float = 0.5, accel_axes: str = "x,y,z",
-                 gyro_axes: str = "x,y,z", accel_unit: str = "g", gyro_unit: str = "deg/s"):
+    def __init__(
+        self,
+        fs: float,
+        time_constant_s: float = 0.5,
+        accel_axes: str = "x,y,z",
+        gyro_axes: str = "x,y,z",
+        accel_unit: str = "g",
+        gyro_unit: str = "deg/s",
+    ):
         self.fs = positive(fs, "fs")
         self.time_constant_s = positive(time_constant_s, "time_constant_s")
         if accel_unit not in _ACCEL_SCALE or gyro_unit not in _GYRO_SCALE:
-            raise ValueError(f"accel_unit must be one of {sorted(_ACCEL_SCALE)} and gyro_unit "
-                             f"one of {sorted(_GYRO_SCALE)}; got {accel_unit!r}, {gyro_unit!r}")
+            raise ValueError(
+                f"accel_unit must be one of {sorted(_ACCEL_SCALE)} and gyro_unit "
+                f"one of {sorted(_GYRO_SCALE)}; got {accel_unit!r}, {gyro_unit!r}"
+            )
         ai, asg = parse_axes(accel_axes)
         gi, gsg = parse_axes(gyro_axes)
         self._acc_map = (ai, asg * _ACCEL_SCALE[accel_unit])
@@ -138,7 +149,8 @@ class TiltEstimator:
             self.gyro_bias = np.zeros(3)
             acc, gyro = self.board_frame(acc, gyro)
         m = np.mean(acc, axis=0)
-        self.offset_deg = np.degrees([np.arctan2(-m[0], np.hypot(m[1], m[2])),
-                                      np.arctan2(-m[1], m[2])])
+        self.offset_deg = np.degrees(
+            [np.arctan2(-m[0], np.hypot(m[1], m[2])), np.arctan2(-m[1], m[2])]
+        )
         self.gyro_bias = np.mean(gyro, axis=0)
         self.reset()

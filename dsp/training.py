@@ -91,8 +91,14 @@ def tracking_error(xy, target, fs: float, max_lag_s: float = 1.0) -> dict[str, f
     return {"rms": float(rms[0]), "lag_s": best / fs, "rms_at_lag": float(rms[best])}
 
 
-def limits_of_stability(xy, fs: float, direction_deg: float, target_distance: float,
-                        cue_index: int = 0, onset_fraction: float = 0.1) -> dict[str, float]:
+def limits_of_stability(
+    xy,
+    fs: float,
+    direction_deg: float,
+    target_distance: float,
+    cue_index: int = 0,
+    onset_fraction: float = 0.1,
+) -> dict[str, float]:
     """Limits-of-Stability scores of one directed lean.
 
     Parameters
@@ -131,9 +137,13 @@ def limits_of_stability(xy, fs: float, direction_deg: float, target_distance: fl
     across = rel[:, 1] * u[0] - rel[:, 0] * u[1]
     speed = np.gradient(along) * fs
     nan = math.nan
-    result = {"reaction_time_s": nan, "movement_velocity": nan, "endpoint_excursion_pct": nan,
-                  "max_excursion_pct": float(100 * along.max() / target_distance),
-                  "directional_control_pct": nan}
+    result = {
+        "reaction_time_s": nan,
+        "movement_velocity": nan,
+        "endpoint_excursion_pct": nan,
+        "max_excursion_pct": float(100 * along.max() / target_distance),
+        "directional_control_pct": nan,
+    }
     peak = int(np.argmax(speed))
     if speed[peak] <= 0:
         return result
@@ -145,12 +155,12 @@ def limits_of_stability(xy, fs: float, direction_deg: float, target_distance: fl
     epe = along[end] - along[onset]
     result["reaction_time_s"] = onset / fs
     result["endpoint_excursion_pct"] = float(100 * along[end] / target_distance)
-    seg = along[onset:end + 1] - along[onset]
+    seg = along[onset : end + 1] - along[onset]
     if epe > 0 and len(seg) > 1:
         t5, t95 = np.argmax(seg >= 0.05 * epe), np.argmax(seg >= 0.95 * epe)
         if t95 > t5:
             result["movement_velocity"] = float(0.9 * epe / ((t95 - t5) / fs))
-        d_along, d_across = np.diff(along[onset:end + 1]), np.diff(across[onset:end + 1])
+        d_along, d_across = np.diff(along[onset : end + 1]), np.diff(across[onset : end + 1])
         on = np.clip(d_along, 0, None).sum()
         off = np.abs(d_across).sum() + np.clip(-d_along, 0, None).sum()
         result["directional_control_pct"] = float(100 * (on - off) / on)

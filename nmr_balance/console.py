@@ -11,7 +11,6 @@ import sys
 import time
 from typing import TextIO
 
-
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.source import StatusEvent
 
@@ -31,15 +30,26 @@ def status_line(pipeline: Pipeline) -> str:
         fz = latest.data[0, 2] if info.n_channels > 2 else float("nan")
     unit_x, unit_y = info.units[0], info.units[1] if info.n_channels > 1 else ""
     names = info.channel_names
-    load = f"  {names[2]} {fz:6.0f} {info.units[2]}" if info.n_channels > 2 and math.isfinite(fz) else ""
+    load = (
+        f"  {names[2]} {fz:6.0f} {info.units[2]}"
+        if info.n_channels > 2 and math.isfinite(fz)
+        else ""
+    )
     rate = f"{s.rate_hz:7.1f} Hz" if math.isfinite(s.rate_hz) else "    -- Hz"
-    lat = (f"latency p50 {s.latency_p50_ms:.2f} p99 {s.latency_p99_ms:.2f} max {s.latency_max_ms:.2f} ms"
-           if math.isfinite(s.latency_p50_ms) else "latency --")
-    return (f"{names[0]} {_fmt(x, unit_x)}  {names[1] if len(names) > 1 else ''} {_fmt(y, unit_y)}{load}"
-            f" | {rate} | dropped {s.dropped} | {lat}")
+    lat = (
+        f"latency p50 {s.latency_p50_ms:.2f} p99 {s.latency_p99_ms:.2f} max {s.latency_max_ms:.2f} ms"
+        if math.isfinite(s.latency_p50_ms)
+        else "latency --"
+    )
+    return (
+        f"{names[0]} {_fmt(x, unit_x)}  {names[1] if len(names) > 1 else ''} {_fmt(y, unit_y)}{load}"
+        f" | {rate} | dropped {s.dropped} | {lat}"
+    )
 
 
-def print_events(events: list[StatusEvent], out: TextIO | None = None, clear_line: bool = False) -> None:
+def print_events(
+    events: list[StatusEvent], out: TextIO | None = None, clear_line: bool = False
+) -> None:
     """One line per status change: time, status, message."""
     out = out or sys.stdout
     for e in events:
@@ -48,8 +58,12 @@ def print_events(events: list[StatusEvent], out: TextIO | None = None, clear_lin
         out.write(f"{time.strftime('%H:%M:%S')} [{e.status.value}] {e.message}\n")
 
 
-def run_console(pipeline: Pipeline, duration_s: float | None = None, out: TextIO | None = None,
-                interval_s: float = 0.25) -> dict:
+def run_console(
+    pipeline: Pipeline,
+    duration_s: float | None = None,
+    out: TextIO | None = None,
+    interval_s: float = 0.25,
+) -> dict:
     """Show the running pipeline until ``duration_s`` passes, the source ends, or Ctrl-C.
 
     Returns a summary dict (samples, seconds, rate, dropped, latency figures).
@@ -76,7 +90,11 @@ def run_console(pipeline: Pipeline, duration_s: float | None = None, out: TextIO
                 out.write(status_line(pipeline) + "\n")
                 last_print = now
             out.flush()
-            time.sleep(interval_s if duration_s is None else min(interval_s, max(0.0, t0 + duration_s - now)))
+            time.sleep(
+                interval_s
+                if duration_s is None
+                else min(interval_s, max(0.0, t0 + duration_s - now))
+            )
     except KeyboardInterrupt:
         pass
     if live:
@@ -86,11 +104,19 @@ def run_console(pipeline: Pipeline, duration_s: float | None = None, out: TextIO
         out.write(f"acquisition stopped: {pipeline.error}\n")
     s = pipeline.stats()
     elapsed = time.monotonic() - t0
-    summary = {"samples": s.samples, "seconds": elapsed, "rate_hz": s.rate_hz, "dropped": s.dropped,
-               "latency_p50_ms": s.latency_p50_ms, "latency_p99_ms": s.latency_p99_ms,
-               "latency_max_ms": s.latency_max_ms}
-    out.write(f"{s.samples} samples in {elapsed:.1f} s, {s.dropped} dropped, latency p50 "
-              f"{s.latency_p50_ms:.2f} ms / p99 {s.latency_p99_ms:.2f} ms / max {s.latency_max_ms:.2f} ms\n")
+    summary = {
+        "samples": s.samples,
+        "seconds": elapsed,
+        "rate_hz": s.rate_hz,
+        "dropped": s.dropped,
+        "latency_p50_ms": s.latency_p50_ms,
+        "latency_p99_ms": s.latency_p99_ms,
+        "latency_max_ms": s.latency_max_ms,
+    }
+    out.write(
+        f"{s.samples} samples in {elapsed:.1f} s, {s.dropped} dropped, latency p50 "
+        f"{s.latency_p50_ms:.2f} ms / p99 {s.latency_p99_ms:.2f} ms / max {s.latency_max_ms:.2f} ms\n"
+    )
     out.flush()
     return summary
 

@@ -85,8 +85,18 @@ ProtocolFactory = Callable[..., tuple[ProtocolSession, dict[str, Any]]]
 def error_message(e: BaseException) -> dict[str, Any]:
     """An ``error`` reply for ``e``: typed errors keep their message and hint."""
     if isinstance(e, NmrBalanceError):
-        return {"kind": "error", "message": e.message, "hint": e.hint, "error_type": type(e).__name__}
-    return {"kind": "error", "message": f"{type(e).__name__}: {e}", "hint": "", "error_type": type(e).__name__}
+        return {
+            "kind": "error",
+            "message": e.message,
+            "hint": e.hint,
+            "error_type": type(e).__name__,
+        }
+    return {
+        "kind": "error",
+        "message": f"{type(e).__name__}: {e}",
+        "hint": "",
+        "error_type": type(e).__name__,
+    }
 
 
 class EngineLoop:
@@ -104,9 +114,13 @@ class EngineLoop:
         Builds a recorded protocol run; without one, ``start_protocol`` answers with an error.
     """
 
-    def __init__(self, replies, open_source: Callable[[str], Source],
-                 make_recorder: RecorderFactory | None = None,
-                 make_protocol_run: ProtocolFactory | None = None):
+    def __init__(
+        self,
+        replies,
+        open_source: Callable[[str], Source],
+        make_recorder: RecorderFactory | None = None,
+        make_protocol_run: ProtocolFactory | None = None,
+    ):
         self.replies = replies
         self.open_source = open_source
         self.make_recorder = make_recorder
@@ -133,8 +147,10 @@ class EngineLoop:
                 return False
             handler = getattr(self, f"_cmd_{name}", None)
             if handler is None:
-                raise SourceError(f"the engine does not know the command {name!r}",
-                                  "Update the dashboard and the engine together")
+                raise SourceError(
+                    f"the engine does not know the command {name!r}",
+                    "Update the dashboard and the engine together",
+                )
             handler(**{k: v for k, v in command.items() if k != "cmd"})
         except Exception as e:  # reported to the UI; the engine keeps running
             self.replies.put(error_message(e))
@@ -151,17 +167,30 @@ class EngineLoop:
         self._status_log = StatusLog(pipeline)
         pipeline.start()
         self.pipeline = pipeline
-        self.reply("ready", url=url, raw_ring=pipeline.raw.name, processed_ring=pipeline.processed.name,
-                   raw_info=pipeline.raw_info.to_dict(), info=pipeline.info.to_dict())
+        self.reply(
+            "ready",
+            url=url,
+            raw_ring=pipeline.raw.name,
+            processed_ring=pipeline.processed.name,
+            raw_info=pipeline.raw_info.to_dict(),
+            info=pipeline.info.to_dict(),
+        )
 
-    def _cmd_start_trial(self, session_id: int, protocol: str = "free", condition: str = "",
-                         parameters: dict | None = None) -> None:
+    def _cmd_start_trial(
+        self,
+        session_id: int,
+        protocol: str = "free",
+        condition: str = "",
+        parameters: dict | None = None,
+    ) -> None:
         if self.pipeline is None:
             raise SourceError("no source is connected", "Connect a source before starting a trial")
         self._check_idle()
         if self.make_recorder is None:
             raise SourceError("this engine cannot record", "Install the recordings package")
-        recorder = self.make_recorder(self.pipeline, session_id, protocol, condition, parameters or {})
+        recorder = self.make_recorder(
+            self.pipeline, session_id, protocol, condition, parameters or {}
+        )
         self.trial_id = recorder.start()
         self.recorder = recorder
         self._ended_by_itself = False
@@ -169,18 +198,25 @@ class EngineLoop:
 
     def _check_idle(self) -> None:
         if self.recorder is not None or self.protocol is not None:
-            raise SourceError("a trial or protocol is already running", "Stop it before starting another")
+            raise SourceError(
+                "a trial or protocol is already running", "Stop it before starting another"
+            )
 
-    def _cmd_start_protocol(self, session_id: int, patient: str, protocol: str,
-                            level: int | None = None, seed: int = 0) -> None:
+    def _cmd_start_protocol(
+        self, session_id: int, patient: str, protocol: str, level: int | None = None, seed: int = 0
+    ) -> None:
         from nmr_balance.protocols.runner import RunFeeder
 
         if self.pipeline is None:
-            raise SourceError("no source is connected", "Connect a source before starting a protocol")
+            raise SourceError(
+                "no source is connected", "Connect a source before starting a protocol"
+            )
         self._check_idle()
         if self.make_protocol_run is None:
             raise SourceError("this engine cannot run protocols", "Install the recordings package")
-        session, facts = self.make_protocol_run(self.pipeline, session_id, patient, protocol, level, seed)
+        session, facts = self.make_protocol_run(
+            self.pipeline, session_id, patient, protocol, level, seed
+        )
         # only the samples from now on: the pipeline has been streaming before the run
         self._feeder = RunFeeder(session.run, self.pipeline, self._status_log, from_start=False)
         self.protocol = session
@@ -227,8 +263,13 @@ class EngineLoop:
         try:
             stored = session.finish()
         finally:
-            self.reply("protocol_done", phase=run.phase, results=[r.to_dict() for r in run.results],
-                       summary=run.summary, **stored)
+            self.reply(
+                "protocol_done",
+                phase=run.phase,
+                results=[r.to_dict() for r in run.results],
+                summary=run.summary,
+                **stored,
+            )
 
     def _cmd_stop_trial(self, status: str = "complete") -> None:
         if self.recorder is None and self._ended_by_itself:
@@ -255,7 +296,9 @@ class EngineLoop:
     def _call_stages(self, method: str, done: str) -> None:
         if self.pipeline is None:
             raise SourceError("no source is connected", "Connect a source first")
-        targets = [getattr(s, method) for s in self.pipeline.stages if callable(getattr(s, method, None))]
+        targets = [
+            getattr(s, method) for s in self.pipeline.stages if callable(getattr(s, method, None))
+        ]
         if not targets:
             kind = self.pipeline.raw_info.kind.value
             self.reply("notice", message=f"this source ({kind}) has nothing to {method}")
@@ -359,9 +402,13 @@ class EngineHost:
         self.source_url = source_url
         self.commands = self._ctx.Queue()
         self.replies = self._ctx.Queue()
-        self.process = self._ctx.Process(target=self.entry, name="nmr-balance engine", daemon=True,
-                                         args=(self.commands, self.replies, source_url),
-                                         kwargs=self.options)
+        self.process = self._ctx.Process(
+            target=self.entry,
+            name="nmr-balance engine",
+            daemon=True,
+            args=(self.commands, self.replies, source_url),
+            kwargs=self.options,
+        )
         self.process.start()
 
     @property
@@ -424,5 +471,12 @@ class EngineHost:
         self.commands = self.replies = None
 
 
-__all__ = ["EngineHost", "EngineLoop", "ProtocolFactory", "ProtocolSession", "RecorderFactory",
-           "TrialRecorder", "error_message"]
+__all__ = [
+    "EngineHost",
+    "EngineLoop",
+    "ProtocolFactory",
+    "ProtocolSession",
+    "RecorderFactory",
+    "TrialRecorder",
+    "error_message",
+]

@@ -55,11 +55,21 @@ class InvalidParameterError(ConfigError):
 class ProtocolError(ConfigError):
     """A protocol definition (TOML) is not valid: says which file, step and field, and why."""
 
-    def __init__(self, file: str, field: str, expected: str, found: object, step: int | None = None):
-        self.file, self.field, self.expected, self.found, self.step = file, field, expected, found, step
+    def __init__(
+        self, file: str, field: str, expected: str, found: object, step: int | None = None
+    ):
+        self.file, self.field, self.expected, self.found, self.step = (
+            file,
+            field,
+            expected,
+            found,
+            step,
+        )
         at = f"step {step}, " if step is not None else ""
-        super().__init__(f"{file}: {at}field '{field}': expected {expected}, found {found!r}",
-                         "Fix the protocol file; `nmr-balance protocols` lists the valid ones")
+        super().__init__(
+            f"{file}: {at}field '{field}': expected {expected}, found {found!r}",
+            "Fix the protocol file; `nmr-balance protocols` lists the valid ones",
+        )
 
 
 # --- sources and devices -----------------------------------------------------------------------
@@ -82,7 +92,8 @@ class DeviceNotFoundError(SourceError):
         self.address = address
         super().__init__(
             f"no device at {address}",
-            hint or "Is it plugged in and switched on? `nmr-balance devices` lists what is connected",
+            hint
+            or "Is it plugged in and switched on? `nmr-balance devices` lists what is connected",
         )
 
 

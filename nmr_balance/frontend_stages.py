@@ -41,12 +41,19 @@ def _columns(info: StreamInfo, names: tuple[str, ...]) -> np.ndarray:
     except KeyError as e:
         raise ConfigError(
             f"stream {info.source!r} ({info.kind.value}) lacks a channel: {e.args[0]}",
-            f"A {info.kind.value} stream needs channels {', '.join(names)}") from None
+            f"A {info.kind.value} stream needs channels {', '.join(names)}",
+        ) from None
 
 
 def _sway_out(info: StreamInfo, unit: str, fs: float | None = None) -> StreamInfo:
-    return sway_info(info.source, fs or info.fs, unit, geometry=dict(info.geometry),
-                     device=info.device, has_device_time=info.has_device_time)
+    return sway_info(
+        info.source,
+        fs or info.fs,
+        unit,
+        geometry=dict(info.geometry),
+        device=info.device,
+        has_device_time=info.has_device_time,
+    )
 
 
 class PlateCopStage:
@@ -56,7 +63,7 @@ class PlateCopStage:
         self._cols = _columns(info, PLATE_CHANNELS)
         self._dz = float(info.geometry.get("surface_offset_mm", 0.0))
         self._min_fz = float(info.geometry.get("min_load_n", MIN_LOAD_N))
-        plate_cop(np.zeros((1, 6)), self._dz, self._min_fz)   # load the kernel now, see _WARM
+        plate_cop(np.zeros((1, 6)), self._dz, self._min_fz)  # load the kernel now, see _WARM
         return _sway_out(info, "mm")
 
     def process(self, block: SampleBlock) -> SampleBlock:
@@ -75,11 +82,14 @@ class LoadCellStage:
         if len(units) != 1 or not units <= {"kg", "N"}:
             raise ConfigError(f"load-cell channels must all be in kg or all in N; got {units}")
         g = info.geometry
-        self.cop = LoadCellCop(g.get("cells_xy_mm", WII_CELLS_XY_MM), unit=units.pop(),
-                               wii_calibration=g.get("wii_calibration"),
-                               min_load_n=float(g.get("min_load_n", MIN_LOAD_N)))
+        self.cop = LoadCellCop(
+            g.get("cells_xy_mm", WII_CELLS_XY_MM),
+            unit=units.pop(),
+            wii_calibration=g.get("wii_calibration"),
+            min_load_n=float(g.get("min_load_n", MIN_LOAD_N)),
+        )
         self._fs = info.fs
-        self.cop.process(np.zeros((1, 4)))                     # load the kernel now, see _WARM
+        self.cop.process(np.zeros((1, 4)))  # load the kernel now, see _WARM
         self._forces = np.zeros((0, 4))
         return _sway_out(info, "mm")
 
@@ -111,12 +121,17 @@ class TiltStage:
         both = g.get("imu_axes", "x,y,z")
         try:
             self.estimator = TiltEstimator(
-                info.fs, float(g.get("time_constant_s", 0.5)), g.get("accel_axes", both),
-                g.get("gyro_axes", both), accel_unit=units[0], gyro_unit=units[3])
+                info.fs,
+                float(g.get("time_constant_s", 0.5)),
+                g.get("accel_axes", both),
+                g.get("gyro_axes", both),
+                accel_unit=units[0],
+                gyro_unit=units[3],
+            )
         except ValueError as e:
             raise ConfigError(f"IMU stream {info.source!r}: {e}") from None
         self._fs, self._use_device_time = info.fs, info.has_device_time
-        self.estimator.process(np.array([[0.0, 0.0, 1.0]]), np.zeros((1, 3)))   # see _WARM
+        self.estimator.process(np.array([[0.0, 0.0, 1.0]]), np.zeros((1, 3)))  # see _WARM
         self.reset()
         return _sway_out(info, "deg")
 
@@ -148,7 +163,7 @@ class ResampleStage:
         self.fs = float(self.fs or info.geometry.get("resample_hz", info.fs))
         self._device_time = info.has_device_time
         self.resampler = WindowResampler(self.fs, info.n_channels)
-        self.resampler.process(np.zeros(2), np.zeros((2, info.n_channels)))   # see _WARM
+        self.resampler.process(np.zeros(2), np.zeros((2, info.n_channels)))  # see _WARM
         self.resampler.reset()
         return info.replace(fs=self.fs)
 
@@ -157,8 +172,11 @@ class ResampleStage:
         first = self.resampler.n_emitted
         t_out, v_out, src = self.resampler.process(t, block.data)
         return SampleBlock(
-            block.t_host_ns[src], t_out if self._device_time else np.full(len(src), np.nan),
-            np.arange(first, first + len(src), dtype=np.int64), v_out)
+            block.t_host_ns[src],
+            t_out if self._device_time else np.full(len(src), np.nan),
+            np.arange(first, first + len(src), dtype=np.int64),
+            v_out,
+        )
 
     def reset(self) -> None:
         self.resampler.reset()
@@ -179,7 +197,7 @@ class LowpassStage:
         self.filter = None
         if info.fs > 2.5 * self.cutoff_hz:
             self.filter = StreamingLowpass(info.fs, info.n_channels, self.cutoff_hz, self.order)
-            self.filter.process(np.zeros((1, info.n_channels)))   # see _WARM
+            self.filter.process(np.zeros((1, info.n_channels)))  # see _WARM
             self.filter.reset()
         return info
 
@@ -198,8 +216,11 @@ def build_stages(info: StreamInfo) -> list:
     stages: list = []
     if info.geometry.get("uneven"):
         stages.append(ResampleStage())
-    sensor = {SensorKind.FORCE_PLATE: PlateCopStage, SensorKind.LOAD_CELLS: LoadCellStage,
-              SensorKind.IMU: TiltStage}.get(info.kind)
+    sensor = {
+        SensorKind.FORCE_PLATE: PlateCopStage,
+        SensorKind.LOAD_CELLS: LoadCellStage,
+        SensorKind.IMU: TiltStage,
+    }.get(info.kind)
     if sensor is not None:
         stages.append(sensor())
     if not info.geometry.get("filtered_hz"):

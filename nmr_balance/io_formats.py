@@ -18,8 +18,17 @@ from nmr_balance.errors import DataFormatError
 #: Length units accepted for COP columns, as factors to mm; "deg" is kept as is (tilt).
 TO_MM = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
 
-SANTOS_DUARTE_HEADER = ("Time[s]", "Fx[N]", "Fy[N]", "Fz[N]", "Mx[Nm]", "My[Nm]", "Mz[Nm]",
-                        "COPx[cm]", "COPy[cm]")
+SANTOS_DUARTE_HEADER = (
+    "Time[s]",
+    "Fx[N]",
+    "Fy[N]",
+    "Fz[N]",
+    "Mx[Nm]",
+    "My[Nm]",
+    "Mz[Nm]",
+    "COPx[cm]",
+    "COPy[cm]",
+)
 
 
 @dataclasses.dataclass
@@ -61,17 +70,27 @@ def read_santos_duarte(path) -> CopRecording:
     text = _read_text(path)
     header = tuple(text.split("\n", 1)[0].strip().split("\t"))
     if header != SANTOS_DUARTE_HEADER:
-        raise DataFormatError(str(path), f"not a Santos & Duarte trial (header {header[:3]}...)",
-                              "Use --format-in csv with --x-col/--y-col for other files")
+        raise DataFormatError(
+            str(path),
+            f"not a Santos & Duarte trial (header {header[:3]}...)",
+            "Use --format-in csv with --x-col/--y-col for other files",
+        )
     data = _numbers(path, text, skip=1, delimiter="\t", n_cols=len(SANTOS_DUARTE_HEADER))
     fs = _rate_from_time(path, data[:, 0])
     xy = np.column_stack([data[:, 8], data[:, 7]]) * TO_MM["cm"]
     return CopRecording(xy, fs, "mm", str(path), "santos_duarte", 10.0, data[:, 1:7].copy())
 
 
-def read_csv(path, x_col: str = "x", y_col: str = "y", time_col: str | None = None,
-             fs: float | None = None, unit: str | None = None, delimiter: str | None = None,
-             filtered_hz: float | None = None) -> CopRecording:
+def read_csv(
+    path,
+    x_col: str = "x",
+    y_col: str = "y",
+    time_col: str | None = None,
+    fs: float | None = None,
+    unit: str | None = None,
+    delimiter: str | None = None,
+    filtered_hz: float | None = None,
+) -> CopRecording:
     """Read sway from a CSV/TSV file with a header row.
 
     Columns are chosen by header name or by 0-based index (``"0"``). Lines starting with ``#``
@@ -105,7 +124,7 @@ def read_csv(path, x_col: str = "x", y_col: str = "y", time_col: str | None = No
     header = [h.strip() for h in next(csv.reader(io.StringIO(lines[skip]), delimiter=delimiter))]
     cols = [_column(path, header, c) for c in (x_col, y_col)]
     t_idx = _column(path, header, time_col) if time_col is not None else None
-    data = _numbers(path, "\n".join(lines[skip + 1:]), 0, delimiter, len(header))
+    data = _numbers(path, "\n".join(lines[skip + 1 :]), 0, delimiter, len(header))
     unit = unit or meta.get("unit", "mm")
     if unit not in TO_MM and unit != "deg":
         raise DataFormatError(str(path), f"unknown unit {unit!r}", "Use mm, cm, m or deg")
@@ -114,13 +133,22 @@ def read_csv(path, x_col: str = "x", y_col: str = "y", time_col: str | None = No
     if fs is None and t_idx is not None:
         fs = _rate_from_time(path, data[:, t_idx])
     if fs is None:
-        raise DataFormatError(str(path), "no sample rate",
-                              "Give --fs HZ, or --time-col NAME for a time column in seconds")
+        raise DataFormatError(
+            str(path),
+            "no sample rate",
+            "Give --fs HZ, or --time-col NAME for a time column in seconds",
+        )
     if filtered_hz is None and meta.get("filtered_hz"):
         filtered_hz = float(meta["filtered_hz"])
     xy = data[:, cols] * TO_MM.get(unit, 1.0)
-    return CopRecording(np.ascontiguousarray(xy), float(fs), "deg" if unit == "deg" else "mm",
-                        str(path), "csv", filtered_hz)
+    return CopRecording(
+        np.ascontiguousarray(xy),
+        float(fs),
+        "deg" if unit == "deg" else "mm",
+        str(path),
+        "csv",
+        filtered_hz,
+    )
 
 
 def sniff_format(path) -> str:
@@ -152,8 +180,11 @@ def _column(path, header: list[str], col: str) -> int:
         return header.index(col)
     if str(col).isdigit() and int(col) < len(header):
         return int(col)
-    raise DataFormatError(str(path), f"no column {col!r}",
-                          f"Columns are: {', '.join(header)} (name them with --x-col/--y-col)")
+    raise DataFormatError(
+        str(path),
+        f"no column {col!r}",
+        f"Columns are: {', '.join(header)} (name them with --x-col/--y-col)",
+    )
 
 
 def _numbers(path, text: str, skip: int, delimiter: str, n_cols: int) -> np.ndarray:
@@ -162,8 +193,11 @@ def _numbers(path, text: str, skip: int, delimiter: str, n_cols: int) -> np.ndar
     except ValueError as e:
         raise DataFormatError(str(path), f"non-numeric or ragged data ({e})") from None
     if data.shape[0] == 0 or data.shape[1] != n_cols:
-        raise DataFormatError(str(path), f"expected {n_cols} numeric columns, found "
-                              f"{data.shape[1] if data.size else 0} in {data.shape[0]} rows")
+        raise DataFormatError(
+            str(path),
+            f"expected {n_cols} numeric columns, found "
+            f"{data.shape[1] if data.size else 0} in {data.shape[0]} rows",
+        )
     return data
 
 
@@ -173,6 +207,9 @@ def _rate_from_time(path, t: np.ndarray) -> float:
         raise DataFormatError(str(path), "time column is not strictly increasing")
     fs = 1.0 / np.median(dt)
     if np.max(np.abs(dt * fs - 1)) > 0.05:
-        raise DataFormatError(str(path), "samples are not evenly spaced in time",
-                              "Resample the file to a fixed rate first")
+        raise DataFormatError(
+            str(path),
+            "samples are not evenly spaced in time",
+            "Resample the file to a fixed rate first",
+        )
     return float(round(fs, 6))

@@ -17,7 +17,7 @@ import queue
 import sys
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -79,8 +79,15 @@ class Pipeline:
         How many recent samples the latency percentiles cover.
     """
 
-    def __init__(self, source: Source, stages: list[Stage] | None = None, *,
-                 ring_seconds: float = 120.0, shared: bool = False, latency_window: int = 8192):
+    def __init__(
+        self,
+        source: Source,
+        stages: list[Stage] | None = None,
+        *,
+        ring_seconds: float = 120.0,
+        shared: bool = False,
+        latency_window: int = 8192,
+    ):
         self.source = source
         self._stages = stages
         self._ring_seconds = ring_seconds
@@ -106,7 +113,7 @@ class Pipeline:
         return list(self._stages or [])
 
     # --- life cycle ------------------------------------------------------------------------
-    def start(self) -> "Pipeline":
+    def start(self) -> Pipeline:
         """Open the source if needed, build the rings and start streaming."""
         if self._thread is not None:
             raise SourceError("this pipeline was already started", "Create a new Pipeline")
@@ -126,7 +133,9 @@ class Pipeline:
         if sys.getswitchinterval() > SWITCH_INTERVAL_S:
             sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.source.start()
-        self._thread = threading.Thread(target=self._run, name=f"acquire {self.source.url}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"acquire {self.source.url}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -139,7 +148,9 @@ class Pipeline:
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
-                raise SourceError(f"the acquisition thread for {self.source.url} did not stop in {timeout} s")
+                raise SourceError(
+                    f"the acquisition thread for {self.source.url} did not stop in {timeout} s"
+                )
         self.source.stop()
 
     def close(self) -> None:
@@ -152,7 +163,7 @@ class Pipeline:
                 if ring is not None:
                     ring.close(unlink=True)
 
-    def __enter__(self) -> "Pipeline":
+    def __enter__(self) -> Pipeline:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -202,7 +213,9 @@ class Pipeline:
                 self._mark_rate()
         except BaseException as e:  # reported through stats/events, never lost silently
             self.error = e
-            self._events.put(StatusEvent(Status.CLOSED, f"acquisition failed: {e}", time.monotonic()))
+            self._events.put(
+                StatusEvent(Status.CLOSED, f"acquisition failed: {e}", time.monotonic())
+            )
         finally:
             self._run_calls()
 
@@ -223,8 +236,8 @@ class Pipeline:
         lat = latency_ns[-size:] * 1e-6
         i = self._latency_n % size
         first = min(len(lat), size - i)
-        self._latency[i:i + first] = lat[:first]
-        self._latency[:len(lat) - first] = lat[first:]
+        self._latency[i : i + first] = lat[:first]
+        self._latency[: len(lat) - first] = lat[first:]
         self._latency_n += len(lat)
 
     def _mark_rate(self) -> None:
@@ -254,5 +267,7 @@ class Pipeline:
             rate_hz=rate,
             # a source that fills counter gaps in counts them too (DeviceSource): not twice
             dropped=max(self._gaps, self.source.dropped),
-            latency_p50_ms=float(p50), latency_p99_ms=float(p99), latency_max_ms=mx,
+            latency_p50_ms=float(p50),
+            latency_p99_ms=float(p99),
+            latency_max_ms=mx,
         )

@@ -13,7 +13,7 @@ package to register its schemes, then :func:`create_source` looks them up.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl, unquote
 
 from nmr_balance.errors import ConfigError, InvalidParameterError, UnknownSchemeError
@@ -27,7 +27,7 @@ class SourceURL:
     url: str
     scheme: str
     location: str
-    params: "Params"
+    params: Params
 
 
 class Params:
@@ -53,7 +53,9 @@ class Params:
         self._known[name] = expected
         return self._values.get(name)
 
-    def text(self, name: str, default: str | None = None, choices: Iterable[str] | None = None) -> str | None:
+    def text(
+        self, name: str, default: str | None = None, choices: Iterable[str] | None = None
+    ) -> str | None:
         choices = list(choices) if choices is not None else None
         expected = "one of " + ", ".join(choices) if choices else "text"
         raw = self._raw(name, expected)
@@ -63,10 +65,20 @@ class Params:
             raise InvalidParameterError(name, raw, expected, self.where)
         return raw
 
-    def number(self, name: str, default: float | None = None, lo: float = float("-inf"),
-               hi: float = float("inf"), integer: bool = False) -> float | int | None:
+    def number(
+        self,
+        name: str,
+        default: float | None = None,
+        lo: float = float("-inf"),
+        hi: float = float("inf"),
+        integer: bool = False,
+    ) -> float | int | None:
         kind = "a whole number" if integer else "a number"
-        expected = f"{kind} from {lo:.12g} to {hi:.12g}" if lo > float("-inf") or hi < float("inf") else kind
+        expected = (
+            f"{kind} from {lo:.12g} to {hi:.12g}"
+            if lo > float("-inf") or hi < float("inf")
+            else kind
+        )
         raw = self._raw(name, expected)
         if raw is None:
             return default
@@ -94,8 +106,12 @@ class Params:
         unknown = sorted(set(self._values) - set(self._known))
         if unknown:
             valid = ", ".join(f"{k} ({v})" for k, v in sorted(self._known.items())) or "none"
-            raise InvalidParameterError(unknown[0], self._values[unknown[0]],
-                                        f"a known parameter; valid: {valid}", self.where)
+            raise InvalidParameterError(
+                unknown[0],
+                self._values[unknown[0]],
+                f"a known parameter; valid: {valid}",
+                self.where,
+            )
 
 
 def parse_url(url: str) -> SourceURL:

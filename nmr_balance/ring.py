@@ -48,7 +48,7 @@ def _attach_shm(name: str) -> shared_memory.SharedMemory:
     if shm.name not in _CREATED_HERE:
         from multiprocessing import resource_tracker
 
-        resource_tracker.unregister(shm._name, "shared_memory")  # noqa: SLF001
+        resource_tracker.unregister(shm._name, "shared_memory")
     return shm
 
 
@@ -70,7 +70,9 @@ class RingBuffer:
 
     def __init__(self, n_channels: int, capacity: int, buffer=None, *, _attach: bool = False):
         if capacity < 1 or n_channels < 1:
-            raise ValueError(f"ring needs capacity >= 1 and n_channels >= 1, got {capacity}, {n_channels}")
+            raise ValueError(
+                f"ring needs capacity >= 1 and n_channels >= 1, got {capacity}, {n_channels}"
+            )
         self.capacity = int(capacity)
         self.n_channels = int(n_channels)
         size = _layout(self.capacity, self.n_channels)
@@ -80,10 +82,10 @@ class RingBuffer:
         self._header = words[:_HEADER]
         cap, nc = self.capacity, self.n_channels
         o = _HEADER
-        self.t_host = words[o:o + cap]
-        self.t_device = words[o + cap:o + 2 * cap].view(np.float64)
-        self.counter = words[o + 2 * cap:o + 3 * cap]
-        self.data = words[o + 3 * cap:o + (3 + nc) * cap].view(np.float64).reshape(cap, nc)
+        self.t_host = words[o : o + cap]
+        self.t_device = words[o + cap : o + 2 * cap].view(np.float64)
+        self.counter = words[o + 2 * cap : o + 3 * cap]
+        self.data = words[o + 3 * cap : o + (3 + nc) * cap].view(np.float64).reshape(cap, nc)
         if _attach:
             if self._header[3] != _MAGIC or self._header[1] != cap or self._header[2] != nc:
                 raise ValueError("shared memory block is not a ring of this shape")
@@ -92,7 +94,7 @@ class RingBuffer:
 
     # --- shared memory ---------------------------------------------------------------------
     @classmethod
-    def shared(cls, n_channels: int, capacity: int) -> "RingBuffer":
+    def shared(cls, n_channels: int, capacity: int) -> RingBuffer:
         """A ring in a new shared-memory block; other processes :meth:`attach` by ``name``."""
         shm = shared_memory.SharedMemory(create=True, size=_layout(capacity, n_channels))
         _CREATED_HERE.add(shm.name)
@@ -101,7 +103,7 @@ class RingBuffer:
         return ring
 
     @classmethod
-    def attach(cls, name: str) -> "RingBuffer":
+    def attach(cls, name: str) -> RingBuffer:
         """Map a ring created by :meth:`shared` in another process (read by its readers)."""
         shm = _attach_shm(name)
         header = np.frombuffer(shm.buf, dtype=np.int64, count=_HEADER)
@@ -147,11 +149,15 @@ class RingBuffer:
         self._header[4] = w + n  # reserve: readers now distrust the slots about to change
         start = w % self.capacity
         first = min(n, self.capacity - start)
-        for dst, src in ((self.t_host, block.t_host_ns), (self.t_device, block.t_device),
-                         (self.counter, block.counter), (self.data, block.data)):
-            dst[start:start + first] = src[:first]
+        for dst, src in (
+            (self.t_host, block.t_host_ns),
+            (self.t_device, block.t_device),
+            (self.counter, block.counter),
+            (self.data, block.data),
+        ):
+            dst[start : start + first] = src[:first]
             if first < n:
-                dst[:n - first] = src[first:]
+                dst[: n - first] = src[first:]
         self._header[0] = w + n  # publish only after the rows are in place
 
     # --- readers ---------------------------------------------------------------------------
@@ -162,8 +168,12 @@ class RingBuffer:
             return SampleBlock.empty(self.n_channels), 0
         i0 = start % self.capacity
         idx = (np.arange(n) + i0) % self.capacity if i0 + n > self.capacity else slice(i0, i0 + n)
-        block = SampleBlock(self.t_host[idx].copy(), self.t_device[idx].copy(),
-                            self.counter[idx].copy(), self.data[idx].copy())
+        block = SampleBlock(
+            self.t_host[idx].copy(),
+            self.t_device[idx].copy(),
+            self.counter[idx].copy(),
+            self.data[idx].copy(),
+        )
         # Rows the producer may have overwritten (or be overwriting) while we copied: drop them.
         oldest_valid = int(self._header[4]) - self.capacity
         lost = max(0, oldest_valid - start)
@@ -177,7 +187,7 @@ class RingBuffer:
         start = max(0, w - min(n, self.capacity))
         return self._copy(start, w)[0]
 
-    def reader(self, from_start: bool = False) -> "Reader":
+    def reader(self, from_start: bool = False) -> Reader:
         """A new reader: from the oldest sample still held, or (default) from now on."""
         w = self.written
         return Reader(self, max(0, w - self.capacity) if from_start else w)

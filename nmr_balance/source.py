@@ -20,7 +20,7 @@ import dataclasses
 import enum
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from nmr_balance.errors import SourceStateError
 from nmr_balance.stream import SampleBlock, StreamInfo
@@ -29,14 +29,14 @@ from nmr_balance.stream import SampleBlock, StreamInfo
 class Status(str, enum.Enum):
     """Connection state of a source."""
 
-    IDLE = "idle"                    # created, not opened
-    CONNECTING = "connecting"        # open() in progress
-    CONNECTED = "connected"          # open, not streaming
-    STREAMING = "streaming"          # samples flowing
-    LOST = "lost"                    # device went away; a reconnect may follow
-    RECONNECTING = "reconnecting"    # trying to get the device back
-    ENDED = "ended"                  # a finite source (replay, timed simulation) delivered all
-    CLOSED = "closed"                # closed for good
+    IDLE = "idle"  # created, not opened
+    CONNECTING = "connecting"  # open() in progress
+    CONNECTED = "connected"  # open, not streaming
+    STREAMING = "streaming"  # samples flowing
+    LOST = "lost"  # device went away; a reconnect may follow
+    RECONNECTING = "reconnecting"  # trying to get the device back
+    ENDED = "ended"  # a finite source (replay, timed simulation) delivered all
+    CLOSED = "closed"  # closed for good
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +149,7 @@ class Source(abc.ABC):
             finally:
                 self._set_status(Status.CLOSED, f"closed {self.url}")
 
-    def __enter__(self) -> "Source":
+    def __enter__(self) -> Source:
         if self._status is Status.IDLE:
             self.open()
         return self

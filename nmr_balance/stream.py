@@ -87,7 +87,7 @@ class StreamInfo:
         except ValueError:
             raise KeyError(f"no channel {name!r}; channels are {', '.join(self.channel_names)}")
 
-    def replace(self, **changes: Any) -> "StreamInfo":
+    def replace(self, **changes: Any) -> StreamInfo:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +103,7 @@ class StreamInfo:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "StreamInfo":
+    def from_dict(cls, d: dict[str, Any]) -> StreamInfo:
         return cls(
             source=d["source"],
             channels=tuple(Channel(n, u) for n, u in d["channels"]),
@@ -165,14 +165,16 @@ class SampleBlock:
         return self.data.shape[1]
 
     @classmethod
-    def empty(cls, n_channels: int) -> "SampleBlock":
+    def empty(cls, n_channels: int) -> SampleBlock:
         return cls(
-            np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.int64),
+            np.empty(0, np.int64),
+            np.empty(0, np.float64),
+            np.empty(0, np.int64),
             np.empty((0, n_channels), np.float64),
         )
 
     @classmethod
-    def concat(cls, blocks: list["SampleBlock"], n_channels: int) -> "SampleBlock":
+    def concat(cls, blocks: list[SampleBlock], n_channels: int) -> SampleBlock:
         """Join blocks in order (an empty list gives an empty block)."""
         if not blocks:
             return cls.empty(n_channels)
@@ -185,13 +187,15 @@ class SampleBlock:
             np.concatenate([b.data for b in blocks]),
         )
 
-    def slice(self, start: int, stop: int) -> "SampleBlock":
+    def slice(self, start: int, stop: int) -> SampleBlock:
         return SampleBlock(
-            self.t_host_ns[start:stop], self.t_device[start:stop],
-            self.counter[start:stop], self.data[start:stop],
+            self.t_host_ns[start:stop],
+            self.t_device[start:stop],
+            self.counter[start:stop],
+            self.data[start:stop],
         )
 
-    def with_data(self, data: np.ndarray) -> "SampleBlock":
+    def with_data(self, data: np.ndarray) -> SampleBlock:
         """Same timing and counters, new channel values (a stage's output)."""
         return SampleBlock(self.t_host_ns, self.t_device, self.counter, data)
 

@@ -37,12 +37,15 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
         raise CorruptDatabaseError(str(path), "it is a folder")
     if not path.exists():
         if not create:
-            raise StorageError(f"no database at {path}", "Check the --db path, or record a trial "
-                               "first (it creates the database)")
+            raise StorageError(
+                f"no database at {path}",
+                "Check the --db path, or record a trial first (it creates the database)",
+            )
         _create_private(path)
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
     except sqlite3.Error as e:
         raise translate(e, path) from e
     try:
@@ -65,8 +68,10 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         return  # another process created it a moment ago; validated like any existing file
     except OSError as e:
-        raise StorageError(f"cannot create the database {path}: {e.strerror}",
-                           "Check that the folder is writable, or pick another with --db") from e
+        raise StorageError(
+            f"cannot create the database {path}: {e.strerror}",
+            "Check that the folder is writable, or pick another with --db",
+        ) from e
     os.close(fd)
 
 
@@ -78,11 +83,14 @@ def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
         return  # empty: ours to initialise
     if app_id != schema.APPLICATION_ID:
         raise CorruptDatabaseError(
-            str(path), f"an SQLite database of another program (application_id {app_id:#x})")
+            str(path), f"an SQLite database of another program (application_id {app_id:#x})"
+        )
     if version > schema.LATEST_VERSION:
         raise StorageError(
             f"{path} was written by a newer nmr-balance (schema {version}, this one knows up to "
-            f"{schema.LATEST_VERSION})", "Update nmr-balance; the file was not changed")
+            f"{schema.LATEST_VERSION})",
+            "Update nmr-balance; the file was not changed",
+        )
 
 
 def translate(error: sqlite3.Error, path: Path) -> Exception:
@@ -99,12 +107,15 @@ def translate(error: sqlite3.Error, path: Path) -> Exception:
     if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
         return StorageError(
             f"{path} is busy: another program kept it locked for over {BUSY_TIMEOUT_S:g} s",
-            "Close the other nmr-balance window or command that uses this database, then retry")
+            "Close the other nmr-balance window or command that uses this database, then retry",
+        )
     if primary == _SQLITE_READONLY:
         return StorageError(f"{path} is read-only", "Check the file's permissions or use --db")
     if primary == _SQLITE_IOERR:
-        return StorageError(f"disk I/O error on {path} ({error})",
-                            "Check the disk (is it full, removed or failing?)")
+        return StorageError(
+            f"disk I/O error on {path} ({error})",
+            "Check the disk (is it full, removed or failing?)",
+        )
     return StorageError(f"database error on {path}: {error}")
 
 

@@ -36,8 +36,9 @@ class Table:
         try:
             return self.values[:, self.columns.index(name)]
         except ValueError:
-            raise DataFormatError(str(self.path), f"no column '{name}'",
-                                  f"Columns are: {', '.join(self.columns)}") from None
+            raise DataFormatError(
+                str(self.path), f"no column '{name}'", f"Columns are: {', '.join(self.columns)}"
+            ) from None
 
 
 def split_unit(column: str) -> tuple[str, str]:
@@ -53,9 +54,11 @@ def check_size(path: Path, max_bytes: int = MAX_BYTES) -> None:
     except OSError as e:
         raise DataFormatError(str(path), f"cannot read it ({e.strerror})") from e
     if size > max_bytes:
-        raise DataFormatError(str(path), f"it is {size / 2**20:.0f} MB, above the import limit of "
-                              f"{max_bytes / 2**20:.0f} MB", "Split the file, or raise the limit "
-                              "(--max-mb) if it really is one trial")
+        raise DataFormatError(
+            str(path),
+            f"it is {size / 2**20:.0f} MB, above the import limit of {max_bytes / 2**20:.0f} MB",
+            "Split the file, or raise the limit (--max-mb) if it really is one trial",
+        )
 
 
 def read_table(path: str | Path, max_bytes: int = MAX_BYTES) -> Table:
@@ -65,11 +68,15 @@ def read_table(path: str | Path, max_bytes: int = MAX_BYTES) -> Table:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (UnicodeDecodeError, OSError) as e:
-        raise DataFormatError(str(path), f"not a text table ({e})",
-                              "Export it as CSV or tab-separated text") from e
+        raise DataFormatError(
+            str(path), f"not a text table ({e})", "Export it as CSV or tab-separated text"
+        ) from e
     if "\x00" in text:
-        raise DataFormatError(str(path), "not a text table (it holds binary data)",
-                              "Export it as CSV or tab-separated text")
+        raise DataFormatError(
+            str(path),
+            "not a text table (it holds binary data)",
+            "Export it as CSV or tab-separated text",
+        )
     lines = text.splitlines()
     comments = []
     while lines and lines[0].startswith("#"):
@@ -82,21 +89,34 @@ def read_table(path: str | Path, max_bytes: int = MAX_BYTES) -> Table:
         delimiter = " "
     columns = [c.strip() for c in (header.split() if delimiter == " " else header.split(delimiter))]
     if len(columns) < 2 or len(set(columns)) != len(columns):
-        raise DataFormatError(str(path), f"the header line should name distinct columns, got "
-                              f"{header[:80]!r}", "Put one line of column names first")
+        raise DataFormatError(
+            str(path),
+            f"the header line should name distinct columns, got {header[:80]!r}",
+            "Put one line of column names first",
+        )
     body = [ln for ln in lines[1:] if ln.strip()]
     if not body:
         raise DataFormatError(str(path), "no data rows after the header", "Is the file truncated?")
     try:
-        values = np.loadtxt(io.StringIO("\n".join(body)), delimiter=None if delimiter == " "
-                            else delimiter, dtype=np.float64, ndmin=2)
+        values = np.loadtxt(
+            io.StringIO("\n".join(body)),
+            delimiter=None if delimiter == " " else delimiter,
+            dtype=np.float64,
+            ndmin=2,
+        )
     except ValueError as e:
-        raise DataFormatError(str(path), f"unreadable numbers ({_short(e)})",
-                              "Every row needs one number per column; a cut-off last line "
-                              "means the file is truncated") from None
+        raise DataFormatError(
+            str(path),
+            f"unreadable numbers ({_short(e)})",
+            "Every row needs one number per column; a cut-off last line "
+            "means the file is truncated",
+        ) from None
     if values.shape[1] != len(columns):
-        raise DataFormatError(str(path), f"{len(columns)} column names but {values.shape[1]} "
-                              "values per row", "Check the delimiter and the header line")
+        raise DataFormatError(
+            str(path),
+            f"{len(columns)} column names but {values.shape[1]} values per row",
+            "Check the delimiter and the header line",
+        )
     return Table(path, comments, columns, values)
 
 
@@ -110,16 +130,22 @@ def check_finite(path: Path, name: str, values: np.ndarray, allow_nan: bool = Fa
     if np.any(bad):
         row = int(np.argmax(bad.any(axis=1) if bad.ndim > 1 else bad))
         what = "infinite" if allow_nan else "missing or infinite"
-        raise DataFormatError(str(path), f"{what} value in '{name}' at data row {row + 1}",
-                              "Fix or remove the damaged rows and import again")
+        raise DataFormatError(
+            str(path),
+            f"{what} value in '{name}' at data row {row + 1}",
+            "Fix or remove the damaged rows and import again",
+        )
 
 
 def check_fs(path: Path, fs: float) -> float:
     lo, hi = FS_RANGE
     if not np.isfinite(fs) or not (lo <= fs <= hi):
-        raise DataFormatError(str(path), f"a sample rate of {fs:g} Hz is not plausible for a "
-                              f"balance recording ({lo:g}-{hi:g} Hz)",
-                              "Check the time column (seconds?) or give the rate with --fs")
+        raise DataFormatError(
+            str(path),
+            f"a sample rate of {fs:g} Hz is not plausible for a "
+            f"balance recording ({lo:g}-{hi:g} Hz)",
+            "Check the time column (seconds?) or give the rate with --fs",
+        )
     return float(fs)
 
 
@@ -130,6 +156,9 @@ def fs_from_time(path: Path, t: np.ndarray) -> float:
         raise DataFormatError(str(path), "fewer than 2 samples", "Is the file truncated?")
     if np.any(np.diff(t) <= 0):
         row = int(np.argmax(np.diff(t) <= 0)) + 2
-        raise DataFormatError(str(path), f"time does not increase at data row {row}",
-                              "Sort the rows by time, or check the time column")
+        raise DataFormatError(
+            str(path),
+            f"time does not increase at data row {row}",
+            "Sort the rows by time, or check the time column",
+        )
     return check_fs(path, (len(t) - 1) / (t[-1] - t[0]))

@@ -38,17 +38,20 @@ _SWAY_LABELS = {"x": "COP_X", "y": "COP_Y", "fz": "COP_FZ"}
 def _processed_labels(info: StreamInfo) -> list[str]:
     """Analog labels of the processed channels (``COP_X``... for the sway stream)."""
     return [_SWAY_LABELS.get(n, f"PROC_{n}") for n in info.channel_names]
+
+
 _PIECE = 200  # C3D strings hold at most 255 characters: long texts are stored in pieces
 
 
 def _ezc3d():
     import ezc3d  # deferred: only exports and imports of C3D need it
+
     return ezc3d
 
 
 def _pieces(text: str) -> list[str]:
     code = base64.b64encode(text.encode()).decode()
-    return [code[i:i + _PIECE] for i in range(0, len(code), _PIECE)] or [""]
+    return [code[i : i + _PIECE] for i in range(0, len(code), _PIECE)] or [""]
 
 
 def _unpieces(value: Any) -> str:
@@ -67,8 +70,9 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     path = Path(path)
     proc, raw = data.processed, data.raw
     aligned = len(raw) == len(proc) and data.raw_info.fs == data.info.fs
-    labels = _processed_labels(data.info) + \
-        ([c.name for c in data.raw_info.channels] if aligned else [])
+    labels = _processed_labels(data.info) + (
+        [c.name for c in data.raw_info.channels] if aligned else []
+    )
     units = list(data.info.units)
     analogs = proc.data
     if aligned:
@@ -100,9 +104,15 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
         c.add_parameter("FORCE_PLATFORM", "CORNERS", corners.T[:, :, np.newaxis])
         # C3D: ORIGIN is the plate origin -> surface centre vector, in the plate frame (z down).
         c.add_parameter("FORCE_PLATFORM", "ORIGIN", np.array([[0.0], [0.0], [-dz]]))
-    meta = {"header": header, "raw_info": data.raw_info.to_dict(), "info": data.info.to_dict(),
-            "raw_stored": aligned, "first_counter": int(proc.counter[0]) if len(proc) else 0,
-            "metrics": data.metrics, "events": [[e.t, e.kind, e.payload] for e in data.events]}
+    meta = {
+        "header": header,
+        "raw_info": data.raw_info.to_dict(),
+        "info": data.info.to_dict(),
+        "raw_stored": aligned,
+        "first_counter": int(proc.counter[0]) if len(proc) else 0,
+        "metrics": data.metrics,
+        "events": [[e.t, e.kind, e.payload] for e in data.events],
+    }
     c.add_parameter(_GROUP, "META", _pieces(json.dumps(meta)))
     if header.get("patient"):
         c.add_parameter("SUBJECTS", "NAMES", [str(header["patient"])])
@@ -128,8 +138,11 @@ def read_c3d(path: str | Path, max_bytes: int = _table.MAX_BYTES) -> TrialData:
     try:
         c = _ezc3d().c3d(str(path))
     except Exception as e:  # ezc3d raises bare RuntimeError/ValueError/IOError on bad files
-        raise DataFormatError(str(path), f"not a readable C3D file ({str(e)[:120]})",
-                              "Check that it is a complete .c3d file") from None
+        raise DataFormatError(
+            str(path),
+            f"not a readable C3D file ({str(e)[:120]})",
+            "Check that it is a complete .c3d file",
+        ) from None
     params = c["parameters"]
     analogs = np.asarray(c["data"]["analogs"], dtype=np.float64)
     if analogs.ndim != 3 or analogs.shape[2] == 0:
@@ -147,9 +160,12 @@ def read_c3d(path: str | Path, max_bytes: int = _table.MAX_BYTES) -> TrialData:
 def _block(data: np.ndarray, fs: float, first_counter: int = 0) -> SampleBlock:
     n = len(data)
     t = np.arange(n) / fs
-    return SampleBlock(np.round(t * 1e9).astype(np.int64), t,
-                       np.arange(first_counter, first_counter + n, dtype=np.int64),
-                       np.ascontiguousarray(data))
+    return SampleBlock(
+        np.round(t * 1e9).astype(np.int64),
+        t,
+        np.arange(first_counter, first_counter + n, dtype=np.int64),
+        np.ascontiguousarray(data),
+    )
 
 
 def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> TrialData:
@@ -163,45 +179,75 @@ def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> Tr
     processed = _block(samples[:, idx], info.fs, meta["first_counter"])
     if meta["raw_stored"]:
         scale = _c3d_units(raw_info.channels)[1]
-        raw = _block(samples[:, [labels.index(c) for c in raw_info.channel_names]] / scale,
-                     raw_info.fs, meta["first_counter"])
+        raw = _block(
+            samples[:, [labels.index(c) for c in raw_info.channel_names]] / scale,
+            raw_info.fs,
+            meta["first_counter"],
+        )
     else:  # the raw stream could not share the frames; replay the processed one
         raw_info, raw = info, processed
     _table.check_finite(path, "raw channels", raw.data, allow_nan=raw_info.kind is SensorKind.COP)
     _table.check_finite(path, "COP", processed.data, allow_nan=True)
     events = [Event(float(t), k, p) for t, k, p in meta.get("events", [])]
-    return TrialData(raw_info, raw, info, processed, events, meta.get("metrics", {}),
-                     header=meta.get("header", {}))
+    return TrialData(
+        raw_info,
+        raw,
+        info,
+        processed,
+        events,
+        meta.get("metrics", {}),
+        header=meta.get("header", {}),
+    )
 
 
 def _read_plate(path: Path, params, samples: np.ndarray, labels: list[str], fs: float) -> TrialData:
     fp = params["FORCE_PLATFORM"] if "FORCE_PLATFORM" in params else None
     if fp is None or int(np.ravel(fp["USED"]["value"])[0]) < 1:
-        raise DataFormatError(str(path), "no force plate in this C3D file",
-                              "Only C3D files with force-plate data can be imported")
+        raise DataFormatError(
+            str(path),
+            "no force plate in this C3D file",
+            "Only C3D files with force-plate data can be imported",
+        )
     plate_type = int(np.ravel(fp["TYPE"]["value"])[0])
     if plate_type not in (2, 4):
-        raise DataFormatError(str(path), f"force plate type {plate_type} is not supported",
-                              "Export the plate as type 2 (Fx Fy Fz Mx My Mz) and import again")
+        raise DataFormatError(
+            str(path),
+            f"force plate type {plate_type} is not supported",
+            "Export the plate as type 2 (Fx Fy Fz Mx My Mz) and import again",
+        )
     channels = np.asarray(fp["CHANNEL"]["value"]).reshape(-1, order="F")[:6].astype(int) - 1
     if np.any(channels < 0) or np.any(channels >= samples.shape[1]):
         raise DataFormatError(str(path), "FORCE_PLATFORM:CHANNEL points outside the analogs")
     fm = samples[:, channels].copy()
     if plate_type == 4:
-        cal = np.asarray(fp["CAL_MATRIX"]["value"], dtype=np.float64).reshape(6, 6, -1,
-                                                                              order="F")[:, :, 0]
+        cal = np.asarray(fp["CAL_MATRIX"]["value"], dtype=np.float64).reshape(6, 6, -1, order="F")[
+            :, :, 0
+        ]
         fm = fm @ cal.T
     units = list(params["ANALOG"]["UNITS"]["value"]) if "UNITS" in params["ANALOG"] else []
     for k in range(3, 6):  # moments to N m
         unit = units[channels[k]].strip().lower().replace(" ", "") if units else "nmm"
         fm[:, k] *= 1e-3 if unit in ("nmm", "n.mm") else 1.0
     _table.check_finite(path, "force-plate channels", fm)
-    origin = np.asarray(fp["ORIGIN"]["value"], dtype=np.float64).reshape(3, -1, order="F")[:, 0] \
-        if "ORIGIN" in fp else np.zeros(3)
+    origin = (
+        np.asarray(fp["ORIGIN"]["value"], dtype=np.float64).reshape(3, -1, order="F")[:, 0]
+        if "ORIGIN" in fp
+        else np.zeros(3)
+    )
     dz = abs(float(origin[2]))  # sign conventions differ between vendors; depth is |z|
     name = f"file://{path.name}"
-    raw_info = StreamInfo(name, tuple(Channel(c, "N" if c[0] == "F" else "N m") for c in
-                                      ("Fx", "Fy", "Fz", "Mx", "My", "Mz")), fs,
-                          SensorKind.FORCE_PLATE, {"surface_offset_mm": dz}, device="C3D force plate")
-    return TrialData(raw_info, _block(fm, fs),
-                     header={"file": path.name, "plate_labels": [labels[i] for i in channels]})
+    raw_info = StreamInfo(
+        name,
+        tuple(
+            Channel(c, "N" if c[0] == "F" else "N m") for c in ("Fx", "Fy", "Fz", "Mx", "My", "Mz")
+        ),
+        fs,
+        SensorKind.FORCE_PLATE,
+        {"surface_offset_mm": dz},
+        device="C3D force plate",
+    )
+    return TrialData(
+        raw_info,
+        _block(fm, fs),
+        header={"file": path.name, "plate_labels": [labels[i] for i in channels]},
+    )

@@ -19,12 +19,14 @@ _F8 = np.dtype("<f8")
 
 def encode(block: SampleBlock) -> bytes:
     """The bytes of ``block`` (exact: decoding gives back the same bits)."""
-    return b"".join((
-        np.ascontiguousarray(block.t_host_ns, _I8).tobytes(),
-        np.ascontiguousarray(block.t_device, _F8).tobytes(),
-        np.ascontiguousarray(block.counter, _I8).tobytes(),
-        np.ascontiguousarray(block.data, _F8).tobytes(),
-    ))
+    return b"".join(
+        (
+            np.ascontiguousarray(block.t_host_ns, _I8).tobytes(),
+            np.ascontiguousarray(block.t_device, _F8).tobytes(),
+            np.ascontiguousarray(block.counter, _I8).tobytes(),
+            np.ascontiguousarray(block.data, _F8).tobytes(),
+        )
+    )
 
 
 def decode(payload: bytes, n: int, n_channels: int) -> SampleBlock:
@@ -39,9 +41,9 @@ def decode(payload: bytes, n: int, n_channels: int) -> SampleBlock:
     step = 8 * n
     # Native-endian copies: numba kernels and arithmetic downstream want native arrays.
     t_host = np.frombuffer(buf[:step], _I8).astype(np.int64)
-    t_device = np.frombuffer(buf[step:2 * step], _F8).astype(np.float64)
-    counter = np.frombuffer(buf[2 * step:3 * step], _I8).astype(np.int64)
-    data = np.frombuffer(buf[3 * step:], _F8).astype(np.float64).reshape(n, n_channels)
+    t_device = np.frombuffer(buf[step : 2 * step], _F8).astype(np.float64)
+    counter = np.frombuffer(buf[2 * step : 3 * step], _I8).astype(np.int64)
+    data = np.frombuffer(buf[3 * step :], _F8).astype(np.float64).reshape(n, n_channels)
     return SampleBlock(t_host, t_device, counter, data)
 
 

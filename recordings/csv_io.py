@@ -33,9 +33,18 @@ MAGIC = "nmr-balance trial export"
 _PLATE = ("Fx", "Fy", "Fz", "Mx", "My", "Mz")
 _CELLS = ("tr", "br", "tl", "bl")
 #: Conversions of the units an import may name into ours (mm, N, N m).
-_TO_OURS = {"m": ("mm", 1000.0), "cm": ("mm", 10.0), "mm": ("mm", 1.0), "n": ("N", 1.0),
-            "nm": ("N m", 1.0), "n m": ("N m", 1.0), "nmm": ("N m", 1e-3), "n mm": ("N m", 1e-3),
-            "kg": ("kg", 1.0), "deg": ("deg", 1.0)}
+_TO_OURS = {
+    "m": ("mm", 1000.0),
+    "cm": ("mm", 10.0),
+    "mm": ("mm", 1.0),
+    "n": ("N", 1.0),
+    "nm": ("N m", 1.0),
+    "n m": ("N m", 1.0),
+    "nmm": ("N m", 1e-3),
+    "n mm": ("N m", 1e-3),
+    "kg": ("kg", 1.0),
+    "deg": ("deg", 1.0),
+}
 
 
 def sample_times(block: SampleBlock, info: StreamInfo) -> np.ndarray:
@@ -64,14 +73,25 @@ def write_csv(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
         cols[prefix + "t_host_ns"] = b.t_host_ns - t0
     table = np.full((n, len(cols)), np.nan)
     for j, v in enumerate(cols.values()):
-        table[:len(v), j] = v
-    units = ["t=s"] + [f"{c.name}={c.unit}" for c in data.info.channels] + \
-        [f"raw_{c.name}={c.unit}" for c in data.raw_info.channels]
-    meta = dict(header, fs_hz=data.info.fs, raw_fs_hz=data.raw_info.fs, units=" ".join(units),
-                processed_rows=len(proc), raw_rows=len(raw), t_host0_ns=t0,
-                raw_info=json.dumps(data.raw_info.to_dict()), info=json.dumps(data.info.to_dict()),
-                metrics=json.dumps(data.metrics),
-                events=json.dumps([[e.t, e.kind, e.payload] for e in data.events]))
+        table[: len(v), j] = v
+    units = (
+        ["t=s"]
+        + [f"{c.name}={c.unit}" for c in data.info.channels]
+        + [f"raw_{c.name}={c.unit}" for c in data.raw_info.channels]
+    )
+    meta = dict(
+        header,
+        fs_hz=data.info.fs,
+        raw_fs_hz=data.raw_info.fs,
+        units=" ".join(units),
+        processed_rows=len(proc),
+        raw_rows=len(raw),
+        t_host0_ns=t0,
+        raw_info=json.dumps(data.raw_info.to_dict()),
+        info=json.dumps(data.info.to_dict()),
+        metrics=json.dumps(data.metrics),
+        events=json.dumps([[e.t, e.kind, e.payload] for e in data.events]),
+    )
     lines = [f"# {MAGIC} (format 1)"] + [f"# {k}: {_one_line(v)}" for k, v in meta.items()]
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines) + "\n" + ",".join(cols) + "\n")
@@ -83,8 +103,12 @@ def _one_line(value: Any) -> str:
     return ("" if value is None else str(value)).replace("\n", " ").replace("\r", " ")
 
 
-def read_csv(path: str | Path, columns: dict[str, str] | None = None, fs: float | None = None,
-             max_bytes: int = _table.MAX_BYTES) -> TrialData:
+def read_csv(
+    path: str | Path,
+    columns: dict[str, str] | None = None,
+    fs: float | None = None,
+    max_bytes: int = _table.MAX_BYTES,
+) -> TrialData:
     """Read a trial from a CSV/TSV file.
 
     Parameters
@@ -124,11 +148,17 @@ def _read_ours(table: _table.Table) -> TrialData:
         events = [Event(float(t), k, p) for t, k, p in json.loads(meta.get("events", "[]"))]
         metrics = json.loads(meta.get("metrics", "{}"))
     except (KeyError, ValueError, TypeError) as e:
-        raise DataFormatError(str(table.path), f"damaged header block ({e})",
-                              "Export the trial again from nmr-balance") from None
+        raise DataFormatError(
+            str(table.path),
+            f"damaged header block ({e})",
+            "Export the trial again from nmr-balance",
+        ) from None
     if len(table.values) != max(n_proc, n_raw):
-        raise DataFormatError(str(table.path), f"{len(table.values)} data rows, the header "
-                              f"announces {max(n_proc, n_raw)}", "The file is truncated: export again")
+        raise DataFormatError(
+            str(table.path),
+            f"{len(table.values)} data rows, the header announces {max(n_proc, n_raw)}",
+            "The file is truncated: export again",
+        )
 
     def block(prefix: str, names: tuple[str, ...], n: int) -> SampleBlock:
         data = np.column_stack([table.column(prefix + c) for c in names])[:n]
@@ -137,14 +167,24 @@ def _read_ours(table: _table.Table) -> TrialData:
         _table.check_finite(table.path, prefix + "counter", counter)
         _table.check_finite(table.path, prefix + "t_host_ns", t_host)
         _table.check_finite(table.path, prefix + "data", data, allow_nan=True)
-        return SampleBlock(t_host.astype(np.int64) + t0, table.column(prefix + "t_device")[:n].copy(),
-                           counter.astype(np.int64), np.ascontiguousarray(data))
+        return SampleBlock(
+            t_host.astype(np.int64) + t0,
+            table.column(prefix + "t_device")[:n].copy(),
+            counter.astype(np.int64),
+            np.ascontiguousarray(data),
+        )
 
     _table.check_fs(table.path, raw_info.fs)
     header = {k: v for k, v in meta.items() if k not in ("raw_info", "info", "events", "metrics")}
-    return TrialData(raw_info=raw_info, raw=block("raw_", raw_info.channel_names, n_raw),
-                     info=info, processed=block("", info.channel_names, n_proc),
-                     events=events, metrics=metrics, header=header)
+    return TrialData(
+        raw_info=raw_info,
+        raw=block("raw_", raw_info.channel_names, n_raw),
+        info=info,
+        processed=block("", info.channel_names, n_proc),
+        events=events,
+        metrics=metrics,
+        header=header,
+    )
 
 
 def read_santos_duarte(path: Path) -> TrialData:
@@ -160,19 +200,35 @@ def read_santos_duarte(path: Path) -> TrialData:
     fs = _table.check_fs(path, rec.fs)
     name = f"file://{path.name}"
     geometry = {"surface_offset_mm": 0.0, "filtered_hz": rec.filtered_hz}
-    raw_info = StreamInfo(name, tuple(Channel(c, "N" if c[0] == "F" else "N m") for c in _PLATE),
-                          fs, SensorKind.FORCE_PLATE, geometry,
-                          device="Santos & Duarte 2016 force plate")
+    raw_info = StreamInfo(
+        name,
+        tuple(Channel(c, "N" if c[0] == "F" else "N m") for c in _PLATE),
+        fs,
+        SensorKind.FORCE_PLATE,
+        geometry,
+        device="Santos & Duarte 2016 force plate",
+    )
     counter = np.arange(len(rec.forces_moments), dtype=np.int64)
-    raw = SampleBlock(np.round(counter / fs * 1e9).astype(np.int64), counter / fs, counter,
-                      np.ascontiguousarray(rec.forces_moments))
-    return TrialData(raw_info, raw, header={
-        "source": "Santos & Duarte 2016", "file": path.name,
-        "filter": f"{rec.filtered_hz:g} Hz low-pass by the data set's authors"})
+    raw = SampleBlock(
+        np.round(counter / fs * 1e9).astype(np.int64),
+        counter / fs,
+        counter,
+        np.ascontiguousarray(rec.forces_moments),
+    )
+    return TrialData(
+        raw_info,
+        raw,
+        header={
+            "source": "Santos & Duarte 2016",
+            "file": path.name,
+            "filter": f"{rec.filtered_hz:g} Hz low-pass by the data set's authors",
+        },
+    )
 
 
-def _read_mapped(table: _table.Table, columns: dict[str, str] | None,
-                 fs: float | None) -> TrialData:
+def _read_mapped(
+    table: _table.Table, columns: dict[str, str] | None, fs: float | None
+) -> TrialData:
     path = table.path
     if columns is None:  # columns named like ours, with an optional [unit]
         columns = {}
@@ -182,14 +238,30 @@ def _read_mapped(table: _table.Table, columns: dict[str, str] | None,
             if base in (*_PLATE, *_CELLS, "x", "y", "fz", "t"):
                 columns[base] = col
     names = [k for k in columns if k != "t"]
-    kind = next((k for k, need in ((SensorKind.FORCE_PLATE, _PLATE), (SensorKind.LOAD_CELLS, _CELLS),
-                                   (SensorKind.COP, ("x", "y"))) if set(need) <= set(names)), None)
+    kind = next(
+        (
+            k
+            for k, need in (
+                (SensorKind.FORCE_PLATE, _PLATE),
+                (SensorKind.LOAD_CELLS, _CELLS),
+                (SensorKind.COP, ("x", "y")),
+            )
+            if set(need) <= set(names)
+        ),
+        None,
+    )
     if kind is None:
-        raise DataFormatError(str(path), f"cannot tell which columns hold the signals (found "
-                              f"{', '.join(table.columns)})", "Map them, e.g. --column x=CoP_ML "
-                              "--column y=CoP_AP --column t=Time (plates: Fx..Mz, cells: tr br tl bl)")
-    wanted = {SensorKind.FORCE_PLATE: _PLATE, SensorKind.LOAD_CELLS: _CELLS,
-              SensorKind.COP: ("x", "y", "fz")}[kind]
+        raise DataFormatError(
+            str(path),
+            f"cannot tell which columns hold the signals (found {', '.join(table.columns)})",
+            "Map them, e.g. --column x=CoP_ML "
+            "--column y=CoP_AP --column t=Time (plates: Fx..Mz, cells: tr br tl bl)",
+        )
+    wanted = {
+        SensorKind.FORCE_PLATE: _PLATE,
+        SensorKind.LOAD_CELLS: _CELLS,
+        SensorKind.COP: ("x", "y", "fz"),
+    }[kind]
     channels, values = [], []
     for name in wanted:
         if name not in columns:  # only fz of a COP file may be missing
@@ -199,8 +271,11 @@ def _read_mapped(table: _table.Table, columns: dict[str, str] | None,
         unit_text = _table.split_unit(columns[name])[1].lower()
         unit, scale = _TO_OURS.get(unit_text, ("", 1.0))
         if unit_text and not unit:
-            raise DataFormatError(str(path), f"unknown unit [{unit_text}] in column "
-                                  f"'{columns[name]}'", "Use mm, cm, m, N, Nm, Nmm, kg or deg")
+            raise DataFormatError(
+                str(path),
+                f"unknown unit [{unit_text}] in column '{columns[name]}'",
+                "Use mm, cm, m, N, Nm, Nmm, kg or deg",
+            )
         default = "mm" if name in ("x", "y") else ("N m" if name.startswith("M") else "N")
         channels.append(Channel(name, unit or default))
         values.append(table.column(columns[name]) * scale)
@@ -213,14 +288,28 @@ def _read_mapped(table: _table.Table, columns: dict[str, str] | None,
         rate = _table.check_fs(path, fs)
         t = np.arange(len(data)) / rate
     else:
-        raise DataFormatError(str(path), "no time column and no sample rate",
-                              "Map the time column (--column t=NAME) or give --fs")
+        raise DataFormatError(
+            str(path),
+            "no time column and no sample rate",
+            "Map the time column (--column t=NAME) or give --fs",
+        )
     n = len(data)
     name = f"file://{path.name}"
-    raw_info = StreamInfo(name, tuple(channels), rate, kind, _default_geometry(kind),
-                          device="imported table", has_device_time="t" in columns)
-    raw = SampleBlock(np.round((t - t[0]) * 1e9).astype(np.int64), t.astype(np.float64),
-                      np.arange(n, dtype=np.int64), data)
+    raw_info = StreamInfo(
+        name,
+        tuple(channels),
+        rate,
+        kind,
+        _default_geometry(kind),
+        device="imported table",
+        has_device_time="t" in columns,
+    )
+    raw = SampleBlock(
+        np.round((t - t[0]) * 1e9).astype(np.int64),
+        t.astype(np.float64),
+        np.arange(n, dtype=np.int64),
+        data,
+    )
     return TrialData(raw_info, raw, header={"file": path.name})
 
 

@@ -16,14 +16,21 @@ from nmr_balance.stream import SampleBlock, StreamInfo
 def recording_metrics(block: SampleBlock, info: StreamInfo) -> dict[str, Any]:
     """Facts about the samples themselves: count, span, gaps, share of valid (loaded) samples."""
     n = len(block)
-    out: dict[str, Any] = {"n_samples": n, "fs_hz": info.fs, "unit": info.units[0] if info.units else ""}
+    out: dict[str, Any] = {
+        "n_samples": n,
+        "fs_hz": info.fs,
+        "unit": info.units[0] if info.units else "",
+    }
     if n == 0:
         out.update(duration_s=0.0, gaps=0, valid_fraction=0.0)
         return out
     out["duration_s"] = n / info.fs
     out["gaps"] = block.gaps()
-    finite = np.all(np.isfinite(block.data[:, :2]), axis=1) if block.n_channels >= 2 else \
-        np.ones(n, bool)
+    finite = (
+        np.all(np.isfinite(block.data[:, :2]), axis=1)
+        if block.n_channels >= 2
+        else np.ones(n, bool)
+    )
     out["valid_fraction"] = float(np.mean(finite))
     return out
 
@@ -43,8 +50,9 @@ def trial_metrics(processed: SampleBlock, info: StreamInfo) -> dict[str, Any]:
     from dsp import metrics as dsp_metrics  # deferred: listing trials must not load Numba (~1-4 s)
 
     try:
-        sway = dsp_metrics.trial_metrics(processed.data[:, :2], info.fs, unit=info.units[0],
-                                         nan_policy="interpolate")
+        sway = dsp_metrics.trial_metrics(
+            processed.data[:, :2], info.fs, unit=info.units[0], nan_policy="interpolate"
+        )
     except ValueError as e:
         out["sway_error"] = str(e)
         return out

@@ -13,8 +13,14 @@ from typing import Any
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.stream import SampleBlock, StreamInfo
 
-_VISION = {"eo": "open", "eyes_open": "open", "open": "open",
-           "ec": "closed", "eyes_closed": "closed", "closed": "closed"}
+_VISION = {
+    "eo": "open",
+    "eyes_open": "open",
+    "open": "open",
+    "ec": "closed",
+    "eyes_closed": "closed",
+    "closed": "closed",
+}
 _SURFACE = {"firm": "firm", "foam": "foam"}
 
 
@@ -49,8 +55,11 @@ class Condition:
                 stance = token
             else:
                 raise InvalidParameterError(
-                    "condition", text, "eyes_open|eyes_closed, firm|foam and one stance, "
-                    "comma-separated (e.g. eyes_closed,foam,feet_together)")
+                    "condition",
+                    text,
+                    "eyes_open|eyes_closed, firm|foam and one stance, "
+                    "comma-separated (e.g. eyes_closed,foam,feet_together)",
+                )
         return cls(vision, surface, stance)
 
     def label(self) -> str:
@@ -73,8 +82,13 @@ class Patient:
 
     def pseudonymised(self) -> dict[str, Any]:
         """The fields that may leave the clinic: no name, no birth year, no free-text notes."""
-        return {"code": self.code, "sex": self.sex, "height_cm": self.height_cm,
-                "weight_kg": self.weight_kg, "foot_length_cm": self.foot_length_cm}
+        return {
+            "code": self.code,
+            "sex": self.sex,
+            "height_cm": self.height_cm,
+            "weight_kg": self.weight_kg,
+            "foot_length_cm": self.foot_length_cm,
+        }
 
 
 @dataclasses.dataclass(frozen=True)

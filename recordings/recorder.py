@@ -35,8 +35,11 @@ from recordings.metrics import trial_metrics
 from recordings.model import Condition
 from recordings.store import PROCESSED, RAW, Store
 
-_STATUS_EVENTS = {Status.LOST: "device_lost", Status.RECONNECTING: "device_reconnecting",
-                  Status.ENDED: "source_ended"}
+_STATUS_EVENTS = {
+    Status.LOST: "device_lost",
+    Status.RECONNECTING: "device_reconnecting",
+    Status.ENDED: "source_ended",
+}
 
 
 #: A timed trial ends by itself after exactly its duration of signal (``Recorder(duration_s=)``).
@@ -71,10 +74,19 @@ class Recorder:
         Without it, the trial runs until :meth:`stop`.
     """
 
-    def __init__(self, store: Store, pipeline, session_id: int, *, protocol: str = "free",
-                 condition: Condition | None = None, parameters: dict[str, Any] | None = None,
-                 from_start: bool = False, commit_interval_s: float = 0.25,
-                 duration_s: float | None = None):
+    def __init__(
+        self,
+        store: Store,
+        pipeline,
+        session_id: int,
+        *,
+        protocol: str = "free",
+        condition: Condition | None = None,
+        parameters: dict[str, Any] | None = None,
+        from_start: bool = False,
+        commit_interval_s: float = 0.25,
+        duration_s: float | None = None,
+    ):
         if not 0 < commit_interval_s <= 1.0:
             raise InvalidParameterError("commit_interval_s", commit_interval_s, "0 < s <= 1")
         if duration_s is not None and not duration_s > 0:
@@ -121,16 +133,22 @@ class Recorder:
         try:
             with self._store.transaction():
                 self.trial_id = self._store.begin_trial(
-                    self.session_id, p.raw_info, p.info, protocol=self.protocol,
-                    condition=self.condition, parameters=self.parameters,
-                    source_url=p.source.url)
+                    self.session_id,
+                    p.raw_info,
+                    p.info,
+                    protocol=self.protocol,
+                    condition=self.condition,
+                    parameters=self.parameters,
+                    source_url=p.source.url,
+                )
                 self._lock = self._store.claim_trial(self.trial_id)  # before others can see it
         except BaseException:
             self._store.close()
             raise
         p.source.add_status_listener(self._on_status)
-        self._thread = threading.Thread(target=self._run, name=f"record trial {self.trial_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"record trial {self.trial_id}", daemon=True
+        )
         self._thread.start()
         return self.trial_id
 
@@ -212,8 +230,13 @@ class Recorder:
         if len(raw):
             missing = raw.gaps(self._last_counter)
             if missing:
-                events.append((self._now_s(), "signal_gap",
-                               {"missing": missing, "before_counter": int(raw.counter[-1])}))
+                events.append(
+                    (
+                        self._now_s(),
+                        "signal_gap",
+                        {"missing": missing, "before_counter": int(raw.counter[-1])},
+                    )
+                )
             self._last_counter = int(raw.counter[-1])
         lost = self._raw_reader.overruns + self._proc_reader.overruns
         if lost > self._overruns:  # the recorder fell a whole ring behind: say so, loudly

@@ -64,8 +64,15 @@ class ReplaySource(Source):
         Sample rate for a CSV file without a time column.
     """
 
-    def __init__(self, url: str, path: Path, trial_id: int | None = None, speed: float = 1.0,
-                 start_s: float = 0.0, fs: float | None = None):
+    def __init__(
+        self,
+        url: str,
+        path: Path,
+        trial_id: int | None = None,
+        speed: float = 1.0,
+        start_s: float = 0.0,
+        fs: float | None = None,
+    ):
         super().__init__(url)
         self.path, self.trial_id, self.speed, self.fs = Path(path), trial_id, speed, fs
         self._store: Store | None = None
@@ -75,9 +82,9 @@ class ReplaySource(Source):
         self._chunk = 0
         self._block: SampleBlock | None = None
         self._pos = 0
-        self._origin = 0        # first counter of the trial
-        self._play_t0 = 0.0     # monotonic s when playback (re)started
-        self._play_rel0 = 0.0   # trial time (s) at that moment
+        self._origin = 0  # first counter of the trial
+        self._play_t0 = 0.0  # monotonic s when playback (re)started
+        self._play_rel0 = 0.0  # trial time (s) at that moment
         self._shift_ns = 0
 
     # --- Source hooks ------------------------------------------------------------------------
@@ -87,8 +94,9 @@ class ReplaySource(Source):
         else:
             info = self._open_file()
         if not len(self._feed.n):
-            raise InvalidParameterError("trial", self.trial_id, "a trial with samples (this one "
-                                        "has none)", self.url)
+            raise InvalidParameterError(
+                "trial", self.trial_id, "a trial with samples (this one has none)", self.url
+            )
         self._origin = int(self._feed.first_counter[0])
         return info.replace(source=self.url)
 
@@ -97,20 +105,27 @@ class ReplaySource(Source):
         if self.trial_id is None:
             ids = [t.id for t in self._store.trials()]
             listing = f"this database holds trials {ids[0]}-{ids[-1]}" if ids else "it holds none"
-            raise InvalidParameterError("trial", "", f"trial=ID ({listing}; `nmr-balance trials "
-                                        f"--db {self.path}` lists them)", self.url)
+            raise InvalidParameterError(
+                "trial",
+                "",
+                f"trial=ID ({listing}; `nmr-balance trials --db {self.path}` lists them)",
+                self.url,
+            )
         trial = self._store.trial(self.trial_id)
         index = self._store.chunk_index(self.trial_id, RAW)
         store, tid = self._store, self.trial_id
-        self._feed = _Feed(index[:, [1, 2]], lambda i: store.read_chunks(tid, RAW, int(index[i, 0]), 1)[0])
+        self._feed = _Feed(
+            index[:, [1, 2]], lambda i: store.read_chunks(tid, RAW, int(index[i, 0]), 1)[0]
+        )
         return trial.raw_info
 
     def _open_file(self) -> StreamInfo:
         from recordings.exchange import read_file  # deferred: C3D/CSV readers only when needed
 
         if self.trial_id is not None:
-            raise InvalidParameterError("trial", self.trial_id, "no trial= for a file (it holds "
-                                        "one trial)", self.url)
+            raise InvalidParameterError(
+                "trial", self.trial_id, "no trial= for a file (it holds one trial)", self.url
+            )
         data = read_file(self.path, fs=self.fs)
         raw, size = data.raw, max(1, int(data.raw_info.fs))
         starts = np.arange(0, len(raw), size)
@@ -130,7 +145,7 @@ class ReplaySource(Source):
             self._mark_ended("replay finished")
             return SampleBlock.empty(self.info.n_channels)
         if self.speed > 0:
-            rel = self._trial_time(self._block.counter[self._pos:])
+            rel = self._trial_time(self._block.counter[self._pos :])
             now_rel = self._play_rel0 + (time.monotonic() - self._play_t0) * self.speed
             due = int(np.searchsorted(rel, now_rel, side="right"))
             if due == 0:
@@ -140,8 +155,9 @@ class ReplaySource(Source):
         else:
             due = min(len(self._block) - self._pos, MAX_CHUNK)
         out = self._block.slice(self._pos, self._pos + due)
-        out = SampleBlock(out.t_host_ns + self._shift_ns, out.t_device.copy(), out.counter.copy(),
-                          out.data.copy())
+        out = SampleBlock(
+            out.t_host_ns + self._shift_ns, out.t_device.copy(), out.counter.copy(), out.data.copy()
+        )
         self._pos += due
         if self._pos >= len(self._block):
             self._next_chunk()
@@ -181,8 +197,9 @@ class ReplaySource(Source):
         if target is None:
             return
         target_counter = self._origin + int(np.ceil(target * self.info.fs - 1e-9))
-        self._chunk = max(0, int(np.searchsorted(self._feed.first_counter, target_counter,
-                                                 side="right")) - 1)
+        self._chunk = max(
+            0, int(np.searchsorted(self._feed.first_counter, target_counter, side="right")) - 1
+        )
         self._block = self._feed.load(self._chunk)
         self._pos = int(np.searchsorted(self._block.counter, target_counter, side="left"))
         if self._pos >= len(self._block):
@@ -218,12 +235,17 @@ def from_url(parsed: SourceURL) -> ReplaySource:
         except ValueError:
             speed = -1.0
         if not 0 <= speed <= 1000:
-            raise InvalidParameterError("speed", speed_text, "a number from 0 to 1000, or max",
-                                        parsed.url)
+            raise InvalidParameterError(
+                "speed", speed_text, "a number from 0 to 1000, or max", parsed.url
+            )
     path = Path(parsed.location).expanduser()
     if not parsed.location or not path.exists():
-        raise InvalidParameterError("path", parsed.location, "an existing database or trial "
-                                    "file, e.g. replay:///home/me/clinic.db?trial=3", parsed.url)
+        raise InvalidParameterError(
+            "path",
+            parsed.location,
+            "an existing database or trial file, e.g. replay:///home/me/clinic.db?trial=3",
+            parsed.url,
+        )
     return ReplaySource(parsed.url, path, trial, speed, start, fs)
 
 

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 
 from dsp.metrics import trial_metrics
-
 from nmr_balance.reporting.config import ReportConfig
 from nmr_balance.reporting.model import (
     LOS_DIRECTIONS,
@@ -45,12 +44,18 @@ from recordings.store import PROCESSED, Store
 #: Most points of a statokinesigram (thinned by a stride; the metrics use every sample).
 MAX_PATH_POINTS = 3000
 #: What an event tells a reader of the report, by kind.
-_EVENT_WORDS = {"device_lost": "device lost", "device_reconnecting": "device reconnecting",
-                "device_back": "device back", "source_ended": "sensor stream ended",
-                "overrun": "the recorder fell behind"}
-_STATUS_WORDS = {"interrupted": "the recording stopped unexpectedly (program closed or crashed)",
-                 "aborted": "stopped before the planned end",
-                 "recording": "still recording when the report was made"}
+_EVENT_WORDS = {
+    "device_lost": "device lost",
+    "device_reconnecting": "device reconnecting",
+    "device_back": "device back",
+    "source_ended": "sensor stream ended",
+    "overrun": "the recorder fell behind",
+}
+_STATUS_WORDS = {
+    "interrupted": "the recording stopped unexpectedly (program closed or crashed)",
+    "aborted": "stopped before the planned end",
+    "recording": "still recording when the report was made",
+}
 
 
 def _when(iso: str | None) -> datetime.datetime | None:
@@ -74,8 +79,14 @@ def _int(value: Any) -> int | None:
 
 
 def patient_info(patient: Patient) -> PatientInfo:
-    return PatientInfo(patient.code, patient.name or "", patient.birth_year, patient.sex or "",
-                       patient.height_cm, patient.weight_kg)
+    return PatientInfo(
+        patient.code,
+        patient.name or "",
+        patient.birth_year,
+        patient.sex or "",
+        patient.height_cm,
+        patient.weight_kg,
+    )
 
 
 def trial_problems(trial: Trial, events: Iterable[Event]) -> tuple[str, ...]:
@@ -128,8 +139,15 @@ def _sway_metrics(store: Store, trial: Trial) -> dict[str, float]:
     block = store.samples(trial.id, PROCESSED)
     try:
         xy = block.data[:, [trial.info.index("x"), trial.info.index("y")]]
-        return dict(trial_metrics(xy, trial.info.fs, unit=trial.info.units[0],
-                                  nan_policy="interpolate", groups=("time",)))
+        return dict(
+            trial_metrics(
+                xy,
+                trial.info.fs,
+                unit=trial.info.units[0],
+                nan_policy="interpolate",
+                groups=("time",),
+            )
+        )
     except (ValueError, KeyError):  # too short, or nobody on the board
         return {}
 
@@ -151,35 +169,58 @@ def trial_record(store: Store, trial: Trial, with_path: bool = True) -> TrialRec
     duration = _number(metrics.get("duration_s"))
     los = los_by_direction(metrics.pop("los", None) or metrics.pop("per_direction", None))
     return TrialRecord(
-        id=trial.id, protocol=trial.protocol, condition=trial.condition.label(),
-        started=_when(trial.started), duration_s=duration if duration is not None
-        else _recorded_s(store, trial), status=trial.status,
+        id=trial.id,
+        protocol=trial.protocol,
+        condition=trial.condition.label(),
+        started=_when(trial.started),
+        duration_s=duration if duration is not None else _recorded_s(store, trial),
+        status=trial.status,
         planned_s=_number(p.get("duration_s", p.get("planned_s"))),
         metrics={k: v for k, v in metrics.items() if _number(v) is not None},
         unit=trial.info.units[0] if trial.info.units else "mm",
-        cues=tuple(Cue(e.t, str(e.payload.get("text", "")), str(e.payload.get("mode", "")))
-                   for e in events if e.kind == "cue"),
+        cues=tuple(
+            Cue(e.t, str(e.payload.get("text", "")), str(e.payload.get("mode", "")))
+            for e in events
+            if e.kind == "cue"
+        ),
         problems=trial_problems(trial, events),
-        exercise=str(p.get("exercise", "")), objective=str(p.get("objective", "")),
+        exercise=str(p.get("exercise", "")),
+        objective=str(p.get("objective", "")),
         body_regions=tuple(r for r in regions if r),
-        surface=str(p.get("surface", "")), resistance=str(p.get("resistance", "")),
-        repetitions=_int(p.get("repetitions", p.get("reps"))), level=_int(p.get("level")),
+        surface=str(p.get("surface", "")),
+        resistance=str(p.get("resistance", "")),
+        repetitions=_int(p.get("repetitions", p.get("reps"))),
+        level=_int(p.get("level")),
         los=los,
-        xy=_sway_path(store, trial) if with_path else None, notes=trial.notes)
+        xy=_sway_path(store, trial) if with_path else None,
+        notes=trial.notes,
+    )
 
 
 def session_record(store: Store, session: Session, with_paths: bool = True) -> SessionRecord:
     """A stored session and its trials as a report record."""
     trials = tuple(trial_record(store, t, with_paths) for t in store.trials(session=session.id))
     return SessionRecord(
-        id=session.id, started=_when(session.started), ended=_when(session.ended), trials=trials,
-        therapist=session.therapist, station=session.station, pain_before=session.pain_before,
-        pain_after=session.pain_after, borg_before=session.borg_before,
-        borg_after=session.borg_after, notes=session.notes)
+        id=session.id,
+        started=_when(session.started),
+        ended=_when(session.ended),
+        trials=trials,
+        therapist=session.therapist,
+        station=session.station,
+        pain_before=session.pain_before,
+        pain_after=session.pain_after,
+        borg_before=session.borg_before,
+        borg_after=session.borg_after,
+        notes=session.notes,
+    )
 
 
-def session_report(store: Store, session_id: int, config: ReportConfig | None = None,
-                   instruction_s: float | None = None) -> SessionReport:
+def session_report(
+    store: Store,
+    session_id: int,
+    config: ReportConfig | None = None,
+    instruction_s: float | None = None,
+) -> SessionReport:
     """Everything the report of ``session_id`` shows, with the patient's earlier sessions.
 
     ``instruction_s`` is the instruction time the therapist states for the visit (default: the
@@ -189,18 +230,30 @@ def session_report(store: Store, session_id: int, config: ReportConfig | None = 
     config = config or ReportConfig()
     session = store.session(session_id)
     patient = store.patient(session.patient_id)
-    this = dataclasses.replace(session_record(store, session, with_paths=True),
-                               instruction_s=instruction_s)
-    history = tuple(this if s.id == session.id else session_record(store, s, with_paths=False)
-                    for s in store.sessions(patient.id) if s.started <= session.started)
-    return SessionReport(config.clinic, patient_info(patient), this, history,
-                         units_rule=config.units_rule,
-                         max_gap_instruction_s=config.max_gap_instruction_s)
+    this = dataclasses.replace(
+        session_record(store, session, with_paths=True), instruction_s=instruction_s
+    )
+    history = tuple(
+        this if s.id == session.id else session_record(store, s, with_paths=False)
+        for s in store.sessions(patient.id)
+        if s.started <= session.started
+    )
+    return SessionReport(
+        config.clinic,
+        patient_info(patient),
+        this,
+        history,
+        units_rule=config.units_rule,
+        max_gap_instruction_s=config.max_gap_instruction_s,
+    )
 
 
-def summary_sessions(store: Store, patient: str | None = None
-                     ) -> list[tuple[PatientInfo, SessionRecord]]:
+def summary_sessions(
+    store: Store, patient: str | None = None
+) -> list[tuple[PatientInfo, SessionRecord]]:
     """Every session (of one patient, or all) for the CSV summary (no sway paths)."""
     patients = {p.id: patient_info(p) for p in store.patients()}
-    return [(patients[s.patient_id], session_record(store, s, with_paths=False))
-            for s in store.sessions(patient)]
+    return [
+        (patients[s.patient_id], session_record(store, s, with_paths=False))
+        for s in store.sessions(patient)
+    ]

@@ -63,8 +63,9 @@ class Store:
         self._mutex = threading.RLock()
 
     @classmethod
-    def open(cls, path: str | Path | None = None, create: bool = True,
-             recover: bool = True) -> Store:
+    def open(
+        cls, path: str | Path | None = None, create: bool = True, recover: bool = True
+    ) -> Store:
         """Open (or create, owner-only) the database at ``path`` (default: :func:`default_db_path`).
 
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
@@ -135,17 +136,20 @@ class Store:
         values = {k: fields.get(k) for k in _PATIENT_FIELDS}
         values["notes"] = values["notes"] or ""
         with self.transaction():
-            self._q(f"INSERT INTO patients (code, {', '.join(_PATIENT_FIELDS)}, created) "
-                    f"VALUES (?, {', '.join('?' * len(_PATIENT_FIELDS))}, ?)",
-                    (code, *values.values(), now_iso()))
+            self._q(
+                f"INSERT INTO patients (code, {', '.join(_PATIENT_FIELDS)}, created) "
+                f"VALUES (?, {', '.join('?' * len(_PATIENT_FIELDS))}, ?)",
+                (code, *values.values(), now_iso()),
+            )
         return self.patient(code)
 
     def patient(self, code_or_id: str | int) -> Patient:
         col = "id" if isinstance(code_or_id, int) else "code"
         rows = self._q(f"SELECT * FROM patients WHERE {col} = ?", (code_or_id,))
         if not rows:
-            raise InvalidParameterError("patient", code_or_id, "a known patient code "
-                                        "(`nmr-balance patients` lists them)")
+            raise InvalidParameterError(
+                "patient", code_or_id, "a known patient code (`nmr-balance patients` lists them)"
+            )
         return Patient(*rows[0])
 
     def patients(self) -> list[Patient]:
@@ -159,51 +163,87 @@ class Store:
             return self.add_patient(code), True
 
     # --- sessions ----------------------------------------------------------------------------
-    def start_session(self, patient: str | int, *, therapist: str = "", station: str = "",
-                      pain_before: float | None = None, borg_before: float | None = None,
-                      notes: str = "", started: str | None = None) -> Session:
+    def start_session(
+        self,
+        patient: str | int,
+        *,
+        therapist: str = "",
+        station: str = "",
+        pain_before: float | None = None,
+        borg_before: float | None = None,
+        notes: str = "",
+        started: str | None = None,
+    ) -> Session:
         """Open a session (a visit) for ``patient`` (code or id). Pain 0-10, Borg 0-20."""
         _check_range("pain_before", pain_before, 0, 10)
         _check_range("borg_before", borg_before, 0, 20)
         pid = self.patient(patient).id
         with self.transaction():
-            self._q("INSERT INTO sessions (patient_id, started, therapist, station, pain_before, "
-                    "borg_before, notes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (pid, started or now_iso(), therapist, station, pain_before, borg_before, notes))
+            self._q(
+                "INSERT INTO sessions (patient_id, started, therapist, station, pain_before, "
+                "borg_before, notes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (pid, started or now_iso(), therapist, station, pain_before, borg_before, notes),
+            )
             sid = self._q("SELECT last_insert_rowid()")[0][0]
         return self.session(sid)
 
-    def end_session(self, session_id: int, *, pain_after: float | None = None,
-                    borg_after: float | None = None, notes: str | None = None) -> Session:
+    def end_session(
+        self,
+        session_id: int,
+        *,
+        pain_after: float | None = None,
+        borg_after: float | None = None,
+        notes: str | None = None,
+    ) -> Session:
         _check_range("pain_after", pain_after, 0, 10)
         _check_range("borg_after", borg_after, 0, 20)
         s = self.session(session_id)
         with self.transaction():
-            self._q("UPDATE sessions SET ended = ?, pain_after = ?, borg_after = ?, notes = ? "
-                    "WHERE id = ?", (now_iso(), pain_after, borg_after,
-                                     s.notes if notes is None else notes, session_id))
+            self._q(
+                "UPDATE sessions SET ended = ?, pain_after = ?, borg_after = ?, notes = ? "
+                "WHERE id = ?",
+                (
+                    now_iso(),
+                    pain_after,
+                    borg_after,
+                    s.notes if notes is None else notes,
+                    session_id,
+                ),
+            )
         return self.session(session_id)
 
     def session(self, session_id: int) -> Session:
         rows = self._q("SELECT * FROM sessions WHERE id = ?", (session_id,))
         if not rows:
-            raise InvalidParameterError("session", session_id, "a known session id "
-                                        "(`nmr-balance sessions` lists them)")
+            raise InvalidParameterError(
+                "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
+            )
         return Session(*rows[0])
 
     def sessions(self, patient: str | int | None = None) -> list[Session]:
         if patient is None:
             rows = self._q("SELECT * FROM sessions ORDER BY started, id")
         else:
-            rows = self._q("SELECT * FROM sessions WHERE patient_id = ? ORDER BY started, id",
-                           (self.patient(patient).id,))
+            rows = self._q(
+                "SELECT * FROM sessions WHERE patient_id = ? ORDER BY started, id",
+                (self.patient(patient).id,),
+            )
         return [Session(*r) for r in rows]
 
     # --- trials ------------------------------------------------------------------------------
-    def begin_trial(self, session_id: int, raw_info: StreamInfo, info: StreamInfo, *,
-                    protocol: str = "free", condition: Condition | None = None,
-                    parameters: dict | None = None, source_url: str = "",
-                    status: str = "recording", started: str | None = None) -> int:
+    def begin_trial(
+        self,
+        session_id: int,
+        raw_info: StreamInfo,
+        info: StreamInfo,
+        *,
+        protocol: str = "free",
+        condition: Condition | None = None,
+        parameters: dict | None = None,
+        source_url: str = "",
+        status: str = "recording",
+        started: str | None = None,
+    ) -> int:
         """Add a trial row (status ``recording`` unless told) and return its id.
 
         A recorder must hold the trial's lock (:meth:`claim_trial`) before it commits, so that
@@ -211,12 +251,23 @@ class Store:
         """
         self.session(session_id)
         c = condition or Condition()
-        self._q("INSERT INTO trials (session_id, protocol, vision, surface, stance, parameters, "
-                "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (session_id, protocol, c.vision, c.surface, c.stance,
-                 json.dumps(parameters or {}), source_url or raw_info.source,
-                 json.dumps(raw_info.to_dict()), json.dumps(info.to_dict()),
-                 started or now_iso(), status))
+        self._q(
+            "INSERT INTO trials (session_id, protocol, vision, surface, stance, parameters, "
+            "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                session_id,
+                protocol,
+                c.vision,
+                c.surface,
+                c.stance,
+                json.dumps(parameters or {}),
+                source_url or raw_info.source,
+                json.dumps(raw_info.to_dict()),
+                json.dumps(info.to_dict()),
+                started or now_iso(),
+                status,
+            ),
+        )
         return self._q("SELECT last_insert_rowid()")[0][0]
 
     def claim_trial(self, trial_id: int) -> _lock.TrialLock:
@@ -228,27 +279,42 @@ class Store:
         if len(block) == 0:
             return
         payload = chunks.encode(block)
-        self._q("INSERT INTO chunks (trial_id, stream, seq, first_counter, n, t_first_ns, "
-                "t_last_ns, n_channels, payload, crc32) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (trial_id, stream, seq, int(block.counter[0]), len(block),
-                 int(block.t_host_ns[0]), int(block.t_host_ns[-1]), block.n_channels,
-                 payload, chunks.crc32(payload)))
+        self._q(
+            "INSERT INTO chunks (trial_id, stream, seq, first_counter, n, t_first_ns, "
+            "t_last_ns, n_channels, payload, crc32) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                trial_id,
+                stream,
+                seq,
+                int(block.counter[0]),
+                len(block),
+                int(block.t_host_ns[0]),
+                int(block.t_host_ns[-1]),
+                block.n_channels,
+                payload,
+                chunks.crc32(payload),
+            ),
+        )
 
     def add_event(self, trial_id: int, t: float, kind: str, payload: dict | None = None) -> None:
         """Log an event ``t`` s after the trial's start (not committed: use a transaction)."""
-        self._q("INSERT INTO events (trial_id, t, kind, payload) VALUES (?, ?, ?, ?)",
-                (trial_id, float(t), kind, json.dumps(payload or {})))
+        self._q(
+            "INSERT INTO events (trial_id, t, kind, payload) VALUES (?, ?, ?, ?)",
+            (trial_id, float(t), kind, json.dumps(payload or {})),
+        )
 
-    def finish_trial(self, trial_id: int, status: str, metrics: dict | None = None,
-                     ended: str | None = None) -> None:
+    def finish_trial(
+        self, trial_id: int, status: str, metrics: dict | None = None, ended: str | None = None
+    ) -> None:
         """Close a trial as ``complete``, ``aborted`` or ``interrupted`` with its metrics."""
         if status not in ("complete", "aborted", "interrupted"):
             raise InvalidParameterError("status", status, "complete, aborted or interrupted")
         cues = [e.payload.get("text", "") for e in self.events(trial_id) if e.kind == "cue"]
         with self.transaction():
-            self._q("UPDATE trials SET status = ?, ended = ?, metrics = ?, cues = ? WHERE id = ?",
-                    (status, ended or now_iso(), json.dumps(metrics or {}), json.dumps(cues),
-                     trial_id))
+            self._q(
+                "UPDATE trials SET status = ?, ended = ?, metrics = ?, cues = ? WHERE id = ?",
+                (status, ended or now_iso(), json.dumps(metrics or {}), json.dumps(cues), trial_id),
+            )
 
     def set_trial_notes(self, trial_id: int, notes: str) -> None:
         with self.transaction():
@@ -258,28 +324,52 @@ class Store:
         with self.transaction():
             self._q("UPDATE trials SET metrics = ? WHERE id = ?", (json.dumps(metrics), trial_id))
 
-    _TRIAL_SELECT = ("SELECT t.id, t.session_id, t.protocol, t.vision, t.surface, t.stance, "
-                     "t.parameters, t.source_url, t.raw_info, t.info, t.started, t.ended, "
-                     "t.status, t.metrics, t.cues, t.notes, p.code FROM trials t "
-                     "JOIN sessions s ON s.id = t.session_id JOIN patients p ON p.id = s.patient_id")
+    _TRIAL_SELECT = (
+        "SELECT t.id, t.session_id, t.protocol, t.vision, t.surface, t.stance, "
+        "t.parameters, t.source_url, t.raw_info, t.info, t.started, t.ended, "
+        "t.status, t.metrics, t.cues, t.notes, p.code FROM trials t "
+        "JOIN sessions s ON s.id = t.session_id JOIN patients p ON p.id = s.patient_id"
+    )
 
     def _trial_from_row(self, r: tuple) -> Trial:
         try:
-            return Trial(r[0], r[1], r[2], Condition(r[3], r[4], r[5]), json.loads(r[6]), r[7],
-                         StreamInfo.from_dict(json.loads(r[8])), StreamInfo.from_dict(json.loads(r[9])),
-                         r[10], r[11], r[12], json.loads(r[13]), json.loads(r[14]), r[15], r[16])
+            return Trial(
+                r[0],
+                r[1],
+                r[2],
+                Condition(r[3], r[4], r[5]),
+                json.loads(r[6]),
+                r[7],
+                StreamInfo.from_dict(json.loads(r[8])),
+                StreamInfo.from_dict(json.loads(r[9])),
+                r[10],
+                r[11],
+                r[12],
+                json.loads(r[13]),
+                json.loads(r[14]),
+                r[15],
+                r[16],
+            )
         except (ValueError, KeyError, TypeError) as e:
-            raise CorruptDatabaseError(str(self.path), f"trial {r[0]} has a damaged description: {e}")
+            raise CorruptDatabaseError(
+                str(self.path), f"trial {r[0]} has a damaged description: {e}"
+            )
 
     def trial(self, trial_id: int) -> Trial:
         rows = self._q(self._TRIAL_SELECT + " WHERE t.id = ?", (int(trial_id),))
         if not rows:
-            raise InvalidParameterError("trial", trial_id, "a known trial id "
-                                        "(`nmr-balance trials` lists them)")
+            raise InvalidParameterError(
+                "trial", trial_id, "a known trial id (`nmr-balance trials` lists them)"
+            )
         return self._trial_from_row(rows[0])
 
-    def trials(self, *, session: int | None = None, patient: str | int | None = None,
-               status: str | None = None) -> list[Trial]:
+    def trials(
+        self,
+        *,
+        session: int | None = None,
+        patient: str | int | None = None,
+        status: str | None = None,
+    ) -> list[Trial]:
         """Trials, oldest first, optionally only one session's, patient's or status's."""
         where, args = [], []
         if session is not None:
@@ -295,29 +385,38 @@ class Store:
         return [self._trial_from_row(r) for r in self._q(sql + " ORDER BY t.id", tuple(args))]
 
     def events(self, trial_id: int) -> list[Event]:
-        rows = self._q("SELECT t, kind, payload FROM events WHERE trial_id = ? ORDER BY t, id",
-                       (trial_id,))
+        rows = self._q(
+            "SELECT t, kind, payload FROM events WHERE trial_id = ? ORDER BY t, id", (trial_id,)
+        )
         return [Event(t, kind, json.loads(p)) for t, kind, p in rows]
 
     # --- samples -----------------------------------------------------------------------------
     def chunk_index(self, trial_id: int, stream: int) -> np.ndarray:
         """Per chunk: ``seq, n, first_counter, t_first_ns, t_last_ns`` (int64, (n_chunks, 5))."""
-        rows = self._q("SELECT seq, n, first_counter, t_first_ns, t_last_ns FROM chunks WHERE trial_id = ? "
-                       "AND stream = ? ORDER BY seq", (trial_id, stream))
+        rows = self._q(
+            "SELECT seq, n, first_counter, t_first_ns, t_last_ns FROM chunks WHERE trial_id = ? "
+            "AND stream = ? ORDER BY seq",
+            (trial_id, stream),
+        )
         return np.array(rows, dtype=np.int64).reshape(-1, 5)
 
-    def read_chunks(self, trial_id: int, stream: int, first_seq: int = 0,
-                    max_chunks: int | None = None) -> list[SampleBlock]:
+    def read_chunks(
+        self, trial_id: int, stream: int, first_seq: int = 0, max_chunks: int | None = None
+    ) -> list[SampleBlock]:
         """Chunks ``first_seq``... of a stream, decoded and checked against their CRC."""
-        rows = self._q("SELECT seq, n, n_channels, payload, crc32 FROM chunks WHERE trial_id = ? "
-                       "AND stream = ? AND seq >= ? ORDER BY seq LIMIT ?",
-                       (trial_id, stream, first_seq, -1 if max_chunks is None else max_chunks))
+        rows = self._q(
+            "SELECT seq, n, n_channels, payload, crc32 FROM chunks WHERE trial_id = ? "
+            "AND stream = ? AND seq >= ? ORDER BY seq LIMIT ?",
+            (trial_id, stream, first_seq, -1 if max_chunks is None else max_chunks),
+        )
         blocks = []
         for seq, n, n_channels, payload, crc in rows:
             if crc is not None and chunks.crc32(payload) != crc:
-                raise CorruptDatabaseError(str(self.path), f"trial {trial_id} chunk {seq} fails "
-                                           "its checksum", "Export what is intact, then restore "
-                                           "the database from a backup")
+                raise CorruptDatabaseError(
+                    str(self.path),
+                    f"trial {trial_id} chunk {seq} fails its checksum",
+                    "Export what is intact, then restore the database from a backup",
+                )
             try:
                 blocks.append(chunks.decode(payload, n, n_channels))
             except ValueError as e:
@@ -332,9 +431,15 @@ class Store:
     def load_trial(self, trial_id: int) -> TrialData:
         """Everything about a trial: descriptions, raw and processed samples, events, metrics."""
         trial = self.trial(trial_id)
-        return TrialData(raw_info=trial.raw_info, raw=self.samples(trial_id, RAW),
-                         info=trial.info, processed=self.samples(trial_id, PROCESSED),
-                         events=self.events(trial_id), metrics=trial.metrics, trial=trial)
+        return TrialData(
+            raw_info=trial.raw_info,
+            raw=self.samples(trial_id, RAW),
+            info=trial.info,
+            processed=self.samples(trial_id, PROCESSED),
+            events=self.events(trial_id),
+            metrics=trial.metrics,
+            trial=trial,
+        )
 
     # --- crash recovery ----------------------------------------------------------------------
     def recover_interrupted(self) -> list[int]:
@@ -345,23 +450,30 @@ class Store:
         are computed from the committed processed samples.
         """
         found = []
-        for (trial_id, started) in self._q("SELECT id, started FROM trials WHERE status = "
-                                           "'recording'"):
+        for trial_id, started in self._q(
+            "SELECT id, started FROM trials WHERE status = 'recording'"
+        ):
             if _lock.owner_alive(self.path, trial_id):
                 continue
-            span = self._q("SELECT min(t_first_ns), max(t_last_ns) FROM chunks WHERE "
-                           "trial_id = ? AND stream = ?", (trial_id, RAW))[0]
+            span = self._q(
+                "SELECT min(t_first_ns), max(t_last_ns) FROM chunks WHERE "
+                "trial_id = ? AND stream = ?",
+                (trial_id, RAW),
+            )[0]
             ended = started
             if span[0] is not None:
                 start = datetime.datetime.fromisoformat(started)
-                ended = (start + datetime.timedelta(seconds=(span[1] - span[0]) / 1e9)) \
-                    .isoformat(timespec="milliseconds")
+                ended = (start + datetime.timedelta(seconds=(span[1] - span[0]) / 1e9)).isoformat(
+                    timespec="milliseconds"
+                )
             metrics = trial_metrics(self.samples(trial_id, PROCESSED), self.trial(trial_id).info)
             try:
                 with self.transaction():
-                    self._q("UPDATE trials SET status = 'interrupted', ended = ?, metrics = ? "
-                            "WHERE id = ? AND status = 'recording'",
-                            (ended, json.dumps(metrics), trial_id))
+                    self._q(
+                        "UPDATE trials SET status = 'interrupted', ended = ?, metrics = ? "
+                        "WHERE id = ? AND status = 'recording'",
+                        (ended, json.dumps(metrics), trial_id),
+                    )
             except CorruptDatabaseError:
                 raise
             except StorageError:

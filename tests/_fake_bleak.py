@@ -47,8 +47,9 @@ class FakeAir:
 
 def make_backends(air: FakeAir):
     class FakeScanner(BaseBleakScanner):
-        def __init__(self, detection_callback=None, service_uuids=None, scanning_mode="active",
-                     **kwargs):
+        def __init__(
+            self, detection_callback=None, service_uuids=None, scanning_mode="active", **kwargs
+        ):
             super().__init__(detection_callback, service_uuids)
             self._task = None
 
@@ -94,9 +95,11 @@ def make_backends(air: FakeAir):
             service = BleakGATTService(None, 1, p.service)
             services.add_service(service)
             for handle, (uuid, props) in enumerate(
-                    [(p.notify, ["notify"]), (p.write, ["write-without-response", "write"])], 2):
-                services.add_characteristic(BleakGATTCharacteristic(
-                    None, handle, uuid, props, lambda: 244, service))
+                [(p.notify, ["notify"]), (p.write, ["write-without-response", "write"])], 2
+            ):
+                services.add_characteristic(
+                    BleakGATTCharacteristic(None, handle, uuid, props, lambda: 244, service)
+                )
             self.services = services
             self._connected = True
 

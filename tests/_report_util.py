@@ -38,82 +38,168 @@ def sway_metrics(xy: np.ndarray, fs: float) -> dict[str, float]:
     evals, evecs = np.linalg.eigh(cov)
     path = float(np.sum(np.hypot(*np.diff(xy, axis=0).T)))
     chi2 = 5.991464547107979
-    return {"mean_x": float(xy[:, 0].mean()), "mean_y": float(xy[:, 1].mean()),
-            "mean_velocity": path / (len(xy) / fs), "path_length": path,
-            "rms_distance": float(np.sqrt(np.mean(np.sum(d ** 2, axis=1)))),
-            "range_ml": float(np.ptp(xy[:, 0])), "range_ap": float(np.ptp(xy[:, 1])),
-            "ellipse_area_95_chi2": float(np.pi * chi2 * np.sqrt(np.linalg.det(cov))),
-            "ellipse_major_95_chi2": float(np.sqrt(chi2 * evals[1])),
-            "ellipse_minor_95_chi2": float(np.sqrt(chi2 * evals[0])),
-            "ellipse_angle_deg": float(np.degrees(np.arctan2(evecs[1, 1], evecs[0, 1]))),
-            "n_samples": len(xy), "duration_s": len(xy) / fs}
+    return {
+        "mean_x": float(xy[:, 0].mean()),
+        "mean_y": float(xy[:, 1].mean()),
+        "mean_velocity": path / (len(xy) / fs),
+        "path_length": path,
+        "rms_distance": float(np.sqrt(np.mean(np.sum(d**2, axis=1)))),
+        "range_ml": float(np.ptp(xy[:, 0])),
+        "range_ap": float(np.ptp(xy[:, 1])),
+        "ellipse_area_95_chi2": float(np.pi * chi2 * np.sqrt(np.linalg.det(cov))),
+        "ellipse_major_95_chi2": float(np.sqrt(chi2 * evals[1])),
+        "ellipse_minor_95_chi2": float(np.sqrt(chi2 * evals[0])),
+        "ellipse_angle_deg": float(np.degrees(np.arctan2(evecs[1, 1], evecs[0, 1]))),
+        "n_samples": len(xy),
+        "duration_s": len(xy) / fs,
+    }
 
 
-def trial(tid: int, started: datetime.datetime, condition: str = CONDITIONS[0],
-          duration_s: float = 30.0, scale_mm: float = 8.0, status: str = "complete",
-          protocol: str = "mctsib", seed: int | None = None, **fields) -> TrialRecord:
+def trial(
+    tid: int,
+    started: datetime.datetime,
+    condition: str = CONDITIONS[0],
+    duration_s: float = 30.0,
+    scale_mm: float = 8.0,
+    status: str = "complete",
+    protocol: str = "mctsib",
+    seed: int | None = None,
+    **fields,
+) -> TrialRecord:
     fs = 25.0
     xy = sway_path(max(int(duration_s * fs), 10), scale_mm, tid if seed is None else seed)
     metrics = sway_metrics(xy, fs)
     metrics.update(fields.pop("metrics", {}))
-    return TrialRecord(id=tid, protocol=protocol, condition=condition, started=started,
-                       duration_s=duration_s, status=status,
-                       planned_s=fields.pop("planned_s", 30.0), metrics=metrics, xy=xy, **fields)
+    return TrialRecord(
+        id=tid,
+        protocol=protocol,
+        condition=condition,
+        started=started,
+        duration_s=duration_s,
+        status=status,
+        planned_s=fields.pop("planned_s", 30.0),
+        metrics=metrics,
+        xy=xy,
+        **fields,
+    )
 
 
-def mctsib_session(sid: int, day: int, scale: float = 1.0, interrupted: bool = False,
-                   first_trial_id: int = 1) -> SessionRecord:
+def mctsib_session(
+    sid: int, day: int, scale: float = 1.0, interrupted: bool = False, first_trial_id: int = 1
+) -> SessionRecord:
     """One mCTSIB visit: each condition once, 30 s, 60 s apart; sway grows with difficulty."""
     start = T0 + datetime.timedelta(days=day)
     trials, t = [], start + datetime.timedelta(minutes=2)
     for i, cond in enumerate(CONDITIONS):
         last = interrupted and i == len(CONDITIONS) - 1
-        cues = (Cue(5.0, "look at the dot", "verbal"), Cue(12.0, "hand on the hip", "tactile"),
-                Cue(20.0, "look at the dot", "verbal")) if i == 1 else ()
-        trials.append(trial(first_trial_id + i, t, cond, duration_s=12.4 if last else 30.0,
-                            scale_mm=scale * (6 + 4 * i), status="interrupted" if last else "complete", seed=i,
-                            problems=("device lost at 12.1 s",) if last else (), cues=cues))
+        cues = (
+            (
+                Cue(5.0, "look at the dot", "verbal"),
+                Cue(12.0, "hand on the hip", "tactile"),
+                Cue(20.0, "look at the dot", "verbal"),
+            )
+            if i == 1
+            else ()
+        )
+        trials.append(
+            trial(
+                first_trial_id + i,
+                t,
+                cond,
+                duration_s=12.4 if last else 30.0,
+                scale_mm=scale * (6 + 4 * i),
+                status="interrupted" if last else "complete",
+                seed=i,
+                problems=("device lost at 12.1 s",) if last else (),
+                cues=cues,
+            )
+        )
         t += datetime.timedelta(seconds=90)
     ended = t + datetime.timedelta(minutes=1)
-    return SessionRecord(id=sid, started=start, ended=ended, trials=tuple(trials), therapist="A. Berg",
-                         pain_before=3, pain_after=2, borg_before=9, borg_after=12)
+    return SessionRecord(
+        id=sid,
+        started=start,
+        ended=ended,
+        trials=tuple(trials),
+        therapist="A. Berg",
+        pain_before=3,
+        pain_after=2,
+        borg_before=9,
+        borg_after=12,
+    )
 
 
-def training_session(sid: int, day: int, first_trial_id: int, score: float,
-                     offset_min: float = 0.0) -> SessionRecord:
+def training_session(
+    sid: int, day: int, first_trial_id: int, score: float, offset_min: float = 0.0
+) -> SessionRecord:
     """Weight-shift training: 3 sets of 10 repetitions, 2 min each, level 3, foam."""
     start = T0 + datetime.timedelta(days=day, minutes=offset_min)
-    trials = tuple(trial(first_trial_id + k, start + datetime.timedelta(minutes=3 * k),
-                         "eyes open, foam", duration_s=120.0, protocol="weight_shift",
-                         repetitions=10, level=3, planned_s=120.0,
-                         metrics={"success_pct": score + k, "time_in_target_pct": 60.0 + k},
-                         cues=(Cue(30.0, "shift from the ankles", "visual"),))
-                   for k in range(3))
-    return SessionRecord(id=sid, started=start, ended=start + datetime.timedelta(minutes=10),
-                         trials=trials, therapist="A. Berg", pain_before=2, borg_before=8,
-                         borg_after=13)
+    trials = tuple(
+        trial(
+            first_trial_id + k,
+            start + datetime.timedelta(minutes=3 * k),
+            "eyes open, foam",
+            duration_s=120.0,
+            protocol="weight_shift",
+            repetitions=10,
+            level=3,
+            planned_s=120.0,
+            metrics={"success_pct": score + k, "time_in_target_pct": 60.0 + k},
+            cues=(Cue(30.0, "shift from the ankles", "visual"),),
+        )
+        for k in range(3)
+    )
+    return SessionRecord(
+        id=sid,
+        started=start,
+        ended=start + datetime.timedelta(minutes=10),
+        trials=trials,
+        therapist="A. Berg",
+        pain_before=2,
+        borg_before=8,
+        borg_after=13,
+    )
 
 
-def report_of(session: SessionRecord, history: tuple[SessionRecord, ...] = (),
-              units_rule: str = "cms_8_minute") -> SessionReport:
-    return SessionReport(ClinicInfo("Riverside Physical Therapy", "12 Main Street, Springfield",
-                                    "+1 555 0100"),
-                         PatientInfo("P017", birth_year=1948, sex="F"), session,
-                         history=history or (session,), units_rule=units_rule)
+def report_of(
+    session: SessionRecord,
+    history: tuple[SessionRecord, ...] = (),
+    units_rule: str = "cms_8_minute",
+) -> SessionReport:
+    return SessionReport(
+        ClinicInfo("Riverside Physical Therapy", "12 Main Street, Springfield", "+1 555 0100"),
+        PatientInfo("P017", birth_year=1948, sex="F"),
+        session,
+        history=history or (session,),
+        units_rule=units_rule,
+    )
 
 
 def los_trial(tid: int, started: datetime.datetime, reach: float = 80.0) -> TrialRecord:
     """A Limits of Stability trial: per direction, excursions around ``reach`` % (less backwards)."""
-    los = {d: {"reaction_time_s": 0.6 + 0.02 * i, "movement_velocity": 3.0 + 0.1 * i,
-               "endpoint_excursion_pct": reach * (0.7 if "B" in d else 0.9) - 5,
-               "max_excursion_pct": reach * (0.7 if "B" in d else 0.9),
-               "directional_control_pct": 75.0 + i}
-           for i, d in enumerate(LOS_DIRECTIONS)}
-    return TrialRecord(id=tid, protocol="los", condition="eyes open, firm", started=started,
-                       duration_s=80.0, planned_s=80.0, los=los,
-                       metrics={"max_excursion_pct": float(np.mean([v["max_excursion_pct"]
-                                                                    for v in los.values()])),
-                                "directional_control_pct": 78.5})
+    los = {
+        d: {
+            "reaction_time_s": 0.6 + 0.02 * i,
+            "movement_velocity": 3.0 + 0.1 * i,
+            "endpoint_excursion_pct": reach * (0.7 if "B" in d else 0.9) - 5,
+            "max_excursion_pct": reach * (0.7 if "B" in d else 0.9),
+            "directional_control_pct": 75.0 + i,
+        }
+        for i, d in enumerate(LOS_DIRECTIONS)
+    }
+    return TrialRecord(
+        id=tid,
+        protocol="los",
+        condition="eyes open, firm",
+        started=started,
+        duration_s=80.0,
+        planned_s=80.0,
+        los=los,
+        metrics={
+            "max_excursion_pct": float(np.mean([v["max_excursion_pct"] for v in los.values()])),
+            "directional_control_pct": 78.5,
+        },
+    )
 
 
 # --- reading a PDF back (poppler-utils) ---------------------------------------------------
@@ -129,20 +215,28 @@ def render(pdf, out_dir, dpi: int = 50) -> tuple[list, list[float]]:
     """
     from PIL import Image
 
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(out_dir / "page")],
-                   check=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", str(pdf), str(out_dir / "page")],
+        check=True,
+        timeout=60,
+    )
     pages = sorted(out_dir.glob("page-*.png"))
     ink = []
     for p in pages:
         grey = np.asarray(Image.open(p).convert("L"))
-        body = grey[int(0.13 * len(grey)):int(0.9 * len(grey))]
+        body = grey[int(0.13 * len(grey)) : int(0.9 * len(grey))]
         ink.append(float(np.mean(body < 200)))
     return pages, ink
 
 
 def pdf_text(pdf) -> str:
-    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, timeout=60,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    ).stdout
     return " ".join(out.split())
 
 

@@ -52,5 +52,7 @@ def _flaky(parsed):
 
 def run_flaky_engine(commands, replies, source_url=None, **options):
     load_providers()
-    register_scheme(Scheme("flaky", _flaky, "a simulated board that unplugs itself (tests)", "flaky://"))
+    register_scheme(
+        Scheme("flaky", _flaky, "a simulated board that unplugs itself (tests)", "flaky://")
+    )
     run_engine(commands, replies, source_url, **options)

@@ -15,7 +15,9 @@ from nmr_balance.errors import DataFormatError
 from nmr_balance.io_formats import read_csv
 
 DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
-PUBLISHED = {r["Trial"]: r for r in csv.DictReader(open(DATA / "published_values.tsv"), delimiter="\t")}
+PUBLISHED = {
+    r["Trial"]: r for r in csv.DictReader(open(DATA / "published_values.tsv"), delimiter="\t")
+}
 
 
 def _run(capsys, *argv):
@@ -59,11 +61,14 @@ def test_csv_column_mapping_units_and_default_filtering(tmp_path, capsys):
     assert res["processing"].startswith("low-pass filtered: zero-phase Butterworth, order 4")
     # Unfiltered: raw path is longer than the filtered one we report.
     from dsp.metrics import trial_metrics
+
     assert res["metrics"]["path_length"] < trial_metrics(xy * 10, 100.0)["path_length"]
-    code, out, _ = _run(capsys, raw, "--x-col", "1", "--y-col", "2", "--filter", "none",
-                        "--format", "json")
+    code, out, _ = _run(
+        capsys, raw, "--x-col", "1", "--y-col", "2", "--filter", "none", "--format", "json"
+    )
     assert json.loads(out)[0]["metrics"]["path_length"] == pytest.approx(
-        trial_metrics(xy * 10, 100.0)["path_length"], rel=1e-9)
+        trial_metrics(xy * 10, 100.0)["path_length"], rel=1e-9
+    )
     pre = tmp_path / "pre.csv"
     _write_csv(pre, xy, header="# fs: 100\n# unit: cm\n# filtered_hz: 10\n")
     code, out, _ = _run(capsys, pre, "--x-col", "cop_ml", "--y-col", "cop_ap", "--format", "json")
@@ -131,7 +136,9 @@ def test_warmup_reports_progress_per_kernel_group():
     seconds = dsp.warmup(lambda done, total, name: calls.append((done, total, name)), batch=False)
     assert seconds >= 0 and calls[-1][0] == calls[-1][1] == len(calls) - 1
     assert [c[0] for c in calls] == list(range(len(calls)))
-    assert "trial metrics" in [c[2] for c in calls] and "batch metrics (parallel)" not in [c[2] for c in calls]
+    assert "trial metrics" in [c[2] for c in calls] and "batch metrics (parallel)" not in [
+        c[2] for c in calls
+    ]
 
 
 def test_warmup_of_some_groups_only():
@@ -152,6 +159,15 @@ def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
 
     code = "import dsp; dsp.warmup(only=('live',)); print(dsp.cache_misses())"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                           timeout=120, check=True).stdout.split()[-1] for _ in range(2)]
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        ).stdout.split()[-1]
+        for _ in range(2)
+    ]
     assert int(runs[0]) > 0 and int(runs[1]) == 0

@@ -14,8 +14,15 @@ def nmr(*args, timeout=60, **kw):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    return subprocess.run([sys.executable, "-m", "nmr_balance.app.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=REPO, env=env, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "nmr_balance.app.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+        **kw,
+    )
 
 
 def test_help_teaches_with_examples():
@@ -59,8 +66,15 @@ def test_sources_lists_the_simulator_with_its_parameters():
 def test_demo_runs_headless_and_says_why():
     env = {**os.environ}
     env.pop("DISPLAY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "nmr_balance.app.demo"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, cwd=REPO, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nmr_balance.app.demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     try:
         first = proc.stdout.readline()
         assert "no display" in first and "headless console" in first

@@ -11,11 +11,13 @@ from nmr_balance.stream import SensorKind
 
 
 def test_csv_board_with_banner_blank_lines_and_partial_first_line():
-    wire = (b"0,2.5,2.5\n"            # tail of a line the board sent before we opened
-            b"HX711 load cells\r\nTare... done\r\n\r\n"
-            b"1000,10.0,11.0,12.0,13.0\r\n"
-            b"1012,10.5,11.5,12.5,13.5\r\n"
-            b"1025,10.")                # unfinished: stays for the next call
+    wire = (
+        b"0,2.5,2.5\n"  # tail of a line the board sent before we opened
+        b"HX711 load cells\r\nTare... done\r\n\r\n"
+        b"1000,10.0,11.0,12.0,13.0\r\n"
+        b"1012,10.5,11.5,12.5,13.5\r\n"
+        b"1025,10."
+    )  # unfinished: stays for the next call
     dec = csv_lines.CsvDecoder()
     out = dec.decode(wire)
     assert len(out) == 2 and out.consumed == wire.rindex(b"\n") + 1
@@ -27,9 +29,18 @@ def test_csv_board_with_banner_blank_lines_and_partial_first_line():
     assert info.geometry["cells_xy_mm"][0] == [216.5, 119.0]
 
 
-@pytest.mark.parametrize("line", [b"1000,1,2,3\n", b"1000,1,2,3,4,5\n", b"1000,1,2,x,4\n",
-                                  b"1000,1,2,nan,4\n", b"1000,1,2,3,1e9\n", b"-5,1,2,3,4\n",
-                                  b"1000.5,1,2,3,4\n"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"1000,1,2,3\n",
+        b"1000,1,2,3,4,5\n",
+        b"1000,1,2,x,4\n",
+        b"1000,1,2,nan,4\n",
+        b"1000,1,2,3,1e9\n",
+        b"-5,1,2,3,4\n",
+        b"1000.5,1,2,3,4\n",
+    ],
+)
 def test_csv_implausible_lines_are_rejected(line):
     dec = csv_lines.CsvDecoder()
     dec.decode(b"\n500,1,1,1,1\n")
@@ -54,15 +65,22 @@ def test_csv_one_garbled_time_stamp_costs_one_line_and_a_real_gap_is_believed():
     assert len(out) == 399 and dec.bad_frames == 1  # not every line after it
     np.testing.assert_allclose(out.t_device, np.delete(t, 300), atol=1.5e-3)  # whole ms
     # the board stalled for 2 s: the first line after the gap waits for the next one to confirm
-    later = csv_lines.encode_lines(csv_lines.CsvFormat(), t[-1] + 2 + np.arange(1, 11) / 80,
-                                   np.full((10, 4), 10.0))
+    later = csv_lines.encode_lines(
+        csv_lines.CsvFormat(), t[-1] + 2 + np.arange(1, 11) / 80, np.full((10, 4), 10.0)
+    )
     out = dec.decode(later)
     assert len(out) == 9 and out.t_device[0] == pytest.approx(t[-1] + 2 + 2 / 80, abs=1e-3)
 
 
 def test_csv_custom_format_round_trip():
-    fmt = csv_lines.CsvFormat(columns=("ax", "ay", "az", "micros"), sep=";", unit="g",
-                              kind=SensorKind.IMU, fs=200.0, geometry={})
+    fmt = csv_lines.CsvFormat(
+        columns=("ax", "ay", "az", "micros"),
+        sep=";",
+        unit="g",
+        kind=SensorKind.IMU,
+        fs=200.0,
+        geometry={},
+    )
     t = np.arange(5) / 200
     data = np.round(np.random.default_rng(0).normal(0, 1, (5, 3)), 3)
     dec = csv_lines.CsvDecoder(fmt)
@@ -102,8 +120,13 @@ def test_calibration_block_parse_and_validation():
 
 def test_raw_report_stream_with_calibration_replies():
     raw = np.array([[1850, 1950, 2050, 2150], [2700, 2800, 2900, 3000]])
-    wire = (wii.encode_reports(raw[:1]) + b"\x13\x37" + wii.encode_calibration_replies(CAL)
-            + wii.encode_reports(raw, 0x32) + wii.encode_reports(raw, 0x34))
+    wire = (
+        wii.encode_reports(raw[:1])
+        + b"\x13\x37"
+        + wii.encode_calibration_replies(CAL)
+        + wii.encode_reports(raw, 0x32)
+        + wii.encode_reports(raw, 0x34)
+    )
     dec = wii.WiiReportDecoder()
     out = dec.decode(wire)
     assert dec.waiting_frames == 1 and dec.skipped_bytes == 2

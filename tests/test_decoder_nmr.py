@@ -12,9 +12,14 @@ from cobs import cobs
 from drivers.protocols import nmr
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
-INFO = StreamInfo("board", tuple(Channel(n, "kg") for n in ("tr", "br", "tl", "bl")), 1000.0,
-                  SensorKind.LOAD_CELLS, {"cells_xy_mm": [[1, 2], [1, -2], [-1, 2], [-1, -2]]},
-                  device="test board")
+INFO = StreamInfo(
+    "board",
+    tuple(Channel(n, "kg") for n in ("tr", "br", "tl", "bl")),
+    1000.0,
+    SensorKind.LOAD_CELLS,
+    {"cells_xy_mm": [[1, 2], [1, -2], [-1, 2], [-1, -2]]},
+    device="test board",
+)
 
 
 def stream(n=50, counter0=0, pack=1, seed=0):
@@ -102,8 +107,12 @@ def test_garbage_and_runaway_bytes_resync():
 
 def test_descriptor_that_is_not_json_is_a_bad_frame():
     dec = nmr.NmrDecoder()
-    dec.decode(nmr.frame(nmr.DESCRIPTOR, b"{not json") + nmr.frame(
-        nmr.DESCRIPTOR, json.dumps({"kind": "nope", "fs": 1, "channels": [["a", "b"]]}).encode()))
+    dec.decode(
+        nmr.frame(nmr.DESCRIPTOR, b"{not json")
+        + nmr.frame(
+            nmr.DESCRIPTOR, json.dumps({"kind": "nope", "fs": 1, "channels": [["a", "b"]]}).encode()
+        )
+    )
     assert dec.bad_frames == 2 and dec.stream_info("u") is None
 
 

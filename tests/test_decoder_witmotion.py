@@ -60,16 +60,19 @@ def test_ble_resync_needs_a_confirming_header_after_garbage():
 
 def serial_rows(n=20, seed=1):
     rng = np.random.default_rng(seed)
-    return np.column_stack([rng.uniform(-2, 2, (n, 3)), rng.uniform(-300, 300, (n, 3)),
-                            rng.uniform(-170, 170, (n, 3))])
+    return np.column_stack(
+        [rng.uniform(-2, 2, (n, 3)), rng.uniform(-300, 300, (n, 3)), rng.uniform(-170, 170, (n, 3))]
+    )
 
 
 def test_serial_packet_by_hand_from_the_vendor_manual():
     # acc packet: 55 51 AxL AxH AyL AyH AzL AzH TL TH SUM; az = 1 g -> 2048
     pkt = bytes([0x55, 0x51, 0, 0, 0, 0, 0x00, 0x08, 0x30, 0x09])  # 23.52 C -> 2352
     pkt += bytes([sum(pkt) & 0xFF])
-    assert witmotion.encode_serial(np.array([[0, 0, 1.0, 0, 0, 0, 0, 0, 0]]),
-                                   temperature_c=23.52)[:11] == pkt
+    assert (
+        witmotion.encode_serial(np.array([[0, 0, 1.0, 0, 0, 0, 0, 0, 0]]), temperature_c=23.52)[:11]
+        == pkt
+    )
 
 
 def test_serial_round_trip_quantised():
@@ -97,7 +100,7 @@ def test_serial_quaternion_and_no_glued_cycles():
     wire = witmotion.encode_serial(serial_rows(3))
     dec = witmotion.WitmotionSerialDecoder()
     # angle of sample 0 and acc of sample 1 lost: must not glue acc0+gyro1+angle1
-    out = dec.decode(wire[:22] + wire[44:55 + 11] + q + wire[66:])
+    out = dec.decode(wire[:22] + wire[44 : 55 + 11] + q + wire[66:])
     np.testing.assert_allclose(dec.quaternion, [0.5, 0, 0, -0.5])
     assert len(out) == 1  # only sample 2 is whole
     np.testing.assert_allclose(out.data[0, :3], serial_rows(3)[2, :3], atol=witmotion.ACC_G)

@@ -18,8 +18,10 @@ def test_fuzz_drill_finds_no_crash(tmp_path):
     assert drill_fuzz.main(["--frames", "20000", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert set(result["decoders"]) == {"nmr", "csv", "witmotion serial", "witmotion BLE", "wii"}
-    assert all(r["frames"] >= 20000 and r["crashes"] == 0 and r["samples_out"] > 0
-               for r in result["decoders"].values())
+    assert all(
+        r["frames"] >= 20000 and r["crashes"] == 0 and r["samples_out"] > 0
+        for r in result["decoders"].values()
+    )
 
 
 def test_fuzz_damage_changes_the_stream_every_pass():

@@ -36,31 +36,57 @@ def capture_notifications():
 
 def witmotion_peripheral(**kw):
     p = PROFILES["witmotion"]
-    return FakePeripheral("WT901BLE67", WIT_ADDR, p.service, p.notify, p.write,
-                          capture_notifications(), interval_s=0.03, **kw)
+    return FakePeripheral(
+        "WT901BLE67",
+        WIT_ADDR,
+        p.service,
+        p.notify,
+        p.write,
+        capture_notifications(),
+        interval_s=0.03,
+        **kw,
+    )
 
 
 def nus_stream(n=600, fs=100.0, size=61):
     """An nmr stream (descriptor every 100 samples) cut into ``size``-byte notifications, so
     messages span notifications."""
-    info = StreamInfo("b", tuple(Channel(c, "kg") for c in ("tr", "br", "tl", "bl")), fs,
-                      SensorKind.LOAD_CELLS)
+    info = StreamInfo(
+        "b", tuple(Channel(c, "kg") for c in ("tr", "br", "tl", "bl")), fs, SensorKind.LOAD_CELLS
+    )
     data = np.column_stack([np.arange(n) % 1000, np.full((n, 3), 20.0)])
-    wire = b"".join(nmr.encode_descriptor(info, "esp32") + nmr.encode_samples(
-        i, np.arange(i, i + 100) * 10_000, data[i:i + 100], pack=2) for i in range(0, n, 100))
-    return [wire[i:i + size] for i in range(0, len(wire), size)]
+    wire = b"".join(
+        nmr.encode_descriptor(info, "esp32")
+        + nmr.encode_samples(i, np.arange(i, i + 100) * 10_000, data[i : i + 100], pack=2)
+        for i in range(0, n, 100)
+    )
+    return [wire[i : i + size] for i in range(0, len(wire), size)]
 
 
 def nus_peripheral(**kw):
     p = PROFILES["nus"]
-    return FakePeripheral("MyBoard", NUS_ADDR, p.service, p.notify, p.write, nus_stream(),
-                          interval_s=0.01, loop_payloads=False, **kw)
+    return FakePeripheral(
+        "MyBoard",
+        NUS_ADDR,
+        p.service,
+        p.notify,
+        p.write,
+        nus_stream(),
+        interval_s=0.01,
+        loop_payloads=False,
+        **kw,
+    )
 
 
 def ble_source(air, target, profile, decoder, url="ble://test"):
     client, scanner = make_backends(air)
-    transport = BleTransport(target, PROFILES[profile], scan_timeout_s=2.0,
-                             client_backend=client, scanner_backend=scanner)
+    transport = BleTransport(
+        target,
+        PROFILES[profile],
+        scan_timeout_s=2.0,
+        client_backend=client,
+        scanner_backend=scanner,
+    )
     return DeviceSource(url, transport, decoder, open_timeout_s=3.0)
 
 
@@ -95,7 +121,7 @@ def test_nus_by_name_carries_nmr_across_notifications_and_survives_a_disconnect(
         block = collect(src, 3.0)
     assert air.peripherals[NUS_ADDR].connections == 2
     lost = events.index(Status.LOST)
-    assert events[lost + 1] is Status.RECONNECTING and Status.STREAMING in events[lost + 1:]
+    assert events[lost + 1] is Status.RECONNECTING and Status.STREAMING in events[lost + 1 :]
     # messages spanned notifications, yet every sample is intact: tr = counter % 1000
     np.testing.assert_array_equal(block.data[:, 0], block.counter % 1000)
     assert block.gaps() > 0 and src.dropped == block.gaps()
@@ -110,12 +136,19 @@ def test_device_not_found_and_bad_address():
         BleTransport("12:34", PROFILES["nus"])
 
 
-@pytest.mark.parametrize("exc, words", [
-    (FileNotFoundError(2, "No such file or directory"), "no D-Bus"),
-    (BleakDBusError("org.freedesktop.DBus.Error.ServiceUnknown", []), "BlueZ"),
-    (BleakBluetoothNotAvailableError("No Bluetooth adapters found.",
-                                     BleakBluetoothNotAvailableReason.NO_BLUETOOTH), "adapter"),
-])
+@pytest.mark.parametrize(
+    "exc, words",
+    [
+        (FileNotFoundError(2, "No such file or directory"), "no D-Bus"),
+        (BleakDBusError("org.freedesktop.DBus.Error.ServiceUnknown", []), "BlueZ"),
+        (
+            BleakBluetoothNotAvailableError(
+                "No Bluetooth adapters found.", BleakBluetoothNotAvailableReason.NO_BLUETOOTH
+            ),
+            "adapter",
+        ),
+    ],
+)
 def test_no_bluetooth_becomes_one_clear_line(exc, words):
     err = bluetooth_error(exc)
     assert isinstance(err, BluetoothUnavailableError)
@@ -130,13 +163,16 @@ def test_ble_on_this_machine_gives_the_clear_error_not_a_traceback():
 
 
 def test_discovery_lists_known_profiles_with_rssi(capsys):
-    other = FakePeripheral("Headphones", "00:11:22:33:44:55", "0000110b-0000-1000-8000-00805f9b34fb",
-                           "x", "y", [b""])
+    other = FakePeripheral(
+        "Headphones", "00:11:22:33:44:55", "0000110b-0000-1000-8000-00805f9b34fb", "x", "y", [b""]
+    )
     air = FakeAir(witmotion_peripheral(rssi=-70), nus_peripheral(rssi=-50), other)
     _, scanner = make_backends(air)
     found = discovery.ble_devices(0.3, scanner_backend=scanner)
-    assert [(d.name, d.profile, d.rssi) for d in found] == [("MyBoard", "nus", -50),
-                                                           ("WT901BLE67", "witmotion", -70)]
+    assert [(d.name, d.profile, d.rssi) for d in found] == [
+        ("MyBoard", "nus", -50),
+        ("WT901BLE67", "witmotion", -70),
+    ]
     assert found[1].url == f"ble://{WIT_ADDR}?profile=witmotion"
 
     class Args:
@@ -155,8 +191,9 @@ def test_devices_without_bluetooth_says_so_in_one_line_and_lists_the_rest(capsys
     out = capsys.readouterr().out.splitlines()
     ble_lines = [line for line in out if line.startswith("Bluetooth")]
     assert len(ble_lines) == 1 and "not available on this machine" in ble_lines[0]
-    assert out[0].startswith("Serial ports") and out[-1].startswith("Wii Balance Boards") or \
-        any(line.startswith("Wii Balance Boards") for line in out)
+    assert (out[0].startswith("Serial ports") and out[-1].startswith("Wii Balance Boards")) or any(
+        line.startswith("Wii Balance Boards") for line in out
+    )
 
 
 def test_ble_url_parsing():

@@ -25,7 +25,9 @@ def test_emulate_help_teaches_with_examples(capsys):
 
 
 def test_emulate_refuses_impossible_boards_with_a_clear_message(capsys):
-    assert main(["emulate", "--protocol", "witmotion", "--sensor", "cells", "--duration", "0.1"]) == 2
+    assert (
+        main(["emulate", "--protocol", "witmotion", "--sensor", "cells", "--duration", "0.1"]) == 2
+    )
     err = capsys.readouterr().err
     assert "needs an IMU board" in err and "Traceback" not in err
 

@@ -28,11 +28,20 @@ def test_missing_port_says_what_to_do():
 
 
 def test_permission_and_busy_errors_are_translated():
-    denied = open_error("/dev/ttyUSB0", serial.SerialException(errno.EACCES, "could not open "
-                        "port /dev/ttyUSB0: [Errno 13] Permission denied: '/dev/ttyUSB0'"))
+    denied = open_error(
+        "/dev/ttyUSB0",
+        serial.SerialException(
+            errno.EACCES,
+            "could not open port /dev/ttyUSB0: [Errno 13] Permission denied: '/dev/ttyUSB0'",
+        ),
+    )
     assert isinstance(denied, DevicePermissionError) and "dialout" in str(denied)
-    busy = open_error("/dev/ttyUSB0", serial.SerialException(
-        errno.EAGAIN, "Could not exclusively lock port /dev/ttyUSB0: [Errno 11]"))
+    busy = open_error(
+        "/dev/ttyUSB0",
+        serial.SerialException(
+            errno.EAGAIN, "Could not exclusively lock port /dev/ttyUSB0: [Errno 11]"
+        ),
+    )
     assert isinstance(busy, DeviceBusyError) and "Close the other program" in str(busy)
 
 
@@ -57,10 +66,13 @@ def test_busy_port_wrong_protocol_and_arduino_boot(tmp_path):
         assert err.value.seconds == 1
 
 
-@pytest.mark.parametrize("protocol, extra", [
-    ("nmr", ["--channels", "6", "--faults", "garbage,drop,disconnect"]),
-    ("witmotion", ["--faults", "disconnect"]),
-])
+@pytest.mark.parametrize(
+    "protocol, extra",
+    [
+        ("nmr", ["--channels", "6", "--faults", "garbage,drop,disconnect"]),
+        ("witmotion", ["--faults", "disconnect"]),
+    ],
+)
 def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
     """Status goes lost -> reconnecting -> streaming; the gap shows in the counter (nmr: the
     board's own; witmotion has none, so it is estimated from host time); garbage and cut bytes
@@ -77,7 +89,7 @@ def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
             assert src.losses >= 1
             lost = events.index(Status.LOST)
             assert events[lost + 1] is Status.RECONNECTING
-            assert Status.STREAMING in events[lost + 1:]  # back
+            assert Status.STREAMING in events[lost + 1 :]  # back
     steps = np.diff(block.counter)
     assert np.all(steps >= 1)
     # the board kept counting while unplugged (the pty is gone for `down` s plus reconnect)
@@ -86,15 +98,18 @@ def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
     assert (block.counter > block.counter[np.argmax(steps)]).sum() > 100  # and it streams on
     if protocol == "nmr":
         # aux1 carries the counter: every delivered sample is intact despite the garbage
-        np.testing.assert_array_equal(block.data[:, src.info.index("aux1")],
-                                      block.counter % (1 << 24))
+        np.testing.assert_array_equal(
+            block.data[:, src.info.index("aux1")], block.counter % (1 << 24)
+        )
         assert stats["bad_frames"] + stats["skipped_bytes"] > 0
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_soak_1khz_8_channels_30s_zero_loss(tmp_path):
-    with emulator(tmp_path, "nmr", "--rate", "1000", "--sensor", "plate", "--channels", "8") as port:
+    with emulator(
+        tmp_path, "nmr", "--rate", "1000", "--sensor", "plate", "--channels", "8"
+    ) as port:
         with open_source(f"serial://{port}?protocol=nmr") as src:
             src.start()
             block = collect(src, 30.0)

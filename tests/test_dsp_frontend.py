@@ -13,7 +13,9 @@ from dsp.resample import WindowResampler, resample_window_average
 
 
 def _chunks(n, rng, max_len=40):
-    edges = np.concatenate([[0], np.sort(rng.choice(np.arange(1, n), size=n // 15, replace=False)), [n]])
+    edges = np.concatenate(
+        [[0], np.sort(rng.choice(np.arange(1, n), size=n // 15, replace=False)), [n]]
+    )
     return [(a, b) for a, b in zip(edges[:-1], edges[1:])]
 
 
@@ -41,18 +43,21 @@ def test_cells_cop_sign_and_magnitude_for_off_centre_load():
 
 
 def test_wii_piecewise_calibration_and_tare():
-    cal = np.array([[1000, 2700, 4400], [1100, 2800, 4500], [900, 2500, 4100], [1000, 2600, 4200]], float)
+    cal = np.array(
+        [[1000, 2700, 4400], [1100, 2800, 4500], [900, 2500, 4100], [1000, 2600, 4200]], float
+    )
     cop = LoadCellCop(wii_calibration=cal)
-    empty = cal[:, 0] + [3, -2, 5, 1]           # drift of a few counts with nobody on
+    empty = cal[:, 0] + [3, -2, 5, 1]  # drift of a few counts with nobody on
     on_board = np.array([cal[0, 1], cal[1, 1], (cal[2, 1] + cal[2, 2]) / 2, cal[3, 0]])
     out = cop.process(np.vstack([empty, on_board]))
-    assert np.isnan(out[0, :2]).all()           # below the stance threshold: no garbage COP
+    assert np.isnan(out[0, :2]).all()  # below the stance threshold: no garbage COP
     expected = np.array([17, 17, 25.5, 0]) * 9.80665
     np.testing.assert_allclose(cop.last_forces[1], expected)
     cop.start_tare(10)
     cop.process(np.tile(empty, (10, 1)))
-    forces_before = KF.cells_cop_numpy(empty[None], cal, cop.gain, cop.offset, np.zeros(4),
-                                       cop.positions, 1.0)[0][0]
+    forces_before = KF.cells_cop_numpy(
+        empty[None], cal, cop.gain, cop.offset, np.zeros(4), cop.positions, 1.0
+    )[0][0]
     np.testing.assert_allclose(cop.tare_n, forces_before)
     cop.process(empty[None])
     np.testing.assert_allclose(cop.last_forces[0], 0.0, atol=1e-9)
@@ -62,16 +67,19 @@ def test_wii_piecewise_calibration_and_tare():
 
 def test_cells_kernel_twin():
     rng = np.random.default_rng(4)
-    raw = rng.uniform(-2, 6, size=(300, 4))   # totals either side of the 100 N threshold
+    raw = rng.uniform(-2, 6, size=(300, 4))  # totals either side of the 100 N threshold
     cop = LoadCellCop(unit="kg", min_load_n=100.0)
     out = cop.process(raw)
-    forces, twin = KF.cells_cop_numpy(raw, cop.cal, cop.gain, cop.offset, cop.tare_n,
-                                      cop.positions, 100.0)
+    forces, twin = KF.cells_cop_numpy(
+        raw, cop.cal, cop.gain, cop.offset, cop.tare_n, cop.positions, 100.0
+    )
     np.testing.assert_allclose(out, twin, equal_nan=True, rtol=1e-12)
     np.testing.assert_allclose(cop.last_forces, forces, rtol=1e-12)
     assert np.isnan(out[:, 0]).any() and not np.isnan(out[:, 0]).all()
-    assert weight_bearing(np.zeros((3, 4)), WII_CELLS_XY_MM)["left"] != weight_bearing(
-        np.zeros((3, 4)), WII_CELLS_XY_MM)["left"]   # NaN when nobody stands on the board
+    assert (
+        weight_bearing(np.zeros((3, 4)), WII_CELLS_XY_MM)["left"]
+        != weight_bearing(np.zeros((3, 4)), WII_CELLS_XY_MM)["left"]
+    )  # NaN when nobody stands on the board
 
 
 def test_streaming_lowpass_equals_sosfilt_of_the_concatenation():
@@ -86,7 +94,8 @@ def test_streaming_lowpass_equals_sosfilt_of_the_concatenation():
         np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(
         KF.sos_stream_numpy(x, sos, np.zeros((sos.shape[0], 2, 3)))[0],
-        scipy.signal.sosfilt(sos, x, axis=0))
+        scipy.signal.sosfilt(sos, x, axis=0),
+    )
 
 
 def test_lowpass_nan_gap_restarts_without_transient():
@@ -95,7 +104,7 @@ def test_lowpass_nan_gap_restarts_without_transient():
     x[100:120] = np.nan
     out = lp.process(x)
     assert np.isnan(out[100:120]).all()
-    np.testing.assert_allclose(out[120:], 50.0, rtol=1e-12)   # primed at the new value
+    np.testing.assert_allclose(out[120:], 50.0, rtol=1e-12)  # primed at the new value
     lp.reset()
     np.testing.assert_allclose(lp.process(np.full((5, 2), -3.0)), -3.0, rtol=1e-12)
 
@@ -119,7 +128,7 @@ def test_zero_phase_has_no_lag():
 
 def test_window_resampler_chunked_equals_offline_twin():
     rng = np.random.default_rng(1)
-    t = 3.0 + np.cumsum(rng.uniform(0.004, 0.02, 3000))   # uneven, like the Wii board
+    t = 3.0 + np.cumsum(rng.uniform(0.004, 0.02, 3000))  # uneven, like the Wii board
     v = np.column_stack([np.sin(t), np.cos(3 * t), t])
     rs = WindowResampler(100.0, 3)
     parts = [rs.process(t[a:b], v[a:b]) for a, b in _chunks(len(t), rng)]
@@ -136,8 +145,9 @@ def test_window_resampler_chunked_equals_offline_twin():
 def test_window_average_weights_by_hold_time_not_sample_count():
     # Two samples in one 10 ms window: 1.0 held for 9 ms, then 0.0 for 1 ms -> mean 0.9.
     rs = WindowResampler(100.0, 1)
-    t_out, v_out, src = rs.process(np.array([0.0, 0.009, 0.010, 0.020]),
-                                   np.array([[1.0], [0.0], [5.0], [5.0]]))
+    t_out, v_out, src = rs.process(
+        np.array([0.0, 0.009, 0.010, 0.020]), np.array([[1.0], [0.0], [5.0], [5.0]])
+    )
     np.testing.assert_allclose(v_out[:, 0], [0.9, 5.0])
     np.testing.assert_allclose(t_out, [0.005, 0.015])
     assert src.tolist() == [2, 3]

@@ -25,19 +25,23 @@ from dsp.training import (
 def test_sliding_window_matches_recomputation_over_many_chunks():
     rng = np.random.default_rng(0)
     xy = np.cumsum(rng.normal(size=(5000, 2)), axis=0)
-    xy[1200:1260] = np.nan                               # someone stepped off
+    xy[1200:1260] = np.nan  # someone stepped off
     live = SlidingSway(fs=100.0, window_s=5.0)
     i = 0
     while i < len(xy):
         n = int(rng.integers(1, 60))
-        values = live.update(xy[i:i + n])
+        values = live.update(xy[i : i + n])
         i = min(i + n, len(xy))
-        window = xy[max(0, i - 500):i]
+        window = xy[max(0, i - 500) : i]
         np.testing.assert_array_equal(live.window(), window)
         sums = KL.window_sums_numpy(window)
         state = live._state
-        np.testing.assert_allclose(state[[KL.S_N, KL.S_X, KL.S_Y, KL.S_XX, KL.S_YY, KL.S_XY, KL.S_PATH]],
-                                   sums, rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(
+            state[[KL.S_N, KL.S_X, KL.S_Y, KL.S_XX, KL.S_YY, KL.S_XY, KL.S_PATH]],
+            sums,
+            rtol=1e-9,
+            atol=1e-6,
+        )
     # The final window's ellipse and velocity agree with the batch metrics of that window.
     batch = trial_metrics(xy[-500:], 100.0, groups=("time",))
     assert values["ellipse_area_95_chi2"] == pytest.approx(batch["ellipse_area_95_chi2"], rel=1e-9)
@@ -66,7 +70,7 @@ def test_dwell_hits_enter_and_hold_streaming_equals_twin():
     need = 25
     expected = KL.dwell_hits_numpy(inside, need)
     det = DwellDetector(fs=100.0, dwell_s=0.25)
-    got = np.concatenate([det.update(inside[a:a + 37]) for a in range(0, 5000, 37)])
+    got = np.concatenate([det.update(inside[a : a + 37]) for a in range(0, 5000, 37)])
     np.testing.assert_array_equal(got, expected)
     assert len(expected) > 5
     # A hit once per entry, at the sample that completes the dwell.
@@ -108,7 +112,9 @@ def test_limits_of_stability_of_a_minimum_jerk_lean(direction):
     assert res["directional_control_pct"] == pytest.approx(100.0, abs=1e-6)
     tau5 = scipy.optimize.brentq(lambda x: _min_jerk(x) - 0.05, 0, 1)
     tau95 = scipy.optimize.brentq(lambda x: _min_jerk(x) - 0.95, 0, 1)
-    assert res["movement_velocity"] == pytest.approx(0.9 * reach / ((tau95 - tau5) * move_s), rel=0.03)
+    assert res["movement_velocity"] == pytest.approx(
+        0.9 * reach / ((tau95 - tau5) * move_s), rel=0.03
+    )
 
 
 def test_limits_of_stability_penalises_sideways_movement_and_handles_no_movement():
@@ -134,18 +140,24 @@ def test_romberg_and_mctsib_ratios_on_the_santos_duarte_trials():
     data = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
     rows = list(csv.DictReader(open(data / "published_values.tsv"), delimiter="\t"))
     by_condition = {}
-    for row in rows[::3]:   # first repetition of each condition
+    for row in rows[::3]:  # first repetition of each condition
         rec = read_santos_duarte(data / f"{row['Trial']}.txt")
-        by_condition[(row["Vision"], row["Surface"])] = trial_metrics(rec.xy, rec.fs, groups=("time",))
+        by_condition[(row["Vision"], row["Surface"])] = trial_metrics(
+            rec.xy, rec.fs, groups=("time",)
+        )
     eo, ec = by_condition[("Open", "Firm")], by_condition[("Closed", "Firm")]
     rq = romberg_quotient(eo, ec)
     assert rq["mean_velocity"] == pytest.approx(ec["mean_velocity"] / eo["mean_velocity"])
     r = mctsib_ratios(eo, ec, by_condition[("Open", "Foam")], by_condition[("Closed", "Foam")])
     # Standing on foam roughly triples this subject's sway velocity (published COPvelo).
     assert r["visual"]["mean_velocity"] == pytest.approx(
-        float(rows[6]["COPvelo"]) / float(rows[0]["COPvelo"]), rel=1e-9)
+        float(rows[6]["COPvelo"]) / float(rows[0]["COPvelo"]), rel=1e-9
+    )
     assert r["vestibular"]["mean_velocity"] > 2.5
-    assert math.isnan(romberg_quotient({"mean_velocity": 0.0}, {"mean_velocity": 1.0},
-                                       ["mean_velocity"])["mean_velocity"])
+    assert math.isnan(
+        romberg_quotient({"mean_velocity": 0.0}, {"mean_velocity": 1.0}, ["mean_velocity"])[
+            "mean_velocity"
+        ]
+    )
     with pytest.raises(ValueError, match="missing"):
         romberg_quotient({}, {}, ["mean_velocity"])

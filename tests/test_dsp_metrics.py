@@ -30,14 +30,18 @@ def _circle(r=10.0, fs=100.0, turns=30, f=0.5):
 def test_reproduces_published_values(row):
     rec = read_santos_duarte(DATA / f"{row['Trial']}.txt")
     m = trial_metrics(rec.xy / 10.0, rec.fs, unit="cm", groups=("time", "spectral"))
-    for ours, theirs in (("ellipse_area_95_f", "COParea"), ("mean_velocity", "COPvelo"),
-                         ("mean_power_frequency", "COPmfreq")):
+    for ours, theirs in (
+        ("ellipse_area_95_f", "COParea"),
+        ("mean_velocity", "COPvelo"),
+        ("mean_power_frequency", "COPmfreq"),
+    ):
         assert m[ours] == pytest.approx(float(row[theirs]), rel=1e-9, abs=0)
     assert m.units["ellipse_area_95_f"] == "cm^2" and m.units["mean_velocity"] == "cm/s"
 
 
 def test_plate_cop_from_forces_matches_published_cop_columns():
     from dsp.cop import plate_cop
+
     for row in PUBLISHED[:3]:
         rec = read_santos_duarte(DATA / f"{row['Trial']}.txt")
         cop = plate_cop(rec.forces_moments, surface_offset_mm=0.0)
@@ -68,8 +72,11 @@ def test_kernel_twins_individually():
     for m, r in ((2, 0.2 * x.std()), (3, 0.5 * x.std()), (1, 0.1)):
         assert K.sample_entropy_counts(x, m, r) == K.sample_entropy_counts_numpy(x, m, r)
     lags = np.array([1, 2, 5, 40])
-    np.testing.assert_allclose(K.mean_square_displacement(x, y, lags),
-                               K.mean_square_displacement_numpy(x, y, lags), rtol=1e-12)
+    np.testing.assert_allclose(
+        K.mean_square_displacement(x, y, lags),
+        K.mean_square_displacement_numpy(x, y, lags),
+        rtol=1e-12,
+    )
 
 
 def test_f_quantile_closed_form_matches_scipy():
@@ -106,7 +113,7 @@ def test_sinusoid_frequencies(freq):
     for key in ("mean_power_frequency_ml", "power_frequency_50_ml", "centroidal_frequency_ml"):
         assert abs(m[key] - freq) <= df, key
     assert m["frequency_dispersion_ml"] < 0.2
-    assert m["total_power_ml"] == pytest.approx(4.5, rel=0.05)   # variance of 3 sin
+    assert m["total_power_ml"] == pytest.approx(4.5, rel=0.05)  # variance of 3 sin
     assert math.isnan(m["mean_power_frequency_ap"])
     assert m["mean_power_frequency"] == pytest.approx(m["mean_power_frequency_ml"])
 
@@ -132,8 +139,16 @@ def test_known_covariance_gives_ellipse():
 def test_constant_signal_is_zero_sway_without_errors():
     with np.errstate(all="raise"):
         m = trial_metrics(np.full((3000, 2), 7.0), 100.0)
-    for key in ("path_length", "mean_velocity", "mean_distance", "ellipse_area_95_f",
-                "ellipse_area_95_chi2", "circle_area_95", "total_power", "range_ml"):
+    for key in (
+        "path_length",
+        "mean_velocity",
+        "mean_distance",
+        "ellipse_area_95_f",
+        "ellipse_area_95_chi2",
+        "circle_area_95",
+        "total_power",
+        "range_ml",
+    ):
         assert m[key] == 0.0, key
     assert m["sda_diffusion_short"] == 0.0
     for key in ("mean_power_frequency", "mean_frequency_prieto", "sda_exponent_short"):
@@ -171,8 +186,13 @@ def test_sample_entropy_orders_regular_and_random():
 
 
 @settings(max_examples=25, deadline=None)
-@given(dx=st.floats(-1e3, 1e3), dy=st.floats(-1e3, 1e3), angle=st.floats(0, 2 * np.pi),
-       scale=st.floats(0.1, 20), seed=st.integers(0, 2**16))
+@given(
+    dx=st.floats(-1e3, 1e3),
+    dy=st.floats(-1e3, 1e3),
+    angle=st.floats(0, 2 * np.pi),
+    scale=st.floats(0.1, 20),
+    seed=st.integers(0, 2**16),
+)
 def test_invariances(dx, dy, angle, scale, seed):
     rng = np.random.default_rng(seed)
     xy = np.cumsum(rng.normal(size=(1200, 2)), axis=0)
@@ -181,18 +201,45 @@ def test_invariances(dx, dy, angle, scale, seed):
     c, s = np.cos(angle), np.sin(angle)
     rotated = trial_metrics(xy @ np.array([[c, -s], [s, c]]).T, 100.0)
     scaled = trial_metrics(xy * scale, 100.0)
-    for key in ("mean_distance", "rms_distance", "path_length", "ellipse_area_95_f",
-                "sway_area_per_second", "mean_power_frequency", "sample_entropy_ml",
-                "sda_diffusion_short", "range_ap", "total_power_ap"):
+    for key in (
+        "mean_distance",
+        "rms_distance",
+        "path_length",
+        "ellipse_area_95_f",
+        "sway_area_per_second",
+        "mean_power_frequency",
+        "sample_entropy_ml",
+        "sda_diffusion_short",
+        "range_ap",
+        "total_power_ap",
+    ):
         assert moved[key] == pytest.approx(base[key], rel=1e-7, abs=1e-9), key
-    for key in ("mean_distance", "rms_distance", "path_length", "mean_velocity",
-                "ellipse_area_95_f", "ellipse_area_95_chi2", "circle_area_95",
-                "sway_area_per_second", "total_power", "mean_frequency_prieto",
-                "centroidal_frequency", "sda_diffusion_short", "fractal_dimension_cc"):
+    for key in (
+        "mean_distance",
+        "rms_distance",
+        "path_length",
+        "mean_velocity",
+        "ellipse_area_95_f",
+        "ellipse_area_95_chi2",
+        "circle_area_95",
+        "sway_area_per_second",
+        "total_power",
+        "mean_frequency_prieto",
+        "centroidal_frequency",
+        "sda_diffusion_short",
+        "fractal_dimension_cc",
+    ):
         assert rotated[key] == pytest.approx(base[key], rel=1e-7, abs=1e-9), key
-    for key, power in (("ellipse_area_95_f", 2), ("circle_area_95", 2), ("total_power", 2),
-                       ("mean_velocity", 1), ("path_length", 1), ("mean_distance", 1),
-                       ("mean_power_frequency", 0), ("sample_entropy_ml", 0)):
+    for key, power in (
+        ("ellipse_area_95_f", 2),
+        ("circle_area_95", 2),
+        ("total_power", 2),
+        ("mean_velocity", 1),
+        ("path_length", 1),
+        ("mean_distance", 1),
+        ("mean_power_frequency", 0),
+        ("sample_entropy_ml", 0),
+    ):
         assert scaled[key] == pytest.approx(base[key] * scale**power, rel=1e-7), key
 
 
@@ -222,7 +269,7 @@ def test_bad_input_messages():
 
 def test_short_trial_gets_nan_spectra_with_reason():
     xy = np.cumsum(np.random.default_rng(1).normal(size=(500, 2)), axis=0)
-    m = trial_metrics(xy, 100.0)   # 5 s
+    m = trial_metrics(xy, 100.0)  # 5 s
     assert np.isfinite(m["mean_velocity"])
     assert math.isnan(m["mean_power_frequency"])
     assert "shorter than the 10 s" in m.notes["mean_power_frequency"]

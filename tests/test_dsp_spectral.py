@@ -25,8 +25,9 @@ DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
 DECIMATED_RTOL = 1e-3
 
 
-@pytest.mark.parametrize("trials, n", [(3, 3000), (3, 3001), (3, 3002), (3, 3003), (3, 1201),
-                                       (40, 3000)])      # 40 trials: several FFT chunks
+@pytest.mark.parametrize(
+    "trials, n", [(3, 3000), (3, 3001), (3, 3002), (3, 3003), (3, 1201), (40, 3000)]
+)  # 40 trials: several FFT chunks
 def test_welch_equals_scipy_on_stacks_of_any_length(trials, n):
     rng = np.random.default_rng(n)
     # A random walk with a large offset: the segments' detrend must not lose precision.
@@ -52,9 +53,9 @@ def test_decimation_filter_response_and_zero_phase():
     h = decimation_filter(q)
     assert h.size % 2 == 1 and np.allclose(h, h[::-1]) and h.sum() == pytest.approx(1.0)
     _, gain = scipy.signal.freqz(h, worN=np.array([0.0, 5.0, 10.0, 25.0]), fs=fs)
-    np.testing.assert_allclose(np.abs(gain), 1.0, atol=2e-3)          # flat to 0.25 fs/q
+    np.testing.assert_allclose(np.abs(gain), 1.0, atol=2e-3)  # flat to 0.25 fs/q
     _, stop = scipy.signal.freqz(h, worN=np.linspace(75.0, 500.0, 800), fs=fs)
-    assert np.abs(stop).max() < 1e-3                                   # >= 60 dB from 0.75 fs/q
+    assert np.abs(stop).max() < 1e-3  # >= 60 dB from 0.75 fs/q
     # Zero phase: a 2 Hz sine decimated is the same sine sampled at 100 Hz (edges included).
     t = np.arange(30000) / fs
     out = decimate(np.sin(2 * np.pi * 2.0 * t), q)
@@ -87,7 +88,7 @@ def _simulated_plate_sway(fs: float, seed: int, seconds: float = 32.0) -> np.nda
     data = board.generate(int(seconds * fs))
     t = np.arange(len(data)) / fs
     block = SampleBlock((t * 1e9).astype(np.int64), t, np.arange(len(data)), data)
-    return np.ascontiguousarray(run_chain(stages, block).data[int(2 * fs):, :2])  # skip start-up
+    return np.ascontiguousarray(run_chain(stages, block).data[int(2 * fs) :, :2])  # skip start-up
 
 
 def _upsampled_santos_duarte(name: str, up: int) -> tuple[np.ndarray, float]:
@@ -97,8 +98,7 @@ def _upsampled_santos_duarte(name: str, up: int) -> tuple[np.ndarray, float]:
     return zero_phase_lowpass(scipy.signal.resample_poly(rec.xy, up, 1, axis=0), fs), fs
 
 
-@pytest.mark.parametrize("case", ["sim-1", "sim-2", "BDS00001-x10", "BDS00004-x2",
-                                  "BDS00010-x10"])
+@pytest.mark.parametrize("case", ["sim-1", "sim-2", "BDS00001-x10", "BDS00004-x2", "BDS00010-x10"])
 def test_decimated_spectral_metrics_agree_with_full_rate(case):
     source, arg = case.split("-")
     if source == "sim":

@@ -42,10 +42,14 @@ def test_moving_board_tracked_and_gyro_carries_fast_motion():
     # Linear acceleration spikes fool the accelerometer; the gyro carries the fused angle.
     acc_noisy = acc + np.random.default_rng(0).normal(scale=0.05, size=acc.shape)
     est = TiltEstimator(fs, time_constant_s=0.5)
-    out = np.vstack([est.process(acc_noisy[i:i + 20], gyro[i:i + 20]) for i in range(0, len(t), 20)])
+    out = np.vstack(
+        [est.process(acc_noisy[i : i + 20], gyro[i : i + 20]) for i in range(0, len(t), 20)]
+    )
     err = out - np.column_stack([phi, theta])
     assert np.sqrt(np.mean(err[200:] ** 2)) < 0.3
-    accel_only = np.degrees(np.arctan2(-acc_noisy[:, 0], np.hypot(acc_noisy[:, 1], acc_noisy[:, 2])))
+    accel_only = np.degrees(
+        np.arctan2(-acc_noisy[:, 0], np.hypot(acc_noisy[:, 1], acc_noisy[:, 2]))
+    )
     assert np.std(out[200:, 0] - phi[200:]) < 0.5 * np.std(accel_only[200:] - phi[200:])
 
 
@@ -55,8 +59,9 @@ def test_kernel_agrees_with_lfilter_twin():
     gyro = rng.normal(0, 20, (500, 3))
     est = TiltEstimator(100.0, time_constant_s=0.3)
     alpha = 0.3 / (0.3 + 0.01)
-    np.testing.assert_allclose(est.process(acc, gyro),
-                               KF.tilt_complementary_numpy(acc, gyro, 0.01, alpha), atol=1e-9)
+    np.testing.assert_allclose(
+        est.process(acc, gyro), KF.tilt_complementary_numpy(acc, gyro, 0.01, alpha), atol=1e-9
+    )
 
 
 def test_level_calibration_removes_mounting_offset_and_gyro_bias():
@@ -93,14 +98,15 @@ def _phone_csv(name):
 def _phone_estimator():
     # The phone reports the gravity vector (z = -9.78 m/s^2 when level): flip the accelerometer;
     # its gyro is right-handed in the same axes.
-    return TiltEstimator(100.0, accel_axes="-x,-y,-z", gyro_axes="x,y,z",
-                         accel_unit="m/s2", gyro_unit="rad/s")
+    return TiltEstimator(
+        100.0, accel_axes="-x,-y,-z", gyro_axes="x,y,z", accel_unit="m/s2", gyro_unit="rad/s"
+    )
 
 
 def test_real_wobble_board_at_rest_reads_level():
     t, acc, gyro = _phone_csv("static_1.csv")
     out = _phone_estimator().process(acc, gyro, np.diff(t, prepend=t[0] - 0.01))
-    assert np.abs(out).max() < 0.5   # the board rests within ~0.4 deg
+    assert np.abs(out).max() < 0.5  # the board rests within ~0.4 deg
 
 
 def test_real_wobble_board_axis_map_is_consistent_with_the_gyro():
@@ -108,7 +114,9 @@ def test_real_wobble_board_axis_map_is_consistent_with_the_gyro():
     est = _phone_estimator()
     a, g = est.board_frame(acc, gyro)
     b, aa = scipy.signal.butter(2, 3.0, fs=100.0)
-    phi_acc = scipy.signal.filtfilt(b, aa, np.degrees(np.arctan2(-a[:, 0], np.hypot(a[:, 1], a[:, 2]))))
+    phi_acc = scipy.signal.filtfilt(
+        b, aa, np.degrees(np.arctan2(-a[:, 0], np.hypot(a[:, 1], a[:, 2])))
+    )
     theta_acc = scipy.signal.filtfilt(b, aa, np.degrees(np.arctan2(-a[:, 1], a[:, 2])))
     # With the right map, the gravity angles change at the rates the gyro measures.
     assert np.corrcoef(np.gradient(phi_acc, t), g[:, 1])[0, 1] > 0.8

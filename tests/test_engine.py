@@ -50,7 +50,9 @@ def drain(q):
 def test_engine_loop_obeys_commands_and_reports_errors_without_dying():
     replies = queue.SimpleQueue()
     recorders = []
-    loop = EngineLoop(replies, open_source, lambda *a: recorders.append(FakeRecorder(*a)) or recorders[-1])
+    loop = EngineLoop(
+        replies, open_source, lambda *a: recorders.append(FakeRecorder(*a)) or recorders[-1]
+    )
     try:
         assert loop.handle({"cmd": "start_trial", "session_id": 1})
         err = drain(replies)[-1]
@@ -64,12 +66,22 @@ def test_engine_loop_obeys_commands_and_reports_errors_without_dying():
         ring = RingBuffer.attach(ready["processed_ring"])  # another reader of the same memory
         assert loop.pipeline.wait_for_samples(20, 5.0)
         assert ring.written >= 20
-        loop.handle({"cmd": "start_trial", "session_id": 7, "protocol": "romberg", "condition": "eyes_closed"})
+        loop.handle(
+            {
+                "cmd": "start_trial",
+                "session_id": 7,
+                "protocol": "romberg",
+                "condition": "eyes_closed",
+            }
+        )
         assert drain(replies)[-1] == {"kind": "trial_started", "trial_id": 41}
         assert recorders[0].args[:3] == (7, "romberg", "eyes_closed")
         loop.handle({"cmd": "cue", "text": "look ahead"})
         loop.handle({"cmd": "marker", "kind": "target_hit", "payload": {"target": 2}})
-        assert recorders[0].marks == [("cue", {"text": "look ahead"}), ("target_hit", {"target": 2})]
+        assert recorders[0].marks == [
+            ("cue", {"text": "look ahead"}),
+            ("target_hit", {"target": 2}),
+        ]
         loop.handle({"cmd": "tare"})  # a COP stream has no load cells to tare: say so
         assert "nothing to tare" in drain(replies)[-1]["message"]
         loop.handle({"cmd": "stop_trial", "status": "aborted"})
@@ -84,8 +96,10 @@ def test_engine_loop_obeys_commands_and_reports_errors_without_dying():
         assert "stats" in kinds and "status" in kinds
         ring.close()
         # load cells can be tared and a wobble-board IMU levelled, on the acquisition thread
-        for url, cmd, said in (("sim://?rate=100&sensor=cells", "tare", "zeroed the load"),
-                               ("sim://?rate=100&sensor=imu", "level", "levelled the board")):
+        for url, cmd, said in (
+            ("sim://?rate=100&sensor=cells", "tare", "zeroed the load"),
+            ("sim://?rate=100&sensor=imu", "level", "levelled the board"),
+        ):
             loop.handle({"cmd": "switch_source", "url": url})
             assert drain(replies)[-1]["kind"] == "ready"
             loop.handle({"cmd": cmd})
@@ -108,8 +122,14 @@ def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
     loop = EngineLoop(replies, open_source, recorder_factory(str(tmp_path / "station.db")))
     try:
         loop.handle({"cmd": "switch_source", "url": "sim://?rate=100"})
-        loop.handle({"cmd": "start_trial", "session_id": session_id, "protocol": "free",
-                     "parameters": {"duration_s": 1.5}})
+        loop.handle(
+            {
+                "cmd": "start_trial",
+                "session_id": session_id,
+                "protocol": "free",
+                "parameters": {"duration_s": 1.5},
+            }
+        )
         got = drain(replies)
         trial_id = next(m["trial_id"] for m in got if m["kind"] == "trial_started")
         deadline = time.monotonic() + 20
@@ -153,7 +173,9 @@ def test_frozen_ui_loses_no_sample_and_the_recording_has_no_gap(qtbot, station):
             client.start("sim://?rate=500")
         feed = client.feed
         with qtbot.waitSignal(client.trial_started, timeout=10000):
-            client.send("start_trial", session_id=session_id, protocol="free", condition="eyes_open")
+            client.send(
+                "start_trial", session_id=session_id, protocol="free", condition="eyes_open"
+            )
         counters = []
         t_end = time.monotonic() + 0.7
         while time.monotonic() < t_end:

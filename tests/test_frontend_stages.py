@@ -40,7 +40,7 @@ def _run(kind, seed=3, noise=False, stages=None):
 
 
 def _reference_cop(seed=3):
-    _, cop, _ = _run("cop", seed, stages=[])   # the simulator's true COP, unfiltered
+    _, cop, _ = _run("cop", seed, stages=[])  # the simulator's true COP, unfiltered
     return cop
 
 
@@ -76,17 +76,21 @@ def test_cop_stream_is_lowpassed_and_prefiltered_stream_passes():
 
 
 def test_cells_stage_tare_and_stance_through_the_chain():
-    info = StreamInfo("test", tuple(Channel(c, "kg") for c in ("tr", "br", "tl", "bl")), 100.0,
-                      SensorKind.LOAD_CELLS)
+    info = StreamInfo(
+        "test",
+        tuple(Channel(c, "kg") for c in ("tr", "br", "tl", "bl")),
+        100.0,
+        SensorKind.LOAD_CELLS,
+    )
     stages = default_stages(info)
     configure_chain(stages, info)
     cells = find_stage(stages, LoadCellStage)
-    cells.tare(duration_s=0.5)                    # the UI does this via pipeline.call_soon
-    offset = np.array([0.4, 0.3, 0.5, 0.2])       # an empty board that reads 1.4 kg
+    cells.tare(duration_s=0.5)  # the UI does this via pipeline.call_soon
+    offset = np.array([0.4, 0.3, 0.5, 0.2])  # an empty board that reads 1.4 kg
     empty = np.tile(offset, (100, 1))
     out = run_chain(stages, next(_blocks(empty, 100.0, chunk=100)))
-    assert np.isnan(out.data[:, :2]).all()        # nobody on: no COP
-    person = np.tile(offset + [20, 20, 10, 10], (100, 1))   # 60 kg, 2/3 on the right
+    assert np.isnan(out.data[:, :2]).all()  # nobody on: no COP
+    person = np.tile(offset + [20, 20, 10, 10], (100, 1))  # 60 kg, 2/3 on the right
     out = run_chain(stages, next(_blocks(person, 100.0, chunk=100)))
     np.testing.assert_allclose(out.data[-1, :2], [216.5 / 3, 0.0], atol=1e-6)
     assert cells.weight_bearing()["right"] == pytest.approx(200 / 3)
@@ -95,8 +99,14 @@ def test_cells_stage_tare_and_stance_through_the_chain():
 def test_uneven_stream_is_resampled_first():
     rng = np.random.default_rng(0)
     t = np.cumsum(rng.uniform(0.005, 0.015, 3000))
-    info = StreamInfo("wii", tuple(Channel(c, "kg") for c in ("tr", "br", "tl", "bl")), 100.0,
-                      SensorKind.LOAD_CELLS, geometry={"uneven": True}, has_device_time=True)
+    info = StreamInfo(
+        "wii",
+        tuple(Channel(c, "kg") for c in ("tr", "br", "tl", "bl")),
+        100.0,
+        SensorKind.LOAD_CELLS,
+        geometry={"uneven": True},
+        has_device_time=True,
+    )
     stages = default_stages(info)
     assert isinstance(stages[0], ResampleStage)
     out_info = configure_chain(stages, info)
@@ -137,7 +147,7 @@ def test_live_pipeline_from_simulated_cells_with_tare_through_call_soon():
         assert cells is not None and isinstance(p.stages[-1], LowpassStage)
         assert p.wait_for_samples(200, timeout=10)
         before = p.processed.latest(50).data
-        assert np.isfinite(before).all() and np.abs(before[:, :2]).max() < 100   # mm near centre
+        assert np.isfinite(before).all() and np.abs(before[:, :2]).max() < 100  # mm near centre
         # Taring with someone on the board zeroes the cells: the load falls below the stance
         # threshold and the COP becomes NaN instead of garbage.
         p.call_soon(lambda: cells.tare(duration_s=0.1))

@@ -36,11 +36,17 @@ def _top_level_imports(package: str) -> set[str]:
 def test_dsp_imports_only_numpy_scipy_numba_and_stdlib():
     allowed = {"numpy", "scipy", "numba", "dsp"} | set(sys.stdlib_module_names)
     extra = _top_level_imports("dsp") - allowed
-    assert not extra, f"dsp must import only numpy, scipy, numba and the standard library; found {extra}"
+    assert not extra, (
+        f"dsp must import only numpy, scipy, numba and the standard library; found {extra}"
+    )
 
 
 def test_import_linter_contracts_are_declared():
     text = (REPO / "pyproject.toml").read_text()
-    for contract in ("dsp imports only numpy", "drivers and recordings are independent",
-                     "ui never talks to a transport library", "core nmr_balance imports no layer"):
+    for contract in (
+        "dsp imports only numpy",
+        "drivers and recordings are independent",
+        "ui never talks to a transport library",
+        "core nmr_balance imports no layer",
+    ):
         assert contract in text

@@ -25,8 +25,12 @@ class ScriptedSource(Source):
         self.reads = 0
 
     def _do_open(self):
-        return StreamInfo("test://scripted", (Channel("x", "mm"), Channel("y", "mm"), Channel("fz", "N")),
-                          100.0, SensorKind.COP)
+        return StreamInfo(
+            "test://scripted",
+            (Channel("x", "mm"), Channel("y", "mm"), Channel("fz", "N")),
+            100.0,
+            SensorKind.COP,
+        )
 
     def _do_start(self):
         pass
@@ -43,8 +47,12 @@ class ScriptedSource(Source):
 
 def make_block(counters):
     c = np.asarray(counters, dtype=np.int64)
-    return SampleBlock(np.full(len(c), time.monotonic_ns(), np.int64), c / 100.0, c,
-                       np.column_stack([c, -c, np.full(len(c), 700.0)]).astype(float))
+    return SampleBlock(
+        np.full(len(c), time.monotonic_ns(), np.int64),
+        c / 100.0,
+        c,
+        np.column_stack([c, -c, np.full(len(c), 700.0)]).astype(float),
+    )
 
 
 class Doubler:
@@ -63,7 +71,7 @@ def _acquisition_threads():
 
 
 def test_stream_flows_through_stages_into_both_rings():
-    src = ScriptedSource([make_block(range(0, 10)), make_block(range(10, 25))])
+    src = ScriptedSource([make_block(range(10)), make_block(range(10, 25))])
     with Pipeline(src, stages=[Doubler()]) as p:
         raw_reader = p.raw.reader(from_start=True)
         assert p.wait_for_samples(25, timeout=5)

@@ -22,9 +22,13 @@ class FinishedRun:  # what RecordedRun reads of a ProtocolRun once it has finish
 
 
 def test_a_measured_los_is_stored_and_used_by_later_runs(tmp_path):
-    measured = dataclasses.replace(LosProfile.theoretical(1.70, "mm"), reach=(90.0,) * 8, origin="measured")
+    measured = dataclasses.replace(
+        LosProfile.theoretical(1.70, "mm"), reach=(90.0,) * 8, origin="measured"
+    )
     assert patient_los("P1", "mm", 1.70, tmp_path).origin == "theoretical"  # nothing measured yet
-    done = RecordedRun(FinishedRun({"measured_los": measured.to_dict()}), None, "P1", tmp_path).finish()
+    done = RecordedRun(
+        FinishedRun({"measured_los": measured.to_dict()}), None, "P1", tmp_path
+    ).finish()
     path = pathlib.Path(done["los_path"])
     assert done["trial_ids"] == [] and path.is_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # health data

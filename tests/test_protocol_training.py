@@ -37,9 +37,7 @@ def reach_targets(skip=(), scale=1.0):
 
 def test_target_reaching_counts_hits_and_misses_and_progresses():
     skip = {(1, 2), (1, 5)}  # first set: two targets ignored
-    run, events = drive(
-        find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=0
-    )
+    run, events = drive(find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=0)
     first, second = run.results
     assert (first.scores["hits"], first.scores["misses"]) == (8, 2)
     assert [o["target"] for o in first.scores["outcomes"] if not o["hit"]] == [2, 5]
@@ -66,9 +64,7 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
 
 def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
     skip = {(r, k) for r in (1, 2) for k in range(0, 10, 2)}  # half the targets, both sets
-    run, _ = drive(
-        find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=2
-    )
+    run, _ = drive(find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=2)
     assert [r.scores["success_pct"] for r in run.results] == [50, 50]
     assert run.summary["next_level"] == 2
     rule = Progression(advance_at=80, drop_below=40, over_trials=2)
@@ -212,13 +208,22 @@ def test_events_are_json_for_the_recorder_and_display_says_what_to_show():
 
     _, events = drive(find("weight_shift"), "sim://?realtime=0", script, level=0)
     json.loads(json.dumps([e.to_dict() for e in events]))
-    assert {e.kind for e in events} >= {"step_started", "trial_started", "target_shown", "target_hit",
-                                        "trial_done", "rest", "protocol_done"}
+    assert {e.kind for e in events} >= {
+        "step_started",
+        "trial_started",
+        "target_shown",
+        "target_hit",
+        "trial_done",
+        "rest",
+        "protocol_done",
+    }
     assert [e.t_s for e in events] == sorted(e.t_s for e in events)
     shown = [d for k, d in snapshots if k == "target_shown"]
     first = next(e for e in events if e.kind == "target_shown")
     assert shown[0]["phase"] == "trial" and shown[0]["unit"] == "mm"
-    assert shown[0]["targets"][0] == pytest.approx([first.data["x"], first.data["y"], first.data["radius"]])
+    assert shown[0]["targets"][0] == pytest.approx(
+        [first.data["x"], first.data["y"], first.data["radius"]]
+    )
     countdown = next(d for k, d in snapshots if k == "step_started")
     assert countdown["phase"] == "countdown" and "weight" in countdown["instruction"]
     assert countdown["remaining_s"] == pytest.approx(3.0, abs=0.06)

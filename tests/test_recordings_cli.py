@@ -25,9 +25,22 @@ def cli(capsys, *args) -> tuple[int, str, str]:
 
 def test_record_list_export_import_replay(tmp_path, capsys):
     db = str(tmp_path / "station.db")
-    code, out, _ = cli(capsys, "record", "--source", "sim://?rate=200&sensor=cop", "--patient",
-                       "P001", "--condition", "eyes_closed,foam", "--protocol", "romberg",
-                       "--duration", "1", "--db", db)
+    code, out, _ = cli(
+        capsys,
+        "record",
+        "--source",
+        "sim://?rate=200&sensor=cop",
+        "--patient",
+        "P001",
+        "--condition",
+        "eyes_closed,foam",
+        "--protocol",
+        "romberg",
+        "--duration",
+        "1",
+        "--db",
+        db,
+    )
     assert code == 0
     assert "new patient P001 added" in out and "trial 1 (complete)" in out
     assert "n_samples" in out and "duration_s" in out
@@ -38,8 +51,18 @@ def test_record_list_export_import_replay(tmp_path, capsys):
     code, out, _ = cli(capsys, "trials", "--db", db)
     assert out.splitlines()[0].split()[:3] == ["id", "patient", "session"]
     assert "eyes closed, foam" in out
-    code, out, _ = cli(capsys, "patients", "--db", db, "--add", "P002", "--name", "Bo Example",
-                       "--birth-year", "1944")
+    code, out, _ = cli(
+        capsys,
+        "patients",
+        "--db",
+        db,
+        "--add",
+        "P002",
+        "--name",
+        "Bo Example",
+        "--birth-year",
+        "1944",
+    )
     assert code == 0 and "added patient P002" in out
     code, out, _ = cli(capsys, "patients", "--db", db, "--format", "json")
     assert [p["code"] for p in json.loads(out)] == ["P001", "P002"]
@@ -48,8 +71,9 @@ def test_record_list_export_import_replay(tmp_path, capsys):
     csv_path, c3d_path = tmp_path / "t.csv", tmp_path / "t.c3d"
     assert cli(capsys, "export", "1", "-o", str(csv_path), "--db", db)[0] == 0
     assert cli(capsys, "export", "1", "-o", str(c3d_path), "--db", db)[0] == 0
-    code, out, _ = cli(capsys, "import", str(csv_path), str(c3d_path), "--patient", "P002",
-                       "--db", db)
+    code, out, _ = cli(
+        capsys, "import", str(csv_path), str(c3d_path), "--patient", "P002", "--db", db
+    )
     assert code == 0 and "-> trial 2" in out and "-> trial 3" in out
     code, out, _ = cli(capsys, "replay", "1", "--speed", "max", "--db", db)
     assert code == 0 and "replayed metrics equal the stored ones" in out
@@ -66,12 +90,14 @@ def test_clear_errors(tmp_path, capsys):
     assert code == 2 and "not an SQLite database" in err and "left untouched" in err
     assert db.read_text() == "not a database at all"
     good = str(tmp_path / "good.db")
-    code, _, err = cli(capsys, "record", "--source", "sim://?rat=100", "--patient", "P1",
-                       "--db", good)
+    code, _, err = cli(
+        capsys, "record", "--source", "sim://?rat=100", "--patient", "P1", "--db", good
+    )
     assert code == 2 and "rat" in err
     assert not os.path.exists(good)  # a bad URL fails before anything is written
-    code, _, err = cli(capsys, "record", "--source", "sim://", "--patient", "P1", "--duration",
-                       "0", "--db", good)
+    code, _, err = cli(
+        capsys, "record", "--source", "sim://", "--patient", "P1", "--duration", "0", "--db", good
+    )
     assert code == 2 and "--duration" in err and "positive number of seconds" in err
     assert not os.path.exists(good)  # nor does a bad duration
     code, _, err = cli(capsys, "export", "--db", str(tmp_path / "x.db"))
@@ -92,10 +118,27 @@ def _default_sigint():
 def test_record_ctrl_c_keeps_an_aborted_trial(tmp_path):
     db = tmp_path / "station.db"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "nmr_balance.app.cli", "record", "--source",
-                             "sim://?rate=500", "--patient", "P001", "--duration", "60", "--db",
-                             str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, preexec_fn=_default_sigint)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nmr_balance.app.cli",
+            "record",
+            "--source",
+            "sim://?rate=500",
+            "--patient",
+            "P001",
+            "--duration",
+            "60",
+            "--db",
+            str(db),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=_default_sigint,
+    )
     deadline, seen = time.monotonic() + 30, 0
     while time.monotonic() < deadline and seen <= 500:
         # Another process watching the recording sees its commits as they happen (this

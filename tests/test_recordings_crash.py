@@ -44,8 +44,12 @@ _CHILD = textwrap.dedent("""
 
 def test_sigkill_mid_trial_loses_at_most_the_last_second(tmp_path):
     db = tmp_path / "station.db"
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(db)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         trial_id = int(child.stdout.readline())
         time.sleep(2.5)
@@ -81,8 +85,14 @@ def small_filesystem(path, size_kb: int):
     path.mkdir()
     mounted = False
     if os.geteuid() == 0 and shutil.which("mount"):
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs",
-                                  str(path)], capture_output=True, check=False).returncode == 0
+        mounted = (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)],
+                capture_output=True,
+                check=False,
+            ).returncode
+            == 0
+        )
     try:
         yield mounted
     finally:

@@ -85,6 +85,7 @@ def test_c3d_round_trip_within_float32(stored, tmp_path):
             assert m_back[k] == v, k
     # Other software sees a standard force plate: ezc3d's own COP matches our x/y.
     import ezc3d
+
     c = ezc3d.c3d(str(path), extract_forceplat_data=True)
     cop = c["data"]["platform"][0]["center_of_pressure"]
     assert np.allclose(cop[1], original.processed.data[:, 0], atol=1e-3)  # ML
@@ -126,17 +127,21 @@ def test_santos_duarte_file_imports_in_our_frame(tmp_path):
     # to the 6 decimals of the file.
     assert np.allclose(data.processed.data[:, 0], table[:, 8] * 10, atol=2e-4)
     assert np.allclose(data.processed.data[:, 1], table[:, 7] * 10, atol=2e-4)
-    published = {r.split("\t")[0]: r.split("\t") for r in
-                 (DATA / "published_values.tsv").read_text().splitlines()}
+    published = {
+        r.split("\t")[0]: r.split("\t")
+        for r in (DATA / "published_values.tsv").read_text().splitlines()
+    }
     with Store.open(tmp_path / "s.db") as store:
-        tid = import_file(store, DATA / "BDS00001.txt", "SD01",
-                          condition=Condition.parse("eyes_open,firm"))
+        tid = import_file(
+            store, DATA / "BDS00001.txt", "SD01", condition=Condition.parse("eyes_open,firm")
+        )
         trial = store.trial(tid)
         assert trial.status == "complete" and trial.condition.vision == "open"
         assert trial.metrics["n_samples"] == 6000
         # the published mean velocity (cm/s), from the authors' COP columns
         assert trial.metrics["mean_velocity"] / 10 == pytest.approx(
-            float(published["BDS00001"][11]), rel=1e-4)
+            float(published["BDS00001"][11]), rel=1e-4
+        )
         assert same_bits(store.samples(tid, RAW), data.raw)
         assert same_bits(store.samples(tid, PROCESSED), data.processed)
 
@@ -144,21 +149,38 @@ def test_santos_duarte_file_imports_in_our_frame(tmp_path):
 def write_foreign_c3d(path, dz_mm=40.0):
     """A C3D as another lab would write it: EMG first, moments in N mm, ORIGIN z < 0."""
     import ezc3d
+
     n, fs = 300, 200.0
     rng = np.random.default_rng(1)
     f = np.column_stack([rng.normal(0, 3, n), rng.normal(0, 3, n), 600 + rng.normal(0, 5, n)])
     ap, ml, dz = 0.01 * np.sin(np.arange(n) / 10), 0.02 * np.cos(np.arange(n) / 7), dz_mm / 1000
-    m = np.column_stack([ml * f[:, 2] + f[:, 1] * dz, -(ap * f[:, 2] + f[:, 0] * dz),
-                         rng.normal(0, .5, n)]) * 1000
+    m = (
+        np.column_stack(
+            [ml * f[:, 2] + f[:, 1] * dz, -(ap * f[:, 2] + f[:, 0] * dz), rng.normal(0, 0.5, n)]
+        )
+        * 1000
+    )
     c = ezc3d.c3d()
     c["parameters"]["POINT"]["RATE"]["value"] = [fs]
     c["parameters"]["ANALOG"]["RATE"]["value"] = [fs]
-    c["parameters"]["ANALOG"]["LABELS"]["value"] = ("EMG1", "Fx1", "Fy1", "Fz1", "Mx1", "My1", "Mz1")
+    c["parameters"]["ANALOG"]["LABELS"]["value"] = (
+        "EMG1",
+        "Fx1",
+        "Fy1",
+        "Fz1",
+        "Mx1",
+        "My1",
+        "Mz1",
+    )
     c["parameters"]["ANALOG"]["UNITS"]["value"] = ("V", "N", "N", "N", "Nmm", "Nmm", "Nmm")
     c["data"]["analogs"] = np.vstack([rng.normal(size=n), f.T, m.T])[None]
     c["data"]["points"] = np.ones((4, 0, n))
-    for name, val in (("USED", [1]), ("TYPE", [2]), ("ZERO", [1, 1]),
-                      ("CHANNEL", [[2], [3], [4], [5], [6], [7]])):
+    for name, val in (
+        ("USED", [1]),
+        ("TYPE", [2]),
+        ("ZERO", [1, 1]),
+        ("CHANNEL", [[2], [3], [4], [5], [6], [7]]),
+    ):
         c.add_parameter("FORCE_PLATFORM", name, val)
         p = c["parameters"]["FORCE_PLATFORM"][name]
         p["type"], p["value"] = ezc3d.ezc3d.INT, np.asarray(p["value"]).astype(int)
@@ -200,15 +222,28 @@ HOSTILE = {
     "wrong_columns": (lambda: "a,b,c\n1,2,3\n4,5,6\n", "cannot tell which columns"),
     "header_only": (lambda: "t,x,y\n", "no data rows"),
     "empty": (lambda: "", "no header line"),
-    "inf_force": (lambda: "\n".join(sd_lines()[:50] + [with_field(sd_lines()[50], 3, "inf")]
-                                     + sd_lines()[51:60]),
-                  "infinite value in 'forces and moments' at data row 50"),
-    "nan_time": (lambda: "t,x,y\n0,1,2\nnan,1,2\n0.02,1,2\n", "missing or infinite value in 'time'"),
-    "ms_not_s": (lambda: "t,x,y\n" + "".join(f"{10 * i},1,2\n" for i in range(50)),
-                 "0.1 Hz is not plausible"),
-    "absurd_rate": (lambda: "t,x,y\n" + "".join(f"{i * 1e-9},1,2\n" for i in range(50)),
-                    "not plausible"),
-    "time_backwards": (lambda: "t,x,y\n0,1,2\n0.02,1,2\n0.01,1,2\n", "does not increase at data row 3"),
+    "inf_force": (
+        lambda: "\n".join(
+            sd_lines()[:50] + [with_field(sd_lines()[50], 3, "inf")] + sd_lines()[51:60]
+        ),
+        "infinite value in 'forces and moments' at data row 50",
+    ),
+    "nan_time": (
+        lambda: "t,x,y\n0,1,2\nnan,1,2\n0.02,1,2\n",
+        "missing or infinite value in 'time'",
+    ),
+    "ms_not_s": (
+        lambda: "t,x,y\n" + "".join(f"{10 * i},1,2\n" for i in range(50)),
+        "0.1 Hz is not plausible",
+    ),
+    "absurd_rate": (
+        lambda: "t,x,y\n" + "".join(f"{i * 1e-9},1,2\n" for i in range(50)),
+        "not plausible",
+    ),
+    "time_backwards": (
+        lambda: "t,x,y\n0,1,2\n0.02,1,2\n0.01,1,2\n",
+        "does not increase at data row 3",
+    ),
     "binary": (lambda: "\x00\x01\x02PK\x03\x04" * 100, "binary data"),
 }
 
@@ -253,16 +288,16 @@ def test_truncated_own_export_and_huge_and_broken_files(stored, tmp_path):
 def test_generic_csv_with_column_mapping_and_units(tmp_path):
     t = np.arange(500) / 50.0
     path = tmp_path / "other.csv"
-    rows = "".join(f"{a:.6f};{b:.6f};{c:.6f}\n" for a, b, c in
-                   zip(t, np.sin(t), np.cos(t)))
+    rows = "".join(f"{a:.6f};{b:.6f};{c:.6f}\n" for a, b, c in zip(t, np.sin(t), np.cos(t)))
     path.write_text("Zeit;CoP_ML[cm];CoP_AP[cm]\n" + rows)
     data = read_file(path, columns={"t": "Zeit", "x": "CoP_ML[cm]", "y": "CoP_AP[cm]"})
     assert data.raw_info.fs == pytest.approx(50.0) and data.raw_info.units[:2] == ("mm", "mm")
     assert np.allclose(data.raw.data[:, 0], np.sin(t) * 10, atol=1e-5)
     assert np.all(np.isnan(data.raw.data[:, 2]))  # no fz column
     with Store.open(tmp_path / "s.db") as store:
-        tid = import_file(store, path, "P5", columns={"t": "Zeit", "x": "CoP_ML[cm]",
-                                                      "y": "CoP_AP[cm]"})
+        tid = import_file(
+            store, path, "P5", columns={"t": "Zeit", "x": "CoP_ML[cm]", "y": "CoP_AP[cm]"}
+        )
         assert store.trial(tid).info.channel_names == ("x", "y", "fz")
 
 

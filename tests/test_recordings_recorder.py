@@ -30,8 +30,12 @@ class Flaky(Source):
         self.n = 0
 
     def _do_open(self) -> StreamInfo:
-        return StreamInfo(self.url, (Channel("x", "mm"), Channel("y", "mm"), Channel("fz", "N")),
-                          100.0, SensorKind.COP)
+        return StreamInfo(
+            self.url,
+            (Channel("x", "mm"), Channel("y", "mm"), Channel("fz", "N")),
+            100.0,
+            SensorKind.COP,
+        )
 
     def _do_start(self) -> None:
         pass
@@ -60,15 +64,18 @@ def new_session(store):
 def test_device_lost_back_and_gaps_become_events(tmp_path):
     with Store.open(tmp_path / "s.db") as store:
         with Pipeline(Flaky()) as pipeline:
-            rec = Recorder(store, pipeline, new_session(store), from_start=True,
-                           commit_interval_s=0.1)
+            rec = Recorder(
+                store, pipeline, new_session(store), from_start=True, commit_interval_s=0.1
+            )
             tid = rec.start()
             while pipeline.running:
                 time.sleep(0.02)
             rec.stop()
         data = store.load_trial(tid)
     kinds = [e.kind for e in data.events]
-    assert kinds.index("device_lost") < kinds.index("device_reconnecting") < kinds.index("device_back")
+    assert (
+        kinds.index("device_lost") < kinds.index("device_reconnecting") < kinds.index("device_back")
+    )
     gap = next(e for e in data.events if e.kind == "signal_gap")
     assert gap.payload["missing"] == 30
     assert "source_ended" in kinds
@@ -109,8 +116,9 @@ def test_recorder_argument_checks(tmp_path):
 def test_a_timed_trial_holds_exactly_its_duration_and_ends_by_itself(tmp_path, sensor):
     with Store.open(tmp_path / "s.db") as store:
         with Pipeline(open_source(f"sim://?rate=200&sensor={sensor}")) as pipeline:
-            rec = Recorder(store, pipeline, new_session(store), commit_interval_s=0.1,
-                           duration_s=1.5)
+            rec = Recorder(
+                store, pipeline, new_session(store), commit_interval_s=0.1, duration_s=1.5
+            )
             tid = rec.start()
             deadline = time.monotonic() + 20
             while rec.recording and time.monotonic() < deadline:
@@ -146,16 +154,23 @@ def test_replay_of_an_exported_file_through_the_pipeline(tmp_path, fmt):
 
 
 @settings(max_examples=60, deadline=None)
-@given(n=st.integers(0, 40), n_channels=st.integers(1, 9), seed=st.integers(0, 2**32 - 1),
-       specials=st.lists(st.sampled_from([np.nan, np.inf, -np.inf, -0.0, 5e-324, 1e308]),
-                         max_size=5))
+@given(
+    n=st.integers(0, 40),
+    n_channels=st.integers(1, 9),
+    seed=st.integers(0, 2**32 - 1),
+    specials=st.lists(st.sampled_from([np.nan, np.inf, -np.inf, -0.0, 5e-324, 1e308]), max_size=5),
+)
 def test_chunk_encoding_is_exact(n, n_channels, seed, specials):
     rng = np.random.default_rng(seed)
     data = rng.standard_normal((n, n_channels)) * 10.0 ** rng.integers(-300, 300, (n, n_channels))
     flat = data.reshape(-1)
-    flat[:len(specials)] = specials[:len(flat)]
-    block = SampleBlock(rng.integers(-2**62, 2**62, n), rng.standard_normal(n),
-                        rng.integers(-2**62, 2**62, n), data)
+    flat[: len(specials)] = specials[: len(flat)]
+    block = SampleBlock(
+        rng.integers(-(2**62), 2**62, n),
+        rng.standard_normal(n),
+        rng.integers(-(2**62), 2**62, n),
+        data,
+    )
     payload = chunks.encode(block)
     assert len(payload) == 8 * n * (3 + n_channels)
     assert same_bits(chunks.decode(payload, n, n_channels), block)

@@ -68,8 +68,9 @@ def replay_through(url, stages_factory):
         return out.read(), pipeline
 
 
-@pytest.mark.parametrize("stages", [lambda: [PlateSway()], None],
-                         ids=["plate-cop-lowpass", "default-front-end"])
+@pytest.mark.parametrize(
+    "stages", [lambda: [PlateSway()], None], ids=["plate-cop-lowpass", "default-front-end"]
+)
 def test_replay_equals_live(tmp_path, stages):
     db = tmp_path / "s.db"
     factory = stages or (lambda: None)
@@ -79,7 +80,7 @@ def test_replay_equals_live(tmp_path, stages):
     with Store.open(db) as store:
         data = store.load_trial(tid)
         assert data.trial.status == "complete"
-        assert same_bits(data.processed, live)          # stored = what the pipeline produced
+        assert same_bits(data.processed, live)  # stored = what the pipeline produced
         assert len(data.raw) == 800 and np.all(np.diff(data.raw.counter) == 1)
         kinds = [e.kind for e in data.events]
         assert "marker" in kinds and "cue" in kinds and data.trial.cues == ["look ahead"]
@@ -89,6 +90,7 @@ def test_replay_equals_live(tmp_path, stages):
     assert np.array_equal(replayed.counter, live.counter)
     # and scoring the replay gives the live metrics
     from recordings.metrics import trial_metrics
+
     with Store.open(db) as store:
         assert same_metrics(trial_metrics(replayed, store.trial(tid).info), metrics)
 
@@ -134,6 +136,7 @@ def test_replay_url_errors(tmp_path):
 
 def test_replay_source_life_cycle(tmp_path):
     from nmr_balance.errors import SourceStateError
+
     db = tmp_path / "s.db"
     tid, _, _ = record(db, "sim://?rate=100&realtime=0&duration=2", lambda: None)
     src = open_source(f"replay://{db}?trial={tid}&speed=max&start=0.5")

@@ -47,8 +47,16 @@ def test_new_database_is_private_wal_and_ours(db):
 
 def test_patients_sessions_and_validation(db):
     with Store.open(db) as store:
-        p = store.add_patient("P001", name="Ann Example", birth_year=1950, sex="F", height_cm=160,
-                              weight_kg=60.5, foot_length_cm=24, notes="left ankle sprain")
+        p = store.add_patient(
+            "P001",
+            name="Ann Example",
+            birth_year=1950,
+            sex="F",
+            height_cm=160,
+            weight_kg=60.5,
+            foot_length_cm=24,
+            notes="left ankle sprain",
+        )
         assert store.patient("P001") == p and store.patient(p.id) == p
         assert "name" not in p.pseudonymised() and "birth_year" not in p.pseudonymised()
         with pytest.raises(InvalidParameterError, match="no other patient"):
@@ -57,8 +65,9 @@ def test_patients_sessions_and_validation(db):
             store.start_session("NOPE")
         with pytest.raises(InvalidParameterError, match="pain_before"):
             store.start_session("P001", pain_before=11)
-        s = store.start_session("P001", therapist="AB", station="room 2", pain_before=3,
-                                borg_before=9)
+        s = store.start_session(
+            "P001", therapist="AB", station="room 2", pain_before=3, borg_before=9
+        )
         s2 = store.end_session(s.id, pain_after=1, borg_after=13, notes="tolerated well")
         assert (s2.pain_after, s2.borg_after, s2.notes) == (1, 13, "tolerated well")
         assert s2.ended is not None and store.sessions("P001") == [s2]
@@ -91,11 +100,15 @@ def test_migrations_from_every_earlier_version(db):
     assert schema.migrate(conn, 1) == 1
     raw = plate_samples(50)
     from recordings import chunks
+
     conn.execute("INSERT INTO patients (code, created) VALUES ('P9', '2020-01-01')")
     conn.execute("INSERT INTO sessions (patient_id, started) VALUES (1, '2020-01-01')")
     info = '{"source": "x", "channels": [["Fx", "N"]], "fs": 100, "kind": "plate"}'
-    conn.execute("INSERT INTO trials (session_id, raw_info, info, started, status) VALUES "
-                 "(1, ?, ?, '2020-01-01T00:00:00+00:00', 'complete')", (info, info))
+    conn.execute(
+        "INSERT INTO trials (session_id, raw_info, info, started, status) VALUES "
+        "(1, ?, ?, '2020-01-01T00:00:00+00:00', 'complete')",
+        (info, info),
+    )
     one = raw.with_data(raw.data[:, :1].copy())
     conn.execute("INSERT INTO chunks VALUES (1, 0, 0, 0, 50, 0, 1, 1, ?)", (chunks.encode(one),))
     conn.close()
@@ -128,8 +141,9 @@ def test_newer_schema_is_refused_untouched(db):
     assert digest(db) == before
 
 
-@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n" + bytes(200), b"Time,x,y\n1,2,3\n",
-                                     os.urandom(5000)])
+@pytest.mark.parametrize(
+    "content", [b"\x89PNG\r\n\x1a\n" + bytes(200), b"Time,x,y\n1,2,3\n", os.urandom(5000)]
+)
 def test_wrong_file_type_is_never_overwritten(tmp_path, content):
     path = tmp_path / "notes.db"
     path.write_bytes(content)
@@ -156,13 +170,14 @@ def test_other_programs_sqlite_database_is_refused(tmp_path):
 
 def test_corrupt_database_gives_clear_error_and_is_not_written(db):
     with Store.open(db) as store:
-        tid = store_trial(store, plate_samples(3000), processed_of(plate_samples(3000)),
-                          plate_info())
+        tid = store_trial(
+            store, plate_samples(3000), processed_of(plate_samples(3000)), plate_info()
+        )
         store._q("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(db.read_bytes())
     page = 4096
     for p in range(2, len(data) // page - 1):  # trash every page but the header page
-        data[p * page + 100: p * page + 900] = os.urandom(800)
+        data[p * page + 100 : p * page + 900] = os.urandom(800)
     db.write_bytes(bytes(data))
     before = digest(db)
     with pytest.raises(CorruptDatabaseError), Store.open(db) as store:
@@ -174,12 +189,15 @@ def test_bit_rot_in_a_chunk_is_detected_by_its_checksum(db):
     raw = plate_samples(300)
     with Store.open(db) as store:
         tid = store_trial(store, raw, processed_of(raw), plate_info())
-        payload = bytearray(store._q("SELECT payload FROM chunks WHERE trial_id=? AND seq=1",
-                                     (tid,))[0][0])
+        payload = bytearray(
+            store._q("SELECT payload FROM chunks WHERE trial_id=? AND seq=1", (tid,))[0][0]
+        )
         payload[-3] ^= 0x40
         with store.transaction():
-            store._q("UPDATE chunks SET payload=? WHERE trial_id=? AND stream=0 AND seq=1",
-                     (bytes(payload), tid))
+            store._q(
+                "UPDATE chunks SET payload=? WHERE trial_id=? AND stream=0 AND seq=1",
+                (bytes(payload), tid),
+            )
         with pytest.raises(CorruptDatabaseError, match="chunk 1 fails its checksum"):
             store.load_trial(tid)
         assert len(store.read_chunks(tid, PROCESSED)) == 3  # the other stream is intact
@@ -220,8 +238,10 @@ def test_two_processes_writing_the_same_database_are_safe(db, tmp_path):
     # Both also race to create and initialise the file.
     script = tmp_path / "writer.py"
     script.write_text(_WRITER.format(paths=sys.path))
-    procs = [subprocess.Popen([sys.executable, str(script), str(db), code],
-                              stderr=subprocess.PIPE) for code in ("A", "B")]
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(db), code], stderr=subprocess.PIPE)
+        for code in ("A", "B")
+    ]
     for p in procs:
         _, err = p.communicate(timeout=50)
         assert p.returncode == 0, err.decode()

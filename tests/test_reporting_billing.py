@@ -25,7 +25,7 @@ def test_units_at_the_boundaries(rule, minutes, units):
 
 def test_rules_differ_when_several_timed_codes_share_a_visit():
     minutes = {"97112": 7, "97110": 7}
-    assert sum(cms_8_minute(minutes).values()) == 1          # 14 minutes in total: one unit
+    assert sum(cms_8_minute(minutes).values()) == 1  # 14 minutes in total: one unit
     assert ama_midpoint(minutes) == {"97112": 0, "97110": 0}  # neither code reaches 8 minutes
     # CMS hands units to the code with the most minutes: 33 + 7 = 40 min -> 3 units.
     assert cms_8_minute({"97112": 33, "97110": 7}) == {"97112": 2, "97110": 1}
@@ -78,7 +78,7 @@ def test_interrupted_trial_counts_only_the_recorded_seconds():
     session = mctsib_session(1, 0, interrupted=True)
     m = timed_minutes(session, max_gap_s=0)
     assert m.trial_s == pytest.approx(3 * 30 + 12.4)
-    assert m.minutes == 1 and m.units == 0   # 1 min 42 s: below the 8-minute threshold
+    assert m.minutes == 1 and m.units == 0  # 1 min 42 s: below the 8-minute threshold
 
 
 def test_trials_faster_than_real_time_count_only_the_wall_clock_span():

@@ -41,19 +41,23 @@ def test_note_names_what_good_documentation_needs():
 def test_interrupted_trial_is_reported_honestly():
     session = mctsib_session(2, 7, interrupted=True)
     note = flat_note(report_of(session))
-    assert "trial 4 stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)" \
-        in note
+    assert (
+        "trial 4 stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)" in note
+    )
     assert "Trials that did not run to the end (their partial data are not in the means)" in note
     # The minutes hold only what was recorded: 3 x 30 s + 12.4 s + 3 pauses of 60 s = 4 min 42 s.
     assert "Timed minutes: 4 (recorded trial time 1 min 42 s + instruction 3 min 00 s" in note
 
 
 def test_missing_scores_are_not_invented_and_unlabelled_cues_are_kept():
-    session = dataclasses.replace(mctsib_session(2, 7), pain_before=None, pain_after=None,
-                                  borg_after=None)
+    session = dataclasses.replace(
+        mctsib_session(2, 7), pain_before=None, pain_after=None, borg_after=None
+    )
     t = session.trials[0]
-    session = dataclasses.replace(session, trials=(dataclasses.replace(
-        t, cues=(Cue(1.0, "stand tall"),)),) + session.trials[1:])
+    session = dataclasses.replace(
+        session,
+        trials=(dataclasses.replace(t, cues=(Cue(1.0, "stand tall"),)),) + session.trials[1:],
+    )
     note = flat_note(report_of(session))
     assert "Pain (0-10): not recorded." in note
     assert "Perceived exertion (Borg 6-20): 9 before, not recorded after." in note
@@ -94,10 +98,12 @@ def test_sensory_ratios_leave_out_interrupted_trials():
     session = mctsib_session(1, 0)
     velocity = {t.condition: t.metrics["mean_velocity"] for t in session.trials}
     ratios = sensory_ratios(session.trials)
-    assert ratios["somatosensory"] == pytest.approx(velocity["eyes closed, firm"]
-                                                    / velocity["eyes open, firm"])
-    assert ratios["vestibular"] == pytest.approx(velocity["eyes closed, foam"]
-                                                 / velocity["eyes open, firm"])
+    assert ratios["somatosensory"] == pytest.approx(
+        velocity["eyes closed, firm"] / velocity["eyes open, firm"]
+    )
+    assert ratios["vestibular"] == pytest.approx(
+        velocity["eyes closed, foam"] / velocity["eyes open, firm"]
+    )
     assert set(ratios) == {"somatosensory", "visual", "vestibular", "foam_eyes_closed_vs_open"}
     # Eyes closed on foam did not finish: only the Romberg quotient of the firm conditions.
     partial = sensory_ratios(mctsib_session(1, 0, interrupted=True).trials)
@@ -121,9 +127,11 @@ def test_summary_csv_has_every_metric_of_every_trial(tmp_path):
 def test_station_config(tmp_path):
     assert load_report_config(tmp_path / "none.toml" if False else None).units_rule  # defaults
     path = tmp_path / "station.toml"
-    path.write_text('[clinic]\nname = "Riverside PT"\nlogo = "logo.png"\n'
-                    '[billing]\nunits_rule = "ama_midpoint"\nmax_pause_as_instruction_min = 2\n'
-                    '[ui]\ntheme = "dark"\n')
+    path.write_text(
+        '[clinic]\nname = "Riverside PT"\nlogo = "logo.png"\n'
+        '[billing]\nunits_rule = "ama_midpoint"\nmax_pause_as_instruction_min = 2\n'
+        '[ui]\ntheme = "dark"\n'
+    )
     config = load_report_config(path)
     assert config.clinic.name == "Riverside PT"
     assert config.clinic.logo_path == str(tmp_path / "logo.png")

@@ -33,9 +33,12 @@ def three_visits():
     s2 = mctsib_session(3, 14, scale=1.0, interrupted=True, first_trial_id=11)
     extra = training_session(9, 14, 20, 50, offset_min=10).trials
     los = los_trial(40, s2.started + datetime.timedelta(minutes=25))
-    s2 = dataclasses.replace(s2, trials=s2.trials + extra + (los,),
-                             ended=s2.started + datetime.timedelta(minutes=28),
-                             notes="Patient reports fewer falls at home.")
+    s2 = dataclasses.replace(
+        s2,
+        trials=s2.trials + extra + (los,),
+        ended=s2.started + datetime.timedelta(minutes=28),
+        notes="Patient reports fewer falls at home.",
+    )
     return s0, s1, s2
 
 
@@ -48,18 +51,34 @@ def test_full_report_pages_are_all_used_and_say_what_happened(tmp_path, artifact
     assert len(pages) == page_count(pdf) == 5
     assert min(ink) > MIN_BODY_INK, ink
     text = pdf_text(pdf)
-    for phrase in ("Riverside Physical Therapy", "12 Main Street", "P017", "page 5 of 5",
-                   "stopped early",
-                   "stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)",
-                   "Sensory ratios", "Romberg quotient",
-                   "Limits of Stability", "Weight-shift training", "Success (%)",
-                   "Compared with earlier sessions", "Baseline", "(2026-11-02)",
-                   "Previous", "(2026-11-09)", "(better)", "Progress across sessions",
-                   "lower is better", "higher is better", "Timed minutes (CPT 97112)",
-                   "CMS 8-minute rule", "look at the dot (verbal, trial 12)",
-                   "fewer falls at home", "Signature",
-                   "Weight-shift training, eyes open, foam: success 19 % higher than on "
-                   "2026-11-09 - better"):
+    for phrase in (
+        "Riverside Physical Therapy",
+        "12 Main Street",
+        "P017",
+        "page 5 of 5",
+        "stopped early",
+        "stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)",
+        "Sensory ratios",
+        "Romberg quotient",
+        "Limits of Stability",
+        "Weight-shift training",
+        "Success (%)",
+        "Compared with earlier sessions",
+        "Baseline",
+        "(2026-11-02)",
+        "Previous",
+        "(2026-11-09)",
+        "(better)",
+        "Progress across sessions",
+        "lower is better",
+        "higher is better",
+        "Timed minutes (CPT 97112)",
+        "CMS 8-minute rule",
+        "look at the dot (verbal, trial 12)",
+        "fewer falls at home",
+        "Signature",
+        "Weight-shift training, eyes open, foam: success 19 % higher than on 2026-11-09 - better",
+    ):
         assert phrase in text, phrase
     for p in pages:
         shutil.copy(p, artifacts_dir / f"report-full-{p.name}")
@@ -71,7 +90,9 @@ def test_first_session_has_no_comparison_and_a_logo_is_drawn(tmp_path):
     logo = tmp_path / "logo.png"
     Image.new("RGB", (300, 100), (200, 30, 30)).save(logo)
     session = mctsib_session(1, 0)
-    report = dataclasses.replace(report_of(session), clinic=ClinicInfo("Clinic", logo_path=str(logo)))
+    report = dataclasses.replace(
+        report_of(session), clinic=ClinicInfo("Clinic", logo_path=str(logo))
+    )
     pdf = write_session_pdf(report, tmp_path / "first.pdf", paper="a4")
     text = pdf_text(pdf)
     assert "first recorded session" in text and "Compared with earlier" not in text
@@ -80,7 +101,9 @@ def test_first_session_has_no_comparison_and_a_logo_is_drawn(tmp_path):
     red = np.asarray(Image.open(pages[0]).convert("RGB")).astype(int)
     assert np.sum((red[..., 0] > 150) & (red[..., 1] < 80) & (red[..., 2] < 80)) > 100  # the logo
     # A missing logo costs nothing but the logo.
-    report = dataclasses.replace(report, clinic=ClinicInfo("Clinic", logo_path=str(tmp_path / "no.png")))
+    report = dataclasses.replace(
+        report, clinic=ClinicInfo("Clinic", logo_path=str(tmp_path / "no.png"))
+    )
     assert page_count(write_session_pdf(report, tmp_path / "nologo.pdf")) == 2
 
 

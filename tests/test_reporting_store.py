@@ -10,8 +10,6 @@ import time
 
 import numpy as np
 import pytest
-from recordings.recorder import Recorder
-from recordings.store import PROCESSED, RAW
 
 from nmr_balance.app import open_source
 from nmr_balance.app.cli import main
@@ -19,7 +17,9 @@ from nmr_balance.pipeline import Pipeline
 from nmr_balance.reporting import documentation_note
 from nmr_balance.reporting.minutes import timed_minutes
 from recordings import Condition, Store
+from recordings.recorder import Recorder
 from recordings.report_data import session_report
+from recordings.store import PROCESSED, RAW
 from tests._report_util import MIN_BODY_INK, page_count, pdf_text, render
 from ui.report import write_session_pdf
 
@@ -33,10 +33,16 @@ DAY = datetime.timedelta(days=1)
 def _record(store: Store, session_id: int, url: str, condition: str, cues=(), **params) -> int:
     """Record ``url`` (a finite, unpaced source) as one trial until it ends; return its id."""
     with Pipeline(open_source(url)) as pipeline:
-        rec = Recorder(store, pipeline, session_id, protocol="mctsib",
-                       condition=Condition.parse(condition),
-                       parameters={"duration_s": TRIAL_S, **params}, from_start=True,
-                       commit_interval_s=0.1)
+        rec = Recorder(
+            store,
+            pipeline,
+            session_id,
+            protocol="mctsib",
+            condition=Condition.parse(condition),
+            parameters={"duration_s": TRIAL_S, **params},
+            from_start=True,
+            commit_interval_s=0.1,
+        )
         tid = rec.start()
         for text, mode in cues:
             rec.cue(text, mode=mode)
@@ -50,8 +56,10 @@ def _record(store: Store, session_id: int, url: str, condition: str, cues=(), **
 def _sim(condition: str, seed: int, duration: float = TRIAL_S) -> str:
     vision = "closed" if "closed" in condition else "open"
     surface = "foam" if "foam" in condition else "firm"
-    return (f"sim://?rate=100&realtime=0&duration={duration}&seed={seed}&vision={vision}"
-            f"&surface={surface}")
+    return (
+        f"sim://?rate=100&realtime=0&duration={duration}&seed={seed}&vision={vision}"
+        f"&surface={surface}"
+    )
 
 
 def _interrupted_trial(store: Store, session_id: int, seed: int) -> int:
@@ -64,9 +72,14 @@ def _interrupted_trial(store: Store, session_id: int, seed: int) -> int:
             time.sleep(0.01)
         proc, raw_block = reader.read(), raw.read()
         with store.transaction():
-            tid = store.begin_trial(session_id, pipeline.raw_info, pipeline.info,
-                                    protocol="mctsib", condition=Condition.parse("eyes_closed,foam"),
-                                    parameters={"duration_s": TRIAL_S})
+            tid = store.begin_trial(
+                session_id,
+                pipeline.raw_info,
+                pipeline.info,
+                protocol="mctsib",
+                condition=Condition.parse("eyes_closed,foam"),
+                parameters={"duration_s": TRIAL_S},
+            )
             store.append_chunk(tid, RAW, 0, raw_block)
             store.append_chunk(tid, PROCESSED, 0, proc)
             store.add_event(tid, 3.1, "device_lost", {"message": "no data for 1 s"})
@@ -82,14 +95,22 @@ def clinic_db(tmp_path_factory):
     with Store.open(db) as store:
         store.add_patient("P017", birth_year=1948, sex="F")
         for week in range(3):
-            s = store.start_session("P017", therapist="A. Berg", pain_before=3, borg_before=9,
-                                    started=(start + 7 * week * DAY).isoformat())
+            s = store.start_session(
+                "P017",
+                therapist="A. Berg",
+                pain_before=3,
+                borg_before=9,
+                started=(start + 7 * week * DAY).isoformat(),
+            )
             for i, cond in enumerate(CONDITIONS):
                 if week == 2 and i == 3:
                     ids["interrupted"] = _interrupted_trial(store, s.id, 100 + i)
                     continue
-                cues = [("look at the dot", "verbal"), ("hand on the hip", "tactile")] if i == 1 \
+                cues = (
+                    [("look at the dot", "verbal"), ("hand on the hip", "tactile")]
+                    if i == 1
                     else []
+                )
                 _record(store, s.id, _sim(cond, 10 * week + i), cond, cues)
             store.end_session(s.id, pain_after=2, borg_after=12, notes="Tolerated well.")
             ids[week] = s.id
@@ -129,10 +150,17 @@ def test_pdf_of_the_session_with_the_interrupted_trial(clinic_db, tmp_path, arti
     assert len(pages) == page_count(pdf) and 3 <= len(pages) <= 4
     assert min(ink) > MIN_BODY_INK, ink
     text = pdf_text(pdf)
-    for phrase in ("Balance and proprioception report", "P017", "stopped early",
-                   "Compared with earlier sessions", "Progress across sessions",
-                   "Timed minutes (CPT 97112)", "device lost at 3.1 s", "look at the dot (verbal",
-                   f"page 1 of {len(pages)}"):
+    for phrase in (
+        "Balance and proprioception report",
+        "P017",
+        "stopped early",
+        "Compared with earlier sessions",
+        "Progress across sessions",
+        "Timed minutes (CPT 97112)",
+        "device lost at 3.1 s",
+        "look at the dot (verbal",
+        f"page 1 of {len(pages)}",
+    ):
         assert phrase in text, phrase
     for p in pages:  # for a person to look at
         shutil.copy(p, artifacts_dir / f"report-{p.name}")
@@ -142,8 +170,12 @@ def test_note_from_the_store_is_honest(clinic_db):
     db, ids = clinic_db
     with Store.open(db) as store:
         note = " ".join(documentation_note(session_report(store, ids[2])).split())
-    assert "trial 4 stopped after 3.2 s of 8 s planned (interrupted: device lost at 3.1 s)" \
-        .replace("trial 4", f"trial {ids['interrupted']}") in note
+    assert (
+        "trial 4 stopped after 3.2 s of 8 s planned (interrupted: device lost at 3.1 s)".replace(
+            "trial 4", f"trial {ids['interrupted']}"
+        )
+        in note
+    )
     assert 'Verbal (1): "look at the dot"' in note and 'Tactile (1): "hand on the hip"' in note
     assert "Pain (0-10): 3/10 before, 2/10 after." in note
     assert "Since the previous session" in note and "Since the baseline" in note
@@ -156,8 +188,9 @@ def test_report_of_a_replayed_session_matches_the_original(clinic_db, tmp_path):
     with Store.open(db) as store:
         original = store.trials(session=ids[0])[1]
         s = store.start_session("P017", therapist="replay")
-        tid = _record(store, s.id, f"replay://{db}?trial={original.id}&speed=max",
-                      "eyes_closed,firm")
+        tid = _record(
+            store, s.id, f"replay://{db}?trial={original.id}&speed=max", "eyes_closed,firm"
+        )
         report = session_report(store, s.id)
         before = session_report(store, ids[0]).session.trials[1]
     (after,) = report.session.trials
@@ -171,8 +204,24 @@ def test_report_of_a_replayed_session_matches_the_original(clinic_db, tmp_path):
 def test_cli_report_note_and_csv(clinic_db, tmp_path, capsys):
     db, ids = clinic_db
     pdf, note, summary = tmp_path / "s.pdf", tmp_path / "s.txt", tmp_path / "all.csv"
-    assert main(["report", "--db", str(db), "--session", str(ids[2]), "--pdf", str(pdf),
-                 "--note", str(note), "--csv", str(summary)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(db),
+                "--session",
+                str(ids[2]),
+                "--pdf",
+                str(pdf),
+                "--note",
+                str(note),
+                "--csv",
+                str(summary),
+            ]
+        )
+        == 0
+    )
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert "CPT 97112" in note.read_text()
     rows = list(csv.DictReader(summary.open()))
@@ -180,8 +229,22 @@ def test_cli_report_note_and_csv(clinic_db, tmp_path, capsys):
     assert main(["report", "--db", str(db), "--session", str(ids[0]), "--note", "-"]) == 0
     assert "NEUROMUSCULAR RE-EDUCATION" in capsys.readouterr().out
     # 30 minutes of instruction cannot have happened in a visit recorded in seconds.
-    assert main(["report", "--db", str(db), "--session", str(ids[2]), "--note", "-",
-                 "--instruction-min", "30"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(db),
+                "--session",
+                str(ids[2]),
+                "--note",
+                "-",
+                "--instruction-min",
+                "30",
+            ]
+        )
+        == 0
+    )
     out = " ".join(capsys.readouterr().out.split())
     assert "entered by the therapist" in out and "exceed the recorded visit span" in out
     assert "CPT 97112 units: 0" in out
@@ -189,8 +252,20 @@ def test_cli_report_note_and_csv(clinic_db, tmp_path, capsys):
     assert main(["report", "--db", str(db), "--session", "999", "--note", "-"]) == 2
     assert "session" in capsys.readouterr().err
     assert main(["report", "--db", str(db)]) == 2
-    assert main(["report", "--db", str(db), "--session", str(ids[0]),
-                 "--pdf", str(tmp_path / "missing-dir" / "x.pdf")]) == 2
+    assert (
+        main(
+            [
+                "report",
+                "--db",
+                str(db),
+                "--session",
+                str(ids[0]),
+                "--pdf",
+                str(tmp_path / "missing-dir" / "x.pdf"),
+            ]
+        )
+        == 2
+    )
     assert "cannot write" in capsys.readouterr().err
 
 
@@ -200,13 +275,26 @@ def test_los_results_of_the_protocol_engine_are_read_by_bearing(clinic_db):
     with Store.open(db) as store:
         s = store.start_session("P017", therapist="A. Berg")
         tid = _record(store, s.id, _sim("eyes_open,firm", 77, 2.0), "eyes_open,firm")
-        per_direction = [{"bearing_deg": 45.0 * i, "max_excursion_pct": 60.0 + i,
-                          "reaction_time_s": 0.5, "label": "not a number"} for i in range(8)]
-        store.set_metrics(tid, {**store.trial(tid).metrics, "per_direction": per_direction,
-                                "max_excursion_pct": 63.5})
+        per_direction = [
+            {
+                "bearing_deg": 45.0 * i,
+                "max_excursion_pct": 60.0 + i,
+                "reaction_time_s": 0.5,
+                "label": "not a number",
+            }
+            for i in range(8)
+        ]
+        store.set_metrics(
+            tid,
+            {**store.trial(tid).metrics, "per_direction": per_direction, "max_excursion_pct": 63.5},
+        )
         (trial,) = session_report(store, s.id).session.trials
     assert list(trial.los) == ["F", "FR", "R", "BR", "B", "BL", "L", "FL"]
-    assert trial.los["R"] == {"bearing_deg": 90.0, "max_excursion_pct": 62.0, "reaction_time_s": 0.5}
+    assert trial.los["R"] == {
+        "bearing_deg": 90.0,
+        "max_excursion_pct": 62.0,
+        "reaction_time_s": 0.5,
+    }
     assert trial.metrics["max_excursion_pct"] == 63.5 and "per_direction" not in trial.metrics
 
 

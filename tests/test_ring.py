@@ -18,7 +18,9 @@ from nmr_balance.stream import SampleBlock
 def block(start: int, n: int, n_channels: int = 2) -> SampleBlock:
     """Samples whose every field encodes their absolute index, so any mix-up is visible."""
     k = np.arange(start, start + n, dtype=np.int64)
-    return SampleBlock(k * 10, k / 100.0, k, np.repeat(k[:, None].astype(float), n_channels, axis=1))
+    return SampleBlock(
+        k * 10, k / 100.0, k, np.repeat(k[:, None].astype(float), n_channels, axis=1)
+    )
 
 
 def assert_consistent(b: SampleBlock) -> None:
@@ -30,8 +32,11 @@ def assert_consistent(b: SampleBlock) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(capacity=st.integers(1, 50), pushes=st.lists(st.integers(0, 80), max_size=25),
-       reads=st.lists(st.integers(0, 3), max_size=25))
+@given(
+    capacity=st.integers(1, 50),
+    pushes=st.lists(st.integers(0, 80), max_size=25),
+    reads=st.lists(st.integers(0, 3), max_size=25),
+)
 def test_reader_gets_every_sample_or_counts_it_as_overrun(capacity, pushes, reads):
     ring = RingBuffer(2, capacity)
     reader = ring.reader()
@@ -144,8 +149,10 @@ def test_nogil_numba_producer_follows_the_write_protocol():
     ring = RingBuffer(2, 256)
     reader = ring.reader()
     total = 2_000_000
-    t = threading.Thread(target=produce, args=(ring._header, ring.t_host, ring.t_device, ring.counter,
-                                                ring.data, total))
+    t = threading.Thread(
+        target=produce,
+        args=(ring._header, ring.t_host, ring.t_device, ring.counter, ring.data, total),
+    )
     t.start()
     got = 0
     while t.is_alive() or reader.pending:
@@ -168,9 +175,11 @@ def test_shared_ring_is_readable_from_another_process():
             "print(r.written, r.capacity, b.counter.tolist(), b.data[:, 1].tolist())\n"
             "r.close()\n"
         )
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
         assert out.returncode == 0, out.stderr
-        assert out.stdout.split() [:2] == ["200", "128"]
+        assert out.stdout.split()[:2] == ["200", "128"]
         assert "[195, 196, 197, 198, 199]" in out.stdout
         # the block survives the other process exiting (it must not unlink what it attached)
         assert ring.latest(1).counter.tolist() == [199]

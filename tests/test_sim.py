@@ -36,19 +36,23 @@ def test_same_seed_same_samples_other_seed_other_samples():
 def test_any_rate_gives_the_same_physics(fs):
     xy = cop_trial(fs=fs, seconds=20)
     assert xy.shape == (int(20 * fs), 2)
-    assert 3 < mean_velocity(xy, fs) < 25          # mm/s, quiet standing eyes open firm
-    assert 1 < np.std(xy[:, 1]) < 12                # AP RMS in mm
+    assert 3 < mean_velocity(xy, fs) < 25  # mm/s, quiet standing eyes open firm
+    assert 1 < np.std(xy[:, 1]) < 12  # AP RMS in mm
 
 
 def test_conditions_order_sway_as_in_published_norms():
     v = {}
-    for name, cond in {"eo_firm": Condition(), "ec_firm": Condition("closed"),
-                       "eo_foam": Condition("open", "foam"), "ec_foam": Condition("closed", "foam")}.items():
+    for name, cond in {
+        "eo_firm": Condition(),
+        "ec_firm": Condition("closed"),
+        "eo_foam": Condition("open", "foam"),
+        "ec_foam": Condition("closed", "foam"),
+    }.items():
         v[name] = np.mean([mean_velocity(cop_trial(cond, seed=s), 100) for s in range(3)])
     assert 5 <= v["eo_firm"] < v["ec_firm"] < v["eo_foam"] < v["ec_foam"] <= 35, v
     single = cop_trial(Condition(stance="left"))
     both = cop_trial()
-    assert np.std(single[:, 0]) > 2 * np.std(both[:, 0])   # ML sway explodes on one leg
+    assert np.std(single[:, 0]) > 2 * np.std(both[:, 0])  # ML sway explodes on one leg
 
 
 def test_most_power_is_below_one_hz():
@@ -63,7 +67,7 @@ def test_force_plate_channels_give_back_the_cop():
     plate = plate_board.generate(2000)
     fx, fy, fz, mx, my = plate[:, :5].T
     dz = plate_board.info.geometry["surface_offset_mm"] * 1e-3
-    ml = (mx - fy * dz) / fz * 1e3   # AMTI formula, docs/conventions.md
+    ml = (mx - fy * dz) / fz * 1e3  # AMTI formula, docs/conventions.md
     ap = (-my - fx * dz) / fz * 1e3
     assert np.allclose(ml, cop[:, 0], atol=1e-9) and np.allclose(ap, cop[:, 1], atol=1e-9)
     assert np.allclose(fz, 70 * G)
@@ -103,7 +107,7 @@ def test_lean_intent_moves_the_cop_to_the_target_and_holds():
     board.set_intent(Lean(60.0, -30.0))
     xy = board.generate(400)[:, :2]
     early, held = xy[:20].mean(axis=0), xy[-150:].mean(axis=0)
-    assert np.hypot(*early) < 20                       # reaction time: not there at once
+    assert np.hypot(*early) < 20  # reaction time: not there at once
     assert np.allclose(held, [60.0, -30.0], atol=8)
     board.set_intent(Lean(0, 0))
     back = board.generate(400)[-150:, :2].mean(axis=0)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 
 from nmr_balance.app import open_source
-from nmr_balance.errors import (ConfigError, InvalidParameterError, NmrBalanceError, SourceStateError,
-                                UnknownSchemeError)
+from nmr_balance.errors import (
+    ConfigError,
+    InvalidParameterError,
+    NmrBalanceError,
+    SourceStateError,
+    UnknownSchemeError,
+)
 from nmr_balance.registry import parse_url
 from nmr_balance.source import Status
 
@@ -19,15 +24,18 @@ def test_unknown_scheme_lists_the_valid_ones():
     assert isinstance(e.value, NmrBalanceError)
 
 
-@pytest.mark.parametrize("url, name", [
-    ("sim://?rate=5", "rate"),
-    ("sim://?rate=fast", "rate"),
-    ("sim://?sensor=laser", "sensor"),
-    ("sim://?vision=blurry", "vision"),
-    ("sim://?rat=100", "rat"),
-    ("sim://?realtime=maybe", "realtime"),
-    ("sim://?rate=100&rate=200", "rate"),
-])
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        ("sim://?rate=5", "rate"),
+        ("sim://?rate=fast", "rate"),
+        ("sim://?sensor=laser", "sensor"),
+        ("sim://?vision=blurry", "vision"),
+        ("sim://?rat=100", "rat"),
+        ("sim://?realtime=maybe", "realtime"),
+        ("sim://?rate=100&rate=200", "rate"),
+    ],
+)
 def test_bad_parameters_name_the_parameter_and_what_is_valid(url, name):
     with pytest.raises(InvalidParameterError) as e:
         open_source(url)
@@ -85,7 +93,7 @@ def test_start_while_the_device_is_lost_delivers_once_it_is_back():
     src.open()
     src._set_status(Status.LOST, "unplugged")  # what a driver's link thread does
     src.start()
-    assert src.status is Status.LOST          # not claimed to be streaming yet
+    assert src.status is Status.LOST  # not claimed to be streaming yet
     src._set_status(Status.STREAMING, "back")
     assert len(src.read()) > 0
     src.close()

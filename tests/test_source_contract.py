@@ -36,8 +36,10 @@ def ptys(tmp_path_factory):
     """One emulator subprocess per serial protocol, shared by the module."""
     with contextlib.ExitStack() as stack:
         tmp = tmp_path_factory.mktemp("ptys")
-        yield {proto: stack.enter_context(emulator(tmp, proto, "--rate", "200", name=proto))
-               for proto in ("nmr", "csv", "witmotion")}
+        yield {
+            proto: stack.enter_context(emulator(tmp, proto, "--rate", "200", name=proto))
+            for proto in ("nmr", "csv", "witmotion")
+        }
 
 
 def ble(peripheral, target, profile, decoder):
@@ -73,8 +75,15 @@ def wii_fifo(tmp_path):
         os.close(keep)
 
 
-SOURCES = ["sim", "serial-nmr", "serial-csv", "serial-witmotion", "ble-witmotion", "ble-nus-nmr",
-           "evdev-wii"]
+SOURCES = [
+    "sim",
+    "serial-nmr",
+    "serial-csv",
+    "serial-witmotion",
+    "ble-witmotion",
+    "ble-nus-nmr",
+    "evdev-wii",
+]
 
 
 @pytest.fixture(params=SOURCES)
@@ -88,8 +97,9 @@ def make_source(request, tmp_path):
             port = request.getfixturevalue("ptys")[proto]
             yield lambda: open_source(f"serial://{port}?protocol={proto}")
         elif name == "ble-witmotion":
-            yield lambda: ble(witmotion_peripheral(), "C1:D2:E3:F4:A5:B6", "witmotion",
-                              WitmotionBleDecoder())
+            yield lambda: ble(
+                witmotion_peripheral(), "C1:D2:E3:F4:A5:B6", "witmotion", WitmotionBleDecoder()
+            )
         elif name == "ble-nus-nmr":
             yield lambda: ble(nus_peripheral(), "name=MyBoard", "nus", NmrDecoder())
         else:

@@ -22,10 +22,28 @@ def test_live_opens_the_console_and_saves_a_screenshot(tmp_path, artifacts_dir, 
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     env.pop("QT_QPA_PLATFORM", None)  # the command itself must choose offscreen without a display
-    out = subprocess.run([sys.executable, "-m", "nmr_balance.app.cli", "live", "--source",
-                          "sim://?rate=200&vision=closed&surface=foam", "--db", str(tmp_path / "s.db"),
-                          "--screenshot", str(shot), "--duration", "2.5", "--patient-screen"],
-                         capture_output=True, text=True, timeout=80, cwd=REPO, env=env)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nmr_balance.app.cli",
+            "live",
+            "--source",
+            "sim://?rate=200&vision=closed&surface=foam",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--screenshot",
+            str(shot),
+            "--duration",
+            "2.5",
+            "--patient-screen",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=80,
+        cwd=REPO,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     assert "saved a screenshot" in out.stdout and "Traceback" not in out.stderr
     image = QtGui.QImage(str(shot))
@@ -45,11 +63,28 @@ def test_ctrl_c_or_sigterm_closes_the_dashboard_cleanly(tmp_path, sig, group):
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "QT_QPA_PLATFORM": "offscreen"}
     env.pop("DISPLAY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "nmr_balance.app.cli", "live", "--source",
-                             "sim://?rate=200", "--db", str(tmp_path / "s.db"), "--screenshot",
-                             str(tmp_path / "x.png"), "--duration", "60"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nmr_balance.app.cli",
+            "live",
+            "--source",
+            "sim://?rate=200",
+            "--db",
+            str(tmp_path / "s.db"),
+            "--screenshot",
+            str(tmp_path / "x.png"),
+            "--duration",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+    )
     shown = proc.stdout.readline()  # the console says it is open (and how to stop it)
     assert "Ctrl-C" in shown, proc.communicate()[1]
     time.sleep(1.0)  # streaming

@@ -21,8 +21,11 @@ pytestmark = pytest.mark.timeout(90)
 def make_console(qtbot, tmp_path, entry=run_engine, protocol_dir=None):
     application()
     store = Store.open(tmp_path / "station.db")
-    window = ConsoleWindow(EngineClient(entry, store_path=str(store.path), data_dir=str(tmp_path / "data")),
-                           store, protocol_dir=protocol_dir)
+    window = ConsoleWindow(
+        EngineClient(entry, store_path=str(store.path), data_dir=str(tmp_path / "data")),
+        store,
+        protocol_dir=protocol_dir,
+    )
     window.session_panel.countdown_s = 0.3
     qtbot.addWidget(window)
     window.resize(1360, 860)
@@ -63,8 +66,9 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
     try:
         panel = window.session_panel
         assert not panel.start_button.isEnabled()  # no source, no session yet
-        window.source_panel.choice.setCurrentIndex(window.source_panel.choice.findData(
-            "sim://?rate=100&sensor=cop"))
+        window.source_panel.choice.setCurrentIndex(
+            window.source_panel.choice.findData("sim://?rate=100&sensor=cop")
+        )
         with qtbot.waitSignal(window.engine.ready, timeout=30000):
             window.source_panel.connect_button.click()
         assert window.status.state_name == "streaming"
@@ -94,7 +98,9 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         sx, sy = window.live.sway.getPlotItem().getViewBox().viewPixelSize()
         assert sx == pytest.approx(sy, rel=1e-6)  # equal axis scaling: 1 mm across = 1 mm up
         window.live.scale_box.setCurrentIndex(0)  # zoom in: +-20 mm
-        assert window.live.sway.getPlotItem().getViewBox().viewRange()[1] == pytest.approx([-20, 20])
+        assert window.live.sway.getPlotItem().getViewBox().viewRange()[1] == pytest.approx(
+            [-20, 20]
+        )
         window.live.window_box.setCurrentIndex(window.live.window_box.findData(10.0))
         assert window.live.series.window_s == 10.0
         assert window.live.series.plots[0].getViewBox().viewRange()[0] == pytest.approx([-10, 0])
@@ -121,20 +127,30 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         # the session report (PDF + note) is written off the GUI thread
         assert panel.report_button.isEnabled()
         with qtbot.waitSignal(window.reporter.finished, timeout=30000) as made:
-            window.reporter.export(window.session_id, tmp_path / "report.pdf", tmp_path / "note.txt")
-        assert made.args[0].pdf.stat().st_size > 1000 and "P042" in (tmp_path / "note.txt").read_text()
+            window.reporter.export(
+                window.session_id, tmp_path / "report.pdf", tmp_path / "note.txt"
+            )
+        assert (
+            made.args[0].pdf.stat().st_size > 1000 and "P042" in (tmp_path / "note.txt").read_text()
+        )
         # a timed trial ends by itself, after exactly its duration of signal
         panel.duration.setValue(5)
         with qtbot.waitSignal(window.engine.trial_started, timeout=10000):
             panel.start_button.click()
         with qtbot.waitSignal(window.engine.trial_stopped, timeout=20000) as timed:
             pass
-        assert timed.args[1] == "complete" and f"trial #{timed.args[0]} saved" in panel.countdown.text()
+        assert (
+            timed.args[1] == "complete"
+            and f"trial #{timed.args[0]} saved" in panel.countdown.text()
+        )
         assert len(store.samples(timed.args[0], PROCESSED)) == 500  # 5 s at 100 Hz
         # the new trial is offered in replay straight away
         assert window.replay.picker.findData(trial_id) >= 0
         window.open_in_replay(trial_id)
-        assert window.tabs.currentWidget() is window.replay and window.replay.trial.trial.id == trial_id
+        assert (
+            window.tabs.currentWidget() is window.replay
+            and window.replay.trial.trial.id == trial_id
+        )
         # a stored trial as the source: it streams through the live pipeline again, then ends
         window.tabs.setCurrentWidget(window.live)
         with qtbot.waitSignal(window.engine.ready, timeout=10000):
@@ -146,7 +162,9 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         # the same samples in order; the live low-pass starts afresh in the replay, so compare
         # once its start-up transient (~0.5 s at 10 Hz cut-off) has died away
         np.testing.assert_allclose(replayed.xy[-n:][-100:], samples.data[-100:, :2], atol=0.05)
-        np.testing.assert_array_equal(replayed.counter[-n:] - replayed.counter[-n], samples.counter - samples.counter[0])
+        np.testing.assert_array_equal(
+            replayed.counter[-n:] - replayed.counter[-n], samples.counter - samples.counter[0]
+        )
     finally:
         window.close()
         store.close()
@@ -190,7 +208,9 @@ def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artif
         with qtbot.waitSignal(window.engine.ready, timeout=30000):
             window.connect_source("flaky://?lose_after=0.6&lost_for=1.2")
         qtbot.waitUntil(window.banner.isVisible, timeout=10000)
-        assert "Device lost" in window.banner.text.text() and "unplugged" in window.banner.text.text()
+        assert (
+            "Device lost" in window.banner.text.text() and "unplugged" in window.banner.text.text()
+        )
         assert window.status.state_name in ("lost", "reconnecting")
         assert window.engine.feed.total >= 50  # the trace so far is kept on screen
         save_shot(window, artifacts_dir / "console_device_lost.png")

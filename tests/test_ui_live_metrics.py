@@ -28,8 +28,13 @@ def ellipse_points(a, b, n=4000, centre=(3.0, -2.0)):
 
 
 def test_ellipse_outline_has_the_semi_axes_and_angle_it_is_given():
-    figures = {"mean_x": 3.0, "mean_y": -2.0, "ellipse_major_95": 6.0, "ellipse_minor_95": 2.0,
-               "ellipse_angle_deg": 90.0}
+    figures = {
+        "mean_x": 3.0,
+        "mean_y": -2.0,
+        "ellipse_major_95": 6.0,
+        "ellipse_minor_95": 2.0,
+        "ellipse_angle_deg": 90.0,
+    }
     outline = ellipse_outline(figures, n_points=361)
     np.testing.assert_allclose(outline.mean(axis=0), [3.0, -2.0], atol=0.05)
     # major axis along +y (90 deg): 6 up and down, 2 left and right
@@ -45,13 +50,19 @@ def test_whole_trial_figures_of_a_circle_and_of_an_ellipse():
     f = whole_trial_figures(xy, fs, "mm")
     # dsp's definition: path length / T with T = n / fs (docs/metrics.md); the path is a
     # 1000-gon of perimeter 1000 * 2 r sin(pi / 1000) (= 2 pi r to 2e-6)
-    assert f["mean_velocity"] == pytest.approx(1000 * 2 * r * math.sin(math.pi / 1000) / (1001 / fs), rel=1e-9)
+    assert f["mean_velocity"] == pytest.approx(
+        1000 * 2 * r * math.sin(math.pi / 1000) / (1001 / fs), rel=1e-9
+    )
     n = 4000
     f = whole_trial_figures(ellipse_points(6.0, 2.0, n), fs, "mm")
     var_x, var_y = 36 / 2 * n / (n - 1), 4 / 2 * n / (n - 1)  # sample variances of a cos, b sin
-    assert f["ellipse_area_95_chi2"] == pytest.approx(math.pi * CHI2_95_2DOF * math.sqrt(var_x * var_y), rel=1e-6)
+    assert f["ellipse_area_95_chi2"] == pytest.approx(
+        math.pi * CHI2_95_2DOF * math.sqrt(var_x * var_y), rel=1e-6
+    )
     outline = ellipse_outline(f, suffix="_chi2")
-    assert np.abs(outline[:, 0] - 3.0).max() == pytest.approx(math.sqrt(CHI2_95_2DOF * var_x), rel=1e-3)
+    assert np.abs(outline[:, 0] - 3.0).max() == pytest.approx(
+        math.sqrt(CHI2_95_2DOF * var_x), rel=1e-3
+    )
     assert whole_trial_figures(xy[:5], fs, "mm") == {}  # too short to score: nothing, no error
 
 
@@ -69,20 +80,34 @@ def test_live_view_window_follows_the_feed_and_restarts_after_a_seek(qtbot):
     for start in range(0, 1500, 17):
         stop = min(start + 17, 1500)
         c = np.arange(start, stop)
-        feed.push(SampleBlock(np.zeros(len(c), np.int64), c / 100.0, c,
-                              np.column_stack([xy[start:stop], np.full(len(c), 700.0)])))
+        feed.push(
+            SampleBlock(
+                np.zeros(len(c), np.int64),
+                c / 100.0,
+                c,
+                np.column_stack([xy[start:stop], np.full(len(c), 700.0)]),
+            )
+        )
         view.render(feed)
     view.render(feed, figures=True)
     expected = whole_trial_figures(xy[-1000:], 100.0, "mm")  # the last 10 s
     # the sliding window divides its path by its span, (n - 1) / fs
     assert view.figures["mean_velocity"] == pytest.approx(expected["path_length"] / 9.99, rel=1e-6)
-    assert view.figures["ellipse_area_95"] == pytest.approx(expected["ellipse_area_95_chi2"], rel=1e-6)
+    assert view.figures["ellipse_area_95"] == pytest.approx(
+        expected["ellipse_area_95_chi2"], rel=1e-6
+    )
     feed.clear()  # a replay seek: the window starts over with what the feed now holds
     c = np.arange(300)
-    feed.push(SampleBlock(np.zeros(300, np.int64), c / 100.0, c, np.column_stack([xy[:300], np.full(300, 700.0)])))
+    feed.push(
+        SampleBlock(
+            np.zeros(300, np.int64), c / 100.0, c, np.column_stack([xy[:300], np.full(300, 700.0)])
+        )
+    )
     view.render(feed, figures=True)
     assert view.window.values()["n_valid"] == 300
-    assert view.figures["mean_velocity"] == pytest.approx(whole_trial_figures(xy[:300], 100.0, "mm")["path_length"] / 2.99)
+    assert view.figures["mean_velocity"] == pytest.approx(
+        whole_trial_figures(xy[:300], 100.0, "mm")["path_length"] / 2.99
+    )
 
 
 def test_target_scorer_counts_dwell_across_chunks_and_resets_on_leaving():
@@ -91,7 +116,7 @@ def test_target_scorer_counts_dwell_across_chunks_and_resets_on_leaving():
     scorer = TargetScorer(targets, dwell_s=1.0, fs=fs)
     inside = np.tile([10.0, 0.0], (60, 1))
     outside = np.tile([0.0, 0.0], (20, 1))
-    assert scorer.update(inside) == []             # 0.6 s inside
+    assert scorer.update(inside) == []  # 0.6 s inside
     assert scorer.dwell == pytest.approx(0.6)
     assert scorer.update(outside) == [] and scorer.dwell == 0  # left: the dwell restarts
     assert scorer.update(inside) == [] and scorer.update(inside) == [0]  # 1.2 s: hit at 1.0 s
@@ -127,7 +152,11 @@ def test_live_feed_keeps_a_fixed_window_and_counts_what_it_missed():
 
     def push(start, n):
         c = np.arange(start, start + n)
-        ring.push(SampleBlock(np.zeros(n, np.int64), c / 100.0, c, np.column_stack([c, -c, c * 0 + 700.0])))
+        ring.push(
+            SampleBlock(
+                np.zeros(n, np.int64), c / 100.0, c, np.column_stack([c, -c, c * 0 + 700.0])
+            )
+        )
 
     push(0, 120)
     assert len(feed.pull()) == 120 and feed.filled == 120

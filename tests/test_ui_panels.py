@@ -36,7 +36,9 @@ def test_countdown_starts_the_trial_and_abort_during_it_starts_nothing(qtbot):
 
 def test_source_panel_takes_a_typed_url_or_the_chosen_entry(qtbot):
     application()
-    panel = SourcePanel(discover=lambda: [("WitMotion on /dev/ttyUSB0", "serial:///dev/ttyUSB0?protocol=witmotion")])
+    panel = SourcePanel(
+        discover=lambda: [("WitMotion on /dev/ttyUSB0", "serial:///dev/ttyUSB0?protocol=witmotion")]
+    )
     qtbot.addWidget(panel)
     assert panel.url() == SIMULATED[0][1]
     panel.refresh()

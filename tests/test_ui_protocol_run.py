@@ -34,8 +34,11 @@ def console(tmp_path_factory):
     application()
     tmp = tmp_path_factory.mktemp("protocol_run")
     store = Store.open(tmp / "station.db")
-    window = ConsoleWindow(EngineClient(run_flaky_engine, store_path=str(store.path), data_dir=str(tmp / "data")),
-                           store, protocol_dir=PROTOCOLS)
+    window = ConsoleWindow(
+        EngineClient(run_flaky_engine, store_path=str(store.path), data_dir=str(tmp / "data")),
+        store,
+        protocol_dir=PROTOCOLS,
+    )
     window.resize(1360, 860)
     window.show()
     yield window, store
@@ -68,14 +71,20 @@ def test_library_replaces_the_stand_in_list(qtbot):
     assert {"mctsib", "romberg", "los", "weight_shift", "maze", "quick_check"} <= set(keys)
     panel.set_state(session=True, connected=True, recording=False)
     choose(panel, "quick_check", None)
-    assert [panel.level.itemText(i) for i in range(panel.level.count())] == ["auto", "level 1", "level 2"]
+    assert [panel.level.itemText(i) for i in range(panel.level.count())] == [
+        "auto",
+        "level 1",
+        "level 2",
+    ]
     assert not panel.duration.isEnabled() and not panel.vision.isEnabled()  # the protocol sets them
     assert panel.level.isEnabled() and panel.chosen().path.endswith("quick_check.toml")
     choose(panel, "free", None)
     assert panel.level.count() == 1 and panel.duration.isEnabled() and not panel.level.isEnabled()
 
 
-def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, console, artifacts_dir):
+def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
+    qtbot, console, artifacts_dir
+):
     window, store = console
     connect(qtbot, window, "sim://?rate=100&sensor=cop", "P007")
     panel, progress = window.session_panel, window.protocol_progress
@@ -95,13 +104,19 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, 
     assert "Stand still" in screen.message.text()
     assert any(d.get("phase") == "countdown" for d in seen)
     # step 2 shows a target on both screens; screenshot both mid-run
-    qtbot.waitUntil(lambda: seen[-1].get("phase") == "trial" and bool(seen[-1].get("targets")), timeout=10000)
+    qtbot.waitUntil(
+        lambda: seen[-1].get("phase") == "trial" and bool(seen[-1].get("targets")), timeout=10000
+    )
     assert any(d.get("phase") == "rest" for d in seen)
     qtbot.wait(300)
     assert window.protocol_targets and len(screen._targets.data) == 1
-    assert "step 2 of 2: targets" in progress.step.text() and "dot into the circle" in screen.message.text()
-    assert [progress.results.item(i).text().split(" \u2014")[0] for i in range(progress.results.count())] == [
-        "1. stand: complete"]
+    assert (
+        "step 2 of 2: targets" in progress.step.text()
+        and "dot into the circle" in screen.message.text()
+    )
+    assert [
+        progress.results.item(i).text().split(" \u2014")[0] for i in range(progress.results.count())
+    ] == ["1. stand: complete"]
     save_shot(window, artifacts_dir / "console_protocol.png")
     save_shot(screen, artifacts_dir / "patient_screen_protocol.png")
     with qtbot.waitSignal(window.engine.protocol_done, timeout=15000) as done:
@@ -111,7 +126,10 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, 
     assert panel.start_button.isEnabled() and "finished" in progress.summary.text()
     assert progress.results.count() == 2 and "success pct" in progress.results.item(1).text()
     stand, targets = (store.trial(i) for i in msg["trial_ids"])
-    assert stand.protocol == targets.protocol == "quick_check" and stand.status == targets.status == "complete"
+    assert (
+        stand.protocol == targets.protocol == "quick_check"
+        and stand.status == targets.status == "complete"
+    )
     assert stand.parameters["level"] == 2 and stand.parameters["label"] == "stand"
     # the protocol's scores are stored with each trial: the very numbers the run computed
     scores = [r["scores"] for r in msg["results"]]
@@ -143,7 +161,9 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(qtbot, 
     assert trial.status == "aborted" and trial.metrics["reason"] == "stopped by the therapist"
     assert not any(k.startswith("protocol.") for k in trial.metrics)  # never scored
     assert len(store.samples(trial.id, PROCESSED)) > 30  # what was recorded is kept
-    assert "aborted" in progress.summary.text() and progress.results.item(0).text().startswith("1. stand: aborted")
+    assert "aborted" in progress.summary.text() and progress.results.item(0).text().startswith(
+        "1. stand: aborted"
+    )
     assert panel.start_button.isEnabled() and not panel.abort_button.isEnabled()
 
 
@@ -159,8 +179,13 @@ def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console
     kinds = [e["kind"] for e in events]
     assert kinds.index("trial_started") < kinds.index("trial_interrupted") < kinds.index("paused")
     assert any("interrupted" in m and "unplugged" in m for m in window.messages)
-    assert "1. eyes open: interrupted: USB cable unplugged" in window.protocol_progress.results.item(0).text()
-    with qtbot.waitSignal(window.engine.protocol_done, timeout=10000) as done:  # during the new countdown
+    assert (
+        "1. eyes open: interrupted: USB cable unplugged"
+        in window.protocol_progress.results.item(0).text()
+    )
+    with qtbot.waitSignal(
+        window.engine.protocol_done, timeout=10000
+    ) as done:  # during the new countdown
         window.session_panel.abort_button.click()
     assert done.args[0]["phase"] == "aborted"
     (trial_id,) = done.args[0]["trial_ids"]
@@ -184,8 +209,14 @@ def test_patient_screen_draws_the_maze_walls_and_the_guide_circle(qtbot):
     assert len(shape_lines({"phase": "countdown"})[0]) == 0
     screen = PatientScreen("mm")
     qtbot.addWidget(screen)
-    screen.show_protocol({"phase": "countdown", "instruction": "Trace the circle.", "remaining_s": 2.2,
-                          "guide_circle": 30.0})
+    screen.show_protocol(
+        {
+            "phase": "countdown",
+            "instruction": "Trace the circle.",
+            "remaining_s": 2.2,
+            "guide_circle": 30.0,
+        }
+    )
     assert screen.message.text() == "Trace the circle.\nGet ready: 3"
     assert np.isfinite(screen._shapes.xData).sum() == 73
     screen.show_protocol({"phase": "rest", "remaining_s": 4.5})

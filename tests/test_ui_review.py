@@ -74,7 +74,9 @@ def test_replay_controls_play_pause_speed_scrub(qtbot, store, artifacts_dir):
     view.seek(1.0)
     assert view.feed.filled == view.trial.index_at(1.0)
     # the newest sample drawn is the one at the playhead
-    np.testing.assert_allclose(view.feed.xy[-1], view.trial.block.data[view.trial.index_at(1.0) - 1, :2])
+    np.testing.assert_allclose(
+        view.feed.xy[-1], view.trial.block.data[view.trial.index_at(1.0) - 1, :2]
+    )
     with pytest.raises(ValueError):
         view.set_speed(16.0)
     # play to the end: it stops by itself at the end of the trial

@@ -44,7 +44,12 @@ def relative_change(a: dict, b: dict) -> list[tuple[str, float]]:
     out = []
     for key, label in CHANGE_KEYS:
         va, vb = a.get(key), b.get(key)
-        if isinstance(va, (int, float)) and isinstance(vb, (int, float)) and va and math.isfinite(va):
+        if (
+            isinstance(va, (int, float))
+            and isinstance(vb, (int, float))
+            and va
+            and math.isfinite(va)
+        ):
             out.append((label, 100.0 * (vb - va) / va))
     return out
 
@@ -69,7 +74,10 @@ class CompareView(QtWidgets.QWidget):
         layout.addLayout(top)
         layout.addLayout(row, 1)
         self.compare_button.clicked.connect(
-            lambda: self.compare(self.columns[0].picker.trial_id(), self.columns[1].picker.trial_id()))
+            lambda: self.compare(
+                self.columns[0].picker.trial_id(), self.columns[1].picker.trial_id()
+            )
+        )
 
     def reload(self) -> None:
         for c in self.columns:
@@ -85,7 +93,9 @@ class CompareView(QtWidgets.QWidget):
             column.picker.select(tid)
             column.show_trial(trial, half)
         changes = relative_change(self.trials[0].figures, self.trials[1].figures)
-        self.change.setText("B vs A:  " + "   ".join(f"{label} {pct:+.0f} %" for label, pct in changes))
+        self.change.setText(
+            "B vs A:  " + "   ".join(f"{label} {pct:+.0f} %" for label, pct in changes)
+        )
 
 
 __all__ = ["CompareView", "relative_change"]

@@ -43,8 +43,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         The clinic's protocol folder (default: the data directory's).
     """
 
-    def __init__(self, engine: EngineClient, store=None, discover: Discover | None = None,
-                 protocol_dir=None):
+    def __init__(
+        self, engine: EngineClient, store=None, discover: Discover | None = None, protocol_dir=None
+    ):
         super().__init__()
         self.setWindowTitle("nmr-balance \u2014 therapist console")
         self.engine, self.store = engine, store
@@ -76,13 +77,22 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.statusBar().addPermanentWidget(self.status, 1)
 
         self.tabs = QtWidgets.QTabWidget()
-        for widget, name in ((self.live, "Live"), (self.replay, "Replay"), (self.compare, "Compare"),
-                             (self.progress, "Progress")):
+        for widget, name in (
+            (self.live, "Live"),
+            (self.replay, "Replay"),
+            (self.compare, "Compare"),
+            (self.progress, "Progress"),
+        ):
             self.tabs.addTab(widget, name)
         side = QtWidgets.QWidget()
         side_layout = QtWidgets.QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.source_panel, self.session_panel, self.protocol_progress, self.patient_controls):
+        for w in (
+            self.source_panel,
+            self.session_panel,
+            self.protocol_progress,
+            self.patient_controls,
+        ):
             side_layout.addWidget(w)
         side_layout.addStretch(1)
         side.setFixedWidth(330)
@@ -103,7 +113,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self._frame_timer.start()
         self.reload_patients()
         if self.session_panel.broken_protocols:
-            self.show_notice("protocol files not loaded: " + "; ".join(self.session_panel.broken_protocols))
+            self.show_notice(
+                "protocol files not loaded: " + "; ".join(self.session_panel.broken_protocols)
+            )
 
     def _wire(self) -> None:
         e, s = self.engine, self.session_panel
@@ -122,12 +134,16 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         s.report_requested.connect(self.save_report)
         if self.reporter is not None:
             self.reporter.finished.connect(
-                lambda made: self.show_notice(f"report saved: {made.pdf} (the note is on the clipboard)"))
+                lambda made: self.show_notice(
+                    f"report saved: {made.pdf} (the note is on the clipboard)"
+                )
+            )
         s.exercise.currentIndexChanged.connect(self._update_targets)
         self.patient_controls.show_requested.connect(self.show_patient_screen)
         self.patient_controls.preset_changed.connect(self._set_preset)
         self.patient_controls.sound_changed.connect(
-            lambda on: setattr(self.patient_screen, "sound_on", on) if self.patient_screen else None)
+            lambda on: setattr(self.patient_screen, "sound_on", on) if self.patient_screen else None
+        )
         e.ready.connect(self._on_ready)
         e.status_changed.connect(self._on_status)
         e.stats_changed.connect(self.status.show_stats)
@@ -180,8 +196,11 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.status.set_state(status)
         if status in ("lost", "reconnecting"):
             self._lost = True
-            self.banner.alarm(f"Device lost: {message or 'no data'}. The trace and the recording so far "
-                              "are kept; reconnecting automatically\u2026", "Reconnect now")
+            self.banner.alarm(
+                f"Device lost: {message or 'no data'}. The trace and the recording so far "
+                "are kept; reconnecting automatically\u2026",
+                "Reconnect now",
+            )
         elif status == "streaming" and self._lost:
             self._lost = False
             self.banner.clear()
@@ -202,11 +221,16 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         if self.protocol_view is not None:
             self.protocol_view, self.protocol_targets = None, []
             self.session_panel.protocol_running(False)
-            self.protocol_progress.step.setText("engine stopped: the run ended; its recorded trials are kept")
+            self.protocol_progress.step.setText(
+                "engine stopped: the run ended; its recorded trials are kept"
+            )
         self.session_panel.trial_ended("engine stopped; trial saved")
         self._set_session_state()
-        self.banner.alarm(f"The acquisition engine stopped unexpectedly (exit code {exitcode}). The trace "
-                          "stays on screen and the trial so far is saved.", "Restart engine")
+        self.banner.alarm(
+            f"The acquisition engine stopped unexpectedly (exit code {exitcode}). The trace "
+            "stays on screen and the trial so far is saved.",
+            "Restart engine",
+        )
 
     def _banner_action(self) -> None:
         self.banner.clear()
@@ -256,11 +280,19 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def start_trial(self) -> None:
         ex = self.session_panel.chosen_exercise()
         preset = self.patient_controls.preset.currentData()
-        params = {"duration_s": self.session_panel.duration.value(), "preset": preset,
-                  "targets": [t.__dict__ for t in (self.scorer.targets if self.scorer else [])],
-                  "notes_at_start": self.session_panel.notes.toPlainText()}
-        self._send("start_trial", session_id=self.session_id, protocol=ex.key,
-                   condition=self.session_panel.condition(), parameters=params)
+        params = {
+            "duration_s": self.session_panel.duration.value(),
+            "preset": preset,
+            "targets": [t.__dict__ for t in (self.scorer.targets if self.scorer else [])],
+            "notes_at_start": self.session_panel.notes.toPlainText(),
+        }
+        self._send(
+            "start_trial",
+            session_id=self.session_id,
+            protocol=ex.key,
+            condition=self.session_panel.condition(),
+            parameters=params,
+        )
 
     def _on_trial_started(self, trial_id: int) -> None:
         self.recording = True
@@ -286,8 +318,14 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     # --- protocol runs (the engine runs them; the console shows where they stand) ---------------
     def start_protocol(self) -> None:
         choice = self.session_panel.chosen()
-        self._send("start_protocol", session_id=self.session_id, patient=self.session_patient,
-                   protocol=choice.path, level=self.session_panel.chosen_level(), seed=self.session_id)
+        self._send(
+            "start_protocol",
+            session_id=self.session_id,
+            patient=self.session_patient,
+            protocol=choice.path,
+            level=self.session_panel.chosen_level(),
+            seed=self.session_id,
+        )
 
     def _on_protocol_started(self, facts: dict) -> None:
         self.protocol_view, self.protocol_targets = {}, []
@@ -311,8 +349,10 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         if kind == "target_hit" and self.patient_screen is not None:
             self.patient_screen.celebrate_hit()
         elif kind == "trial_interrupted" and data["result"]["status"] == "interrupted":
-            self.show_notice(f"trial {e['trial'] + 1} interrupted ({data['reason']}): kept, not scored; "
-                             "it starts over when the device is back")
+            self.show_notice(
+                f"trial {e['trial'] + 1} interrupted ({data['reason']}): kept, not scored; "
+                "it starts over when the device is back"
+            )
         elif kind == "trial_done":
             self.replay.picker.reload()
 
@@ -321,15 +361,19 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.session_panel.protocol_running(False)
         self.protocol_progress.done(msg)
         self.live.sway.set_targets([], None)
-        self.show_notice(f"protocol {msg['phase']}: {len(msg.get('trial_ids') or [])} trial(s) recorded")
+        self.show_notice(
+            f"protocol {msg['phase']}: {len(msg.get('trial_ids') or [])} trial(s) recorded"
+        )
         self.replay.picker.reload()
         self.compare.reload()
         self.progress.reload()
 
     def _set_session_state(self) -> None:
-        self.session_panel.set_state(session=self.session_id is not None,
-                                     connected=self.engine.feed is not None and self.engine.alive,
-                                     recording=self.recording)
+        self.session_panel.set_state(
+            session=self.session_id is not None,
+            connected=self.engine.feed is not None and self.engine.alive,
+            recording=self.recording,
+        )
 
     def _update_targets(self) -> None:
         ex = self.session_panel.chosen_exercise()
@@ -337,7 +381,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         preset = self._preset()
         targets = ex.targets(info.units[0] if info else "mm", preset.target_scale)
         fs = info.fs if info else 100.0
-        self.scorer = TargetScorer(targets, ex.dwell_s * preset.dwell_scale, fs) if targets else None
+        self.scorer = (
+            TargetScorer(targets, ex.dwell_s * preset.dwell_scale, fs) if targets else None
+        )
         self.live.set_scorer(self.scorer)
 
     # --- patient screen ------------------------------------------------------------------------
@@ -347,8 +393,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def show_patient_screen(self, fullscreen: bool = False) -> PatientScreen:
         if self.patient_screen is None:
             info = self.engine.info
-            self.patient_screen = PatientScreen(info.units[0] if info else "mm",
-                                                preset=self.patient_controls.preset.currentData())
+            self.patient_screen = PatientScreen(
+                info.units[0] if info else "mm", preset=self.patient_controls.preset.currentData()
+            )
             self.patient_screen.sound_on = self.patient_controls.sound.isChecked()
             self.patient_screen.set_message(self.session_panel.chosen_exercise().instruction)
             if self.protocol_view:
@@ -376,7 +423,11 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             hits = self.scorer.update(block.data[:, :2])
             for i, k in zip(hits, self.scorer.hit_samples):
                 # the sample counter dates the hit even if this frame came late
-                self._send("marker", kind="target_hit", payload={"target": i, "counter": int(block.counter[k])})
+                self._send(
+                    "marker",
+                    kind="target_hit",
+                    payload={"target": i, "counter": int(block.counter[k])},
+                )
                 if self.patient_screen is not None:
                     self.patient_screen.celebrate_hit()
             self.live.sway.set_targets(self.scorer.targets, self.scorer.active)
@@ -385,11 +436,17 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         if self.patient_screen is not None and self.patient_screen.isVisible():
             s, xy = self.scorer, feed.xy[feed.recent(1.0)]
             if self.protocol_view is not None:  # the current target of the run is the active one
-                self.patient_screen.show_frame(xy, feed.info.fs, self.protocol_targets,
-                                               0 if self.protocol_targets else None)
+                self.patient_screen.show_frame(
+                    xy, feed.info.fs, self.protocol_targets, 0 if self.protocol_targets else None
+                )
             else:
-                self.patient_screen.show_frame(xy, feed.info.fs, s.targets if s else [],
-                                               s.active if s else None, s.hits if s and self.recording else None)
+                self.patient_screen.show_frame(
+                    xy,
+                    feed.info.fs,
+                    s.targets if s else [],
+                    s.active if s else None,
+                    s.hits if s and self.recording else None,
+                )
         cost = (self.live.frame_ms[-1] if self.live.frame_ms else 0.0) + self.live.take_paint_ms()
         self.overlay.frame_done(cost, feed.last_t_host_ns)
         if len(self.overlay.costs) % 30 == 0:

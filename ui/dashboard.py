@@ -36,17 +36,24 @@ def open_store(store_path: str | Path | None):
     return Store.open(store_path)
 
 
-def build_console(engine_entry: Callable[..., None], source_url: str | None, *,
-                  store_path: str | Path | None = None, discover=None,
-                  patient_screen: bool = False, engine_host=None) -> ConsoleWindow:
+def build_console(
+    engine_entry: Callable[..., None],
+    source_url: str | None,
+    *,
+    store_path: str | Path | None = None,
+    discover=None,
+    patient_screen: bool = False,
+    engine_host=None,
+) -> ConsoleWindow:
     """Create the console and its engine; connect ``source_url`` when given.
 
     ``engine_host`` is an :class:`~nmr_balance.engine.EngineHost` already started on
     ``source_url`` and ``store_path`` (see :func:`run`); by default the console starts its own.
     """
     store = open_store(store_path)
-    engine = EngineClient(engine_entry, host=engine_host,
-                          store_path=str(store.path) if store is not None else None)
+    engine = EngineClient(
+        engine_entry, host=engine_host, store_path=str(store.path) if store is not None else None
+    )
     window = ConsoleWindow(engine, store, discover)
     install_excepthook(lambda: window)
     if source_url:
@@ -73,6 +80,7 @@ def close_on_signals(window) -> None:
     close button does: the running trial is stored and the engine stops, instead of the process
     dying mid-write. (Python runs the handler at the next timer tick: the console polls at 20 Hz.)
     """
+
     def close(signum, frame) -> None:
         QtCore.QTimer.singleShot(0, window.close)
 
@@ -80,22 +88,36 @@ def close_on_signals(window) -> None:
         signal.signal(sig, close)
 
 
-def run(engine_entry: Callable[..., None], source_url: str | None = None, *,
-        store_path: str | Path | None = None, discover=None, patient_screen: bool = False,
-        screenshot: str | Path | None = None, duration_s: float | None = None,
-        engine_host=None) -> int:
+def run(
+    engine_entry: Callable[..., None],
+    source_url: str | None = None,
+    *,
+    store_path: str | Path | None = None,
+    discover=None,
+    patient_screen: bool = False,
+    screenshot: str | Path | None = None,
+    duration_s: float | None = None,
+    engine_host=None,
+) -> int:
     """Show the console until it is closed (or for ``duration_s``); return an exit status.
 
     ``engine_host``: an engine already started, as for :func:`build_console`.
     """
     app = application()
-    window = build_console(engine_entry, source_url, store_path=store_path, discover=discover,
-                           patient_screen=patient_screen, engine_host=engine_host)
+    window = build_console(
+        engine_entry,
+        source_url,
+        store_path=store_path,
+        discover=discover,
+        patient_screen=patient_screen,
+        engine_host=engine_host,
+    )
     _fit_to_screen(window, 1440, 900)
     close_on_signals(window)
     window.show()
     print("The console is open: close its window (or press Ctrl-C here) to stop.", flush=True)
     if duration_s is not None:
+
         def finish() -> None:
             if screenshot:
                 path = Path(screenshot)

@@ -19,8 +19,10 @@ class DebugOverlay(QtWidgets.QLabel):
 
     def __init__(self, parent: QtWidgets.QWidget):
         super().__init__(parent)
-        self.setStyleSheet("background: rgba(31, 41, 51, 200); color: #F0E442; padding: 6px;"
-                           "font-family: monospace; font-size: 11px; border-radius: 4px;")
+        self.setStyleSheet(
+            "background: rgba(31, 41, 51, 200); color: #F0E442; padding: 6px;"
+            "font-family: monospace; font-size: 11px; border-radius: 4px;"
+        )
         self.setAttribute(QtCore.Qt.WA_TransparentForMouseEvents)
         self.costs: collections.deque[float] = collections.deque(maxlen=240)
         self.ages: collections.deque[float] = collections.deque(maxlen=240)
@@ -44,14 +46,19 @@ class DebugOverlay(QtWidgets.QLabel):
         costs = np.asarray(self.costs) if self.costs else np.array([np.nan])
         ages = np.asarray(self.ages) if self.ages else np.array([np.nan])
         span = self.stamps[-1] - self.stamps[0] if len(self.stamps) > 1 else 0.0
-        return {"frame_ms_p50": float(np.median(costs)), "frame_ms_max": float(np.max(costs)),
-                "fps": (len(self.stamps) - 1) / span if span > 0 else math.nan,
-                "sample_age_ms_p50": float(np.median(ages))}
+        return {
+            "frame_ms_p50": float(np.median(costs)),
+            "frame_ms_max": float(np.max(costs)),
+            "fps": (len(self.stamps) - 1) / span if span > 0 else math.nan,
+            "sample_age_ms_p50": float(np.median(ages)),
+        }
 
     def summary(self) -> str:
         f = self.figures()
-        return (f"frame {f['frame_ms_p50']:.1f} ms (max {f['frame_ms_max']:.1f})\n"
-                f"{f['fps']:.0f} frames/s\nsample\u2192screen {f['sample_age_ms_p50']:.0f} ms")
+        return (
+            f"frame {f['frame_ms_p50']:.1f} ms (max {f['frame_ms_max']:.1f})\n"
+            f"{f['fps']:.0f} frames/s\nsample\u2192screen {f['sample_age_ms_p50']:.0f} ms"
+        )
 
     def toggle(self) -> None:
         self.setVisible(not self.isVisible())

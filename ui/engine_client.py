@@ -36,22 +36,27 @@ class EngineClient(QtCore.QObject):
         Passed to the entry (e.g. ``store_path``).
     """
 
-    ready = QtCore.Signal(object)            # StreamInfo of the processed stream
+    ready = QtCore.Signal(object)  # StreamInfo of the processed stream
     status_changed = QtCore.Signal(str, str)  # status, message
     stats_changed = QtCore.Signal(dict)
     trial_started = QtCore.Signal(int)
     trial_stopped = QtCore.Signal(int, str)
     trial_metrics = QtCore.Signal(int, dict)
     notice = QtCore.Signal(str)
-    protocol_started = QtCore.Signal(dict)   # title, level, level_reason, los_origin, n_trials...
-    protocol_display = QtCore.Signal(dict)   # what the patient screen shows now
-    protocol_event = QtCore.Signal(dict)     # Event.to_dict(): kind, t_s, trial, data
-    protocol_done = QtCore.Signal(dict)      # phase, results, summary, trial_ids, los_path
-    failed = QtCore.Signal(dict)             # an error reply: message, hint, error_type
-    died = QtCore.Signal(object)             # exit code
+    protocol_started = QtCore.Signal(dict)  # title, level, level_reason, los_origin, n_trials...
+    protocol_display = QtCore.Signal(dict)  # what the patient screen shows now
+    protocol_event = QtCore.Signal(dict)  # Event.to_dict(): kind, t_s, trial, data
+    protocol_done = QtCore.Signal(dict)  # phase, results, summary, trial_ids, los_path
+    failed = QtCore.Signal(dict)  # an error reply: message, hint, error_type
+    died = QtCore.Signal(object)  # exit code
 
-    def __init__(self, entry: Callable[..., None], history_s: float = 30.0,
-                 host: EngineHost | None = None, **options: Any):
+    def __init__(
+        self,
+        entry: Callable[..., None],
+        history_s: float = 30.0,
+        host: EngineHost | None = None,
+        **options: Any,
+    ):
         super().__init__()
         self.host = host if host is not None else EngineHost(entry, **options)
         self.history_s = history_s

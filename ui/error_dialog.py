@@ -17,12 +17,18 @@ from nmr_balance.errors import NmrBalanceError
 
 #: error type name -> a title that says what kind of trouble it is.
 TITLES = {
-    "DeviceNotFoundError": "Device not found", "DeviceBusyError": "Device busy",
-    "DevicePermissionError": "No permission for the device", "NoDataError": "No data from the device",
-    "ConnectionLostError": "Connection lost", "BluetoothUnavailableError": "Bluetooth unavailable",
-    "UnknownSchemeError": "Unknown source", "InvalidParameterError": "Invalid setting",
-    "DiskFullError": "Disk full", "CorruptDatabaseError": "Database damaged",
-    "StorageError": "Storage problem", "DataFormatError": "Unreadable data",
+    "DeviceNotFoundError": "Device not found",
+    "DeviceBusyError": "Device busy",
+    "DevicePermissionError": "No permission for the device",
+    "NoDataError": "No data from the device",
+    "ConnectionLostError": "Connection lost",
+    "BluetoothUnavailableError": "Bluetooth unavailable",
+    "UnknownSchemeError": "Unknown source",
+    "InvalidParameterError": "Invalid setting",
+    "DiskFullError": "Disk full",
+    "CorruptDatabaseError": "Database damaged",
+    "StorageError": "Storage problem",
+    "DataFormatError": "Unreadable data",
 }
 
 
@@ -33,8 +39,11 @@ def describe(error: BaseException | dict) -> tuple[str, str, str]:
         return TITLES.get(kind, "Problem"), error.get("message", ""), error.get("hint", "")
     if isinstance(error, NmrBalanceError):
         return TITLES.get(type(error).__name__, "Problem"), error.message, error.hint
-    return "Unexpected error", f"{type(error).__name__}: {error}", \
-        "The app keeps running. If this repeats, send the details to support."
+    return (
+        "Unexpected error",
+        f"{type(error).__name__}: {error}",
+        "The app keeps running. If this repeats, send the details to support.",
+    )
 
 
 def error_box(parent, error: BaseException | dict, details: str = "") -> QtWidgets.QMessageBox:

@@ -58,8 +58,16 @@ class Exercise:
 #: The free recordings (no protocol): stored with these keys as the trial's protocol.
 EXERCISES = (
     Exercise("free", "Free recording: quiet stance"),
-    Exercise("free_targets", "Free recording: 4 targets", 60.0, 4, 30.0, 9.0, 1.0,
-             "Move the dot into the highlighted circle"),
+    Exercise(
+        "free_targets",
+        "Free recording: 4 targets",
+        60.0,
+        4,
+        30.0,
+        9.0,
+        1.0,
+        "Move the dot into the highlighted circle",
+    ),
 )
 
 

@@ -12,8 +12,9 @@ import pyqtgraph as pg
 from ui import theme
 
 
-def grid_lines(x_range: tuple[float, float], y_range: tuple[float, float], step_x: float,
-               step_y: float) -> tuple[np.ndarray, np.ndarray]:
+def grid_lines(
+    x_range: tuple[float, float], y_range: tuple[float, float], step_x: float, step_y: float
+) -> tuple[np.ndarray, np.ndarray]:
     """x, y arrays of line-segment pairs covering the ranges at the given steps (0 on a line)."""
     xs = np.arange(np.ceil(x_range[0] / step_x), np.floor(x_range[1] / step_x) + 1) * step_x
     ys = np.arange(np.ceil(y_range[0] / step_y), np.floor(y_range[1] / step_y) + 1) * step_y

@@ -45,8 +45,13 @@ class LiveFeed:
         Samples the feed itself skipped (it fell more than a ring behind).
     """
 
-    def __init__(self, ring: RingBuffer | None, info: StreamInfo, history_s: float = 30.0,
-                 from_start: bool = False):
+    def __init__(
+        self,
+        ring: RingBuffer | None,
+        info: StreamInfo,
+        history_s: float = 30.0,
+        from_start: bool = False,
+    ):
         self.ring = ring
         self.info = info
         self.capacity = max(16, int(round(history_s * info.fs)))
@@ -82,10 +87,18 @@ class LiveFeed:
             return
         times = block.t_device if self.info.has_device_time else block.counter / self.info.fs
         if n >= self.capacity:
-            block, times, n = block.slice(n - self.capacity, n), times[-self.capacity:], self.capacity
+            block, times, n = (
+                block.slice(n - self.capacity, n),
+                times[-self.capacity :],
+                self.capacity,
+            )
         keep = self.capacity - n
-        for dst, src in ((self.t, times), (self.fz, block.data[:, self._fz_col] if self._fz_col is not None else None),
-                         (self.counter, block.counter), (self.xy, block.data[:, :2])):
+        for dst, src in (
+            (self.t, times),
+            (self.fz, block.data[:, self._fz_col] if self._fz_col is not None else None),
+            (self.counter, block.counter),
+            (self.xy, block.data[:, :2]),
+        ):
             dst[:keep] = dst[n:]
             dst[keep:] = np.nan if src is None else src
         self.total += n

@@ -24,7 +24,13 @@ def ellipse_outline(figures: dict, n_points: int = 65, suffix: str = "") -> np.n
     (semi-axes) and ``ellipse_angle_deg`` (major axis from +x towards +y); all NaN when any is
     missing or not finite.
     """
-    keys = ("mean_x", "mean_y", f"ellipse_major_95{suffix}", f"ellipse_minor_95{suffix}", "ellipse_angle_deg")
+    keys = (
+        "mean_x",
+        "mean_y",
+        f"ellipse_major_95{suffix}",
+        f"ellipse_minor_95{suffix}",
+        "ellipse_angle_deg",
+    )
     values = [figures.get(k, math.nan) for k in keys]
     if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
         return np.full((n_points, 2), np.nan)
@@ -56,7 +62,10 @@ class Target:
 def ring_of_targets(n: int, distance: float, radius: float) -> list[Target]:
     """``n`` targets evenly around the centre, the first one straight ahead (+AP)."""
     angles = math.pi / 2 - np.arange(n) * 2 * math.pi / n
-    return [Target(round(distance * math.cos(a), 6), round(distance * math.sin(a), 6), radius) for a in angles]
+    return [
+        Target(round(distance * math.cos(a), 6), round(distance * math.sin(a), 6), radius)
+        for a in angles
+    ]
 
 
 class TargetScorer:
@@ -129,5 +138,11 @@ class TargetScorer:
         return self.new_hits
 
 
-__all__ = ["CHI2_95_2DOF", "Target", "TargetScorer", "ellipse_outline", "ring_of_targets",
-           "whole_trial_figures"]
+__all__ = [
+    "CHI2_95_2DOF",
+    "Target",
+    "TargetScorer",
+    "ellipse_outline",
+    "ring_of_targets",
+    "whole_trial_figures",
+]

@@ -65,7 +65,8 @@ class LiveView(QtWidgets.QWidget):
             self.window_box.addItem(f"last {seconds} s", float(seconds))
         self.window_box.setCurrentIndex(self.window_box.findData(float(window_s)))
         self.window_box.currentIndexChanged.connect(
-            lambda: setattr(self.series, "window_s", self.window_box.currentData()))
+            lambda: setattr(self.series, "window_s", self.window_box.currentData())
+        )
         self.scale_box = QtWidgets.QComboBox()
         self.scale_box.currentIndexChanged.connect(self._rescale)
         view_box = QtWidgets.QGroupBox("View")
@@ -148,7 +149,10 @@ class LiveView(QtWidgets.QWidget):
     def _update_figures(self, feed: LiveFeed) -> None:
         values = self.window.values()
         self.sway.show_ellipse(ellipse_outline(values))
-        figures = {"mean_velocity": values["mean_velocity"], "ellipse_area_95": values["ellipse_area_95_chi2"]}
+        figures = {
+            "mean_velocity": values["mean_velocity"],
+            "ellipse_area_95": values["ellipse_area_95_chi2"],
+        }
         if self.scorer is not None:
             figures["time_in_target"] = 100 * self.scorer.time_in_target
             figures["hits"] = self.scorer.hits

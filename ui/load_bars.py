@@ -39,7 +39,9 @@ def half_spans(geometry: dict) -> tuple[float, float]:
 class _Bar(QtWidgets.QWidget):
     """One painted bar: a fill from 0 to 1, with a label and a value text."""
 
-    def __init__(self, title: str, vertical: bool, colour: str, split: tuple[str, str] | None = None):
+    def __init__(
+        self, title: str, vertical: bool, colour: str, split: tuple[str, str] | None = None
+    ):
         super().__init__()
         self.title, self.vertical, self.colour, self.split = title, vertical, colour, split
         self.fraction = float("nan")
@@ -56,7 +58,11 @@ class _Bar(QtWidgets.QWidget):
         p.setRenderHint(QtGui.QPainter.Antialiasing)
         r = self.rect().adjusted(2, 18, -2, -18)
         p.setPen(QtGui.QColor(theme.CONSOLE["muted"]))
-        p.drawText(self.rect().adjusted(0, 0, 0, 0), QtCore.Qt.AlignTop | QtCore.Qt.AlignHCenter, self.title)
+        p.drawText(
+            self.rect().adjusted(0, 0, 0, 0),
+            QtCore.Qt.AlignTop | QtCore.Qt.AlignHCenter,
+            self.title,
+        )
         p.setPen(QtGui.QColor(theme.CONSOLE["text"]))
         p.drawText(self.rect(), QtCore.Qt.AlignBottom | QtCore.Qt.AlignHCenter, self.text)
         p.setPen(QtGui.QPen(QtGui.QColor(theme.CONSOLE["grid"])))
@@ -64,8 +70,11 @@ class _Bar(QtWidgets.QWidget):
         p.drawRoundedRect(r, 4, 4)
         if math.isfinite(self.fraction):
             f = self.fraction
-            fill = (QtCore.QRectF(r.left(), r.bottom() - f * r.height(), r.width(), f * r.height())
-                    if self.vertical else QtCore.QRectF(r.left(), r.top(), f * r.width(), r.height()))
+            fill = (
+                QtCore.QRectF(r.left(), r.bottom() - f * r.height(), r.width(), f * r.height())
+                if self.vertical
+                else QtCore.QRectF(r.left(), r.top(), f * r.width(), r.height())
+            )
             p.setPen(QtCore.Qt.NoPen)
             p.setBrush(QtGui.QColor(self.colour))
             p.drawRoundedRect(fill, 4, 4)
@@ -76,8 +85,16 @@ class _Bar(QtWidgets.QWidget):
             else:
                 p.drawLine(r.center().x(), r.top(), r.center().x(), r.bottom())
                 p.setPen(QtGui.QColor(theme.CONSOLE["text"]))
-                p.drawText(r.adjusted(4, 0, -4, 0), QtCore.Qt.AlignVCenter | QtCore.Qt.AlignLeft, self.split[0])
-                p.drawText(r.adjusted(4, 0, -4, 0), QtCore.Qt.AlignVCenter | QtCore.Qt.AlignRight, self.split[1])
+                p.drawText(
+                    r.adjusted(4, 0, -4, 0),
+                    QtCore.Qt.AlignVCenter | QtCore.Qt.AlignLeft,
+                    self.split[0],
+                )
+                p.drawText(
+                    r.adjusted(4, 0, -4, 0),
+                    QtCore.Qt.AlignVCenter | QtCore.Qt.AlignRight,
+                    self.split[1],
+                )
         p.end()
 
 
@@ -92,11 +109,15 @@ class LoadBars(QtWidgets.QWidget):
         Load at which the vertical bar is full.
     """
 
-    def __init__(self, half_span_mm: tuple[float, float] = DEFAULT_HALF_SPAN_MM, full_scale_kg: float = 150.0):
+    def __init__(
+        self, half_span_mm: tuple[float, float] = DEFAULT_HALF_SPAN_MM, full_scale_kg: float = 150.0
+    ):
         super().__init__()
         self.half_span_mm, self.full_scale_kg = half_span_mm, full_scale_kg
         self.load = _Bar("load", True, theme.CONSOLE["load"])
-        self.left_right = _Bar("weight bearing L / R", False, theme.OKABE_ITO["sky_blue"], ("L", "R"))
+        self.left_right = _Bar(
+            "weight bearing L / R", False, theme.OKABE_ITO["sky_blue"], ("L", "R")
+        )
         self.back_front = _Bar("back / front", False, theme.OKABE_ITO["orange"], ("back", "front"))
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -109,14 +130,20 @@ class LoadBars(QtWidgets.QWidget):
     def show_values(self, x_mm: float, y_mm: float, fz_n: float) -> None:
         """Update from the newest COP (mm) and vertical load (N)."""
         kg = fz_n / G if math.isfinite(fz_n) else float("nan")
-        self.load.set_value(min(1.0, kg / self.full_scale_kg) if math.isfinite(kg) else kg,
-                            f"{kg:.1f} kg" if math.isfinite(kg) else "--")
+        self.load.set_value(
+            min(1.0, kg / self.full_scale_kg) if math.isfinite(kg) else kg,
+            f"{kg:.1f} kg" if math.isfinite(kg) else "--",
+        )
         right = weight_bearing(x_mm, self.half_span_mm[0])
         front = weight_bearing(y_mm, self.half_span_mm[1])
-        self.left_right.set_value(1 - right if math.isfinite(right) else right,
-                                  f"{100 * (1 - right):.0f} % / {100 * right:.0f} %" if math.isfinite(right) else "--")
-        self.back_front.set_value(1 - front if math.isfinite(front) else front,
-                                  f"{100 * (1 - front):.0f} % / {100 * front:.0f} %" if math.isfinite(front) else "--")
+        self.left_right.set_value(
+            1 - right if math.isfinite(right) else right,
+            f"{100 * (1 - right):.0f} % / {100 * right:.0f} %" if math.isfinite(right) else "--",
+        )
+        self.back_front.set_value(
+            1 - front if math.isfinite(front) else front,
+            f"{100 * (1 - front):.0f} % / {100 * front:.0f} %" if math.isfinite(front) else "--",
+        )
 
 
 __all__ = ["DEFAULT_HALF_SPAN_MM", "LoadBars", "half_spans", "weight_bearing"]

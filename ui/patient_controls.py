@@ -28,7 +28,9 @@ class PatientControls(QtWidgets.QGroupBox):
         grid.addWidget(self.sound, 0, 2)
         grid.addWidget(self.show_button, 1, 0)
         grid.addWidget(self.fullscreen_button, 1, 1, 1, 2)
-        self.preset.currentIndexChanged.connect(lambda: self.preset_changed.emit(self.preset.currentData()))
+        self.preset.currentIndexChanged.connect(
+            lambda: self.preset_changed.emit(self.preset.currentData())
+        )
         self.sound.toggled.connect(self.sound_changed)
         self.show_button.clicked.connect(lambda: self.show_requested.emit(False))
         self.fullscreen_button.clicked.connect(lambda: self.show_requested.emit(True))

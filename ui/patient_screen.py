@@ -56,12 +56,29 @@ class Preset:
 
 PRESETS = {
     "standard": Preset("standard"),
-    "seniors": Preset("seniors", cursor_px=70, target_scale=1.5, dwell_scale=1.5, smoothing_s=0.25,
-                      font_pt=48, hit_text="Good"),
-    "children": Preset("children", cursor_px=60, symbol="star", target_scale=1.2, font_pt=40,
-                       hit_text="\u2605 Great! \u2605",
-                       target_colours=(theme.OKABE_ITO["sky_blue"], theme.OKABE_ITO["purple"],
-                                       theme.OKABE_ITO["green"], theme.OKABE_ITO["orange"])),
+    "seniors": Preset(
+        "seniors",
+        cursor_px=70,
+        target_scale=1.5,
+        dwell_scale=1.5,
+        smoothing_s=0.25,
+        font_pt=48,
+        hit_text="Good",
+    ),
+    "children": Preset(
+        "children",
+        cursor_px=60,
+        symbol="star",
+        target_scale=1.2,
+        font_pt=40,
+        hit_text="\u2605 Great! \u2605",
+        target_colours=(
+            theme.OKABE_ITO["sky_blue"],
+            theme.OKABE_ITO["purple"],
+            theme.OKABE_ITO["green"],
+            theme.OKABE_ITO["orange"],
+        ),
+    ),
 }
 
 
@@ -104,7 +121,9 @@ class PatientScreen(QtWidgets.QWidget):
     def __init__(self, unit: str = "mm", half_span: float | None = None, preset: str = "standard"):
         super().__init__()
         self.setWindowTitle("nmr-balance \u2014 patient")
-        self.setStyleSheet(f"background: {theme.PATIENT['background']}; color: {theme.PATIENT['text']};")
+        self.setStyleSheet(
+            f"background: {theme.PATIENT['background']}; color: {theme.PATIENT['text']};"
+        )
         self.sound_on = False
         self._beep = _sound_player()
         self._hit_until = 0.0
@@ -124,8 +143,12 @@ class PatientScreen(QtWidgets.QWidget):
         for angle in (0, 90):
             item.addItem(pg.InfiniteLine(pos=0, angle=angle, pen=guide))
         self._targets = pg.ScatterPlotItem(pxMode=False)
-        self._shapes = pg.PlotDataItem(pen=pg.mkPen(theme.PATIENT["target"], width=3), connect="finite")
-        self._cursor = pg.ScatterPlotItem(pen=theme.pen("#FFFFFF"), brush=theme.brush(theme.PATIENT["cursor"]))
+        self._shapes = pg.PlotDataItem(
+            pen=pg.mkPen(theme.PATIENT["target"], width=3), connect="finite"
+        )
+        self._cursor = pg.ScatterPlotItem(
+            pen=theme.pen("#FFFFFF"), brush=theme.brush(theme.PATIENT["cursor"])
+        )
         item.addItem(self._targets)
         item.addItem(self._shapes)
         item.addItem(self._cursor)
@@ -167,8 +190,14 @@ class PatientScreen(QtWidgets.QWidget):
         self.showFullScreen()
 
     # --- every frame ---------------------------------------------------------------------------
-    def show_frame(self, xy: np.ndarray, fs: float, targets: list[Target], active: int | None,
-                   hits: int | None = None) -> None:
+    def show_frame(
+        self,
+        xy: np.ndarray,
+        fs: float,
+        targets: list[Target],
+        active: int | None,
+        hits: int | None = None,
+    ) -> None:
         """Draw the cursor at the newest finite sample of ``xy`` (n, 2) and the targets."""
         finite = xy[np.isfinite(xy).all(axis=1)] if len(xy) else xy
         if len(finite):
@@ -180,9 +209,15 @@ class PatientScreen(QtWidgets.QWidget):
         colours = self.preset.target_colours
         for i, t in enumerate(targets):
             colour = theme.PATIENT["target_active"] if i == active else colours[i % len(colours)]
-            spots.append({"pos": (t.x, t.y), "size": 2 * t.radius, "symbol": "o",
-                          "pen": pg.mkPen(colour, width=3),
-                          "brush": theme.brush(colour, 150 if i == active else 40)})
+            spots.append(
+                {
+                    "pos": (t.x, t.y),
+                    "size": 2 * t.radius,
+                    "symbol": "o",
+                    "pen": pg.mkPen(colour, width=3),
+                    "brush": theme.brush(colour, 150 if i == active else 40),
+                }
+            )
         self._targets.setData(spots)
         now = QtCore.QTime.currentTime().msecsSinceStartOfDay() / 1e3
         if hits is not None:
@@ -204,7 +239,9 @@ class PatientScreen(QtWidgets.QWidget):
         elif phase == "rest":
             text = f"Rest{f': {math.ceil(left)} s' if left is not None else ''}"
         elif phase in ("paused", "done", "aborted"):
-            text = {"paused": "Please wait", "done": "Finished. Well done!", "aborted": "Stopped"}[phase]
+            text = {"paused": "Please wait", "done": "Finished. Well done!", "aborted": "Stopped"}[
+                phase
+            ]
         if not self._hit_until:
             self.message.setText(text)
         self._instruction = text

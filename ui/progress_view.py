@@ -14,9 +14,15 @@ from ui import theme
 from ui.trial_data import completed_figures
 
 #: Metrics offered first (label, key); any other numeric stored metric is offered after them.
-PREFERRED = (("mean velocity", "mean_velocity"), ("95 % ellipse area", "ellipse_area_95_chi2"),
-             ("path length", "path_length"), ("RMS distance", "rms_distance"))
-COLOURS = [theme.OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky_blue")]
+PREFERRED = (
+    ("mean velocity", "mean_velocity"),
+    ("95 % ellipse area", "ellipse_area_95_chi2"),
+    ("path length", "path_length"),
+    ("RMS distance", "rms_distance"),
+)
+COLOURS = [
+    theme.OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky_blue")
+]
 SYMBOLS = ("o", "s", "t", "d", "+", "x")
 
 
@@ -61,7 +67,9 @@ class ProgressView(QtWidgets.QWidget):
         item.hideButtons()
         item.setLabel("bottom", "session date")
         self.legend = item.addLegend(offset=(-10, 10))
-        self.hint = QtWidgets.QLabel("Click a point to replay that trial.", objectName="metric_name")
+        self.hint = QtWidgets.QLabel(
+            "Click a point to replay that trial.", objectName="metric_name"
+        )
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Patient"))
         top.addWidget(self.patient)
@@ -72,7 +80,9 @@ class ProgressView(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
-        self.patient.currentIndexChanged.connect(lambda: self.show_patient(self.patient.currentText()))
+        self.patient.currentIndexChanged.connect(
+            lambda: self.show_patient(self.patient.currentText())
+        )
         self.metric_box.currentIndexChanged.connect(self._draw)
         self.reload()
 
@@ -103,16 +113,27 @@ class ProgressView(QtWidgets.QWidget):
             figures = dict(trial.metrics)
             if "mean_velocity" not in figures:
                 block = self.store.samples(trial.id, PROCESSED)
-                figures = completed_figures(figures, block.data[:, :2], trial.info.fs, trial.info.units[0])
-            rows.append({"trial_id": trial.id, "t": _timestamp(trial.started),
-                         "condition": trial.condition.label().replace("_", " "), "figures": figures, "unit": trial.info.units[0]})
+                figures = completed_figures(
+                    figures, block.data[:, :2], trial.info.fs, trial.info.units[0]
+                )
+            rows.append(
+                {
+                    "trial_id": trial.id,
+                    "t": _timestamp(trial.started),
+                    "condition": trial.condition.label().replace("_", " "),
+                    "figures": figures,
+                    "unit": trial.info.units[0],
+                }
+            )
         self.rows = rows
         self._fill_metrics()
         self._draw()
 
     def _fill_metrics(self) -> None:
         current = self.metric_box.currentData()
-        keys = {k for r in self.rows for k, v in r["figures"].items() if isinstance(v, (int, float))}
+        keys = {
+            k for r in self.rows for k, v in r["figures"].items() if isinstance(v, (int, float))
+        }
         options = [(label, key) for label, key in PREFERRED if key in keys]
         options += [(k.replace("_", " "), k) for k in sorted(keys - {k for _, k in PREFERRED})]
         self.metric_box.blockSignals(True)
@@ -137,17 +158,42 @@ class ProgressView(QtWidgets.QWidget):
         item = self.plot.getPlotItem()
         item.clear()
         self.legend.clear()
-        unit = metric_unit(self.metric_box.currentData() or "", self.rows[0]["unit"]) if self.rows else ""
-        item.setLabel("left", f"{self.metric_box.currentText()} ({unit})" if unit else self.metric_box.currentText())
+        unit = (
+            metric_unit(self.metric_box.currentData() or "", self.rows[0]["unit"])
+            if self.rows
+            else ""
+        )
+        item.setLabel(
+            "left",
+            f"{self.metric_box.currentText()} ({unit})" if unit else self.metric_box.currentText(),
+        )
         for i, (condition, points) in enumerate(sorted(self.series().items())):
             t, v, ids = (np.array(c) for c in zip(*points))
             colour = COLOURS[i % len(COLOURS)]
             symbol = SYMBOLS[i % len(SYMBOLS)]
-            item.addItem(pg.PlotDataItem(t, v, pen=theme.pen(colour), symbol=symbol, symbolSize=11,
-                                         symbolBrush=colour, symbolPen="w", name=condition))
+            item.addItem(
+                pg.PlotDataItem(
+                    t,
+                    v,
+                    pen=theme.pen(colour),
+                    symbol=symbol,
+                    symbolSize=11,
+                    symbolBrush=colour,
+                    symbolPen="w",
+                    name=condition,
+                )
+            )
             # the clickable points carry their trial ids (a PlotDataItem would drop the data)
-            spots = pg.ScatterPlotItem(t, v, data=ids.astype(int), symbol=symbol, size=11,
-                                       brush=colour, pen="w", hoverable=True)
+            spots = pg.ScatterPlotItem(
+                t,
+                v,
+                data=ids.astype(int),
+                symbol=symbol,
+                size=11,
+                brush=colour,
+                pen="w",
+                hoverable=True,
+            )
             spots.sigClicked.connect(self._clicked)
             item.addItem(spots)
         item.getViewBox().setDefaultPadding(0.08)

@@ -10,15 +10,29 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtWidgets
 
 #: Scores shown in the results table, first found wins (the rest are in the store).
-KEY_SCORES = ("success_pct", "hits", "mean_velocity", "time_to_loss_s", "composite_score",
-              "tracking_error", "repetitions", "ellipse_area_95")
+KEY_SCORES = (
+    "success_pct",
+    "hits",
+    "mean_velocity",
+    "time_to_loss_s",
+    "composite_score",
+    "tracking_error",
+    "repetitions",
+    "ellipse_area_95",
+)
 
-PHASES = {"waiting": "waiting for samples", "countdown": "get ready", "trial": "recording",
-          "rest": "rest", "paused": "paused: waiting for the device", "done": "done",
-          "aborted": "aborted"}
+PHASES = {
+    "waiting": "waiting for samples",
+    "countdown": "get ready",
+    "trial": "recording",
+    "rest": "rest",
+    "paused": "paused: waiting for the device",
+    "done": "done",
+    "aborted": "aborted",
+}
 
 
 def _fmt(v: Any) -> str:
@@ -57,8 +71,10 @@ class ProtocolProgress(QtWidgets.QGroupBox):
         self.n_trials = facts.get("n_trials", 0)
         level = f", level {facts['level']}" if facts.get("levels") else ""
         why = f" ({facts['level_reason']})" if facts.get("level_reason") else ""
-        self.title.setText(f"<b>{facts.get('title', '')}</b>{level}{why}<br>"
-                           f"targets at: {facts.get('los_origin', '')}")
+        self.title.setText(
+            f"<b>{facts.get('title', '')}</b>{level}{why}<br>"
+            f"targets at: {facts.get('los_origin', '')}"
+        )
         self.step.setText("starting\u2026")
         self.results.clear()
         self.summary.setText("")
@@ -79,15 +95,20 @@ class ProtocolProgress(QtWidgets.QGroupBox):
             r = data["result"]
             status = r["status"] + (f": {data['reason']}" if kind == "trial_interrupted" else "")
             scores = key_scores(r.get("scores") or {})
-            self.results.addItem(f"{r['number'] + 1}. {r.get('label') or r.get('task', '')}: {status}"
-                                 + (f" \u2014 {scores}" if scores else ""))
+            self.results.addItem(
+                f"{r['number'] + 1}. {r.get('label') or r.get('task', '')}: {status}"
+                + (f" \u2014 {scores}" if scores else "")
+            )
             self.results.scrollToBottom()
 
     def done(self, msg: dict[str, Any]) -> None:
         n = len(msg.get("trial_ids") or [])
         head = "finished" if msg["phase"] == "done" else "aborted"
-        summary = {k: v for k, v in (msg.get("summary") or {}).items()
-                   if isinstance(v, (int, float, str)) and k != "protocol"}
+        summary = {
+            k: v
+            for k, v in (msg.get("summary") or {}).items()
+            if isinstance(v, (int, float, str)) and k != "protocol"
+        }
         lines = [f"<b>{head}</b>: {n} trial(s) recorded"]
         lines += [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in list(summary.items())[:6]]
         if msg.get("los_path"):

@@ -29,7 +29,7 @@ class ReplayView(QtWidgets.QWidget):
         self.speed = 1.0
         self.picker = TrialPicker(store)
         self.open_button = QtWidgets.QPushButton("Open")
-        self.play_button = QtWidgets.QPushButton("\u25B6 Play", objectName="primary")
+        self.play_button = QtWidgets.QPushButton("\u25b6 Play", objectName="primary")
         self.speed_box = QtWidgets.QComboBox()
         for s in SPEEDS:
             self.speed_box.addItem(f"{s:g}\u00d7", s)
@@ -62,8 +62,12 @@ class ReplayView(QtWidgets.QWidget):
         self._last_tick = 0.0
         self.open_button.clicked.connect(lambda: self.open_trial(self.picker.trial_id()))
         self.play_button.clicked.connect(self.toggle_play)
-        self.speed_box.currentIndexChanged.connect(lambda: self.set_speed(self.speed_box.currentData()))
-        self.slider.valueChanged.connect(lambda v: self.seek(v * STEP_S) if self.slider.isSliderDown() else None)
+        self.speed_box.currentIndexChanged.connect(
+            lambda: self.set_speed(self.speed_box.currentData())
+        )
+        self.slider.valueChanged.connect(
+            lambda v: self.seek(v * STEP_S) if self.slider.isSliderDown() else None
+        )
         self.slider.sliderReleased.connect(lambda: self.seek(self.slider.value() * STEP_S))
 
     @property
@@ -96,11 +100,11 @@ class ReplayView(QtWidgets.QWidget):
             self.seek(0.0)
         self._last_tick = time.monotonic()
         self._timer.start()
-        self.play_button.setText("\u275A\u275A Pause")
+        self.play_button.setText("\u275a\u275a Pause")
 
     def pause(self) -> None:
         self._timer.stop()
-        self.play_button.setText("\u25B6 Play")
+        self.play_button.setText("\u25b6 Play")
 
     def set_speed(self, speed: float) -> None:
         if not 0.25 <= speed <= 8:

@@ -13,8 +13,13 @@ from ui.exercises import EXERCISES, Choice, Exercise, library
 
 VISION = (("eyes open", "eyes_open"), ("eyes closed", "eyes_closed"))
 SURFACE = (("firm", "firm"), ("foam", "foam"))
-STANCE = (("feet apart", "feet_apart"), ("feet together", "feet_together"), ("tandem", "tandem"),
-          ("single leg left", "single_leg_left"), ("single leg right", "single_leg_right"))
+STANCE = (
+    ("feet apart", "feet_apart"),
+    ("feet together", "feet_together"),
+    ("tandem", "tandem"),
+    ("single leg left", "single_leg_left"),
+    ("single leg right", "single_leg_right"),
+)
 
 
 def _combo(items) -> QtWidgets.QComboBox:
@@ -29,10 +34,10 @@ class SessionPanel(QtWidgets.QGroupBox):
 
     add_patient_requested = QtCore.Signal(str)
     start_session_requested = QtCore.Signal(str)
-    start_trial_requested = QtCore.Signal()      # after the countdown
-    start_protocol_requested = QtCore.Signal()   # the chosen protocol, at the chosen level
+    start_trial_requested = QtCore.Signal()  # after the countdown
+    start_protocol_requested = QtCore.Signal()  # the chosen protocol, at the chosen level
     abort_protocol_requested = QtCore.Signal()
-    stop_trial_requested = QtCore.Signal(str)    # "complete" | "aborted"
+    stop_trial_requested = QtCore.Signal(str)  # "complete" | "aborted"
     cue_requested = QtCore.Signal(str)
     marker_requested = QtCore.Signal()
     report_requested = QtCore.Signal()
@@ -48,19 +53,25 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.session_button = QtWidgets.QPushButton("Start session")
         self.session_label = QtWidgets.QLabel("no session")
         self.report_button = QtWidgets.QPushButton("Report\u2026")
-        self.report_button.setToolTip("Save the session report (PDF) and copy the note for the record")
+        self.report_button.setToolTip(
+            "Save the session report (PDF) and copy the note for the record"
+        )
         self.exercise = _combo((c.label, c.key) for c in self.choices)
         self.exercise.insertSeparator(len(EXERCISES))
         self.level = QtWidgets.QComboBox()
-        self.level.setToolTip("Difficulty; 'auto' = from the patient's history and the protocol's rule")
+        self.level.setToolTip(
+            "Difficulty; 'auto' = from the patient's history and the protocol's rule"
+        )
         self.vision, self.surface, self.stance = _combo(VISION), _combo(SURFACE), _combo(STANCE)
         self.duration = QtWidgets.QSpinBox(minimum=5, maximum=600, suffix=" s", value=30)
         self.start_button = QtWidgets.QPushButton("Start trial", objectName="primary")
         self.stop_button = QtWidgets.QPushButton("Stop")
         self.abort_button = QtWidgets.QPushButton("Abort", objectName="danger")
-        self.countdown = QtWidgets.QLabel("", objectName="countdown", alignment=QtCore.Qt.AlignCenter)
+        self.countdown = QtWidgets.QLabel(
+            "", objectName="countdown", alignment=QtCore.Qt.AlignCenter
+        )
         self.countdown.setWordWrap(True)
-        self.cue = QtWidgets.QLineEdit(placeholderText="cue, e.g. shoulders down \u21B5")
+        self.cue = QtWidgets.QLineEdit(placeholderText="cue, e.g. shoulders down \u21b5")
         self.marker_button = QtWidgets.QPushButton("Marker")
         self.notes = QtWidgets.QPlainTextEdit(placeholderText="notes for this trial")
         self.notes.setMaximumHeight(60)
@@ -96,7 +107,9 @@ class SessionPanel(QtWidgets.QGroupBox):
 
         self.add_button.clicked.connect(self._add_patient)
         self.new_code.returnPressed.connect(self._add_patient)
-        self.session_button.clicked.connect(lambda: self.start_session_requested.emit(self.patient_code()))
+        self.session_button.clicked.connect(
+            lambda: self.start_session_requested.emit(self.patient_code())
+        )
         self.start_button.clicked.connect(self._start)
         self.stop_button.clicked.connect(lambda: self._stop("complete"))
         self.abort_button.clicked.connect(self._abort)

@@ -41,7 +41,7 @@ class StatusStrip(QtWidgets.QWidget):
             layout.addSpacing(14)
         layout.addStretch(1)
         layout.addWidget(self.frame)
-        widest = max(f"\u25CF {label}" for label, _ in STATES.values())
+        widest = max(f"\u25cf {label}" for label, _ in STATES.values())
         bold = self.state.font()
         bold.setBold(True)
         self.state.setMinimumWidth(QtGui.QFontMetrics(bold).horizontalAdvance(widest) + 40)
@@ -50,7 +50,7 @@ class StatusStrip(QtWidgets.QWidget):
     def set_state(self, state: str) -> None:
         label, colour = STATES.get(state, (state, theme.CONSOLE["muted"]))
         self.state_name = state
-        self.state.setText(f"\u25CF {label}")
+        self.state.setText(f"\u25cf {label}")
         self.state.setStyleSheet(f"color: {colour}; font-weight: 700;")
 
     def set_source(self, text: str) -> None:
@@ -78,8 +78,10 @@ class Banner(QtWidgets.QFrame):
     def __init__(self):
         super().__init__()
         self.setObjectName("banner_frame")
-        self.setStyleSheet(f"#banner_frame {{ background: {theme.CONSOLE['alarm']}; }}"
-                           "QLabel { color: white; background: transparent; font-weight: 700; font-size: 14px; }")
+        self.setStyleSheet(
+            f"#banner_frame {{ background: {theme.CONSOLE['alarm']}; }}"
+            "QLabel { color: white; background: transparent; font-weight: 700; font-size: 14px; }"
+        )
         self.text = QtWidgets.QLabel()
         self.text.setWordWrap(True)
         self.button = QtWidgets.QPushButton()

@@ -29,8 +29,13 @@ class SwayPlot(PaintTimed, pg.PlotWidget):
         Most points drawn for the tail (longer tails are decimated): bounds the frame cost.
     """
 
-    def __init__(self, unit: str = "mm", half_span: float | None = None, max_tail_points: int = 3000,
-                 parent: QtWidgets.QWidget | None = None):
+    def __init__(
+        self,
+        unit: str = "mm",
+        half_span: float | None = None,
+        max_tail_points: int = 3000,
+        parent: QtWidgets.QWidget | None = None,
+    ):
         super().__init__(parent=parent)
         self.max_tail_points = max_tail_points
         item = self.getPlotItem()
@@ -42,8 +47,9 @@ class SwayPlot(PaintTimed, pg.PlotWidget):
         self._grid = StaticGrid()
         item.addItem(self._grid)
         item.hideButtons()
-        self._zero_lines = [pg.InfiniteLine(pos=0, angle=a, pen=theme.pen(theme.CONSOLE["grid"]))
-                            for a in (0, 90)]
+        self._zero_lines = [
+            pg.InfiniteLine(pos=0, angle=a, pen=theme.pen(theme.CONSOLE["grid"])) for a in (0, 90)
+        ]
         for line in self._zero_lines:
             item.addItem(line)
         self._tail = []
@@ -56,8 +62,9 @@ class SwayPlot(PaintTimed, pg.PlotWidget):
         item.addItem(self._ellipse)
         self._targets = pg.ScatterPlotItem(pxMode=False)
         item.addItem(self._targets)
-        self._current = pg.ScatterPlotItem(size=14, pen=theme.pen("#FFFFFF"),
-                                           brush=theme.brush(theme.CONSOLE["current"]))
+        self._current = pg.ScatterPlotItem(
+            size=14, pen=theme.pen("#FFFFFF"), brush=theme.brush(theme.CONSOLE["current"])
+        )
         item.addItem(self._current)
         self.set_unit(unit, half_span)
 
@@ -79,8 +86,15 @@ class SwayPlot(PaintTimed, pg.PlotWidget):
         spots = []
         for i, t in enumerate(targets):
             colour = theme.CONSOLE["target"]
-            spots.append({"pos": (t.x, t.y), "size": 2 * t.radius, "symbol": "o",
-                          "pen": theme.pen(colour), "brush": theme.brush(colour, 110 if i == active else 25)})
+            spots.append(
+                {
+                    "pos": (t.x, t.y),
+                    "size": 2 * t.radius,
+                    "symbol": "o",
+                    "pen": theme.pen(colour),
+                    "brush": theme.brush(colour, 110 if i == active else 25),
+                }
+            )
         self._targets.setData(spots)
 
     def show_path(self, xy: np.ndarray) -> None:
@@ -88,7 +102,7 @@ class SwayPlot(PaintTimed, pg.PlotWidget):
         n = len(xy)
         step = max(1, int(np.ceil(n / self.max_tail_points)))
         if step > 1:
-            xy = xy[(n - 1) % step::step]  # keep the newest sample exactly
+            xy = xy[(n - 1) % step :: step]  # keep the newest sample exactly
         bounds = np.linspace(0, len(xy), len(self._tail) + 1).astype(int)
         for i, curve in enumerate(self._tail):
             a, b = bounds[i], min(len(xy), bounds[i + 1] + 1)  # overlap by one: no visual gaps

@@ -43,7 +43,9 @@ class TimeSeriesPlot(PaintTimed, pg.GraphicsLayoutWidget):
         Seconds shown (10-30 for live; up to the whole trial for replay).
     """
 
-    def __init__(self, unit: str = "mm", window_s: float = 20.0, parent: QtWidgets.QWidget | None = None):
+    def __init__(
+        self, unit: str = "mm", window_s: float = 20.0, parent: QtWidgets.QWidget | None = None
+    ):
         super().__init__(parent=parent)
         self.plots, self.curves, self.grids = [], [], []
         self._events: list[tuple[pg.PlotItem, float, pg.InfiniteLine]] = []
@@ -100,7 +102,9 @@ class TimeSeriesPlot(PaintTimed, pg.GraphicsLayoutWidget):
             return
         step_x = nice_step(self._window_s, 10)
         for grid in self.grids:
-            grid.cover((-self._window_s, 0.0), (-self.half, self.half), step_x, nice_step(2 * self.half, 4))
+            grid.cover(
+                (-self._window_s, 0.0), (-self.half, self.half), step_x, nice_step(2 * self.half, 4)
+            )
 
     def show_series(self, t: np.ndarray, xy: np.ndarray, t_end: float | None = None) -> None:
         """Plot ``xy`` (n, 2) against ``t`` (n,) s, shifted so ``t_end`` (default: last t) is 0."""
@@ -120,9 +124,13 @@ class TimeSeriesPlot(PaintTimed, pg.GraphicsLayoutWidget):
         self._events = []
         for k, (t, label) in enumerate(events):
             for i, plot in enumerate(self.plots):
-                line = pg.InfiniteLine(pos=t, angle=90, pen=theme.pen(theme.CONSOLE["event"]),
-                                       label=label if i == 0 else None,
-                                       labelOpts={"position": 0.92 - 0.2 * (k % 3), "color": theme.CONSOLE["event"]})
+                line = pg.InfiniteLine(
+                    pos=t,
+                    angle=90,
+                    pen=theme.pen(theme.CONSOLE["event"]),
+                    label=label if i == 0 else None,
+                    labelOpts={"position": 0.92 - 0.2 * (k % 3), "color": theme.CONSOLE["event"]},
+                )
                 plot.addItem(line)
                 self._events.append((plot, t, line))
 

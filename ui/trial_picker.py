@@ -8,8 +8,10 @@ from PySide6 import QtWidgets
 def trial_label(trial) -> str:
     """``#12  P001  2026-11-21 14:30  romberg  eyes closed, firm  (complete)``."""
     when = (trial.started or "")[:16].replace("T", " ")
-    return (f"#{trial.id}  {trial.patient_code}  {when}  {trial.protocol}  "
-            f"{trial.condition.label().replace('_', ' ')}  ({trial.status})")
+    return (
+        f"#{trial.id}  {trial.patient_code}  {when}  {trial.protocol}  "
+        f"{trial.condition.label().replace('_', ' ')}  ({trial.status})"
+    )
 
 
 class TrialPicker(QtWidgets.QComboBox):
@@ -49,7 +51,9 @@ def pick_trial(parent, store) -> int | None:
     dialog = QtWidgets.QDialog(parent)
     dialog.setWindowTitle("Open a stored trial")
     picker = TrialPicker(store)
-    buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.Open | QtWidgets.QDialogButtonBox.Cancel)
+    buttons = QtWidgets.QDialogButtonBox(
+        QtWidgets.QDialogButtonBox.Open | QtWidgets.QDialogButtonBox.Cancel
+    )
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     layout = QtWidgets.QVBoxLayout(dialog)
@@ -57,7 +61,9 @@ def pick_trial(parent, store) -> int | None:
     layout.addWidget(picker)
     layout.addWidget(buttons)
     if not picker.count():
-        QtWidgets.QMessageBox.information(parent, "No stored trials", "No trial has been recorded yet.")
+        QtWidgets.QMessageBox.information(
+            parent, "No stored trials", "No trial has been recorded yet."
+        )
         return None
     return picker.trial_id() if dialog.exec() == QtWidgets.QDialog.Accepted else None
 

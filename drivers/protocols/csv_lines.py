@@ -74,8 +74,9 @@ class CsvFormat:
 
     def channels(self) -> tuple[Channel, ...]:
         wii = {"w1": "tr", "w2": "br", "w3": "tl", "w4": "bl"}
-        return tuple(Channel(wii.get(self.columns[i], self.columns[i]), self.unit)
-                     for i in self.data_columns)
+        return tuple(
+            Channel(wii.get(self.columns[i], self.columns[i]), self.unit) for i in self.data_columns
+        )
 
 
 class CsvDecoder(Decoder):
@@ -90,17 +91,24 @@ class CsvDecoder(Decoder):
         self._sep = fmt.sep.encode()
         self._n_fields = len(fmt.columns)
         self._data_cols = fmt.data_columns
-        self._t_scale = TIME_COLUMNS.get(fmt.columns[fmt.time_column], 1.0) if \
-            self.has_device_time else 1.0
+        self._t_scale = (
+            TIME_COLUMNS.get(fmt.columns[fmt.time_column], 1.0) if self.has_device_time else 1.0
+        )
         self._last_raw: float | None = None
         self._jump_raw: float | None = None  # a big forward step waiting for the next line
         self._t = 0.0
         self._synced = False
 
     def stream_info(self, source: str) -> StreamInfo:
-        return StreamInfo(source=source, channels=self.fmt.channels(), fs=self.fmt.fs,
-                          kind=self.fmt.kind, geometry=self.fmt.geometry,
-                          device="csv board (HX711)", has_device_time=self.has_device_time)
+        return StreamInfo(
+            source=source,
+            channels=self.fmt.channels(),
+            fs=self.fmt.fs,
+            kind=self.fmt.kind,
+            geometry=self.fmt.geometry,
+            device="csv board (HX711)",
+            has_device_time=self.has_device_time,
+        )
 
     def decode(self, buffer: bytes | bytearray | memoryview) -> Decoded:
         buf = bytes(buffer)
@@ -156,9 +164,14 @@ class CsvDecoder(Decoder):
         raw = table[:, self.fmt.time_column]
         prev = raw[0] if self._last_raw is None else self._last_raw
         steps = np.diff(raw, prepend=prev)
-        if not (np.all(steps >= 0) and np.all(steps * self._t_scale <= JUMP_S)
-                and np.all(raw >= 0) and np.all(raw < WRAP) and self._jump_raw is None
-                and (self._t_scale == 1.0 or np.all(raw == np.floor(raw)))):
+        if not (
+            np.all(steps >= 0)
+            and np.all(steps * self._t_scale <= JUMP_S)
+            and np.all(raw >= 0)
+            and np.all(raw < WRAP)
+            and self._jump_raw is None
+            and (self._t_scale == 1.0 or np.all(raw == np.floor(raw)))
+        ):
             return None  # a restart, a wrap, a jump or a garbled stamp: the careful path decides
         if self._last_raw is None:
             self._t = raw[0] * self._t_scale
@@ -184,7 +197,6 @@ class CsvDecoder(Decoder):
             if t is None:
                 return None
         return values, t
-
 
     def _device_time(self, raw: float) -> float | None:
         """Unwrapped device time (s), or None when the time column is implausible."""

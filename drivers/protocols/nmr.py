@@ -51,8 +51,12 @@ def sample_dtype(n_channels: int) -> np.dtype:
 def encode_descriptor(info: StreamInfo, device_id: str = "") -> bytes:
     """The DESCRIPTOR message for a board that streams ``info``'s channels."""
     doc = {
-        "device": info.device, "id": device_id, "kind": info.kind.value, "fs": info.fs,
-        "channels": [[c.name, c.unit] for c in info.channels], "geometry": info.geometry,
+        "device": info.device,
+        "id": device_id,
+        "kind": info.kind.value,
+        "fs": info.fs,
+        "channels": [[c.name, c.unit] for c in info.channels],
+        "geometry": info.geometry,
     }
     return frame(DESCRIPTOR, json.dumps(doc, separators=(",", ":")).encode())
 
@@ -77,7 +81,7 @@ def encode_samples(counter0: int, t_us: np.ndarray, data: np.ndarray, pack: int 
     rec["v"] = data
     out = []
     for i in range(0, n, pack):
-        chunk = rec[i:i + pack]
+        chunk = rec[i : i + pack]
         head = struct.pack("<BI", len(chunk), (counter0 + i) % (1 << 32))
         out.append(frame(SAMPLES, head + chunk.tobytes()))
     return b"".join(out)
@@ -95,9 +99,15 @@ def info_from_descriptor(doc: dict, source: str) -> StreamInfo:
     device = str(doc.get("device") or "nmr board")
     if doc.get("id"):
         device = f"{device} {doc['id']}"
-    return StreamInfo(source=source, channels=channels, fs=float(doc["fs"]),
-                      kind=SensorKind(doc["kind"]), geometry=dict(doc.get("geometry") or {}),
-                      device=device, has_device_time=True)
+    return StreamInfo(
+        source=source,
+        channels=channels,
+        fs=float(doc["fs"]),
+        kind=SensorKind(doc["kind"]),
+        geometry=dict(doc.get("geometry") or {}),
+        device=device,
+        has_device_time=True,
+    )
 
 
 class NmrDecoder(Decoder):

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.cop import wii_to_kg
-
 from drivers.decoding import Decoded, Decoder, load_cell_geometry
+from dsp.cop import wii_to_kg
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
 DATA_HEADER = 0xA1
@@ -42,11 +41,15 @@ FS_NOMINAL = 60.0  # the board reports at about 50-100 Hz, unevenly
 
 def wii_info(source: str) -> StreamInfo:
     """Four load cells ``tr br tl bl`` in kg, Wii geometry (433 x 238 mm between sensors)."""
-    return StreamInfo(source=source, channels=tuple(Channel(n, "kg") for n in ("tr", "br", "tl", "bl")),
-                      fs=FS_NOMINAL, kind=SensorKind.LOAD_CELLS,
-                      # reports arrive unevenly: the front-end resamples them to 100 Hz
-                      geometry={**load_cell_geometry(), "uneven": True, "resample_hz": 100.0},
-                      device="Wii Balance Board")
+    return StreamInfo(
+        source=source,
+        channels=tuple(Channel(n, "kg") for n in ("tr", "br", "tl", "bl")),
+        fs=FS_NOMINAL,
+        kind=SensorKind.LOAD_CELLS,
+        # reports arrive unevenly: the front-end resamples them to 100 Hz
+        geometry={**load_cell_geometry(), "uneven": True, "resample_hz": 100.0},
+        device="Wii Balance Board",
+    )
 
 
 def parse_calibration(block: bytes) -> np.ndarray:
@@ -76,7 +79,7 @@ def encode_reports(raw: np.ndarray, report_id: int = 0x32) -> bytes:
     out = []
     body = np.asarray(raw).astype(">u2").tobytes()
     for i in range(len(raw)):
-        ext = body[i * 8:(i + 1) * 8]
+        ext = body[i * 8 : (i + 1) * 8]
         pad = b"\x00" * (REPORT_LENGTHS[report_id] - 4 - 8)
         out.append(bytes((DATA_HEADER, report_id, 0, 0)) + ext + pad)
     return b"".join(out)
@@ -88,7 +91,7 @@ def encode_calibration_replies(cal: np.ndarray) -> bytes:
     out = []
     for offset, size in ((0, 16), (16, 8)):
         addr = CAL_ADDRESS + offset
-        data = block[offset:offset + size].ljust(16, b"\x00")
+        data = block[offset : offset + size].ljust(16, b"\x00")
         out.append(bytes((DATA_HEADER, 0x21, 0, 0, (size - 1) << 4, addr >> 8, addr & 0xFF)) + data)
     return b"".join(out)
 
@@ -123,7 +126,7 @@ class WiiReportDecoder(Decoder):
                 continue
             if n - pos < size:
                 break
-            report, rid = buf[pos:pos + size], buf[pos + 1]
+            report, rid = buf[pos : pos + size], buf[pos + 1]
             pos += size
             if rid == 0x21:
                 self._memory_reply(report)
@@ -146,7 +149,7 @@ class WiiReportDecoder(Decoder):
         if error or (offset, size) not in ((0, 16), (16, 8)):
             self.bad_frames += 1
             return
-        self._cal_bytes[offset:offset + size] = report[7:7 + size]
+        self._cal_bytes[offset : offset + size] = report[7 : 7 + size]
         self._cal_seen[offset // 16] = True
         self.good_frames += 1
         if all(self._cal_seen) and self.calibration is None:

@@ -36,8 +36,18 @@ BLE_SERVICE = "0000ffe5-0000-1000-8000-00805f9a34fb"
 BLE_NOTIFY = "0000ffe4-0000-1000-8000-00805f9a34fb"
 BLE_WRITE = "0000ffe9-0000-1000-8000-00805f9a34fb"
 #: Output rate register values (register 0x03, RRATE) in Hz.
-RATE_CODES = {0.2: 0x01, 0.5: 0x02, 1: 0x03, 2: 0x04, 5: 0x05, 10: 0x06, 20: 0x07, 50: 0x08,
-              100: 0x09, 200: 0x0B}
+RATE_CODES = {
+    0.2: 0x01,
+    0.5: 0x02,
+    1: 0x03,
+    2: 0x04,
+    5: 0x05,
+    10: 0x06,
+    20: 0x07,
+    50: 0x08,
+    100: 0x09,
+    200: 0x0B,
+}
 _SCALE = np.array([ACC_G] * 3 + [GYRO_DPS] * 3 + [ANGLE_DEG] * 3)
 _FOUR_INT16 = struct.Struct("<4h")
 
@@ -130,7 +140,7 @@ class WitmotionSerialDecoder(Decoder):
                 self.skipped_bytes += nxt - pos
                 pos = nxt
                 continue
-            if (sum(buf[pos:pos + 10]) & 0xFF) != buf[pos + 10]:
+            if (sum(buf[pos : pos + 10]) & 0xFF) != buf[pos + 10]:
                 # drop one byte and look again; a known packet type here was a damaged packet
                 if 0x50 <= buf[pos + 1] <= 0x5A:
                     self.bad_frames += 1

@@ -4,5 +4,14 @@ from drivers.sim.board import Follow, Lean, LoseBalance, SimulatedBoard, StepOff
 from drivers.sim.model import Body, Condition
 from drivers.sim.source import SimSource
 
-__all__ = ["Body", "Condition", "Follow", "Lean", "LoseBalance", "SimSource", "SimulatedBoard",
-           "StepOff", "StepOn"]
+__all__ = [
+    "Body",
+    "Condition",
+    "Follow",
+    "Lean",
+    "LoseBalance",
+    "SimSource",
+    "SimulatedBoard",
+    "StepOff",
+    "StepOn",
+]

@@ -16,7 +16,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
-from drivers.sim.model import G, Body, Condition, PendulumAxis, axis_params
+
+from drivers.sim.model import Body, Condition, G, PendulumAxis, axis_params
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class _Recover:
 
 def _min_jerk(u: np.ndarray) -> np.ndarray:
     u = np.clip(u, 0.0, 1.0)
-    return u ** 3 * (10 - 15 * u + 6 * u * u)
+    return u**3 * (10 - 15 * u + 6 * u * u)
 
 
 class SimulatedBoard:
@@ -95,9 +96,16 @@ class SimulatedBoard:
         Add sensor noise to raw channels (load cells, plate, IMU).
     """
 
-    def __init__(self, kind: SensorKind | str = SensorKind.COP, fs: float = 100.0, seed: int = 0,
-                 condition: Condition = Condition(), body: Body = Body(), noise: bool = True,
-                 source: str = "sim://"):
+    def __init__(
+        self,
+        kind: SensorKind | str = SensorKind.COP,
+        fs: float = 100.0,
+        seed: int = 0,
+        condition: Condition = Condition(),
+        body: Body = Body(),
+        noise: bool = True,
+        source: str = "sim://",
+    ):
         self.kind = SensorKind(kind)
         if not 10 <= fs <= 2000:
             raise ValueError(f"simulated rate must be 10-2000 Hz, got {fs}")
@@ -105,7 +113,7 @@ class SimulatedBoard:
         self.condition, self.body, self.noise = condition, body, noise
         self.sub = max(1, math.ceil(1.0 / (_MAX_STEP_S * fs)))
         self.rng = np.random.default_rng(seed)
-        self.n = 0                   # samples produced
+        self.n = 0  # samples produced
         self.on_board = True
         self._ref_from = np.zeros(2)
         self._lean: Lean | None = None
@@ -201,7 +209,7 @@ class SimulatedBoard:
         t = (self.n + np.arange(n * sub) / sub) / self.fs
         ref_mm = self._reference(t)
         for axis in (self.ml, self.ap):
-            axis.gain = 0.3 if self._losing else 1.0   # control fails: the body starts to fall
+            axis.gain = 0.3 if self._losing else 1.0  # control fails: the body starts to fall
         cop_ml, acc_ml = self.ml.run(ref_mm[:, 0] * 1e-3 / self.ml.h)
         cop_ap, acc_ap = self.ap.run(ref_mm[:, 1] * 1e-3 / self.ap.h)
         # each output sample is the mean over its sub-steps, as a sensor's ADC integrates
@@ -226,7 +234,7 @@ class SimulatedBoard:
             return np.column_stack([xy, fz])
         if self.kind is SensorKind.FORCE_PLATE:
             dz = self.info.geometry["surface_offset_mm"] * 1e-3
-            f_ap, f_ml = -m * acc[:, 1] * on, -m * acc[:, 0] * on   # reaction of the body's push
+            f_ap, f_ml = -m * acc[:, 1] * on, -m * acc[:, 0] * on  # reaction of the body's push
             c_ml, c_ap = cop[:, 0] * 1e-3, cop[:, 1] * 1e-3
             mx = fz * c_ml + f_ml * dz
             my = -fz * c_ap - f_ap * dz
@@ -236,8 +244,14 @@ class SimulatedBoard:
         if self.kind is SensorKind.LOAD_CELLS:
             w, length = 433.0, 238.0
             ux, uy = cop[:, 0] / w, cop[:, 1] / length
-            share = np.column_stack([(0.5 + ux) * (0.5 + uy), (0.5 + ux) * (0.5 - uy),
-                                     (0.5 - ux) * (0.5 + uy), (0.5 - ux) * (0.5 - uy)])
+            share = np.column_stack(
+                [
+                    (0.5 + ux) * (0.5 + uy),
+                    (0.5 + ux) * (0.5 - uy),
+                    (0.5 - ux) * (0.5 + uy),
+                    (0.5 - ux) * (0.5 - uy),
+                ]
+            )
             return share * (fz / G)[:, None] + jitter(0.03, (n, 4))
         # IMU / tilt: the board tilts with the equivalent COP excursion
         tilt = cop * TILT_DEG_PER_MM
@@ -267,17 +281,25 @@ class SimulatedBoard:
         elif kind is SensorKind.TILT:
             chans, geometry = (("x", "deg"), ("y", "deg"), ("fz", "N")), {}
         elif kind is SensorKind.FORCE_PLATE:
-            chans = tuple((c, "N") for c in ("Fx", "Fy", "Fz")) + tuple((c, "N m") for c in ("Mx", "My", "Mz"))
+            chans = tuple((c, "N") for c in ("Fx", "Fy", "Fz")) + tuple(
+                (c, "N m") for c in ("Mx", "My", "Mz")
+            )
             geometry = {"frame": "amti", "surface_offset_mm": 40.0, "size_mm": [600.0, 400.0]}
         elif kind is SensorKind.LOAD_CELLS:
             chans = tuple((c, "kg") for c in ("tr", "br", "tl", "bl"))
             geometry = {"cells_xy_mm": [list(p) for p in WII_CELLS_XY_MM], "layout": "wii"}
         else:
-            chans = tuple((c, "g") for c in ("ax", "ay", "az")) + tuple((c, "deg/s") for c in ("gx", "gy", "gz"))
+            chans = tuple((c, "g") for c in ("ax", "ay", "az")) + tuple(
+                (c, "deg/s") for c in ("gx", "gy", "gz")
+            )
             geometry = {"imu_axes": "x_right_y_forward_z_up"}
         cond = self.condition
         return StreamInfo(
-            source=source, channels=tuple(Channel(n, u) for n, u in chans), fs=self.fs, kind=kind,
-            geometry=geometry, has_device_time=True,
+            source=source,
+            channels=tuple(Channel(n, u) for n, u in chans),
+            fs=self.fs,
+            kind=kind,
+            geometry=geometry,
+            has_device_time=True,
             device=f"simulated {kind.value} ({cond.vision} eyes, {cond.surface}, {cond.stance} legs)",
         )

@@ -37,9 +37,11 @@ class Condition:
     stance: str = "both"
 
     def __post_init__(self) -> None:
-        for name, value, valid in (("vision", self.vision, ("open", "closed")),
-                                   ("surface", self.surface, ("firm", "foam")),
-                                   ("stance", self.stance, ("both", "left", "right"))):
+        for name, value, valid in (
+            ("vision", self.vision, ("open", "closed")),
+            ("surface", self.surface, ("firm", "foam")),
+            ("stance", self.stance, ("both", "left", "right")),
+        ):
             if value not in valid:
                 raise ValueError(f"{name} must be one of {', '.join(valid)}, got {value!r}")
 
@@ -48,12 +50,12 @@ class Condition:
 class AxisParams:
     """Controller of one axis. Gains are multiples of the gravitational stiffness m*g*h."""
 
-    kp: float          # active proportional gain / (m g h)
-    kd_s: float        # active derivative gain / (m g h), s
-    k_passive: float   # passive stiffness / (m g h)
-    delay_s: float     # neural feedback delay, s
-    noise: float       # torque noise SD / (m g h), rad
-    noise_hz: float    # corner frequency of the torque noise, Hz
+    kp: float  # active proportional gain / (m g h)
+    kd_s: float  # active derivative gain / (m g h), s
+    k_passive: float  # passive stiffness / (m g h)
+    delay_s: float  # neural feedback delay, s
+    noise: float  # torque noise SD / (m g h), rad
+    noise_hz: float  # corner frequency of the torque noise, Hz
 
 
 def axis_params(condition: Condition, axis: str) -> AxisParams:
@@ -110,8 +112,10 @@ class PendulumAxis:
         self._b, self._a = signal.butter(2, params.noise_hz, fs=1.0 / dt)
         self._zi = np.zeros(2)
         # scale so the filtered noise has SD params.noise: var = sigma^2 * (sum of h[n]^2)
-        impulse = signal.lfilter(self._b, self._a, np.r_[1.0, np.zeros(int(5 / (params.noise_hz * dt)))])
-        self._white_sd = params.noise / math.sqrt(np.sum(impulse ** 2))
+        impulse = signal.lfilter(
+            self._b, self._a, np.r_[1.0, np.zeros(int(5 / (params.noise_hz * dt)))]
+        )
+        self._white_sd = params.noise / math.sqrt(np.sum(impulse**2))
 
     def run(self, ref_theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Integrate ``len(ref_theta)`` steps towards the reference lean (rad).
@@ -124,8 +128,9 @@ class PendulumAxis:
             Horizontal acceleration of the centre of mass, m/s^2.
         """
         n = len(ref_theta)
-        noise, self._zi = self._lfilter(self._b, self._a, self.rng.standard_normal(n) * self._white_sd,
-                                         zi=self._zi)
+        noise, self._zi = self._lfilter(
+            self._b, self._a, self.rng.standard_normal(n) * self._white_sd, zi=self._zi
+        )
         p, dt, h, mgh, inertia = self.p, self.dt, self.h, self.mgh, self.inertia
         kp, kd, kpass = p.kp * mgh, p.kd_s * mgh, p.k_passive * mgh
         ht, hw, nd = self.hist_theta, self.hist_omega, self.delay_steps
@@ -134,11 +139,16 @@ class PendulumAxis:
         acc = np.empty(n)
         for i in range(n):
             j = k % nd
-            theta_d, omega_d = ht[j], hw[j]   # state delay_s ago
+            theta_d, omega_d = ht[j], hw[j]  # state delay_s ago
             ref = ref_theta[i]
             # feed-forward mgh*ref holds an intended lean; feedback corrects around it
-            torque = (mgh * ref + gain * (kp * (theta_d - ref) + kd * omega_d)
-                      + kpass * (theta - ref) + 0.1 * kd * omega + mgh * noise[i])
+            torque = (
+                mgh * ref
+                + gain * (kp * (theta_d - ref) + kd * omega_d)
+                + kpass * (theta - ref)
+                + 0.1 * kd * omega
+                + mgh * noise[i]
+            )
             alpha = (mgh * theta - torque) / inertia
             omega += alpha * dt
             theta += omega * dt

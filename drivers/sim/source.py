@@ -40,8 +40,15 @@ class SimSource(Source):
         Scripts go here: ``source.board.set_intent(Lean(30, 0))``, ``board.schedule(t, ...)``.
     """
 
-    def __init__(self, url: str, board: SimulatedBoard, *, realtime: bool = True, speed: float = 1.0,
-                 duration_s: float | None = None):
+    def __init__(
+        self,
+        url: str,
+        board: SimulatedBoard,
+        *,
+        realtime: bool = True,
+        speed: float = 1.0,
+        duration_s: float | None = None,
+    ):
         super().__init__(url)
         self.board = board
         self.realtime, self.speed = realtime, speed
@@ -77,7 +84,9 @@ class SimSource(Source):
         data = self.board.generate(due)
         counter = np.arange(self._produced, self._produced + due, dtype=np.int64)
         self._produced += due
-        block = SampleBlock(np.full(due, time.monotonic_ns(), dtype=np.int64), counter / fs, counter, data)
+        block = SampleBlock(
+            np.full(due, time.monotonic_ns(), dtype=np.int64), counter / fs, counter, data
+        )
         if self.limit is not None and self._produced >= self.limit:
             self._mark_ended("simulation finished")
         return block
@@ -100,8 +109,10 @@ def from_url(parsed: SourceURL) -> SimSource:
             surface=p.text("surface", "firm", choices=("firm", "foam")),
             stance=p.text("stance", "both", choices=("both", "left", "right")),
         ),
-        body=Body(mass_kg=p.number("mass", 70.0, lo=10, hi=250),
-                  height_m=p.number("height", 1.70, lo=0.8, hi=2.3)),
+        body=Body(
+            mass_kg=p.number("mass", 70.0, lo=10, hi=250),
+            height_m=p.number("height", 1.70, lo=0.8, hi=2.3),
+        ),
         noise=p.flag("noise", True),
         source=parsed.url,
     )

@@ -40,12 +40,16 @@ class BleProfile:
 
 
 PROFILES = {
-    "witmotion": BleProfile("witmotion", witmotion.BLE_SERVICE, witmotion.BLE_NOTIFY,
-                            witmotion.BLE_WRITE, ("WT", "BWT")),
+    "witmotion": BleProfile(
+        "witmotion", witmotion.BLE_SERVICE, witmotion.BLE_NOTIFY, witmotion.BLE_WRITE, ("WT", "BWT")
+    ),
     # Nordic UART Service: the device sends on TX (notify) and receives on RX (write)
-    "nus": BleProfile("nus", "6e400001-b5a3-f393-e0a9-e50e24dcca9e",
-                      "6e400003-b5a3-f393-e0a9-e50e24dcca9e",
-                      "6e400002-b5a3-f393-e0a9-e50e24dcca9e"),
+    "nus": BleProfile(
+        "nus",
+        "6e400001-b5a3-f393-e0a9-e50e24dcca9e",
+        "6e400003-b5a3-f393-e0a9-e50e24dcca9e",
+        "6e400002-b5a3-f393-e0a9-e50e24dcca9e",
+    ),
 }
 
 
@@ -58,7 +62,9 @@ def bluetooth_error(exc: BaseException) -> BluetoothUnavailableError | None:
     if isinstance(exc, BleakDBusError) and "ServiceUnknown" in str(exc):
         return BluetoothUnavailableError("the BlueZ service is not running")
     if isinstance(exc, BleakBluetoothNotAvailableError):
-        return BluetoothUnavailableError(f"no Bluetooth adapter: {exc.args[0] if exc.args else exc}")
+        return BluetoothUnavailableError(
+            f"no Bluetooth adapter: {exc.args[0] if exc.args else exc}"
+        )
     return None
 
 
@@ -95,20 +101,30 @@ class BleTransport(Transport):
         bleak ``backend=`` overrides (tests).
     """
 
-    def __init__(self, target: str, profile: BleProfile, scan_timeout_s: float = 10.0,
-                 client_backend=None, scanner_backend=None):
+    def __init__(
+        self,
+        target: str,
+        profile: BleProfile,
+        scan_timeout_s: float = 10.0,
+        client_backend=None,
+        scanner_backend=None,
+    ):
         target = target.strip("/")
         self.by_name = target.startswith("name=")
         self.address = target[5:] if self.by_name else target
         if not self.by_name and not _ADDRESS.match(self.address):
-            raise SourceError(f"'{target}' is not a Bluetooth address",
-                              "Write ble://AA:BB:CC:DD:EE:FF or ble://name=DeviceName "
-                              "(`nmr-balance devices` lists nearby devices)")
+            raise SourceError(
+                f"'{target}' is not a Bluetooth address",
+                "Write ble://AA:BB:CC:DD:EE:FF or ble://name=DeviceName "
+                "(`nmr-balance devices` lists nearby devices)",
+            )
         self.profile = profile
         self.scan_timeout_s = scan_timeout_s
         self.client_backend, self.scanner_backend = client_backend, scanner_backend
-        self.no_data_hint = (f"The device connected but sent nothing valid: check profile= and "
-                             f"protocol= in the URL (profile now {profile.name})")
+        self.no_data_hint = (
+            f"The device connected but sent nothing valid: check profile= and "
+            f"protocol= in the URL (profile now {profile.name})"
+        )
         self._loop: LoopThread | None = None
         self._client = None
         self._closing = False
@@ -119,14 +135,15 @@ class BleTransport(Transport):
             self._loop = LoopThread(f"ble {self.address}")
         self._closing = False
         try:
-            self._loop.run(self._connect(on_data, on_lost),
-                           self.scan_timeout_s + CONNECT_TIMEOUT_S + 5)
+            self._loop.run(
+                self._connect(on_data, on_lost), self.scan_timeout_s + CONNECT_TIMEOUT_S + 5
+            )
         except SourceError:
             raise
-        except Exception as exc:  # noqa: BLE001 - translated below, nothing escapes raw
+        except Exception as exc:
             raise bluetooth_error(exc) or SourceError(
-                f"could not connect to {self.address} over Bluetooth ({type(exc).__name__}: "
-                f"{exc})", "Is it switched on, in range and not connected to a phone app?"
+                f"could not connect to {self.address} over Bluetooth ({type(exc).__name__}: {exc})",
+                "Is it switched on, in range and not connected to a phone app?",
             ) from None
 
     def write(self, data: bytes) -> None:
@@ -142,7 +159,7 @@ class BleTransport(Transport):
         if client is not None:
             try:
                 self._loop.run(client.disconnect(), 5.0)
-            except Exception:  # noqa: BLE001 - already gone is fine when leaving
+            except Exception:
                 pass
         self._loop.stop()
         self._loop = None
@@ -155,13 +172,16 @@ class BleTransport(Transport):
         if self.by_name:
             device = await BleakScanner.find_device_by_name(self.address, self.scan_timeout_s, **kw)
         else:
-            device = await BleakScanner.find_device_by_address(self.address, self.scan_timeout_s,
-                                                               **kw)
+            device = await BleakScanner.find_device_by_address(
+                self.address, self.scan_timeout_s, **kw
+            )
         if device is None:
             raise DeviceNotFoundError(
-                self.address, f"No Bluetooth device {'named ' if self.by_name else ''}"
+                self.address,
+                f"No Bluetooth device {'named ' if self.by_name else ''}"
                 f"{self.address} answered within {self.scan_timeout_s:g} s: is it switched on, "
-                "charged and near? `nmr-balance devices` lists what is advertising")
+                "charged and near? `nmr-balance devices` lists what is advertising",
+            )
         return device
 
     async def _connect(self, on_data: DataCallback, on_lost: LostCallback) -> None:

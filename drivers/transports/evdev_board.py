@@ -57,10 +57,13 @@ class WiiEvdevDecoder(Decoder):
 
     def decode(self, buffer: bytes | bytearray | memoryview) -> Decoded:
         n = len(buffer) // EVENT.size
-        rec = np.frombuffer(bytes(buffer[: n * EVENT.size]), np.dtype(
-            [("sec", "l"), ("usec", "l"), ("type", "H"), ("code", "H"), ("value", "i")]))
-        kg = self._events.feed(zip(rec["type"].tolist(), rec["code"].tolist(),
-                                   rec["value"].tolist()))
+        rec = np.frombuffer(
+            bytes(buffer[: n * EVENT.size]),
+            np.dtype([("sec", "l"), ("usec", "l"), ("type", "H"), ("code", "H"), ("value", "i")]),
+        )
+        kg = self._events.feed(
+            zip(rec["type"].tolist(), rec["code"].tolist(), rec["value"].tolist())
+        )
         self.good_frames += len(kg)
         return Decoded(kg, None, np.full(len(kg), np.nan), n * EVENT.size)
 
@@ -77,9 +80,13 @@ class EvdevTransport(Transport):
 
     def __init__(self, path: str = "auto"):
         self.requested = path.strip() or "auto"
-        self.address = "Wii Balance Board" if self.requested in ("auto", "/auto") else self.requested
-        self.no_data_hint = ("The input device sent no balance-board events: is it the board "
-                             "(`nmr-balance devices`) and is someone pressing on it?")
+        self.address = (
+            "Wii Balance Board" if self.requested in ("auto", "/auto") else self.requested
+        )
+        self.no_data_hint = (
+            "The input device sent no balance-board events: is it the board "
+            "(`nmr-balance devices`) and is someone pressing on it?"
+        )
         self._fd: int | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -88,14 +95,18 @@ class EvdevTransport(Transport):
         if self.requested not in ("auto", "/auto"):
             return self.requested
         if not sys.platform.startswith("linux"):
-            raise SourceError("the Wii Balance Board over evdev needs Linux",
-                              "On other systems use a board that speaks nmr or csv")
+            raise SourceError(
+                "the Wii Balance Board over evdev needs Linux",
+                "On other systems use a board that speaks nmr or csv",
+            )
         boards = balance_boards()
         if not boards:
             raise DeviceNotFoundError(
-                "Wii Balance Board", "Pair it first (press the red sync button under the "
+                "Wii Balance Board",
+                "Pair it first (press the red sync button under the "
                 "battery cover, then pair in your Bluetooth settings); the kernel module "
-                "hid-wiimote must be loaded")
+                "hid-wiimote must be loaded",
+            )
         return boards[0][0]
 
     def connect(self, on_data: DataCallback, on_lost: LostCallback) -> None:
@@ -107,12 +118,15 @@ class EvdevTransport(Transport):
             raise DeviceNotFoundError(path) from None
         except PermissionError:
             raise DevicePermissionError(
-                path, "Add a udev rule giving your user access to the board, or join the "
-                "'input' group (`sudo usermod -aG input $USER`, then log in again)") from None
+                path,
+                "Add a udev rule giving your user access to the board, or join the "
+                "'input' group (`sudo usermod -aG input $USER`, then log in again)",
+            ) from None
         self._fd = fd
         self._stop.clear()
-        self._thread = threading.Thread(target=self._reader, args=(fd, on_data, on_lost),
-                                        name=f"evdev {path}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._reader, args=(fd, on_data, on_lost), name=f"evdev {path}", daemon=True
+        )
         self._thread.start()
 
     def _reader(self, fd: int, on_data: DataCallback, on_lost: LostCallback) -> None:

@@ -31,8 +31,10 @@ COMMON_BAUDS = (9600, 57600, 115200, 230400, 460800, 921600)
 
 def permission_hint(port: str) -> str:
     if sys.platform.startswith("linux"):
-        return (f"Add yourself to the group that owns {port} (usually 'dialout'): "
-                "`sudo usermod -aG dialout $USER`, then log out and back in")
+        return (
+            f"Add yourself to the group that owns {port} (usually 'dialout'): "
+            "`sudo usermod -aG dialout $USER`, then log out and back in"
+        )
     return "Check that your user may open this port, or that no driver prompt is pending"
 
 
@@ -46,8 +48,10 @@ def open_error(port: str, exc: Exception) -> SourceError:
         return DevicePermissionError(port, permission_hint(port))
     if code in (errno.EBUSY, errno.EAGAIN) or "exclusively lock" in text or "busy" in text:
         return DeviceBusyError(port)
-    return SourceError(f"cannot open serial port {port} ({text})",
-                       "Check the port name; `nmr-balance devices` lists the serial ports")
+    return SourceError(
+        f"cannot open serial port {port} ({text})",
+        "Check the port name; `nmr-balance devices` lists the serial ports",
+    )
 
 
 class SerialTransport(Transport):
@@ -71,7 +75,8 @@ class SerialTransport(Transport):
         self.no_data_hint = (
             f"Check baud= (now {baud}; common: {', '.join(map(str, COMMON_BAUDS))}) and "
             "protocol= in the URL, and that the board is powered and streaming "
-            "(`nmr-balance devices` guesses the protocol)")
+            "(`nmr-balance devices` guesses the protocol)"
+        )
         self._serial: serial.Serial | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -90,8 +95,12 @@ class SerialTransport(Transport):
         port.reset_input_buffer()  # bytes queued before we came belong to nobody
         self._serial = port
         self._stop.clear()
-        self._thread = threading.Thread(target=self._reader, args=(port, on_data, on_lost),
-                                        name=f"serial {self.address}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._reader,
+            args=(port, on_data, on_lost),
+            name=f"serial {self.address}",
+            daemon=True,
+        )
         self._thread.start()
 
     def _reader(self, port: serial.Serial, on_data: DataCallback, on_lost: LostCallback) -> None:

@@ -27,13 +27,22 @@ def _dashboard_available() -> bool:
 def main() -> int:
     if has_display() and _dashboard_available():
         return cli_main(["live", "--source", DEMO_SOURCE])
-    why = "no display is available (DISPLAY/WAYLAND_DISPLAY not set)" if not has_display() \
+    why = (
+        "no display is available (DISPLAY/WAYLAND_DISPLAY not set)"
+        if not has_display()
         else "the dashboard is not installed in this build"
+    )
     print(f"nmr-balance demo: {why}, so here is the headless console view of the simulated board.")
     duration = None if sys.stdin.isatty() else 20.0
-    print("Stop with Ctrl-C." if duration is None else f"Running for {duration:g} s (no terminal attached).")
-    return cli_main(["live", "--headless", "--source", DEMO_SOURCE]
-                    + ([] if duration is None else ["--duration", str(duration)]))
+    print(
+        "Stop with Ctrl-C."
+        if duration is None
+        else f"Running for {duration:g} s (no terminal attached)."
+    )
+    return cli_main(
+        ["live", "--headless", "--source", DEMO_SOURCE]
+        + ([] if duration is None else ["--duration", str(duration)])
+    )
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ def discover_sources() -> list[tuple[str, str]]:
     except ImportError:  # drivers without discovery in this build
         return []
     found: list[tuple[str, str]] = []
-    for finder, describe in ((getattr(discovery, "serial_ports", None), lambda d: f"{d.description} ({d.path})"),
-                             (getattr(discovery, "input_boards", None), lambda d: f"{d.name} ({d.path})")):
+    for finder, describe in (
+        (getattr(discovery, "serial_ports", None), lambda d: f"{d.description} ({d.path})"),
+        (getattr(discovery, "input_boards", None), lambda d: f"{d.name} ({d.path})"),
+    ):
         if finder is None:
             continue
         try:

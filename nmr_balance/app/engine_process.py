@@ -26,21 +26,32 @@ def recorder_factory(store_path: str | Path | None):
 
         with Store.open(store_path) as store:
             duration = parameters.get("duration_s")
-            return Recorder(store, pipeline, int(session_id), protocol=protocol,
-                            condition=Condition.parse(condition), parameters=parameters,
-                            duration_s=float(duration) if duration else None)
+            return Recorder(
+                store,
+                pipeline,
+                int(session_id),
+                protocol=protocol,
+                condition=Condition.parse(condition),
+                parameters=parameters,
+                duration_s=float(duration) if duration else None,
+            )
 
     return make
 
 
-def protocol_factory(store_path: str | Path | None, data_dir: str | Path | None = None,
-                     height_m: float = 1.70):
+def protocol_factory(
+    store_path: str | Path | None, data_dir: str | Path | None = None, height_m: float = 1.70
+):
     """``make_protocol_run`` for the engine: the protocol at the patient's level and LOS, each
     trial recorded in the station database as ``nmr-balance run`` records it."""
 
     def make(pipeline, session_id: int, patient: str, protocol: str, level: int | None, seed: int):
-        from nmr_balance.app.protocol_recording import (ProtocolRecorder, RecordedRun, choose_level,
-                                                       patient_los)
+        from nmr_balance.app.protocol_recording import (
+            ProtocolRecorder,
+            RecordedRun,
+            choose_level,
+            patient_los,
+        )
         from nmr_balance.protocols.engine import ProtocolRun
         from nmr_balance.protocols.library import find
         from recordings import Store
@@ -50,16 +61,25 @@ def protocol_factory(store_path: str | Path | None, data_dir: str | Path | None 
         store = Store.open(store_path)
         try:
             level0, why = choose_level(store, patient, chosen, level)
-            los = patient_los(patient, pipeline.info.units[pipeline.info.index("x")], height_m, folder)
+            los = patient_los(
+                patient, pipeline.info.units[pipeline.info.index("x")], height_m, folder
+            )
             run = ProtocolRun(chosen, pipeline.info, level=level0, los=los, seed=seed)
             recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, level0)
         except Exception:
             store.close()
             raise
         recorded = RecordedRun(run, recorder, patient, folder, owned=store)
-        facts = {"protocol": chosen.name, "title": chosen.title, "level": level0 + 1,
-                 "levels": len(chosen.levels), "level_reason": why, "los_origin": los.origin,
-                 "n_trials": len(run.plan), "total_s": run.total_s}
+        facts = {
+            "protocol": chosen.name,
+            "title": chosen.title,
+            "level": level0 + 1,
+            "levels": len(chosen.levels),
+            "level_reason": why,
+            "los_origin": los.origin,
+            "n_trials": len(run.plan),
+            "total_s": run.total_s,
+        }
         return recorded, facts
 
     return make
@@ -94,16 +114,26 @@ def _shut_down_cleanly_on_signals() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def run_engine(commands, replies, source_url: str | None = None, *,
-               store_path: str | None = None, data_dir: str | None = None) -> None:
+def run_engine(
+    commands,
+    replies,
+    source_url: str | None = None,
+    *,
+    store_path: str | None = None,
+    data_dir: str | None = None,
+) -> None:
     """Run the engine until told to shut down (the process's main function)."""
     _own_resource_tracker()
     _shut_down_cleanly_on_signals()
     try:
         from nmr_balance.app import open_source
 
-        loop = EngineLoop(replies, open_source, recorder_factory(store_path),
-                          protocol_factory(store_path, data_dir))
+        loop = EngineLoop(
+            replies,
+            open_source,
+            recorder_factory(store_path),
+            protocol_factory(store_path, data_dir),
+        )
     except Exception as e:  # e.g. a broken install: tell the UI instead of dying silently
         replies.put(error_message(e))
         return

@@ -110,7 +110,7 @@ class ProtocolRecorder:
             self.recorder = None
         elif kind == "trial_interrupted":  # device trouble (interrupted) or the therapist (aborted)
             self._close_unscored(data["result"]["status"], data["reason"])
-        elif kind == "protocol_aborted":    # the therapist stopped it
+        elif kind == "protocol_aborted":  # the therapist stopped it
             self._close_unscored("aborted", data["reason"])
 
     def _stop(self, status: str) -> dict[str, Any]:
@@ -180,7 +180,11 @@ def patient_los(patient: str, unit: str, height_m: float = 1.70, data_dir=None):
     from nmr_balance.protocols.patient_los import load_los
 
     stored = load_los(patient, data_dir)
-    return stored if stored is not None and stored.unit == unit else LosProfile.theoretical(height_m, unit)
+    return (
+        stored
+        if stored is not None and stored.unit == unit
+        else LosProfile.theoretical(height_m, unit)
+    )
 
 
 class RecordedRun:
@@ -199,8 +203,9 @@ class RecordedRun:
         Closed by :meth:`finish` (the store the engine opened for this run).
     """
 
-    def __init__(self, run, recorder: ProtocolRecorder | None, patient: str, data_dir=None,
-                 owned=None):
+    def __init__(
+        self, run, recorder: ProtocolRecorder | None, patient: str, data_dir=None, owned=None
+    ):
         self.run, self.recorder, self.patient, self.data_dir = run, recorder, patient, data_dir
         self.owned = owned
         self.los_path = None
@@ -228,4 +233,7 @@ class RecordedRun:
         measured = (self.run.summary or {}).get("measured_los")
         if measured:
             self.los_path = save_los(self.patient, LosProfile.from_dict(measured), self.data_dir)
-        return {"trial_ids": self.trial_ids, "los_path": None if self.los_path is None else str(self.los_path)}
+        return {
+            "trial_ids": self.trial_ids,
+            "los_path": None if self.los_path is None else str(self.los_path),
+        }

@@ -20,8 +20,13 @@ def warm_kernels(batch: bool = False, only: tuple[str, ...] | None = None) -> fl
 
     import dsp
 
-    bar = tqdm(total=1, desc="preparing DSP kernels (the first run compiles them)", delay=0.5,
-               leave=False, file=sys.stderr)
+    bar = tqdm(
+        total=1,
+        desc="preparing DSP kernels (the first run compiles them)",
+        delay=0.5,
+        leave=False,
+        file=sys.stderr,
+    )
 
     def progress(done: int, total: int, name: str) -> None:
         bar.total = total

@@ -14,8 +14,19 @@ from nmr_balance.protocols.schema import Protocol, Step, load_protocol, parse_pr
 
 _ENGINE = ("PlannedTrial", "ProtocolRun", "TrialResult")
 
-__all__ = ["Event", "LosProfile", "PlannedTrial", "Protocol", "ProtocolRun", "Step", "TrialResult",
-           "discover", "find", "load_protocol", "parse_protocol"]
+__all__ = [
+    "Event",
+    "LosProfile",
+    "PlannedTrial",
+    "Protocol",
+    "ProtocolRun",
+    "Step",
+    "TrialResult",
+    "discover",
+    "find",
+    "load_protocol",
+    "parse_protocol",
+]
 
 
 def __getattr__(name: str):

@@ -32,7 +32,10 @@ class StatusLog:
     def __init__(self, pipeline: Pipeline):
         self.pending: collections.deque = collections.deque()
         pipeline.source.add_status_listener(
-            lambda e: self.pending.append((e, pipeline.processed.written if pipeline.processed else 0)))
+            lambda e: self.pending.append(
+                (e, pipeline.processed.written if pipeline.processed else 0)
+            )
+        )
 
 
 class RunFeeder:
@@ -53,8 +56,13 @@ class RunFeeder:
         only what arrives from now on (a pipeline already streaming, as in the dashboard).
     """
 
-    def __init__(self, run: ProtocolRun, pipeline: Pipeline, status: StatusLog | None = None,
-                 from_start: bool = True):
+    def __init__(
+        self,
+        run: ProtocolRun,
+        pipeline: Pipeline,
+        status: StatusLog | None = None,
+        from_start: bool = True,
+    ):
         self.run, self.pipeline = run, pipeline
         self.reader = pipeline.processed.reader(from_start=from_start)
         self.stamped = (status or StatusLog(pipeline)).pending

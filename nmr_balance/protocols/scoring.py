@@ -14,9 +14,9 @@ import math
 from typing import Any
 
 import numpy as np
-from dsp.ratios import DEFAULT_METRICS
 
 from dsp import ratios, training
+from dsp.ratios import DEFAULT_METRICS
 
 LOS_KEYS = (
     "reaction_time_s",

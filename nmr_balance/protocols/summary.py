@@ -85,8 +85,11 @@ def _mctsib(protocol, results, level) -> dict[str, Any]:
 def _romberg(protocol, results, level) -> dict[str, Any]:
     per_vision: dict[str, dict[str, float]] = {}
     for vision in ("open", "closed"):
-        held = [r for r in results
-                if r.task == "stand" and r.condition["vision"] == vision and r.status == "complete"]
+        held = [
+            r
+            for r in results
+            if r.task == "stand" and r.condition["vision"] == vision and r.status == "complete"
+        ]
         per_vision[vision] = {k: _mean([r.scores[k] for r in held]) for k in scoring.SWAY_KEYS}
     return {
         "eyes_open": per_vision["open"],

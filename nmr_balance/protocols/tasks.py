@@ -125,7 +125,14 @@ class Stand(Task):
         self.lost_at = float(t[i])
         self.lost_reason = "stepped off the board" if off[i] else "sway left the stable area"
         return [
-            ("balance_lost", {"reason": self.lost_reason, "after_s": self.lost_at - self.t0, "t_s": self.lost_at})
+            (
+                "balance_lost",
+                {
+                    "reason": self.lost_reason,
+                    "after_s": self.lost_at - self.t0,
+                    "t_s": self.lost_at,
+                },
+            )
         ]
 
     def feed(self, t, xy):

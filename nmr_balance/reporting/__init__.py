@@ -7,11 +7,31 @@ The PDF is drawn by :mod:`ui.report`; the records are filled from the store by
 from nmr_balance.reporting.billing import RULES, UnitsRule, units_rule
 from nmr_balance.reporting.config import ReportConfig, load_report_config
 from nmr_balance.reporting.minutes import TimedMinutes, timed_minutes
-from nmr_balance.reporting.model import (ClinicInfo, Cue, PatientInfo, SessionRecord,
-                                         SessionReport, TrialRecord)
+from nmr_balance.reporting.model import (
+    ClinicInfo,
+    Cue,
+    PatientInfo,
+    SessionRecord,
+    SessionReport,
+    TrialRecord,
+)
 from nmr_balance.reporting.note import documentation_note
 from nmr_balance.reporting.summary_csv import write_summary_csv
 
-__all__ = ["RULES", "UnitsRule", "units_rule", "ReportConfig", "load_report_config",
-           "TimedMinutes", "timed_minutes", "ClinicInfo", "Cue", "PatientInfo", "SessionRecord",
-           "SessionReport", "TrialRecord", "documentation_note", "write_summary_csv"]
+__all__ = [
+    "RULES",
+    "ClinicInfo",
+    "Cue",
+    "PatientInfo",
+    "ReportConfig",
+    "SessionRecord",
+    "SessionReport",
+    "TimedMinutes",
+    "TrialRecord",
+    "UnitsRule",
+    "documentation_note",
+    "load_report_config",
+    "timed_minutes",
+    "units_rule",
+    "write_summary_csv",
+]

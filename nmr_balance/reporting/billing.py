@@ -79,14 +79,19 @@ class UnitsRule:
     title: str
     units: Callable[[Mapping[str, int]], dict[str, int]]
 
-    def units_for(self, minutes: int, code: str = CPT_NEUROMUSCULAR_REEDUCATION,
-                  other_timed_minutes: Mapping[str, int] | None = None) -> int:
+    def units_for(
+        self,
+        minutes: int,
+        code: str = CPT_NEUROMUSCULAR_REEDUCATION,
+        other_timed_minutes: Mapping[str, int] | None = None,
+    ) -> int:
         """Units billed for ``code`` given its minutes (and the visit's other timed codes)."""
         return self.units({**(other_timed_minutes or {}), code: int(minutes)})[code]
 
 
 RULES: dict[str, UnitsRule] = {
-    rule.name: rule for rule in (
+    rule.name: rule
+    for rule in (
         UnitsRule("cms_8_minute", "CMS 8-minute rule (total timed minutes)", cms_8_minute),
         UnitsRule("ama_midpoint", "AMA/CPT midpoint rule (per service)", ama_midpoint),
     )
@@ -98,8 +103,9 @@ def units_rule(name: str | None = None) -> UnitsRule:
     """The rule called ``name`` (default :data:`DEFAULT_RULE`); a clear error for an unknown one."""
     key = (name or DEFAULT_RULE).strip().lower()
     if key not in RULES:
-        raise InvalidParameterError("units_rule", name, "one of " + ", ".join(RULES),
-                                    "[billing] in the station config")
+        raise InvalidParameterError(
+            "units_rule", name, "one of " + ", ".join(RULES), "[billing] in the station config"
+        )
     return RULES[key]
 
 

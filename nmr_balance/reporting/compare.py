@@ -11,7 +11,6 @@ import math
 from collections.abc import Iterable, Mapping
 
 from dsp.ratios import mctsib_ratios, romberg_quotient
-
 from nmr_balance.reporting.model import SessionRecord, TrialRecord
 
 LOWER, HIGHER = "lower", "higher"
@@ -19,10 +18,10 @@ LOWER, HIGHER = "lower", "higher"
 
 @dataclasses.dataclass(frozen=True)
 class KeyMetric:
-    name: str       # key in TrialRecord.metrics (dsp.metrics names for sway)
-    title: str      # what a patient reads
-    unit: str       # "L" = the unit of the sway (mm or deg)
-    better: str     # LOWER or HIGHER
+    name: str  # key in TrialRecord.metrics (dsp.metrics names for sway)
+    title: str  # what a patient reads
+    unit: str  # "L" = the unit of the sway (mm or deg)
+    better: str  # LOWER or HIGHER
 
 
 KEY_METRICS: tuple[KeyMetric, ...] = (
@@ -39,8 +38,14 @@ KEY_METRICS: tuple[KeyMetric, ...] = (
 )
 KEY_BY_NAME = {m.name: m for m in KEY_METRICS}
 #: The few metrics quoted when comparing sessions (the tables and the CSV have all of them).
-HEADLINE_METRICS = ("mean_velocity", "ellipse_area_95_chi2", "success_pct", "time_in_target_pct",
-                    "max_excursion_pct", "directional_control_pct")
+HEADLINE_METRICS = (
+    "mean_velocity",
+    "ellipse_area_95_chi2",
+    "success_pct",
+    "time_in_target_pct",
+    "max_excursion_pct",
+    "directional_control_pct",
+)
 #: Changes smaller than this (in %) are reported as "about the same".
 SAME_PCT = 5.0
 
@@ -71,8 +76,9 @@ def condition_means(trials: Iterable[TrialRecord]) -> dict[tuple[str, str], dict
         for name, value in trial.metrics.items():
             if _finite(value):
                 bucket.setdefault(name, []).append(float(value))
-    return {key: {name: sum(v) / len(v) for name, v in metrics.items()}
-            for key, metrics in sums.items()}
+    return {
+        key: {name: sum(v) / len(v) for name, v in metrics.items()} for key, metrics in sums.items()
+    }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,8 +87,8 @@ class Change:
 
     now: float
     before: float
-    pct: float          # signed % change (NaN when ``before`` is 0)
-    verdict: str        # "better", "worse" or "about the same"
+    pct: float  # signed % change (NaN when ``before`` is 0)
+    verdict: str  # "better", "worse" or "about the same"
 
     def text(self) -> str:
         if not math.isfinite(self.pct):
@@ -96,7 +102,7 @@ def change(now: float, before: float, better: str) -> Change | None:
     if not (_finite(now) and _finite(before)):
         return None
     pct = (now - before) / abs(before) * 100.0 if before != 0 else math.nan
-    if math.isfinite(pct) and abs(pct) < SAME_PCT or now == before:
+    if (math.isfinite(pct) and abs(pct) < SAME_PCT) or now == before:
         verdict = "about the same"
     elif (now < before) == (better == LOWER):
         verdict = "better"
@@ -105,18 +111,25 @@ def change(now: float, before: float, better: str) -> Change | None:
     return Change(float(now), float(before), pct, verdict)
 
 
-def compare_sessions(now: SessionRecord, before: SessionRecord | None,
-                     metrics: tuple[str, ...] = HEADLINE_METRICS
-                     ) -> dict[tuple[str, str], dict[str, Change]]:
+def compare_sessions(
+    now: SessionRecord, before: SessionRecord | None, metrics: tuple[str, ...] = HEADLINE_METRICS
+) -> dict[tuple[str, str], dict[str, Change]]:
     """Per shared (protocol, condition): the change of each of ``metrics`` from ``before``."""
     if before is None:
         return {}
     a, b = condition_means(now.trials), condition_means(before.trials)
     out: dict[tuple[str, str], dict[str, Change]] = {}
     for key in a.keys() & b.keys():
-        changes = {name: c for name in metrics
-                   if (c := change(a[key].get(name, math.nan), b[key].get(name, math.nan),
-                                   KEY_BY_NAME[name].better)) is not None}
+        changes = {
+            name: c
+            for name in metrics
+            if (
+                c := change(
+                    a[key].get(name, math.nan), b[key].get(name, math.nan), KEY_BY_NAME[name].better
+                )
+            )
+            is not None
+        }
         if changes:
             out[key] = changes
     return dict(sorted(out.items()))
@@ -130,8 +143,9 @@ def _condition_of(trial: TrialRecord) -> tuple[str, str]:
     return vision, surface
 
 
-def sensory_ratios(trials: Iterable[TrialRecord], metric: str = "mean_velocity"
-                   ) -> dict[str, float]:
+def sensory_ratios(
+    trials: Iterable[TrialRecord], metric: str = "mean_velocity"
+) -> dict[str, float]:
     """mCTSIB sensory ratios (:func:`dsp.ratios.mctsib_ratios`) of the mean ``metric`` per
     condition, over the finished trials.
 
@@ -149,11 +163,16 @@ def sensory_ratios(trials: Iterable[TrialRecord], metric: str = "mean_velocity"
     mean = {k: {metric: sum(v) / len(v)} for k, v in values.items()}
     four = [("open", "firm"), ("closed", "firm"), ("open", "foam"), ("closed", "foam")]
     if all(c in mean for c in four):
-        ratios = {k: v[metric] for k, v in mctsib_ratios(*(mean[c] for c in four),
-                                                        metrics=(metric,)).items()}
+        ratios = {
+            k: v[metric]
+            for k, v in mctsib_ratios(*(mean[c] for c in four), metrics=(metric,)).items()
+        }
     elif all(c in mean for c in four[:2]):
-        ratios = {"somatosensory": romberg_quotient(mean[four[0]], mean[four[1]],
-                                                    metrics=(metric,))[metric]}
+        ratios = {
+            "somatosensory": romberg_quotient(mean[four[0]], mean[four[1]], metrics=(metric,))[
+                metric
+            ]
+        }
     else:
         ratios = {}
     return {k: v for k, v in ratios.items() if math.isfinite(v)}

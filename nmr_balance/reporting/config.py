@@ -51,8 +51,9 @@ def _section(data: dict[str, Any], name: str, keys: set[str], path: Path) -> dic
     unknown = set(section) - keys
     if unknown:
         first = min(unknown)
-        raise InvalidParameterError(first, section[first],
-                                    "one of " + ", ".join(sorted(keys)), f"[{name}] in {path}")
+        raise InvalidParameterError(
+            first, section[first], "one of " + ", ".join(sorted(keys)), f"[{name}] in {path}"
+        )
     return section
 
 
@@ -66,14 +67,18 @@ def load_report_config(path: str | Path | None = None) -> ReportConfig:
     path = Path(path).expanduser() if explicit else default_config_path()
     if not path.exists():
         if explicit:
-            raise ConfigError(f"no station config at {path}",
-                              "Check the path, or leave --config out to use the defaults")
+            raise ConfigError(
+                f"no station config at {path}",
+                "Check the path, or leave --config out to use the defaults",
+            )
         return ReportConfig()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"cannot read the station config {path}: {e}",
-                          "Fix the file (it is TOML: key = \"value\" lines under [sections])")
+        raise ConfigError(
+            f"cannot read the station config {path}: {e}",
+            'Fix the file (it is TOML: key = "value" lines under [sections])',
+        )
     clinic = _section(data, "clinic", {"name", "address", "phone", "logo", "provider_label"}, path)
     billing = _section(data, "billing", {"units_rule", "max_pause_as_instruction_min"}, path)
     for key, value in clinic.items():
@@ -85,10 +90,18 @@ def load_report_config(path: str | Path | None = None) -> ReportConfig:
     rule = units_rule(billing.get("units_rule")).name
     pause_min = billing.get("max_pause_as_instruction_min", 3)
     if not isinstance(pause_min, (int, float)) or pause_min < 0:
-        raise InvalidParameterError("max_pause_as_instruction_min", pause_min,
-                                    "a number of minutes >= 0", f"[billing] in {path}")
+        raise InvalidParameterError(
+            "max_pause_as_instruction_min",
+            pause_min,
+            "a number of minutes >= 0",
+            f"[billing] in {path}",
+        )
     defaults = ClinicInfo()
-    info = ClinicInfo(name=clinic.get("name", defaults.name), address=clinic.get("address", ""),
-                      phone=clinic.get("phone", ""), logo_path=logo,
-                      provider_label=clinic.get("provider_label", defaults.provider_label))
+    info = ClinicInfo(
+        name=clinic.get("name", defaults.name),
+        address=clinic.get("address", ""),
+        phone=clinic.get("phone", ""),
+        logo_path=logo,
+        provider_label=clinic.get("provider_label", defaults.provider_label),
+    )
     return ReportConfig(info, rule, float(pause_min) * 60.0)

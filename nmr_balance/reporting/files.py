@@ -25,8 +25,9 @@ def open_private(path: str | Path, mode: str = "w") -> Iterator[IO]:
             yield f
     except OSError as e:
         problem = "the disk is full" if e.errno == errno.ENOSPC else (e.strerror or str(e))
-        raise StorageError(f"cannot write {path}: {problem}",
-                           "Free some space or choose a folder you can write to") from e
+        raise StorageError(
+            f"cannot write {path}: {problem}", "Free some space or choose a folder you can write to"
+        ) from e
 
 
 def write_private_text(path: str | Path, text: str) -> Path:

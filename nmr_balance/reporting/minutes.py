@@ -58,7 +58,6 @@ class TimedMinutes:
     rule: UnitsRule
 
 
-
 def recorded_pauses_s(session: SessionRecord, max_gap_s: float) -> float:
     """Time between consecutive trials, each pause counted up to ``max_gap_s`` seconds."""
     trials = sorted(session.trials, key=lambda t: t.started)
@@ -79,8 +78,9 @@ def recorded_span_s(session: SessionRecord) -> float:
     return max((end - start).total_seconds(), 0.0)
 
 
-def timed_minutes(session: SessionRecord, rule: str | UnitsRule | None = None,
-                  max_gap_s: float = 180.0) -> TimedMinutes:
+def timed_minutes(
+    session: SessionRecord, rule: str | UnitsRule | None = None, max_gap_s: float = 180.0
+) -> TimedMinutes:
     """Timed minutes and 97112 units of ``session`` under ``rule`` (name or rule; default CMS)."""
     rule = rule if isinstance(rule, UnitsRule) else units_rule(rule)
     trial_s = sum(max(t.duration_s, 0.0) for t in session.trials)

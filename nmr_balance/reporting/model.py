@@ -190,8 +190,9 @@ class SessionReport:
 
     @property
     def earlier(self) -> tuple[SessionRecord, ...]:
-        return tuple(s for s in self.history if s.started < self.session.started
-                     and s.id != self.session.id)
+        return tuple(
+            s for s in self.history if s.started < self.session.started and s.id != self.session.id
+        )
 
     @property
     def previous(self) -> SessionRecord | None:
@@ -217,7 +218,6 @@ PROTOCOL_TITLES = {
 }
 
 
-
 def protocol_title(protocol: str) -> str:
     return PROTOCOL_TITLES.get(protocol, protocol.replace("_", " "))
 
@@ -230,7 +230,7 @@ PROTOCOL_REGIONS = {
 }
 PROTOCOL_OBJECTIVES = {
     "mctsib": "assess sensory organisation of standing balance (vision, somatosensation, "
-              "vestibular)",
+    "vestibular)",
     "romberg": "assess reliance on vision for standing balance",
     "single_leg": "improve single-limb stance stability",
     "los": "measure and extend the limits of stability in 8 directions",

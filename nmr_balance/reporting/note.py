@@ -35,8 +35,13 @@ WIDTH = 92
 
 
 def _wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent if first is None else first,
-                         subsequent_indent=indent, break_on_hyphens=False) or [first or indent]
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
+    ) or [first or indent]
 
 
 def exercise_groups(session: SessionRecord) -> dict[str, list[list[TrialRecord]]]:
@@ -48,26 +53,36 @@ def exercise_groups(session: SessionRecord) -> dict[str, list[list[TrialRecord]]
 
 
 def stopped_early_text(trial: TrialRecord) -> str:
-    """"stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)"."""
+    """ "stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)"."""
     planned = f" of {fmt.duration(trial.planned_s)} planned" if trial.planned_s else ""
     why = f": {'; '.join(trial.problems)}" if trial.problems else ""
     return f"stopped after {fmt.duration(trial.duration_s)}{planned} ({trial.status}{why})"
 
 
 def _dose_line(trials: list[TrialRecord]) -> str:
-    """"eyes closed, foam (foam pad): 3 trials x 30 s; 1 stopped after ..."."""
+    """ "eyes closed, foam (foam pad): 3 trials x 30 s; 1 stopped after ..."."""
     first = trials[0]
     count = fmt.plural(len(trials), "trial") if first.is_test else fmt.plural(len(trials), "set")
     reps = [t.repetitions for t in trials if t.repetitions is not None]
     dose = count
     if reps:
-        dose += (f" x {reps[0]} repetitions" if len(set(reps)) == 1
-                 else f" ({', '.join(map(str, reps))} repetitions)")
+        dose += (
+            f" x {reps[0]} repetitions"
+            if len(set(reps)) == 1
+            else f" ({', '.join(map(str, reps))} repetitions)"
+        )
     durations = sorted({fmt.duration(t.duration_s) for t in trials if t.finished})
     if durations:
         dose += f", {' / '.join(durations)} each" if len(trials) > 1 else f", {durations[0]}"
-    details = [d for d in (first.surface_text(), first.resistance,
-                           f"level {first.level}" if first.level is not None else "") if d]
+    details = [
+        d
+        for d in (
+            first.surface_text(),
+            first.resistance,
+            f"level {first.level}" if first.level is not None else "",
+        )
+        if d
+    ]
     head = first.condition + (f" ({'; '.join(details)})" if details else "")
     early = [f"trial {t.id} {stopped_early_text(t)}" for t in trials if not t.finished]
     return f"{head}: {dose}" + ("; " + "; ".join(early) if early else "")
@@ -77,8 +92,9 @@ def _exercises(session: SessionRecord) -> list[str]:
     lines = ["Exercises and activities:"]
     for i, (name, conditions) in enumerate(exercise_groups(session).items(), 1):
         objective = conditions[0][0].objective_text()
-        lines += _wrap(f"{name}" + (f" - objective: {objective}" if objective else ""),
-                       "   ", f"{i}. ")
+        lines += _wrap(
+            f"{name}" + (f" - objective: {objective}" if objective else ""), "   ", f"{i}. "
+        )
         for trials in conditions:
             lines += _wrap(_dose_line(trials), "       ", "     - ")
     return lines
@@ -108,9 +124,11 @@ def _response(session: SessionRecord) -> list[str]:
             return "not recorded"
         return f"{fmt.score(before, scale)} before, {fmt.score(after, scale)} after"
 
-    return ["Patient response:",
-            f"   Pain (0-10): {pair(session.pain_before, session.pain_after, '/10')}.",
-            f"   Perceived exertion (Borg 6-20): {pair(session.borg_before, session.borg_after, '')}."]
+    return [
+        "Patient response:",
+        f"   Pain (0-10): {pair(session.pain_before, session.pain_after, '/10')}.",
+        f"   Perceived exertion (Borg 6-20): {pair(session.borg_before, session.borg_after, '')}.",
+    ]
 
 
 def progress_lines(report: SessionReport) -> list[str]:
@@ -125,11 +143,17 @@ def progress_lines(report: SessionReport) -> list[str]:
             lines.append("      no condition in common to compare")
         unit = next((t.unit for t in report.session.trials), "mm")
         for (protocol, condition), by_metric in changes.items():
-            parts = [f"{KEY_BY_NAME[name].title.lower()} {fmt.number(c.before)} -> "
-                     f"{fmt.number(c.now)} {metric_unit(KEY_BY_NAME[name], unit)} {c.text()}"
-                     for name, c in by_metric.items()]
+            parts = [
+                f"{KEY_BY_NAME[name].title.lower()} {fmt.number(c.before)} -> "
+                f"{fmt.number(c.now)} {metric_unit(KEY_BY_NAME[name], unit)} {c.text()}"
+                for name, c in by_metric.items()
+            ]
             if parts:
-                lines += _wrap(f"{protocol_title(protocol)}, {condition}: " + "; ".join(parts), "         ", "      ")
+                lines += _wrap(
+                    f"{protocol_title(protocol)}, {condition}: " + "; ".join(parts),
+                    "         ",
+                    "      ",
+                )
     ratios = sensory_ratios(report.session.trials)
     if ratios:
         lines.append("   Sensory ratios (mean sway velocity; 1 = as steady as eyes open on firm):")
@@ -139,15 +163,26 @@ def progress_lines(report: SessionReport) -> list[str]:
 
 
 def _minutes(minutes: TimedMinutes) -> list[str]:
-    source = ("entered by the therapist" if minutes.entered_instruction_s is not None
-              else "time between trials, each pause counted up to the configured limit")
-    lines = _wrap(f"Timed minutes: {minutes.minutes} (recorded trial time "
-                  f"{fmt.duration(minutes.trial_s)} + instruction {fmt.duration(minutes.instruction_s)}"
-                  f", {source}; whole minutes, rounded down).", "   ", "")
+    source = (
+        "entered by the therapist"
+        if minutes.entered_instruction_s is not None
+        else "time between trials, each pause counted up to the configured limit"
+    )
+    lines = _wrap(
+        f"Timed minutes: {minutes.minutes} (recorded trial time "
+        f"{fmt.duration(minutes.trial_s)} + instruction {fmt.duration(minutes.instruction_s)}"
+        f", {source}; whole minutes, rounded down).",
+        "   ",
+        "",
+    )
     if minutes.capped:
-        lines += _wrap(f"Trials + instruction ({fmt.duration(minutes.trial_s + minutes.instruction_s)}"
-                       f") exceed the recorded visit span ({fmt.duration(minutes.span_s)}); only "
-                       f"{fmt.duration(minutes.counted_s)} is counted.", "   ", "   ")
+        lines += _wrap(
+            f"Trials + instruction ({fmt.duration(minutes.trial_s + minutes.instruction_s)}"
+            f") exceed the recorded visit span ({fmt.duration(minutes.span_s)}); only "
+            f"{fmt.duration(minutes.counted_s)} is counted.",
+            "   ",
+            "   ",
+        )
     lines.append(f"CPT 97112 units: {minutes.units} ({minutes.rule.title}).")
     return lines
 
@@ -156,15 +191,22 @@ def documentation_note(report: SessionReport) -> str:
     """The draft note of ``report``'s session, as plain text (ends with a newline)."""
     s = report.session
     minutes = timed_minutes(s, report.units_rule, report.max_gap_instruction_s)
-    span = f"{fmt.date(s.started)} {fmt.clock(s.started)}" + (f"-{fmt.clock(s.ended)}" if s.ended else "")
+    span = f"{fmt.date(s.started)} {fmt.clock(s.started)}" + (
+        f"-{fmt.clock(s.ended)}" if s.ended else ""
+    )
     regions = list(dict.fromkeys(r for t in s.trials for r in t.regions()))
     lines = [
         "NEUROMUSCULAR RE-EDUCATION (CPT 97112) - DRAFT, REVIEW AND EDIT BEFORE SIGNING",
-        (f"Patient: {report.patient.label()}   Date: {span}   "
-         f"{report.clinic.provider_label}: {s.therapist or 'not recorded'}"),
+        (
+            f"Patient: {report.patient.label()}   Date: {span}   "
+            f"{report.clinic.provider_label}: {s.therapist or 'not recorded'}"
+        ),
         "",
-        *_wrap("Body regions treated: " + (", ".join(regions) or "not recorded")
-               + " (balance and proprioception, neuromuscular re-education)."),
+        *_wrap(
+            "Body regions treated: "
+            + (", ".join(regions) or "not recorded")
+            + " (balance and proprioception, neuromuscular re-education)."
+        ),
         "",
         *(_exercises(s) if s.trials else ["Exercises and activities: no trials recorded."]),
         "",
@@ -178,12 +220,22 @@ def documentation_note(report: SessionReport) -> str:
     ]
     early = [t for t in s.trials if not t.finished]
     if early:
-        lines += ["", "Trials that did not run to the end (their partial data are not in the means):"]
+        lines += [
+            "",
+            "Trials that did not run to the end (their partial data are not in the means):",
+        ]
         for t in early:
-            lines += _wrap(f"trial {t.id}, {t.exercise_label()} {t.condition}: "
-                           f"{stopped_early_text(t)}.", "     ", "   - ")
+            lines += _wrap(
+                f"trial {t.id}, {t.exercise_label()} {t.condition}: {stopped_early_text(t)}.",
+                "     ",
+                "   - ",
+            )
     if s.notes.strip():
         lines += ["", "Therapist notes:", *_wrap(s.notes.strip(), "   ", "   ")]
-    lines += ["", "Drafted by nmr-balance from the recorded session. Reviewed and signed:",
-              "", "______________________________   Date: ____________"]
+    lines += [
+        "",
+        "Drafted by nmr-balance from the recorded session. Reviewed and signed:",
+        "",
+        "______________________________   Date: ____________",
+    ]
     return "\n".join(lines) + "\n"

@@ -13,10 +13,29 @@ from pathlib import Path
 from nmr_balance.reporting.files import open_private
 from nmr_balance.reporting.model import PatientInfo, SessionRecord
 
-FIXED_COLUMNS = ("patient", "session_id", "session_started", "therapist", "trial_id", "protocol",
-                 "exercise", "condition", "status", "trial_started", "duration_s", "planned_s",
-                 "unit", "level", "repetitions", "n_cues", "problems", "pain_before",
-                 "pain_after", "borg_before", "borg_after")
+FIXED_COLUMNS = (
+    "patient",
+    "session_id",
+    "session_started",
+    "therapist",
+    "trial_id",
+    "protocol",
+    "exercise",
+    "condition",
+    "status",
+    "trial_started",
+    "duration_s",
+    "planned_s",
+    "unit",
+    "level",
+    "repetitions",
+    "n_cues",
+    "problems",
+    "pain_before",
+    "pain_after",
+    "borg_before",
+    "borg_after",
+)
 
 
 def summary_rows(sessions: Iterable[tuple[PatientInfo, SessionRecord]]) -> list[dict]:
@@ -24,23 +43,37 @@ def summary_rows(sessions: Iterable[tuple[PatientInfo, SessionRecord]]) -> list[
     rows = []
     for patient, s in sessions:
         for t in sorted(s.trials, key=lambda t: t.started):
-            row = {"patient": patient.code, "session_id": s.id,
-                   "session_started": s.started.isoformat(), "therapist": s.therapist,
-                   "trial_id": t.id, "protocol": t.protocol, "exercise": t.exercise_label(),
-                   "condition": t.condition, "status": t.status,
-                   "trial_started": t.started.isoformat(), "duration_s": round(t.duration_s, 3),
-                   "planned_s": t.planned_s, "unit": t.unit, "level": t.level,
-                   "repetitions": t.repetitions, "n_cues": len(t.cues),
-                   "problems": "; ".join(t.problems), "pain_before": s.pain_before,
-                   "pain_after": s.pain_after, "borg_before": s.borg_before,
-                   "borg_after": s.borg_after}
+            row = {
+                "patient": patient.code,
+                "session_id": s.id,
+                "session_started": s.started.isoformat(),
+                "therapist": s.therapist,
+                "trial_id": t.id,
+                "protocol": t.protocol,
+                "exercise": t.exercise_label(),
+                "condition": t.condition,
+                "status": t.status,
+                "trial_started": t.started.isoformat(),
+                "duration_s": round(t.duration_s, 3),
+                "planned_s": t.planned_s,
+                "unit": t.unit,
+                "level": t.level,
+                "repetitions": t.repetitions,
+                "n_cues": len(t.cues),
+                "problems": "; ".join(t.problems),
+                "pain_before": s.pain_before,
+                "pain_after": s.pain_after,
+                "borg_before": s.borg_before,
+                "borg_after": s.borg_after,
+            }
             row.update({k: v for k, v in t.metrics.items() if isinstance(v, (int, float, str))})
             rows.append(row)
     return rows
 
 
-def write_summary_csv(sessions: Iterable[tuple[PatientInfo, SessionRecord]], path: str | Path
-                      ) -> int:
+def write_summary_csv(
+    sessions: Iterable[tuple[PatientInfo, SessionRecord]], path: str | Path
+) -> int:
     """Write the summary of ``sessions`` to ``path`` (owner-only: health data); return the rows.
 
     Raises :class:`~nmr_balance.errors.StorageError` when the file cannot be written.

@@ -23,8 +23,14 @@ from nmr_balance.reporting import ReportConfig
 
 
 class _Job(QRunnable):
-    def __init__(self, exporter: "ReportExporter", session_id: int, pdf: Path, note: Path | None,
-                 instruction_s: float | None):
+    def __init__(
+        self,
+        exporter: ReportExporter,
+        session_id: int,
+        pdf: Path,
+        note: Path | None,
+        instruction_s: float | None,
+    ):
         super().__init__()
         self.exporter, self.session_id, self.pdf, self.note = exporter, session_id, pdf, note
         self.instruction_s = instruction_s
@@ -35,9 +41,14 @@ class _Job(QRunnable):
 
         try:  # its own connection: SQLite connections belong to the thread that made them
             with Store.open(self.exporter.store_path, create=False) as store:
-                made = export_session_report(store, self.session_id, self.pdf, self.note,
-                                             self.exporter.config,
-                                             instruction_s=self.instruction_s)
+                made = export_session_report(
+                    store,
+                    self.session_id,
+                    self.pdf,
+                    self.note,
+                    self.exporter.config,
+                    instruction_s=self.instruction_s,
+                )
         except NmrBalanceError as e:
             self.exporter.failed.emit(str(e))
             return
@@ -58,8 +69,12 @@ class ReportExporter(QObject):
     finished = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, store_path: str | Path, config: ReportConfig | None = None,
-                 parent: QObject | None = None):
+    def __init__(
+        self,
+        store_path: str | Path,
+        config: ReportConfig | None = None,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self.store_path = Path(store_path)
         self.config = config or ReportConfig()
@@ -69,17 +84,28 @@ class ReportExporter(QObject):
         self.failed.connect(self._show_error)
         self.finished.connect(self._copy_note)
 
-    def export(self, session_id: int, pdf: str | Path, note: str | Path | None = None,
-               instruction_s: float | None = None) -> None:
+    def export(
+        self,
+        session_id: int,
+        pdf: str | Path,
+        note: str | Path | None = None,
+        instruction_s: float | None = None,
+    ) -> None:
         """Start writing the report of ``session_id`` to ``pdf`` (and the note to ``note``).
 
         ``instruction_s``: instruction time the therapist states (default: recorded pauses).
         """
-        self._pool.start(_Job(self, int(session_id), Path(pdf), Path(note) if note else None,
-                              instruction_s))
+        self._pool.start(
+            _Job(self, int(session_id), Path(pdf), Path(note) if note else None, instruction_s)
+        )
 
-    def ask_and_export(self, parent: QWidget | None, session_id: int, patient_code: str = "",
-                       folder: str | Path | None = None) -> Path | None:
+    def ask_and_export(
+        self,
+        parent: QWidget | None,
+        session_id: int,
+        patient_code: str = "",
+        folder: str | Path | None = None,
+    ) -> Path | None:
         """Ask where to save (default ``<patient>-session-<id>.pdf``), then :meth:`export`.
 
         Returns the chosen PDF path, or None when the therapist cancelled.
@@ -87,8 +113,9 @@ class ReportExporter(QObject):
         self._dialog_parent = parent
         name = f"{patient_code + '-' if patient_code else ''}session-{session_id}.pdf"
         start = str(Path(folder or Path.home()) / name)
-        chosen, _ = QFileDialog.getSaveFileName(parent, "Save the session report", start,
-                                                "PDF report (*.pdf)")
+        chosen, _ = QFileDialog.getSaveFileName(
+            parent, "Save the session report", start, "PDF report (*.pdf)"
+        )
         if not chosen:
             return None
         pdf = Path(chosen).with_suffix(".pdf")

@@ -25,10 +25,15 @@ class ExportedReport:
     note: str
 
 
-def export_session_report(store: Store, session_id: int, pdf: str | Path | None = None,
-                          note: str | Path | None = None, config: ReportConfig | None = None,
-                          paper: str = "letter", instruction_s: float | None = None
-                          ) -> ExportedReport:
+def export_session_report(
+    store: Store,
+    session_id: int,
+    pdf: str | Path | None = None,
+    note: str | Path | None = None,
+    config: ReportConfig | None = None,
+    paper: str = "letter",
+    instruction_s: float | None = None,
+) -> ExportedReport:
     """Write the PDF and/or the documentation note of ``session_id``; return what was made.
 
     ``instruction_s``: the instruction time the therapist states (see

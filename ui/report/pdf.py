@@ -44,8 +44,9 @@ class _NumberedCanvas(pdfcanvas.Canvas):
             self.__dict__.update(state)
             self.setFont(FONT, 7.5)
             self.setFillColor(MUTED)
-            self.drawRightString(self._pagesize[0] - MARGIN, 9 * mm,
-                                 f"page {self._pageNumber} of {total}")
+            self.drawRightString(
+                self._pagesize[0] - MARGIN, 9 * mm, f"page {self._pageNumber} of {total}"
+            )
             super().showPage()
         super().save()
 
@@ -65,8 +66,10 @@ def _logo(path: str):
 def _page_decoration(report: SessionReport):
     clinic = report.clinic
     logo = _logo(clinic.logo_path)
-    footer = (f"{report.patient.code}  -  session {report.session.id}  -  "
-              f"{fmt.date(report.session.started)}  -  confidential health information")
+    footer = (
+        f"{report.patient.code}  -  session {report.session.id}  -  "
+        f"{fmt.date(report.session.started)}  -  confidential health information"
+    )
 
     def draw(canvas, doc):
         w, h = doc.pagesize
@@ -77,8 +80,16 @@ def _page_decoration(report: SessionReport):
             iw, ih = logo.getSize()
             lh = 14 * mm
             lw = min(lh * iw / max(ih, 1), 45 * mm)
-            canvas.drawImage(logo, w - MARGIN - lw, top - lh, lw, lh, mask="auto",
-                             preserveAspectRatio=True, anchor="ne")
+            canvas.drawImage(
+                logo,
+                w - MARGIN - lw,
+                top - lh,
+                lw,
+                lh,
+                mask="auto",
+                preserveAspectRatio=True,
+                anchor="ne",
+            )
         canvas.setFillColor(INK)
         canvas.setFont(BOLD, 13)
         canvas.drawString(text_x, top - 5 * mm, clinic.name)
@@ -120,13 +131,28 @@ def write_session_pdf(report: SessionReport, path: str | Path, paper: str = "let
     path = Path(path).expanduser()
     pagesize = PAGE_SIZES.get(paper.lower(), LETTER)
     with open_private(path, "wb") as f:
-        doc = BaseDocTemplate(f, pagesize=pagesize, leftMargin=MARGIN, rightMargin=MARGIN,
-                              topMargin=MARGIN + HEADER_H - 6 * mm, bottomMargin=MARGIN,
-                              title=f"Balance report - {report.patient.code} - "
-                                    f"{fmt.date(report.session.started)}",
-                              author=report.clinic.name, creator="nmr-balance")
-        frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
-                      leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        doc = BaseDocTemplate(
+            f,
+            pagesize=pagesize,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN + HEADER_H - 6 * mm,
+            bottomMargin=MARGIN,
+            title=f"Balance report - {report.patient.code} - {fmt.date(report.session.started)}",
+            author=report.clinic.name,
+            creator="nmr-balance",
+        )
+        frame = Frame(
+            doc.leftMargin,
+            doc.bottomMargin,
+            doc.width,
+            doc.height,
+            id="body",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
         doc.addPageTemplates([PageTemplate("page", [frame], onPage=_page_decoration(report))])
         doc.build(sections.story(report, doc.width), canvasmaker=_NumberedCanvas)
     return path

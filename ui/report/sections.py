@@ -49,14 +49,24 @@ from nmr_balance.reporting.model import (
 from nmr_balance.reporting.note import exercise_groups, stopped_early_text
 from ui.report import charts
 
-BASE = ParagraphStyle("base", fontName=charts.FONT, fontSize=9, leading=12, textColor=charts.INK,
-                      alignment=TA_LEFT)
+BASE = ParagraphStyle(
+    "base", fontName=charts.FONT, fontSize=9, leading=12, textColor=charts.INK, alignment=TA_LEFT
+)
 SMALL = ParagraphStyle("small", parent=BASE, fontSize=7.5, leading=9.5, textColor=charts.MUTED)
 TITLE = ParagraphStyle("title", parent=BASE, fontName=charts.BOLD, fontSize=17, leading=21)
-H1 = ParagraphStyle("h1", parent=BASE, fontName=charts.BOLD, fontSize=12, leading=15,
-                    spaceBefore=10, spaceAfter=4, textColor=charts.ACCENT)
-H2 = ParagraphStyle("h2", parent=BASE, fontName=charts.BOLD, fontSize=9.5, leading=12,
-                    spaceBefore=6, spaceAfter=3)
+H1 = ParagraphStyle(
+    "h1",
+    parent=BASE,
+    fontName=charts.BOLD,
+    fontSize=12,
+    leading=15,
+    spaceBefore=10,
+    spaceAfter=4,
+    textColor=charts.ACCENT,
+)
+H2 = ParagraphStyle(
+    "h2", parent=BASE, fontName=charts.BOLD, fontSize=9.5, leading=12, spaceBefore=6, spaceAfter=3
+)
 CELL = ParagraphStyle("cell", parent=BASE, fontSize=7.5, leading=9)
 VERDICT_COLOURS = {"better": "#2f855a", "worse": "#c2410c", "about the same": "#4a5568"}
 #: Table columns of the results, at most this many metrics (the CSV has them all).
@@ -67,16 +77,25 @@ def _p(text: str, style: ParagraphStyle = BASE) -> Paragraph:
     return Paragraph(text, style)
 
 
-def _table(rows: list[list], widths: Sequence[float] | None = None, header_rows: int = 1,
-           bold_rows: Sequence[int] = ()) -> Table:
+def _table(
+    rows: list[list],
+    widths: Sequence[float] | None = None,
+    header_rows: int = 1,
+    bold_rows: Sequence[int] = (),
+) -> Table:
     """A light, zebra-striped table with a tinted header; cells may be strings or flowables."""
-    cells = [[_p(escape(c) if isinstance(c, str) else c, CELL) if isinstance(c, str) else c
-              for c in row] for row in rows]
+    cells = [
+        [_p(escape(c) if isinstance(c, str) else c, CELL) if isinstance(c, str) else c for c in row]
+        for row in rows
+    ]
     t = Table(cells, colWidths=widths, repeatRows=header_rows, hAlign="LEFT")
-    style = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-             ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, charts.ACCENT),
-             ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#e8f1f5")),
-             ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]
+    style = [
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.8, charts.ACCENT),
+        ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#e8f1f5")),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
     for r in range(header_rows, len(rows)):
         if (r - header_rows) % 2:
             style.append(("BACKGROUND", (0, r), (-1, r), colors.HexColor("#f6f8fa")))
@@ -94,19 +113,24 @@ def _verdict(text: str, verdict: str) -> str:
 # --- summary ---------------------------------------------------------------------------------
 def _header(report: SessionReport, width: float) -> list[Flowable]:
     s, p = report.session, report.patient
-    when = f"{fmt.date(s.started)}, {fmt.clock(s.started)}" + (f" - {fmt.clock(s.ended)}"
-                                                               if s.ended else "")
-    details = [("Patient", p.label()),
-               ("Born / sex", " / ".join(x for x in (str(p.birth_year or ""), p.sex) if x) or "-"),
-               ("Session", f"#{s.id}, {when}"),
-               (report.clinic.provider_label, s.therapist or "-"),
-               ("Station", s.station or "-"),
-               ("Sessions so far", str(len(report.earlier) + 1))]
+    when = f"{fmt.date(s.started)}, {fmt.clock(s.started)}" + (
+        f" - {fmt.clock(s.ended)}" if s.ended else ""
+    )
+    details = [
+        ("Patient", p.label()),
+        ("Born / sex", " / ".join(x for x in (str(p.birth_year or ""), p.sex) if x) or "-"),
+        ("Session", f"#{s.id}, {when}"),
+        (report.clinic.provider_label, s.therapist or "-"),
+        ("Station", s.station or "-"),
+        ("Sessions so far", str(len(report.earlier) + 1)),
+    ]
     rows = [[_p(f"<b>{k}</b>", CELL), _p(escape(v), CELL)] for k, v in details]
     half = (len(rows) + 1) // 2
     grid = [rows[i] + (rows[i + half] if i + half < len(rows) else ["", ""]) for i in range(half)]
     t = Table(grid, colWidths=[width * 0.14, width * 0.36] * 2, hAlign="LEFT")
-    t.setStyle(TableStyle([("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+    t.setStyle(
+        TableStyle([("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)])
+    )
     return [_p("Balance and proprioception report", TITLE), Spacer(1, 4), t, Spacer(1, 6)]
 
 
@@ -116,32 +140,44 @@ def _summary(report: SessionReport) -> list[Flowable]:
     for name, conditions in exercise_groups(s).items():
         n = sum(len(c) for c in conditions)
         unit = "trial" if conditions[0][0].is_test else "set"
-        lines.append(f"{escape(name)}: {fmt.plural(n, unit)} in "
-                     f"{fmt.plural(len(conditions), 'condition')}.")
+        lines.append(
+            f"{escape(name)}: {fmt.plural(n, unit)} in {fmt.plural(len(conditions), 'condition')}."
+        )
     prev = report.previous
     if prev is not None:
         changes = compare_sessions(s, prev)
         several = len({protocol for protocol, _ in changes}) > 1
         for (protocol, condition), by_metric in changes.items():
             # Training is judged by its score, tests by how fast the patient sways.
-            order = (("mean_velocity", "success_pct") if protocol in TEST_PROTOCOLS
-                     else ("success_pct", "mean_velocity"))
+            order = (
+                ("mean_velocity", "success_pct")
+                if protocol in TEST_PROTOCOLS
+                else ("success_pct", "mean_velocity")
+            )
             name = next((n for n in order if n in by_metric), None)
             if name is None:
                 continue
             c, metric = by_metric[name], KEY_BY_NAME[name]
-            change = ("about the same as" if c.verdict == "about the same" else
-                      f"{abs(c.pct):.0f} % {'lower' if c.pct < 0 else 'higher'} than")
-            where = f"{protocol_title(protocol)}, {condition}" if several else condition.capitalize()
-            lines.append(f"{escape(where)}: {metric.title.lower()} "
-                         f"{change} on {fmt.date(prev.started)} - "
-                         + _verdict(c.verdict, c.verdict) + ".")
+            change = (
+                "about the same as"
+                if c.verdict == "about the same"
+                else f"{abs(c.pct):.0f} % {'lower' if c.pct < 0 else 'higher'} than"
+            )
+            where = (
+                f"{protocol_title(protocol)}, {condition}" if several else condition.capitalize()
+            )
+            lines.append(
+                f"{escape(where)}: {metric.title.lower()} "
+                f"{change} on {fmt.date(prev.started)} - " + _verdict(c.verdict, c.verdict) + "."
+            )
     else:
         lines.append("This is the first recorded session: it is the baseline for later ones.")
     for t in s.trials:
         if not t.finished:
-            lines.append(_verdict("Note: ", "worse") + f"trial {t.id} ({escape(t.condition)}) "
-                         f"{escape(stopped_early_text(t))}; it is listed but not averaged.")
+            lines.append(
+                _verdict("Note: ", "worse") + f"trial {t.id} ({escape(t.condition)}) "
+                f"{escape(stopped_early_text(t))}; it is listed but not averaged."
+            )
     return [_p("Summary", H1)] + [_p("&bull; " + line) for line in lines]
 
 
@@ -158,25 +194,42 @@ def _results_table(trials: Sequence[TrialRecord], width: float) -> Table:
     unit = trials[0].unit
     names = _metric_columns(trials)
     show_level = any(t.level is not None for t in trials)
-    head = ["Trial", "Condition", "Time", "Status"] + (["Level"] if show_level else []) + [
-        f"{KEY_BY_NAME[n].title} ({metric_unit(KEY_BY_NAME[n], unit)})".replace(" ()", "")
-        for n in names]
+    head = (
+        ["Trial", "Condition", "Time", "Status"]
+        + (["Level"] if show_level else [])
+        + [
+            f"{KEY_BY_NAME[n].title} ({metric_unit(KEY_BY_NAME[n], unit)})".replace(" ()", "")
+            for n in names
+        ]
+    )
     rows = [head]
     for t in trials:
-        status = "complete" if t.finished else _verdict(
-            f"stopped early ({fmt.duration(t.duration_s)}"
-            + (f" of {fmt.duration(t.planned_s)}" if t.planned_s else "") + ")", "worse")
-        rows.append([str(t.id), t.condition, fmt.clock(t.started), _p(status, CELL)]
-                    + ([str(t.level) if t.level is not None else "-"] if show_level else [])
-                    + [fmt.number(t.metrics.get(n)) for n in names])
+        status = (
+            "complete"
+            if t.finished
+            else _verdict(
+                f"stopped early ({fmt.duration(t.duration_s)}"
+                + (f" of {fmt.duration(t.planned_s)}" if t.planned_s else "")
+                + ")",
+                "worse",
+            )
+        )
+        rows.append(
+            [str(t.id), t.condition, fmt.clock(t.started), _p(status, CELL)]
+            + ([str(t.level) if t.level is not None else "-"] if show_level else [])
+            + [fmt.number(t.metrics.get(n)) for n in names]
+        )
     bold = []
     means = condition_means(trials)
     for (_, condition), m in means.items():
         n = sum(1 for t in trials if t.finished and t.condition == condition)
         if n > 1:
             bold.append(len(rows))
-            rows.append(["mean", condition, f"n = {n}", ""] + ([""] if show_level else [])
-                        + [fmt.number(m.get(k)) for k in names])
+            rows.append(
+                ["mean", condition, f"n = {n}", ""]
+                + ([""] if show_level else [])
+                + [fmt.number(m.get(k)) for k in names]
+            )
     fixed = [0.06, 0.2, 0.07, 0.15] + ([0.06] if show_level else [])
     rest = (1 - sum(fixed)) / max(len(names), 1)
     return _table(rows, [width * f for f in fixed + [rest] * len(names)], bold_rows=bold)
@@ -188,8 +241,11 @@ def _ratios(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
         return []
     rows = [["Sensory ratio (mean sway velocity)", "Value", "Reads as"]]
     for name, value in ratios.items():
-        reading = ("as steady as eyes open on a firm surface" if value < 1.2 else
-                   f"{value:.1f} x the sway of eyes open on a firm surface")
+        reading = (
+            "as steady as eyes open on a firm surface"
+            if value < 1.2
+            else f"{value:.1f} x the sway of eyes open on a firm surface"
+        )
         rows.append([RATIO_TITLES[name], f"{value:.2f}", reading])
     return [_p("Sensory ratios", H2), _table(rows, [width * 0.45, width * 0.1, width * 0.45])]
 
@@ -201,15 +257,28 @@ def _statokinesigrams(trials: Sequence[TrialRecord], width: float) -> list[Flowa
     limit = charts.sway_limit([t.xy for t in shown], [t.metrics for t in shown])
     per_row = 3
     size = width / per_row - 4
-    drawings = [charts.statokinesigram(t.xy, t.metrics, f"Trial {t.id}: {t.condition}", limit,
-                                       t.unit, size, partial=not t.finished) for t in shown]
-    rows = [drawings[i:i + per_row] for i in range(0, len(drawings), per_row)]
+    drawings = [
+        charts.statokinesigram(
+            t.xy,
+            t.metrics,
+            f"Trial {t.id}: {t.condition}",
+            limit,
+            t.unit,
+            size,
+            partial=not t.finished,
+        )
+        for t in shown
+    ]
+    rows = [drawings[i : i + per_row] for i in range(0, len(drawings), per_row)]
     rows[-1] += [""] * (per_row - len(rows[-1]))
     grid = Table(rows, colWidths=[width / per_row] * per_row, hAlign="LEFT")
     grid.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    caption = _p("Sway path seen from above (statokinesigram) with its 95 % prediction ellipse "
-                 "(chi-square, 2 degrees of freedom), all on the same scale: a smaller, tighter "
-                 "trace means steadier standing.", SMALL)
+    caption = _p(
+        "Sway path seen from above (statokinesigram) with its 95 % prediction ellipse "
+        "(chi-square, 2 degrees of freedom), all on the same scale: a smaller, tighter "
+        "trace means steadier standing.",
+        SMALL,
+    )
     return [CondPageBreak(size + 60), _p("Sway paths", H2), caption, Spacer(1, 3), grid]
 
 
@@ -223,14 +292,27 @@ def _los(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
         rows = [["Dir.", "Reaction (s)", "Velocity", "Endpoint (%)", "Max (%)", "Control (%)"]]
         for d in LOS_DIRECTIONS:
             v = t.los.get(d, {})
-            rows.append([d] + [fmt.number(v.get(k)) for k in (
-                "reaction_time_s", "movement_velocity", "endpoint_excursion_pct",
-                "max_excursion_pct", "directional_control_pct")])
+            rows.append(
+                [d]
+                + [
+                    fmt.number(v.get(k))
+                    for k in (
+                        "reaction_time_s",
+                        "movement_velocity",
+                        "endpoint_excursion_pct",
+                        "max_excursion_pct",
+                        "directional_control_pct",
+                    )
+                ]
+            )
         side = width - 215
         table = _table(rows, [side * 0.1] + [side * 0.18] * 5)
         pair = Table([[radar, table]], colWidths=[215, side], hAlign="LEFT")
-        pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                                  ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+        pair.setStyle(
+            TableStyle(
+                [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+            )
+        )
         out += [KeepTogether([_p("Limits of Stability by direction", H2), pair])]
     return out
 
@@ -266,24 +348,35 @@ def _comparison(report: SessionReport, width: float) -> list[Flowable]:
         if key[0] != protocol:
             protocol = key[0]
             sections_at.append(len(rows))
-            rows.append([_p(f"<b>{escape(protocol_title(protocol))}</b>", CELL)]
-                        + [""] * (len(head) - 1))
+            rows.append(
+                [_p(f"<b>{escape(protocol_title(protocol))}</b>", CELL)] + [""] * (len(head) - 1)
+            )
         for name, c in by_metric.items():
             metric = KEY_BY_NAME[name]
-            row = [key[1], f"{metric.title} ({metric_unit(metric, unit)})".replace(" ()", ""),
-                   fmt.number(c.now), fmt.number(c.before), _p(_verdict(c.text(), c.verdict), CELL)]
+            row = [
+                key[1],
+                f"{metric.title} ({metric_unit(metric, unit)})".replace(" ()", ""),
+                fmt.number(c.now),
+                fmt.number(c.before),
+                _p(_verdict(c.text(), c.verdict), CELL),
+            ]
             if vs_base:
                 b = vs_base.get(key, {}).get(name)
-                row += ([fmt.number(b.before), _p(_verdict(b.text(), b.verdict), CELL)]
-                        if b else ["-", "-"])
+                row += (
+                    [fmt.number(b.before), _p(_verdict(b.text(), b.verdict), CELL)]
+                    if b
+                    else ["-", "-"]
+                )
             rows.append(row)
     if len(rows) == 1:
         return []
     widths = [0.17, 0.23, 0.09, 0.12, 0.12] + ([0.12, 0.15] if vs_base else [])
     scale = 1 / sum(widths)
-    note = _p("For sway measures lower is better (steadier); for scores, time in target and "
-              "excursions higher is better. Changes under 5 % are reported as about the same.",
-              SMALL)
+    note = _p(
+        "For sway measures lower is better (steadier); for scores, time in target and "
+        "excursions higher is better. Changes under 5 % are reported as about the same.",
+        SMALL,
+    )
     table = _table(rows, [width * w * scale for w in widths], bold_rows=sections_at)
     table.setStyle(TableStyle([("SPAN", (0, r), (-1, r)) for r in sections_at]))
     return [_p("Compared with earlier sessions", H1), table, note]
@@ -303,24 +396,37 @@ def _progress(report: SessionReport, width: float) -> list[Flowable]:
             series = _series(history, protocol, name)
             if any(sum(math.isfinite(v) for v in vals) > 1 for vals in series.values()):
                 metric = KEY_BY_NAME[name]
-                drawings.append(charts.progress_chart(
-                    dates, series, f"{protocol_title(protocol)}: {metric.title.lower()}",
-                    metric_unit(metric, unit), metric.better, width / 2 - 6, 150))
+                drawings.append(
+                    charts.progress_chart(
+                        dates,
+                        series,
+                        f"{protocol_title(protocol)}: {metric.title.lower()}",
+                        metric_unit(metric, unit),
+                        metric.better,
+                        width / 2 - 6,
+                        150,
+                    )
+                )
     if not drawings:
         return []
-    rows = [drawings[i:i + 2] + [""] * (2 - len(drawings[i:i + 2]))
-            for i in range(0, len(drawings), 2)]
+    rows = [
+        drawings[i : i + 2] + [""] * (2 - len(drawings[i : i + 2]))
+        for i in range(0, len(drawings), 2)
+    ]
     grid = Table(rows, colWidths=[width / 2] * 2, hAlign="LEFT")
-    return [CondPageBreak(200), _p("Progress across sessions", H1), grid,
-            _p("Each point is the mean of the completed trials of that condition on that day.",
-               SMALL)]
+    return [
+        CondPageBreak(200),
+        _p("Progress across sessions", H1),
+        grid,
+        _p("Each point is the mean of the completed trials of that condition on that day.", SMALL),
+    ]
 
 
-def _series(history: Sequence[SessionRecord], protocol: str, metric: str
-            ) -> dict[str, list[float]]:
+def _series(history: Sequence[SessionRecord], protocol: str, metric: str) -> dict[str, list[float]]:
     """Condition -> the mean of ``metric`` per session (NaN where not measured)."""
-    per_session = [{k[1]: v for k, v in session_means(s, metric).items() if k[0] == protocol}
-                   for s in history]
+    per_session = [
+        {k[1]: v for k, v in session_means(s, metric).items() if k[0] == protocol} for s in history
+    ]
     conditions = list(dict.fromkeys(c for m in per_session for c in m))
     return {c: [m.get(c, math.nan) for m in per_session] for c in conditions}
 
@@ -329,27 +435,49 @@ def _series(history: Sequence[SessionRecord], protocol: str, metric: str
 def _record(report: SessionReport, width: float) -> list[Flowable]:
     s = report.session
     m = timed_minutes(s, report.units_rule, report.max_gap_instruction_s)
-    cues = [f"{escape(c.text)} ({c.mode or 'mode not recorded'}, trial {t.id})"
-            for t in s.trials for c in t.cues]
-    rows = [["Timed minutes (CPT 97112)",
-             f"{m.minutes} min: trials {fmt.duration(m.trial_s)} recorded + instruction "
-             f"{fmt.duration(m.instruction_s)}" + (f", capped to the recorded visit span of "
-                                                   f"{fmt.duration(m.span_s)}" if m.capped else "")],
-            ["Units billed", f"{m.units} ({m.rule.title})"],
-            ["Pain (0-10)", f"{fmt.score(s.pain_before)} before, {fmt.score(s.pain_after)} after"],
-            ["Perceived exertion (Borg)", f"{fmt.score(s.borg_before)} before, "
-                                          f"{fmt.score(s.borg_after)} after"],
-            ["Cues given", _p("; ".join(cues) or "none logged", CELL)]]
+    cues = [
+        f"{escape(c.text)} ({c.mode or 'mode not recorded'}, trial {t.id})"
+        for t in s.trials
+        for c in t.cues
+    ]
+    rows = [
+        [
+            "Timed minutes (CPT 97112)",
+            f"{m.minutes} min: trials {fmt.duration(m.trial_s)} recorded + instruction "
+            f"{fmt.duration(m.instruction_s)}"
+            + (
+                f", capped to the recorded visit span of {fmt.duration(m.span_s)}"
+                if m.capped
+                else ""
+            ),
+        ],
+        ["Units billed", f"{m.units} ({m.rule.title})"],
+        ["Pain (0-10)", f"{fmt.score(s.pain_before)} before, {fmt.score(s.pain_after)} after"],
+        [
+            "Perceived exertion (Borg)",
+            f"{fmt.score(s.borg_before)} before, {fmt.score(s.borg_after)} after",
+        ],
+        ["Cues given", _p("; ".join(cues) or "none logged", CELL)],
+    ]
     if s.notes.strip():
         rows.append([f"{report.clinic.provider_label}'s notes", _p(escape(s.notes.strip()), CELL)])
     t = _table([["For the medical record", ""]] + rows, [width * 0.28, width * 0.72])
     t.setStyle(TableStyle([("SPAN", (0, 0), (1, 0))]))
-    sign = _p("<br/><br/>Signature: ______________________________ &nbsp;&nbsp;&nbsp; "
-              "Date: ______________", BASE)
+    sign = _p(
+        "<br/><br/>Signature: ______________________________ &nbsp;&nbsp;&nbsp; "
+        "Date: ______________",
+        BASE,
+    )
     return [KeepTogether([_p("Session details", H1), t, sign])]
 
 
 def story(report: SessionReport, width: float) -> list[Flowable]:
     """Every flowable of the report, in order."""
-    return (_header(report, width) + _summary(report) + _protocol_sections(report, width)
-            + _comparison(report, width) + _progress(report, width) + _record(report, width))
+    return (
+        _header(report, width)
+        + _summary(report)
+        + _protocol_sections(report, width)
+        + _comparison(report, width)
+        + _progress(report, width)
+        + _record(report, width)
+    )

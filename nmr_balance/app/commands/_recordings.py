@@ -16,13 +16,18 @@ DB_HELP = "the station database (default: {default})"
 def add_db_argument(parser) -> None:
     from recordings import default_db_path
 
-    parser.add_argument("--db", metavar="PATH", default=None,
-                        help=DB_HELP.format(default=default_db_path()))
+    parser.add_argument(
+        "--db", metavar="PATH", default=None, help=DB_HELP.format(default=default_db_path())
+    )
 
 
 def add_format_argument(parser) -> None:
-    parser.add_argument("--format", choices=("table", "json"), default="table",
-                        help="table for people (default), json for scripts")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table for people (default), json for scripts",
+    )
 
 
 def open_store(args, create: bool = True):

@@ -38,32 +38,65 @@ Examples:
 """
 
 #: Metrics shown in the table view (JSON and CSV carry every metric).
-TABLE_METRICS = ("mean_velocity", "path_length", "mean_distance", "rms_ml", "rms_ap",
-                 "ellipse_area_95_f", "ellipse_area_95_chi2", "mean_power_frequency",
-                 "sample_entropy_ap")
+TABLE_METRICS = (
+    "mean_velocity",
+    "path_length",
+    "mean_distance",
+    "rms_ml",
+    "rms_ap",
+    "ellipse_area_95_f",
+    "ellipse_area_95_chi2",
+    "mean_power_frequency",
+    "sample_entropy_ap",
+)
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="recordings to analyse")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                        help="output format (default: table)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="output format (default: table)",
+    )
     parser.add_argument("--output", metavar="PATH", help="write to PATH instead of the screen")
-    parser.add_argument("--input", choices=("auto", "santos-duarte", "csv"), default="auto",
-                        help="input format (default: detect)")
+    parser.add_argument(
+        "--input",
+        choices=("auto", "santos-duarte", "csv"),
+        default="auto",
+        help="input format (default: detect)",
+    )
     parser.add_argument("--x-col", default="x", help="ML column of CSV files (default: x)")
     parser.add_argument("--y-col", default="y", help="AP column of CSV files (default: y)")
     parser.add_argument("--time-col", default=None, help="time column in seconds (gives the rate)")
-    parser.add_argument("--fs", type=float, default=None, metavar="HZ", help="sample rate of CSV files")
-    parser.add_argument("--unit", choices=("mm", "cm", "m", "deg"), default=None,
-                        help="unit of the CSV x/y columns (default: file metadata, else mm)")
+    parser.add_argument(
+        "--fs", type=float, default=None, metavar="HZ", help="sample rate of CSV files"
+    )
+    parser.add_argument(
+        "--unit",
+        choices=("mm", "cm", "m", "deg"),
+        default=None,
+        help="unit of the CSV x/y columns (default: file metadata, else mm)",
+    )
     parser.add_argument("--delimiter", default=None, help="CSV delimiter (default: detect)")
-    parser.add_argument("--filter", choices=("auto", "none", "lowpass"), default="auto",
-                        help="low-pass before analysis (default: auto = unless already filtered)")
-    parser.add_argument("--cutoff", type=float, default=10.0, metavar="HZ", help="low-pass cut-off (10)")
+    parser.add_argument(
+        "--filter",
+        choices=("auto", "none", "lowpass"),
+        default="auto",
+        help="low-pass before analysis (default: auto = unless already filtered)",
+    )
+    parser.add_argument(
+        "--cutoff", type=float, default=10.0, metavar="HZ", help="low-pass cut-off (10)"
+    )
     parser.add_argument("--order", type=int, default=4, help="Butterworth order (4)")
-    parser.add_argument("--max-gap", type=float, default=None, metavar="S",
-                        help="bridge gaps (empty or NaN samples) up to S seconds by linear "
-                        "interpolation (default: a file with gaps is an error)")
+    parser.add_argument(
+        "--max-gap",
+        type=float,
+        default=None,
+        metavar="S",
+        help="bridge gaps (empty or NaN samples) up to S seconds by linear "
+        "interpolation (default: a file with gaps is an error)",
+    )
 
 
 def run(args) -> int:
@@ -73,8 +106,14 @@ def run(args) -> int:
 
     warm_kernels()
     results, failures = [], 0
-    for path in tqdm(args.files, desc="analysing", unit="file", delay=1.0, file=sys.stderr,
-                     disable=len(args.files) < 3):
+    for path in tqdm(
+        args.files,
+        desc="analysing",
+        unit="file",
+        delay=1.0,
+        file=sys.stderr,
+        disable=len(args.files) < 3,
+    ):
         try:
             results.append(analyse_file(path, args))
         except (NmrBalanceError, ValueError) as e:
@@ -96,8 +135,7 @@ def load(path: str, args) -> CopRecording:
     kind = args.input if args.input != "auto" else sniff_format(path).replace("_", "-")
     if kind == "santos-duarte":
         return read_santos_duarte(path)
-    return read_csv(path, args.x_col, args.y_col, args.time_col, args.fs, args.unit,
-                    args.delimiter)
+    return read_csv(path, args.x_col, args.y_col, args.time_col, args.fs, args.unit, args.delimiter)
 
 
 def analyse_file(path: str, args) -> dict:
@@ -111,25 +149,37 @@ def analyse_file(path: str, args) -> dict:
         xy = bridge_gaps(xy, rec.fs, args.max_gap)
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
-        raise DataFormatError(str(path), f"{int(bad.sum())} empty or non-numeric samples (first "
-                              f"at data row {int(np.argmax(bad))})",
-                              "Bridge short gaps with --max-gap S, or cut the file to the valid part")
+        raise DataFormatError(
+            str(path),
+            f"{int(bad.sum())} empty or non-numeric samples (first "
+            f"at data row {int(np.argmax(bad))})",
+            "Bridge short gaps with --max-gap S, or cut the file to the valid part",
+        )
     want = args.filter == "lowpass" or (args.filter == "auto" and rec.filtered_hz is None)
     if args.filter == "auto" and rec.filtered_hz is not None:
-        done = f"not filtered again: the file is already low-pass filtered at {rec.filtered_hz:g} Hz"
+        done = (
+            f"not filtered again: the file is already low-pass filtered at {rec.filtered_hz:g} Hz"
+        )
     if want:
         if args.cutoff >= rec.fs / 2:
             done = f"not filtered: cut-off {args.cutoff:g} Hz is not below fs/2 = {rec.fs / 2:g} Hz"
         else:
             xy = zero_phase_lowpass(xy, rec.fs, args.cutoff, args.order)
-            done = (f"low-pass filtered: zero-phase Butterworth, order {args.order} "
-                    f"(x2 passes), cut-off {args.cutoff:g} Hz")
+            done = (
+                f"low-pass filtered: zero-phase Butterworth, order {args.order} "
+                f"(x2 passes), cut-off {args.cutoff:g} Hz"
+            )
     m = trial_metrics(xy, rec.fs, unit=rec.unit)
     return {
-        "file": str(path), "format": rec.format, "fs": rec.fs, "n_samples": len(xy),
-        "unit": rec.unit, "processing": done,
+        "file": str(path),
+        "format": rec.format,
+        "fs": rec.fs,
+        "n_samples": len(xy),
+        "unit": rec.unit,
+        "processing": done,
         "metrics": {k: (v if math.isfinite(v) else None) for k, v in m.items()},
-        "units": {k: m.units[k] for k in m}, "notes": m.notes,
+        "units": {k: m.units[k] for k in m},
+        "notes": m.notes,
     }
 
 
@@ -141,8 +191,10 @@ def _table(results: list[dict]) -> str:
     rows = [[r["file"]] + [_num(r["metrics"][k]) for k in TABLE_METRICS] for r in results]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(heads)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths))]
-    lines += ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
-              for row in rows]
+    lines += [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        for row in rows
+    ]
     lines += [""] + sorted({f"{r['file']}: {r['processing']}" for r in results})
     return "\n".join(lines) + "\n"
 
@@ -159,11 +211,15 @@ def _csv(results: list[dict]) -> str:
     if not results:
         return ""
     import io
+
     keys = list(results[0]["metrics"])
     units = results[0]["units"]
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["file", "processing"] + [f"{k} ({units[k]})" if units[k] else k for k in keys])
     for r in results:
-        w.writerow([r["file"], r["processing"]] + ["" if r["metrics"][k] is None else repr(r["metrics"][k]) for k in keys])
+        w.writerow(
+            [r["file"], r["processing"]]
+            + ["" if r["metrics"][k] is None else repr(r["metrics"][k]) for k in keys]
+        )
     return out.getvalue()

@@ -24,8 +24,12 @@ Without Bluetooth (no adapter, no BlueZ) it says so in one line and lists the re
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--scan", type=float, default=5.0,
-                        help="seconds to scan for Bluetooth LE devices (default 5)")
+    parser.add_argument(
+        "--scan",
+        type=float,
+        default=5.0,
+        help="seconds to scan for Bluetooth LE devices (default 5)",
+    )
     parser.add_argument("--no-ble", action="store_true", help="do not scan Bluetooth")
 
 

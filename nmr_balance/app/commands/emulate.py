@@ -28,39 +28,79 @@ Stop with Ctrl-C. Linux and macOS (ptys do not exist on Windows).
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--protocol", choices=("nmr", "csv", "witmotion"), default="nmr",
-                        help="wire protocol to speak (default nmr)")
-    parser.add_argument("--pty", action="store_true", default=True,
-                        help="serve on a new pseudo-terminal (the only transport so far)")
-    parser.add_argument("--rate", type=float, default=None,
-                        help="samples per second (default: nmr 1000, csv 80, witmotion 100)")
-    parser.add_argument("--sensor", choices=("cop", "plate", "cells", "imu", "tilt"), default=None,
-                        help="what the simulated board measures (default: imu for witmotion, "
-                        "cells otherwise)")
-    parser.add_argument("--channels", type=int, default=None,
-                        help="nmr: pad to this many channels with aux channels (aux1 = counter)")
-    parser.add_argument("--pack", type=int, default=1,
-                        help="nmr: samples per message, 1-255 (default 1)")
-    parser.add_argument("--host-clock", action="store_true",
-                        help="nmr: stamp samples with this machine's monotonic clock at write "
-                        "time (to measure latency)")
+    parser.add_argument(
+        "--protocol",
+        choices=("nmr", "csv", "witmotion"),
+        default="nmr",
+        help="wire protocol to speak (default nmr)",
+    )
+    parser.add_argument(
+        "--pty",
+        action="store_true",
+        default=True,
+        help="serve on a new pseudo-terminal (the only transport so far)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="samples per second (default: nmr 1000, csv 80, witmotion 100)",
+    )
+    parser.add_argument(
+        "--sensor",
+        choices=("cop", "plate", "cells", "imu", "tilt"),
+        default=None,
+        help="what the simulated board measures (default: imu for witmotion, cells otherwise)",
+    )
+    parser.add_argument(
+        "--channels",
+        type=int,
+        default=None,
+        help="nmr: pad to this many channels with aux channels (aux1 = counter)",
+    )
+    parser.add_argument(
+        "--pack", type=int, default=1, help="nmr: samples per message, 1-255 (default 1)"
+    )
+    parser.add_argument(
+        "--host-clock",
+        action="store_true",
+        help="nmr: stamp samples with this machine's monotonic clock at write "
+        "time (to measure latency)",
+    )
     parser.add_argument("--vision", choices=("open", "closed"), default="open")
     parser.add_argument("--surface", choices=("firm", "foam"), default="firm")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--duration", type=float, default=None,
-                        help="stop after this many seconds (default: run until Ctrl-C)")
-    parser.add_argument("--link", type=Path, default=None,
-                        help="also make the pty reachable at this path (a symlink that follows "
-                        "reconnections)")
-    parser.add_argument("--boot", type=float, default=0.0,
-                        help="act like an Arduino that just reset: a banner, then this many "
-                        "seconds of silence before data (default 0)")
-    parser.add_argument("--faults", default="",
-                        help="comma list of garbage, drop, disconnect (default none)")
-    parser.add_argument("--fault-every", type=float, default=2.0,
-                        help="seconds between faults of each kind (default 2)")
-    parser.add_argument("--down", type=float, default=1.0,
-                        help="seconds a simulated unplug lasts (default 1)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: run until Ctrl-C)",
+    )
+    parser.add_argument(
+        "--link",
+        type=Path,
+        default=None,
+        help="also make the pty reachable at this path (a symlink that follows reconnections)",
+    )
+    parser.add_argument(
+        "--boot",
+        type=float,
+        default=0.0,
+        help="act like an Arduino that just reset: a banner, then this many "
+        "seconds of silence before data (default 0)",
+    )
+    parser.add_argument(
+        "--faults", default="", help="comma list of garbage, drop, disconnect (default none)"
+    )
+    parser.add_argument(
+        "--fault-every",
+        type=float,
+        default=2.0,
+        help="seconds between faults of each kind (default 2)",
+    )
+    parser.add_argument(
+        "--down", type=float, default=1.0, help="seconds a simulated unplug lasts (default 1)"
+    )
 
 
 def run(args) -> int:
@@ -71,21 +111,45 @@ def run(args) -> int:
     sensor = args.sensor or emulator.DEFAULT_SENSOR[args.protocol]
     kinds = tuple(k for k in args.faults.split(",") if k)
     try:
-        board = SimulatedBoard(sensor, rate, seed=args.seed,
-                               condition=Condition(vision=args.vision, surface=args.surface))
-        faults = emulator.Faults(kinds, every_s=args.fault_every, down_s=args.down,
-                                 seed=args.seed + 1)
-        encoder = emulator.StreamEncoder(args.protocol, board.info, args.channels,
-                                         pack=max(1, min(255, args.pack)),
-                                         host_clock=args.host_clock)
+        board = SimulatedBoard(
+            sensor,
+            rate,
+            seed=args.seed,
+            condition=Condition(vision=args.vision, surface=args.surface),
+        )
+        faults = emulator.Faults(
+            kinds, every_s=args.fault_every, down_s=args.down, seed=args.seed + 1
+        )
+        encoder = emulator.StreamEncoder(
+            args.protocol,
+            board.info,
+            args.channels,
+            pack=max(1, min(255, args.pack)),
+            host_clock=args.host_clock,
+        )
     except ValueError as exc:
-        raise ConfigError(f"cannot emulate that board: {exc}",
-                          "See `nmr-balance emulate --help` for the combinations") from None
-    print(f"emulating a {sensor} board at {rate:g} Hz speaking {args.protocol}; open "
-          f"serial://<path>?protocol={args.protocol}", file=sys.stderr, flush=True)
-    stats = emulator.run(encoder, board.generate, link=args.link, duration_s=args.duration,
-                         faults=faults, announce=emulator.announce_stdout,
-                         boot_s=args.boot)
-    print(f"sent {stats['samples']} samples, {stats['bytes']} bytes, "
-          f"{stats['disconnects']} disconnects", file=sys.stderr)
+        raise ConfigError(
+            f"cannot emulate that board: {exc}",
+            "See `nmr-balance emulate --help` for the combinations",
+        ) from None
+    print(
+        f"emulating a {sensor} board at {rate:g} Hz speaking {args.protocol}; open "
+        f"serial://<path>?protocol={args.protocol}",
+        file=sys.stderr,
+        flush=True,
+    )
+    stats = emulator.run(
+        encoder,
+        board.generate,
+        link=args.link,
+        duration_s=args.duration,
+        faults=faults,
+        announce=emulator.announce_stdout,
+        boot_s=args.boot,
+    )
+    print(
+        f"sent {stats['samples']} samples, {stats['bytes']} bytes, "
+        f"{stats['disconnects']} disconnects",
+        file=sys.stderr,
+    )
     return 0

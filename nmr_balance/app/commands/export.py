@@ -26,10 +26,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("trial", nargs="?", type=int, metavar="TRIAL_ID")
     parser.add_argument("--session", type=int, metavar="ID", help="export every trial of a session")
     parser.add_argument("-o", "--output", metavar="PATH", help="file (or folder for --session)")
-    parser.add_argument("--format", choices=("csv", "c3d"), default=None,
-                        help="default: from the output suffix, else csv")
-    parser.add_argument("--identified", action="store_true",
-                        help="include the patient's name and birth year")
+    parser.add_argument(
+        "--format",
+        choices=("csv", "c3d"),
+        default=None,
+        help="default: from the output suffix, else csv",
+    )
+    parser.add_argument(
+        "--identified", action="store_true", help="include the patient's name and birth year"
+    )
     add_db_argument(parser)
 
 
@@ -41,8 +46,13 @@ def run(args) -> int:
         raise ConfigError("say what to export", "Give a TRIAL_ID or --session ID (not both)")
     with open_store(args, create=False) as store:
         if args.session is not None:
-            paths = export_session(store, args.session, args.output or f"session{args.session}",
-                                   args.format or "csv", args.identified)
+            paths = export_session(
+                store,
+                args.session,
+                args.output or f"session{args.session}",
+                args.format or "csv",
+                args.identified,
+            )
         else:
             fmt = args.format or (Path(args.output).suffix.lstrip(".") if args.output else "csv")
             out = args.output or f"trial{args.trial}.{fmt}"

@@ -30,10 +30,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--patient", required=True, metavar="CODE")
     parser.add_argument("--session", type=int, metavar="ID")
     parser.add_argument("--protocol", default=None)
-    parser.add_argument("--condition", default=None,
-                        help="eyes_open|eyes_closed, firm|foam, stance (comma-separated)")
-    parser.add_argument("--column", action="append", default=[], metavar="OURS=THEIRS",
-                        help="map a column: t, x, y, fz, Fx..Mz or tr br tl bl = the file's name")
+    parser.add_argument(
+        "--condition",
+        default=None,
+        help="eyes_open|eyes_closed, firm|foam, stance (comma-separated)",
+    )
+    parser.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="map a column: t, x, y, fz, Fx..Mz or tr br tl bl = the file's name",
+    )
     parser.add_argument("--fs", type=float, help="sample rate (Hz) when there is no time column")
     parser.add_argument("--max-mb", type=float, default=1024, help="refuse larger files (1024)")
     add_db_argument(parser)
@@ -58,15 +66,25 @@ def run(args) -> int:
         session = args.session  # None: the first file's import starts one, the others join it
         for path in args.files:
             try:
-                tid = import_file(store, path, args.patient, session_id=session,
-                                  protocol=args.protocol, condition=condition, columns=columns,
-                                  fs=args.fs, max_bytes=int(args.max_mb * 2**20))
+                tid = import_file(
+                    store,
+                    path,
+                    args.patient,
+                    session_id=session,
+                    protocol=args.protocol,
+                    condition=condition,
+                    columns=columns,
+                    fs=args.fs,
+                    max_bytes=int(args.max_mb * 2**20),
+                )
             except DataFormatError as e:
                 print(f"skipped {path}: {e}")
                 failed += 1
                 continue
             t = store.trial(tid)
             session = t.session_id
-            print(f"{path} -> trial {tid} ({t.metrics.get('n_samples')} samples at "
-                  f"{t.raw_info.fs:g} Hz, {t.raw_info.kind.value})")
+            print(
+                f"{path} -> trial {tid} ({t.metrics.get('n_samples')} samples at "
+                f"{t.raw_info.fs:g} Hz, {t.raw_info.kind.value})"
+            )
     return 1 if failed else 0

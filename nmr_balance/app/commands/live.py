@@ -31,19 +31,40 @@ Examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--source", default="sim://", metavar="URL",
-                        help="where samples come from (default: sim://, the simulated board)")
-    parser.add_argument("--duration", type=float, default=None, metavar="S",
-                        help="stop after S seconds (default: until Ctrl-C, the window closes or the source ends)")
-    parser.add_argument("--headless", action="store_true",
-                        help="console view in the terminal even when a display is available")
-    parser.add_argument("--patient-screen", action="store_true",
-                        help="also open the patient's biofeedback window")
-    parser.add_argument("--screenshot", metavar="FILE.png", default=None,
-                        help="render the console (offscreen if there is no display) for --duration "
-                             "seconds (default 3), save a PNG of it and exit")
-    parser.add_argument("--db", metavar="PATH", default=None,
-                        help="station database for patients and trials (default: the user data folder)")
+    parser.add_argument(
+        "--source",
+        default="sim://",
+        metavar="URL",
+        help="where samples come from (default: sim://, the simulated board)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="S",
+        help="stop after S seconds (default: until Ctrl-C, the window closes or the source ends)",
+    )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="console view in the terminal even when a display is available",
+    )
+    parser.add_argument(
+        "--patient-screen", action="store_true", help="also open the patient's biofeedback window"
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="FILE.png",
+        default=None,
+        help="render the console (offscreen if there is no display) for --duration "
+        "seconds (default 3), save a PNG of it and exit",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="station database for patients and trials (default: the user data folder)",
+    )
 
 
 def run(args) -> int:
@@ -52,7 +73,9 @@ def run(args) -> int:
         source.close()  # nothing was opened yet: the engine process opens the device
         return _run_dashboard(args)
     if not args.headless:
-        print("No display found (DISPLAY/WAYLAND_DISPLAY not set): showing the headless console view.")
+        print(
+            "No display found (DISPLAY/WAYLAND_DISPLAY not set): showing the headless console view."
+        )
     warm_kernels()  # a progress bar while the first run compiles, instead of a frozen screen
     with Pipeline(source) as pipeline:
         summary = run_console(pipeline, args.duration)
@@ -101,9 +124,18 @@ def _run_dashboard(args) -> int:
         from nmr_balance.app.discovery import discover_sources
         from ui.dashboard import run as run_dashboard
 
-        duration = args.duration if args.duration is not None else (3.0 if args.screenshot else None)
-        return run_dashboard(run_engine, args.source, store_path=args.db, discover=discover_sources,
-                             patient_screen=args.patient_screen, screenshot=args.screenshot,
-                             duration_s=duration, engine_host=engine)
+        duration = (
+            args.duration if args.duration is not None else (3.0 if args.screenshot else None)
+        )
+        return run_dashboard(
+            run_engine,
+            args.source,
+            store_path=args.db,
+            discover=discover_sources,
+            patient_screen=args.patient_screen,
+            screenshot=args.screenshot,
+            duration_s=duration,
+            engine_host=engine,
+        )
     finally:
         engine.stop()

@@ -40,14 +40,24 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     with open_store(args, create=bool(args.add)) as store:
         if args.add:
-            p = store.add_patient(args.add, name=args.name, birth_year=args.birth_year,
-                                  sex=args.sex, height_cm=args.height_cm, weight_kg=args.weight_kg,
-                                  foot_length_cm=args.foot_length_cm, notes=args.notes)
+            p = store.add_patient(
+                args.add,
+                name=args.name,
+                birth_year=args.birth_year,
+                sex=args.sex,
+                height_cm=args.height_cm,
+                weight_kg=args.weight_kg,
+                foot_length_cm=args.foot_length_cm,
+                notes=args.notes,
+            )
             print(f"added patient {p.code} (id {p.id})")
             return 0
         rows = [dataclasses.asdict(p) for p in store.patients()]
         for r in rows:
             r["trials"] = len(store.trials(patient=r["code"]))
-    print_rows(rows, args.format, ("code", "sex", "birth_year", "height_cm", "weight_kg",
-                                   "trials", "created"))
+    print_rows(
+        rows,
+        args.format,
+        ("code", "sex", "birth_year", "height_cm", "weight_kg", "trials", "created"),
+    )
     return 0

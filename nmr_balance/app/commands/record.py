@@ -6,8 +6,8 @@ import platform
 import time
 
 from nmr_balance.app import open_source
-from nmr_balance.app.warm import warm_kernels
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
+from nmr_balance.app.warm import warm_kernels
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
 
@@ -32,19 +32,33 @@ Examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--source", default="sim://", metavar="URL",
-                        help="where samples come from (default sim://; `nmr-balance sources`)")
-    parser.add_argument("--patient", required=True, metavar="CODE",
-                        help="pseudonymous patient code, e.g. P001")
+    parser.add_argument(
+        "--source",
+        default="sim://",
+        metavar="URL",
+        help="where samples come from (default sim://; `nmr-balance sources`)",
+    )
+    parser.add_argument(
+        "--patient", required=True, metavar="CODE", help="pseudonymous patient code, e.g. P001"
+    )
     parser.add_argument("--protocol", default="free", help="protocol name (default: free)")
-    parser.add_argument("--condition", default="",
-                        help="eyes_open|eyes_closed, firm|foam and a stance, comma-separated")
-    parser.add_argument("--duration", type=float, default=30.0, metavar="S",
-                        help="trial length in seconds (default 30)")
+    parser.add_argument(
+        "--condition",
+        default="",
+        help="eyes_open|eyes_closed, firm|foam and a stance, comma-separated",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="trial length in seconds (default 30)",
+    )
     parser.add_argument("--session", type=int, metavar="ID", help="add to this session")
     parser.add_argument("--therapist", default="", help="for a new session")
-    parser.add_argument("--station", default=None,
-                        help="for a new session (default: this computer's name)")
+    parser.add_argument(
+        "--station", default=None, help="for a new session (default: this computer's name)"
+    )
     add_db_argument(parser)
 
 
@@ -63,20 +77,32 @@ def run(args) -> int:
         patient, added = store.ensure_patient(args.patient)
         if added:
             print(f"new patient {patient.code} added")
-        session = store.session(args.session) if args.session else \
-            store.start_session(patient.code, therapist=args.therapist,
-                                station=args.station or platform.node())
+        session = (
+            store.session(args.session)
+            if args.session
+            else store.start_session(
+                patient.code, therapist=args.therapist, station=args.station or platform.node()
+            )
+        )
         with Pipeline(source) as pipeline:
-            recorder = Recorder(store, pipeline, session.id, protocol=args.protocol,
-                                condition=condition, from_start=True,
-                                parameters={"duration_s": args.duration},
-                                duration_s=args.duration)  # ends it at the exact sample
+            recorder = Recorder(
+                store,
+                pipeline,
+                session.id,
+                protocol=args.protocol,
+                condition=condition,
+                from_start=True,
+                parameters={"duration_s": args.duration},
+                duration_s=args.duration,
+            )  # ends it at the exact sample
             trial_id = recorder.start()
             status = _wait(pipeline, recorder, args.duration, tqdm)
             metrics = recorder.stop(status)
         trial = store.trial(trial_id)
-    print(f"trial {trial_id} ({trial.status}) of patient {patient.code}, session {session.id}, "
-          f"{recorder.n_processed} samples -> {store.path}")
+    print(
+        f"trial {trial_id} ({trial.status}) of patient {patient.code}, session {session.id}, "
+        f"{recorder.n_processed} samples -> {store.path}"
+    )
     print_metrics(metrics)
     return 0 if status == "complete" else 130
 
@@ -91,8 +117,12 @@ def _wait(pipeline, recorder, duration_s: float, tqdm) -> str:
     def recorded_s() -> float:
         return round(min(recorder.n_processed / pipeline.info.fs, duration_s), 1)
 
-    with tqdm(total=round(duration_s, 1), unit="s", desc="recording",
-              bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s {postfix}") as bar:
+    with tqdm(
+        total=round(duration_s, 1),
+        unit="s",
+        desc="recording",
+        bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s {postfix}",
+    ) as bar:
         try:
             while recorder.recording:
                 bar.n = recorded_s()

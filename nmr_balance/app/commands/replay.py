@@ -7,8 +7,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from nmr_balance.app import open_source
-from nmr_balance.app.warm import warm_kernels
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
+from nmr_balance.app.warm import warm_kernels
 from nmr_balance.console import print_events, run_console
 from nmr_balance.pipeline import Pipeline
 
@@ -59,12 +59,18 @@ def run(args) -> int:
     print_metrics(metrics)
     if stored is not None and args.start == 0:
         same = _same(metrics, stored.metrics)
-        print("replayed metrics equal the stored ones" if same else
-              "replayed metrics DIFFER from the stored ones (was the front-end changed since?)")
+        print(
+            "replayed metrics equal the stored ones"
+            if same
+            else "replayed metrics DIFFER from the stored ones (was the front-end changed since?)"
+        )
     return 0
 
 
 def _same(a: dict, b: dict) -> bool:
     keys = [k for k, v in b.items() if isinstance(v, (int, float))]
-    return all(k in a and (a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k])
-                                            and math.isnan(b[k]))) for k in keys)
+    return all(
+        k in a
+        and (a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k])))
+        for k in keys
+    )

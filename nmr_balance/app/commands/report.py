@@ -37,18 +37,27 @@ Examples:
 def add_arguments(parser) -> None:
     parser.add_argument("--session", type=int, metavar="ID", help="the session to report on")
     parser.add_argument("--pdf", metavar="PATH", help="write the session report here")
-    parser.add_argument("--note", metavar="PATH", help="write the documentation note here "
-                        "(- prints it)")
+    parser.add_argument(
+        "--note", metavar="PATH", help="write the documentation note here (- prints it)"
+    )
     parser.add_argument("--csv", metavar="PATH", help="write the per-trial metrics summary here")
     parser.add_argument("--patient", metavar="CODE", help="with --csv: only this patient")
-    parser.add_argument("--instruction-min", type=float, metavar="MIN",
-                        help="instruction time you spent with the patient besides the trials "
-                        "(default: the recorded pauses between trials; never counted beyond the "
-                        "recorded visit)")
-    parser.add_argument("--paper", choices=("letter", "a4"), default="letter",
-                        help="PDF page size (default letter)")
-    parser.add_argument("--config", metavar="PATH", help="station config (default: station.toml "
-                        "in the user config folder, if present)")
+    parser.add_argument(
+        "--instruction-min",
+        type=float,
+        metavar="MIN",
+        help="instruction time you spent with the patient besides the trials "
+        "(default: the recorded pauses between trials; never counted beyond the "
+        "recorded visit)",
+    )
+    parser.add_argument(
+        "--paper", choices=("letter", "a4"), default="letter", help="PDF page size (default letter)"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="station config (default: station.toml in the user config folder, if present)",
+    )
     add_db_argument(parser)
 
 
@@ -57,8 +66,12 @@ def run(args) -> int:
     from recordings.report_data import summary_sessions
 
     if args.session is None and args.csv is None:
-        raise InvalidParameterError("--session", None, "a session id (with --pdf and/or --note), "
-                                    "or --csv PATH for the summary", "nmr-balance report")
+        raise InvalidParameterError(
+            "--session",
+            None,
+            "a session id (with --pdf and/or --note), or --csv PATH for the summary",
+            "nmr-balance report",
+        )
     config = load_report_config(args.config)
     with open_store(args, create=False) as store:
         if args.session is not None:
@@ -66,8 +79,9 @@ def run(args) -> int:
 
             note_path = None if args.note in (None, "-") else args.note
             instruction_s = None if args.instruction_min is None else 60.0 * args.instruction_min
-            made = export_session_report(store, args.session, args.pdf, note_path, config,
-                                         args.paper, instruction_s)
+            made = export_session_report(
+                store, args.session, args.pdf, note_path, config, args.paper, instruction_s
+            )
             if args.note == "-" or (args.pdf is None and args.note is None):
                 sys.stdout.write(made.note)
             for path in (made.pdf, made.note_path):

@@ -152,8 +152,9 @@ def run(args) -> int:
         )
         status = StatusLog(pipeline)  # before start: no status event is missed
         stack.enter_context(pipeline)
-        los = patient_los(args.patient, pipeline.info.units[pipeline.info.index("x")], args.height,
-                          args.data_dir)
+        los = patient_los(
+            args.patient, pipeline.info.units[pipeline.info.index("x")], args.height, args.data_dir
+        )
         if not args.quiet and not args.json:
             print(
                 f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}"

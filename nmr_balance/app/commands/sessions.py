@@ -37,7 +37,20 @@ def run(args) -> int:
             row["patient"] = codes.get(s.patient_id, "")
             row["trials"] = len(store.trials(session=s.id))
             rows.append(row)
-    print_rows(rows, args.format, ("id", "patient", "started", "therapist", "station",
-                                   "pain_before", "pain_after", "borg_before", "borg_after",
-                                   "trials"))
+    print_rows(
+        rows,
+        args.format,
+        (
+            "id",
+            "patient",
+            "started",
+            "therapist",
+            "station",
+            "pain_before",
+            "pain_after",
+            "borg_before",
+            "borg_after",
+            "trials",
+        ),
+    )
     return 0

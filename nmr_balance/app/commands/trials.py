@@ -35,14 +35,42 @@ def run(args) -> int:
         trials = store.trials(session=args.session, patient=args.patient, status=args.status)
     rows = []
     for t in trials:
-        rows.append({"id": t.id, "patient": t.patient_code, "session": t.session_id,
-                     "protocol": t.protocol, "condition": t.condition.label(),
-                     "vision": t.condition.vision, "surface": t.condition.surface,
-                     "stance": t.condition.stance, "started": t.started, "ended": t.ended,
-                     "status": t.status, "source": t.source_url, "fs_hz": t.raw_info.fs,
-                     "sensor": t.raw_info.kind.value, "duration_s": t.metrics.get("duration_s"),
-                     "cues": t.cues, "notes": t.notes, "parameters": t.parameters,
-                     "metrics": t.metrics})
-    print_rows(rows, args.format, ("id", "patient", "session", "protocol", "condition", "sensor",
-                                   "started", "duration_s", "status"))
+        rows.append(
+            {
+                "id": t.id,
+                "patient": t.patient_code,
+                "session": t.session_id,
+                "protocol": t.protocol,
+                "condition": t.condition.label(),
+                "vision": t.condition.vision,
+                "surface": t.condition.surface,
+                "stance": t.condition.stance,
+                "started": t.started,
+                "ended": t.ended,
+                "status": t.status,
+                "source": t.source_url,
+                "fs_hz": t.raw_info.fs,
+                "sensor": t.raw_info.kind.value,
+                "duration_s": t.metrics.get("duration_s"),
+                "cues": t.cues,
+                "notes": t.notes,
+                "parameters": t.parameters,
+                "metrics": t.metrics,
+            }
+        )
+    print_rows(
+        rows,
+        args.format,
+        (
+            "id",
+            "patient",
+            "session",
+            "protocol",
+            "condition",
+            "sensor",
+            "started",
+            "duration_s",
+            "status",
+        ),
+    )
     return 0
