@@ -436,7 +436,7 @@ def _record(report: SessionReport, width: float) -> list[Flowable]:
     s = report.session
     m = timed_minutes(s, report.units_rule, report.max_gap_instruction_s)
     cues = [
-        f"{escape(c.text)} ({c.mode or 'mode not recorded'}, trial {t.id})"
+        f"{escape(c.text)} ({c.type.value or 'type not recorded'}, trial {t.id})"
         for t in s.trials
         for c in t.cues
     ]
