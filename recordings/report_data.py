@@ -30,12 +30,11 @@ import numpy as np
 
 from nmr_balance.reporting.config import ReportConfig
 from nmr_balance.reporting.model import (
-    LOS_DIRECTIONS,
     SessionRecord,
     SessionReport,
     TrialRecord,
 )
-from nmr_balance.results import sway_metrics
+from nmr_balance.results import LOS_DIRECTIONS, sway_metrics
 from recordings.model import Patient, Session, Trial, TrialEvent
 from recordings.store import PROCESSED, Store
 

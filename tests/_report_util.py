@@ -10,12 +10,12 @@ import numpy as np
 
 from nmr_balance.record import Cue, CueType, Patient
 from nmr_balance.reporting.model import (
-    LOS_DIRECTIONS,
     ClinicInfo,
     SessionRecord,
     SessionReport,
     TrialRecord,
 )
+from nmr_balance.results import LOS_DIRECTIONS
 
 T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 CONDITIONS = ("eyes open, firm", "eyes closed, firm", "eyes open, foam", "eyes closed, foam")
