@@ -205,6 +205,7 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
     """SIGKILL of the UI (a crash): the engine notices its parent is gone, closes and exits
     instead of streaming on with nobody listening."""
     import os
+    import pathlib
     import signal
     import subprocess
     import sys
@@ -232,7 +233,7 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
                 os.kill(engine_pid, 0)
             except ProcessLookupError:
                 break  # gone
-            if open(f"/proc/{engine_pid}/stat").read().split()[2] == "Z":
+            if pathlib.Path(f"/proc/{engine_pid}/stat").read_text().split()[2] == "Z":
                 break  # exited, waiting to be reaped by init
             time.sleep(0.1)
         else:

@@ -202,9 +202,9 @@ def test_clinic_protocols_are_found_replace_builtins_and_broken_ones_are_listed(
     assert entries["broken"].error.field == "task"
     assert entries["mctsib"].origin == "builtin"
     assert find("balance_kids", tmp_path).name == "balance_kids"
-    with pytest.raises(ProtocolError, match="broken.toml"):
+    with pytest.raises(ProtocolError, match=r"broken\.toml"):
         find("broken", tmp_path)
-    with pytest.raises(ProtocolError, match="a known protocol .*mctsib"):
+    with pytest.raises(ProtocolError, match=r"a known protocol .*mctsib"):
         find("nonsense", tmp_path)
 
 
