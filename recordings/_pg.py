@@ -213,6 +213,20 @@ class PgConnection:
         with contextlib.suppress(StorageError):
             self.execute("SELECT pg_advisory_unlock(?, ?)", (LOCK_CLASS, int(trial_id)))
 
+    def claim_trial(self, trial_id: int) -> _TrialLock:
+        """Hold ``trial_id``'s recording lock on this connection (see :class:`_TrialLock`)."""
+        if not self.try_lock_trial(trial_id):
+            raise RuntimeError(f"trial {trial_id} is already being recorded")
+        return _TrialLock(self, trial_id)
+
+    def forget_trial_lock(self, trial_id: int) -> None:
+        """Nothing to clean up: the server drops a dead station's advisory locks itself."""
+
+    def integrity_problems(self) -> list[str]:
+        """The server checks its own pages; nothing to report from here (chunk CRCs still are)."""
+        self.execute("SELECT 1")
+        return []
+
     def owner_alive(self, trial_id: int) -> bool:
         """True while some connection (this station or another) holds ``trial_id``'s lock."""
         rows = self.execute(
@@ -225,19 +239,18 @@ class PgConnection:
     # --- schema --------------------------------------------------------------------------------
     def migrate(self, migrations: tuple[str, ...], application_id: int) -> int:
         """Bring the server's schema up to ``len(migrations)``; returns the version reached."""
-        self.execute(
-            "CREATE TABLE IF NOT EXISTS nmr_schema (application_id BIGINT NOT NULL, "
-            "version BIGINT NOT NULL)"
-        )
         target = len(migrations)
         while True:
-            version = self._version(application_id)
-            if version >= target:
-                return version
             self.begin()
             try:
-                # One station migrates; the others wait here and then find it done.
+                # One station migrates; the others wait here and then find it done. Even the
+                # version table is created under the lock: two concurrent CREATE TABLE IF NOT
+                # EXISTS can collide in PostgreSQL's catalogue.
                 self.execute("SELECT pg_advisory_xact_lock(?)", (application_id,))
+                self.execute(
+                    "CREATE TABLE IF NOT EXISTS nmr_schema (application_id BIGINT NOT NULL, "
+                    "version BIGINT NOT NULL)"
+                )
                 version = self._version(application_id)
                 if version < target:
                     for statement in _statements(dialect(migrations[version])):
@@ -252,6 +265,8 @@ class PgConnection:
                 with contextlib.suppress(Exception):
                     self.execute("ROLLBACK")
                 raise
+            if version >= target:
+                return version
 
     def _version(self, application_id: int) -> int:
         rows = self.execute("SELECT application_id, version FROM nmr_schema")
@@ -275,6 +290,19 @@ class PgConnection:
 
     def schema_version(self, application_id: int) -> int:
         return self._version(application_id)
+
+
+class _TrialLock:
+    """A trial's recording lock held by a recorder's connection (like ``_lock.TrialLock``)."""
+
+    def __init__(self, conn: PgConnection, trial_id: int):
+        self._conn: PgConnection | None = conn
+        self.trial_id = trial_id
+
+    def release(self, remove: bool = True) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._conn.unlock_trial(self.trial_id)
+        self._conn = None
 
 
 def _statements(script: str) -> list[str]:

@@ -32,6 +32,12 @@ def pg_server_url():
     else a throwaway server started here (tests/pg_server.py)."""
     from pg_server import URL_ENV, throwaway_server
 
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            "psycopg is not installed in this venv: run `make setup` (pyproject's [pg] extra)"
+        )
     url = os.environ.get(URL_ENV)
     if url:
         yield url

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import urllib.parse
 
 import psycopg
@@ -139,7 +140,10 @@ def test_a_recording_lock_dies_with_its_station(pg_url):
         assert other.owner_alive(7) and recorder.owner_alive(7)
         assert not other.try_lock_trial(7)
         assert not other.owner_alive(8)
-        recorder.close()  # the station dies: the server drops its locks
+        recorder.close()  # the station dies: the server drops its locks when its backend ends
+        deadline = time.monotonic() + 30
+        while other.owner_alive(7) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not other.owner_alive(7)
     finally:
         other.close()
