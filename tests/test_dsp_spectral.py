@@ -14,9 +14,9 @@ from dsp._kernels_derive import SPECTRAL_KEYS
 from dsp.filters import zero_phase_lowpass
 from dsp.metrics import Settings, trial_metrics
 from dsp.spectral import decimate, decimation_factor, decimation_filter, welch_psd, welch_psd_scipy
-from nmr_balance.frontend import default_stages
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.io_formats import read_santos_duarte
-from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
 DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
