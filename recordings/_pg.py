@@ -106,6 +106,34 @@ def _plain(value: Any) -> Any:
     return item() if callable(item) and not isinstance(value, (bytes, str)) else value
 
 
+class Row(tuple):
+    """A result row read by position or by column name, like ``sqlite3.Row``."""
+
+    _names: tuple[str, ...] = ()
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            try:
+                return tuple.__getitem__(self, self._names.index(key))
+            except ValueError:
+                raise IndexError(f"no column {key!r}") from None
+        return tuple.__getitem__(self, key)
+
+
+def _row_factory(cursor):
+    names = tuple(c.name for c in cursor.description or ())
+
+    def make(values) -> Row:
+        row = Row(bytes(v) if isinstance(v, memoryview) else v for v in values)
+        row._names = names
+        return row
+
+    return make
+
+
 def translate(error: Exception, url: str) -> Exception:
     """Our typed error for a psycopg failure on the server at ``url``."""
     import psycopg
@@ -164,6 +192,7 @@ class PgConnection:
                 autocommit=True,
                 connect_timeout=CONNECT_TIMEOUT_S,
                 application_name="nmr-balance",
+                row_factory=_row_factory,
             )
         except psycopg.Error as e:
             raise translate(e, url) from e
@@ -183,8 +212,7 @@ class PgConnection:
     def execute(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._mutex, self.guard():
             cur = self._conn.execute(_placeholders(sql), tuple(_plain(a) for a in args))
-            rows = cur.fetchall() if cur.description is not None else []
-        return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows]
+            return cur.fetchall() if cur.description is not None else []
 
     @property
     def in_transaction(self) -> bool:

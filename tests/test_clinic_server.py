@@ -152,3 +152,16 @@ def test_a_recording_lock_dies_with_its_station(pg_url):
 def test_server_url_helper_keeps_socket_and_role(pg_server_url):
     url = with_database(pg_server_url, "other")
     assert url.startswith("postgresql://postgres@/other?host=")
+
+
+def test_rows_are_read_by_name_or_position_like_sqlite(pg_url):
+    conn = _pg.PgConnection(pg_url)
+    try:
+        row = conn.execute("SELECT 1 AS a, 'x'::text AS b, '\\x0102'::bytea AS c")[0]
+        assert row["a"] == row[0] == 1 and row["b"] == "x" and row.keys() == ["a", "b", "c"]
+        assert row["c"] == b"\x01\x02" and isinstance(row["c"], bytes)
+        assert tuple(row) == (1, "x", b"\x01\x02")
+        with pytest.raises(IndexError):
+            row["nope"]
+    finally:
+        conn.close()
