@@ -1,6 +1,6 @@
 # nmr-balance — the two commands of the README, plus benchmarks.
 #   make demo   set up .venv and run the live dashboard on the simulated board
-#   make test   set up .venv and run the whole test suite offscreen
+#   make test   set up .venv, lint (ruff, import layers) and run the whole test suite offscreen
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -13,8 +13,8 @@ export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 demo: setup
 	@$(PY) -m nmr_balance.app.demo
 
-test: setup
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
+# Lint first (seconds), then the suite: a finding fails the run before the tests start.
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: setup
@@ -24,8 +24,9 @@ bench-quick: setup
 	$(PY) -m benchmarks.run_all --quick
 
 lint: setup
-	$(VENV)/bin/ruff check . || true
-	$(VENV)/bin/lint-imports
+	@$(VENV)/bin/ruff check . || { echo "make lint: ruff check found the problems above. Run '$(VENV)/bin/ruff check --fix .' and fix what it still reports (rules: [tool.ruff] in pyproject.toml)."; exit 1; }
+	@$(VENV)/bin/ruff format --check . || { echo "make lint: the files above are not formatted. Run '$(VENV)/bin/ruff format .'"; exit 1; }
+	@QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports || { echo "make lint: a layer rule (DESIGN.md section 3) is broken; see the contract above ([tool.importlinter] in pyproject.toml)."; exit 1; }
 
 setup: system-libs $(VENV)/.installed
 

@@ -85,7 +85,9 @@ class StreamInfo:
         try:
             return self.channel_names.index(name)
         except ValueError:
-            raise KeyError(f"no channel {name!r}; channels are {', '.join(self.channel_names)}")
+            raise KeyError(
+                f"no channel {name!r}; channels are {', '.join(self.channel_names)}"
+            ) from None
 
     def replace(self, **changes: Any) -> StreamInfo:
         return dataclasses.replace(self, **changes)

@@ -353,7 +353,7 @@ class Store:
         except (ValueError, KeyError, TypeError) as e:
             raise CorruptDatabaseError(
                 str(self.path), f"trial {r[0]} has a damaged description: {e}"
-            )
+            ) from e
 
     def trial(self, trial_id: int) -> Trial:
         rows = self._q(self._TRIAL_SELECT + " WHERE t.id = ?", (int(trial_id),))
@@ -420,7 +420,9 @@ class Store:
             try:
                 blocks.append(chunks.decode(payload, n, n_channels))
             except ValueError as e:
-                raise CorruptDatabaseError(str(self.path), f"trial {trial_id} chunk {seq}: {e}")
+                raise CorruptDatabaseError(
+                    str(self.path), f"trial {trial_id} chunk {seq}: {e}"
+                ) from e
         return blocks
 
     def samples(self, trial_id: int, stream: int) -> SampleBlock:

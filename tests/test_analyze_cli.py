@@ -15,9 +15,8 @@ from nmr_balance.errors import DataFormatError
 from nmr_balance.io_formats import read_csv
 
 DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
-PUBLISHED = {
-    r["Trial"]: r for r in csv.DictReader(open(DATA / "published_values.tsv"), delimiter="\t")
-}
+with open(DATA / "published_values.tsv", newline="") as _f:
+    PUBLISHED = {r["Trial"]: r for r in csv.DictReader(_f, delimiter="\t")}
 
 
 def _run(capsys, *argv):
@@ -147,7 +146,7 @@ def test_warmup_of_some_groups_only():
     calls = []
     dsp.warmup(lambda done, total, name: calls.append(name), only=("live", "tilt"))
     assert calls == ["IMU tilt", "live metrics and training", "ready"]
-    with pytest.raises(ValueError, match="unknown kernel groups.*'spectra'.*choose from"):
+    with pytest.raises(ValueError, match=r"unknown kernel groups.*'spectra'.*choose from"):
         dsp.warmup(only=("spectra",))
 
 

@@ -22,9 +22,9 @@ from dsp.spectral import (
     welch_psd_numpy,
     welch_psd_scipy,
 )
-from nmr_balance.frontend import default_stages
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.io_formats import read_santos_duarte
-from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
 DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"

@@ -123,7 +123,7 @@ def test_progress_by_condition_and_click_opens_trial(qtbot, store, artifacts_dir
     assert view.metric_box.currentData() == "mean_velocity"
     chosen = []
     view.trial_chosen.connect(chosen.append)
-    scatter = [i for i in view.plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem)][0]
+    scatter = next(i for i in view.plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem))
     spot = scatter.points()[2]
     scatter.sigClicked.emit(scatter, [spot], None)
     assert chosen == [int(spot.data())] and chosen[0] in store.ids.values()

@@ -54,7 +54,7 @@ class LiveFeed:
     ):
         self.ring = ring
         self.info = info
-        self.capacity = max(16, int(round(history_s * info.fs)))
+        self.capacity = max(16, round(history_s * info.fs))
         self.t = np.full(self.capacity, np.nan)
         self.xy = np.full((self.capacity, 2), np.nan)
         self.fz = np.full(self.capacity, np.nan)
@@ -114,7 +114,7 @@ class LiveFeed:
 
     def recent(self, seconds: float) -> slice:
         """Slice of the history covering the newest ``seconds``."""
-        n = min(self.filled, max(1, int(round(seconds * self.info.fs))))
+        n = min(self.filled, max(1, round(seconds * self.info.fs)))
         return slice(self.capacity - n, self.capacity)
 
 
