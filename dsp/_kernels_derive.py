@@ -165,8 +165,6 @@ def derive_many(stats, f, psd, n, fs, chi2_scale, f_scale, lo, hi, with_spectra,
             spectral_metrics(f, psd[t], lo, hi, out[t, nt:])
 
 
-
-
 @jit
 def _line(t, y, sel):
     """Least-squares line y = a + b t over the samples where ``sel``; returns (a, b)."""

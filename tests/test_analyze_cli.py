@@ -184,9 +184,7 @@ def _json_run(capsys, monkeypatch, files, twins_up_to, parallel_from):
     return table, json.loads(out)
 
 
-def test_the_numpy_and_kernel_paths_and_the_worker_pool_give_the_same_output(
-    capsys, monkeypatch
-):
+def test_the_numpy_and_kernel_paths_and_the_worker_pool_give_the_same_output(capsys, monkeypatch):
     """A few files run the NumPy twins, many files the kernels, from 8 files on in two worker
     processes: what is printed must not depend on it (table identical, every JSON value equal
     to 1e-12 relative, same notes and processing)."""
