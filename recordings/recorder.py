@@ -94,7 +94,7 @@ class Recorder:
             raise InvalidParameterError("duration_s", duration_s, "a positive number of seconds")
         if pipeline.raw is None:
             raise StorageError("the pipeline is not started", "Start it before the recorder")
-        self.path = store.path
+        self.path = store.location  # a file path or a server URL: the recorder opens its own
         self.pipeline = pipeline
         self.session_id = session_id
         self.protocol, self.condition = protocol, condition or Condition()

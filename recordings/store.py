@@ -1,10 +1,11 @@
-"""The recordings store: one SQLite database per station.
+"""The recordings store: one SQLite database per station, or the clinic's PostgreSQL server.
 
 Usage::
 
     from recordings import Store, Condition
 
-    with Store.open() as store:                      # default location, or Store.open("x.db")
+    with Store.open() as store:                      # default location, or Store.open("x.db"),
+                                                     # or Store.open("postgresql://station@db/nmr")
         patient = store.add_patient("P001", birth_year=1950)
         session = store.start_session(patient.code, therapist="AB", pain_before=2)
         ...                                          # a Recorder records trials into it
@@ -15,6 +16,10 @@ Thread-safe: one connection guarded by a lock (a :class:`Recorder` opens its own
 processes may use the same database: writers queue (WAL, busy timeout) and a long wait gives a
 clear :class:`StorageError`. Opening a database marks the trials whose recorder died
 (``kill -9``, crash, power cut) ``interrupted``; everything they committed stays replayable.
+
+The same SQL runs on both engines (``?`` placeholders, ``RETURNING``, no engine-specific
+functions); what differs (connecting, the schema's dialect, recording locks, integrity checks)
+is in :mod:`recordings._db` (SQLite) and :mod:`recordings._pg` (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import platformdirs
 from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, StorageError
 from nmr_balance.record import now_iso
 from nmr_balance.stream import SampleBlock, StreamInfo
-from recordings import _db, _lock, chunks
+from recordings import _db, _pg, chunks, schema
 from recordings.metrics import trial_metrics
 from recordings.model import (
     Condition,
@@ -89,7 +94,8 @@ def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
 class Store:
     """An open station database. Create with :meth:`open`; close (or use ``with``) when done."""
 
-    def __init__(self, path: Path, conn):
+    def __init__(self, path: Path | str, conn):
+        #: The SQLite file (a Path) or the server's URL (a str, without password).
         self.path = path
         self._conn = conn
         self._mutex = threading.RLock()
@@ -103,8 +109,18 @@ class Store:
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
         left untouched) and :class:`StorageError` when it cannot be opened.
         """
-        path = Path(path).expanduser() if path is not None else default_db_path()
-        store = cls(path, _db.connect(path, create=create))
+        if _pg.is_url(path):
+            conn = _pg.PgConnection(path)
+            try:
+                conn.migrate(schema.MIGRATIONS, schema.APPLICATION_ID)
+            except BaseException:
+                conn.close()
+                raise
+            store = cls(_pg.redact(path), conn)
+            store._url = path
+        else:
+            path = Path(path).expanduser() if path is not None else default_db_path()
+            store = cls(path, _db.SqliteConnection(path, create=create))
         if recover:
             store.recover_interrupted()
         return store
@@ -122,11 +138,21 @@ class Store:
         self.close()
 
     # --- low level ---------------------------------------------------------------------------
+    @property
+    def location(self) -> str | Path:
+        """What :meth:`open` takes to open this database again (path or URL)."""
+        return getattr(self, "_url", self.path)
+
+    @property
+    def is_server(self) -> bool:
+        """True on the clinic's PostgreSQL server, False on a station's SQLite file."""
+        return isinstance(self._conn, _pg.PgConnection)
+
     def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
-        with self._mutex, _db.guard(self.path):
+        with self._mutex:
             if self._conn is None:
                 raise StorageError(f"{self.path} is closed", "Open the store again")
-            return self._conn.execute(sql, args).fetchall()
+            return self._conn.execute(sql, args)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -135,7 +161,7 @@ class Store:
             if self._conn is not None and self._conn.in_transaction:
                 yield self  # nested: the outer transaction commits
                 return
-            self._q("BEGIN IMMEDIATE")
+            self._conn.begin()
             try:
                 yield self
             except BaseException:
@@ -150,9 +176,9 @@ class Store:
                 raise
 
     def check(self) -> list[str]:
-        """Run SQLite's integrity check; an empty list means the file is sound."""
-        rows = self._q("PRAGMA integrity_check")
-        return [r[0] for r in rows if r[0] != "ok"]
+        """Run the engine's integrity check; an empty list means the database is sound."""
+        with self._mutex:
+            return self._conn.integrity_problems()
 
     # --- patients ----------------------------------------------------------------------------
     def add_patient(self, code: str, **fields: Any) -> Patient:
@@ -211,12 +237,11 @@ class Store:
         _check_range("borg_before", borg_before, *_RANGES["borg_before"])
         pid = self.patient(patient).id
         with self.transaction():
-            self._q(
+            sid = self._q(
                 "INSERT INTO sessions (patient_id, started, therapist, station, pain_before, "
-                "borg_before, notes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "borg_before, notes) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (pid, started or now_iso(), therapist, station, pain_before, borg_before, notes),
-            )
-            sid = self._q("SELECT last_insert_rowid()")[0][0]
+            )[0][0]
         return self.session(sid)
 
     def end_session(
@@ -302,9 +327,10 @@ class Store:
         """
         self.session(session_id)
         c = condition or Condition()
-        self._q(
+        return self._q(
             "INSERT INTO trials (session_id, protocol, vision, surface, stance, parameters, "
-            "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            "RETURNING id",
             (
                 session_id,
                 protocol,
@@ -318,12 +344,16 @@ class Store:
                 started or now_iso(),
                 TrialStatus.parse(status).value,
             ),
-        )
-        return self._q("SELECT last_insert_rowid()")[0][0]
+        )[0][0]
 
-    def claim_trial(self, trial_id: int) -> _lock.TrialLock:
-        """Take the recording lock of ``trial_id`` (released by the recorder when it is done)."""
-        return _lock.TrialLock(self.path, trial_id)
+    def claim_trial(self, trial_id: int):
+        """Take the recording lock of ``trial_id`` (released by the recorder when it is done).
+
+        On SQLite a lock file beside the database, on PostgreSQL an advisory lock of this
+        store's connection: either way it dies with the recording process.
+        """
+        with self._mutex:
+            return self._conn.claim_trial(trial_id)
 
     def append_chunk(self, trial_id: int, stream: int, seq: int, block: SampleBlock) -> None:
         """Store ``block`` as chunk ``seq`` of ``stream`` (RAW or PROCESSED); not committed."""
@@ -462,8 +492,8 @@ class Store:
         """Chunks ``first_seq``... of a stream, decoded and checked against their CRC."""
         rows = self._q(
             "SELECT seq, n, n_channels, payload, crc32 FROM chunks WHERE trial_id = ? "
-            "AND stream = ? AND seq >= ? ORDER BY seq LIMIT ?",
-            (trial_id, stream, first_seq, -1 if max_chunks is None else max_chunks),
+            "AND stream = ? AND seq >= ? ORDER BY seq" + ("" if max_chunks is None else " LIMIT ?"),
+            (trial_id, stream, first_seq) + (() if max_chunks is None else (max_chunks,)),
         )
         blocks = []
         for seq, n, n_channels, payload, crc in rows:
@@ -511,7 +541,7 @@ class Store:
         for trial_id, started in self._q(
             "SELECT id, started FROM trials WHERE status = 'recording'"
         ):
-            if _lock.owner_alive(self.path, trial_id):
+            if self._conn.owner_alive(trial_id):
                 continue
             span = self._q(
                 "SELECT min(t_first_ns), max(t_last_ns) FROM chunks WHERE "
@@ -536,6 +566,6 @@ class Store:
                 raise
             except StorageError:
                 return found  # full disk, read-only, busy: still readable; a later open retries
-            _lock.lock_path(self.path, trial_id).unlink(missing_ok=True)
+            self._conn.forget_trial_lock(trial_id)
             found.append(trial_id)
         return found
