@@ -17,8 +17,8 @@ from benchmarks._report import Report, best_time
 from dsp import _kernels_frontend as KF
 from dsp.filters import StreamingLowpass, butter_lowpass
 from dsp.live import SlidingSway
-from nmr_balance.frontend import default_stages
-from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
 COMMAND = "python -m benchmarks.bench_frontend"

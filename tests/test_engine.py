@@ -11,7 +11,7 @@ import pytest
 
 from nmr_balance.app import open_source
 from nmr_balance.app.engine_process import run_engine
-from nmr_balance.engine import EngineLoop
+from nmr_balance.engine.loop import EngineLoop
 from nmr_balance.ring import RingBuffer
 
 pytestmark = pytest.mark.timeout(90)
@@ -215,7 +215,7 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
     code = (
         "import time\n"
         "from nmr_balance.app.engine_process import run_engine\n"
-        "from nmr_balance.engine import EngineHost\n"
+        "from nmr_balance.engine.host import EngineHost\n"
         f"host = EngineHost(run_engine, store_path={str(tmp_path / 's.db')!r})\n"
         "host.start('sim://?rate=100')\n"
         "assert host.wait_for('ready', 60)[0] is not None\n"

@@ -9,9 +9,9 @@ from protocol_harness import BUILTINS
 
 from nmr_balance.errors import ProtocolError
 from nmr_balance.protocols import discover, find, load_protocol
-from nmr_balance.protocols.engine import planned_seconds
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.library import BUILTIN_DIR
+from nmr_balance.protocols.run import planned_seconds
 
 GOOD_STEP = '[[steps]]\ntask = "stand"\nduration_s = 10\n'
 
