@@ -182,6 +182,7 @@ def run(args) -> int:
     from recordings import Store
 
     protocol = find(args.protocol)
+    protocol.check_level(args.level)  # a level it does not have: said before anything opens
     source = open_source(args.source)
     with contextlib.ExitStack() as stack:
         store = None if args.no_record else stack.enter_context(Store.open(args.db))
