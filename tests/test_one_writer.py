@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtWidgets
 from nmr_balance.app.engine_process import run_engine
 from recordings import PROCESSED, Store
 from ui.console_window import ConsoleWindow
-from ui.dashboard import application
+from ui.dashboard import application, open_store
 from ui.engine_client import EngineClient
 
 pytestmark = pytest.mark.timeout(180)
@@ -52,7 +52,7 @@ def test_report_from_the_console_then_record_again_keeps_every_write(
     monkeypatch.setenv("HOME", str(tmp_path))  # the report dialog opens where the database is
     db = tmp_path / "station.sqlite"
     application()
-    store = Store.open(db)
+    store = open_store(db)  # as the dashboard opens it
     window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
     window.session_panel.countdown_s = 0.2
     qtbot.addWidget(window)

@@ -12,6 +12,8 @@ from typing import Any
 
 from PySide6 import QtWidgets
 
+from nmr_balance.engine.messages import ProtocolDone
+
 #: Scores shown in the results table, first found wins (the rest are in the store).
 KEY_SCORES = (
     "success_pct",
@@ -101,20 +103,20 @@ class ProtocolProgress(QtWidgets.QGroupBox):
             )
             self.results.scrollToBottom()
 
-    def done(self, msg: dict[str, Any]) -> None:
-        n = len(msg.get("trial_ids") or [])
-        head = "finished" if msg["phase"] == "done" else "aborted"
+    def done(self, msg: ProtocolDone) -> None:
+        n = len(msg.trial_ids)
+        head = "finished" if msg.phase == "done" else "aborted"
         summary = {
             k: v
-            for k, v in (msg.get("summary") or {}).items()
+            for k, v in (msg.summary or {}).items()
             if isinstance(v, (int, float, str)) and k != "protocol"
         }
         lines = [f"<b>{head}</b>: {n} trial(s) recorded"]
         lines += [f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in list(summary.items())[:6]]
-        if msg.get("los_path"):
+        if msg.los_path:
             lines.append("measured LOS stored for this patient's next runs")
         self.summary.setText("<br>".join(lines))
-        self.step.setText(PHASES.get(msg["phase"], msg["phase"]))
+        self.step.setText(PHASES.get(msg.phase, msg.phase))
 
 
 __all__ = ["ProtocolProgress", "key_scores"]
