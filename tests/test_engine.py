@@ -140,13 +140,16 @@ def test_record_commands_are_written_by_the_engine(tmp_path):
         assert isinstance(got[2], m.SessionStarted) and got[2].patient == "P001"
         assert isinstance(got[3], m.Error) and "pain_before" in got[3].message
         session_id = got[2].session_id
-        loop.handle(m.EndSession(session_id, pain_after=1, borg_after=11, notes="tolerated well"))
+        loop.handle(
+            m.EndSession(session_id, pain_after=1, borg_after=11, response="tolerated well")
+        )
         assert drain(replies) == [m.SessionEnded(session_id)]
         loop.handle(m.SaveTrialNotes(999, "no such trial"))
         assert isinstance(drain(replies)[-1], m.Error)
         s = store.session(session_id)
         assert (s.therapist, s.station, s.pain_before, s.borg_before) == ("AB", "S2", 3, 9)
-        assert (s.pain_after, s.borg_after, s.notes) == (1, 11, "tolerated well")
+        assert (s.pain_after, s.borg_after, s.response) == (1, 11, "tolerated well")
+        assert s.ended
         assert len(store.sessions()) == 1
 
 

@@ -17,6 +17,7 @@ import pytest
 from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.app.engine_process import run_engine
+from nmr_balance.errors import StorageError
 from recordings import PROCESSED, Store
 from ui.console_window import ConsoleWindow
 from ui.dashboard import application, open_store
@@ -46,15 +47,15 @@ def _record_timed_trial(qtbot, window, seconds: int = 1) -> int:
     return stopped.args[0]
 
 
-def test_report_from_the_console_then_record_again_keeps_every_write(
-    qtbot, tmp_path, monkeypatch
-):
+def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # the report dialog opens where the database is
     db = tmp_path / "station.sqlite"
     application()
     store = open_store(db)  # as the dashboard opens it
     window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
     window.session_panel.countdown_s = 0.2
+    window.session_panel.pain_before.setValue(4)
+    window.session_panel.borg_before.setValue(8)
     qtbot.addWidget(window)
     window.show()
     errors: list = []
@@ -84,6 +85,25 @@ def test_report_from_the_console_then_record_again_keeps_every_write(
         qtbot.waitUntil(lambda: store.trial(second).notes != "", timeout=10000)
         assert not errors, errors
         assert not [m for m in window.messages if "damaged" in m.lower()]
+
+        # the end-of-session step: the state after, then the note shown before it is saved
+        panel.patient.setCurrentText("P001")
+        panel.end_button.click()
+        dialog = window.end_dialog
+        assert dialog.isVisible() and not dialog.review.isVisible()
+        dialog.pain_after.setValue(1)
+        dialog.borg_after.setValue(11)
+        dialog.response.setPlainText("tolerated well, no dizziness")
+        with qtbot.waitSignal(window.engine.session_ended, timeout=10000):
+            dialog.review_button.click()
+        assert dialog.review.isVisible() and dialog.save_button.isEnabled()
+        note = dialog.note.toPlainText()
+        assert "P001" in note and "1/10 after" in note and "11 after" in note
+        assert "{" not in note
+        session = store.session(window.session_id)
+        assert (session.pain_after, session.borg_after) == (1, 11) and session.ended
+        assert session.response == "tolerated well, no dizziness"
+        assert (session.pain_before, session.borg_before) == (4, 8)
     finally:
         window.close()
         store.close()
@@ -106,3 +126,23 @@ def test_report_from_the_console_then_record_again_keeps_every_write(
     with Store.open(db) as again:
         for trial_id in (first, second):
             assert len(again.samples(trial_id, PROCESSED)) == 100  # 1 s at 100 Hz
+
+
+def test_the_consoles_store_only_reads_and_says_who_writes(tmp_path):
+    db = tmp_path / "station.sqlite"
+    with Store.open(db) as writer:
+        writer.add_patient("P001")
+    reader = open_store(db)
+    try:
+        assert reader.read_only and [p.code for p in reader.patients()] == ["P001"]
+        with pytest.raises(StorageError, match="one writer") as refused:
+            reader.add_patient("P002")
+        assert "command" in refused.value.hint
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader._conn._conn.execute("DELETE FROM patients")  # below the store: still refused
+    finally:
+        reader.close()
+    with Store.open(db) as again:
+        assert [p.code for p in again.patients()] == ["P001"]
+    with pytest.raises(StorageError, match="no database"):
+        Store.open(tmp_path / "missing.sqlite", read_only=True)

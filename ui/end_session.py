@@ -69,7 +69,7 @@ class EndSessionDialog(QtWidgets.QDialog):
             session_id=self.session_id,
             pain_after=scale_value(self.pain_after),
             borg_after=scale_value(self.borg_after),
-            notes=self.response.toPlainText().strip(),
+            response=self.response.toPlainText().strip(),
         )
 
     def _review(self) -> None:

@@ -65,6 +65,7 @@ class StationRecords(Protocol):
     def start_session(self, patient: str, **fields: Any) -> Any: ...  # -> .id
     def set_trial_notes(self, trial_id: int, notes: str) -> None: ...
     def end_session(self, session_id: int, **fields: Any) -> Any: ...
+    def update_session(self, session_id: int, **fields: Any) -> Any: ...
 
 
 class EngineLoop:
@@ -318,9 +319,10 @@ class EngineLoop:
         self.reply(m.TrialNotesSaved(c.trial_id))
 
     def _end_session(self, c: m.EndSession) -> None:
-        self._need_records().end_session(
-            c.session_id, pain_after=c.pain_after, borg_after=c.borg_after, notes=c.notes
-        )
+        records = self._need_records()
+        records.end_session(c.session_id, pain_after=c.pain_after, borg_after=c.borg_after)
+        if c.response:
+            records.update_session(c.session_id, response=c.response)
         self.reply(m.SessionEnded(c.session_id))
 
     # --- housekeeping --------------------------------------------------------------------------

@@ -149,12 +149,13 @@ class SaveTrialNotes(Command):
 
 @_frozen
 class EndSession(Command):
-    """Close a session with the patient's state after it and the session's note."""
+    """Close a session with the patient's state after it (pain 0-10, Borg RPE 6-20; None = not
+    asked) and their response in the therapist's words."""
 
     session_id: int
     pain_after: float | None = None
     borg_after: float | None = None
-    notes: str | None = None
+    response: str = ""
 
 
 # --- replies -----------------------------------------------------------------------------------
