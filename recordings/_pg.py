@@ -255,6 +255,15 @@ class PgConnection:
         self.execute("SELECT 1")
         return []
 
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table``, in order."""
+        rows = self.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
     def owner_alive(self, trial_id: int) -> bool:
         """True while some connection (this station or another) holds ``trial_id``'s lock."""
         rows = self.execute(

@@ -103,7 +103,16 @@ CREATE INDEX trials_by_session ON trials (session_id);
 CREATE INDEX sessions_by_patient ON sessions (patient_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Stable ids for pushing a station's trials to the clinic's server (recordings.push): set the
+# first time a trial or session is pushed, kept by the server; NULLs are allowed many times.
+_UIDS = """
+ALTER TABLE sessions ADD COLUMN uid TEXT;
+ALTER TABLE trials ADD COLUMN uid TEXT;
+CREATE UNIQUE INDEX sessions_by_uid ON sessions (uid);
+CREATE UNIQUE INDEX trials_by_uid ON trials (uid);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _UIDS)
 LATEST_VERSION = len(MIGRATIONS)
 
 
