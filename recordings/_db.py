@@ -48,6 +48,7 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
         )
     except sqlite3.Error as e:
         raise translate(e, path) from e
+    conn.row_factory = sqlite3.Row  # rows are read by column name, never by position
     try:
         with guard(path):
             _check_ours(conn, path)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
+from nmr_balance.record import CueType
 from nmr_balance.source import Status, StatusEvent
 from nmr_balance.stream import SampleBlock
 from recordings.metrics import trial_metrics
@@ -156,9 +157,13 @@ class Recorder:
         """Log an event now (``marker``, ``target_shown``, ``target_hit``...). Thread-safe."""
         self._events.put((self._now_s(), kind, payload))
 
-    def cue(self, text: str, **payload: Any) -> None:
-        """Log a cue the therapist gave (verbal, tactile, visual)."""
-        self.mark("cue", text=text, **payload)
+    def cue(self, text: str, type: CueType | str = CueType.UNSPECIFIED, **payload: Any) -> None:
+        """Log a cue the therapist gave, with its type (verbal, tactile, visual). Thread-safe.
+
+        Raises :class:`InvalidParameterError` for an unknown type (nothing is logged)."""
+        if "mode" in payload:  # the word the first console used
+            type = payload.pop("mode")
+        self.mark("cue", text=text, type=CueType.parse(type).value, **payload)
 
     @property
     def recording(self) -> bool:

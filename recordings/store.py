@@ -25,6 +25,7 @@ is in :mod:`recordings._db` (SQLite) and :mod:`recordings._pg` (PostgreSQL).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -37,25 +38,56 @@ import numpy as np
 import platformdirs
 
 from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, StorageError
+from nmr_balance.record import now_iso
 from nmr_balance.stream import SampleBlock, StreamInfo
 from recordings import _db, _pg, chunks, schema
 from recordings.metrics import trial_metrics
-from recordings.model import Condition, Event, Patient, Session, Trial, TrialData
+from recordings.model import (
+    Condition,
+    Patient,
+    Session,
+    Trial,
+    TrialData,
+    TrialEvent,
+    TrialStatus,
+)
 
 RAW, PROCESSED = 0, 1
 #: Environment variable naming the station's default database: a file path, or the clinic's
 #: server as ``postgresql://ROLE@HOST/DBNAME`` (``--db`` overrides it).
 DB_ENV = "NMR_BALANCE_DB"
 _PATIENT_FIELDS = ("name", "birth_year", "sex", "height_cm", "weight_kg", "foot_length_cm", "notes")
+#: Session fields a caller may set after the start (the console's documentation step).
+SESSION_FIELDS = (
+    "therapist",
+    "station",
+    "pain_before",
+    "pain_after",
+    "borg_before",
+    "borg_after",
+    "notes",
+    "response",
+    "instruction_s",
+)
+_RANGES = {
+    "pain_before": (0, 10),
+    "pain_after": (0, 10),
+    "borg_before": (6, 20),
+    "borg_after": (6, 20),
+    "instruction_s": (0, 24 * 3600),
+}
+
+
+def _from_row(cls, row, **override):
+    """A record of ``cls`` from a row, by column name (extra columns are ignored)."""
+    keys = row.keys()
+    names = [f.name for f in dataclasses.fields(cls)]
+    return cls(**{n: row[n] for n in names if n in keys and n not in override}, **override)
 
 
 def default_db_path() -> Path:
     """Where the station database lives unless ``--db`` says otherwise."""
     return Path(platformdirs.user_data_dir("nmr-balance", appauthor=False)) / "recordings.db"
-
-
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
@@ -182,10 +214,10 @@ class Store:
             raise InvalidParameterError(
                 "patient", code_or_id, "a known patient code (`nmr-balance patients` lists them)"
             )
-        return Patient(*rows[0])
+        return _from_row(Patient, rows[0])
 
     def patients(self) -> list[Patient]:
-        return [Patient(*r) for r in self._q("SELECT * FROM patients ORDER BY code")]
+        return [_from_row(Patient, r) for r in self._q("SELECT * FROM patients ORDER BY code")]
 
     def ensure_patient(self, code: str) -> tuple[Patient, bool]:
         """The patient with ``code``, added if new; the flag says whether it was added."""
@@ -206,9 +238,9 @@ class Store:
         notes: str = "",
         started: str | None = None,
     ) -> Session:
-        """Open a session (a visit) for ``patient`` (code or id). Pain 0-10, Borg 0-20."""
-        _check_range("pain_before", pain_before, 0, 10)
-        _check_range("borg_before", borg_before, 0, 20)
+        """Open a session (a visit) for ``patient`` (code or id). Pain 0-10, Borg 6-20."""
+        _check_range("pain_before", pain_before, *_RANGES["pain_before"])
+        _check_range("borg_before", borg_before, *_RANGES["borg_before"])
         pid = self.patient(patient).id
         with self.transaction():
             sid = self._q(
@@ -226,8 +258,8 @@ class Store:
         borg_after: float | None = None,
         notes: str | None = None,
     ) -> Session:
-        _check_range("pain_after", pain_after, 0, 10)
-        _check_range("borg_after", borg_after, 0, 20)
+        _check_range("pain_after", pain_after, *_RANGES["pain_after"])
+        _check_range("borg_after", borg_after, *_RANGES["borg_after"])
         s = self.session(session_id)
         with self.transaction():
             self._q(
@@ -243,13 +275,32 @@ class Store:
             )
         return self.session(session_id)
 
+    def update_session(self, session_id: int, **fields: Any) -> Session:
+        """Set documentation fields of a session (see :data:`SESSION_FIELDS`): pain 0-10 and
+        Borg 6-20 before/after, the patient's response, notes, therapist, station, instruction
+        time (s). Only the fields given change."""
+        unknown = set(fields) - set(SESSION_FIELDS)
+        if unknown:
+            raise InvalidParameterError(min(unknown), "", "one of " + ", ".join(SESSION_FIELDS))
+        for name, (lo, hi) in _RANGES.items():
+            if name in fields:
+                _check_range(name, fields[name], lo, hi)
+        self.session(session_id)
+        if fields:
+            with self.transaction():
+                self._q(
+                    f"UPDATE sessions SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                    (*fields.values(), session_id),
+                )
+        return self.session(session_id)
+
     def session(self, session_id: int) -> Session:
         rows = self._q("SELECT * FROM sessions WHERE id = ?", (session_id,))
         if not rows:
             raise InvalidParameterError(
                 "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
             )
-        return Session(*rows[0])
+        return _from_row(Session, rows[0])
 
     def sessions(self, patient: str | int | None = None) -> list[Session]:
         if patient is None:
@@ -259,7 +310,7 @@ class Store:
                 "SELECT * FROM sessions WHERE patient_id = ? ORDER BY started, id",
                 (self.patient(patient).id,),
             )
-        return [Session(*r) for r in rows]
+        return [_from_row(Session, r) for r in rows]
 
     # --- trials ------------------------------------------------------------------------------
     def begin_trial(
@@ -272,7 +323,7 @@ class Store:
         condition: Condition | None = None,
         parameters: dict | None = None,
         source_url: str = "",
-        status: str = "recording",
+        status: TrialStatus = TrialStatus.RECORDING,
         started: str | None = None,
     ) -> int:
         """Add a trial row (status ``recording`` unless told) and return its id.
@@ -297,7 +348,7 @@ class Store:
                 json.dumps(raw_info.to_dict()),
                 json.dumps(info.to_dict()),
                 started or now_iso(),
-                status,
+                TrialStatus.parse(status).value,
             ),
         )[0][0]
 
@@ -340,16 +391,27 @@ class Store:
         )
 
     def finish_trial(
-        self, trial_id: int, status: str, metrics: dict | None = None, ended: str | None = None
+        self,
+        trial_id: int,
+        status: TrialStatus | str,
+        metrics: dict | None = None,
+        ended: str | None = None,
     ) -> None:
         """Close a trial as ``complete``, ``aborted`` or ``interrupted`` with its metrics."""
-        if status not in ("complete", "aborted", "interrupted"):
+        status = TrialStatus.parse(status)
+        if status is TrialStatus.RECORDING:
             raise InvalidParameterError("status", status, "complete, aborted or interrupted")
         cues = [e.payload.get("text", "") for e in self.events(trial_id) if e.kind == "cue"]
         with self.transaction():
             self._q(
                 "UPDATE trials SET status = ?, ended = ?, metrics = ?, cues = ? WHERE id = ?",
-                (status, ended or now_iso(), json.dumps(metrics or {}), json.dumps(cues), trial_id),
+                (
+                    status.value,
+                    ended or now_iso(),
+                    json.dumps(metrics or {}),
+                    json.dumps(cues),
+                    trial_id,
+                ),
             )
 
     def set_trial_notes(self, trial_id: int, notes: str) -> None:
@@ -363,32 +425,26 @@ class Store:
     _TRIAL_SELECT = (
         "SELECT t.id, t.session_id, t.protocol, t.vision, t.surface, t.stance, "
         "t.parameters, t.source_url, t.raw_info, t.info, t.started, t.ended, "
-        "t.status, t.metrics, t.cues, t.notes, p.code FROM trials t "
+        "t.status, t.metrics, t.cues, t.notes, p.code AS patient_code FROM trials t "
         "JOIN sessions s ON s.id = t.session_id JOIN patients p ON p.id = s.patient_id"
     )
 
-    def _trial_from_row(self, r: tuple) -> Trial:
+    def _trial_from_row(self, r) -> Trial:
         try:
-            return Trial(
-                r[0],
-                r[1],
-                r[2],
-                Condition(r[3], r[4], r[5]),
-                json.loads(r[6]),
-                r[7],
-                StreamInfo.from_dict(json.loads(r[8])),
-                StreamInfo.from_dict(json.loads(r[9])),
-                r[10],
-                r[11],
-                r[12],
-                json.loads(r[13]),
-                json.loads(r[14]),
-                r[15],
-                r[16],
+            return _from_row(
+                Trial,
+                r,
+                condition=Condition(r["vision"], r["surface"], r["stance"]),
+                parameters=json.loads(r["parameters"]),
+                raw_info=StreamInfo.from_dict(json.loads(r["raw_info"])),
+                info=StreamInfo.from_dict(json.loads(r["info"])),
+                status=TrialStatus(r["status"]),
+                metrics=json.loads(r["metrics"]),
+                cues=json.loads(r["cues"]),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise CorruptDatabaseError(
-                str(self.path), f"trial {r[0]} has a damaged description: {e}"
+                str(self.path), f"trial {r['id']} has a damaged description: {e}"
             ) from e
 
     def trial(self, trial_id: int) -> Trial:
@@ -416,15 +472,15 @@ class Store:
             args.append(self.patient(patient).id)
         if status is not None:
             where.append("t.status = ?")
-            args.append(status)
+            args.append(TrialStatus.parse(status).value)
         sql = self._TRIAL_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         return [self._trial_from_row(r) for r in self._q(sql + " ORDER BY t.id", tuple(args))]
 
-    def events(self, trial_id: int) -> list[Event]:
+    def events(self, trial_id: int) -> list[TrialEvent]:
         rows = self._q(
             "SELECT t, kind, payload FROM events WHERE trial_id = ? ORDER BY t, id", (trial_id,)
         )
-        return [Event(t, kind, json.loads(p)) for t, kind, p in rows]
+        return [TrialEvent(r["t"], r["kind"], json.loads(r["payload"])) for r in rows]
 
     # --- samples -----------------------------------------------------------------------------
     def chunk_index(self, trial_id: int, stream: int) -> np.ndarray:
@@ -434,7 +490,7 @@ class Store:
             "AND stream = ? ORDER BY seq",
             (trial_id, stream),
         )
-        return np.array(rows, dtype=np.int64).reshape(-1, 5)
+        return np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 5)
 
     def read_chunks(
         self, trial_id: int, stream: int, first_seq: int = 0, max_chunks: int | None = None

@@ -89,7 +89,7 @@ def test_samples_round_trip_bit_exact(store_target):
         data = store.load_trial(tid)
         assert same_bits(data.raw, raw) and same_bits(data.processed, proc)
         assert data.trial.status == "complete" and data.trial.cues == ["look ahead"]
-        assert data.trial.condition.label() == "eyes closed, foam, feet_together"
+        assert data.trial.condition.label() == "eyes closed, foam, feet together"
         assert [e.kind for e in data.events] == ["cue", "marker"]
         assert data.raw_info == plate_info() and data.info.channel_names == ("x", "y", "fz")
         assert len(store.chunk_index(tid, RAW)) == 13

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmr_balance.ring import RingBuffer
-from nmr_balance.stream import SampleBlock, StreamInfo
+from nmr_balance.stream import SampleBlock, StreamInfo, sample_time
 
 
 class LiveFeed:
@@ -85,7 +85,7 @@ class LiveFeed:
         n = len(block)
         if n == 0:
             return
-        times = block.t_device if self.info.has_device_time else block.counter / self.info.fs
+        times = sample_time(block, self.info)
         if n >= self.capacity:
             block, times, n = (
                 block.slice(n - self.capacity, n),
