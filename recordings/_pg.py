@@ -277,6 +277,24 @@ class PgConnection:
     def migrate(self, migrations: tuple[str, ...], application_id: int) -> int:
         """Bring the server's schema up to ``len(migrations)``; returns the version reached."""
         target = len(migrations)
+        # Read first: a station role may read the schema but not change it.
+        exists = self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]
+        current = self._version(application_id) if exists else self._empty_or_foreign()
+        if current >= target:
+            return current
+        try:
+            return self._migrate(migrations, application_id)
+        except StorageError as e:
+            if "no right" not in str(e):
+                raise
+            raise StorageError(
+                f"the server's schema is version {current}; this nmr-balance needs {target}",
+                "An administrator must upgrade it: run one nmr-balance command as the database's "
+                "owner (docs/clinic-server.md, Upgrades); stations cannot change the schema",
+            ) from e
+
+    def _migrate(self, migrations: tuple[str, ...], application_id: int) -> int:
+        target = len(migrations)
         while True:
             self.begin()
             try:
@@ -305,19 +323,23 @@ class PgConnection:
             if version >= target:
                 return version
 
+    def _empty_or_foreign(self) -> int:
+        """0 for an empty database; a database with other tables is not ours to change."""
+        if self.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_name <> 'nmr_schema'"
+        )[0][0]:
+            raise CorruptDatabaseError(
+                redact(self.url),
+                "the database holds tables of another program",
+                "Point --db at a database made for nmr-balance (docs/clinic-server.md)",
+            )
+        return 0
+
     def _version(self, application_id: int) -> int:
         rows = self.execute("SELECT application_id, version FROM nmr_schema")
         if not rows:
-            if self.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                "current_schema() AND table_name <> 'nmr_schema'"
-            )[0][0]:
-                raise CorruptDatabaseError(
-                    redact(self.url),
-                    "the database holds tables of another program",
-                    "Point --db at a database made for nmr-balance (docs/clinic-server.md)",
-                )
-            return 0
+            return self._empty_or_foreign()
         app_id, version = rows[0]
         if app_id != application_id:
             raise CorruptDatabaseError(

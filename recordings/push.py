@@ -77,7 +77,9 @@ def push(
         uid = _ensure_uid(local, "trials", trial_id)
         found = server._q("SELECT id FROM trials WHERE uid = ?", (uid,))
         if found:
-            difference = _difference(_fingerprint(local, trial_id), _fingerprint(server, found[0][0]))
+            difference = _difference(
+                _fingerprint(local, trial_id), _fingerprint(server, found[0][0])
+            )
             if difference:
                 result.conflicts.append((uid, difference))
             else:
@@ -108,9 +110,8 @@ def _row(store: Store, table: str, where: str, args: tuple) -> list[dict]:
 
 def _insert(store: Store, table: str, values: dict, returning: bool = True) -> int | None:
     names = [n for n in values if n in set(store._conn.columns(table))]
-    sql = (
-        f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-        + (" RETURNING id" if returning else "")
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})" + (
+        " RETURNING id" if returning else ""
     )
     rows = store._q(sql, tuple(values[n] for n in names))
     return rows[0][0] if returning else None
