@@ -33,7 +33,12 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
-from nmr_balance.errors import CorruptDatabaseError, DiskFullError, StorageError
+from nmr_balance.errors import (
+    CorruptDatabaseError,
+    DatabaseUnreachableError,
+    DiskFullError,
+    StorageError,
+)
 
 #: URL schemes that name a PostgreSQL server.
 SCHEMES = ("postgresql://", "postgres://")
@@ -158,17 +163,12 @@ def translate(error: Exception, url: str) -> Exception:
     if isinstance(error, psycopg.OperationalError):
         text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if "password" in text or "authentication" in text:
-            hint = (
+            return StorageError(
+                f"cannot log in to the database server {shown}: {text}",
                 "Check the role name and its password in ~/.pgpass (or PGPASSFILE); "
-                "the URL must not carry the password"
+                "the URL must not carry the password",
             )
-        else:
-            hint = (
-                "Is the clinic's database server running and reachable from this station? "
-                "Record into this station's own database (--db PATH) and `nmr-balance push` "
-                "the trials later"
-            )
-        return StorageError(f"cannot reach the database server {shown}: {text}", hint)
+        return DatabaseUnreachableError(shown, text)
     return StorageError(f"database error on {shown}: {error}")
 
 

@@ -9,6 +9,11 @@ trials later with ``nmr-balance push --to postgresql://...``. Rules:
 * **Pushing twice changes nothing.** A trial already on the server with the same content (status,
   end, results, notes, events, and the CRC-32 of every sample chunk) is reported as already
   there and left alone.
+* **A trial the server lost half-way is completed.** When a station lost the server mid-trial,
+  it kept recording into its own file under the same ``uid`` (:mod:`recordings.mirror`); the
+  server's copy is then ``interrupted`` (or still ``recording`` with no recorder alive) and holds
+  a prefix of the station's chunks. Push appends the rest, the events the server lacks, and the
+  station's status, end and results. Nothing the server holds is changed or removed.
 * **A conflict is reported, never overwritten.** A trial on the server with the same ``uid``
   but different content (someone edited either copy) is listed with what differs; neither copy
   changes.
@@ -25,9 +30,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import uuid
 from collections.abc import Callable
 
+from recordings.mirror import ensure_uid
 from recordings.store import Store
 
 _PSEUDONYMOUS = ("sex", "height_cm", "weight_kg", "foot_length_cm")
@@ -39,6 +44,7 @@ class PushResult:
 
     uploaded: list[str] = dataclasses.field(default_factory=list)
     already: list[str] = dataclasses.field(default_factory=list)
+    completed: list[str] = dataclasses.field(default_factory=list)
     conflicts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     still_recording: int = 0
 
@@ -47,6 +53,8 @@ class PushResult:
             f"{len(self.uploaded)} trial(s) uploaded",
             f"{len(self.already)} already on the server",
         ]
+        if self.completed:
+            parts.append(f"{len(self.completed)} completed (the server had lost their end)")
         if self.conflicts:
             parts.append(f"{len(self.conflicts)} conflict(s), left as they are")
         if self.still_recording:
@@ -74,32 +82,24 @@ def push(
     finished = [tid for tid, status in rows if status != "recording"]
     result.still_recording = len(rows) - len(finished)
     for done, trial_id in enumerate(finished, 1):
-        uid = _ensure_uid(local, "trials", trial_id)
+        uid = ensure_uid(local, "trials", trial_id)
         found = server._q("SELECT id FROM trials WHERE uid = ?", (uid,))
         if found:
-            difference = _difference(
-                _fingerprint(local, trial_id), _fingerprint(server, found[0][0])
-            )
-            if difference:
-                result.conflicts.append((uid, difference))
-            else:
+            mine, theirs = _fingerprint(local, trial_id), _fingerprint(server, found[0][0])
+            difference = _difference(mine, theirs)
+            if not difference:
                 result.already.append(uid)
+            elif _lost_its_end(server, found[0][0], mine, theirs):
+                _complete_trial(local, server, trial_id, found[0][0], theirs)
+                result.completed.append(uid)
+            else:
+                result.conflicts.append((uid, difference))
         else:
             _copy_trial(local, server, trial_id)
             result.uploaded.append(uid)
         if progress is not None:
             progress(done, len(finished))
     return result
-
-
-def _ensure_uid(store: Store, table: str, row_id: int) -> str:
-    uid = store._q(f"SELECT uid FROM {table} WHERE id = ?", (row_id,))[0][0]
-    if uid:
-        return uid
-    uid = uuid.uuid4().hex
-    with store.transaction():
-        store._q(f"UPDATE {table} SET uid = ? WHERE id = ? AND uid IS NULL", (uid, row_id))
-    return store._q(f"SELECT uid FROM {table} WHERE id = ?", (row_id,))[0][0]
 
 
 def _row(store: Store, table: str, where: str, args: tuple) -> list[dict]:
@@ -144,11 +144,57 @@ def _difference(a: dict, b: dict) -> str:
     return "the server's copy differs in " + ", ".join(words.get(k, k) for k in differ)
 
 
+def _lost_its_end(server: Store, server_id: int, mine: dict, theirs: dict) -> bool:
+    """True when the server's copy is the start of ours, cut off by an outage."""
+    if theirs["status"] not in ("interrupted", "recording") or mine["status"] == "recording":
+        return False
+    if theirs["status"] == "recording" and server._conn.owner_alive(server_id):
+        return False  # a recorder is still writing it
+    ours = set(mine["chunks"])
+    return all(c in ours for c in theirs["chunks"]) and len(theirs["chunks"]) < len(ours)
+
+
+def _event_key(t, kind, payload) -> tuple:
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    return (float(t), kind, json.dumps(json.loads(text), sort_keys=True))
+
+
+def _complete_trial(
+    local: Store, server: Store, local_id: int, server_id: int, theirs: dict
+) -> None:
+    have_chunks = {(c[0], c[1]) for c in theirs["chunks"]}
+    have_events = [_event_key(*e) for e in theirs["events"]]
+    trial = _row(local, "trials", "id = ?", (local_id,))[0]
+    with server.transaction():
+        for chunk in _row(local, "chunks", "trial_id = ? ORDER BY stream, seq", (local_id,)):
+            if (chunk["stream"], chunk["seq"]) not in have_chunks:
+                _insert(server, "chunks", {**chunk, "trial_id": server_id}, returning=False)
+        for event in _row(local, "events", "trial_id = ? ORDER BY id", (local_id,)):
+            key = _event_key(event["t"], event["kind"], event["payload"])
+            if key in have_events:
+                have_events.remove(key)  # already there (each occurrence once)
+                continue
+            values = {k: v for k, v in event.items() if k != "id"}
+            _insert(server, "events", {**values, "trial_id": server_id}, returning=False)
+        server._q(
+            "UPDATE trials SET status = ?, ended = ?, metrics = ?, cues = ?, notes = ? "
+            "WHERE id = ?",
+            (
+                trial["status"],
+                trial["ended"],
+                trial["metrics"],
+                trial["cues"],
+                trial["notes"],
+                server_id,
+            ),
+        )
+
+
 def _copy_trial(local: Store, server: Store, trial_id: int) -> None:
     trial = _row(local, "trials", "id = ?", (trial_id,))[0]
     session = _row(local, "sessions", "id = ?", (trial["session_id"],))[0]
     patient = _row(local, "patients", "id = ?", (session["patient_id"],))[0]
-    session_uid = _ensure_uid(local, "sessions", session["id"])
+    session_uid = ensure_uid(local, "sessions", session["id"])
     with server.transaction():
         found = server._q("SELECT id FROM patients WHERE code = ?", (patient["code"],))
         if found:
