@@ -107,13 +107,13 @@ def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_soak_1khz_8_channels_30s_zero_loss(tmp_path):
-    with emulator(
-        tmp_path, "nmr", "--rate", "1000", "--sensor", "plate", "--channels", "8"
-    ) as port:
-        with open_source(f"serial://{port}?protocol=nmr") as src:
-            src.start()
-            block = collect(src, 30.0)
-            stats = src.stats()
+    with (
+        emulator(tmp_path, "nmr", "--rate", "1000", "--sensor", "plate", "--channels", "8") as port,
+        open_source(f"serial://{port}?protocol=nmr") as src,
+    ):
+        src.start()
+        block = collect(src, 30.0)
+        stats = src.stats()
     assert src.info.n_channels == 8
     assert len(block) >= 29_000
     assert block.gaps() == 0 and src.dropped == 0

@@ -15,6 +15,7 @@ from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.stream import SampleBlock, StreamInfo, sway_info
 from recordings import Condition, Store
+from recordings.recorder import Recorder as Recorder_
 from recordings.replay import ReplaySource
 
 pytestmark = pytest.mark.timeout(60)
@@ -55,9 +56,6 @@ def record(db, url, stages_factory, seconds=None, **kw):
             metrics = rec.stop()
             live_out = live.read()
     return tid, live_out, metrics
-
-
-from recordings.recorder import Recorder as Recorder_
 
 
 def replay_through(url, stages_factory):

@@ -132,9 +132,9 @@ def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
     from nmr_balance.pipeline import Pipeline
-    from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
     from nmr_balance.protocols.library import find
     from nmr_balance.protocols.patient_los import load_los
+    from nmr_balance.protocols.run import ProtocolRun, planned_seconds
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
     from recordings import Store
 
