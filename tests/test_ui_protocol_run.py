@@ -11,8 +11,9 @@ import pathlib
 
 import numpy as np
 import pytest
+from _helpers import save_shot
 from PySide6 import QtWidgets
-from ui_shots import answer_dialog, save_shot
+from ui_shots import answer_dialog
 
 from recordings import PROCESSED
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from _helpers import save_shot
 from PySide6 import QtWidgets
-from ui_shots import save_shot
 from ui_store import fill_store
 
 from recordings import Store

@@ -17,9 +17,10 @@ import wave
 
 import numpy as np
 import pytest
+from _helpers import save_shot
 from protocol_harness import drive
 from PySide6 import QtCore, QtGui, QtWidgets
-from ui_shots import SCREEN_SIZES, cut_texts, save_shot, settle
+from ui_shots import SCREEN_SIZES, cut_texts, settle
 
 from drivers.sim.board import Lean
 from nmr_balance.protocols.library import find

@@ -1,28 +1,13 @@
-"""Test helpers for the GUI tests: screenshots a person can look at, and a check that no text
-on screen is cut off (elided or clipped). Shared by the UI test modules (import it; never import
-one test module from another)."""
+"""Helpers for the GUI tests: a check that no text on screen is cut off (elided or clipped),
+answering the app's questions, letting layouts settle; the screenshots themselves are
+:func:`_helpers.save_shot`."""
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 #: The clinic screens the console must fit (a laptop and a desktop monitor), px.
 SCREEN_SIZES = ((1366, 768), (1920, 1080))
-
-
-def not_blank(image) -> float:
-    """Pixel standard deviation of a QImage (0 for a blank, single-colour picture)."""
-    ptr = image.convertToFormat(image.Format.Format_Grayscale8)
-    arr = np.frombuffer(ptr.constBits(), np.uint8, ptr.sizeInBytes()).astype(float)
-    return float(arr.std())
-
-
-def save_shot(widget, path) -> None:
-    """Save a PNG of ``widget`` as it is drawn now; fail if it came out blank."""
-    image = widget.grab().toImage()
-    assert image.save(str(path))
-    assert not_blank(image) > 10, f"{path.name} looks blank"
 
 
 def _shown(w: QtWidgets.QWidget, top: QtWidgets.QWidget) -> bool:
@@ -175,4 +160,4 @@ def settle(qtbot, widget, size: tuple[int, int] | None = None, ms: int = 50) -> 
     QtGui.QGuiApplication.processEvents()
 
 
-__all__ = ["SCREEN_SIZES", "answer_dialog", "cut_texts", "not_blank", "save_shot", "settle"]
+__all__ = ["SCREEN_SIZES", "answer_dialog", "cut_texts", "settle"]
