@@ -67,7 +67,7 @@ def runs():
     m = Recorder(when=lambda e: e.kind == "trial_started")
     out["mctsib"] = (*drive(find("mctsib"), "sim://?realtime=0&seed=2", m), m)
     t = Recorder(when=lambda e: e.kind == "target_shown")
-    out["targets"] = (*drive(find("weight_shift"), "sim://?realtime=0&seed=5", t, level=2), t)
+    out["targets"] = (*drive(find("weight_shift"), "sim://?realtime=0&seed=5", t, level=4), t)
     return out
 
 

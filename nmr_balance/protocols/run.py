@@ -62,7 +62,7 @@ class TrialResult:
         return dataclasses.asdict(self)
 
 
-def planned_seconds(protocol: Protocol, level: int = 0) -> float:
+def planned_seconds(protocol: Protocol, level: int | None = None) -> float:
     """Length of a run of ``protocol`` (s) if no trial ends early or is repeated."""
     los = LosProfile.theoretical()
     total = 0.0
@@ -80,8 +80,9 @@ class ProtocolRun:
     protocol : Protocol
     info : StreamInfo
         The processed (sway) stream: channels ``x``, ``y`` in mm or deg.
-    level : int
-        Difficulty level (0-based) for protocols that have levels.
+    level : int, optional
+        Difficulty level, 1-based (default 1) for protocols that have levels; None for the
+        others (tests have no level).
     los : LosProfile, optional
         The patient's measured LOS; default: theoretical, from ``height_m``.
     height_m : float
@@ -97,12 +98,13 @@ class ProtocolRun:
         protocol: Protocol,
         info: StreamInfo,
         *,
-        level: int = 0,
+        level: int | None = None,
         los: LosProfile | None = None,
         height_m: float = 1.70,
         seed: int = 0,
         max_gap_s: float = 0.25,
     ):
+        level = protocol.check_level(level)
         self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
         if not {"x", "y"} <= set(info.channel_names) or info.units[info.index("x")] not in (
             "mm",
@@ -356,14 +358,15 @@ class ProtocolRun:
     # --- for the UI ------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
         """Facts about the run for the UI when it starts (JSON-serialisable): ``protocol``,
-        ``title``, ``summary_kind`` (mctsib, los, training...), ``level`` (1-based), ``levels``, ``n_trials``, ``total_s``, ``unit``, the
+        ``title``, ``summary_kind`` (mctsib, los, training...), ``level`` (1-based, None for a
+        test without levels), ``levels``, ``n_trials``, ``total_s``, ``unit``, the
         ``los`` targets are placed on and its ``los_origin``, and the ``extent`` of the view
         (:meth:`view_extent`)."""
         return {
             "protocol": self.protocol.name,
             "title": self.protocol.title,
             "summary_kind": self.protocol.summary,
-            "level": self.level + 1,
+            "level": self.level,
             "levels": len(self.protocol.levels),
             "los_origin": self.los.origin,
             "los": self.los.to_dict(),
