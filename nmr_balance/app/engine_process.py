@@ -71,16 +71,7 @@ def protocol_factory(store, data_dir: str | Path | None = None, height_m: float 
         run = ProtocolRun(chosen, pipeline.info, level=chosen_level, los=los, seed=seed)
         recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, chosen_level)
         recorded = RecordedRun(run, recorder, patient, folder)
-        facts = {
-            "protocol": chosen.name,
-            "title": chosen.title,
-            "level": chosen_level,
-            "levels": len(chosen.levels),
-            "level_reason": why,
-            "los_origin": los.origin,
-            "n_trials": len(run.plan),
-            "total_s": run.total_s,
-        }
+        facts = {**run.describe(), "level_reason": why}
         return recorded, facts
 
     return make

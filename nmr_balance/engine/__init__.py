@@ -17,7 +17,9 @@ Typed, in one module both processes import: :mod:`nmr_balance.engine.messages`. 
 :class:`~.messages.Command` dataclasses on the command queue (``host.send(StartTrial(...))``),
 the engine answers with :class:`~.messages.Reply` dataclasses (``TrialStarted``, ``Error``, ...).
 Anything else is refused with an :class:`~nmr_balance.errors.EngineStateError` reply, as are
-state mistakes (a second trial while one runs, no source connected). While the dashboard runs,
+state mistakes (a second trial while one runs, no source connected). ``ProtocolStarted.facts``
+are :meth:`ProtocolRun.describe` (protocol, title, summary_kind, level, levels, n_trials,
+total_s, unit, los, los_origin, extent) and level_reason. While the dashboard runs,
 the engine is the station database's only writer: the console's patients, sessions and notes are
 commands too (``docs/recordings.md``, "Who opens the database").
 
