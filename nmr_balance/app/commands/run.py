@@ -131,6 +131,7 @@ def _print_results(run) -> None:
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.app.warm import FRONT_END, warm_kernels
     from nmr_balance.pipeline import Pipeline
     from nmr_balance.protocols.library import find
     from nmr_balance.protocols.patient_los import load_los
@@ -147,6 +148,9 @@ def run(args) -> int:
         # a bad level or a damaged LOS file fails before the device is started
         level, why = choose_level(store, args.patient, protocol, args.level)
         load_los(args.patient, args.data_dir)
+        # Front-end and training kernels, with a progress bar on a first run (compiling); the
+        # trials' sway metrics need none (dsp.metrics runs the NumPy twins unless loaded).
+        warm_kernels(only=(*FRONT_END, "live"))
         pipeline = Pipeline(
             source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60)
         )
