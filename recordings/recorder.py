@@ -31,7 +31,7 @@ import numpy as np
 from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
 from nmr_balance.record import CueType
 from nmr_balance.source import Status, StatusEvent
-from nmr_balance.stream import SampleBlock
+from nmr_balance.stream import SampleBlock, sample_time
 from recordings.metrics import trial_metrics
 from recordings.model import Condition
 from recordings.store import PROCESSED, RAW, Store
@@ -73,6 +73,13 @@ class Recorder:
         the recorder finishes the trial by itself (:attr:`recording` turns False). So a 30 s
         trial at 100 Hz holds samples 0..2999 exactly, whenever the stop command would have come.
         Without it, the trial runs until :meth:`stop`.
+    start_t_s : float, optional
+        Record by sample time (:func:`nmr_balance.stream.sample_time`): the trial is the samples
+        from this time on, up to the ``end_t_s`` given to :meth:`stop`, whenever they were read.
+        For a source faster than real time (a pull-mode pipeline): nothing is committed until
+        :meth:`stop`, which takes the span from the rings (they must still hold it: size them
+        for the whole run). A crash before then loses the trial, which a simulated or replayed
+        source can make again.
     """
 
     def __init__(
@@ -87,6 +94,7 @@ class Recorder:
         from_start: bool = False,
         commit_interval_s: float = 0.25,
         duration_s: float | None = None,
+        start_t_s: float | None = None,
     ):
         if not 0 < commit_interval_s <= 1.0:
             raise InvalidParameterError("commit_interval_s", commit_interval_s, "0 < s <= 1")
@@ -120,6 +128,7 @@ class Recorder:
         self._lost = False
         self._t0_ns = 0
         self.duration_s = duration_s
+        self.start_t_s, self.end_t_s = start_t_s, None
         self._end: dict[int, int | None] = {RAW: None, PROCESSED: None}  # first counter past it
         self._full = {RAW: False, PROCESSED: False}
 
@@ -127,8 +136,9 @@ class Recorder:
     def start(self) -> int:
         """Create the trial (status ``recording``), start the thread; return the trial id."""
         p = self.pipeline
-        self._raw_reader = p.raw.reader(from_start=self.from_start)
-        self._proc_reader = p.processed.reader(from_start=self.from_start)
+        from_start = self.from_start or self.start_t_s is not None
+        self._raw_reader = p.raw.reader(from_start=from_start)
+        self._proc_reader = p.processed.reader(from_start=from_start)
         self._t0_ns = time.monotonic_ns()
         self._store = Store.open(self.path, recover=False)
         try:
@@ -157,6 +167,10 @@ class Recorder:
         """Log an event now (``marker``, ``target_shown``, ``target_hit``...). Thread-safe."""
         self._events.put((self._now_s(), kind, payload))
 
+    def mark_at(self, t_s: float, kind: str, **payload: Any) -> None:
+        """Log an event that happened ``t_s`` seconds (sample time) after the trial's start."""
+        self._events.put((float(t_s), kind, payload))
+
     def cue(self, text: str, type: CueType | str = CueType.UNSPECIFIED, **payload: Any) -> None:
         """Log a cue the therapist gave, with its type (verbal, tactile, visual). Thread-safe.
 
@@ -169,14 +183,19 @@ class Recorder:
     def recording(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def stop(self, status: str = "complete", timeout: float = 30.0) -> dict[str, Any]:
+    def stop(
+        self, status: str = "complete", timeout: float = 30.0, end_t_s: float | None = None
+    ) -> dict[str, Any]:
         """Store what is left, compute the metrics, close the trial; return the metrics.
 
-        Raises the error that stopped the recording early (e.g. :class:`DiskFullError`).
+        ``end_t_s``: with ``start_t_s``, the sample time the trial ended at (samples from then
+        on are not part of it). Raises the error that stopped the recording early (e.g.
+        :class:`DiskFullError`).
         """
         if status not in ("complete", "aborted"):
             raise InvalidParameterError("status", status, "complete or aborted")
         self._status = status
+        self.end_t_s = end_t_s
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -206,6 +225,8 @@ class Recorder:
         cpu0 = time.thread_time()
         last_commit = time.monotonic()
         try:
+            if self.start_t_s is not None:
+                self._stop.wait()  # by sample time: the span is taken from the rings at the end
             while not self._stop.wait(min(0.05, self.commit_interval_s / 2)):
                 if time.monotonic() - last_commit >= self.commit_interval_s:
                     self._flush()
@@ -222,8 +243,10 @@ class Recorder:
             self._close()
 
     def _flush(self) -> None:
-        raw = self._within_duration(RAW, self._raw_reader.read(), self.pipeline.raw_info.fs)
-        proc = self._within_duration(PROCESSED, self._proc_reader.read(), self.pipeline.info.fs)
+        raw = self._within_span(self._raw_reader.read(), self.pipeline.raw_info)
+        proc = self._within_span(self._proc_reader.read(), self.pipeline.info)
+        raw = self._within_duration(RAW, raw, self.pipeline.raw_info.fs)
+        proc = self._within_duration(PROCESSED, proc, self.pipeline.info.fs)
         if self._full[RAW] and self._full[PROCESSED]:
             self._stop.set()  # the duration is up: this is the last flush of the trial
         events = []
@@ -256,6 +279,15 @@ class Recorder:
                 self._store.add_event(self.trial_id, t, kind, payload)
         self.n_raw += len(raw)
         self.n_processed += len(proc)
+
+    def _within_span(self, block: SampleBlock, info) -> SampleBlock:
+        """``block`` cut to ``[start_t_s, end_t_s)`` in sample time (all of it without them)."""
+        if self.start_t_s is None or not len(block):
+            return block
+        t = sample_time(block, info)
+        first = int(np.searchsorted(t, self.start_t_s, side="left"))
+        end = len(t) if self.end_t_s is None else int(np.searchsorted(t, self.end_t_s, "left"))
+        return block.slice(first, max(first, end))
 
     def _within_duration(self, stream: int, block: SampleBlock, fs: float) -> SampleBlock:
         """``block`` cut at the end of the trial's duration (all of it without a duration)."""

@@ -1,4 +1,8 @@
-"""Test-wide settings: offscreen Qt, a writable Numba cache, shared fixtures."""
+"""Test-wide settings: offscreen Qt, a writable Numba cache, shared fixtures.
+
+Shared helper functions live in ``_helpers.py`` (and the other ``_*`` helper modules): test
+files import those, never this file or each other.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,7 @@ os.environ.setdefault(
 )
 
 import pytest
-
-REPO = pathlib.Path(__file__).resolve().parents[1]
-DATA = pathlib.Path(__file__).resolve().parent / "data"
+from _helpers import REPO
 
 
 @pytest.fixture

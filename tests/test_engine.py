@@ -210,7 +210,7 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    from _helpers import REPO
 
     code = (
         "import time\n"

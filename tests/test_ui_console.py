@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _helpers import save_shot
 from PySide6 import QtCore, QtWidgets
-from test_ui_review import save_shot
 
 from nmr_balance.app.engine_process import run_engine
 from recordings import PROCESSED, Store

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from _helpers import save_shot
 from PySide6 import QtWidgets
 from ui_store import fill_store
 
@@ -15,19 +16,6 @@ from ui.replay_view import ReplayView
 from ui.theme import apply as apply_theme
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def not_blank(image) -> float:
-    """Pixel standard deviation of a QImage (0 for a blank, single-colour picture)."""
-    ptr = image.convertToFormat(image.Format.Format_Grayscale8)
-    arr = np.frombuffer(ptr.constBits(), np.uint8, ptr.sizeInBytes()).astype(float)
-    return float(arr.std())
-
-
-def save_shot(widget, path) -> None:
-    image = widget.grab().toImage()
-    assert image.save(str(path))
-    assert not_blank(image) > 10, f"{path.name} looks blank"
 
 
 @pytest.fixture(scope="module")
