@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -42,8 +43,8 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-def test_sigkill_mid_trial_loses_at_most_the_last_second(tmp_path):
-    db = tmp_path / "station.db"
+def test_sigkill_mid_trial_loses_at_most_the_last_second(store_target):
+    db = store_target  # a station file, or the clinic's server (a station killed mid-trial)
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(db)],
         stdout=subprocess.PIPE,
@@ -59,6 +60,13 @@ def test_sigkill_mid_trial_loses_at_most_the_last_second(tmp_path):
     finally:
         if child.poll() is None:
             child.kill()
+    # The server notices a dead station's connection a moment later (SQLite at once).
+    deadline = time.monotonic() + 30
+    while True:
+        with Store.open(db) as store:
+            if store.trial(trial_id).status != "recording" or time.monotonic() > deadline:
+                break
+        time.sleep(0.1)
     with Store.open(db) as store:
         trial = store.trial(trial_id)
         assert trial.status == "interrupted"
@@ -71,7 +79,7 @@ def test_sigkill_mid_trial_loses_at_most_the_last_second(tmp_path):
     assert len(processed) >= len(raw) - 1000
     assert trial.metrics["n_samples"] == len(processed)  # scored from what was committed
     # ... and the interrupted trial replays
-    with Pipeline(open_source(f"replay://{db}?trial={trial_id}&speed=max")) as pipeline:
+    with Pipeline(open_source(f"replay://{quote(str(db))}?trial={trial_id}&speed=max")) as pipeline:
         reader = pipeline.processed.reader(from_start=True)
         deadline = time.monotonic() + 20
         while pipeline.running and time.monotonic() < deadline:

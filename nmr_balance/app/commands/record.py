@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import sys
 import time
 
 from nmr_balance.app import open_source
@@ -108,6 +109,12 @@ def run(args) -> int:
                 _pump(pipeline, args.duration)
             status = _wait(pipeline, recorder, args.duration, tqdm)
             metrics = recorder.stop(status)
+        for notice in recorder.notices:  # e.g. the clinic's server went away mid-trial
+            print(f"note: {notice}", file=sys.stderr)
+        if not recorder.online:
+            print("trial complete in this station's file; the server holds its first part")
+            print_metrics(metrics)
+            return 0
         if args.note:
             store.set_trial_notes(trial_id, args.note)
         trial = store.trial(trial_id)
