@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -42,12 +43,12 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-def test_sigkill_mid_trial_keeps_every_committed_sample(tmp_path):
+def test_sigkill_mid_trial_keeps_every_committed_sample(store_target):
     """Killed mid-trial, the recording keeps all it had committed, whole and in order, and the
     trial reads as interrupted. The kill comes once another process has seen 1000 samples
     committed (not after a guessed time). How much a crash loses in real time (at most the
     last second) is the SIGKILL drill's measurement (python -m benchmarks.drill_sigkill)."""
-    db = tmp_path / "station.db"
+    db = store_target  # a station file, or the clinic's server (a station killed mid-trial)
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(db)],
         stdout=subprocess.PIPE,
@@ -68,6 +69,13 @@ def test_sigkill_mid_trial_keeps_every_committed_sample(tmp_path):
     finally:
         if child.poll() is None:
             child.kill()
+    # The server notices a dead station's connection a moment later (SQLite at once).
+    deadline = time.monotonic() + 30
+    while True:
+        with Store.open(db) as store:
+            if store.trial(trial_id).status != "recording" or time.monotonic() > deadline:
+                break
+        time.sleep(0.1)
     with Store.open(db) as store:
         trial = store.trial(trial_id)
         assert trial.status == "interrupted"
@@ -78,7 +86,7 @@ def test_sigkill_mid_trial_keeps_every_committed_sample(tmp_path):
     assert len(processed) >= len(raw) - 1000
     assert trial.metrics["n_samples"] == len(processed)  # scored from what was committed
     # ... and the interrupted trial replays
-    with Pipeline(open_source(f"replay://{db}?trial={trial_id}&speed=max")) as pipeline:
+    with Pipeline(open_source(f"replay://{quote(str(db))}?trial={trial_id}&speed=max")) as pipeline:
         reader = pipeline.processed.reader(from_start=True)
         deadline = time.monotonic() + 20
         while pipeline.running and time.monotonic() < deadline:

@@ -62,7 +62,7 @@ class TrialResult:
         return dataclasses.asdict(self)
 
 
-def planned_seconds(protocol: Protocol, level: int = 0) -> float:
+def planned_seconds(protocol: Protocol, level: int | None = None) -> float:
     """Length of a run of ``protocol`` (s) if no trial ends early or is repeated."""
     los = LosProfile.theoretical()
     total = 0.0
@@ -80,8 +80,9 @@ class ProtocolRun:
     protocol : Protocol
     info : StreamInfo
         The processed (sway) stream: channels ``x``, ``y`` in mm or deg.
-    level : int
-        Difficulty level (0-based) for protocols that have levels.
+    level : int, optional
+        Difficulty level, 1-based (default 1) for protocols that have levels; None for the
+        others (tests have no level).
     los : LosProfile, optional
         The patient's measured LOS; default: theoretical, from ``height_m``.
     height_m : float
@@ -97,12 +98,13 @@ class ProtocolRun:
         protocol: Protocol,
         info: StreamInfo,
         *,
-        level: int = 0,
+        level: int | None = None,
         los: LosProfile | None = None,
         height_m: float = 1.70,
         seed: int = 0,
         max_gap_s: float = 0.25,
     ):
+        level = protocol.check_level(level)
         self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
         if not {"x", "y"} <= set(info.channel_names) or info.units[info.index("x")] not in (
             "mm",
