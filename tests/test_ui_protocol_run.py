@@ -11,6 +11,8 @@ import pathlib
 import numpy as np
 import pytest
 from _helpers import save_shot
+from PySide6 import QtWidgets
+from ui_shots import answer_dialog
 
 from recordings import PROCESSED
 
@@ -123,7 +125,8 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     msg = done.args[0]
     assert msg["phase"] == "done" and len(msg["trial_ids"]) == 2
     assert panel.start_button.isEnabled() and "finished" in progress.summary.text()
-    assert progress.results.count() == 2 and "success pct" in progress.results.item(1).text()
+    assert progress.results.count() == 2 and "success" in progress.results.item(1).text()
+    assert "%" in progress.results.item(1).text()  # with its unit
     stand, targets = (store.trial(i) for i in msg["trial_ids"])
     assert (
         stand.protocol == targets.protocol == "quick_check"
@@ -153,9 +156,16 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     panel.start_button.click()
     qtbot.waitUntil(lambda: any(e["kind"] == "trial_started" for e in events), timeout=10000)
     qtbot.wait(500)
+    # Abort asks first: "Keep going" leaves the run alone, "Abort" stops it
+    answer_dialog(qtbot, QtWidgets.QMessageBox.No)
+    panel.abort_button.click()
+    assert window.protocol_view is not None and panel.abort_button.isEnabled()
     with qtbot.waitSignal(window.engine.protocol_done, timeout=10000) as done:
+        answer_dialog(qtbot, QtWidgets.QMessageBox.Yes)
         panel.abort_button.click()
     msg = done.args[0]
+    # the patient screen does not keep the instruction (and its countdown) frozen
+    assert screen.message.text() == "Stopped" and len(screen._targets.data) == 0
     assert msg["phase"] == "aborted" and len(msg["trial_ids"]) == 1
     trial = store.trial(msg["trial_ids"][0])
     assert trial.status == "aborted" and trial.metrics["reason"] == "stopped by the therapist"
@@ -186,6 +196,7 @@ def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console
     with qtbot.waitSignal(
         window.engine.protocol_done, timeout=10000
     ) as done:  # during the new countdown
+        answer_dialog(qtbot, QtWidgets.QMessageBox.Yes)
         window.session_panel.abort_button.click()
     assert done.args[0]["phase"] == "aborted"
     (trial_id,) = done.args[0]["trial_ids"]

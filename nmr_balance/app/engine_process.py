@@ -70,16 +70,7 @@ def protocol_factory(
             store.close()
             raise
         recorded = RecordedRun(run, recorder, patient, folder, owned=store)
-        facts = {
-            "protocol": chosen.name,
-            "title": chosen.title,
-            "level": chosen_level,
-            "levels": len(chosen.levels),
-            "level_reason": why,
-            "los_origin": los.origin,
-            "n_trials": len(run.plan),
-            "total_s": run.total_s,
-        }
+        facts = {**run.describe(), "level_reason": why}
         return recorded, facts
 
     return make
