@@ -72,6 +72,12 @@ class ProtocolError(ConfigError):
         )
 
 
+# --- the engine process -----------------------------------------------------------------------
+class EngineStateError(NmrBalanceError):
+    """The engine was asked something its state does not allow (a trial while one runs, no
+    source connected, a message it does not know, the engine not running)."""
+
+
 # --- sources and devices -----------------------------------------------------------------------
 class SourceError(NmrBalanceError):
     """A sensor source could not be opened or stopped delivering."""
@@ -164,6 +170,19 @@ class DiskFullError(StorageError):
         super().__init__(
             f"the disk holding {path} is full; recording stopped, everything committed is kept",
             hint or "Free some space (or record to another disk with --db) and start a new trial",
+        )
+
+
+class DatabaseUnreachableError(StorageError):
+    """The clinic's database server cannot be reached (down, restarting, network cut)."""
+
+    def __init__(self, url: str, reason: str, hint: str | None = None):
+        self.url, self.reason = url, reason
+        super().__init__(
+            f"cannot reach the database server {url}: {reason}",
+            hint
+            or "Is the clinic's database server running and reachable from this station? Record "
+            "into this station's own database (--db PATH) and `nmr-balance push` the trials later",
         )
 
 

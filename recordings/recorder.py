@@ -21,20 +21,28 @@ therefore loses at most the last interval; the next :meth:`Store.open` marks the
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
+from nmr_balance.errors import (
+    DatabaseUnreachableError,
+    InvalidParameterError,
+    NmrBalanceError,
+    StorageError,
+)
 from nmr_balance.record import CueType
 from nmr_balance.source import Status, StatusEvent
 from nmr_balance.stream import SampleBlock, sample_time
 from recordings.metrics import trial_metrics
+from recordings.mirror import LocalMirror, ensure_uid
 from recordings.model import Condition
-from recordings.store import PROCESSED, RAW, Store
+from recordings.store import PROCESSED, RAW, Store, default_db_path
 
 _STATUS_EVENTS = {
     Status.LOST: "device_lost",
@@ -67,6 +75,12 @@ class Recorder:
         starting the pipeline, to keep the very first samples).
     commit_interval_s : float
         At most 1 s: the most a crash can lose.
+    local_copy : path-like, optional
+        Only when ``store`` is the clinic's server: the station's own SQLite file that keeps a
+        copy of the trial while it is recorded (:mod:`recordings.mirror`; default: the
+        station's default database). If the server goes away mid-trial, recording carries on
+        there, :attr:`notices` says so, and ``nmr-balance push`` completes the server's copy
+        later; if not, the copy is removed at the end.
     duration_s : float, optional
         Trial length: each stream keeps ``round(duration_s * fs)`` samples' worth of counters
         from its first recorded sample (a gap counts as time, as on the device's clock), then
@@ -95,6 +109,7 @@ class Recorder:
         commit_interval_s: float = 0.25,
         duration_s: float | None = None,
         start_t_s: float | None = None,
+        local_copy: str | Path | None = None,
     ):
         if not 0 < commit_interval_s <= 1.0:
             raise InvalidParameterError("commit_interval_s", commit_interval_s, "0 < s <= 1")
@@ -131,6 +146,12 @@ class Recorder:
         self.start_t_s, self.end_t_s = start_t_s, None
         self._end: dict[int, int | None] = {RAW: None, PROCESSED: None}  # first counter past it
         self._full = {RAW: False, PROCESSED: False}
+        self._local_copy_path = local_copy
+        self._mirror: LocalMirror | None = None
+        #: False once the clinic's server went away mid-trial (recording goes on locally).
+        self.online = True
+        #: What the person recording should know (e.g. the server went away), in words.
+        self.notices: list[str] = []
 
     # --- public ------------------------------------------------------------------------------
     def start(self) -> int:
@@ -153,6 +174,8 @@ class Recorder:
                     source_url=p.source.url,
                 )
                 self._lock = self._store.claim_trial(self.trial_id)  # before others can see it
+            if self._store.is_server:
+                self._start_local_copy()
         except BaseException:
             self._store.close()
             raise
@@ -162,6 +185,21 @@ class Recorder:
         )
         self._thread.start()
         return self.trial_id
+
+    def _start_local_copy(self) -> None:
+        self._mirror = LocalMirror(
+            self._local_copy_path or default_db_path(), self._store, self.session_id
+        )
+        p = self.pipeline
+        self._mirror.begin(
+            ensure_uid(self._store, "trials", self.trial_id),
+            p.raw_info,
+            p.info,
+            protocol=self.protocol,
+            condition=self.condition,
+            parameters=self.parameters,
+            source_url=p.source.url,
+        )
 
     def mark(self, kind: str, **payload: Any) -> None:
         """Log an event now (``marker``, ``target_shown``, ``target_hit``...). Thread-safe."""
@@ -233,9 +271,22 @@ class Recorder:
                     last_commit = time.monotonic()
             self._flush()  # the last samples (the pipeline may still be running)
             self.cpu_s = time.thread_time() - cpu0
-            processed = self._store.samples(self.trial_id, PROCESSED)
-            self.metrics = trial_metrics(processed, self.pipeline.info)
-            self._store.finish_trial(self.trial_id, self._status, self.metrics)
+            if self.online:
+                try:
+                    processed = self._store.samples(self.trial_id, PROCESSED)
+                    self.metrics = trial_metrics(processed, self.pipeline.info)
+                    self._store.finish_trial(self.trial_id, self._status, self.metrics)
+                except DatabaseUnreachableError as e:
+                    if self._mirror is None:
+                        raise
+                    self._go_offline(e)
+            if self._mirror is not None:
+                if self.online:
+                    self._mirror.discard()
+                else:
+                    processed = self._mirror.store.samples(self._mirror.trial_id, PROCESSED)
+                    self.metrics = trial_metrics(processed, self.pipeline.info)
+                    self._mirror.finish(self._status, self.metrics)
         except NmrBalanceError as e:
             self.error = e
             self._give_up()
@@ -272,11 +323,22 @@ class Recorder:
             self._overruns = lost
         if not (len(raw) or len(proc) or events):
             return
-        with self._store.transaction():
-            self._append(RAW, raw)
-            self._append(PROCESSED, proc)
-            for t, kind, payload in events:
-                self._store.add_event(self.trial_id, t, kind, payload)
+        chunks = [(s, self._seq[s], b) for s, b in ((RAW, raw), (PROCESSED, proc)) if len(b)]
+        if self._mirror is not None:  # first the station's own copy: nothing lost, come what may
+            self._mirror.write(chunks, events)
+        if self.online:
+            try:
+                with self._store.transaction():
+                    for stream, seq, block in chunks:
+                        self._store.append_chunk(self.trial_id, stream, seq, block)
+                    for t, kind, payload in events:
+                        self._store.add_event(self.trial_id, t, kind, payload)
+            except DatabaseUnreachableError as e:
+                if self._mirror is None:
+                    raise
+                self._go_offline(e)
+        for stream, _, _ in chunks:
+            self._seq[stream] += 1
         self.n_raw += len(raw)
         self.n_processed += len(proc)
 
@@ -301,10 +363,17 @@ class Recorder:
             return block.slice(0, keep)
         return block
 
-    def _append(self, stream: int, block: SampleBlock) -> None:
-        if len(block):
-            self._store.append_chunk(self.trial_id, stream, self._seq[stream], block)
-            self._seq[stream] += 1
+    def _go_offline(self, error: DatabaseUnreachableError) -> None:
+        """The server went away: keep recording into the station's own copy, and say so."""
+        self.online = False
+        t = self._now_s()
+        message = (
+            f"the database server went away {t:.1f} s into trial {self.trial_id} "
+            f"({error.reason}); recording goes on in {self._mirror.path}. Nothing is lost: "
+            f"run `nmr-balance push --db {self._mirror.path} --to <server URL>` when it is back"
+        )
+        self.notices.append(message)
+        self._mirror.write([], [(t, "server_lost", {"message": message})])
 
     def _give_up(self) -> None:
         """After a storage failure: try to close the trial as aborted (the disk may refuse)."""
@@ -315,6 +384,9 @@ class Recorder:
 
     def _close(self) -> None:
         if self._lock is not None:
-            self._lock.release()
+            with contextlib.suppress(NmrBalanceError):
+                self._lock.release()
+        if self._mirror is not None:
+            self._mirror.close()
         if self._store is not None:
             self._store.close()

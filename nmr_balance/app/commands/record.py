@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import platform
+import sys
 import time
 
 from nmr_balance.app import open_source
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
 from nmr_balance.app.commands.run import continued_session
 from nmr_balance.app.protocol_recording import faster_than_real_time
-from nmr_balance.app.warm import warm_kernels
+from nmr_balance.app.warm import FRONT_END, warm_kernels
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
 
@@ -82,7 +83,7 @@ def run(args) -> int:
         raise InvalidParameterError("--duration", args.duration, "a positive number of seconds")
     condition = Condition.parse(args.condition)
     source = open_source(args.source)  # a bad URL fails before anything is written
-    warm_kernels()
+    warm_kernels(only=FRONT_END)  # the trial's metrics at the end need no kernel (dsp.metrics)
     with open_store(args) as store:
         patient, added = store.ensure_patient(args.patient)
         if added:
@@ -108,6 +109,12 @@ def run(args) -> int:
                 _pump(pipeline, args.duration)
             status = _wait(pipeline, recorder, args.duration, tqdm)
             metrics = recorder.stop(status)
+        for notice in recorder.notices:  # e.g. the clinic's server went away mid-trial
+            print(f"note: {notice}", file=sys.stderr)
+        if not recorder.online:
+            print("trial complete in this station's file; the server holds its first part")
+            print_metrics(metrics)
+            return 0
         if args.note:
             store.set_trial_notes(trial_id, args.note)
         trial = store.trial(trial_id)
