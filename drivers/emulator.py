@@ -32,6 +32,7 @@ import numpy as np
 
 from drivers.decoding import imu_info
 from drivers.protocols import csv_lines, nmr, witmotion
+from nmr_balance.errors import ConfigError
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
 PROTOCOLS = ("nmr", "csv", "witmotion")
@@ -208,6 +209,23 @@ class Pty:
                 pass
 
 
+def check_link_path(link: Path) -> None:
+    """Refuse a ``--link`` path that exists (a file, a folder, an old link): the emulator makes
+    the link itself and removes it when it ends, so it must never replace something."""
+    if link.is_symlink() or link.exists():
+        what = "a link" if link.is_symlink() else "a folder" if link.is_dir() else "a file"
+        raise ConfigError(
+            f"--link {link}: {what} is already there; the emulator never replaces anything",
+            "Pick a path that does not exist yet (it is created and removed by the emulator); "
+            "a link left by an emulator that was killed can be removed with `rm`",
+        )
+    if not link.parent.is_dir():
+        raise ConfigError(
+            f"--link {link}: the folder {link.parent} does not exist",
+            "Pick a path in an existing folder",
+        )
+
+
 def _inject(data: bytes, faults: Faults, rng: np.random.Generator, due: dict, now: float) -> bytes:
     for kind in ("garbage", "drop"):
         if kind in faults.kinds and now >= due[kind]:
@@ -236,6 +254,8 @@ def run(
     ``announce(address)`` is called with the pty path (or link) each time a pty opens.
     ``boot_s`` > 0 behaves like an Arduino that just reset: a banner, then silence, then data.
     """
+    if link is not None:
+        check_link_path(link)
     faults = faults or Faults()
     rng = np.random.default_rng(faults.seed)
     port = Pty(link)
