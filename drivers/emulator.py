@@ -41,7 +41,8 @@ DEFAULT_SENSOR = {"nmr": "cells", "csv": "cells", "witmotion": "imu"}
 #: Bytes held back while the reader is slow; beyond this the oldest are lost (a UART FIFO).
 BACKLOG_LIMIT = 64 * 1024
 DESCRIPTOR_EVERY_S = 1.0
-FAULT_KINDS = ("garbage", "drop", "disconnect")
+#: ``mute``: the board's output is lost for ``down_s`` with the port open (its clock runs on).
+FAULT_KINDS = ("garbage", "drop", "disconnect", "mute")
 
 
 @dataclasses.dataclass
@@ -304,6 +305,17 @@ def run(
                 encoder.resend_descriptor()
                 announce(port.address)
                 due["disconnect"] = time.monotonic() - t0 + faults.every_s
+                continue
+            if "mute" in faults.kinds and now >= due["mute"] and not ends_soon:
+                _finish_writing(port, backlog, stats)  # what was sent before arrives whole
+                end = time.monotonic() + faults.down_s
+                while time.monotonic() < end:  # the port stays open, nothing comes
+                    port.drain_input()
+                    time.sleep(0.02)
+                skipped = math.floor((time.monotonic() - t0) * fs) - sent
+                generate(skipped)  # sampled but never sent: the device clock jumps
+                sent += skipped
+                due["mute"] = time.monotonic() - t0 + faults.every_s
                 continue
             wait = (sent + 1) / fs - (time.monotonic() - t0)
             if wait > 0:

@@ -107,13 +107,13 @@ def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_soak_1khz_8_channels_30s_zero_loss(tmp_path):
-    with emulator(
-        tmp_path, "nmr", "--rate", "1000", "--sensor", "plate", "--channels", "8"
-    ) as port:
-        with open_source(f"serial://{port}?protocol=nmr") as src:
-            src.start()
-            block = collect(src, 30.0)
-            stats = src.stats()
+    with (
+        emulator(tmp_path, "nmr", "--rate", "1000", "--sensor", "plate", "--channels", "8") as port,
+        open_source(f"serial://{port}?protocol=nmr") as src,
+    ):
+        src.start()
+        block = collect(src, 30.0)
+        stats = src.stats()
     assert src.info.n_channels == 8
     assert len(block) >= 29_000
     assert block.gaps() == 0 and src.dropped == 0
@@ -121,3 +121,26 @@ def test_soak_1khz_8_channels_30s_zero_loss(tmp_path):
     assert stats["bad_frames"] == 0
     np.testing.assert_array_equal(block.data[:, 6], block.counter % (1 << 24))
     np.testing.assert_allclose(np.diff(block.t_device), 1e-3, atol=2e-6)
+
+
+@pytest.mark.parametrize("protocol", ["csv", "witmotion"])
+def test_a_mid_stream_silence_with_the_port_open_is_a_gap(tmp_path, protocol):
+    """The board's output is lost for 2 s while the port stays open (no link loss). csv
+    carries the board's clock: the jump becomes the gap; the plain WitMotion stream has no
+    clock: the host-side silence does. Either way the gap is in the counter and in dropped."""
+    fs, down = 100.0, 2.0
+    args = ["--rate", str(fs), "--faults", "mute", "--fault-every", "1.5", "--down", str(down)]
+    with (
+        emulator(tmp_path, protocol, *args) as port,
+        open_source(f"serial://{port}?protocol={protocol}&rate={fs:g}") as src,
+    ):
+        src.start()
+        block = collect(src, 5.0)
+        assert src.losses == 0 and src.status is Status.STREAMING
+    steps = np.diff(block.counter)
+    assert np.all(steps >= 1)
+    assert 0.7 * down * fs < steps.max() - 1 < 1.5 * down * fs
+    assert src.dropped == block.gaps() >= 0.7 * down * fs
+    if protocol == "csv":  # counted from the board's clock: the counter follows it exactly
+        dt = np.diff(block.t_device)
+        np.testing.assert_allclose(steps, np.round(dt * fs), atol=0)
