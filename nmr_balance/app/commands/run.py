@@ -27,8 +27,9 @@ summary goes into the session notes) unless --no-record is given.
 
 Targets are placed at a % of the patient's Limits of Stability: the LOS measured by the last
 `los` run for this patient (stored per patient), or else the theoretical LOS from
---height. If the device drops out during a trial, that trial is marked interrupted (never scored)
-and redone when the device is back.
+--height. If the device drops out during a trial (lost, or no signal for --stall-timeout
+seconds with the port still open), that trial is marked interrupted (never scored) and redone
+when the signal is back; with no signal for --give-up seconds the run ends (exit status 1).
 
 Examples:
   nmr-balance run mctsib --source sim:// --patient P001
@@ -81,6 +82,21 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="do not record: only print the results (needed for sources faster than real time)",
     )
+    parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="no signal for this long interrupts the trial, redone when the signal is back "
+        "(default 3)",
+    )
+    parser.add_argument(
+        "--give-up",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="no signal for this long ends the run (default 30)",
+    )
     parser.add_argument("--therapist", default="", help="stored with the session")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or event log")
@@ -131,6 +147,7 @@ def _print_results(run) -> None:
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.errors import InvalidParameterError
     from nmr_balance.pipeline import Pipeline
     from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
     from nmr_balance.protocols.library import find
@@ -138,6 +155,9 @@ def run(args) -> int:
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
     from recordings import Store
 
+    for name, value in (("--stall-timeout", args.stall_timeout), ("--give-up", args.give_up)):
+        if not 0 < value < math.inf:
+            raise InvalidParameterError(name, value, "a positive number of seconds")
     protocol = find(args.protocol)
     source = open_source(args.source)
     if not args.no_record:
@@ -177,6 +197,8 @@ def run(args) -> int:
                 lambda e: [sink(e) for sink in sinks],
                 progress=not args.quiet and sys.stderr.isatty(),
                 status=status,
+                stall_timeout_s=args.stall_timeout,
+                give_up_s=args.give_up,
             )
         finally:
             recorded.finish()
