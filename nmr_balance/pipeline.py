@@ -22,9 +22,9 @@ from collections.abc import Callable
 import numpy as np
 
 from nmr_balance.errors import SourceError
+from nmr_balance.frontend.stage import Stage, configure_chain, run_chain
 from nmr_balance.ring import RingBuffer
 from nmr_balance.source import Source, Status, StatusEvent
-from nmr_balance.stages import Stage, configure_chain, run_chain
 from nmr_balance.stream import StreamInfo
 
 #: Seconds a read may block: bounds how long stop() waits for the thread.
@@ -70,7 +70,7 @@ class Pipeline:
     source : Source
         Opened or not; the pipeline opens it if needed and closes it on :meth:`close`.
     stages : list of Stage, optional
-        The processing chain; default: :func:`nmr_balance.frontend.default_stages`.
+        The processing chain; default: :func:`nmr_balance.frontend.sensors.default_stages`.
     ring_seconds : float
         How much history each ring keeps.
     shared : bool
@@ -121,7 +121,7 @@ class Pipeline:
             self.source.open()
         self.raw_info = self.source.info
         if self._stages is None:
-            from nmr_balance.frontend import default_stages
+            from nmr_balance.frontend.sensors import default_stages
 
             self._stages = default_stages(self.raw_info)
         self.info = configure_chain(self._stages, self.raw_info)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
+from nmr_balance.record import CueType
 from nmr_balance.source import Status, StatusEvent
 from nmr_balance.stream import SampleBlock
 from recordings.metrics import trial_metrics
@@ -111,7 +112,7 @@ class Recorder:
             raise InvalidParameterError("duration_s", duration_s, "a positive number of seconds")
         if pipeline.raw is None:
             raise StorageError("the pipeline is not started", "Start it before the recorder")
-        self.path = store.path
+        self.path = store.location  # a file path or a server URL: the recorder opens its own
         self.pipeline = pipeline
         self.session_id = session_id
         self.protocol, self.condition = protocol, condition or Condition()
@@ -179,9 +180,13 @@ class Recorder:
         """Log an event now (``marker``, ``target_shown``, ``target_hit``...). Thread-safe."""
         self._events.put((self._now_s(), kind, payload))
 
-    def cue(self, text: str, **payload: Any) -> None:
-        """Log a cue the therapist gave (verbal, tactile, visual)."""
-        self.mark("cue", text=text, **payload)
+    def cue(self, text: str, type: CueType | str = CueType.UNSPECIFIED, **payload: Any) -> None:
+        """Log a cue the therapist gave, with its type (verbal, tactile, visual). Thread-safe.
+
+        Raises :class:`InvalidParameterError` for an unknown type (nothing is logged)."""
+        if "mode" in payload:  # the word the first console used
+            type = payload.pop("mode")
+        self.mark("cue", text=text, type=CueType.parse(type).value, **payload)
 
     @property
     def recording(self) -> bool:

@@ -138,7 +138,8 @@ def test_romberg_and_mctsib_ratios_on_the_santos_duarte_trials():
     from nmr_balance.io_formats import read_santos_duarte
 
     data = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
-    rows = list(csv.DictReader(open(data / "published_values.tsv"), delimiter="\t"))
+    with open(data / "published_values.tsv", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
     by_condition = {}
     for row in rows[::3]:  # first repetition of each condition
         rec = read_santos_duarte(data / f"{row['Trial']}.txt")

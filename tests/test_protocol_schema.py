@@ -9,9 +9,9 @@ from protocol_harness import BUILTINS
 
 from nmr_balance.errors import ProtocolError
 from nmr_balance.protocols import discover, find, load_protocol
-from nmr_balance.protocols.engine import planned_seconds
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.library import BUILTIN_DIR
+from nmr_balance.protocols.run import planned_seconds
 
 GOOD_STEP = '[[steps]]\ntask = "stand"\nduration_s = 10\n'
 
@@ -202,9 +202,9 @@ def test_clinic_protocols_are_found_replace_builtins_and_broken_ones_are_listed(
     assert entries["broken"].error.field == "task"
     assert entries["mctsib"].origin == "builtin"
     assert find("balance_kids", tmp_path).name == "balance_kids"
-    with pytest.raises(ProtocolError, match="broken.toml"):
+    with pytest.raises(ProtocolError, match=r"broken\.toml"):
         find("broken", tmp_path)
-    with pytest.raises(ProtocolError, match="a known protocol .*mctsib"):
+    with pytest.raises(ProtocolError, match=r"a known protocol .*mctsib"):
         find("nonsense", tmp_path)
 
 

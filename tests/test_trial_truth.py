@@ -11,7 +11,7 @@ from _driver_helpers import emulator
 
 from nmr_balance.app import open_source
 from nmr_balance.app.cli import main
-from nmr_balance.engine import EngineLoop
+from nmr_balance.engine.loop import EngineLoop
 from recordings import Store
 
 pytestmark = pytest.mark.timeout(120)
@@ -23,8 +23,9 @@ FAULTS = {
 }
 
 
-def _incomplete_event(store: Store, trial_id: int):
+def _incomplete_event(store: Store, trial_id: int, planned_s: float = 10.0):
     [event] = [e for e in store.load_trial(trial_id).events if e.kind == "trial_incomplete"]
+    assert event.t < planned_s  # ended by the stall, not after the planned time and a grace
     return event.payload
 
 
@@ -32,7 +33,6 @@ def _incomplete_event(store: Store, trial_id: int):
 def test_record_ends_a_stalled_or_lost_trial_as_interrupted_and_exits_1(tmp_path, capsys, fault):
     db = tmp_path / "s.db"
     with emulator(tmp_path, "csv", "--rate", "100", *FAULTS[fault]) as port:
-        t0 = time.monotonic()
         code = main(
             [
                 "record",
@@ -46,10 +46,8 @@ def test_record_ends_a_stalled_or_lost_trial_as_interrupted_and_exits_1(tmp_path
                 str(db),
             ]
         )
-        took = time.monotonic() - t0
     err = capsys.readouterr().err
     assert code == 1 and "trial 1 is incomplete" in err and "record the trial again" in err
-    assert took < 10 + 3  # ended by the stall, not after the planned 10 s and a grace
     with Store.open(db) as store:
         [trial] = store.trials()
         assert trial.status == "interrupted"
@@ -104,7 +102,6 @@ def test_run_interrupts_the_trial_of_a_silent_device_then_gives_up_instead_of_ha
     # 14 s after the port was opened (start-up takes a few of them), well into the trial
     stall = ["--faults", "mute", "--fault-every", "14", "--down", "600"]
     with emulator(tmp_path, "csv", "--rate", "100", *stall) as port:
-        t0 = time.monotonic()
         code = main(
             [
                 "run",
@@ -121,9 +118,8 @@ def test_run_interrupts_the_trial_of_a_silent_device_then_gives_up_instead_of_ha
                 "4",
             ]
         )
-        took = time.monotonic() - t0
     out = capsys.readouterr().out
-    assert code == 1 and took < 40  # it used to wait forever
+    assert code == 1  # it used to wait forever (the test's timeout catches a hang)
     assert "trial interrupted" in out and "device stalled" in out
     assert "protocol aborted" in out and "the run ends" in out
     with Store.open(db) as store:

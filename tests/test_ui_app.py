@@ -7,10 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from _helpers import REPO, not_blank
 from PySide6 import QtGui
-from test_ui_review import not_blank
-
-from tests.conftest import REPO
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _helpers import save_shot
 from PySide6 import QtCore, QtWidgets
-from test_ui_review import save_shot
 
 from nmr_balance.app.engine_process import run_engine
 from recordings import PROCESSED, Store
@@ -251,7 +251,7 @@ def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artif
 def test_an_engine_started_before_the_window_is_adopted_not_restarted(qtbot, tmp_path):
     """`nmr-balance live` starts the engine before Qt loads (warm start): the console takes it
     over as it is (same process, no source switch); another URL then switches the source."""
-    from nmr_balance.engine import EngineHost
+    from nmr_balance.engine.host import EngineHost
     from ui.dashboard import build_console
 
     application()

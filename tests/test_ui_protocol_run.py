@@ -11,7 +11,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from test_ui_review import save_shot
+from _helpers import save_shot
 
 from recordings import PROCESSED
 

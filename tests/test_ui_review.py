@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from _helpers import save_shot
 from PySide6 import QtWidgets
 from ui_store import fill_store
 
@@ -15,19 +16,6 @@ from ui.replay_view import ReplayView
 from ui.theme import apply as apply_theme
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def not_blank(image) -> float:
-    """Pixel standard deviation of a QImage (0 for a blank, single-colour picture)."""
-    ptr = image.convertToFormat(image.Format.Format_Grayscale8)
-    arr = np.frombuffer(ptr.constBits(), np.uint8, ptr.sizeInBytes()).astype(float)
-    return float(arr.std())
-
-
-def save_shot(widget, path) -> None:
-    image = widget.grab().toImage()
-    assert image.save(str(path))
-    assert not_blank(image) > 10, f"{path.name} looks blank"
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +111,7 @@ def test_progress_by_condition_and_click_opens_trial(qtbot, store, artifacts_dir
     assert view.metric_box.currentData() == "mean_velocity"
     chosen = []
     view.trial_chosen.connect(chosen.append)
-    scatter = [i for i in view.plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem)][0]
+    scatter = next(i for i in view.plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem))
     spot = scatter.points()[2]
     scatter.sigClicked.emit(scatter, [spot], None)
     assert chosen == [int(spot.data())] and chosen[0] in store.ids.values()

@@ -47,7 +47,7 @@ def build_console(
 ) -> ConsoleWindow:
     """Create the console and its engine; connect ``source_url`` when given.
 
-    ``engine_host`` is an :class:`~nmr_balance.engine.EngineHost` already started on
+    ``engine_host`` is an :class:`~nmr_balance.engine.host.EngineHost` already started on
     ``source_url`` and ``store_path`` (see :func:`run`); by default the console starts its own.
     """
     store = open_store(store_path)

@@ -258,7 +258,7 @@ class PatientScreen(QtWidgets.QWidget):
 
     def _smooth(self, finite: np.ndarray, fs: float) -> np.ndarray:
         """Cursor position: the newest sample, or the mean of the last ``smoothing_s`` seconds."""
-        n = max(1, int(round(self.preset.smoothing_s * fs)))
+        n = max(1, round(self.preset.smoothing_s * fs))
         return finite[-n:].mean(axis=0)
 
 

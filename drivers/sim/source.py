@@ -52,7 +52,7 @@ class SimSource(Source):
         super().__init__(url)
         self.board = board
         self.realtime, self.speed = realtime, speed
-        self.limit = None if duration_s is None else int(round(duration_s * board.fs))
+        self.limit = None if duration_s is None else round(duration_s * board.fs)
         self._t0 = 0.0
         self._produced = 0
         self._fast_chunk = max(1, int(board.fs / 20))

@@ -1,4 +1,4 @@
-"""Entry of the engine process (spawned by :class:`nmr_balance.engine.EngineHost`).
+"""Entry of the engine process (spawned by :class:`nmr_balance.engine.host.EngineHost`).
 
 Wires the engine loop to the real source registry and the recordings store. Lives in the
 composition root because it may import drivers and recordings; the UI only ever receives
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nmr_balance.engine import EngineLoop, error_message
+from nmr_balance.engine.loop import EngineLoop, error_message
 
 
 def recorder_factory(store_path: str | Path | None):
@@ -52,8 +52,8 @@ def protocol_factory(
             choose_level,
             patient_los,
         )
-        from nmr_balance.protocols.engine import ProtocolRun
         from nmr_balance.protocols.library import find
+        from nmr_balance.protocols.run import ProtocolRun
         from recordings import Store
 
         folder = None if data_dir is None else Path(data_dir)

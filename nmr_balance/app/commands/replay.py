@@ -44,7 +44,7 @@ def run(args) -> int:
     if args.trial.isdigit():
         with open_store(args, create=False) as store:
             stored = store.trial(int(args.trial))
-            path = store.path
+            path = store.location
         url = f"replay://{quote(str(path))}?trial={stored.id}"
     else:
         url = f"replay://{quote(str(Path(args.trial).expanduser().resolve()))}?"

@@ -149,9 +149,9 @@ def run(args) -> int:
     from nmr_balance.app import open_source
     from nmr_balance.errors import InvalidParameterError
     from nmr_balance.pipeline import Pipeline
-    from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
     from nmr_balance.protocols.library import find
     from nmr_balance.protocols.patient_los import load_los
+    from nmr_balance.protocols.run import ProtocolRun, planned_seconds
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
     from recordings import Store
 

@@ -27,7 +27,7 @@ from nmr_balance.protocols.schema import Protocol, Step
 from nmr_balance.protocols.summary import summarise
 from nmr_balance.protocols.tasks import TASK_TYPES, Task
 from nmr_balance.source import Status
-from nmr_balance.stream import SampleBlock, StreamInfo
+from nmr_balance.stream import SampleBlock, StreamInfo, sample_time
 
 _LOSS_STATUSES = (Status.LOST, Status.RECONNECTING)
 
@@ -151,7 +151,7 @@ class ProtocolRun:
         events: list[Event] = []
         if len(block) == 0 or self.finished:
             return events
-        t = np.where(np.isfinite(block.t_device), block.t_device, block.counter / self.fs)
+        t = sample_time(block, self.info)
         xy = block.data[:, self._cols]
         # split at every counter gap too long to bridge: each is handled at its own sample
         prev = block.counter[0] - 1 if self._last_counter is None else self._last_counter
