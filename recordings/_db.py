@@ -170,6 +170,10 @@ class SqliteConnection:
     def integrity_problems(self) -> list[str]:
         return [r[0] for r in self.execute("PRAGMA integrity_check") if r[0] != "ok"]
 
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table``, in order."""
+        return [r[1] for r in self.execute(f"PRAGMA table_info({table})")]
+
     def claim_trial(self, trial_id: int) -> _lock.TrialLock:
         return _lock.TrialLock(self.path, trial_id)
 

@@ -33,7 +33,12 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
-from nmr_balance.errors import CorruptDatabaseError, DiskFullError, StorageError
+from nmr_balance.errors import (
+    CorruptDatabaseError,
+    DatabaseUnreachableError,
+    DiskFullError,
+    StorageError,
+)
 
 #: URL schemes that name a PostgreSQL server.
 SCHEMES = ("postgresql://", "postgres://")
@@ -158,17 +163,12 @@ def translate(error: Exception, url: str) -> Exception:
     if isinstance(error, psycopg.OperationalError):
         text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if "password" in text or "authentication" in text:
-            hint = (
+            return StorageError(
+                f"cannot log in to the database server {shown}: {text}",
                 "Check the role name and its password in ~/.pgpass (or PGPASSFILE); "
-                "the URL must not carry the password"
+                "the URL must not carry the password",
             )
-        else:
-            hint = (
-                "Is the clinic's database server running and reachable from this station? "
-                "Record into this station's own database (--db PATH) and `nmr-balance push` "
-                "the trials later"
-            )
-        return StorageError(f"cannot reach the database server {shown}: {text}", hint)
+        return DatabaseUnreachableError(shown, text)
     return StorageError(f"database error on {shown}: {error}")
 
 
@@ -255,6 +255,15 @@ class PgConnection:
         self.execute("SELECT 1")
         return []
 
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table``, in order."""
+        rows = self.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
     def owner_alive(self, trial_id: int) -> bool:
         """True while some connection (this station or another) holds ``trial_id``'s lock."""
         rows = self.execute(
@@ -267,6 +276,24 @@ class PgConnection:
     # --- schema --------------------------------------------------------------------------------
     def migrate(self, migrations: tuple[str, ...], application_id: int) -> int:
         """Bring the server's schema up to ``len(migrations)``; returns the version reached."""
+        target = len(migrations)
+        # Read first: a station role may read the schema but not change it.
+        exists = self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]
+        current = self._version(application_id) if exists else self._empty_or_foreign()
+        if current >= target:
+            return current
+        try:
+            return self._migrate(migrations, application_id)
+        except StorageError as e:
+            if "no right" not in str(e):
+                raise
+            raise StorageError(
+                f"the server's schema is version {current}; this nmr-balance needs {target}",
+                "An administrator must upgrade it: run one nmr-balance command as the database's "
+                "owner (docs/clinic-server.md, Upgrades); stations cannot change the schema",
+            ) from e
+
+    def _migrate(self, migrations: tuple[str, ...], application_id: int) -> int:
         target = len(migrations)
         while True:
             self.begin()
@@ -296,19 +323,23 @@ class PgConnection:
             if version >= target:
                 return version
 
+    def _empty_or_foreign(self) -> int:
+        """0 for an empty database; a database with other tables is not ours to change."""
+        if self.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_name <> 'nmr_schema'"
+        )[0][0]:
+            raise CorruptDatabaseError(
+                redact(self.url),
+                "the database holds tables of another program",
+                "Point --db at a database made for nmr-balance (docs/clinic-server.md)",
+            )
+        return 0
+
     def _version(self, application_id: int) -> int:
         rows = self.execute("SELECT application_id, version FROM nmr_schema")
         if not rows:
-            if self.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                "current_schema() AND table_name <> 'nmr_schema'"
-            )[0][0]:
-                raise CorruptDatabaseError(
-                    redact(self.url),
-                    "the database holds tables of another program",
-                    "Point --db at a database made for nmr-balance (docs/clinic-server.md)",
-                )
-            return 0
+            return self._empty_or_foreign()
         app_id, version = rows[0]
         if app_id != application_id:
             raise CorruptDatabaseError(

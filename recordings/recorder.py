@@ -21,20 +21,28 @@ therefore loses at most the last interval; the next :meth:`Store.open` marks the
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
+from nmr_balance.errors import (
+    DatabaseUnreachableError,
+    InvalidParameterError,
+    NmrBalanceError,
+    StorageError,
+)
 from nmr_balance.record import CueType
 from nmr_balance.source import Status, StatusEvent
-from nmr_balance.stream import SampleBlock
+from nmr_balance.stream import SampleBlock, sample_time
 from recordings.metrics import trial_metrics
+from recordings.mirror import LocalMirror, ensure_uid
 from recordings.model import Condition
-from recordings.store import PROCESSED, RAW, Store
+from recordings.store import PROCESSED, RAW, Store, default_db_path
 
 _STATUS_EVENTS = {
     Status.LOST: "device_lost",
@@ -45,7 +53,7 @@ _STATUS_EVENTS = {
 
 #: A timed trial ends by itself after exactly its duration of signal (``Recorder(duration_s=)``).
 #: If the signal stalls (device lost), callers stop it themselves this long after the planned
-#: end (wall clock), s: a last resort, as the recorder ends a stalled trial itself (below).
+#: end (wall clock), s.
 STALL_GRACE_S = 3.0
 #: No new sample for this long (wall clock, s; at least 3 sample periods) while the source is
 #: still open means the device stopped sending or is gone: a timed trial ends by itself as
@@ -71,6 +79,12 @@ class Recorder:
         starting the pipeline, to keep the very first samples).
     commit_interval_s : float
         At most 1 s: the most a crash can lose.
+    local_copy : path-like, optional
+        Only when ``store`` is the clinic's server: the station's own SQLite file that keeps a
+        copy of the trial while it is recorded (:mod:`recordings.mirror`; default: the
+        station's default database). If the server goes away mid-trial, recording carries on
+        there, :attr:`notices` says so, and ``nmr-balance push`` completes the server's copy
+        later; if not, the copy is removed at the end.
     duration_s : float, optional
         Trial length: each stream keeps ``round(duration_s * fs)`` samples' worth of counters
         from its first recorded sample (a gap counts as time, as on the device's clock), then
@@ -83,13 +97,13 @@ class Recorder:
         its signal has been stalled that long. Never ``complete``.
     stall_timeout_s : float
         See :data:`STALL_TIMEOUT_S`.
-
-    Attributes
-    ----------
-    status : str
-        ``recording`` until the trial is closed, then the status it was stored with.
-    end_reason : str
-        Why a trial ended ``interrupted`` (empty otherwise).
+    start_t_s : float, optional
+        Record by sample time (:func:`nmr_balance.stream.sample_time`): the trial is the samples
+        from this time on, up to the ``end_t_s`` given to :meth:`stop`, whenever they were read.
+        For a source faster than real time (a pull-mode pipeline): nothing is committed until
+        :meth:`stop`, which takes the span from the rings (they must still hold it: size them
+        for the whole run). A crash before then loses the trial, which a simulated or replayed
+        source can make again.
     """
 
     def __init__(
@@ -104,6 +118,8 @@ class Recorder:
         from_start: bool = False,
         commit_interval_s: float = 0.25,
         duration_s: float | None = None,
+        start_t_s: float | None = None,
+        local_copy: str | Path | None = None,
         stall_timeout_s: float = STALL_TIMEOUT_S,
     ):
         if not 0 < commit_interval_s <= 1.0:
@@ -138,19 +154,29 @@ class Recorder:
         self._lost = False
         self._t0_ns = 0
         self.duration_s = duration_s
+        self.start_t_s, self.end_t_s = start_t_s, None
         self._end: dict[int, int | None] = {RAW: None, PROCESSED: None}  # first counter past it
         self._full = {RAW: False, PROCESSED: False}
+        self._local_copy_path = local_copy
+        self._mirror: LocalMirror | None = None
+        #: False once the clinic's server went away mid-trial (recording goes on locally).
+        self.online = True
+        #: What the person recording should know (e.g. the server went away), in words.
+        self.notices: list[str] = []
         self.stall_timeout_s = max(stall_timeout_s, 3.0 / pipeline.raw_info.fs)
         self._last_signal = time.monotonic()
+        #: ``recording`` until the trial is closed, then the status it was stored with.
         self.status = "recording"
+        #: Why the trial ended ``interrupted`` (empty otherwise).
         self.end_reason = ""
 
     # --- public ------------------------------------------------------------------------------
     def start(self) -> int:
         """Create the trial (status ``recording``), start the thread; return the trial id."""
         p = self.pipeline
-        self._raw_reader = p.raw.reader(from_start=self.from_start)
-        self._proc_reader = p.processed.reader(from_start=self.from_start)
+        from_start = self.from_start or self.start_t_s is not None
+        self._raw_reader = p.raw.reader(from_start=from_start)
+        self._proc_reader = p.processed.reader(from_start=from_start)
         self._t0_ns = time.monotonic_ns()
         self._last_signal = time.monotonic()
         self._store = Store.open(self.path, recover=False)
@@ -166,6 +192,8 @@ class Recorder:
                     source_url=p.source.url,
                 )
                 self._lock = self._store.claim_trial(self.trial_id)  # before others can see it
+            if self._store.is_server:
+                self._start_local_copy()
         except BaseException:
             self._store.close()
             raise
@@ -176,9 +204,28 @@ class Recorder:
         self._thread.start()
         return self.trial_id
 
+    def _start_local_copy(self) -> None:
+        self._mirror = LocalMirror(
+            self._local_copy_path or default_db_path(), self._store, self.session_id
+        )
+        p = self.pipeline
+        self._mirror.begin(
+            ensure_uid(self._store, "trials", self.trial_id),
+            p.raw_info,
+            p.info,
+            protocol=self.protocol,
+            condition=self.condition,
+            parameters=self.parameters,
+            source_url=p.source.url,
+        )
+
     def mark(self, kind: str, **payload: Any) -> None:
         """Log an event now (``marker``, ``target_shown``, ``target_hit``...). Thread-safe."""
         self._events.put((self._now_s(), kind, payload))
+
+    def mark_at(self, t_s: float, kind: str, **payload: Any) -> None:
+        """Log an event that happened ``t_s`` seconds (sample time) after the trial's start."""
+        self._events.put((float(t_s), kind, payload))
 
     def cue(self, text: str, type: CueType | str = CueType.UNSPECIFIED, **payload: Any) -> None:
         """Log a cue the therapist gave, with its type (verbal, tactile, visual). Thread-safe.
@@ -192,17 +239,22 @@ class Recorder:
     def recording(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def stop(self, status: str = "complete", timeout: float = 30.0) -> dict[str, Any]:
+    def stop(
+        self, status: str = "complete", timeout: float = 30.0, end_t_s: float | None = None
+    ) -> dict[str, Any]:
         """Store what is left, compute the metrics, close the trial; return the metrics.
 
-        ``status`` is what the caller asks for; a trial whose signal stalled or that had already
-        ended as ``interrupted`` stays so (:attr:`status` tells what was stored). Raises the
-        error that stopped the recording early (e.g. :class:`DiskFullError`).
+        ``end_t_s``: with ``start_t_s``, the sample time the trial ended at (samples from then
+        on are not part of it). ``status`` is what the caller asks for; a trial whose signal
+        stalled, or that had already ended as ``interrupted``, stays so (:attr:`status` tells what
+        was stored). Raises the error that stopped the recording early (e.g.
+        :class:`DiskFullError`).
         """
         if status not in ("complete", "aborted"):
             raise InvalidParameterError("status", status, "complete or aborted")
         if self._status != "interrupted":
             self._status = status
+        self.end_t_s = end_t_s
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -232,6 +284,8 @@ class Recorder:
         cpu0 = time.thread_time()
         last_commit = time.monotonic()
         try:
+            if self.start_t_s is not None:
+                self._stop.wait()  # by sample time: the span is taken from the rings at the end
             while not self._stop.wait(min(0.05, self.commit_interval_s / 2)):
                 if time.monotonic() - last_commit >= self.commit_interval_s:
                     self._flush()
@@ -239,12 +293,26 @@ class Recorder:
                     if self.duration_s is not None and not self._stop.is_set():
                         self._check_incomplete(timed=True)
             self._flush()  # the last samples (the pipeline may still be running)
-            if self._status == "complete":
+            if self._status == "complete" and self.start_t_s is None:
                 self._check_incomplete(timed=self.duration_s is not None)
+                self._flush()  # its event, if any
             self.cpu_s = time.thread_time() - cpu0
-            processed = self._store.samples(self.trial_id, PROCESSED)
-            self.metrics = trial_metrics(processed, self.pipeline.info)
-            self._store.finish_trial(self.trial_id, self._status, self.metrics)
+            if self.online:
+                try:
+                    processed = self._store.samples(self.trial_id, PROCESSED)
+                    self.metrics = trial_metrics(processed, self.pipeline.info)
+                    self._store.finish_trial(self.trial_id, self._status, self.metrics)
+                except DatabaseUnreachableError as e:
+                    if self._mirror is None:
+                        raise
+                    self._go_offline(e)
+            if self._mirror is not None:
+                if self.online:
+                    self._mirror.discard()
+                else:
+                    processed = self._mirror.store.samples(self._mirror.trial_id, PROCESSED)
+                    self.metrics = trial_metrics(processed, self.pipeline.info)
+                    self._mirror.finish(self._status, self.metrics)
             self.status = self._status
         except NmrBalanceError as e:
             self.error = e
@@ -253,26 +321,21 @@ class Recorder:
             self._close()
 
     def _check_incomplete(self, timed: bool) -> None:
-        """End the trial as ``interrupted`` (with its event) if its signal stalled, or if a timed
-        trial's source ended or failed before its duration was recorded."""
+        """End the trial as ``interrupted`` (its event goes with the next flush) if its signal
+        stalled, or if a timed trial's source ended or failed before its duration was in."""
         if self._full[RAW] and self._full[PROCESSED]:
             return
         p = self.pipeline
         silent_s = time.monotonic() - self._last_signal
         if p.running and silent_s >= self.stall_timeout_s:
-            state = p.source.status
-            how = (
-                "the device was lost"
-                if state in (Status.LOST, Status.RECONNECTING)
-                else ("the device stopped sending")
-            )
+            lost = p.source.status in (Status.LOST, Status.RECONNECTING)
+            how = "the device was lost" if lost else "the device stopped sending"
             reason = f"{how}: no signal from {p.source.url} for {silent_s:.1f} s"
         elif not p.running and timed:
             reason = f"acquisition failed: {p.error}" if p.error else "the source ended"
         else:
             return
-        fs = p.info.fs
-        kept_s = self.n_processed / fs
+        kept_s = self.n_processed / p.info.fs
         planned = f" of {self.duration_s:g} s planned" if self.duration_s is not None else ""
         self.end_reason = f"{reason}; {kept_s:.1f} s of signal kept{planned}"
         self._status = "interrupted"
@@ -282,13 +345,14 @@ class Recorder:
             "planned_s": self.duration_s,
             "n_samples": self.n_processed,
         }
-        with self._store.transaction():
-            self._store.add_event(self.trial_id, self._now_s(), "trial_incomplete", payload)
+        self._events.put((self._now_s(), "trial_incomplete", payload))
         self._stop.set()
 
     def _flush(self) -> None:
-        raw = self._within_duration(RAW, self._raw_reader.read(), self.pipeline.raw_info.fs)
-        proc = self._within_duration(PROCESSED, self._proc_reader.read(), self.pipeline.info.fs)
+        raw = self._within_span(self._raw_reader.read(), self.pipeline.raw_info)
+        proc = self._within_span(self._proc_reader.read(), self.pipeline.info)
+        raw = self._within_duration(RAW, raw, self.pipeline.raw_info.fs)
+        proc = self._within_duration(PROCESSED, proc, self.pipeline.info.fs)
         if len(raw):
             self._last_signal = time.monotonic()
         if self._full[RAW] and self._full[PROCESSED]:
@@ -316,13 +380,33 @@ class Recorder:
             self._overruns = lost
         if not (len(raw) or len(proc) or events):
             return
-        with self._store.transaction():
-            self._append(RAW, raw)
-            self._append(PROCESSED, proc)
-            for t, kind, payload in events:
-                self._store.add_event(self.trial_id, t, kind, payload)
+        chunks = [(s, self._seq[s], b) for s, b in ((RAW, raw), (PROCESSED, proc)) if len(b)]
+        if self._mirror is not None:  # first the station's own copy: nothing lost, come what may
+            self._mirror.write(chunks, events)
+        if self.online:
+            try:
+                with self._store.transaction():
+                    for stream, seq, block in chunks:
+                        self._store.append_chunk(self.trial_id, stream, seq, block)
+                    for t, kind, payload in events:
+                        self._store.add_event(self.trial_id, t, kind, payload)
+            except DatabaseUnreachableError as e:
+                if self._mirror is None:
+                    raise
+                self._go_offline(e)
+        for stream, _, _ in chunks:
+            self._seq[stream] += 1
         self.n_raw += len(raw)
         self.n_processed += len(proc)
+
+    def _within_span(self, block: SampleBlock, info) -> SampleBlock:
+        """``block`` cut to ``[start_t_s, end_t_s)`` in sample time (all of it without them)."""
+        if self.start_t_s is None or not len(block):
+            return block
+        t = sample_time(block, info)
+        first = int(np.searchsorted(t, self.start_t_s, side="left"))
+        end = len(t) if self.end_t_s is None else int(np.searchsorted(t, self.end_t_s, "left"))
+        return block.slice(first, max(first, end))
 
     def _within_duration(self, stream: int, block: SampleBlock, fs: float) -> SampleBlock:
         """``block`` cut at the end of the trial's duration (all of it without a duration)."""
@@ -336,10 +420,17 @@ class Recorder:
             return block.slice(0, keep)
         return block
 
-    def _append(self, stream: int, block: SampleBlock) -> None:
-        if len(block):
-            self._store.append_chunk(self.trial_id, stream, self._seq[stream], block)
-            self._seq[stream] += 1
+    def _go_offline(self, error: DatabaseUnreachableError) -> None:
+        """The server went away: keep recording into the station's own copy, and say so."""
+        self.online = False
+        t = self._now_s()
+        message = (
+            f"the database server went away {t:.1f} s into trial {self.trial_id} "
+            f"({error.reason}); recording goes on in {self._mirror.path}. Nothing is lost: "
+            f"run `nmr-balance push --db {self._mirror.path} --to <server URL>` when it is back"
+        )
+        self.notices.append(message)
+        self._mirror.write([], [(t, "server_lost", {"message": message})])
 
     def _give_up(self) -> None:
         """After a storage failure: try to close the trial as aborted (the disk may refuse)."""
@@ -351,6 +442,9 @@ class Recorder:
 
     def _close(self) -> None:
         if self._lock is not None:
-            self._lock.release()
+            with contextlib.suppress(NmrBalanceError):
+                self._lock.release()
+        if self._mirror is not None:
+            self._mirror.close()
         if self._store is not None:
             self._store.close()

@@ -113,7 +113,16 @@ ALTER TABLE sessions ADD COLUMN response TEXT NOT NULL DEFAULT '';
 ALTER TABLE sessions ADD COLUMN instruction_s REAL CHECK (instruction_s >= 0);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# v4: stable ids for pushing a station's trials to the clinic's server (recordings.push): set
+# the first time a trial or session is pushed, kept by the server; NULLs are allowed many times.
+_V4 = """
+ALTER TABLE sessions ADD COLUMN uid TEXT;
+ALTER TABLE trials ADD COLUMN uid TEXT;
+CREATE UNIQUE INDEX sessions_by_uid ON sessions (uid);
+CREATE UNIQUE INDEX trials_by_uid ON trials (uid);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import datetime
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,9 @@ from recordings.model import (
 )
 
 RAW, PROCESSED = 0, 1
+#: Environment variable naming the station's default database: a file path, or the clinic's
+#: server as ``postgresql://ROLE@HOST/DBNAME`` (``--db`` overrides it).
+DB_ENV = "NMR_BALANCE_DB"
 _PATIENT_FIELDS = ("name", "birth_year", "sex", "height_cm", "weight_kg", "foot_length_cm", "notes")
 #: Session fields a caller may set after the start (the console's documentation step).
 SESSION_FIELDS = (
@@ -109,6 +113,8 @@ class Store:
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
         left untouched) and :class:`StorageError` when it cannot be opened.
         """
+        if path is None:
+            path = os.environ.get(DB_ENV) or None
         if _pg.is_url(path):
             conn = _pg.PgConnection(path)
             try:

@@ -83,27 +83,47 @@ def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return done
 
 
-@contextlib.contextmanager
-def throwaway_server(db_name: str = DB_NAME) -> Iterator[str]:
-    """Run a private PostgreSQL server for the ``with`` block; yields its URL."""
-    bins = bindir()
-    prefix = _as_server_user()
-    root = Path(tempfile.mkdtemp(prefix="nmr-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    if prefix:
-        shutil.chown(root, "postgres", "postgres")
-        shutil.chown(sock, "postgres", "postgres")
-    os.chmod(root, 0o700)
-    os.chmod(sock, 0o700)
-    started = False
-    try:
+class ThrowawayServer:
+    """A private PostgreSQL server in a temporary folder; :meth:`stop`/:meth:`start` simulate
+    an outage or a restart. Use as a context manager (everything is removed at exit)."""
+
+    def __init__(self, db_name: str = DB_NAME):
+        self.db_name = db_name
+        self._bins = bindir()
+        self._prefix = _as_server_user()
+        self.root = Path(tempfile.mkdtemp(prefix="nmr-pg-"))
+        self.data, self.sock = self.root / "data", self.root / "sock"
+        self.sock.mkdir()
+        if self._prefix:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(self.sock, "postgres", "postgres")
+        os.chmod(self.root, 0o700)
+        os.chmod(self.sock, 0o700)
+        self.running = False
+        self.url = f"postgresql://postgres@/{db_name}?host={self.sock}"
+
+    def __enter__(self) -> ThrowawayServer:
+        try:
+            self._init()
+            self.start()
+            self._psql(f'CREATE DATABASE "{self.db_name}"')
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.running:
+            self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _init(self) -> None:
         _run(
             [
-                *prefix,
-                str(bins / "initdb"),
+                *self._prefix,
+                str(self._bins / "initdb"),
                 "-D",
-                str(data),
+                str(self.data),
                 "-U",
                 "postgres",
                 "--auth-local=scram-sha-256",
@@ -116,31 +136,54 @@ def throwaway_server(db_name: str = DB_NAME) -> Iterator[str]:
         )
         # The superuser may connect over the private socket without a password; every other
         # role must present its password (from PGPASSFILE).
-        hba = data / "pg_hba.conf"
-        hba.write_text("local all postgres trust\nlocal all all scram-sha-256\n")
-        opts = f"-k {sock} -c listen_addresses='' -c fsync=off -c max_connections=100"
+        (self.data / "pg_hba.conf").write_text(
+            "local all postgres trust\nlocal all all scram-sha-256\n"
+        )
+
+    def start(self) -> None:
+        opts = f"-k {self.sock} -c listen_addresses='' -c fsync=off -c max_connections=100"
         _run(
             [
-                *prefix,
-                str(bins / "pg_ctl"),
+                *self._prefix,
+                str(self._bins / "pg_ctl"),
                 "-D",
-                str(data),
+                str(self.data),
                 "-o",
                 opts,
                 "-l",
-                str(root / "server.log"),
+                str(self.root / "server.log"),
                 "-w",
                 "-t",
                 "60",
                 "start",
             ]
         )
-        started = True
+        self.running = True
+
+    def stop(self) -> None:
+        """Stop the server now (``-m fast``: clients are disconnected, as in a restart)."""
+        subprocess.run(
+            [
+                *self._prefix,
+                str(self._bins / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+            capture_output=True,
+        )
+        self.running = False
+
+    def _psql(self, sql: str) -> None:
+        psql = self._bins / "psql"
         _run(
             [
-                str(bins / "psql") if (bins / "psql").exists() else "psql",
+                str(psql) if psql.exists() else "psql",
                 "-h",
-                str(sock),
+                str(self.sock),
                 "-U",
                 "postgres",
                 "-d",
@@ -148,17 +191,16 @@ def throwaway_server(db_name: str = DB_NAME) -> Iterator[str]:
                 "-v",
                 "ON_ERROR_STOP=1",
                 "-qc",
-                f'CREATE DATABASE "{db_name}"',
+                sql,
             ]
         )
-        yield f"postgresql://postgres@/{db_name}?host={sock}"
-    finally:
-        if started:
-            subprocess.run(
-                [*prefix, str(bins / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                capture_output=True,
-            )
-        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_server(db_name: str = DB_NAME) -> Iterator[str]:
+    """Run a private PostgreSQL server for the ``with`` block; yields its URL."""
+    with ThrowawayServer(db_name) as server:
+        yield server.url
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,26 +60,17 @@ def protocol_factory(
         chosen = find(protocol)
         store = Store.open(store_path)
         try:
-            level0, why = choose_level(store, patient, chosen, level)
+            chosen_level, why = choose_level(store, patient, chosen, level)
             los = patient_los(
                 patient, pipeline.info.units[pipeline.info.index("x")], height_m, folder
             )
-            run = ProtocolRun(chosen, pipeline.info, level=level0, los=los, seed=seed)
-            recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, level0)
+            run = ProtocolRun(chosen, pipeline.info, level=chosen_level, los=los, seed=seed)
+            recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, chosen_level)
         except Exception:
             store.close()
             raise
         recorded = RecordedRun(run, recorder, patient, folder, owned=store)
-        facts = {
-            "protocol": chosen.name,
-            "title": chosen.title,
-            "level": level0 + 1,
-            "levels": len(chosen.levels),
-            "level_reason": why,
-            "los_origin": los.origin,
-            "n_trials": len(run.plan),
-            "total_s": run.total_s,
-        }
+        facts = {**run.describe(), "level_reason": why}
         return recorded, facts
 
     return make

@@ -24,7 +24,8 @@ info: StreamInfo dicts), ``status`` (status, message), ``stats`` (the
 :class:`~nmr_balance.pipeline.PipelineStats` fields), ``trial_started`` (trial_id),
 ``trial_stopped`` (trial_id, status), ``trial_metrics`` (trial_id, metrics), ``notice``
 (message), ``error`` (message, hint, error_type); for a protocol run: ``protocol_started``
-(protocol, title, level, level_reason, los_origin, n_trials, total_s), ``protocol_event`` (event:
+(:meth:`ProtocolRun.describe` facts: protocol, title, summary_kind, level, levels, n_trials,
+total_s, unit, los, los_origin, extent; and level_reason), ``protocol_event`` (event:
 :meth:`Event.to_dict`), ``protocol_display`` (display: :meth:`ProtocolRun.display`, ~10 per s),
 ``protocol_done`` (phase ``done`` | ``aborted``, results, summary, trial_ids, los_path).
 

@@ -94,6 +94,10 @@ class RunFeeder:
         if stamped and reader.cursor >= stamped[0][1]:
             status_event = stamped.popleft()[0]
             return run.on_status(status_event.status, status_event.message), -1
+        if self.pipeline.pull and reader.pending == 0:
+            self.pipeline.pump()  # a source faster than real time goes at the run's pace
+            if stamped and reader.cursor >= stamped[0][1]:
+                return [], -1
         block = reader.read(max_n=stamped[0][1] - reader.cursor if stamped else None)
         events = run.feed(block)
         p = self.pipeline

@@ -85,16 +85,21 @@ def los_direction(
     xy: np.ndarray, fs: float, bearing_deg: float, target: np.ndarray, cue_index: int
 ) -> dict[str, Any]:
     """LOS scores of one direction (``xy`` from shortly before the cue, the cue at ``cue_index``),
-    plus ``max_excursion`` in the stream unit (for the measured LOS profile)."""
+    plus ``max_excursion`` in the stream unit (for the measured LOS profile) and
+    ``movement_detected`` (False: no lean towards the target, the timing scores are NaN)."""
     ok = np.isfinite(xy).all(axis=1)
     distance = float(np.hypot(*target))
     if ok.sum() < 10 or not ok[cue_index:].all():
-        return {k: math.nan for k in LOS_KEYS} | {"max_excursion": math.nan}
+        return {k: math.nan for k in LOS_KEYS} | {
+            "max_excursion": math.nan,
+            "movement_detected": False,
+        }
     d = training.limits_of_stability(
         xy[ok], fs, 90.0 - bearing_deg, distance, cue_index=int(ok[:cue_index].sum())
     )
-    out = {k: float(d[k]) for k in LOS_KEYS}
+    out: dict[str, Any] = {k: float(d[k]) for k in LOS_KEYS}
     out["max_excursion"] = out["max_excursion_pct"] * distance / 100.0
+    out["movement_detected"] = bool(d["movement_detected"])
     return out
 
 
