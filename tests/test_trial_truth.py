@@ -11,6 +11,7 @@ from _driver_helpers import emulator
 
 from nmr_balance.app import open_source
 from nmr_balance.app.cli import main
+from nmr_balance.engine import messages as m
 from nmr_balance.engine.loop import EngineLoop
 from recordings import Store
 
@@ -65,17 +66,16 @@ def test_the_engine_reports_a_stalled_timed_trial_as_interrupted(tmp_path):
         store.add_patient("P001")
         session_id = store.start_session("P001").id
     replies: queue.SimpleQueue = queue.SimpleQueue()
-    loop = EngineLoop(replies, open_source, recorder_factory(str(db)))
-    got: list[dict] = []
+    engine_store = Store.open(db)
+    loop = EngineLoop(replies, open_source, recorder_factory(engine_store))
+    got: list = []
     with emulator(tmp_path, "csv", "--rate", "100", *FAULTS["stalled"]) as port:
         try:
-            loop.handle({"cmd": "switch_source", "url": f"serial://{port}?protocol=csv&rate=100"})
-            loop.handle(
-                {"cmd": "start_trial", "session_id": session_id, "parameters": {"duration_s": 10}}
-            )
+            loop.handle(m.SwitchSource(f"serial://{port}?protocol=csv&rate=100"))
+            loop.handle(m.StartTrial(session_id, "free", parameters={"duration_s": 10}))
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not any(
-                m["kind"] == "trial_metrics" for m in got
+                isinstance(r, m.TrialMetrics) for r in got
             ):
                 loop.tick()
                 time.sleep(0.02)
@@ -83,11 +83,11 @@ def test_the_engine_reports_a_stalled_timed_trial_as_interrupted(tmp_path):
                     got.append(replies.get_nowait())
         finally:
             loop.close()
-    trial_id = next(m["trial_id"] for m in got if m["kind"] == "trial_started")
-    assert {"kind": "trial_stopped", "trial_id": trial_id, "status": "interrupted"} in got
+            engine_store.close()
+    trial_id = next(r.trial_id for r in got if isinstance(r, m.TrialStarted))
+    assert m.TrialStopped(trial_id, "interrupted") in got
     assert any(
-        m["kind"] == "notice" and "incomplete" in m["message"] and "kept" in m["message"]
-        for m in got
+        isinstance(r, m.Notice) and "incomplete" in r.message and "kept" in r.message for r in got
     )
     with Store.open(db) as store:
         assert store.trial(trial_id).status == "interrupted"
