@@ -2,17 +2,28 @@
 
 Paced in real time by default (``speed`` scales it); ``realtime=0`` produces samples as fast as
 the reader asks, for tests and batch jobs. ``duration`` makes it finite (the source then ends).
+
+The simulated person plays along with a running protocol: :meth:`SimSource.instruct` hands each
+:class:`~nmr_balance.instruction.Instruction` to the :class:`~drivers.sim.patient.SimulatedPatient`
+(``respond=0`` for a person who only stands). Faster than real time, the board would run ahead of
+the protocol and answer its cues late; so while a protocol is running (from its first instruction
+to its ``done``), ``realtime=0`` produces at most :data:`LEAD_S` of signal beyond the sample time
+the protocol has reached: board and protocol stay in step in sample time, as fast as the machine
+allows. Without a protocol, ``realtime=0`` runs free.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import numpy as np
 
 from drivers.sim.board import SimulatedBoard
 from drivers.sim.model import Body, Condition
+from drivers.sim.patient import DEFAULT_SKILL, SimulatedPatient
+from nmr_balance.instruction import Instruction
 from nmr_balance.registry import Scheme, SourceURL
 from nmr_balance.source import Source
 from nmr_balance.stream import SampleBlock, SensorKind, StreamInfo
@@ -28,7 +39,15 @@ sim://?rate=100&sensor=cop&vision=open&surface=firm&stance=both&seed=0
   realtime  1 = paced like a real sensor (default), 0 = as fast as it is read
   speed     pace multiplier when realtime (default 1)
   duration  stop after this many seconds of signal (default: endless)
-  noise     1 = add sensor noise to raw channels (default), 0 = clean"""
+  noise     1 = add sensor noise to raw channels (default), 0 = clean
+  respond   1 = the person follows a running protocol (default): closes the eyes, steps on the
+            foam, leans to the targets; 0 = only stands
+  skill     0-1, how well the person balances and reaches (default 0.7, a healthy adult; 0.2
+            is slow, imprecise and sometimes loses balance; 1 an athlete)"""
+
+#: Faster than real time, how far (s of signal) the board may run ahead of a running protocol.
+#: At most the shortest reaction time (0.3 s), so every cue is answered on time.
+LEAD_S = 0.2
 
 
 class SimSource(Source):
@@ -56,6 +75,24 @@ class SimSource(Source):
         self._t0 = 0.0
         self._produced = 0
         self._fast_chunk = max(1, int(board.fs / 20))
+        self._paced = threading.Condition()
+        self._horizon: int | None = None  # samples allowed while a protocol runs (realtime=0)
+        self._delivered = 0  # counter after the last sample delivered
+
+    def instruct(self, instruction: Instruction) -> None:
+        """The patient hears what the protocol asks; faster than real time, the board keeps in
+        step with the protocol (see the module docstring)."""
+        self.board.set_intent(instruction)
+        fs = self.board.fs
+        with self._paced:
+            if instruction.running:
+                self._horizon = math.floor((instruction.t_s + LEAD_S) * fs) + 1
+                if instruction.t_s * fs >= self._delivered - 1 - 1e-6:
+                    # the run has seen every sample delivered (even across a gap): go on
+                    self._horizon = max(self._horizon, self._produced + math.ceil(LEAD_S * fs))
+            else:
+                self._horizon = None
+            self._paced.notify_all()
 
     def _do_open(self) -> StreamInfo:
         return self.board.info
@@ -76,6 +113,13 @@ class SimSource(Source):
                 due = self._due(time.monotonic())
         else:
             due = self._fast_chunk
+            with self._paced:
+                if self._horizon is not None and self._horizon <= self._produced:
+                    self._paced.wait(timeout)  # until the protocol has caught up
+                if self._horizon is not None:
+                    due = min(due, self._horizon - self._produced)
+            if due <= 0 and (self.limit is None or self._produced < self.limit):
+                return SampleBlock.empty(self.info.n_channels)
         if self.limit is not None:
             due = min(due, self.limit - self._produced)
         if due <= 0:
@@ -84,6 +128,7 @@ class SimSource(Source):
         data = self.board.generate(due)
         counter = np.arange(self._produced, self._produced + due, dtype=np.int64)
         self._produced += due
+        self._delivered = self._produced
         block = SampleBlock(
             np.full(due, time.monotonic_ns(), dtype=np.int64), counter / fs, counter, data
         )
@@ -100,10 +145,14 @@ class SimSource(Source):
 def from_url(parsed: SourceURL) -> SimSource:
     p = parsed.params
     kinds = [k.value for k in SensorKind]
+    seed = p.number("seed", 0, lo=0, hi=2**32 - 1, integer=True)
+    height = p.number("height", 1.70, lo=0.8, hi=2.3)
+    skill = p.number("skill", DEFAULT_SKILL, lo=0, hi=1)
+    patient = SimulatedPatient(skill, seed, height) if p.flag("respond", True) else None
     board = SimulatedBoard(
         kind=p.text("sensor", "cop", choices=kinds),
         fs=p.number("rate", 100.0, lo=10, hi=2000),
-        seed=p.number("seed", 0, lo=0, hi=2**32 - 1, integer=True),
+        seed=seed,
         condition=Condition(
             vision=p.text("vision", "open", choices=("open", "closed")),
             surface=p.text("surface", "firm", choices=("firm", "foam")),
@@ -111,10 +160,11 @@ def from_url(parsed: SourceURL) -> SimSource:
         ),
         body=Body(
             mass_kg=p.number("mass", 70.0, lo=10, hi=250),
-            height_m=p.number("height", 1.70, lo=0.8, hi=2.3),
+            height_m=height,
         ),
         noise=p.flag("noise", True),
         source=parsed.url,
+        patient=patient,
     )
     realtime = p.flag("realtime", True)
     speed = p.number("speed", 1.0, lo=0.01, hi=1000)

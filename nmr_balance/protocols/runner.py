@@ -12,7 +12,6 @@ still interrupts the trial at the right sample.
 from __future__ import annotations
 
 import collections
-import time
 from collections.abc import Callable
 
 from nmr_balance.pipeline import Pipeline
@@ -77,13 +76,18 @@ class RunFeeder:
             return [], 0
         if stamped and reader.cursor >= stamped[0][1]:
             status_event = stamped.popleft()[0]
-            return run.on_status(status_event.status, status_event.message), -1
+            events = run.on_status(status_event.status, status_event.message)
+            if events:
+                self.pipeline.source.instruct(run.instruction())
+            return events, -1
         block = reader.read(max_n=stamped[0][1] - reader.cursor if stamped else None)
         events = run.feed(block)
         p = self.pipeline
         if not p.running and not run.finished and reader.pending == 0 and not stamped:
             reason = f"acquisition stopped: {p.error}" if p.error else "the source ended"
             events += run.on_status(Status.ENDED, reason)
+        if len(block) or events:
+            p.source.instruct(run.instruction())  # the patient (a simulator) plays along
         return events, len(block)
 
 
@@ -125,8 +129,8 @@ def run_on_pipeline(
                 if on_event:
                     on_event(e)
             events += new
-            if n == 0:
-                time.sleep(poll_s)
+            if n == 0:  # wake as soon as samples arrive (a simulator in step with the run)
+                pipeline.wait_for_samples(feeder.reader.cursor + 1, poll_s)
     finally:
         bar.close()
     return events

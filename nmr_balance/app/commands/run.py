@@ -131,6 +131,7 @@ def _print_results(run) -> None:
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.instruction import Instruction
     from nmr_balance.pipeline import Pipeline
     from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
     from nmr_balance.protocols.library import find
@@ -151,6 +152,9 @@ def run(args) -> int:
             source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60)
         )
         status = StatusLog(pipeline)  # before start: no status event is missed
+        # before start: a simulator faster than real time waits for the run instead of running
+        # ahead of it (the patient stands and waits to be told what to do)
+        source.instruct(Instruction(t_s=0.0))
         stack.enter_context(pipeline)
         los = patient_los(
             args.patient, pipeline.info.units[pipeline.info.index("x")], args.height, args.data_dir
