@@ -1,6 +1,6 @@
 """What a running protocol asks of the patient: the one channel from a protocol to its source.
 
-A :class:`~nmr_balance.protocols.engine.ProtocolRun` knows, at every moment of sample time, what
+A :class:`~nmr_balance.protocols.run.ProtocolRun` knows, at every moment of sample time, what
 the patient is being asked to do: stand still under some condition (eyes closed, on foam, on one
 leg), lean to a target shown on the screen, follow a moving target, or reproduce a remembered
 position with the eyes closed. The feeder that drives the run hands that to the source with

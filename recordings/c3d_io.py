@@ -119,7 +119,9 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     try:
         c.write(str(path))
     except (RuntimeError, ValueError, OSError) as e:
-        raise StorageError(f"cannot write {path}: {e}", "Check the folder and the free space")
+        raise StorageError(
+            f"cannot write {path}: {e}", "Check the folder and the free space"
+        ) from e
     return path
 
 
@@ -201,7 +203,7 @@ def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> Tr
 
 
 def _read_plate(path: Path, params, samples: np.ndarray, labels: list[str], fs: float) -> TrialData:
-    fp = params["FORCE_PLATFORM"] if "FORCE_PLATFORM" in params else None
+    fp = params.get("FORCE_PLATFORM")
     if fp is None or int(np.ravel(fp["USED"]["value"])[0]) < 1:
         raise DataFormatError(
             str(path),

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from nmr_balance.errors import DataFormatError, InvalidParameterError
-from nmr_balance.frontend import default_stages
-from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.stream import StreamInfo
 from recordings import _table, c3d_io, chunks, csv_io
 from recordings.metrics import trial_metrics

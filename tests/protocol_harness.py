@@ -16,12 +16,11 @@ from collections.abc import Callable
 
 from drivers.sim import SimSource
 from nmr_balance.app import open_source
-from nmr_balance.frontend import default_stages
-from nmr_balance.instruction import Instruction
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.protocols import ProtocolRun
 from nmr_balance.ring import RingBuffer
 from nmr_balance.source import Status
-from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
 #: The built-in protocols the issue asks for.
@@ -58,7 +57,6 @@ def drive(
     ring = RingBuffer(info.n_channels, int(30 * info.fs))
     reader = ring.reader()
     run = ProtocolRun(protocol, info, **run_kw)
-    source.instruct(Instruction(t_s=0.0))  # a protocol is about to run: wait for it
     source.start()
     events = []
     try:

@@ -167,8 +167,8 @@ class SimulatedPatient:
     def respond(self, ins: Instruction) -> list[tuple[float, object]]:
         """What the body does about ``ins``: a list of (sample time s, intent) to schedule.
 
-        Every action starts at least a reaction time after what it answers, so a board that is
-        up to :data:`drivers.sim.source.LEAD_S` ahead of the protocol still acts on time.
+        Every action starts at least a reaction time (>= 0.2 s) after what it answers, so a board
+        that has already produced a little more than the protocol has seen still acts on time.
         """
         from drivers.sim.board import LoseBalance
 

@@ -5,17 +5,14 @@ the reader asks, for tests and batch jobs. ``duration`` makes it finite (the sou
 
 The simulated person plays along with a running protocol: :meth:`SimSource.instruct` hands each
 :class:`~nmr_balance.instruction.Instruction` to the :class:`~drivers.sim.patient.SimulatedPatient`
-(``respond=0`` for a person who only stands). Faster than real time, the board would run ahead of
-the protocol and answer its cues late; so while a protocol is running (from its first instruction
-to its ``done``), ``realtime=0`` produces at most :data:`LEAD_S` of signal beyond the sample time
-the protocol has reached: board and protocol stay in step in sample time, as fast as the machine
-allows. Without a protocol, ``realtime=0`` runs free.
+(``respond=0`` for a person who only stands). Faster than real time, ``run`` pulls the samples at
+the protocol's pace (a pull-mode pipeline), so the board is never more than one read
+(1/20 s) ahead of the protocol, and the patient, who acts at least 0.2 s after a cue, acts on time.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 
 import numpy as np
@@ -45,9 +42,6 @@ sim://?rate=100&sensor=cop&vision=open&surface=firm&stance=both&seed=0
   skill     0-1, how well the person balances and reaches (default 0.7, a healthy adult; 0.2
             is slow, imprecise and sometimes loses balance; 1 an athlete)"""
 
-#: Faster than real time, how far (s of signal) the board may run ahead of a running protocol.
-#: At most the shortest reaction time (0.3 s), so every cue is answered on time.
-LEAD_S = 0.2
 
 
 class SimSource(Source):
@@ -71,28 +65,14 @@ class SimSource(Source):
         super().__init__(url)
         self.board = board
         self.realtime, self.speed = realtime, speed
-        self.limit = None if duration_s is None else int(round(duration_s * board.fs))
+        self.limit = None if duration_s is None else round(duration_s * board.fs)
         self._t0 = 0.0
         self._produced = 0
         self._fast_chunk = max(1, int(board.fs / 20))
-        self._paced = threading.Condition()
-        self._horizon: int | None = None  # samples allowed while a protocol runs (realtime=0)
-        self._delivered = 0  # counter after the last sample delivered
 
     def instruct(self, instruction: Instruction) -> None:
-        """The patient hears what the protocol asks; faster than real time, the board keeps in
-        step with the protocol (see the module docstring)."""
+        """The simulated patient hears what the protocol asks (see :mod:`drivers.sim.patient`)."""
         self.board.set_intent(instruction)
-        fs = self.board.fs
-        with self._paced:
-            if instruction.running:
-                self._horizon = math.floor((instruction.t_s + LEAD_S) * fs) + 1
-                if instruction.t_s * fs >= self._delivered - 1 - 1e-6:
-                    # the run has seen every sample delivered (even across a gap): go on
-                    self._horizon = max(self._horizon, self._produced + math.ceil(LEAD_S * fs))
-            else:
-                self._horizon = None
-            self._paced.notify_all()
 
     def _do_open(self) -> StreamInfo:
         return self.board.info
@@ -110,16 +90,11 @@ class SimSource(Source):
                     time.sleep(max(0.0, timeout))
                     return SampleBlock.empty(self.info.n_channels)
                 time.sleep(max(0.0, wait))
-                due = self._due(time.monotonic())
+                # the next sample is due now: a clock read a hair short of it (float rounding)
+                # must not make an endless stream look finished below
+                due = max(1, self._due(time.monotonic()))
         else:
             due = self._fast_chunk
-            with self._paced:
-                if self._horizon is not None and self._horizon <= self._produced:
-                    self._paced.wait(timeout)  # until the protocol has caught up
-                if self._horizon is not None:
-                    due = min(due, self._horizon - self._produced)
-            if due <= 0 and (self.limit is None or self._produced < self.limit):
-                return SampleBlock.empty(self.info.n_channels)
         if self.limit is not None:
             due = min(due, self.limit - self._produced)
         if due <= 0:
@@ -128,7 +103,6 @@ class SimSource(Source):
         data = self.board.generate(due)
         counter = np.arange(self._produced, self._produced + due, dtype=np.int64)
         self._produced += due
-        self._delivered = self._produced
         block = SampleBlock(
             np.full(due, time.monotonic_ns(), dtype=np.int64), counter / fs, counter, data
         )

@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from nmr_balance.protocols.engine import planned_seconds  # needs the metric kernels (dsp)
+    from nmr_balance.protocols.run import planned_seconds  # needs the metric kernels (dsp)
 
     entries = discover(args.dir)
     broken = 0
