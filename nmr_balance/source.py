@@ -131,7 +131,7 @@ class Source(abc.ABC):
         """True when a finite source has delivered everything (or the source was closed)."""
         return self._status in (Status.ENDED, Status.CLOSED)
 
-    def instruct(self, instruction: Instruction) -> None:
+    def instruct(self, instruction: Instruction) -> None:  # noqa: B027 (a hook most ignore)
         """Hear what the running protocol asks of the patient (see :mod:`nmr_balance.instruction`).
 
         A real sensor ignores it: the patient reads the screen, not the device. The simulated

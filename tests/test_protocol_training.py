@@ -37,7 +37,9 @@ def reach_targets(skip=(), scale=1.0):
 
 def test_target_reaching_counts_hits_and_misses_and_progresses():
     skip = {(1, 2), (1, 5)}  # first set: two targets ignored
-    run, events = drive(find("target"), "sim://?realtime=0&seed=6&respond=0", reach_targets(skip), level=1)
+    run, events = drive(
+        find("target"), "sim://?realtime=0&seed=6&respond=0", reach_targets(skip), level=1
+    )
     first, second = run.results
     assert (first.scores["hits"], first.scores["misses"]) == (8, 2)
     assert [o["target"] for o in first.scores["outcomes"] if not o["hit"]] == [2, 5]
@@ -64,7 +66,9 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
 
 def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
     skip = {(r, k) for r in (1, 2) for k in range(0, 10, 2)}  # half the targets, both sets
-    run, _ = drive(find("target"), "sim://?realtime=0&seed=6&respond=0", reach_targets(skip), level=3)
+    run, _ = drive(
+        find("target"), "sim://?realtime=0&seed=6&respond=0", reach_targets(skip), level=3
+    )
     assert [r.scores["success_pct"] for r in run.results] == [50, 50]
     assert run.summary["level"] == 3 and run.summary["next_level"] == 3  # levels are 1-based
     rule = Progression(advance_at=80, drop_below=40, over_trials=2)
@@ -76,7 +80,9 @@ def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
 
 
 def test_weight_shift_alternates_sides_and_scores_each_step():
-    run, events = drive(find("weight_shift"), "sim://?realtime=0&seed=1&respond=0", reach_targets(), level=1)
+    run, events = drive(
+        find("weight_shift"), "sim://?realtime=0&seed=1&respond=0", reach_targets(), level=1
+    )
     shown = [(e.trial, e.data["x"], e.data["y"]) for e in events if e.kind == "target_shown"]
     lr = [s for s in shown if s[0] == 0]
     fb = [s for s in shown if s[0] == 1]
@@ -99,7 +105,9 @@ def follow_the_target(lags):
 
 def test_tracking_error_and_lag_follow_the_scripted_lag():
     lags = [0.0, 0.3, 0.9]
-    run, _ = drive(find("tracking"), "sim://?realtime=0&seed=2&respond=0", follow_the_target(lags), level=1)
+    run, _ = drive(
+        find("tracking"), "sim://?realtime=0&seed=2&respond=0", follow_the_target(lags), level=1
+    )
     scores = [r.scores for r in run.results]
     measured = np.array([s["tracking_lag_s"] for s in scores])
     # the simulated body follows its reference ~0.75 s late, on top of the scripted lag
@@ -183,7 +191,9 @@ def test_baps_routine_on_a_wobble_board_counts_directions_and_circles():
 
             board.set_intent(Follow(circle, 0.1))
 
-    run, events = drive(find("baps"), "sim://?realtime=0&sensor=tilt&seed=1&respond=0", script, level=1)
+    run, events = drive(
+        find("baps"), "sim://?realtime=0&sensor=tilt&seed=1&respond=0", script, level=1
+    )
     directions, cw, ccw = run.results
     assert run.unit == "deg" and run.los.reach == (15.0,) * 8
     assert directions.scores["targets"] == 16 and directions.scores["hits"] == 16  # 8 out, 8 back

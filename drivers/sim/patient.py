@@ -189,10 +189,10 @@ class SimulatedPatient:
             self._condition = condition
             since = ins.target_since_s if phase_changed else ins.t_s
             out.append((since + self._reaction(), SetCondition(condition)))
-        if phase_changed and ins.phase == "trial" and ins.task in ("stand", "single_leg"):
-            if self.rng.random() < self.loss_chance:
-                when = ins.target_since_s + self.rng.uniform(3.0, 20.0)
-                out.append((when, LoseBalance(1.5)))
+        standing = phase_changed and ins.phase == "trial" and ins.task in ("stand", "single_leg")
+        if standing and self.rng.random() < self.loss_chance:
+            when = ins.target_since_s + self.rng.uniform(3.0, 20.0)
+            out.append((when, LoseBalance(1.5)))
         if ins.target is None:
             if self._target_key is not None:  # the target went away: back to the centre
                 self._new_plan()
@@ -232,6 +232,7 @@ class SimulatedPatient:
 
     def _planned(self, intent: object) -> Planned:
         return Planned(self.plan, intent)
+
     def _clip(self, target: np.ndarray, unit: str) -> np.ndarray:
         dist = float(np.hypot(*target))
         if dist == 0.0:
@@ -252,8 +253,10 @@ class SimulatedPatient:
         else:
             # from memory, eyes closed: undershoot (constant error) plus a variable error
             angle = np.radians(10.0 * unskilled * self.rng.standard_normal())
-            gain = 1.0 - (0.05 + 0.2 * unskilled) + (0.04 + 0.2 * unskilled) * (
-                self.rng.standard_normal()
+            gain = (
+                1.0
+                - (0.05 + 0.2 * unskilled)
+                + (0.04 + 0.2 * unskilled) * (self.rng.standard_normal())
             )
         c, s = math.cos(angle), math.sin(angle)
         aimed = np.array([c * target[0] + s * target[1], -s * target[0] + c * target[1]])

@@ -43,7 +43,6 @@ sim://?rate=100&sensor=cop&vision=open&surface=firm&stance=both&seed=0
             is slow, imprecise and sometimes loses balance; 1 an athlete)"""
 
 
-
 class SimSource(Source):
     """Source wrapping a :class:`SimulatedBoard`.
 
