@@ -347,5 +347,5 @@ class SimulatedBoard:
             kind=kind,
             geometry=geometry,
             has_device_time=True,
-            device=f"simulated {kind.value} ({cond.vision} eyes, {cond.surface}, {cond.stance} legs)",
+            device=f"simulated {kind.value} ({cond.label()})",
         )
