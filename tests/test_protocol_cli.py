@@ -88,7 +88,7 @@ def test_run_human_output_and_clear_errors(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "Lean towards each target" in out.stdout and "=== Limits of Stability" in out.stdout
-    assert "reaction_time_s" in out.stdout
+    assert "reaction time s" in out.stdout and "{" not in out.stdout  # words, no data dump
     # nobody leaned: no LOS is kept for this patient
     assert "not kept" in out.stdout and load_los("P002", tmp_path) is None
     bad = nmr("run", "nonsense", "--patient", "P1")

@@ -172,19 +172,55 @@ def _print_event(e) -> None:
         print(f"[{e.t_s:7.1f} s] {e.kind.replace('_', ' ')}{': ' + detail if detail else ''}")
 
 
-def _print_results(run) -> None:
+def _plain(value, indent: str = "  ") -> list[str]:
+    """A run's summary as indented lines of words and rounded numbers (no data dump)."""
+    lines = []
+    for key, v in value.items():
+        name = key.replace("_", " ")
+        if isinstance(v, dict):
+            lines += [f"{indent}{name}:", *_plain(v, indent + "  ")]
+        elif isinstance(v, list) and v and all(isinstance(e, dict) for e in v):
+            lines.append(f"{indent}{name}:")
+            for e in v:
+                items = ", ".join(f"{k.replace('_', ' ')} {_fmt(x)}" for k, x in e.items())
+                lines.append(f"{indent}  - {items}")
+        elif isinstance(v, list):
+            lines.append(f"{indent}{name}: {', '.join(_fmt(e) for e in v) or '--'}")
+        else:
+            lines.append(f"{indent}{name}: {_fmt(v)}")
+    return lines
+
+
+def _print_results(run, recorded: list[str] | None = None) -> None:
+    """Each trial's scores, then the protocol's results: from the stored record (the words of
+    the note and the PDF) when the run was recorded, else the run's own summary."""
     print(f"\n=== {run.protocol.title} ===")
     for r in run.results:
         scores = ", ".join(
-            f"{k} {_fmt(v)}" for k, v in r.scores.items() if isinstance(v, (int, float, bool))
+            f"{k.replace('_', ' ')} {_fmt(v)}"
+            for k, v in r.scores.items()
+            if isinstance(v, (int, float, bool))
         )
         reason = f" {r.reason}" if r.reason else ""
         print(f"trial {r.number + 1} {r.label or r.task} [{r.status}]{reason}: {scores}")
-    if run.summary:
+    if recorded:
+        print("results (as the report and the note give them):")
+        print("\n".join(f"  {line}" for line in recorded))
+    elif run.summary:
         print("summary:")
-        print(
-            json.dumps({k: v for k, v in run.summary.items() if k != "los"}, indent=1, default=_fmt)
-        )
+        print("\n".join(_plain({k: v for k, v in run.summary.items() if k != "los"})))
+
+
+def _recorded_results(store, trial_ids: list[int], protocol: str) -> list[str]:
+    """The protocol block of the trials just recorded, in the report's words."""
+    from nmr_balance.reporting.results_text import block_lines
+    from nmr_balance.summary import protocol_block
+    from recordings.report_data import trial_summary
+
+    if not trial_ids:
+        return []
+    trials = [trial_summary(store, store.trial(i), with_path=False) for i in trial_ids]
+    return block_lines(protocol_block(protocol, trials))
 
 
 def run(args) -> int:
@@ -260,6 +296,11 @@ def run(args) -> int:
             recorded.finish()
         if store is not None and args.note and recorded.trial_ids:
             store.set_trial_notes(recorded.trial_ids[-1], args.note)
+        words = (
+            _recorded_results(store, recorded.trial_ids, protocol.name)
+            if store is not None and not args.json
+            else []
+        )
     if recorder is not None and not args.json:
         print(f"recorded {len(recorder.trial_ids)} trials (session {session.id}) in {store.path}")
     if recorded.los_path is not None and not args.json:
@@ -281,5 +322,5 @@ def run(args) -> int:
             )
         )
     else:
-        _print_results(runner)
+        _print_results(runner, words)
     return 0 if runner.phase == "done" else 1
