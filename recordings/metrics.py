@@ -56,6 +56,8 @@ def trial_metrics(processed: SampleBlock, info: StreamInfo) -> dict[str, Any]:
     except ValueError as e:
         out["sway_error"] = str(e)
         return out
-    out.update(sway)
+    # the recording's own counts stay: the DSP's are of the samples it kept (a float after
+    # trimming), not facts of the recording
+    out.update({k: v for k, v in sway.items() if k not in ("n_samples", "duration_s")})
     out["units"], out["notes"] = dict(sway.units), dict(sway.notes)
     return out

@@ -10,7 +10,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from nmr_balance.reporting.files import open_private
+from nmr_balance.private_files import private_file
 from nmr_balance.reporting.model import PatientInfo, SessionRecord
 
 FIXED_COLUMNS = (
@@ -80,7 +80,7 @@ def write_summary_csv(
     """
     rows = summary_rows(sessions)
     metrics = sorted({k for r in rows for k in r} - set(FIXED_COLUMNS))
-    with open_private(path) as f:
+    with private_file(path) as f:
         writer = csv.DictWriter(f, [*FIXED_COLUMNS, *metrics], restval="")
         writer.writeheader()
         writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
