@@ -325,21 +325,38 @@ def _read(path: Path, lines: Iterator[str], options: TableOptions) -> Table:
 
 
 def _find_header(path: Path, numbered: list[tuple[int, str]], delimiter: str | None):
-    """(header index, first data index, delimiter, units row or None) from the first lines."""
-    for k, (i, line) in enumerate(numbered):
-        if line.startswith("#"):
-            continue
-        window = [ln for _, ln in numbered[k : k + 3]]
-        d = delimiter or _data_delimiter(window)
-        if d is None or not all(_numbers(_split(ln, d)) for ln in window):
-            continue
-        above = [(j, ln) for j, ln in numbered[:k] if not ln.startswith("#")]
-        if not above:
+    """(header index, first data index, delimiter, units row or None) from the first lines.
+
+    The data are the last run of rows of numbers in those lines (so a calibration matrix in a
+    lab's preamble is not taken for them); the header is the line above, or the one above a
+    units row.
+    """
+    body = [(i, ln) for i, ln in numbered if not ln.startswith("#")]
+    # the run's delimiter and width from its last row, or the one before (a file may be cut
+    # mid-row)
+    d, probe = None, ""
+    for _, probe in body[-1:-3:-1]:
+        d = delimiter or _data_delimiter([probe])
+        if d is not None and _numbers(_split(probe, d)):
             break
-        j, cand = above[-1]
-        if _is_units_row(_split(cand, d)) and len(above) > 1:
-            return above[-2][0], i, d, cand
-        return j, i, d, None
+        d = None
+    if d is not None:
+        width = len(_split(probe, d))
+        k = len(body)
+        while k > 0:
+            cells = _split(body[k - 1][1], d)
+            if len(cells) != width or not _numbers(cells):
+                if k == len(body):  # a cut last row: left to the parser, which says so
+                    k -= 1
+                    continue
+                break
+            k -= 1
+        if 0 < k < len(body):
+            first = body[k][0]
+            j, cand = body[k - 1]
+            if _is_units_row(_split(cand, d)) and k > 1:
+                return body[k - 2][0], first, d, cand
+            return j, first, d, None
     raise DataFormatError(
         str(path),
         f"no data rows after the header (no line followed by rows of numbers in the first "

@@ -240,7 +240,7 @@ def _read_mapped(table: _table.Table, options: _table.TableOptions) -> TrialData
     columns = dict(options.columns or {})
     for col in table.columns:  # columns named like ours (optional [unit]), unless mapped
         base = _table.split_unit(col)[0]
-        base = "t" if base.lower() in ("t", "time") else base
+        base = "t" if base.lower() in ("t", "time", "abs time") else base
         if base in _table.MAPPING_NAMES and base not in columns and col not in columns.values():
             columns[base] = col
     names = [k for k in columns if k not in ("t", "counter")]

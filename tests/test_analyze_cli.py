@@ -96,7 +96,7 @@ def test_bad_files_are_reported_and_the_rest_analysed(tmp_path, capsys):
     code, out, err = _run(capsys, bad, missing, norate, DATA / "BDS00002.txt", "--format", "json")
     assert code == 1
     assert len(json.loads(out)) == 1
-    assert "no data rows" in err and "no such file" in err
+    assert "unreadable numbers" in err and "no such file" in err
     assert "give --fs" in err
 
 

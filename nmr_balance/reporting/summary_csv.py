@@ -83,5 +83,16 @@ def write_summary_csv(
     with private_file(path) as f:
         writer = csv.DictWriter(f, [*FIXED_COLUMNS, *metrics], restval="")
         writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+        writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in rows)
     return len(rows)
+
+
+def safe_cell(value: object) -> object:
+    """A value a spreadsheet shows as text: a text starting with ``= + - @`` (or a tab or
+    carriage return) would be run as a formula (``=HYPERLINK(...)``), so it gets a leading
+    ``'``. Numbers are left alone (``-1.5`` stays a number); ``None`` becomes empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
