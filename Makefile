@@ -1,6 +1,6 @@
 # nmr-balance — the two commands of the README, plus benchmarks.
 #   make demo   set up .venv and run the live dashboard on the simulated board
-#   make test   set up .venv and run the whole test suite offscreen
+#   make test   set up .venv, lint (ruff, import layers) and run the whole test suite offscreen
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,14 +8,22 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: demo test bench bench-quick setup system-libs lint clean
+.PHONY: demo test bench bench-quick setup system-libs lint clean pg
 
 demo: setup
 	@$(PY) -m nmr_balance.app.demo
 
-test: setup
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+# Lint first (seconds), then the suite: a finding fails the run before the tests start. The
+# suite gets a throwaway PostgreSQL server (tests/pg_server.py: a private Unix socket, no TCP
+# port, deleted at exit) for the store tests that run on both engines.
+test: lint
+	@bash .ci/system-libs.sh test
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.pg_server --exec -- $(PY) -m pytest
+
+# A throwaway PostgreSQL server for a developer: the URL is on the last line; Ctrl-C ends it.
+pg: setup
+	@bash .ci/system-libs.sh test
+	@$(PY) -m tests.pg_server
 
 bench: setup
 	$(PY) -m benchmarks.run_all
@@ -24,8 +32,9 @@ bench-quick: setup
 	$(PY) -m benchmarks.run_all --quick
 
 lint: setup
-	$(VENV)/bin/ruff check . || true
-	$(VENV)/bin/lint-imports
+	@$(VENV)/bin/ruff check . || { echo "make lint: ruff check found the problems above. Run '$(VENV)/bin/ruff check --fix .' and fix what it still reports (rules: [tool.ruff] in pyproject.toml)."; exit 1; }
+	@$(VENV)/bin/ruff format --check . || { echo "make lint: the files above are not formatted. Run '$(VENV)/bin/ruff format .'"; exit 1; }
+	@QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports || { echo "make lint: a layer rule (DESIGN.md section 3) is broken; see the contract above ([tool.importlinter] in pyproject.toml)."; exit 1; }
 
 setup: system-libs $(VENV)/.installed
 
@@ -36,7 +45,7 @@ $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then echo "nmr-balance needs Python 3.11 or newer: install it (e.g. 'apt-get install python3') and run make again."; exit 1; fi
 	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,lint,bench]'
+	$(PY) -m pip install --quiet -e '.[test,lint,bench,pg]'
 	@if [ "$$(uname -s)" = Linux ]; then $(PY) -m pip install --quiet -e '.[evdev]' || echo "note: evdev (Wii Balance Board over Bluetooth HID) did not install; everything else works."; fi
 	@touch $@
 

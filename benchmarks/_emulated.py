@@ -21,7 +21,7 @@ import numpy as np
 from drivers.emulator import spawn, stop
 from nmr_balance.app import open_source
 from nmr_balance.app.warm import warm_kernels
-from nmr_balance.frontend import default_stages
+from nmr_balance.frontend.sensors import default_stages
 from nmr_balance.pipeline import Pipeline
 
 _WRAP_US = 1 << 32  # the nmr protocol carries device time as uint32 microseconds

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from functools import partial
 
 import numpy as np
 from cobs import cobs
@@ -84,7 +85,7 @@ def _nmr_baseline(wire: bytes) -> int:
             continue
         if body[1] != nmr.SAMPLES:
             continue
-        n, c0 = struct.unpack_from("<BI", body, 2)
+        n, _counter0 = struct.unpack_from("<BI", body, 2)
         for i in range(n):
             rows.append(struct.unpack_from("<I8f", body, 7 + i * 36))
     return len(rows)
@@ -138,11 +139,11 @@ def run(quick: bool = False) -> Report:
     n = 5_000 if quick else 50_000
     for name, (factory, wire, baseline) in _streams(n).items():
         n_out = _decode_chunks(factory, wire)
-        t = best_time(lambda: _decode_chunks(factory, wire), repeat=3 if quick else 5)
+        t = best_time(partial(_decode_chunks, factory, wire), repeat=3 if quick else 5)
         base_t = base_name = None
         if baseline is not None:
             assert baseline(wire) == n_out, f"{name}: baseline disagrees"
-            base_t = best_time(lambda: baseline(wire), repeat=3 if quick else 5)
+            base_t = best_time(partial(baseline, wire), repeat=3 if quick else 5)
             base_name = "plain Python" if name != "csv, 4 cells" else "np.loadtxt"
         us = t / n_out * 1e6
         report.add(

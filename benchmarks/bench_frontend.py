@@ -8,6 +8,7 @@ sample x 1000 samples/s.
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 import numpy as np
 import scipy.signal
@@ -16,8 +17,8 @@ from benchmarks._report import Report, best_time
 from dsp import _kernels_frontend as KF
 from dsp.filters import StreamingLowpass, butter_lowpass
 from dsp.live import SlidingSway
-from nmr_balance.frontend import default_stages
-from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
 COMMAND = "python -m benchmarks.bench_frontend"
@@ -53,7 +54,7 @@ def chains(rep: Report, quick: bool, chunk: int = 10) -> None:
         blocks = _blocks(data, chunk)
         stages = default_stages(board.info)
         configure_chain(stages, board.info)
-        ours = _per_sample(lambda b: run_chain(stages, b), blocks)
+        ours = _per_sample(partial(run_chain, stages), blocks)
         rep.add(
             f"{kind} front-end chain, chunks of {chunk} @ 1 kHz",
             ours * 1e6,
@@ -74,7 +75,7 @@ def chains(rep: Report, quick: bool, chunk: int = 10) -> None:
 
     stages = default_stages(board.info)
     configure_chain(stages, board.info)
-    ours = _per_sample(lambda b: run_chain(stages, b), blocks)
+    ours = _per_sample(partial(run_chain, stages), blocks)
     base = _per_sample(numpy_chain, blocks)
     rep.add(
         f"plate chain vs NumPy/SciPy chain, chunks of {chunk}",
@@ -94,11 +95,12 @@ def lowpass_8ch(rep: Report, quick: bool) -> None:
         lp = StreamingLowpass(FS, 8)
         zi = [np.zeros((sos.shape[0], 2, 8))]
 
-        def ours():
+        # Default arguments bind this iteration's parts, filter and state (B023).
+        def ours(parts=parts, lp=lp):
             for p in parts:
                 lp.process(p)
 
-        def base():
+        def base(parts=parts, zi=zi):
             for p in parts:
                 _, zi[0] = scipy.signal.sosfilt(sos, p, axis=0, zi=zi[0])
 
@@ -123,11 +125,11 @@ def live_metrics(rep: Report, quick: bool) -> None:
         live = SlidingSway(FS, window_s)
         m = int(window_s * FS)
 
-        def ours():
+        def ours(live=live):
             for c in chunks:
                 live.update(c)
 
-        def base():  # recompute the window from scratch per chunk
+        def base(m=m):  # recompute the window from scratch per chunk
             for i in range(0, len(chunks), 10):
                 w = xy[max(0, i * 10 - m) : i * 10 + 10]
                 np.hypot(*np.diff(w, axis=0).T).sum(), np.cov(w.T)

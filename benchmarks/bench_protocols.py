@@ -14,7 +14,7 @@ import numpy as np
 
 from benchmarks._report import Report
 from nmr_balance.protocols import ProtocolRun, find
-from nmr_balance.protocols.engine import planned_seconds
+from nmr_balance.protocols.run import planned_seconds
 from nmr_balance.stream import SampleBlock, sway_info
 
 COMMAND = "python -m benchmarks.bench_protocols"

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks._report import Report
+from nmr_balance.frontend.stage import PassThrough
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.source import Source
-from nmr_balance.stages import PassThrough
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo
 
 N_CH, FS = 8, 1000.0

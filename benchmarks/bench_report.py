@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 from benchmarks._report import Report, best_time
+from nmr_balance.record import Cue, CueType, Patient
 from nmr_balance.reporting import documentation_note, write_summary_csv
 from nmr_balance.reporting.model import (
     ClinicInfo,
-    Cue,
-    PatientInfo,
     SessionRecord,
     SessionReport,
     TrialRecord,
@@ -61,7 +60,7 @@ def _session(sid: int, day: int, n_points: int) -> SessionRecord:
                 planned_s=30.0,
                 metrics=metrics,
                 xy=xy,
-                cues=(Cue(3.0, "look at the dot", "verbal"),),
+                cues=(Cue(3.0, "look at the dot", CueType.VERBAL),),
             )
         )
     return SessionRecord(
@@ -97,7 +96,7 @@ def _baseline_canvas(report: SessionReport) -> bytes:
 def run(quick: bool = False) -> Report:
     n_points = 1000 if quick else 3000
     history = tuple(_session(i + 1, 7 * i, n_points) for i in range(3))
-    report = SessionReport(ClinicInfo("Riverside PT"), PatientInfo("P017"), history[-1], history)
+    report = SessionReport(ClinicInfo("Riverside PT"), Patient(17, "P017"), history[-1], history)
     out = Report("Session report (PDF, note, CSV)", COMMAND)
     repeat = 2 if quick else 5
     with tempfile.TemporaryDirectory() as tmp:

@@ -131,7 +131,7 @@ class _NaiveView(QtWidgets.QWidget):
 
 def naive_frames(n_frames: int) -> np.ndarray:
     """Per-frame cost (ms) of the naive full redraw (the same-run baseline)."""
-    info, ring, signal, feed = _setup()
+    _info, ring, signal, feed = _setup()
     return _frame_costs(_NaiveView(), feed, ring, signal, n_frames)
 
 

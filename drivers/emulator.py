@@ -8,6 +8,16 @@ survives the simulated disconnects, so a source can reconnect to it.
 Faults (``--faults garbage,drop,disconnect``): random bytes between frames, a few bytes cut
 out of the stream, and the pty closed for ``down_s`` then reopened (the board keeps sampling:
 the counter jumps over the samples nobody could receive).
+
+A slow reader: by default the board behaves like a UART FIFO of :data:`BACKLOG_LIMIT` bytes and
+loses the oldest bytes beyond it (``fifo="drop"``, what real hardware does, for the drills). With
+``fifo="block"`` it waits instead, like a link with flow control: its clock stands still while
+the reader is behind, so every sample arrives however busy the machine is (for tests that check
+decoding, not speed).
+
+Ready signal: the pty path is announced only when the board's first sample is computed (the
+simulator's first call imports and designs filters, seconds on a busy machine), so data follows
+the announcement at once.
 """
 
 from __future__ import annotations
@@ -41,6 +51,11 @@ DEFAULT_SENSOR = {"nmr": "cells", "csv": "cells", "witmotion": "imu"}
 BACKLOG_LIMIT = 64 * 1024
 DESCRIPTOR_EVERY_S = 1.0
 FAULT_KINDS = ("garbage", "drop", "disconnect")
+#: What a full FIFO does: lose the oldest bytes (a UART) or make the board wait (flow control).
+FIFO_MODES = ("drop", "block")
+#: How long a finished run waits for its reader to take the last bytes: a dropping board gives
+#: up soon (like hardware); a blocking one waits for a slow reader (a bound against hangs).
+FINISH_TIMEOUT_S = {"drop": 1.0, "block": 60.0}
 
 
 @dataclasses.dataclass
@@ -230,14 +245,30 @@ def run(
     faults: Faults | None = None,
     announce: Callable[[str], None] = print,
     boot_s: float = 0.0,
+    fifo: str = "drop",
 ) -> dict:
     """Stream until ``duration_s`` (or forever); returns counts (samples, bytes, overflows).
 
-    ``announce(address)`` is called with the pty path (or link) each time a pty opens.
+    ``announce(address)`` is called with the pty path (or link) each time a pty opens; the
+    first time, the first sample is ready and data follows at once.
     ``boot_s`` > 0 behaves like an Arduino that just reset: a banner, then silence, then data.
+    ``fifo`` is what happens when the reader falls :data:`BACKLOG_LIMIT` bytes behind:
+    ``"drop"`` loses the oldest bytes (counted in ``overflow_bytes``), ``"block"`` makes the
+    board wait (its clock stands still, nothing is lost).
     """
+    if fifo not in FIFO_MODES:
+        raise ValueError(f"unknown fifo mode {fifo!r}; choose {' or '.join(FIFO_MODES)}")
     faults = faults or Faults()
     rng = np.random.default_rng(faults.seed)
+    # Computed before the pty is announced: the generator's first call can take seconds.
+    head = [generate(1)]
+
+    def samples(n: int) -> np.ndarray:
+        """The board's next ``n`` samples (the first one computed in advance)."""
+        if not head or n <= 0:
+            return generate(n)
+        return np.concatenate([head.pop(), generate(n - 1)])
+
     port = Pty(link)
     announce(port.address)
     if boot_s > 0 or faults.kinds:
@@ -253,15 +284,22 @@ def run(
     due = {k: faults.every_s for k in FAULT_KINDS}
     t0 = time.monotonic()
     sent = 0
+    total = None if duration_s is None else math.ceil(duration_s * fs)  # samples in the run
     try:
-        while duration_s is None or sent < duration_s * fs:
+        while total is None or sent < total:
             now = time.monotonic() - t0
             n = math.floor(now * fs) - sent
+            if total is not None:
+                n = min(n, total - sent)
+            if fifo == "block" and n > 0 and len(backlog) >= BACKLOG_LIMIT:
+                # the board waits for the reader: its clock stands still meanwhile
+                t0 = time.monotonic() - sent / fs
+                n = 0
             if n > 0:
-                chunk = encoder.encode(sent, generate(n))
+                chunk = encoder.encode(sent, samples(n))
                 sent += n
                 backlog += _inject(chunk, faults, rng, due, now)
-                if len(backlog) > BACKLOG_LIMIT:
+                if fifo == "drop" and len(backlog) > BACKLOG_LIMIT:
                     stats["overflow_bytes"] += len(backlog) - BACKLOG_LIMIT
                     del backlog[: len(backlog) - BACKLOG_LIMIT]
             if backlog:
@@ -279,7 +317,9 @@ def run(
                 port = Pty(link)
                 # the board kept sampling while unplugged: those samples are gone
                 skipped = math.floor((time.monotonic() - t0) * fs) - sent
-                generate(skipped)
+                if total is not None:
+                    skipped = min(skipped, total - sent)
+                samples(skipped)
                 sent += skipped
                 encoder.resend_descriptor()
                 announce(port.address)
@@ -288,7 +328,7 @@ def run(
             wait = (sent + 1) / fs - (time.monotonic() - t0)
             if wait > 0:
                 time.sleep(min(wait, 0.05))
-        _finish_writing(port, backlog, stats)
+        _finish_writing(port, backlog, stats, FINISH_TIMEOUT_S[fifo])
     finally:
         stats["samples"] = sent
         port.close()
@@ -322,12 +362,14 @@ def announce_stdout(address: str) -> None:
     sys.stdout.flush()
 
 
-def spawn(link: Path, protocol: str, *args: str, start_timeout_s: float = 30.0) -> subprocess.Popen:
+def spawn(link: Path, protocol: str, *args: str, start_timeout_s: float = 60.0) -> subprocess.Popen:
     """Start ``nmr-balance emulate`` in a subprocess on a pty reachable at ``link``.
 
-    Returns once the pty exists. With ``--duration`` the process ends by itself and its stderr
-    ends with ``sent N samples, ...`` (:func:`sent_samples`). The emulator must be another
-    process (DESIGN.md §10).
+    Returns when the emulator is ready: it announces the pty once its first sample is computed,
+    so data follows at once (``start_timeout_s`` bounds a hang, e.g. a slow start on a busy
+    machine). With ``--duration`` the process ends by itself and its stderr ends with
+    ``sent N samples, ...`` (:func:`sent_samples`). The emulator must be another process
+    (DESIGN.md §10).
     """
     cmd = [
         sys.executable,
@@ -378,7 +420,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def spawned(link: Path, protocol: str, *args: str, start_timeout_s: float = 30.0):
+def spawned(link: Path, protocol: str, *args: str, start_timeout_s: float = 60.0):
     """Run :func:`spawn` for the duration of a ``with`` block; yield the path."""
     proc = spawn(link, protocol, *args, start_timeout_s=start_timeout_s)
     try:

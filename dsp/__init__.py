@@ -11,7 +11,8 @@ Pure: imports only numpy, scipy and numba (checked by import-linter). Public mod
 - front-end, streaming: :mod:`dsp.cop` (plate and load-cell COP, tare, stance, weight
   bearing), :mod:`dsp.tilt` (IMU tilt), :mod:`dsp.resample` (window averaging),
   :mod:`dsp.filters` (Butterworth, streaming and zero-phase);
-- :func:`warmup` — compile/load every kernel with progress.
+- :func:`warmup` — compile/load every kernel with progress; :func:`uncached_kernels` says
+  beforehand whether that compiles or loads.
 
 Definitions and references: ``docs/metrics.md``. Kernels live in the private ``_kernels_*``
 modules, each next to its NumPy twin.
@@ -31,3 +32,11 @@ def cache_misses() -> int:
     from dsp._warmup import cache_misses as _cache_misses
 
     return _cache_misses()
+
+
+def uncached_kernels(only: tuple[str, ...] | None = None) -> list[str]:
+    """Kernels of these groups (default: all) with nothing in Numba's on-disk cache: preparing
+    them compiles (a first run, or after a kernel changed); [] means they load from the cache."""
+    from dsp._warmup import uncached
+
+    return uncached(only)

@@ -1,11 +1,11 @@
-"""NumPy twins of :mod:`dsp._kernels_derive` (vectorised over trials)."""
+"""NumPy twins of :mod:`dsp._kernels_derive` (vectorised over trials; no Numba import)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from dsp import _kernels_metrics as K
-from dsp._kernels_derive import N_TIME, SPECTRAL_KEYS, Z_95
+from dsp import _layout as K
+from dsp._layout import N_TIME, SPECTRAL_KEYS, Z_95
 from dsp.spectral import spectral_summary
 
 

@@ -10,54 +10,14 @@ import numpy as np
 
 from dsp import _kernels_metrics as K
 from dsp._jit import FAST_SUMS, jit, prange
-
-TIME_KEYS = (
-    "n_samples",
-    "duration_s",
-    "mean_x",
-    "mean_y",
-    "mean_distance",
-    "mean_distance_ml",
-    "mean_distance_ap",
-    "rms_distance",
-    "rms_ml",
-    "rms_ap",
-    "range_ml",
-    "range_ap",
-    "path_length",
-    "path_length_ml",
-    "path_length_ap",
-    "mean_velocity",
-    "mean_velocity_ml",
-    "mean_velocity_ap",
-    "circle_area_95",
-    "ellipse_area_95_chi2",
-    "ellipse_major_95_chi2",
-    "ellipse_minor_95_chi2",
-    "ellipse_area_95_f",
-    "ellipse_major_95_f",
-    "ellipse_minor_95_f",
-    "ellipse_angle_deg",
-    "sway_area_per_second",
-    "mean_frequency_prieto",
-    "mean_frequency_prieto_ml",
-    "mean_frequency_prieto_ap",
-    "fractal_dimension_cc",
-    "fractal_dimension_ce",
+from dsp._layout import (  # noqa: F401  (the orders, re-exported beside the kernels)
+    N_TIME,
+    SDA_KEYS,
+    SPECTRAL_KEYS,
+    SPECTRAL_NAMES,
+    TIME_KEYS,
+    Z_95,
 )
-SPECTRAL_NAMES = (
-    "total_power",
-    "mean_power_frequency",
-    "power_frequency_50",
-    "power_frequency_95",
-    "centroidal_frequency",
-    "frequency_dispersion",
-)
-SPECTRAL_KEYS = tuple(f"{m}{axis}" for axis in ("", "_ml", "_ap") for m in SPECTRAL_NAMES)
-Z_95 = 1.6448536269514722
-
-
-N_TIME = len(TIME_KEYS)
 
 
 @jit
@@ -203,16 +163,6 @@ def derive_many(stats, f, psd, n, fs, chi2_scale, f_scale, lo, hi, with_spectra,
         time_metrics(stats[t], n, fs, chi2_scale, f_scale, out[t, :nt])
         if with_spectra:
             spectral_metrics(f, psd[t], lo, hi, out[t, nt:])
-
-
-SDA_KEYS = (
-    "sda_diffusion_short",
-    "sda_diffusion_long",
-    "sda_exponent_short",
-    "sda_exponent_long",
-    "sda_critical_time_s",
-    "sda_critical_msd",
-)
 
 
 @jit

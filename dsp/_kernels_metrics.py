@@ -1,4 +1,5 @@
-"""Numba kernels for the trial metrics, each followed by its plain NumPy twin.
+"""Numba kernels for the trial metrics; their plain NumPy twins are in :mod:`dsp._metrics_numpy`
+(no Numba import there, so a one-shot analysis can run without loading Numba).
 
 Kernels take validated, C-contiguous float64 arrays (see :mod:`dsp._validate`) and never raise.
 """
@@ -8,15 +9,33 @@ from __future__ import annotations
 import numpy as np
 
 from dsp._jit import FAST_SUMS, jit, prange
-
-# Layout of the vector returned by ``sway_stats`` (population moments of mean-removed data).
-MEAN_X, MEAN_Y, VAR_X, VAR_Y, COV_XY = 0, 1, 2, 3, 4
-MEAN_RD, MEAN_RD2 = 5, 6
-PATH, PATH_X, PATH_Y = 7, 8, 9
-MIN_X, MAX_X, MIN_Y, MAX_Y = 10, 11, 12, 13
-SWEPT_AREA = 14
-MEAN_ABS_X, MEAN_ABS_Y = 15, 16
-N_STATS = 17
+from dsp._layout import (
+    COV_XY,
+    MAX_X,
+    MAX_Y,
+    MEAN_ABS_X,
+    MEAN_ABS_Y,
+    MEAN_RD,
+    MEAN_RD2,
+    MEAN_X,
+    MEAN_Y,
+    MIN_X,
+    MIN_Y,
+    N_STATS,
+    PATH,
+    PATH_X,
+    PATH_Y,
+    SWEPT_AREA,
+    VAR_X,
+    VAR_Y,
+)
+from dsp._metrics_numpy import (  # noqa: F401  (each kernel's twin, importable beside it)
+    block_mean_numpy,
+    mean_square_displacement_numpy,
+    sample_entropy_counts_numpy,
+    sway_stats_numpy,
+    trial_kernels_numpy,
+)
 
 
 @jit
@@ -121,22 +140,6 @@ def sway_stats(x, y):
     return out
 
 
-def sway_stats_numpy(x, y):
-    """NumPy twin of :func:`sway_stats`."""
-    out = np.zeros(N_STATS)
-    dx, dy = x - x.mean(), y - y.mean()
-    rd = np.hypot(dx, dy)
-    sx, sy = np.diff(x), np.diff(y)
-    out[[MEAN_X, MEAN_Y]] = x.mean(), y.mean()
-    out[[VAR_X, VAR_Y, COV_XY]] = np.mean(dx * dx), np.mean(dy * dy), np.mean(dx * dy)
-    out[[MEAN_RD, MEAN_RD2]] = rd.mean(), np.mean(rd * rd)
-    out[[PATH, PATH_X, PATH_Y]] = np.hypot(sx, sy).sum(), np.abs(sx).sum(), np.abs(sy).sum()
-    out[[MIN_X, MAX_X, MIN_Y, MAX_Y]] = x.min(), x.max(), y.min(), y.max()
-    out[SWEPT_AREA] = 0.5 * np.abs(dx[:-1] * dy[1:] - dx[1:] * dy[:-1]).sum()
-    out[[MEAN_ABS_X, MEAN_ABS_Y]] = np.abs(dx).mean(), np.abs(dy).mean()
-    return out
-
-
 @jit
 def block_mean(x, k):
     """Average non-overlapping blocks of ``k`` samples (a trailing partial block is dropped)."""
@@ -148,12 +151,6 @@ def block_mean(x, k):
             s += x[j]
         out[b] = s / k
     return out
-
-
-def block_mean_numpy(x, k):
-    """NumPy twin of :func:`block_mean`."""
-    m = x.size // k
-    return x[: m * k].reshape(m, k).mean(axis=1)
 
 
 @jit
@@ -188,17 +185,6 @@ def sample_entropy_counts(x, m, r):
     return a, b
 
 
-def sample_entropy_counts_numpy(x, m, r):
-    """NumPy twin of :func:`sample_entropy_counts` (O(n^2) memory: short signals only)."""
-    n_templates = x.size - m
-    windows = np.lib.stride_tricks.sliding_window_view(x, m + 1)[:n_templates]
-    d_m = np.max(np.abs(windows[:, None, :m] - windows[None, :, :m]), axis=2)
-    d_last = np.abs(windows[:, None, m] - windows[None, :, m])
-    upper = np.triu(np.ones((n_templates, n_templates), bool), 1)
-    match_m = (d_m <= r) & upper
-    return int(np.sum(match_m & (d_last <= r))), int(np.sum(match_m))
-
-
 @jit
 def mean_square_displacement(x, y, lags):
     """Mean square displacement for each lag (samples): columns x, y and planar r^2."""
@@ -217,16 +203,6 @@ def mean_square_displacement(x, y, lags):
         out[li, 0] = sx / cnt
         out[li, 1] = sy / cnt
         out[li, 2] = (sx + sy) / cnt
-    return out
-
-
-def mean_square_displacement_numpy(x, y, lags):
-    """NumPy twin of :func:`mean_square_displacement`."""
-    out = np.zeros((lags.size, 3))
-    for li, lag in enumerate(lags):
-        dx2 = np.mean((x[lag:] - x[:-lag]) ** 2)
-        dy2 = np.mean((y[lag:] - y[:-lag]) ** 2)
-        out[li] = dx2, dy2, dx2 + dy2
     return out
 
 
@@ -277,14 +253,3 @@ def trial_kernels_many(xy, k, lags, m, r_factor, stats, entropy, msd):
         x = np.ascontiguousarray(xy[t, :, 0])
         y = np.ascontiguousarray(xy[t, :, 1])
         _trial_kernels_fused(x, y, k, lags, m, r_factor, stats[t], entropy[t], msd[t])
-
-
-def trial_kernels_numpy(x, y, k, lags, m, r_factor, stats, entropy, msd):
-    """NumPy twin of :func:`trial_kernels`."""
-    stats[:] = sway_stats_numpy(x, y)
-    xd, yd = block_mean_numpy(x, k), block_mean_numpy(y, k)
-    for axis, s in enumerate((xd, yd)):
-        if m > 0 and s.size > m + 1:
-            entropy[axis] = sample_entropy_counts_numpy(s, m, r_factor * s.std())
-    if lags.size and lags[-1] < xd.size:
-        msd[:, :] = mean_square_displacement_numpy(xd, yd, lags)

@@ -1,4 +1,5 @@
-"""Numba kernels for the spectra (Welch segments and averaging, FIR decimation) + NumPy twins.
+"""Numba kernels for the spectra (Welch segments and averaging, FIR decimation); their NumPy
+twins are in :mod:`dsp._spectral_numpy`.
 
 Kernels take validated, C-contiguous float64 arrays and never raise.
 """
@@ -8,6 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from dsp._jit import FAST_SUMS, jit, prange
+from dsp._spectral_numpy import (  # noqa: F401  (each kernel's twin, importable beside it)
+    decimate_rows_numpy,
+    welch_average_numpy,
+    welch_segments_numpy,
+)
 
 
 @jit(fastmath=FAST_SUMS)
@@ -108,11 +114,3 @@ def decimate_rows_many(signals, h, q):
     for r in prange(n_rows):
         _decimate_row(signals[r], h, q, out[r])
     return out
-
-
-def decimate_rows_numpy(signals, h, q):
-    """NumPy twin of :func:`decimate_rows`."""
-    c = h.size // 2
-    padded = np.pad(signals, ((0, 0), (c, c)), mode="reflect", reflect_type="odd")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, h.size, axis=-1)[:, ::q]
-    return (windows * h).sum(axis=-1)

@@ -18,8 +18,8 @@ def _metrics() -> None:
     from dsp.metrics import trial_metrics
 
     xy = np.cumsum(np.random.default_rng(0).normal(size=(1200, 2)), axis=0)
-    trial_metrics(xy, 100.0)
-    trial_metrics(np.vstack([xy, xy]), 200.0, groups=("spectral",))  # decimated spectra
+    trial_metrics(xy, 100.0, use_numba=True)
+    trial_metrics(np.vstack([xy, xy]), 200.0, groups=("spectral",), use_numba=True)  # decimated
 
 
 def _batch() -> None:
@@ -60,6 +60,54 @@ def _live() -> None:
     SlidingSway(100.0, 1.0).update(np.ones((4, 2)))
     DwellDetector(100.0, 0.1).update(np.ones(4, bool))
     tracking_error(np.ones((4, 2)), np.ones((4, 2)), 100.0)
+
+
+#: Kernel modules each group's step uses (what :func:`uncached` looks at).
+_MODULES = {
+    "metrics": ("_kernels_metrics", "_kernels_derive", "_kernels_spectral"),
+    "batch": ("_kernels_metrics", "_kernels_derive", "_kernels_spectral"),
+    "cop": ("_kernels_frontend",),
+    "filters": ("_kernels_frontend",),
+    "tilt": ("_kernels_frontend",),
+    "live": ("_kernels_live",),
+}
+
+
+def _dispatchers(modules):
+    from numba.core.registry import CPUDispatcher
+
+    for module in modules:
+        for obj in vars(module).values():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
+                yield obj
+
+
+def uncached(only: tuple[str, ...] | None = None) -> list[str]:
+    """Kernels of these groups (default: all) that Numba's on-disk cache holds nothing for
+    (a first run, a new Numba, or the kernel's source changed): preparing them compiles.
+
+    Looks at each kernel's cache index, as Numba does before compiling; an empty list means
+    the groups load from the cache (unless a call needs a signature never compiled before).
+    Returns ``[]`` when Numba is disabled.
+    """
+    import importlib
+
+    from dsp._jit import NUMBA_DISABLED
+
+    if NUMBA_DISABLED:
+        return []
+    names = sorted({m for key in (only or _MODULES) for m in _MODULES[key]})
+    modules = [importlib.import_module(f"dsp.{name}") for name in names]
+    missing = []
+    for disp in _dispatchers(modules):
+        cache = getattr(disp, "_cache", None)
+        try:
+            has_entries = bool(cache._cache_file._load_index())  # Numba internals: guarded
+        except Exception:  # another Numba version: say nothing rather than guess wrong
+            continue
+        if not has_entries:
+            missing.append(f"{disp.__module__}.{disp.__name__}")
+    return missing
 
 
 def cache_misses() -> int:

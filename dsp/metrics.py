@@ -12,12 +12,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import sys
 
 import numpy as np
 
 from dsp import _derive_numpy as DN
-from dsp import _kernels_derive as D
-from dsp import _kernels_metrics as K
+from dsp import _layout as L
+from dsp._metrics_numpy import trial_kernels_numpy
 from dsp._validate import as_xy, positive
 from dsp.spectral import (
     PRIETO_BAND_HZ,
@@ -25,11 +26,18 @@ from dsp.spectral import (
     decimation_factor,
     decimation_filter,
     welch_psd,
-    welch_psd_scipy,
+    welch_psd_numpy,
 )
+
+# The Numba kernel modules (dsp._kernels_metrics, dsp._kernels_derive) are imported where they
+# are used, not here: importing them imports Numba (~0.2-0.5 s), which a one-shot analysis
+# with the NumPy twins (use_numba=False) never needs.
 
 #: chi-square(2) quantile at 0.95 (= -2 ln 0.05 = 5.991...): the large-sample 95 % ellipse.
 CHI2_95_2DOF = -2.0 * math.log(0.05)
+#: Longest trial (samples) that :func:`trial_metrics` gives to the NumPy twins by default when
+#: the kernels are not loaded: the twins' sample entropy grows with n^2 (~0.3 s at this size).
+TWINS_MAX_SAMPLES = 120_000
 #: Trials per block in :func:`batch_metrics`.
 _BATCH_BLOCK = 256
 #: Metric groups; "time" is always computed.
@@ -160,7 +168,7 @@ def trial_metrics(
     max_gap_s: float = 0.25,
     settings: Settings = Settings(),
     groups: tuple[str, ...] = GROUPS,
-    use_numba: bool = True,
+    use_numba: bool | None = None,
 ) -> SwayMetrics:
     """Every sway metric of one trial.
 
@@ -183,8 +191,12 @@ def trial_metrics(
     groups : tuple of str
         Which metric groups to compute, from ``GROUPS`` ("time", "spectral", "entropy",
         "diffusion"); "time" is always computed.
-    use_numba : bool
-        False runs the plain NumPy twins (for checks and benchmarks).
+    use_numba : bool or None
+        True runs the Numba kernels, False their plain NumPy twins (values agree to ~1e-15
+        relative; tested). None (default) takes the cheaper one for this process: the kernels
+        once they are loaded here (a live engine, a batch) or for a long trial (more than
+        ``TWINS_MAX_SAMPLES``), else the twins (about 5 ms for a 60 s trial at 100 Hz, where
+        loading Numba and the cached kernels costs 0.3-1 s).
 
     Returns
     -------
@@ -204,6 +216,8 @@ def trial_metrics(
         raise ValueError(f"nan_policy must be 'raise' or 'interpolate'; got {nan_policy!r}")
     # Finiteness is checked by _compute on the kernels' sums (free), not by a pass of its own.
     xy = as_xy(xy, min_samples=10, allow_nan=True)
+    if use_numba is None:
+        use_numba = xy.shape[0] > TWINS_MAX_SAMPLES or kernels_loaded()
     plan = _Plan.make(xy.shape[0], fs, settings, groups)
     keys, out, notes = _compute(plan, xy[None], use_numba)
     result = SwayMetrics(zip(keys, out[0].tolist()))
@@ -217,6 +231,13 @@ def trial_metrics(
         "spectral_decimation": plan.q,
     }
     return result
+
+
+def kernels_loaded() -> bool:
+    """Whether this process has the trial-metric kernels ready (loaded or compiled), so that
+    using them costs nothing more than the call."""
+    kernels = sys.modules.get("dsp._kernels_metrics")
+    return kernels is not None and bool(getattr(kernels.sway_stats, "signatures", ()))
 
 
 def batch_metrics(
@@ -346,13 +367,16 @@ def _f_quantile_2(p: float, d2: int) -> float:
 def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
     """Metric names, values (n_trials, n_metrics) and NaN reasons for ``trials`` (n_trials, n, 2)."""
     s, n_trials, n = plan.settings, trials.shape[0], plan.n
-    stats = np.zeros((n_trials, K.N_STATS))
+    if use_numba:
+        from dsp import _kernels_derive as D
+        from dsp import _kernels_metrics as K
+    stats = np.zeros((n_trials, L.N_STATS))
     entropy = np.zeros((n_trials, 2, 2), np.int64)
     msd = np.empty((n_trials, plan.lags.size, 3))
     msd.fill(np.nan)
     m = s.entropy_m if "entropy" in plan.groups else 0
     if not use_numba:
-        kernels = K.trial_kernels_numpy
+        kernels = trial_kernels_numpy
     elif n_trials == 1:
         kernels = K.trial_kernels
     else:
@@ -373,7 +397,7 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
                 entropy[t],
                 msd[t],
             )
-    if not math.isfinite(stats[:, K.MEAN_X : K.MEAN_Y + 1].sum()):
+    if not math.isfinite(stats[:, L.MEAN_X : L.MEAN_Y + 1].sum()):
         # A non-finite sample makes its trial's mean non-finite: as_xy names it and raises
         # (and lets through a finite trial whose sum overflowed).
         for trial in trials:
@@ -387,15 +411,15 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
         f, psd = (
             welch_psd(spectral_in, spectral_fs, workers=-1 if n_trials > 1 else None)
             if use_numba
-            else welch_psd_scipy(spectral_in, spectral_fs)
+            else welch_psd_numpy(spectral_in, spectral_fs)
         )
     lo, hi = s.band_hz
-    keys = D.TIME_KEYS + (D.SPECTRAL_KEYS if with_spectra else ())
+    keys = L.TIME_KEYS + (L.SPECTRAL_KEYS if with_spectra else ())
     if use_numba and n_trials == 1:
         out = np.empty((1, len(keys)))
-        D.time_metrics(stats[0], n, plan.fs, CHI2_95_2DOF, plan.f_scale, out[0, : D.N_TIME])
+        D.time_metrics(stats[0], n, plan.fs, CHI2_95_2DOF, plan.f_scale, out[0, : L.N_TIME])
         if with_spectra:
-            D.spectral_metrics(f, psd[0], lo, hi, out[0, D.N_TIME :])
+            D.spectral_metrics(f, psd[0], lo, hi, out[0, L.N_TIME :])
     elif use_numba:
         out = np.empty((n_trials, len(keys)))
         D.derive_many(
@@ -420,8 +444,8 @@ def _compute(plan: _Plan, trials: np.ndarray, use_numba: bool):
             keys,
             parts,
             notes,
-            D.SPECTRAL_KEYS,
-            np.full((n_trials, len(D.SPECTRAL_KEYS)), np.nan),
+            L.SPECTRAL_KEYS,
+            np.full((n_trials, len(L.SPECTRAL_KEYS)), np.nan),
             reason,
         )
     if "entropy" in plan.groups:
@@ -453,7 +477,7 @@ def _entropy(counts):
 
 def _diffusion(msd, plan: _Plan, use_numba: bool = True):
     s = plan.settings
-    keys = D.SDA_KEYS
+    keys = L.SDA_KEYS
     t = plan.lags / (plan.fs / plan.k)
     short = t <= s.sda_short_s
     long_ = (t >= s.sda_long_s[0]) & (t <= s.sda_long_s[1])
@@ -468,8 +492,10 @@ def _diffusion(msd, plan: _Plan, use_numba: bool = True):
         )
     r2 = np.ascontiguousarray(msd[:, :, 2])
     if use_numba:
+        from dsp._kernels_derive import sda_fit
+
         values = np.empty((r2.shape[0], len(keys)))
-        D.sda_fit(r2, t, short, long_, values)
+        sda_fit(r2, t, short, long_, values)
     else:
         values = DN.sda_fit_numpy(r2, t, short, long_)
     return keys, values, "undefined: no sway, or no diffusion change between the two regions"

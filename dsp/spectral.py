@@ -12,7 +12,10 @@ import functools
 
 import numpy as np
 
-from dsp import _kernels_spectral as K
+from dsp import _spectral_numpy as SN
+
+# The Numba kernels (dsp._kernels_spectral) are imported on first use: importing them imports
+# Numba, which the NumPy paths (use_numba=False) never need.
 
 #: Band (Hz) of the Prieto et al. (1996) spectral metrics: total power, power frequencies,
 #: centroidal frequency and frequency dispersion.
@@ -53,12 +56,32 @@ def welch_psd(
     # axes of a trial at once); chunks of ~1 MB stay in cache (one 18 MB array for 256 trials
     # ran 100x slower per trial).
     chunk = max(1, _CHUNK_SAMPLES // (n_seg * nperseg))
-    import scipy.fft  # on first use, like scipy.signal below (a third of a second)
+    import scipy.fft  # on first use (a third of a second)
+
+    from dsp import _kernels_spectral as K
 
     for i in range(0, rows.shape[0], chunk):
         segs = K.welch_segments(rows[i : i + chunk], nperseg, step, n_seg, window)
         spec = scipy.fft.rfft(segs, axis=-1, workers=workers)
         psd[i : i + chunk] = K.welch_average(spec, scale, nperseg)
+    return f, psd.reshape(signals.shape[:-1] + (f.size,))
+
+
+def welch_psd_numpy(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy twin of :func:`welch_psd` (``numpy.fft``; imports neither Numba nor SciPy).
+
+    Same parameters, shapes and plan; agrees with :func:`welch_psd` and
+    :func:`welch_psd_scipy` to ~1e-15 relative.
+    """
+    signals = np.ascontiguousarray(signals, dtype=np.float64)
+    n = signals.shape[-1]
+    nperseg, step, n_seg, window, scale, f = _welch_plan(n, float(fs))
+    rows = signals.reshape(-1, n)
+    psd = np.empty((rows.shape[0], f.size))
+    chunk = max(1, _CHUNK_SAMPLES // (n_seg * nperseg))
+    for i in range(0, rows.shape[0], chunk):
+        segs = SN.welch_segments_numpy(rows[i : i + chunk], nperseg, step, n_seg, window)
+        psd[i : i + chunk] = SN.welch_average_numpy(np.fft.rfft(segs, axis=-1), scale, nperseg)
     return f, psd.reshape(signals.shape[:-1] + (f.size,))
 
 
@@ -76,7 +99,7 @@ def _welch_plan(n: int, fs: float):
     samples at fs (cached: the window's energy is a BLAS dot that costs ms on a busy machine)."""
     nperseg, noverlap = n // 2, n // 4
     step = nperseg - noverlap
-    window = _signal().get_window("hann", nperseg)
+    window = SN.hann_periodic(nperseg)  # = scipy.signal.get_window("hann", nperseg), bit for bit
     window.flags.writeable = False
     f = np.fft.rfftfreq(nperseg, 1.0 / fs)
     f.flags.writeable = False
@@ -118,8 +141,10 @@ def decimate(signals: np.ndarray, q: int, use_numba: bool = True) -> np.ndarray:
             f"got {rows.shape[1]}: keep the full rate for such short signals"
         )
     if not use_numba:
-        out = K.decimate_rows_numpy(rows, h, q)
-    elif rows.shape[0] > 2:  # a batch: rows in parallel
+        return SN.decimate_rows_numpy(rows, h, q).reshape(signals.shape[:-1] + (-1,))
+    from dsp import _kernels_spectral as K
+
+    if rows.shape[0] > 2:  # a batch: rows in parallel
         out = K.decimate_rows_many(rows, h, q)
     else:
         out = K.decimate_rows(rows, h, q)

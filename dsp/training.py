@@ -91,6 +91,10 @@ def tracking_error(xy, target, fs: float, max_lag_s: float = 1.0) -> dict[str, f
     return {"rms": float(rms[0]), "lag_s": best / fs, "rms_at_lag": float(rms[best])}
 
 
+#: LOS: a primary movement smaller than this (% of the target distance) is sway, not a lean.
+MIN_LOS_MOVEMENT_PCT = 10.0
+
+
 def limits_of_stability(
     xy,
     fs: float,
@@ -98,6 +102,7 @@ def limits_of_stability(
     target_distance: float,
     cue_index: int = 0,
     onset_fraction: float = 0.1,
+    min_movement_pct: float = MIN_LOS_MOVEMENT_PCT,
 ) -> dict[str, float]:
     """Limits-of-Stability scores of one directed lean.
 
@@ -117,14 +122,19 @@ def limits_of_stability(
     onset_fraction : float
         Movement onset and end: where the velocity towards the target first rises above, and
         then falls back below, this fraction of its peak.
+    min_movement_pct : float
+        The primary movement must bring the sway at least this far towards the target (% of
+        ``target_distance``) to count as a lean; anything smaller is quiet-stance sway.
 
     Returns
     -------
     dict
         ``reaction_time_s``, ``movement_velocity`` (unit/s, mean speed between 5 % and 95 % of
-        the endpoint excursion), ``endpoint_excursion_pct``, ``max_excursion_pct`` and
-        ``directional_control_pct`` (100 (on - off) / on over the primary movement). NaN when no
-        movement towards the target is found.
+        the endpoint excursion), ``endpoint_excursion_pct``, ``max_excursion_pct``,
+        ``directional_control_pct`` (100 (on - off) / on over the primary movement) and
+        ``movement_detected`` (1.0 or 0.0). Without a movement towards the target (none, or one
+        smaller than ``min_movement_pct``) only ``max_excursion_pct`` is given, the rest is NaN:
+        a reaction time of 0 s or a negative directional control of sway is not a score.
     """
     xy = as_xy(xy, min_samples=3)
     fs = positive(fs, "fs")
@@ -143,6 +153,7 @@ def limits_of_stability(
         "endpoint_excursion_pct": nan,
         "max_excursion_pct": float(100 * along.max() / target_distance),
         "directional_control_pct": nan,
+        "movement_detected": 0.0,
     }
     peak = int(np.argmax(speed))
     if speed[peak] <= 0:
@@ -153,6 +164,9 @@ def limits_of_stability(
     below_after = np.flatnonzero(speed[peak:] < level)
     end = peak + int(below_after[0]) if below_after.size else len(along) - 1
     epe = along[end] - along[onset]
+    if 100 * epe / target_distance < min_movement_pct:
+        return result  # sway, not a lean
+    result["movement_detected"] = 1.0
     result["reaction_time_s"] = onset / fs
     result["endpoint_excursion_pct"] = float(100 * along[end] / target_distance)
     seg = along[onset : end + 1] - along[onset]

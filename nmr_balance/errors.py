@@ -167,6 +167,19 @@ class DiskFullError(StorageError):
         )
 
 
+class DatabaseUnreachableError(StorageError):
+    """The clinic's database server cannot be reached (down, restarting, network cut)."""
+
+    def __init__(self, url: str, reason: str, hint: str | None = None):
+        self.url, self.reason = url, reason
+        super().__init__(
+            f"cannot reach the database server {url}: {reason}",
+            hint
+            or "Is the clinic's database server running and reachable from this station? Record "
+            "into this station's own database (--db PATH) and `nmr-balance push` the trials later",
+        )
+
+
 class CorruptDatabaseError(StorageError):
     """A file is not an nmr-balance database, or is damaged; it is never overwritten."""
 

@@ -22,9 +22,9 @@ from collections.abc import Callable
 import numpy as np
 
 from nmr_balance.errors import SourceError
+from nmr_balance.frontend.stage import Stage, configure_chain, run_chain
 from nmr_balance.ring import RingBuffer
 from nmr_balance.source import Source, Status, StatusEvent
-from nmr_balance.stages import Stage, configure_chain, run_chain
 from nmr_balance.stream import StreamInfo
 
 #: Seconds a read may block: bounds how long stop() waits for the thread.
@@ -70,13 +70,17 @@ class Pipeline:
     source : Source
         Opened or not; the pipeline opens it if needed and closes it on :meth:`close`.
     stages : list of Stage, optional
-        The processing chain; default: :func:`nmr_balance.frontend.default_stages`.
+        The processing chain; default: :func:`nmr_balance.frontend.sensors.default_stages`.
     ring_seconds : float
         How much history each ring keeps.
     shared : bool
         Put the rings in shared memory (for a UI in another process).
     latency_window : int
         How many recent samples the latency percentiles cover.
+    pull : bool
+        No acquisition thread: the caller moves samples with :meth:`pump`, so a source faster
+        than real time (``sim://?realtime=0``, a fast replay) goes exactly as fast as its
+        consumer and never overruns the rings (headless runs and recordings by sample time).
     """
 
     def __init__(
@@ -87,11 +91,14 @@ class Pipeline:
         ring_seconds: float = 120.0,
         shared: bool = False,
         latency_window: int = 8192,
+        pull: bool = False,
     ):
         self.source = source
         self._stages = stages
         self._ring_seconds = ring_seconds
         self._shared = shared
+        self.pull = pull
+        self._pumping = False
         self.raw: RingBuffer | None = None
         self.processed: RingBuffer | None = None
         self.raw_info: StreamInfo | None = None
@@ -121,7 +128,7 @@ class Pipeline:
             self.source.open()
         self.raw_info = self.source.info
         if self._stages is None:
-            from nmr_balance.frontend import default_stages
+            from nmr_balance.frontend.sensors import default_stages
 
             self._stages = default_stages(self.raw_info)
         self.info = configure_chain(self._stages, self.raw_info)
@@ -133,11 +140,42 @@ class Pipeline:
         if sys.getswitchinterval() > SWITCH_INTERVAL_S:
             sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.source.start()
+        if self.pull:
+            self._pumping = True
+            return self
         self._thread = threading.Thread(
             target=self._run, name=f"acquire {self.source.url}", daemon=True
         )
         self._thread.start()
         return self
+
+    def pump(self) -> int:
+        """Pull mode: read one block from the source and process it, in the caller's thread.
+
+        Returns the number of processed samples added (0 when the source had nothing yet or
+        has ended: then :attr:`running` turns False).
+        """
+        if not self.pull:
+            raise SourceError("pump() is for a pipeline made with pull=True", "Read its rings")
+        if not self._pumping:
+            return 0
+        try:
+            self._run_calls()
+            block = self.source.read(timeout=READ_TIMEOUT_S)
+            if not len(block):
+                if self.source.ended:
+                    self._pumping = False
+                return 0
+            before = self.processed.written
+            self._process(block)
+            return self.processed.written - before
+        except BaseException as e:
+            self.error = e
+            self._pumping = False
+            self._events.put(
+                StatusEvent(Status.CLOSED, f"acquisition failed: {e}", time.monotonic())
+            )
+            raise
 
     def _capacity(self, fs: float) -> int:
         return max(1024, int(self._ring_seconds * fs))
@@ -145,6 +183,7 @@ class Pipeline:
     def stop(self, timeout: float = 2.0) -> None:
         """Stop the thread (bounded wait) and the source. Safe to call twice."""
         self._stop.set()
+        self._pumping = False
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -171,6 +210,8 @@ class Pipeline:
 
     @property
     def running(self) -> bool:
+        if self.pull:
+            return self._pumping
         return self._thread is not None and self._thread.is_alive()
 
     def call_soon(self, fn: Callable[[], None]) -> None:
@@ -202,12 +243,7 @@ class Pipeline:
                 self._run_calls()
                 block = self.source.read(timeout=READ_TIMEOUT_S)
                 if len(block):
-                    self._count_gaps(block)
-                    self.raw.push(block)
-                    out = run_chain(self._stages, block)
-                    self.processed.push(out)
-                    if len(out):
-                        self._note_latency(time.monotonic_ns() - out.t_host_ns)
+                    self._process(block)
                 elif self.source.ended:
                     break
                 self._mark_rate()
@@ -218,6 +254,15 @@ class Pipeline:
             )
         finally:
             self._run_calls()
+
+    def _process(self, block) -> None:
+        """Raw block -> raw ring, stages, processed ring (the acquisition step, either mode)."""
+        self._count_gaps(block)
+        self.raw.push(block)
+        out = run_chain(self._stages, block)
+        self.processed.push(out)
+        if len(out):
+            self._note_latency(time.monotonic_ns() - out.t_host_ns)
 
     def _run_calls(self) -> None:
         while True:

@@ -179,8 +179,9 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def _do_read(self, timeout: float | None) -> SampleBlock: ...
 
-    def _do_stop(self) -> None:
+    # Optional hooks: a source with nothing to stop or release keeps these no-ops.
+    def _do_stop(self) -> None:  # noqa: B027 (optional hook, not abstract on purpose)
         pass
 
-    def _do_close(self) -> None:
+    def _do_close(self) -> None:  # noqa: B027 (optional hook, not abstract on purpose)
         pass

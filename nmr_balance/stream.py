@@ -85,7 +85,9 @@ class StreamInfo:
         try:
             return self.channel_names.index(name)
         except ValueError:
-            raise KeyError(f"no channel {name!r}; channels are {', '.join(self.channel_names)}")
+            raise KeyError(
+                f"no channel {name!r}; channels are {', '.join(self.channel_names)}"
+            ) from None
 
     def replace(self, **changes: Any) -> StreamInfo:
         return dataclasses.replace(self, **changes)
@@ -208,3 +210,28 @@ class SampleBlock:
             return 0
         steps = np.diff(c)
         return int(np.sum(steps[steps > 1] - 1))
+
+
+def sample_time(block: SampleBlock, info: StreamInfo) -> np.ndarray:
+    """The sample time of each sample of ``block``, s: the one rule every layer uses.
+
+    The device's own clock (``t_device``) when the stream has one (``info.has_device_time``)
+    and the sample carries it; otherwise the nominal clock ``counter / fs``, so a gap in the
+    counter stays a gap in time. Never the host receive time: when Python happened to read the
+    bytes is not when the sample was taken (DESIGN.md §2).
+
+    Parameters
+    ----------
+    block : SampleBlock
+    info : StreamInfo
+        The stream ``block`` belongs to (its ``fs`` and ``has_device_time``).
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        Seconds on the stream's clock (not from the trial's start: subtract the first).
+    """
+    nominal = block.counter / float(info.fs)
+    if not info.has_device_time:
+        return nominal
+    return np.where(np.isfinite(block.t_device), block.t_device, nominal)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from nmr_balance.errors import CorruptDatabaseError, DiskFullError, StorageError
-from recordings import schema
+from recordings import _lock, schema
 
 #: How long a writer waits for another process's transaction before giving up, s.
 BUSY_TIMEOUT_S = 10.0
@@ -48,6 +48,7 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
         )
     except sqlite3.Error as e:
         raise translate(e, path) from e
+    conn.row_factory = sqlite3.Row  # rows are read by column name, never by position
     try:
         with guard(path):
             _check_ours(conn, path)
@@ -130,3 +131,49 @@ def guard(path: Path) -> Iterator[None]:
         if e.errno == 28:  # ENOSPC
             raise DiskFullError(str(path)) from e
         raise
+
+
+class SqliteConnection:
+    """The station's SQLite file with the surface the store uses (shared with ``_pg``).
+
+    ``execute`` returns the rows; ``begin`` takes the write lock at once (``BEGIN IMMEDIATE``)
+    so a transaction never fails half-way on another process's lock; recording locks are files
+    beside the database (:mod:`recordings._lock`).
+    """
+
+    def __init__(self, path: Path, create: bool = True):
+        self.path = Path(path)
+        self._conn = connect(self.path, create=create)
+
+    def guard(self):
+        return guard(self.path)
+
+    def execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with guard(self.path):
+            return self._conn.execute(sql, args).fetchall()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def begin(self) -> None:
+        self.execute("BEGIN IMMEDIATE")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def integrity_problems(self) -> list[str]:
+        return [r[0] for r in self.execute("PRAGMA integrity_check") if r[0] != "ok"]
+
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table``, in order."""
+        return [r[1] for r in self.execute(f"PRAGMA table_info({table})")]
+
+    def claim_trial(self, trial_id: int) -> _lock.TrialLock:
+        return _lock.TrialLock(self.path, trial_id)
+
+    def owner_alive(self, trial_id: int) -> bool:
+        return _lock.owner_alive(self.path, trial_id)
+
+    def forget_trial_lock(self, trial_id: int) -> None:
+        _lock.lock_path(self.path, trial_id).unlink(missing_ok=True)

@@ -26,7 +26,7 @@ import numpy as np
 from nmr_balance import io_formats
 from nmr_balance.errors import DataFormatError, StorageError
 from nmr_balance.private_files import private_file
-from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo
+from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sample_time
 from recordings import _table
 from recordings.model import Event, TrialData
 
@@ -36,12 +36,11 @@ _CELLS = ("tr", "br", "tl", "bl")
 
 
 def sample_times(block: SampleBlock, info: StreamInfo) -> np.ndarray:
-    """Seconds from the first sample: the device clock if it has one, else ``counter / fs``."""
+    """Seconds from the first sample, by :func:`nmr_balance.stream.sample_time` (the one rule)."""
     if len(block) == 0:
         return np.empty(0)
-    if info.has_device_time and np.all(np.isfinite(block.t_device)):
-        return block.t_device - block.t_device[0]
-    return (block.counter - block.counter[0]) / info.fs
+    t = sample_time(block, info)
+    return t - t[0]
 
 
 def write_csv(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path:

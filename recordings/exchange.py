@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from nmr_balance.errors import DataFormatError, InvalidParameterError
-from nmr_balance.frontend import default_stages
-from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
+from nmr_balance.results import measure_trial
 from nmr_balance.stream import StreamInfo
 from recordings import _table, c3d_io, chunks, csv_io
 from recordings._table import TableOptions
-from recordings.metrics import recording_metrics, trial_metrics
+from recordings.metrics import trial_metrics
 from recordings.model import Condition, TrialData
 from recordings.store import PROCESSED, RAW, Store, check_code
 
@@ -246,7 +247,7 @@ def import_file(
     # the file's metrics are kept (scores of a live run cannot be recomputed), but the facts of
     # the recording are those of the samples imported, never what the file claims
     metrics = dict(h["metrics"]) or trial_metrics(data.processed, data.info)
-    metrics.update(recording_metrics(data.processed, data.info))
+    metrics.update(measure_trial(data.processed, data.info).recording.to_dict())
     condition = condition or h["condition"]
     protocol = protocol or h["protocol"] or "imported"
     params = {"imported_from": Path(path).name, "filter": h["filter"]}

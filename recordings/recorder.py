@@ -21,19 +21,28 @@ therefore loses at most the last interval; the next :meth:`Store.open` marks the
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from nmr_balance.errors import InvalidParameterError, NmrBalanceError, StorageError
+from nmr_balance.errors import (
+    DatabaseUnreachableError,
+    InvalidParameterError,
+    NmrBalanceError,
+    StorageError,
+)
+from nmr_balance.record import CueType
 from nmr_balance.source import Status, StatusEvent
-from nmr_balance.stream import SampleBlock
+from nmr_balance.stream import SampleBlock, sample_time
 from recordings.metrics import trial_metrics
+from recordings.mirror import LocalMirror, ensure_uid
 from recordings.model import Condition
-from recordings.store import PROCESSED, RAW, Store
+from recordings.store import PROCESSED, RAW, Store, default_db_path
 
 _STATUS_EVENTS = {
     Status.LOST: "device_lost",
@@ -66,12 +75,25 @@ class Recorder:
         starting the pipeline, to keep the very first samples).
     commit_interval_s : float
         At most 1 s: the most a crash can lose.
+    local_copy : path-like, optional
+        Only when ``store`` is the clinic's server: the station's own SQLite file that keeps a
+        copy of the trial while it is recorded (:mod:`recordings.mirror`; default: the
+        station's default database). If the server goes away mid-trial, recording carries on
+        there, :attr:`notices` says so, and ``nmr-balance push`` completes the server's copy
+        later; if not, the copy is removed at the end.
     duration_s : float, optional
         Trial length: each stream keeps ``round(duration_s * fs)`` samples' worth of counters
         from its first recorded sample (a gap counts as time, as on the device's clock), then
         the recorder finishes the trial by itself (:attr:`recording` turns False). So a 30 s
         trial at 100 Hz holds samples 0..2999 exactly, whenever the stop command would have come.
         Without it, the trial runs until :meth:`stop`.
+    start_t_s : float, optional
+        Record by sample time (:func:`nmr_balance.stream.sample_time`): the trial is the samples
+        from this time on, up to the ``end_t_s`` given to :meth:`stop`, whenever they were read.
+        For a source faster than real time (a pull-mode pipeline): nothing is committed until
+        :meth:`stop`, which takes the span from the rings (they must still hold it: size them
+        for the whole run). A crash before then loses the trial, which a simulated or replayed
+        source can make again.
     """
 
     def __init__(
@@ -86,6 +108,8 @@ class Recorder:
         from_start: bool = False,
         commit_interval_s: float = 0.25,
         duration_s: float | None = None,
+        start_t_s: float | None = None,
+        local_copy: str | Path | None = None,
     ):
         if not 0 < commit_interval_s <= 1.0:
             raise InvalidParameterError("commit_interval_s", commit_interval_s, "0 < s <= 1")
@@ -93,7 +117,7 @@ class Recorder:
             raise InvalidParameterError("duration_s", duration_s, "a positive number of seconds")
         if pipeline.raw is None:
             raise StorageError("the pipeline is not started", "Start it before the recorder")
-        self.path = store.path
+        self.path = store.location  # a file path or a server URL: the recorder opens its own
         self.pipeline = pipeline
         self.session_id = session_id
         self.protocol, self.condition = protocol, condition or Condition()
@@ -119,15 +143,23 @@ class Recorder:
         self._lost = False
         self._t0_ns = 0
         self.duration_s = duration_s
+        self.start_t_s, self.end_t_s = start_t_s, None
         self._end: dict[int, int | None] = {RAW: None, PROCESSED: None}  # first counter past it
         self._full = {RAW: False, PROCESSED: False}
+        self._local_copy_path = local_copy
+        self._mirror: LocalMirror | None = None
+        #: False once the clinic's server went away mid-trial (recording goes on locally).
+        self.online = True
+        #: What the person recording should know (e.g. the server went away), in words.
+        self.notices: list[str] = []
 
     # --- public ------------------------------------------------------------------------------
     def start(self) -> int:
         """Create the trial (status ``recording``), start the thread; return the trial id."""
         p = self.pipeline
-        self._raw_reader = p.raw.reader(from_start=self.from_start)
-        self._proc_reader = p.processed.reader(from_start=self.from_start)
+        from_start = self.from_start or self.start_t_s is not None
+        self._raw_reader = p.raw.reader(from_start=from_start)
+        self._proc_reader = p.processed.reader(from_start=from_start)
         self._t0_ns = time.monotonic_ns()
         self._store = Store.open(self.path, recover=False)
         try:
@@ -142,6 +174,8 @@ class Recorder:
                     source_url=p.source.url,
                 )
                 self._lock = self._store.claim_trial(self.trial_id)  # before others can see it
+            if self._store.is_server:
+                self._start_local_copy()
         except BaseException:
             self._store.close()
             raise
@@ -152,26 +186,54 @@ class Recorder:
         self._thread.start()
         return self.trial_id
 
+    def _start_local_copy(self) -> None:
+        self._mirror = LocalMirror(
+            self._local_copy_path or default_db_path(), self._store, self.session_id
+        )
+        p = self.pipeline
+        self._mirror.begin(
+            ensure_uid(self._store, "trials", self.trial_id),
+            p.raw_info,
+            p.info,
+            protocol=self.protocol,
+            condition=self.condition,
+            parameters=self.parameters,
+            source_url=p.source.url,
+        )
+
     def mark(self, kind: str, **payload: Any) -> None:
         """Log an event now (``marker``, ``target_shown``, ``target_hit``...). Thread-safe."""
         self._events.put((self._now_s(), kind, payload))
 
-    def cue(self, text: str, **payload: Any) -> None:
-        """Log a cue the therapist gave (verbal, tactile, visual)."""
-        self.mark("cue", text=text, **payload)
+    def mark_at(self, t_s: float, kind: str, **payload: Any) -> None:
+        """Log an event that happened ``t_s`` seconds (sample time) after the trial's start."""
+        self._events.put((float(t_s), kind, payload))
+
+    def cue(self, text: str, type: CueType | str = CueType.UNSPECIFIED, **payload: Any) -> None:
+        """Log a cue the therapist gave, with its type (verbal, tactile, visual). Thread-safe.
+
+        Raises :class:`InvalidParameterError` for an unknown type (nothing is logged)."""
+        if "mode" in payload:  # the word the first console used
+            type = payload.pop("mode")
+        self.mark("cue", text=text, type=CueType.parse(type).value, **payload)
 
     @property
     def recording(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def stop(self, status: str = "complete", timeout: float = 30.0) -> dict[str, Any]:
+    def stop(
+        self, status: str = "complete", timeout: float = 30.0, end_t_s: float | None = None
+    ) -> dict[str, Any]:
         """Store what is left, compute the metrics, close the trial; return the metrics.
 
-        Raises the error that stopped the recording early (e.g. :class:`DiskFullError`).
+        ``end_t_s``: with ``start_t_s``, the sample time the trial ended at (samples from then
+        on are not part of it). Raises the error that stopped the recording early (e.g.
+        :class:`DiskFullError`).
         """
         if status not in ("complete", "aborted"):
             raise InvalidParameterError("status", status, "complete or aborted")
         self._status = status
+        self.end_t_s = end_t_s
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -201,15 +263,30 @@ class Recorder:
         cpu0 = time.thread_time()
         last_commit = time.monotonic()
         try:
+            if self.start_t_s is not None:
+                self._stop.wait()  # by sample time: the span is taken from the rings at the end
             while not self._stop.wait(min(0.05, self.commit_interval_s / 2)):
                 if time.monotonic() - last_commit >= self.commit_interval_s:
                     self._flush()
                     last_commit = time.monotonic()
             self._flush()  # the last samples (the pipeline may still be running)
             self.cpu_s = time.thread_time() - cpu0
-            processed = self._store.samples(self.trial_id, PROCESSED)
-            self.metrics = trial_metrics(processed, self.pipeline.info)
-            self._store.finish_trial(self.trial_id, self._status, self.metrics)
+            if self.online:
+                try:
+                    processed = self._store.samples(self.trial_id, PROCESSED)
+                    self.metrics = trial_metrics(processed, self.pipeline.info)
+                    self._store.finish_trial(self.trial_id, self._status, self.metrics)
+                except DatabaseUnreachableError as e:
+                    if self._mirror is None:
+                        raise
+                    self._go_offline(e)
+            if self._mirror is not None:
+                if self.online:
+                    self._mirror.discard()
+                else:
+                    processed = self._mirror.store.samples(self._mirror.trial_id, PROCESSED)
+                    self.metrics = trial_metrics(processed, self.pipeline.info)
+                    self._mirror.finish(self._status, self.metrics)
         except NmrBalanceError as e:
             self.error = e
             self._give_up()
@@ -217,8 +294,10 @@ class Recorder:
             self._close()
 
     def _flush(self) -> None:
-        raw = self._within_duration(RAW, self._raw_reader.read(), self.pipeline.raw_info.fs)
-        proc = self._within_duration(PROCESSED, self._proc_reader.read(), self.pipeline.info.fs)
+        raw = self._within_span(self._raw_reader.read(), self.pipeline.raw_info)
+        proc = self._within_span(self._proc_reader.read(), self.pipeline.info)
+        raw = self._within_duration(RAW, raw, self.pipeline.raw_info.fs)
+        proc = self._within_duration(PROCESSED, proc, self.pipeline.info.fs)
         if self._full[RAW] and self._full[PROCESSED]:
             self._stop.set()  # the duration is up: this is the last flush of the trial
         events = []
@@ -244,13 +323,33 @@ class Recorder:
             self._overruns = lost
         if not (len(raw) or len(proc) or events):
             return
-        with self._store.transaction():
-            self._append(RAW, raw)
-            self._append(PROCESSED, proc)
-            for t, kind, payload in events:
-                self._store.add_event(self.trial_id, t, kind, payload)
+        chunks = [(s, self._seq[s], b) for s, b in ((RAW, raw), (PROCESSED, proc)) if len(b)]
+        if self._mirror is not None:  # first the station's own copy: nothing lost, come what may
+            self._mirror.write(chunks, events)
+        if self.online:
+            try:
+                with self._store.transaction():
+                    for stream, seq, block in chunks:
+                        self._store.append_chunk(self.trial_id, stream, seq, block)
+                    for t, kind, payload in events:
+                        self._store.add_event(self.trial_id, t, kind, payload)
+            except DatabaseUnreachableError as e:
+                if self._mirror is None:
+                    raise
+                self._go_offline(e)
+        for stream, _, _ in chunks:
+            self._seq[stream] += 1
         self.n_raw += len(raw)
         self.n_processed += len(proc)
+
+    def _within_span(self, block: SampleBlock, info) -> SampleBlock:
+        """``block`` cut to ``[start_t_s, end_t_s)`` in sample time (all of it without them)."""
+        if self.start_t_s is None or not len(block):
+            return block
+        t = sample_time(block, info)
+        first = int(np.searchsorted(t, self.start_t_s, side="left"))
+        end = len(t) if self.end_t_s is None else int(np.searchsorted(t, self.end_t_s, "left"))
+        return block.slice(first, max(first, end))
 
     def _within_duration(self, stream: int, block: SampleBlock, fs: float) -> SampleBlock:
         """``block`` cut at the end of the trial's duration (all of it without a duration)."""
@@ -264,10 +363,17 @@ class Recorder:
             return block.slice(0, keep)
         return block
 
-    def _append(self, stream: int, block: SampleBlock) -> None:
-        if len(block):
-            self._store.append_chunk(self.trial_id, stream, self._seq[stream], block)
-            self._seq[stream] += 1
+    def _go_offline(self, error: DatabaseUnreachableError) -> None:
+        """The server went away: keep recording into the station's own copy, and say so."""
+        self.online = False
+        t = self._now_s()
+        message = (
+            f"the database server went away {t:.1f} s into trial {self.trial_id} "
+            f"({error.reason}); recording goes on in {self._mirror.path}. Nothing is lost: "
+            f"run `nmr-balance push --db {self._mirror.path} --to <server URL>` when it is back"
+        )
+        self.notices.append(message)
+        self._mirror.write([], [(t, "server_lost", {"message": message})])
 
     def _give_up(self) -> None:
         """After a storage failure: try to close the trial as aborted (the disk may refuse)."""
@@ -278,6 +384,9 @@ class Recorder:
 
     def _close(self) -> None:
         if self._lock is not None:
-            self._lock.release()
+            with contextlib.suppress(NmrBalanceError):
+                self._lock.release()
+        if self._mirror is not None:
+            self._mirror.close()
         if self._store is not None:
             self._store.close()

@@ -22,6 +22,7 @@ from nmr_balance.errors import InvalidParameterError
 from nmr_balance.registry import Scheme, SourceURL, register_scheme
 from nmr_balance.source import Source
 from nmr_balance.stream import SampleBlock, StreamInfo
+from recordings import _pg
 from recordings.store import RAW, Store
 
 USAGE = """\
@@ -74,7 +75,9 @@ class ReplaySource(Source):
         fs: float | None = None,
     ):
         super().__init__(url)
-        self.path, self.trial_id, self.speed, self.fs = Path(path), trial_id, speed, fs
+        # A station file (Path) or the clinic server's URL (str).
+        self.path = path if _pg.is_url(path) else Path(path)
+        self.trial_id, self.speed, self.fs = trial_id, speed, fs
         self._store: Store | None = None
         self._feed: _Feed | None = None
         self._seek_to: float | None = start_s
@@ -89,7 +92,7 @@ class ReplaySource(Source):
 
     # --- Source hooks ------------------------------------------------------------------------
     def _do_open(self) -> StreamInfo:
-        if _is_database(self.path):
+        if _pg.is_url(self.path) or _is_database(self.path):
             info = self._open_database()
         else:
             info = self._open_file()
@@ -238,6 +241,8 @@ def from_url(parsed: SourceURL) -> ReplaySource:
             raise InvalidParameterError(
                 "speed", speed_text, "a number from 0 to 1000, or max", parsed.url
             )
+    if _pg.is_url(parsed.location):  # a trial on the clinic's server
+        return ReplaySource(parsed.url, parsed.location, trial, speed, start, fs)
     path = Path(parsed.location).expanduser()
     if not parsed.location or not path.exists():
         raise InvalidParameterError(

@@ -28,17 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from dsp.metrics import trial_metrics
 from nmr_balance.reporting.config import ReportConfig
 from nmr_balance.reporting.model import (
-    LOS_DIRECTIONS,
-    Cue,
-    PatientInfo,
     SessionRecord,
     SessionReport,
     TrialRecord,
 )
-from recordings.model import Event, Patient, Session, Trial
+from nmr_balance.results import LOS_DIRECTIONS, sway_metrics
+from recordings.model import Patient, Session, Trial, TrialEvent
 from recordings.store import PROCESSED, Store
 
 #: Most points of a statokinesigram (thinned by a stride; the metrics use every sample).
@@ -78,18 +75,7 @@ def _int(value: Any) -> int | None:
     return int(number) if number is not None else None
 
 
-def patient_info(patient: Patient) -> PatientInfo:
-    return PatientInfo(
-        patient.code,
-        patient.name or "",
-        patient.birth_year,
-        patient.sex or "",
-        patient.height_cm,
-        patient.weight_kg,
-    )
-
-
-def trial_problems(trial: Trial, events: Iterable[Event]) -> tuple[str, ...]:
+def trial_problems(trial: Trial, events: Iterable[TrialEvent]) -> tuple[str, ...]:
     """What went wrong while recording ``trial``, in words, in the order it happened."""
     out = []
     missing = gaps = 0
@@ -137,19 +123,10 @@ def _sway_path(store: Store, trial: Trial) -> np.ndarray | None:
 def _sway_metrics(store: Store, trial: Trial) -> dict[str, float]:
     """The DSP sway set of a trial whose stored metrics lack it (e.g. recorded before it existed)."""
     block = store.samples(trial.id, PROCESSED)
-    try:
-        xy = block.data[:, [trial.info.index("x"), trial.info.index("y")]]
-        return dict(
-            trial_metrics(
-                xy,
-                trial.info.fs,
-                unit=trial.info.units[0],
-                nan_policy="interpolate",
-                groups=("time",),
-            )
-        )
-    except (ValueError, KeyError):  # too short, or nobody on the board
+    if "x" not in trial.info.channel_names or "y" not in trial.info.channel_names:
         return {}
+    xy = block.data[:, [trial.info.index("x"), trial.info.index("y")]]
+    return dict(sway_metrics(xy, trial.info.fs, trial.info.units[0], groups=("time",)))
 
 
 def _recorded_s(store: Store, trial: Trial) -> float:
@@ -178,11 +155,7 @@ def trial_record(store: Store, trial: Trial, with_path: bool = True) -> TrialRec
         planned_s=_number(p.get("duration_s", p.get("planned_s"))),
         metrics={k: v for k, v in metrics.items() if _number(v) is not None},
         unit=trial.info.units[0] if trial.info.units else "mm",
-        cues=tuple(
-            Cue(e.t, str(e.payload.get("text", "")), str(e.payload.get("mode", "")))
-            for e in events
-            if e.kind == "cue"
-        ),
+        cues=tuple(e.cue() for e in events if e.kind == "cue"),
         problems=trial_problems(trial, events),
         exercise=str(p.get("exercise", "")),
         objective=str(p.get("objective", "")),
@@ -240,7 +213,7 @@ def session_report(
     )
     return SessionReport(
         config.clinic,
-        patient_info(patient),
+        patient,
         this,
         history,
         units_rule=config.units_rule,
@@ -250,9 +223,9 @@ def session_report(
 
 def summary_sessions(
     store: Store, patient: str | None = None
-) -> list[tuple[PatientInfo, SessionRecord]]:
+) -> list[tuple[Patient, SessionRecord]]:
     """Every session (of one patient, or all) for the CSV summary (no sway paths)."""
-    patients = {p.id: patient_info(p) for p in store.patients()}
+    patients = {p.id: p for p in store.patients()}
     return [
         (patients[s.patient_id], session_record(store, s, with_paths=False))
         for s in store.sessions(patient)

@@ -8,7 +8,8 @@ has shipped: append a new one (tests migrate a database built at every earlier v
 Tables
 ------
 patients  one row per person, identified by a pseudonymous ``code``.
-sessions  a visit: date/time, therapist, station, pain (0-10) and exertion (Borg) before/after.
+sessions  a visit: date/time, therapist, station, pain (0-10) and exertion (Borg) before/after,
+          the therapist's notes and the patient's response (their words), instruction time.
 trials    one recording: protocol, condition, parameters, stream descriptions, status, metrics.
 events    things that happened during a trial, at ``t`` seconds from its start.
 chunks    the samples, raw (``stream`` 0) and processed (``stream`` 1), in arrival order: each
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 import sqlite3
 
+from nmr_balance.record import TrialStatus
+
 #: "NMRB": tells our databases apart from any other SQLite file.
 APPLICATION_ID = 0x4E4D5242
 
-#: Trial states. ``recording`` while a recorder owns it; ``interrupted`` when the recorder died.
-TRIAL_STATUSES = ("recording", "complete", "aborted", "interrupted")
+#: Trial states (:class:`nmr_balance.record.TrialStatus`), as the CHECK constraint lists them.
+TRIAL_STATUSES = tuple(s.value for s in TrialStatus)
 
 _V1 = """
 CREATE TABLE meta (
@@ -103,7 +106,23 @@ CREATE INDEX trials_by_session ON trials (session_id);
 CREATE INDEX sessions_by_patient ON sessions (patient_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: what the documentation of a visit needs besides pain and Borg: the patient's response in the
+# therapist's words, and the instruction time the therapist states (s; NULL = not stated).
+_V3 = """
+ALTER TABLE sessions ADD COLUMN response TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN instruction_s REAL CHECK (instruction_s >= 0);
+"""
+
+# v4: stable ids for pushing a station's trials to the clinic's server (recordings.push): set
+# the first time a trial or session is pushed, kept by the server; NULLs are allowed many times.
+_V4 = """
+ALTER TABLE sessions ADD COLUMN uid TEXT;
+ALTER TABLE trials ADD COLUMN uid TEXT;
+CREATE UNIQUE INDEX sessions_by_uid ON sessions (uid);
+CREATE UNIQUE INDEX trials_by_uid ON trials (uid);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -1,10 +1,11 @@
-"""The recordings store: one SQLite database per station.
+"""The recordings store: one SQLite database per station, or the clinic's PostgreSQL server.
 
 Usage::
 
     from recordings import Store, Condition
 
-    with Store.open() as store:                      # default location, or Store.open("x.db")
+    with Store.open() as store:                      # default location, or Store.open("x.db"),
+                                                     # or Store.open("postgresql://station@db/nmr")
         patient = store.add_patient("P001", birth_year=1950)
         session = store.start_session(patient.code, therapist="AB", pain_before=2)
         ...                                          # a Recorder records trials into it
@@ -15,13 +16,19 @@ Thread-safe: one connection guarded by a lock (a :class:`Recorder` opens its own
 processes may use the same database: writers queue (WAL, busy timeout) and a long wait gives a
 clear :class:`StorageError`. Opening a database marks the trials whose recorder died
 (``kill -9``, crash, power cut) ``interrupted``; everything they committed stays replayable.
+
+The same SQL runs on both engines (``?`` placeholders, ``RETURNING``, no engine-specific
+functions); what differs (connecting, the schema's dialect, recording locks, integrity checks)
+is in :mod:`recordings._db` (SQLite) and :mod:`recordings._pg` (PostgreSQL).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -32,22 +39,56 @@ import numpy as np
 import platformdirs
 
 from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, StorageError
+from nmr_balance.record import now_iso
 from nmr_balance.stream import SampleBlock, StreamInfo
-from recordings import _db, _lock, chunks
+from recordings import _db, _pg, chunks, schema
 from recordings.metrics import trial_metrics
-from recordings.model import Condition, Event, Patient, Session, Trial, TrialData
+from recordings.model import (
+    Condition,
+    Patient,
+    Session,
+    Trial,
+    TrialData,
+    TrialEvent,
+    TrialStatus,
+)
 
 RAW, PROCESSED = 0, 1
+#: Environment variable naming the station's default database: a file path, or the clinic's
+#: server as ``postgresql://ROLE@HOST/DBNAME`` (``--db`` overrides it).
+DB_ENV = "NMR_BALANCE_DB"
 _PATIENT_FIELDS = ("name", "birth_year", "sex", "height_cm", "weight_kg", "foot_length_cm", "notes")
+#: Session fields a caller may set after the start (the console's documentation step).
+SESSION_FIELDS = (
+    "therapist",
+    "station",
+    "pain_before",
+    "pain_after",
+    "borg_before",
+    "borg_after",
+    "notes",
+    "response",
+    "instruction_s",
+)
+_RANGES = {
+    "pain_before": (0, 10),
+    "pain_after": (0, 10),
+    "borg_before": (6, 20),
+    "borg_after": (6, 20),
+    "instruction_s": (0, 24 * 3600),
+}
+
+
+def _from_row(cls, row, **override):
+    """A record of ``cls`` from a row, by column name (extra columns are ignored)."""
+    keys = row.keys()
+    names = [f.name for f in dataclasses.fields(cls)]
+    return cls(**{n: row[n] for n in names if n in keys and n not in override}, **override)
 
 
 def default_db_path() -> Path:
     """Where the station database lives unless ``--db`` says otherwise."""
     return Path(platformdirs.user_data_dir("nmr-balance", appauthor=False)) / "recordings.db"
-
-
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 #: Patient codes: 1-64 letters, digits, ``.``, ``_``, ``-`` or inner spaces. They appear in file
@@ -88,15 +129,6 @@ def dumps(value: Any) -> str:
     return json.dumps(_finite(value), allow_nan=False)
 
 
-def _nan_for_null(value: Any) -> Any:
-    """Stored metrics: ``null`` back to NaN (a metric that could not be computed)."""
-    if value is None:
-        return float("nan")
-    if isinstance(value, dict):
-        return {k: _nan_for_null(v) for k, v in value.items()}
-    return value
-
-
 def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
     if value is not None and not (lo <= value <= hi):
         raise InvalidParameterError(name, value, f"a number from {lo:g} to {hi:g}")
@@ -105,7 +137,8 @@ def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
 class Store:
     """An open station database. Create with :meth:`open`; close (or use ``with``) when done."""
 
-    def __init__(self, path: Path, conn):
+    def __init__(self, path: Path | str, conn):
+        #: The SQLite file (a Path) or the server's URL (a str, without password).
         self.path = path
         self._conn = conn
         self._mutex = threading.RLock()
@@ -119,8 +152,20 @@ class Store:
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
         left untouched) and :class:`StorageError` when it cannot be opened.
         """
-        path = Path(path).expanduser() if path is not None else default_db_path()
-        store = cls(path, _db.connect(path, create=create))
+        if path is None:
+            path = os.environ.get(DB_ENV) or None
+        if _pg.is_url(path):
+            conn = _pg.PgConnection(path)
+            try:
+                conn.migrate(schema.MIGRATIONS, schema.APPLICATION_ID)
+            except BaseException:
+                conn.close()
+                raise
+            store = cls(_pg.redact(path), conn)
+            store._url = path
+        else:
+            path = Path(path).expanduser() if path is not None else default_db_path()
+            store = cls(path, _db.SqliteConnection(path, create=create))
         if recover:
             store.recover_interrupted()
         return store
@@ -138,11 +183,21 @@ class Store:
         self.close()
 
     # --- low level ---------------------------------------------------------------------------
+    @property
+    def location(self) -> str | Path:
+        """What :meth:`open` takes to open this database again (path or URL)."""
+        return getattr(self, "_url", self.path)
+
+    @property
+    def is_server(self) -> bool:
+        """True on the clinic's PostgreSQL server, False on a station's SQLite file."""
+        return isinstance(self._conn, _pg.PgConnection)
+
     def _q(self, sql: str, args: tuple = ()) -> list[tuple]:
-        with self._mutex, _db.guard(self.path):
+        with self._mutex:
             if self._conn is None:
                 raise StorageError(f"{self.path} is closed", "Open the store again")
-            return self._conn.execute(sql, args).fetchall()
+            return self._conn.execute(sql, args)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -151,7 +206,7 @@ class Store:
             if self._conn is not None and self._conn.in_transaction:
                 yield self  # nested: the outer transaction commits
                 return
-            self._q("BEGIN IMMEDIATE")
+            self._conn.begin()
             try:
                 yield self
             except BaseException:
@@ -166,9 +221,9 @@ class Store:
                 raise
 
     def check(self) -> list[str]:
-        """Run SQLite's integrity check; an empty list means the file is sound."""
-        rows = self._q("PRAGMA integrity_check")
-        return [r[0] for r in rows if r[0] != "ok"]
+        """Run the engine's integrity check; an empty list means the database is sound."""
+        with self._mutex:
+            return self._conn.integrity_problems()
 
     # --- patients ----------------------------------------------------------------------------
     def add_patient(self, code: str, **fields: Any) -> Patient:
@@ -196,10 +251,10 @@ class Store:
             raise InvalidParameterError(
                 "patient", code_or_id, "a known patient code (`nmr-balance patients` lists them)"
             )
-        return Patient(*rows[0])
+        return _from_row(Patient, rows[0])
 
     def patients(self) -> list[Patient]:
-        return [Patient(*r) for r in self._q("SELECT * FROM patients ORDER BY code")]
+        return [_from_row(Patient, r) for r in self._q("SELECT * FROM patients ORDER BY code")]
 
     def ensure_patient(self, code: str) -> tuple[Patient, bool]:
         """The patient with ``code``, added if new; the flag says whether it was added."""
@@ -220,17 +275,16 @@ class Store:
         notes: str = "",
         started: str | None = None,
     ) -> Session:
-        """Open a session (a visit) for ``patient`` (code or id). Pain 0-10, Borg 0-20."""
-        _check_range("pain_before", pain_before, 0, 10)
-        _check_range("borg_before", borg_before, 0, 20)
+        """Open a session (a visit) for ``patient`` (code or id). Pain 0-10, Borg 6-20."""
+        _check_range("pain_before", pain_before, *_RANGES["pain_before"])
+        _check_range("borg_before", borg_before, *_RANGES["borg_before"])
         pid = self.patient(patient).id
         with self.transaction():
-            self._q(
+            sid = self._q(
                 "INSERT INTO sessions (patient_id, started, therapist, station, pain_before, "
-                "borg_before, notes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "borg_before, notes) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (pid, started or now_iso(), therapist, station, pain_before, borg_before, notes),
-            )
-            sid = self._q("SELECT last_insert_rowid()")[0][0]
+            )[0][0]
         return self.session(sid)
 
     def end_session(
@@ -241,8 +295,8 @@ class Store:
         borg_after: float | None = None,
         notes: str | None = None,
     ) -> Session:
-        _check_range("pain_after", pain_after, 0, 10)
-        _check_range("borg_after", borg_after, 0, 20)
+        _check_range("pain_after", pain_after, *_RANGES["pain_after"])
+        _check_range("borg_after", borg_after, *_RANGES["borg_after"])
         s = self.session(session_id)
         with self.transaction():
             self._q(
@@ -258,13 +312,32 @@ class Store:
             )
         return self.session(session_id)
 
+    def update_session(self, session_id: int, **fields: Any) -> Session:
+        """Set documentation fields of a session (see :data:`SESSION_FIELDS`): pain 0-10 and
+        Borg 6-20 before/after, the patient's response, notes, therapist, station, instruction
+        time (s). Only the fields given change."""
+        unknown = set(fields) - set(SESSION_FIELDS)
+        if unknown:
+            raise InvalidParameterError(min(unknown), "", "one of " + ", ".join(SESSION_FIELDS))
+        for name, (lo, hi) in _RANGES.items():
+            if name in fields:
+                _check_range(name, fields[name], lo, hi)
+        self.session(session_id)
+        if fields:
+            with self.transaction():
+                self._q(
+                    f"UPDATE sessions SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                    (*fields.values(), session_id),
+                )
+        return self.session(session_id)
+
     def session(self, session_id: int) -> Session:
         rows = self._q("SELECT * FROM sessions WHERE id = ?", (session_id,))
         if not rows:
             raise InvalidParameterError(
                 "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
             )
-        return Session(*rows[0])
+        return _from_row(Session, rows[0])
 
     def sessions(self, patient: str | int | None = None) -> list[Session]:
         if patient is None:
@@ -274,7 +347,7 @@ class Store:
                 "SELECT * FROM sessions WHERE patient_id = ? ORDER BY started, id",
                 (self.patient(patient).id,),
             )
-        return [Session(*r) for r in rows]
+        return [_from_row(Session, r) for r in rows]
 
     # --- trials ------------------------------------------------------------------------------
     def begin_trial(
@@ -287,7 +360,7 @@ class Store:
         condition: Condition | None = None,
         parameters: dict | None = None,
         source_url: str = "",
-        status: str = "recording",
+        status: TrialStatus = TrialStatus.RECORDING,
         started: str | None = None,
     ) -> int:
         """Add a trial row (status ``recording`` unless told) and return its id.
@@ -297,9 +370,10 @@ class Store:
         """
         self.session(session_id)
         c = condition or Condition()
-        self._q(
+        return self._q(
             "INSERT INTO trials (session_id, protocol, vision, surface, stance, parameters, "
-            "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            "RETURNING id",
             (
                 session_id,
                 protocol,
@@ -311,14 +385,18 @@ class Store:
                 dumps(raw_info.to_dict()),
                 dumps(info.to_dict()),
                 started or now_iso(),
-                status,
+                TrialStatus.parse(status).value,
             ),
-        )
-        return self._q("SELECT last_insert_rowid()")[0][0]
+        )[0][0]
 
-    def claim_trial(self, trial_id: int) -> _lock.TrialLock:
-        """Take the recording lock of ``trial_id`` (released by the recorder when it is done)."""
-        return _lock.TrialLock(self.path, trial_id)
+    def claim_trial(self, trial_id: int):
+        """Take the recording lock of ``trial_id`` (released by the recorder when it is done).
+
+        On SQLite a lock file beside the database, on PostgreSQL an advisory lock of this
+        store's connection: either way it dies with the recording process.
+        """
+        with self._mutex:
+            return self._conn.claim_trial(trial_id)
 
     def append_chunk(self, trial_id: int, stream: int, seq: int, block: SampleBlock) -> None:
         """Store ``block`` as chunk ``seq`` of ``stream`` (RAW or PROCESSED); not committed."""
@@ -350,16 +428,27 @@ class Store:
         )
 
     def finish_trial(
-        self, trial_id: int, status: str, metrics: dict | None = None, ended: str | None = None
+        self,
+        trial_id: int,
+        status: TrialStatus | str,
+        metrics: dict | None = None,
+        ended: str | None = None,
     ) -> None:
         """Close a trial as ``complete``, ``aborted`` or ``interrupted`` with its metrics."""
-        if status not in ("complete", "aborted", "interrupted"):
+        status = TrialStatus.parse(status)
+        if status is TrialStatus.RECORDING:
             raise InvalidParameterError("status", status, "complete, aborted or interrupted")
         cues = [e.payload.get("text", "") for e in self.events(trial_id) if e.kind == "cue"]
         with self.transaction():
             self._q(
                 "UPDATE trials SET status = ?, ended = ?, metrics = ?, cues = ? WHERE id = ?",
-                (status, ended or now_iso(), dumps(metrics or {}), dumps(cues), trial_id),
+                (
+                    status.value,
+                    ended or now_iso(),
+                    dumps(metrics or {}),
+                    dumps(cues),
+                    trial_id,
+                ),
             )
 
     def set_trial_notes(self, trial_id: int, notes: str) -> None:
@@ -373,32 +462,26 @@ class Store:
     _TRIAL_SELECT = (
         "SELECT t.id, t.session_id, t.protocol, t.vision, t.surface, t.stance, "
         "t.parameters, t.source_url, t.raw_info, t.info, t.started, t.ended, "
-        "t.status, t.metrics, t.cues, t.notes, p.code FROM trials t "
+        "t.status, t.metrics, t.cues, t.notes, p.code AS patient_code FROM trials t "
         "JOIN sessions s ON s.id = t.session_id JOIN patients p ON p.id = s.patient_id"
     )
 
-    def _trial_from_row(self, r: tuple) -> Trial:
+    def _trial_from_row(self, r) -> Trial:
         try:
-            return Trial(
-                r[0],
-                r[1],
-                r[2],
-                Condition(r[3], r[4], r[5]),
-                json.loads(r[6]),
-                r[7],
-                StreamInfo.from_dict(json.loads(r[8])),
-                StreamInfo.from_dict(json.loads(r[9])),
-                r[10],
-                r[11],
-                r[12],
-                _nan_for_null(json.loads(r[13])),
-                json.loads(r[14]),
-                r[15],
-                r[16],
+            return _from_row(
+                Trial,
+                r,
+                condition=Condition(r["vision"], r["surface"], r["stance"]),
+                parameters=json.loads(r["parameters"]),
+                raw_info=StreamInfo.from_dict(json.loads(r["raw_info"])),
+                info=StreamInfo.from_dict(json.loads(r["info"])),
+                status=TrialStatus(r["status"]),
+                metrics=json.loads(r["metrics"]),
+                cues=json.loads(r["cues"]),
             )
         except (ValueError, KeyError, TypeError) as e:
             raise CorruptDatabaseError(
-                str(self.path), f"trial {r[0]} has a damaged description: {e}"
+                str(self.path), f"trial {r['id']} has a damaged description: {e}"
             ) from e
 
     def trial(self, trial_id: int) -> Trial:
@@ -426,15 +509,15 @@ class Store:
             args.append(self.patient(patient).id)
         if status is not None:
             where.append("t.status = ?")
-            args.append(status)
+            args.append(TrialStatus.parse(status).value)
         sql = self._TRIAL_SELECT + (" WHERE " + " AND ".join(where) if where else "")
         return [self._trial_from_row(r) for r in self._q(sql + " ORDER BY t.id", tuple(args))]
 
-    def events(self, trial_id: int) -> list[Event]:
+    def events(self, trial_id: int) -> list[TrialEvent]:
         rows = self._q(
             "SELECT t, kind, payload FROM events WHERE trial_id = ? ORDER BY t, id", (trial_id,)
         )
-        return [Event(t, kind, json.loads(p)) for t, kind, p in rows]
+        return [TrialEvent(r["t"], r["kind"], json.loads(r["payload"])) for r in rows]
 
     # --- samples -----------------------------------------------------------------------------
     def chunk_index(self, trial_id: int, stream: int) -> np.ndarray:
@@ -444,7 +527,7 @@ class Store:
             "AND stream = ? ORDER BY seq",
             (trial_id, stream),
         )
-        return np.array(rows, dtype=np.int64).reshape(-1, 5)
+        return np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 5)
 
     def read_chunks(
         self, trial_id: int, stream: int, first_seq: int = 0, max_chunks: int | None = None
@@ -452,8 +535,8 @@ class Store:
         """Chunks ``first_seq``... of a stream, decoded and checked against their CRC."""
         rows = self._q(
             "SELECT seq, n, n_channels, payload, crc32 FROM chunks WHERE trial_id = ? "
-            "AND stream = ? AND seq >= ? ORDER BY seq LIMIT ?",
-            (trial_id, stream, first_seq, -1 if max_chunks is None else max_chunks),
+            "AND stream = ? AND seq >= ? ORDER BY seq" + ("" if max_chunks is None else " LIMIT ?"),
+            (trial_id, stream, first_seq) + (() if max_chunks is None else (max_chunks,)),
         )
         blocks = []
         for seq, n, n_channels, payload, crc in rows:
@@ -501,7 +584,7 @@ class Store:
         for trial_id, started in self._q(
             "SELECT id, started FROM trials WHERE status = 'recording'"
         ):
-            if _lock.owner_alive(self.path, trial_id):
+            if self._conn.owner_alive(trial_id):
                 continue
             span = self._q(
                 "SELECT min(t_first_ns), max(t_last_ns) FROM chunks WHERE "
@@ -526,6 +609,6 @@ class Store:
                 raise
             except StorageError:
                 return found  # full disk, read-only, busy: still readable; a later open retries
-            _lock.lock_path(self.path, trial_id).unlink(missing_ok=True)
+            self._conn.forget_trial_lock(trial_id)
             found.append(trial_id)
         return found

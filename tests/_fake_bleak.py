@@ -5,19 +5,33 @@ UUIDs, RSSI) and, once a client subscribes to its notify characteristic, sends i
 ``notifications`` (real payloads) at ``interval_s``. ``drop_after`` notifications it drops the
 link (the client's disconnected callback fires, as bleak's does); it may then come back after
 ``down_s``. ``make_backends(air)`` returns ``(client_class, scanner_class)``.
+
+Two peripherals the BLE and contract tests share: a WitMotion WT901BLE67 replaying a real
+capture (:func:`witmotion_peripheral`) and an ESP32 board speaking nmr over Nordic UART
+(:func:`nus_peripheral`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
+from pathlib import Path
 
+import numpy as np
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
 from bleak.exc import BleakDeviceNotFoundError
+
+from drivers.protocols import nmr
+from drivers.transports.ble import PROFILES
+from nmr_balance.stream import Channel, SensorKind, StreamInfo
+
+CAPTURE = Path(__file__).parent / "data/devices/witmotion_wt901ble67_ble/wt901-100hz.jsonl"
+WIT_ADDR, NUS_ADDR = "C1:D2:E3:F4:A5:B6", "AA:BB:CC:DD:EE:01"
 
 
 @dataclasses.dataclass
@@ -165,3 +179,51 @@ def make_backends(air: FakeAir):
 
 def ble_device(address: str, name: str) -> BLEDevice:
     return BLEDevice(address, name, None)
+
+
+def capture_notifications():
+    return [bytes.fromhex(json.loads(line)["hex"]) for line in CAPTURE.read_text().splitlines()[1:]]
+
+
+def witmotion_peripheral(**kw):
+    p = PROFILES["witmotion"]
+    return FakePeripheral(
+        "WT901BLE67",
+        WIT_ADDR,
+        p.service,
+        p.notify,
+        p.write,
+        capture_notifications(),
+        interval_s=0.03,
+        **kw,
+    )
+
+
+def nus_stream(n=600, fs=100.0, size=61):
+    """An nmr stream (descriptor every 100 samples) cut into ``size``-byte notifications, so
+    messages span notifications."""
+    info = StreamInfo(
+        "b", tuple(Channel(c, "kg") for c in ("tr", "br", "tl", "bl")), fs, SensorKind.LOAD_CELLS
+    )
+    data = np.column_stack([np.arange(n) % 1000, np.full((n, 3), 20.0)])
+    wire = b"".join(
+        nmr.encode_descriptor(info, "esp32")
+        + nmr.encode_samples(i, np.arange(i, i + 100) * 10_000, data[i : i + 100], pack=2)
+        for i in range(0, n, 100)
+    )
+    return [wire[i : i + size] for i in range(0, len(wire), size)]
+
+
+def nus_peripheral(**kw):
+    p = PROFILES["nus"]
+    return FakePeripheral(
+        "MyBoard",
+        NUS_ADDR,
+        p.service,
+        p.notify,
+        p.write,
+        nus_stream(),
+        interval_s=0.01,
+        loop_payloads=False,
+        **kw,
+    )

@@ -8,15 +8,14 @@ import subprocess
 
 import numpy as np
 
+from nmr_balance.record import Cue, CueType, Patient
 from nmr_balance.reporting.model import (
-    LOS_DIRECTIONS,
     ClinicInfo,
-    Cue,
-    PatientInfo,
     SessionRecord,
     SessionReport,
     TrialRecord,
 )
+from nmr_balance.results import LOS_DIRECTIONS
 
 T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 CONDITIONS = ("eyes open, firm", "eyes closed, firm", "eyes open, foam", "eyes closed, foam")
@@ -94,9 +93,9 @@ def mctsib_session(
         last = interrupted and i == len(CONDITIONS) - 1
         cues = (
             (
-                Cue(5.0, "look at the dot", "verbal"),
-                Cue(12.0, "hand on the hip", "tactile"),
-                Cue(20.0, "look at the dot", "verbal"),
+                Cue(5.0, "look at the dot", CueType.VERBAL),
+                Cue(12.0, "hand on the hip", CueType.TACTILE),
+                Cue(20.0, "look at the dot", CueType.VERBAL),
             )
             if i == 1
             else ()
@@ -145,7 +144,7 @@ def training_session(
             level=3,
             planned_s=120.0,
             metrics={"success_pct": score + k, "time_in_target_pct": 60.0 + k},
-            cues=(Cue(30.0, "shift from the ankles", "visual"),),
+            cues=(Cue(30.0, "shift from the ankles", CueType.VISUAL),),
         )
         for k in range(3)
     )
@@ -168,7 +167,7 @@ def report_of(
 ) -> SessionReport:
     return SessionReport(
         ClinicInfo("Riverside Physical Therapy", "12 Main Street, Springfield", "+1 555 0100"),
-        PatientInfo("P017", birth_year=1948, sex="F"),
+        Patient(17, "P017", birth_year=1948, sex="F"),
         session,
         history=history or (session,),
         units_rule=units_rule,

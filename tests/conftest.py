@@ -1,4 +1,8 @@
-"""Test-wide settings: offscreen Qt, a writable Numba cache, shared fixtures."""
+"""Test-wide settings: offscreen Qt, a writable Numba cache, shared fixtures.
+
+Shared helper functions live in ``_helpers.py`` (and the other ``_*`` helper modules): test
+files import those, never this file or each other.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,7 @@ os.environ.setdefault(
 )
 
 import pytest
-
-REPO = pathlib.Path(__file__).resolve().parents[1]
-DATA = pathlib.Path(__file__).resolve().parent / "data"
+from _helpers import REPO
 
 
 @pytest.fixture
@@ -23,3 +25,49 @@ def artifacts_dir() -> pathlib.Path:
     path = REPO / "artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+# --- PostgreSQL: the clinic server (store tests run on both engines) -------------------------
+@pytest.fixture(scope="session")
+def pg_server_url():
+    """URL of a PostgreSQL server for the suite: ``NMR_TEST_PG_URL`` (set by ``make test``),
+    else a throwaway server started here (tests/pg_server.py)."""
+    from pg_server import URL_ENV, throwaway_server
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            "psycopg is not installed in this venv: run `make setup` (pyproject's [pg] extra)"
+        )
+    url = os.environ.get(URL_ENV)
+    if url:
+        yield url
+        return
+    with throwaway_server() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server_url):
+    """A fresh, empty database on the test server for one test (dropped afterwards)."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    from pg_server import with_database
+
+    yield with_database(pg_server_url, name)
+    with psycopg.connect(pg_server_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request, tmp_path):
+    """Where a store test's station database lives: an SQLite file, or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "station.db"
+    return request.getfixturevalue("pg_url")

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from drivers.sim import SimSource
 from drivers.sim.model import Condition, PendulumAxis, axis_params
 from nmr_balance.app import open_source
-from nmr_balance.frontend import default_stages
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.protocols import ProtocolRun
 from nmr_balance.ring import RingBuffer
 from nmr_balance.source import Status
-from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
 #: The built-in protocols the issue asks for.

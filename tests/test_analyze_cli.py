@@ -13,9 +13,8 @@ import pytest
 from nmr_balance.app.cli import main
 
 DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
-PUBLISHED = {
-    r["Trial"]: r for r in csv.DictReader(open(DATA / "published_values.tsv"), delimiter="\t")
-}
+with open(DATA / "published_values.tsv", newline="") as _f:
+    PUBLISHED = {r["Trial"]: r for r in csv.DictReader(_f, delimiter="\t")}
 
 
 def _run(capsys, *argv):
@@ -152,17 +151,25 @@ def test_warmup_of_some_groups_only():
     calls = []
     dsp.warmup(lambda done, total, name: calls.append(name), only=("live", "tilt"))
     assert calls == ["IMU tilt", "live metrics and training", "ready"]
-    with pytest.raises(ValueError, match="unknown kernel groups.*'spectra'.*choose from"):
+    with pytest.raises(ValueError, match=r"unknown kernel groups.*'spectra'.*choose from"):
         dsp.warmup(only=("spectra",))
 
 
 def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
-    """`nmr-balance live` compiles everything up front only when the Numba cache is empty."""
+    """`nmr-balance live` compiles everything up front only when the Numba cache is empty, and
+    the progress bar says "compiling" only then: before the first run the cache lacks the
+    kernels; after it, the same groups only load (no kernel missing, no cache miss)."""
     import os
     import subprocess
     import sys
 
-    code = "import dsp; dsp.warmup(only=('live',)); print(dsp.cache_misses())"
+    code = (
+        "import dsp\n"
+        "from nmr_balance.app.warm import label\n"
+        "before = len(dsp.uncached_kernels(('live',))), label(('live',))\n"
+        "dsp.warmup(only=('live',))\n"
+        "print(before[0], repr(before[1]), dsp.cache_misses(), len(dsp.uncached_kernels(('live',))))"
+    )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     runs = [
         subprocess.run(
@@ -172,7 +179,71 @@ def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
             env=env,
             timeout=120,
             check=True,
-        ).stdout.split()[-1]
+        ).stdout.strip()
         for _ in range(2)
     ]
-    assert int(runs[0]) > 0 and int(runs[1]) == 0
+    from nmr_balance.app.warm import COMPILING, LOADING
+
+    first, second = (run.rsplit(" ", 2) for run in runs)
+    missing, said = first[0].split(" ", 1)
+    assert int(missing) > 0 and said == repr(COMPILING) and int(first[1]) > 0
+    assert int(first[2]) == 0  # the first run filled the cache
+    missing, said = second[0].split(" ", 1)
+    assert int(missing) == 0 and said == repr(LOADING) and int(second[1]) == 0
+
+
+def _json_run(capsys, monkeypatch, files, twins_up_to, parallel_from):
+    from nmr_balance.app.commands import analyze
+
+    monkeypatch.setattr(analyze, "TWINS_UP_TO_FILES", twins_up_to)
+    monkeypatch.setattr(analyze, "PARALLEL_FROM_FILES", parallel_from)
+    code, table, _ = _run(capsys, *files)
+    assert code == 0
+    code, out, _ = _run(capsys, *files, "--format", "json")
+    assert code == 0
+    return table, json.loads(out)
+
+
+def test_the_numpy_and_kernel_paths_and_the_worker_pool_give_the_same_output(capsys, monkeypatch):
+    """A few files run the NumPy twins, many files the kernels, from 8 files on in two worker
+    processes: what is printed must not depend on it (table identical, every JSON value equal
+    to 1e-12 relative, same notes and processing)."""
+    files = sorted(DATA.glob("BDS*.txt"))
+    assert len(files) == 12
+    many = 10**6
+    runs = {
+        "twins, serial": _json_run(capsys, monkeypatch, files, many, many),
+        "kernels, serial": _json_run(capsys, monkeypatch, files, 0, many),
+        "twins, 2 workers": _json_run(capsys, monkeypatch, files, many, 2),
+        "kernels, 2 workers": _json_run(capsys, monkeypatch, files, 0, 2),
+    }
+    table, ref = runs.pop("twins, serial")
+    assert [r["file"] for r in ref] == [str(f) for f in files]
+    for name, (other_table, other) in runs.items():
+        assert other_table == table, name
+        assert len(other) == len(ref), name
+        for a, b in zip(ref, other):
+            assert a["file"] == b["file"] and a["processing"] == b["processing"], name
+            assert a["notes"] == b["notes"] and a["units"] == b["units"], name
+            assert a["metrics"].keys() == b["metrics"].keys(), name
+            for key, value in a["metrics"].items():
+                assert b["metrics"][key] == pytest.approx(value, rel=1e-12, abs=1e-12), (
+                    name,
+                    a["file"],
+                    key,
+                )
+
+
+def test_a_bad_file_among_many_is_reported_and_the_others_analysed_in_the_pool(
+    capsys, monkeypatch, tmp_path
+):
+    from nmr_balance.app.commands import analyze
+
+    monkeypatch.setattr(analyze, "PARALLEL_FROM_FILES", 2)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Time[s]\tnot\tthe header\n1\t2\t3\n")
+    files = [DATA / "BDS00001.txt", bad, DATA / "BDS00002.txt"]
+    code, out, err = _run(capsys, *files, "--format", "json")
+    assert code == 1
+    assert [r["file"] for r in json.loads(out)] == [str(files[0]), str(files[2])]
+    assert "bad.txt: cannot tell which columns" in err

@@ -6,8 +6,9 @@ import os
 import subprocess
 import sys
 
+from _helpers import REPO
+
 from nmr_balance import __version__
-from tests.conftest import REPO
 
 
 def nmr(*args, timeout=60, **kw):

@@ -81,7 +81,7 @@ def test_clean_stream_decodes_exactly(name):
 
 @pytest.mark.parametrize("name", CASES)
 def test_split_at_every_offset_gives_the_same_samples(name):
-    factory, wire, sent, _ = CASES[name]
+    factory, wire, _sent, _ = CASES[name]
     whole = run(factory(), [wire])
     for cut in range(1, len(wire)):
         np.testing.assert_array_equal(run(factory(), [wire[:cut], wire[cut:]]), whole)

@@ -64,7 +64,7 @@ def test_round_trip_descriptor_counters_and_device_time():
 
 
 def test_samples_before_descriptor_wait_and_join_mid_stream_is_not_an_error():
-    wire, data = stream(n=10)
+    wire, _data = stream(n=10)
     desc_len = len(nmr.encode_descriptor(INFO, "x1"))
     samples_only = wire[desc_len:]
     dec = nmr.NmrDecoder()
@@ -95,7 +95,7 @@ def test_corrupt_frame_is_counted_and_skipped_rest_survives():
 
 
 def test_garbage_and_runaway_bytes_resync():
-    wire, data = stream(n=10)
+    wire, _data = stream(n=10)
     junk = bytes(range(1, 256)) * 20  # no zero byte for 5100 bytes
     dec = nmr.NmrDecoder()
     first = dec.decode(wire[:300] + junk)

@@ -5,7 +5,7 @@ import errno
 import numpy as np
 import pytest
 import serial
-from _driver_helpers import collect, emulator
+from _driver_helpers import emulator, emulator_run, read_to_end
 
 from drivers.transports.serial_port import open_error
 from nmr_balance.app import open_source
@@ -75,26 +75,32 @@ def test_busy_port_wrong_protocol_and_arduino_boot(tmp_path):
 )
 def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
     """Status goes lost -> reconnecting -> streaming; the gap shows in the counter (nmr: the
-    board's own; witmotion has none, so it is estimated from host time); garbage and cut bytes
-    are counted and never become samples."""
+    board's own; witmotion has none, so it is estimated from host time) and in ``dropped``;
+    garbage and cut bytes are counted and never become samples.
+
+    The emulated board blocks instead of dropping when the reader is behind (``--fifo block``)
+    and runs a fixed number of samples; the test reads to its end, so a busy machine changes
+    nothing but the time it takes. Losing data to a slow reader is the unplug drill's subject.
+    """
     fs, down = 200.0, 0.8
-    args = ["--rate", str(fs), "--fault-every", "1.5", "--down", str(down), *extra]
-    with emulator(tmp_path, protocol, *args) as port:
+    args = ["--rate", str(fs), "--fault-every", "1.5", "--down", str(down), "--duration", "6"]
+    with emulator_run(tmp_path, protocol, *args, "--fifo", "block", *extra) as (port, proc):
         events = []
-        with open_source(f"serial://{port}?protocol={protocol}&timeout=10") as src:
+        with open_source(f"serial://{port}?protocol={protocol}&timeout=30") as src:
             src.add_status_listener(lambda e: events.append(e.status))
             src.start()
-            block = collect(src, 4.0)
+            dropped_before = src.dropped
+            block, run = read_to_end(src, proc)
             stats = src.stats()
-            assert src.losses >= 1
-            lost = events.index(Status.LOST)
-            assert events[lost + 1] is Status.RECONNECTING
-            assert Status.STREAMING in events[lost + 1 :]  # back
+    assert run["disconnects"] >= 1 and src.losses == run["disconnects"] + 1  # + the end
+    lost = events.index(Status.LOST)
+    assert events[lost + 1] is Status.RECONNECTING
+    assert Status.STREAMING in events[lost + 1 :]  # back
     steps = np.diff(block.counter)
     assert np.all(steps >= 1)
-    # the board kept counting while unplugged (the pty is gone for `down` s plus reconnect)
-    assert 0.5 * down * fs < steps.max() - 1 < 3 * down * fs
-    assert src.dropped == block.gaps() > 0
+    # the board kept counting while unplugged (the pty was gone for `down` s plus reconnect)
+    assert 0.5 * down * fs < steps.max() - 1 < run["samples"]
+    assert src.dropped - dropped_before == block.gaps() > 0
     assert (block.counter > block.counter[np.argmax(steps)]).sum() > 100  # and it streams on
     if protocol == "nmr":
         # aux1 carries the counter: every delivered sample is intact despite the garbage
@@ -102,22 +108,30 @@ def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
             block.data[:, src.info.index("aux1")], block.counter % (1 << 24)
         )
         assert stats["bad_frames"] + stats["skipped_bytes"] > 0
+        assert block.counter[-1] == run["samples"] - 1  # the board's last sample arrived
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(120)
-def test_soak_1khz_8_channels_30s_zero_loss(tmp_path):
-    with emulator(
-        tmp_path, "nmr", "--rate", "1000", "--sensor", "plate", "--channels", "8"
-    ) as port:
-        with open_source(f"serial://{port}?protocol=nmr") as src:
-            src.start()
-            block = collect(src, 30.0)
-            stats = src.stats()
-    assert src.info.n_channels == 8
-    assert len(block) >= 29_000
-    assert block.gaps() == 0 and src.dropped == 0
-    np.testing.assert_array_equal(np.diff(block.counter), 1)
-    assert stats["bad_frames"] == 0
+def test_1khz_8_channels_every_sample_once_in_order(tmp_path):
+    """Decoding at 1 kHz x 8 channels over a pty: from the first sample read to the board's
+    last, each arrives exactly once, in order, intact, with its device time.
+
+    The board waits for a slow reader (``--fifo block``), so this holds on a busy machine too.
+    Zero loss in real time (a board that cannot wait) is a performance claim: the soak drill
+    (``python -m benchmarks.soak``) measures it, for an hour, on a quiet machine.
+    """
+    args = ["--rate", "1000", "--sensor", "plate", "--channels", "8", "--duration", "5"]
+    with (
+        emulator_run(tmp_path, "nmr", *args, "--fifo", "block") as (port, proc),
+        open_source(f"serial://{port}?protocol=nmr&timeout=30") as src,
+    ):
+        src.start()
+        block, run = read_to_end(src, proc)
+        stats = src.stats()
+    assert src.info.n_channels == 8 and run["samples"] == 5000
+    # The reader joins a running stream: what was queued before it opened the port is flushed,
+    # and samples count from the first descriptor (sent every second). Then it reads to the end.
+    assert len(block) >= 1000
+    np.testing.assert_array_equal(block.counter, np.arange(5000 - len(block), 5000))
+    assert block.gaps() == 0 and src.dropped == 0 and stats["bad_frames"] == 0
     np.testing.assert_array_equal(block.data[:, 6], block.counter % (1 << 24))
     np.testing.assert_allclose(np.diff(block.t_device), 1e-3, atol=2e-6)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -16,7 +18,7 @@ def _chunks(n, rng, max_len=40):
     edges = np.concatenate(
         [[0], np.sort(rng.choice(np.arange(1, n), size=n // 15, replace=False)), [n]]
     )
-    return [(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    return list(itertools.pairwise(edges))
 
 
 def test_plate_cop_surface_offset_and_stance():

@@ -126,8 +126,32 @@ def test_limits_of_stability_penalises_sideways_movement_and_handles_no_movement
     assert 0 < res["directional_control_pct"] < 90
     still = limits_of_stability(np.zeros((100, 2)), fs, 0.0, 100.0)
     assert math.isnan(still["reaction_time_s"]) and still["max_excursion_pct"] == 0
+    assert still["movement_detected"] == 0.0 and res["movement_detected"] == 1.0
     with pytest.raises(ValueError, match="cue_index"):
         limits_of_stability(np.zeros((100, 2)), fs, 0.0, 100.0, cue_index=200)
+
+
+def test_limits_of_stability_of_quiet_sway_is_no_movement_not_a_score():
+    """A patient who does not lean: the quiet-stance wobble after the cue must not be scored as a
+    reaction time of ~0 s and a negative directional control (issue 15)."""
+    fs = 100.0
+    rng = np.random.default_rng(4)
+    t = np.arange(int(8 * fs)) / fs
+    # ~3 mm of sway at 0.3-1 Hz plus noise: the size of quiet stance, against a 130 mm target
+    sway = np.column_stack(
+        [2.5 * np.sin(2 * np.pi * 0.4 * t + 1), 3.0 * np.sin(2 * np.pi * 0.7 * t)]
+    ) + rng.normal(0, 0.3, (len(t), 2))
+    res = limits_of_stability(sway, fs, 90.0, target_distance=130.0, cue_index=50)
+    assert res["movement_detected"] == 0.0
+    for key in ("reaction_time_s", "movement_velocity", "endpoint_excursion_pct"):
+        assert math.isnan(res[key]), key
+    assert math.isnan(res["directional_control_pct"])
+    assert 0 < res["max_excursion_pct"] < 5  # where the sway went is still reported
+    # the same sway with a real lean of 60 % on top is a movement, scored
+    s = 78 * _min_jerk((t - 1.0) / 1.0)
+    lean = limits_of_stability(sway + np.column_stack([0 * s, s]), fs, 90.0, 130.0, cue_index=50)
+    assert lean["movement_detected"] == 1.0
+    assert lean["reaction_time_s"] > 0.3 and lean["directional_control_pct"] > 50
 
 
 def test_romberg_and_mctsib_ratios_on_the_santos_duarte_trials():
@@ -138,7 +162,8 @@ def test_romberg_and_mctsib_ratios_on_the_santos_duarte_trials():
     from nmr_balance.io_formats import read_santos_duarte
 
     data = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
-    rows = list(csv.DictReader(open(data / "published_values.tsv"), delimiter="\t"))
+    with open(data / "published_values.tsv", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
     by_condition = {}
     for row in rows[::3]:  # first repetition of each condition
         rec = read_santos_duarte(data / f"{row['Trial']}.txt")

@@ -11,12 +11,20 @@ import scipy.signal
 
 from drivers.sim.board import SimulatedBoard
 from dsp._kernels_derive import SPECTRAL_KEYS
+from dsp._spectral_numpy import hann_periodic
 from dsp.filters import zero_phase_lowpass
 from dsp.metrics import Settings, trial_metrics
-from dsp.spectral import decimate, decimation_factor, decimation_filter, welch_psd, welch_psd_scipy
-from nmr_balance.frontend import default_stages
+from dsp.spectral import (
+    decimate,
+    decimation_factor,
+    decimation_filter,
+    welch_psd,
+    welch_psd_numpy,
+    welch_psd_scipy,
+)
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.io_formats import read_santos_duarte
-from nmr_balance.stages import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 
 DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
@@ -34,9 +42,19 @@ def test_welch_equals_scipy_on_stacks_of_any_length(trials, n):
     signals = np.cumsum(rng.normal(size=(trials, 2, n)), axis=-1) + 80.0
     f1, p1 = welch_psd(signals, 100.0)
     f2, p2 = welch_psd_scipy(signals, 100.0)
+    f3, p3 = welch_psd_numpy(signals, 100.0)  # the twin: NumPy only
     np.testing.assert_array_equal(f1, f2)
-    assert p1.shape == p2.shape == (trials, 2, n // 4 + 1)
+    np.testing.assert_array_equal(f3, f2)
+    assert p1.shape == p2.shape == p3.shape == (trials, 2, n // 4 + 1)
     np.testing.assert_allclose(p1, p2, rtol=1e-12, atol=1e-13 * p2.max())
+    np.testing.assert_allclose(p3, p2, rtol=1e-12, atol=1e-13 * p2.max())
+    np.testing.assert_allclose(p3, p1, rtol=1e-12, atol=1e-13 * p2.max())
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 600, 1500, 1501, 15000])
+def test_hann_window_is_scipys_bit_for_bit(n):
+    """The Welch window no longer needs scipy.signal (about half a second to import)."""
+    np.testing.assert_array_equal(hann_periodic(n), scipy.signal.get_window("hann", n))
 
 
 @pytest.mark.parametrize("rows", [2, 7])  # one trial's x and y; a batch (rows in parallel)

@@ -11,7 +11,7 @@ import pytest
 
 from nmr_balance.app import open_source
 from nmr_balance.app.engine_process import run_engine
-from nmr_balance.engine import EngineLoop
+from nmr_balance.engine.loop import EngineLoop
 from nmr_balance.ring import RingBuffer
 
 pytestmark = pytest.mark.timeout(90)
@@ -205,16 +205,17 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
     """SIGKILL of the UI (a crash): the engine notices its parent is gone, closes and exits
     instead of streaming on with nobody listening."""
     import os
+    import pathlib
     import signal
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    from _helpers import REPO
 
     code = (
         "import time\n"
         "from nmr_balance.app.engine_process import run_engine\n"
-        "from nmr_balance.engine import EngineHost\n"
+        "from nmr_balance.engine.host import EngineHost\n"
         f"host = EngineHost(run_engine, store_path={str(tmp_path / 's.db')!r})\n"
         "host.start('sim://?rate=100')\n"
         "assert host.wait_for('ready', 60)[0] is not None\n"
@@ -232,7 +233,7 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
                 os.kill(engine_pid, 0)
             except ProcessLookupError:
                 break  # gone
-            if open(f"/proc/{engine_pid}/stat").read().split()[2] == "Z":
+            if pathlib.Path(f"/proc/{engine_pid}/stat").read_text().split()[2] == "Z":
                 break  # exited, waiting to be reaped by init
             time.sleep(0.1)
         else:

@@ -94,7 +94,8 @@ def test_run_human_output_and_clear_errors(tmp_path):
     bad = nmr("run", "nonsense", "--patient", "P1")
     assert bad.returncode == 2 and "a known protocol" in bad.stderr and "mctsib" in bad.stderr
     bad = nmr("run", "weight_shift", "--patient", "P1", "--level", "9")
-    assert bad.returncode == 2 and "level" in bad.stderr
+    assert bad.returncode == 2 and "a level from 1 (easiest) to 4" in bad.stderr
+    assert "0-3" not in bad.stderr and "protocol file" not in bad.stderr
 
 
 def test_stored_los_is_private_and_a_damaged_one_says_what_to_do(tmp_path):
@@ -162,34 +163,54 @@ def test_run_records_every_trial_with_its_scores(tmp_path):
         assert (trials[1].condition.vision, trials[1].condition.surface) == ("closed", "foam")
         for t, r in zip(trials, result["trials"]):
             assert t.parameters["task"] == r["task"] and t.patient_code == "P010"
-        # the protocol's scores are stored with the trial, next to the recorder's metrics
-        assert trials[0].metrics["protocol.mean_velocity"] == pytest.approx(
-            result["trials"][0]["scores"]["mean_velocity"]
-        )
-        assert trials[2].metrics["protocol.misses"] == 2
+        # the protocol's scores are stored with the trial as typed results
+        stand, targets = trials[0].results, trials[2].results
+        assert stand.stand is not None and stand.stand.completed is True
+        assert stand.outcome == "complete" and stand.level is None  # a stand step: no level
+        assert "mean_velocity" in stand.sway and stand.training is None
+        assert targets.training.targets == 2 and targets.training.hits == 0
         kinds = [e.kind for e in store.events(trials[2].id)]
         assert kinds.count("target_shown") == 2 and kinds.count("target_missed") == 2
         n = len(store.samples(trials[0].id, PROCESSED))
         assert 100 <= n <= 220  # ~1.5 s at 100 Hz, started live
         session = store.sessions("P010")[-1]
-        assert session.therapist == "AB" and '"quotients"' in session.notes
+        # the session's notes are the therapist's words: no summary dumped into them
+        assert session.therapist == "AB" and session.notes == ""
 
 
-def test_recording_refuses_a_source_faster_than_real_time(tmp_path):
+def test_a_source_faster_than_real_time_is_recorded_by_sample_time(tmp_path):
+    """sim://?realtime=0 runs at the run's pace (pull mode): each stored trial is exactly its
+    planned span of samples, its events in sample time, and --note lands on the last trial."""
+    from recordings import PROCESSED, RAW, Store
+
+    db = tmp_path / "x.db"
     out = nmr(
         "run",
         "romberg",
         "--source",
-        "sim://?realtime=0",
+        "sim://?realtime=0&rate=100",
         "--patient",
         "P1",
         "--db",
-        str(tmp_path / "x.db"),
+        str(db),
+        "--data-dir",
+        str(tmp_path),
+        "--note",
+        "Pt steady, no complaints",
+        "--json",
     )
-    assert (
-        out.returncode == 2 and "paced in real time" in out.stderr and "--no-record" in out.stderr
-    )
-    assert not (tmp_path / "x.db").exists()
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    with Store.open(db) as store:
+        trials = [store.trial(i) for i in result["recorded_trial_ids"]]
+        assert len(trials) == len(result["trials"]) >= 2
+        for t, r in zip(trials, result["trials"]):
+            planned = round((r["t_end_s"] - r["t_start_s"]) * 100)
+            assert len(store.samples(t.id, PROCESSED)) == planned
+            assert len(store.samples(t.id, RAW)) == planned
+            assert t.status == "complete"
+        assert trials[-1].notes == "Pt steady, no complaints" and trials[0].notes == ""
+        assert store.sessions("P1")[-1].notes == ""
 
 
 def test_the_training_level_follows_the_patients_recorded_history(tmp_path):
@@ -202,7 +223,7 @@ def test_the_training_level_follows_the_patients_recorded_history(tmp_path):
     protocol = find("weight_shift")  # 4 levels; >= 80 % twice -> up, < 40 % twice -> down
     info = sway_info("sim://", 100.0)
     with Store.open(tmp_path / "station.db") as store:
-        assert level_from_history(store, "NEW", protocol) == (0, "no earlier sessions: level 1")
+        assert level_from_history(store, "NEW", protocol) == (1, "no earlier sessions: level 1")
         store.ensure_patient("P1")
         session = store.start_session("P1")
 
@@ -210,22 +231,26 @@ def test_the_training_level_follows_the_patients_recorded_history(tmp_path):
             tid = store.begin_trial(
                 session.id, info, info, protocol=name, parameters={"level": level}
             )
-            store.finish_trial(tid, status, {"protocol.success_pct": success})
+            store.finish_trial(tid, status, {"training": {"success_pct": success}})
 
         trial(1, 100)
-        assert level_from_history(store, "P1", protocol)[0] == 0  # one trial is not enough
-        trial(1, 90)
+        assert level_from_history(store, "P1", protocol)[0] == 1  # one trial is not enough
+        # a trial stored before typed results (flat "protocol.*" keys) still counts
+        tid = store.begin_trial(
+            session.id, info, info, protocol="weight_shift", parameters={"level": 1}
+        )
+        store.finish_trial(tid, "complete", {"protocol.success_pct": 90})
         assert level_from_history(store, "P1", protocol) == (
-            1,
-            "up to level 2: success_pct 100, 90 >= 80 in the last 2 trials",
+            2,
+            "up to level 2: success % 100, 90 >= 80 in the last 2 trials",
         )
         trial(2, 85)
         trial(2, 20, name="maze")  # other protocols do not count
         trial(2, 0, status="aborted")  # nor unfinished trials
-        assert level_from_history(store, "P1", protocol)[0] == 1
+        assert level_from_history(store, "P1", protocol)[0] == 2
         trial(2, 30)
         trial(2, 10)
-        assert level_from_history(store, "P1", protocol)[0] == 0  # two bad ones: back down
+        assert level_from_history(store, "P1", protocol)[0] == 1  # two bad ones: back down
         trial(4, 95)
         trial(4, 99)
-        assert level_from_history(store, "P1", protocol)[0] == 3  # already at the top
+        assert level_from_history(store, "P1", protocol)[0] == 4  # already at the top

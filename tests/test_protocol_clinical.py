@@ -145,7 +145,7 @@ def test_a_patient_who_does_not_move_gets_no_measured_los():
 
 def test_training_places_targets_on_the_measured_los():
     measured = LosProfile.measured([100, 90, 80, 70, 60, 70, 80, 90], "mm")
-    _run, events = drive(find("weight_shift"), "sim://?realtime=0", los=measured, level=1)
+    _run, events = drive(find("weight_shift"), "sim://?realtime=0", los=measured, level=2)
     shown = [e.data for e in events if e.kind == "target_shown"]
     distance = find("weight_shift").levels[1]["distance_pct"] / 100
     right = next(t for t in shown if t["x"] > 1)

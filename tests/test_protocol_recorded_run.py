@@ -10,8 +10,8 @@ import stat
 import pytest
 
 from nmr_balance.app.protocol_recording import RecordedRun, choose_level, patient_los
-from nmr_balance.errors import ProtocolError
-from nmr_balance.protocols import LosProfile, load_protocol
+from nmr_balance.errors import InvalidParameterError
+from nmr_balance.protocols import LosProfile, find, load_protocol
 
 QUICK = pathlib.Path(__file__).parent / "data" / "protocols" / "quick_check.toml"
 
@@ -42,7 +42,8 @@ def test_a_measured_los_is_stored_and_used_by_later_runs(tmp_path):
 
 def test_level_is_the_therapists_choice_or_level_one(tmp_path):
     protocol = load_protocol(QUICK)
-    assert choose_level(None, "P1", protocol, 2) == (1, "")
-    assert choose_level(None, "P1", protocol, None) == (0, "")
-    with pytest.raises(ProtocolError, match="level"):
+    assert choose_level(None, "P1", protocol, 2) == (2, "")
+    assert choose_level(None, "P1", protocol, None) == (1, "")
+    with pytest.raises(InvalidParameterError, match=r"a level from 1 \(easiest\) to \d"):
         choose_level(None, "P1", protocol, 5)
+    assert choose_level(None, "P1", find("mctsib"), None) == (None, "")  # tests have no level

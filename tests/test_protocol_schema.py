@@ -7,11 +7,11 @@ import pathlib
 import pytest
 from protocol_harness import BUILTINS
 
-from nmr_balance.errors import ProtocolError
+from nmr_balance.errors import InvalidParameterError, ProtocolError
 from nmr_balance.protocols import discover, find, load_protocol
-from nmr_balance.protocols.engine import planned_seconds
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.library import BUILTIN_DIR
+from nmr_balance.protocols.run import planned_seconds
 
 GOOD_STEP = '[[steps]]\ntask = "stand"\nduration_s = 10\n'
 
@@ -57,12 +57,14 @@ def test_builtins_are_shipped_as_package_data():
 
 def test_levels_apply_only_to_the_fields_a_task_uses():
     p = find("baps")
-    easy, hard = p.steps_at(0), p.steps_at(2)
+    easy, hard = p.steps_at(1), p.steps_at(3)
     assert easy[0].radius_pct > hard[0].radius_pct and easy[0].dwell_s < hard[0].dwell_s
     assert "radius_pct" not in easy[1].params  # circles have no target radius
     assert easy[1].circle_radius_pct < hard[1].circle_radius_pct
-    with pytest.raises(ProtocolError, match="level"):
-        p.steps_at(7)
+    with pytest.raises(InvalidParameterError, match=r"a level from 1 \(easiest\) to 3: baps has 3"):
+        p.steps_at(8)
+    with pytest.raises(InvalidParameterError, match="level"):
+        p.steps_at(0)  # levels are 1-based: there is no level 0
 
 
 @pytest.mark.parametrize(
@@ -202,9 +204,9 @@ def test_clinic_protocols_are_found_replace_builtins_and_broken_ones_are_listed(
     assert entries["broken"].error.field == "task"
     assert entries["mctsib"].origin == "builtin"
     assert find("balance_kids", tmp_path).name == "balance_kids"
-    with pytest.raises(ProtocolError, match="broken.toml"):
+    with pytest.raises(ProtocolError, match=r"broken\.toml"):
         find("broken", tmp_path)
-    with pytest.raises(ProtocolError, match="a known protocol .*mctsib"):
+    with pytest.raises(ProtocolError, match=r"a known protocol .*mctsib"):
         find("nonsense", tmp_path)
 
 

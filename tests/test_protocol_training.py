@@ -37,7 +37,7 @@ def reach_targets(skip=(), scale=1.0):
 
 def test_target_reaching_counts_hits_and_misses_and_progresses():
     skip = {(1, 2), (1, 5)}  # first set: two targets ignored
-    run, events = drive(find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=0)
+    run, events = drive(find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=1)
     first, second = run.results
     assert (first.scores["hits"], first.scores["misses"]) == (8, 2)
     assert [o["target"] for o in first.scores["outcomes"] if not o["hit"]] == [2, 5]
@@ -53,7 +53,7 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
         [15.0, 15.0], abs=0.011
     )
     # >= 80 % in each of the last 2 trials -> next level
-    assert run.summary["next_level"] == 1 and "up to level 2" in run.summary["progression"]
+    assert run.summary["next_level"] == 2 and "up to level 2" in run.summary["progression"]
     # random targets: distinct places, within the LOS at the level's distance
     xy = np.array([[e.data["x"], e.data["y"]] for e in events if e.kind == "target_shown"])
     assert len(np.unique(xy.round(3), axis=0)) == 20
@@ -64,19 +64,19 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
 
 def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
     skip = {(r, k) for r in (1, 2) for k in range(0, 10, 2)}  # half the targets, both sets
-    run, _ = drive(find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=2)
+    run, _ = drive(find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=3)
     assert [r.scores["success_pct"] for r in run.results] == [50, 50]
-    assert run.summary["next_level"] == 2
+    assert run.summary["level"] == 3 and run.summary["next_level"] == 3  # levels are 1-based
     rule = Progression(advance_at=80, drop_below=40, over_trials=2)
-    assert next_level(rule, 2, 4, [30, 35])[0] == 1
-    assert next_level(rule, 2, 4, [90, 35])[0] == 2
-    assert next_level(rule, 2, 4, [90, math.nan])[0] == 2  # an unscored trial counts neither way
-    assert next_level(rule, 3, 4, [95, 95]) == (3, "stay at the top level 4: success_pct 95, 95")
-    assert next_level(rule, 0, 4, [10, 10])[0] == 0
+    assert next_level(rule, 3, 4, [30, 35])[0] == 2
+    assert next_level(rule, 3, 4, [90, 35])[0] == 3
+    assert next_level(rule, 3, 4, [90, math.nan])[0] == 3  # an unscored trial counts neither way
+    assert next_level(rule, 4, 4, [95, 95]) == (4, "stay at the top level 4: success % 95, 95")
+    assert next_level(rule, 1, 4, [10, 10])[0] == 1
 
 
 def test_weight_shift_alternates_sides_and_scores_each_step():
-    run, events = drive(find("weight_shift"), "sim://?realtime=0&seed=1", reach_targets(), level=0)
+    run, events = drive(find("weight_shift"), "sim://?realtime=0&seed=1", reach_targets(), level=1)
     shown = [(e.trial, e.data["x"], e.data["y"]) for e in events if e.kind == "target_shown"]
     lr = [s for s in shown if s[0] == 0]
     fb = [s for s in shown if s[0] == 1]
@@ -99,7 +99,7 @@ def follow_the_target(lags):
 
 def test_tracking_error_and_lag_follow_the_scripted_lag():
     lags = [0.0, 0.3, 0.9]
-    run, _ = drive(find("tracking"), "sim://?realtime=0&seed=2", follow_the_target(lags), level=0)
+    run, _ = drive(find("tracking"), "sim://?realtime=0&seed=2", follow_the_target(lags), level=1)
     scores = [r.scores for r in run.results]
     measured = np.array([s["tracking_lag_s"] for s in scores])
     # the simulated body follows its reference ~0.75 s late, on top of the scripted lag
@@ -183,7 +183,7 @@ def test_baps_routine_on_a_wobble_board_counts_directions_and_circles():
 
             board.set_intent(Follow(circle, 0.1))
 
-    run, events = drive(find("baps"), "sim://?realtime=0&sensor=tilt&seed=1", script, level=0)
+    run, events = drive(find("baps"), "sim://?realtime=0&sensor=tilt&seed=1", script, level=1)
     directions, cw, ccw = run.results
     assert run.unit == "deg" and run.los.reach == (15.0,) * 8
     assert directions.scores["targets"] == 16 and directions.scores["hits"] == 16  # 8 out, 8 back
@@ -206,7 +206,7 @@ def test_events_are_json_for_the_recorder_and_display_says_what_to_show():
         if e.kind == "target_shown":
             board.set_intent(Lean(e.data["x"], e.data["y"], 0.3, 0.7))
 
-    _, events = drive(find("weight_shift"), "sim://?realtime=0", script, level=0)
+    _, events = drive(find("weight_shift"), "sim://?realtime=0", script, level=1)
     json.loads(json.dumps([e.to_dict() for e in events]))
     assert {e.kind for e in events} >= {
         "step_started",

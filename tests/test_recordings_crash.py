@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from urllib.parse import quote
 
 import numpy as np
 import pytest
@@ -42,8 +43,12 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-def test_sigkill_mid_trial_loses_at_most_the_last_second(tmp_path):
-    db = tmp_path / "station.db"
+def test_sigkill_mid_trial_keeps_every_committed_sample(store_target):
+    """Killed mid-trial, the recording keeps all it had committed, whole and in order, and the
+    trial reads as interrupted. The kill comes once another process has seen 1000 samples
+    committed (not after a guessed time). How much a crash loses in real time (at most the
+    last second) is the SIGKILL drill's measurement (python -m benchmarks.drill_sigkill)."""
+    db = store_target  # a station file, or the clinic's server (a station killed mid-trial)
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(db)],
         stdout=subprocess.PIPE,
@@ -52,26 +57,36 @@ def test_sigkill_mid_trial_loses_at_most_the_last_second(tmp_path):
     )
     try:
         trial_id = int(child.stdout.readline())
-        time.sleep(2.5)
-        kill_ns = time.monotonic_ns()
+        deadline, committed = time.monotonic() + 60, 0
+        while committed < 1000:
+            assert time.monotonic() < deadline, f"only {committed} samples committed in 60 s"
+            assert child.poll() is None, child.stderr.read()
+            time.sleep(0.1)
+            with Store.open(db) as store:  # recovery leaves a live recording alone
+                committed = len(store.samples(trial_id, RAW))
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
     finally:
         if child.poll() is None:
             child.kill()
+    # The server notices a dead station's connection a moment later (SQLite at once).
+    deadline = time.monotonic() + 30
+    while True:
+        with Store.open(db) as store:
+            if store.trial(trial_id).status != "recording" or time.monotonic() > deadline:
+                break
+        time.sleep(0.1)
     with Store.open(db) as store:
         trial = store.trial(trial_id)
         assert trial.status == "interrupted"
         raw = store.samples(trial_id, RAW)
         processed = store.samples(trial_id, PROCESSED)
         assert store.check() == []
-    # Samples are stamped with CLOCK_MONOTONIC, shared by both processes.
-    assert raw.t_host_ns[-1] >= kill_ns - 1_000_000_000, (kill_ns - raw.t_host_ns[-1]) / 1e9
-    assert len(raw) >= 1000 and np.array_equal(raw.counter, np.arange(len(raw)))
+    assert len(raw) >= committed and np.array_equal(raw.counter, np.arange(len(raw)))
     assert len(processed) >= len(raw) - 1000
     assert trial.metrics["n_samples"] == len(processed)  # scored from what was committed
     # ... and the interrupted trial replays
-    with Pipeline(open_source(f"replay://{db}?trial={trial_id}&speed=max")) as pipeline:
+    with Pipeline(open_source(f"replay://{quote(str(db))}?trial={trial_id}&speed=max")) as pipeline:
         reader = pipeline.processed.reader(from_start=True)
         deadline = time.monotonic() + 20
         while pipeline.running and time.monotonic() < deadline:

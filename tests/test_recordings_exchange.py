@@ -22,8 +22,8 @@ from _recordings_util import (
 
 from dsp.cop import plate_cop
 from nmr_balance.errors import DataFormatError
-from nmr_balance.frontend import default_stages
-from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.frontend.sensors import default_stages
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 from recordings import Condition, Store
 from recordings._table import TableOptions

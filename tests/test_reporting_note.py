@@ -9,9 +9,9 @@ import re
 import pytest
 
 from nmr_balance.errors import ConfigError, InvalidParameterError
+from nmr_balance.record import Cue
 from nmr_balance.reporting import documentation_note, load_report_config, write_summary_csv
 from nmr_balance.reporting.compare import change, compare_sessions, sensory_ratios
-from nmr_balance.reporting.model import Cue
 from tests._report_util import mctsib_session, report_of, training_session
 
 
@@ -61,7 +61,7 @@ def test_missing_scores_are_not_invented_and_unlabelled_cues_are_kept():
     note = flat_note(report_of(session))
     assert "Pain (0-10): not recorded." in note
     assert "Perceived exertion (Borg 6-20): 9 before, not recorded after." in note
-    assert 'Mode not recorded (1): "stand tall"' in note
+    assert 'Type not recorded (1): "stand tall"' in note
 
 
 def test_training_sets_repetitions_level_and_surface():

@@ -14,6 +14,7 @@ import pytest
 from nmr_balance.app import open_source
 from nmr_balance.app.cli import main
 from nmr_balance.pipeline import Pipeline
+from nmr_balance.record import CueType
 from nmr_balance.reporting import documentation_note
 from nmr_balance.reporting.minutes import timed_minutes
 from recordings import Condition, Store
@@ -128,7 +129,7 @@ def test_report_data_reflects_what_was_recorded(clinic_db):
     assert all(t.duration_s == pytest.approx(TRIAL_S) for t in s.trials[:3])
     assert s.trials[3].duration_s == pytest.approx(3.2)
     assert s.trials[3].problems == ("device lost at 3.1 s",)
-    assert [c.mode for c in s.trials[1].cues] == ["verbal", "tactile"]
+    assert [c.type for c in s.trials[1].cues] == [CueType.VERBAL, CueType.TACTILE]
     assert s.trials[0].xy.shape == (800, 2) and np.all(np.isfinite(s.trials[0].xy))
     assert [h.id for h in report.history] == [ids[0], ids[1], ids[2]]
     assert report.previous.id == ids[1] and report.baseline.id == ids[0]

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _helpers import save_shot
 from PySide6 import QtCore, QtWidgets
-from test_ui_review import save_shot
 
 from nmr_balance.app.engine_process import run_engine
 from recordings import PROCESSED, Store
@@ -73,6 +73,7 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
             window.source_panel.connect_button.click()
         assert window.status.state_name == "streaming"
         assert window.source_panel.tare_button.isEnabled()
+        assert window.source_panel.connect_button.text() == "Reconnect"  # says what it does
         panel.new_code.setText("P042")
         panel.add_button.click()
         assert [p.code for p in store.patients()] == ["P042"] and panel.patient_code() == "P042"
@@ -90,6 +91,10 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         panel.cue.setText("shoulders down")
         qtbot.keyClick(panel.cue, QtCore.Qt.Key_Return)
         panel.marker_button.click()
+        # acknowledged at once and drawn on the live time series (both plots)
+        assert any("cue logged" in m and "shoulders down" in m for m in window.messages)
+        assert window.messages[-1].startswith("marker set at ")
+        assert len(window.live.series._events) == 4
         panel.notes.setPlainText("steady, no pain")
         window.show_patient_screen()
         qtbot.wait(900)
@@ -114,6 +119,11 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
             panel.stop_button.click()
         trial_id = stopped.args[0]
         assert f"trial #{trial_id} saved" in panel.countdown.text()
+        # a whole-trial summary with units, from the metrics the engine stored
+        qtbot.waitUntil(panel.last_trial.isVisible, timeout=10000)
+        summary = panel.last_trial.text()
+        assert f"Trial #{trial_id}" in summary and "mean velocity" in summary
+        assert "mm/s" in summary and "mm\u00b2" in summary and " s" in summary
         trial = store.trial(trial_id)
         assert trial.status == "complete" and trial.protocol == "free_targets"
         assert trial.condition.vision == "closed" and trial.patient_code == "P042"
@@ -144,6 +154,9 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
             and f"trial #{timed.args[0]} saved" in panel.countdown.text()
         )
         assert len(store.samples(timed.args[0], PROCESSED)) == 500  # 5 s at 100 Hz
+        # Compare opens on two different finished trials: the first (baseline) and the newest
+        a, b = (c.picker.trial_id() for c in window.compare.columns)
+        assert (a, b) == (trial_id, timed.args[0])
         # the new trial is offered in replay straight away
         assert window.replay.picker.findData(trial_id) >= 0
         window.open_in_replay(trial_id)
@@ -251,7 +264,7 @@ def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artif
 def test_an_engine_started_before_the_window_is_adopted_not_restarted(qtbot, tmp_path):
     """`nmr-balance live` starts the engine before Qt loads (warm start): the console takes it
     over as it is (same process, no source switch); another URL then switches the source."""
-    from nmr_balance.engine import EngineHost
+    from nmr_balance.engine.host import EngineHost
     from ui.dashboard import build_console
 
     application()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+from PySide6 import QtWidgets
+from ui_shots import answer_dialog
+
 from ui.dashboard import application
 from ui.metrics_panel import MetricsPanel
 from ui.session_panel import SessionPanel
@@ -29,6 +32,7 @@ def test_countdown_starts_the_trial_and_abort_during_it_starts_nothing(qtbot):
     panel.trial_running()
     panel.set_state(session=True, connected=True, recording=True)
     assert not panel.exercise.isEnabled() and panel.cue.isEnabled()
+    answer_dialog(qtbot, QtWidgets.QMessageBox.Yes)  # a started trial: Abort asks first
     panel.abort_button.click()
     assert stops == ["aborted"]
     assert panel.condition() == "eyes_open,firm,feet_apart"
@@ -52,6 +56,14 @@ def test_source_panel_takes_a_typed_url_or_the_chosen_entry(qtbot):
     assert panel.url() == "replay:///tmp/x.db?trial=3"
     panel.show_url(SIMULATED[1][1])
     assert panel.choice.currentText() == SIMULATED[1][0]
+    # while streaming, Connect says what it does: reconnect this source or switch to another
+    panel.set_streaming(SIMULATED[1][1])
+    assert panel.connect_button.text() == "Reconnect"
+    panel.choice.setCurrentIndex(panel.choice.findData(SIMULATED[0][1]))
+    panel.set_streaming(SIMULATED[1][1])
+    assert panel.connect_button.text() == "Switch to this source"
+    panel.set_streaming(None)
+    assert panel.connect_button.text() == "Connect"
 
 
 def test_metrics_panel_formats_values_and_units(qtbot):

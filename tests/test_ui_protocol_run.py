@@ -6,12 +6,13 @@ in the session notes; Abort stops a run and keeps the trial so far, unscored."""
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 import numpy as np
 import pytest
-from test_ui_review import save_shot
+from _helpers import save_shot
+from PySide6 import QtWidgets
+from ui_shots import answer_dialog
 
 from recordings import PROCESSED
 
@@ -124,7 +125,8 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     msg = done.args[0]
     assert msg["phase"] == "done" and len(msg["trial_ids"]) == 2
     assert panel.start_button.isEnabled() and "finished" in progress.summary.text()
-    assert progress.results.count() == 2 and "success pct" in progress.results.item(1).text()
+    assert progress.results.count() == 2 and "success" in progress.results.item(1).text()
+    assert "%" in progress.results.item(1).text()  # with its unit
     stand, targets = (store.trial(i) for i in msg["trial_ids"])
     assert (
         stand.protocol == targets.protocol == "quick_check"
@@ -133,17 +135,18 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     assert stand.parameters["level"] == 2 and stand.parameters["label"] == "stand"
     # the protocol's scores are stored with each trial: the very numbers the run computed
     scores = [r["scores"] for r in msg["results"]]
-    assert stand.metrics["protocol.mean_velocity"] == pytest.approx(scores[0]["mean_velocity"])
-    assert targets.metrics["protocol.targets"] == 2 == scores[1]["targets"]
-    assert targets.metrics["protocol.success_pct"] == pytest.approx(scores[1]["success_pct"])
+    assert stand.results.stand.completed is scores[0]["completed"] is True
+    assert stand.results.level == 2 and "mean_velocity" in stand.results.sway
+    assert targets.results.training.targets == 2 == scores[1]["targets"]
+    assert targets.results.training.success_pct == pytest.approx(scores[1]["success_pct"])
     assert "target_shown" in [e.kind for e in store.events(targets.id)]
     samples = store.samples(stand.id, PROCESSED)
     # 2 s at 100 Hz; the recorder starts and stops when the engine's loop handles the events, so
     # on a busy machine the edges may move by a few tenths of a second
     assert 120 <= len(samples) <= 320 and samples.gaps() == 0
     assert np.isfinite(samples.data[:, :2]).all()
-    notes = json.loads(store.session(window.session_id).notes)
-    assert notes["protocol"] == "quick_check" and notes["summary"]["trials"] == 2
+    # the session's notes are the therapist's words: the summary is computed from the trials
+    assert store.session(window.session_id).notes == ""
     assert window.replay.picker.findData(targets.id) >= 0
 
     # run it again and abort it during its first trial: kept, never scored
@@ -153,9 +156,16 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     panel.start_button.click()
     qtbot.waitUntil(lambda: any(e["kind"] == "trial_started" for e in events), timeout=10000)
     qtbot.wait(500)
+    # Abort asks first: "Keep going" leaves the run alone, "Abort" stops it
+    answer_dialog(qtbot, QtWidgets.QMessageBox.No)
+    panel.abort_button.click()
+    assert window.protocol_view is not None and panel.abort_button.isEnabled()
     with qtbot.waitSignal(window.engine.protocol_done, timeout=10000) as done:
+        answer_dialog(qtbot, QtWidgets.QMessageBox.Yes)
         panel.abort_button.click()
     msg = done.args[0]
+    # the patient screen does not keep the instruction (and its countdown) frozen
+    assert screen.message.text() == "Stopped" and len(screen._targets.data) == 0
     assert msg["phase"] == "aborted" and len(msg["trial_ids"]) == 1
     trial = store.trial(msg["trial_ids"][0])
     assert trial.status == "aborted" and trial.metrics["reason"] == "stopped by the therapist"
@@ -186,6 +196,7 @@ def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console
     with qtbot.waitSignal(
         window.engine.protocol_done, timeout=10000
     ) as done:  # during the new countdown
+        answer_dialog(qtbot, QtWidgets.QMessageBox.Yes)
         window.session_panel.abort_button.click()
     assert done.args[0]["phase"] == "aborted"
     (trial_id,) = done.args[0]["trial_ids"]

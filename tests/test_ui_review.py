@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from _helpers import save_shot
 from PySide6 import QtWidgets
 from ui_store import fill_store
 
@@ -15,19 +18,6 @@ from ui.replay_view import ReplayView
 from ui.theme import apply as apply_theme
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def not_blank(image) -> float:
-    """Pixel standard deviation of a QImage (0 for a blank, single-colour picture)."""
-    ptr = image.convertToFormat(image.Format.Format_Grayscale8)
-    arr = np.frombuffer(ptr.constBits(), np.uint8, ptr.sizeInBytes()).astype(float)
-    return float(arr.std())
-
-
-def save_shot(widget, path) -> None:
-    image = widget.grab().toImage()
-    assert image.save(str(path))
-    assert not_blank(image) > 10, f"{path.name} looks blank"
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +46,15 @@ def test_replay_controls_play_pause_speed_scrub(qtbot, store, artifacts_dir):
 
     view.set_speed(8.0)
     assert view.speed_box.currentData() == 8.0
+    t0 = time.monotonic()
     view.play()
     assert view.playing
     qtbot.wait(300)
     view.pause()
+    ran_s = time.monotonic() - t0
     played = view.position_s
-    # 8x for ~0.3 s of wall time = ~2.4 s of trial (generous bounds: a loaded machine)
-    assert 0.8 < played < 5.0, played
+    # the playhead moved, by at most 8x the wall time it ran (however busy the machine was)
+    assert 0 < played <= min(8 * ran_s, view.trial.duration_s), (played, ran_s)
     qtbot.wait(100)
     assert view.position_s == played  # paused: nothing moves
     n_shown = view.feed.filled
@@ -123,7 +115,7 @@ def test_progress_by_condition_and_click_opens_trial(qtbot, store, artifacts_dir
     assert view.metric_box.currentData() == "mean_velocity"
     chosen = []
     view.trial_chosen.connect(chosen.append)
-    scatter = [i for i in view.plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem)][0]
+    scatter = next(i for i in view.plot.getPlotItem().items if isinstance(i, pg.ScatterPlotItem))
     spot = scatter.points()[2]
     scatter.sigClicked.emit(scatter, [spot], None)
     assert chosen == [int(spot.data())] and chosen[0] in store.ids.values()

@@ -73,6 +73,7 @@ class CompareView(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(row, 1)
+        self.reload()
         self.compare_button.clicked.connect(
             lambda: self.compare(
                 self.columns[0].picker.trial_id(), self.columns[1].picker.trial_id()
@@ -80,8 +81,14 @@ class CompareView(QtWidgets.QWidget):
         )
 
     def reload(self) -> None:
-        for c in self.columns:
-            c.picker.reload()
+        """Re-read the finished trials. Unless the therapist chose, A is the oldest (a baseline)
+        and B the newest finished trial: never the one being recorded, never both the same."""
+        a, b = (c.picker for c in self.columns)
+        for picker in (a, b):
+            picker.reload(finished_only=True)
+        if a.count() and (a.trial_id() == b.trial_id()):
+            a.setCurrentIndex(a.count() - 1)
+            b.setCurrentIndex(0)
 
     def compare(self, trial_a: int | None, trial_b: int | None) -> None:
         if trial_a is None or trial_b is None or self.store is None:

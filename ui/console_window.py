@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ui.compare_view import CompareView
@@ -26,6 +27,19 @@ from ui.status_strip import Banner, StatusStrip
 from ui.trial_picker import pick_trial
 
 FRAME_INTERVAL_MS = 16
+#: Width of the control column (source, patient and trial, protocol, patient screen), px.
+SIDE_WIDTH_PX = 372
+
+
+def scrolling(widget: QtWidgets.QWidget) -> QtWidgets.QScrollArea:
+    """``widget`` in a frameless vertical scroll area: it asks for little height, scrolls when
+    the screen is short, and is as wide as ``widget`` wants to be."""
+    area = QtWidgets.QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QtWidgets.QFrame.NoFrame)
+    area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarAlwaysOff)
+    return area
 
 
 class ConsoleWindow(QtWidgets.QMainWindow):
@@ -59,6 +73,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.patient_screen: PatientScreen | None = None
         self.messages: list[str] = []
         self._lost = False
+        self._trial_t0_s: float | None = None  # stream time of the free trial's start
+        self.last_protocol: dict | None = None  # the facts of the last protocol started
 
         self.source_panel = SourcePanel(discover)
         self.session_panel = SessionPanel(protocol_dir=protocol_dir)
@@ -95,9 +111,12 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         ):
             side_layout.addWidget(w)
         side_layout.addStretch(1)
-        side.setFixedWidth(330)
+        # the controls scroll when the screen is short (a 1366x768 laptop, a protocol's results
+        # panel opening): the window never grows past the screen it is on
+        self.side = scrolling(side)
+        self.side.setFixedWidth(SIDE_WIDTH_PX)
         body = QtWidgets.QHBoxLayout()
-        body.addWidget(side)
+        body.addWidget(self.side)
         body.addWidget(self.tabs, 1)
         central = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(central)
@@ -129,8 +148,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         s.start_protocol_requested.connect(self.start_protocol)
         s.abort_protocol_requested.connect(lambda: self._send("abort_protocol"))
         s.stop_trial_requested.connect(lambda status: self._send("stop_trial", status=status))
-        s.cue_requested.connect(lambda text: self._send("cue", text=text))
-        s.marker_requested.connect(lambda: self._send("marker", kind="marker", payload={}))
+        s.cue_requested.connect(self.send_cue)
+        s.marker_requested.connect(self.send_marker)
         s.report_requested.connect(self.save_report)
         if self.reporter is not None:
             self.reporter.finished.connect(
@@ -144,11 +163,14 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.patient_controls.sound_changed.connect(
             lambda on: setattr(self.patient_screen, "sound_on", on) if self.patient_screen else None
         )
+        self.source_panel.choice.currentIndexChanged.connect(self._say_what_connect_does)
+        self.source_panel.choice.editTextChanged.connect(self._say_what_connect_does)
         e.ready.connect(self._on_ready)
         e.status_changed.connect(self._on_status)
         e.stats_changed.connect(self.status.show_stats)
         e.trial_started.connect(self._on_trial_started)
         e.trial_stopped.connect(self._on_trial_stopped)
+        e.trial_metrics.connect(self._on_trial_metrics)
         e.notice.connect(self.show_notice)
         e.protocol_started.connect(self._on_protocol_started)
         e.protocol_display.connect(self._on_protocol_display)
@@ -183,9 +205,14 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         except Exception as e:  # engine down: say so, keep running
             error_box(self, e)
 
+    def _say_what_connect_does(self) -> None:
+        streaming = self.engine.url if self.engine.feed is not None and self.engine.alive else None
+        self.source_panel.set_streaming(streaming)
+
     def _on_ready(self, info) -> None:
         self.live.set_stream(info)
         self.source_panel.set_connected(True)
+        self._say_what_connect_does()
         self.status.set_state("streaming")
         self._update_targets()
         if self.patient_screen is not None:
@@ -246,6 +273,23 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.notice.show()
         QtCore.QTimer.singleShot(6000, self.notice.hide)
 
+    def send_cue(self, text: str) -> None:
+        """Log a cue with the running trial; acknowledge it and draw it on the time series."""
+        self._send("cue", text=text)
+        self._mark_live(f"cue: {text}", f"cue logged: \u201c{text}\u201d")
+
+    def send_marker(self) -> None:
+        self._send("marker", kind="marker", payload={})
+        self._mark_live("marker", "marker set")
+
+    def _mark_live(self, label: str, said: str) -> None:
+        feed = self.engine.feed
+        if feed is not None and feed.filled:
+            t = float(feed.t[-1])
+            self.live.series.add_event(t, label)
+            said += f" at {t - self._trial_t0_s:.1f} s" if self._trial_t0_s is not None else ""
+        self.show_notice(said)
+
     # --- patient, session, trial ---------------------------------------------------------------
     def reload_patients(self, current: str | None = None) -> None:
         if self.store is not None:
@@ -298,10 +342,14 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.recording = True
         if self.scorer is not None:
             self.scorer.reset()
+        feed = self.engine.feed
+        self._trial_t0_s = float(feed.t[-1]) if feed is not None and feed.filled else None
+        self.live.series.set_events([])
         self.session_panel.trial_running()
         self._set_session_state()
         if self.patient_screen is not None:
             self.patient_screen.set_message(self.session_panel.chosen_exercise().instruction)
+            self.patient_screen.cue("start")
 
     def _on_trial_stopped(self, trial_id: int, status: str) -> None:
         self.recording = False
@@ -310,10 +358,18 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             self.store.set_trial_notes(trial_id, notes)
             self.session_panel.notes.clear()
         self.session_panel.trial_ended(f"trial #{trial_id} saved ({status})")
+        self._trial_t0_s = None
         self._set_session_state()
+        if self.patient_screen is not None:
+            self.patient_screen.cue("stop")
         self.replay.picker.reload()
         self.compare.reload()
         self.progress.reload()
+
+    def _on_trial_metrics(self, trial_id: int, metrics: dict) -> None:
+        """The free trial's whole-trial figures, as the engine computed and stored them."""
+        unit = self.engine.info.units[0] if self.engine.info else "mm"
+        self.session_panel.show_trial_summary(trial_id, metrics, unit)
 
     # --- protocol runs (the engine runs them; the console shows where they stand) ---------------
     def start_protocol(self) -> None:
@@ -329,9 +385,13 @@ class ConsoleWindow(QtWidgets.QMainWindow):
 
     def _on_protocol_started(self, facts: dict) -> None:
         self.protocol_view, self.protocol_targets = {}, []
+        self.last_protocol = facts
         self.session_panel.protocol_running(True)
-        self.session_panel.countdown.setText("")
+        self.session_panel.say("")
         self.protocol_progress.started(facts)
+        QtCore.QTimer.singleShot(0, lambda: self.side.ensureWidgetVisible(self.protocol_progress))
+        if self.patient_screen is not None and facts.get("extent"):
+            self.patient_screen.set_extent(facts["extent"])
 
     def _on_protocol_display(self, d: dict) -> None:
         if self.protocol_view is None:
@@ -346,9 +406,14 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def _on_protocol_event(self, e: dict) -> None:
         self.protocol_progress.on_event(e)
         kind, data = e["kind"], e["data"]
-        if kind == "target_hit" and self.patient_screen is not None:
-            self.patient_screen.celebrate_hit()
-        elif kind == "trial_interrupted" and data["result"]["status"] == "interrupted":
+        if self.patient_screen is not None:
+            if kind == "target_hit":
+                self.patient_screen.celebrate_hit()
+            elif kind == "trial_started":
+                self.patient_screen.cue("start")
+            elif kind in ("trial_done", "trial_interrupted"):
+                self.patient_screen.cue("stop")
+        if kind == "trial_interrupted" and data["result"]["status"] == "interrupted":
             self.show_notice(
                 f"trial {e['trial'] + 1} interrupted ({data['reason']}): kept, not scored; "
                 "it starts over when the device is back"
@@ -360,7 +425,13 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.protocol_view, self.protocol_targets = None, []
         self.session_panel.protocol_running(False)
         self.protocol_progress.done(msg)
+        # the results are what the therapist looks for now: scroll them into view
+        QtCore.QTimer.singleShot(0, lambda: self.side.ensureWidgetVisible(self.protocol_progress))
         self.live.sway.set_targets([], None)
+        if self.patient_screen is not None:  # no frozen instruction or target after the run
+            self.patient_screen.show_protocol({"phase": msg["phase"]})
+            self.patient_screen.show_frame(np.empty((0, 2)), 100.0, [], None)
+            self.patient_screen.set_extent(self._free_extent())
         self.show_notice(
             f"protocol {msg['phase']}: {len(msg.get('trial_ids') or [])} trial(s) recorded"
         )
@@ -385,6 +456,16 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             TargetScorer(targets, ex.dwell_s * preset.dwell_scale, fs) if targets else None
         )
         self.live.set_scorer(self.scorer)
+        if self.patient_screen is not None and self.protocol_view is None:
+            self.patient_screen.set_extent(self._free_extent())
+
+    def _free_extent(self) -> float:
+        """The patient screen's reach for a free recording: its targets, or +-50 mm / 10 deg."""
+        info = self.engine.info
+        reach = 10.0 if info and info.units[0] == "deg" else 50.0
+        for t in self.scorer.targets if self.scorer else []:
+            reach = max(reach, float(np.hypot(t.x, t.y)) + t.radius)
+        return reach
 
     # --- patient screen ------------------------------------------------------------------------
     def _preset(self):
@@ -398,10 +479,22 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             )
             self.patient_screen.sound_on = self.patient_controls.sound.isChecked()
             self.patient_screen.set_message(self.session_panel.chosen_exercise().instruction)
+            self.patient_screen.set_extent(self._free_extent())
+            if self.protocol_view is not None and self.last_protocol:
+                self.patient_screen.set_extent(self.last_protocol.get("extent") or 50.0)
             if self.protocol_view:
                 self.patient_screen.show_protocol(self.protocol_view)
+            if not self.patient_screen.sounds.available:
+                self.show_notice(
+                    f"sounds: {self.patient_screen.sounds.why_silent}; "
+                    "the patient screen flashes instead"
+                )
         if fullscreen:
-            self.patient_screen.go_fullscreen()
+            if not self.patient_screen.go_fullscreen():
+                self.show_notice(
+                    "only one screen: the patient screen opened in a window so it does not cover "
+                    "the console (F11 makes it fullscreen, Esc leaves fullscreen)"
+                )
         else:
             self.patient_screen.resize(800, 600)
             self.patient_screen.show()

@@ -47,7 +47,7 @@ def build_console(
 ) -> ConsoleWindow:
     """Create the console and its engine; connect ``source_url`` when given.
 
-    ``engine_host`` is an :class:`~nmr_balance.engine.EngineHost` already started on
+    ``engine_host`` is an :class:`~nmr_balance.engine.host.EngineHost` already started on
     ``source_url`` and ``store_path`` (see :func:`run`); by default the console starts its own.
     """
     store = open_store(store_path)
@@ -63,11 +63,16 @@ def build_console(
     return window
 
 
-def _fit_to_screen(window, width: int, height: int) -> None:
-    """Open at ``width`` x ``height`` px, or maximised on a screen smaller than that."""
+#: The console's size at start (a 1366x768 clinic laptop's screen), px.
+CONSOLE_SIZE = (1366, 768)
+
+
+def fit_to_screen(window, width: int = CONSOLE_SIZE[0], height: int = CONSOLE_SIZE[1]) -> None:
+    """Open at ``width`` x ``height`` px, or maximised on a screen smaller than that (its
+    available area, without the task bar). Offscreen (screenshots) it is exactly that size."""
     screen = window.screen() or application().primaryScreen()
     area = screen.availableGeometry() if screen is not None else None
-    offscreen = QtWidgets.QApplication.platformName() == "offscreen"  # screenshots: full size
+    offscreen = QtWidgets.QApplication.platformName() == "offscreen"
     if area is not None and not offscreen and (area.width() < width or area.height() < height):
         window.resize(min(width, area.width()), min(height, area.height()))
         window.setWindowState(window.windowState() | QtCore.Qt.WindowState.WindowMaximized)
@@ -112,7 +117,7 @@ def run(
         patient_screen=patient_screen,
         engine_host=engine_host,
     )
-    _fit_to_screen(window, 1440, 900)
+    fit_to_screen(window)
     close_on_signals(window)
     window.show()
     print("The console is open: close its window (or press Ctrl-C here) to stop.", flush=True)
@@ -133,4 +138,12 @@ def run(
     return 0
 
 
-__all__ = ["application", "build_console", "close_on_signals", "open_store", "run"]
+__all__ = [
+    "CONSOLE_SIZE",
+    "application",
+    "build_console",
+    "close_on_signals",
+    "fit_to_screen",
+    "open_store",
+    "run",
+]

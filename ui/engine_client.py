@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6 import QtCore
 
-from nmr_balance.engine import EngineHost
+from nmr_balance.engine.host import EngineHost
 from nmr_balance.ring import RingBuffer
 from nmr_balance.stream import StreamInfo
 from ui.live_feed import LiveFeed

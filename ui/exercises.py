@@ -94,6 +94,12 @@ class Choice:
     protocol: Protocol | None = None
     path: str = ""
 
+    @property
+    def short_label(self) -> str:
+        """The label up to its first colon (``"mCTSIB"``, ``"Weight shift"``): fits the picker;
+        free recordings keep their whole label."""
+        return self.label if self.exercise is not None else self.label.split(":")[0]
+
 
 def library(clinic_dir: pathlib.Path | None = None) -> tuple[list[Choice], list[str]]:
     """The picker's entries (free recordings first, then the protocols by title), and one line

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from nmr_balance.ring import RingBuffer
-from nmr_balance.stream import SampleBlock, StreamInfo
+from nmr_balance.stream import SampleBlock, StreamInfo, sample_time
 
 
 class LiveFeed:
@@ -54,7 +54,7 @@ class LiveFeed:
     ):
         self.ring = ring
         self.info = info
-        self.capacity = max(16, int(round(history_s * info.fs)))
+        self.capacity = max(16, round(history_s * info.fs))
         self.t = np.full(self.capacity, np.nan)
         self.xy = np.full((self.capacity, 2), np.nan)
         self.fz = np.full(self.capacity, np.nan)
@@ -85,7 +85,7 @@ class LiveFeed:
         n = len(block)
         if n == 0:
             return
-        times = block.t_device if self.info.has_device_time else block.counter / self.info.fs
+        times = sample_time(block, self.info)
         if n >= self.capacity:
             block, times, n = (
                 block.slice(n - self.capacity, n),
@@ -114,7 +114,7 @@ class LiveFeed:
 
     def recent(self, seconds: float) -> slice:
         """Slice of the history covering the newest ``seconds``."""
-        n = min(self.filled, max(1, int(round(seconds * self.info.fs))))
+        n = min(self.filled, max(1, round(seconds * self.info.fs)))
         return slice(self.capacity - n, self.capacity)
 
 

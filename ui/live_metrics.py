@@ -1,7 +1,7 @@
 """Live figures and target scoring for the console and patient screen, on the DSP primitives.
 
 The numbers come from :mod:`dsp` (sliding-window sway: :class:`dsp.live.SlidingSway`; whole
-trials: :func:`dsp.metrics.trial_metrics`; dwell hits: :class:`dsp.training.DwellDetector`), so
+trials: :func:`nmr_balance.results.sway_metrics`; dwell hits: :class:`dsp.training.DwellDetector`), so
 the console shows what the reports compute. This module only adds what a screen needs: the
 ellipse outline to draw and the cycling from one target to the next.
 """
@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 
-from dsp.metrics import CHI2_95_2DOF, trial_metrics
+from dsp.metrics import CHI2_95_2DOF
 from dsp.training import DwellDetector, inside_target
+from nmr_balance.results import sway_metrics
 
 
 def ellipse_outline(figures: dict, n_points: int = 65, suffix: str = "") -> np.ndarray:
@@ -42,12 +43,9 @@ def ellipse_outline(figures: dict, n_points: int = 65, suffix: str = "") -> np.n
 
 
 def whole_trial_figures(xy: np.ndarray, fs: float, unit: str) -> dict[str, float]:
-    """The time-domain sway metrics of a whole trial (gaps of nobody-on-the-board bridged up to
-    0.25 s); empty when the trial is too short or too gappy to score."""
-    try:
-        return dict(trial_metrics(xy, fs, unit=unit, nan_policy="interpolate", groups=("time",)))
-    except ValueError:
-        return {}
+    """The time-domain sway metrics of a whole trial (:func:`nmr_balance.results.sway_metrics`,
+    its gap policy); empty when the trial is too short or too gappy to score."""
+    return dict(sway_metrics(xy, fs, unit, groups=("time",)))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -46,7 +46,7 @@ class _Bar(QtWidgets.QWidget):
         self.title, self.vertical, self.colour, self.split = title, vertical, colour, split
         self.fraction = float("nan")
         self.text = "--"
-        self.setMinimumSize(QtCore.QSize(60, 150) if vertical else QtCore.QSize(150, 46))
+        self.setMinimumSize(QtCore.QSize(60, 110) if vertical else QtCore.QSize(150, 46))
 
     def set_value(self, fraction: float, text: str) -> None:
         if fraction != self.fraction or text != self.text:

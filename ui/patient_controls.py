@@ -19,7 +19,12 @@ class PatientControls(QtWidgets.QGroupBox):
         self.preset = QtWidgets.QComboBox()
         for name in PRESETS:
             self.preset.addItem(name, name)
-        self.sound = QtWidgets.QCheckBox("sound on hit")
+        self.sound = QtWidgets.QCheckBox("sounds")
+        self.sound.setChecked(True)  # an eyes-closed patient must hear a trial start and end
+        self.sound.setToolTip(
+            "Tones when a trial starts, stops and a target is hit "
+            "(the patient screen flashes where no sound can play)"
+        )
         self.show_button = QtWidgets.QPushButton("Show")
         self.fullscreen_button = QtWidgets.QPushButton("Fullscreen on 2nd screen")
         grid = QtWidgets.QGridLayout(self)

@@ -17,6 +17,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ui import theme
 from ui.live_metrics import Target
+from ui.sounds import Sounds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,10 +102,21 @@ def shape_lines(d: dict) -> tuple[np.ndarray, np.ndarray]:
     return xy[:, 0], xy[:, 1]
 
 
-def _sound_player():
-    """The hit sound. PySide6-Essentials has no QtMultimedia (checked at run time), and no
-    sound file ships yet, so the system beep is used; a QSoundEffect can replace it here."""
-    return QtWidgets.QApplication.beep
+#: The view reaches this much beyond the farthest target or LOS point (10 % margin).
+VIEW_MARGIN = 1.1
+#: The instruction text takes at most this fraction of the screen's height (its font shrinks
+#: to fit): the display keeps the rest, whatever the preset's font size.
+MAX_TEXT_FRACTION = 0.25
+#: Smallest instruction font, pt (a long text on a small window).
+MIN_FONT_PT = 14
+#: How long a visual cue (flash) lasts, ms.
+FLASH_MS = 450
+#: Flash colours of the cues (the sounds' stand-in where there is no audio).
+FLASH_COLOURS = {
+    "start": theme.OKABE_ITO["green"],
+    "stop": theme.OKABE_ITO["vermillion"],
+    "hit": theme.OKABE_ITO["sky_blue"],
+}
 
 
 class PatientScreen(QtWidgets.QWidget):
@@ -115,17 +127,28 @@ class PatientScreen(QtWidgets.QWidget):
     unit : str
         ``"mm"`` or ``"deg"``; sets the visible range.
     half_span : float, optional
-        Half-width of the view in ``unit`` (default 50 mm / 10 deg).
+        Half-width of the view in ``unit`` (default 50 mm / 10 deg); :meth:`set_extent` scales
+        it to a protocol's targets.
+    sounds : Sounds, optional
+        The cue sounds (default: made here; a visual flash stands in when they cannot play).
     """
 
-    def __init__(self, unit: str = "mm", half_span: float | None = None, preset: str = "standard"):
+    def __init__(
+        self,
+        unit: str = "mm",
+        half_span: float | None = None,
+        preset: str = "standard",
+        sounds: Sounds | None = None,
+    ):
         super().__init__()
         self.setWindowTitle("nmr-balance \u2014 patient")
         self.setStyleSheet(
             f"background: {theme.PATIENT['background']}; color: {theme.PATIENT['text']};"
         )
-        self.sound_on = False
-        self._beep = _sound_player()
+        self.sound_on = True
+        self.sounds = sounds or Sounds(self)
+        self.last_flash = ""  # the last visual cue shown (for the console and tests)
+        self.feedback = True  # False: a sensory test, fixation target only
         self._hit_until = 0.0
         self._instruction = ""
         self.message = QtWidgets.QLabel("", alignment=QtCore.Qt.AlignCenter)
@@ -149,9 +172,20 @@ class PatientScreen(QtWidgets.QWidget):
         self._cursor = pg.ScatterPlotItem(
             pen=theme.pen("#FFFFFF"), brush=theme.brush(theme.PATIENT["cursor"])
         )
+        # the fixation target of sensory tests: a fixed cross, the same size on every screen
+        self._fixation = pg.ScatterPlotItem(
+            [0.0],
+            [0.0],
+            symbol="+",
+            size=90,
+            pen=theme.pen(theme.PATIENT["text"]),
+            brush=theme.brush(theme.PATIENT["text"]),
+        )
+        self._fixation.setVisible(False)
         item.addItem(self._targets)
         item.addItem(self._shapes)
         item.addItem(self._cursor)
+        item.addItem(self._fixation)
         top = QtWidgets.QHBoxLayout()
         top.addWidget(self.message, 1)
         top.addWidget(self.score)
@@ -159,35 +193,104 @@ class PatientScreen(QtWidgets.QWidget):
         layout.setContentsMargins(24, 16, 24, 24)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
+        self._unflash = QtCore.QTimer(self, singleShot=True, interval=FLASH_MS)
+        self._unflash.timeout.connect(lambda: self.plot.setBackground(theme.PATIENT["background"]))
         self.set_unit(unit, half_span)
         self.set_preset(preset)
 
     # --- set-up from the console ---------------------------------------------------------------
     def set_unit(self, unit: str, half_span: float | None = None) -> None:
         self.unit = unit
-        h = half_span or (10.0 if unit == "deg" else 50.0)
+        self.set_extent(half_span or (10.0 if unit == "deg" else 50.0), margin=1.0)
+
+    def set_extent(self, reach: float, margin: float = VIEW_MARGIN) -> None:
+        """Show everything within ``reach`` (stream unit) of the centre, plus ``margin``: the
+        square view is fitted into the plot whatever its shape (the aspect stays 1:1)."""
+        self.half_span = float(reach) * margin
+        h = self.half_span
         self.plot.getPlotItem().setRange(xRange=(-h, h), yRange=(-h, h), padding=0)
 
     def set_preset(self, name: str) -> None:
         self.preset = PRESETS[name]
         self._cursor.setSize(self.preset.cursor_px)
         self._cursor.setSymbol(self.preset.symbol)
-        for label, size in ((self.message, self.preset.font_pt), (self.score, self.preset.font_pt)):
-            font = label.font()
-            font.setPointSize(size)
-            font.setBold(True)
-            label.setFont(font)
+        font = self.score.font()
+        font.setPointSize(self.preset.font_pt)
+        font.setBold(True)
+        self.score.setFont(font)
+        self._fit_message()
 
     def set_message(self, text: str) -> None:
         self.message.setText(text)
+        self._fit_message()
 
-    def go_fullscreen(self, screen_index: int | None = None) -> None:
-        """Show fullscreen, on the last screen (the second monitor) unless told otherwise."""
+    def _fit_message(self) -> None:
+        """The preset's font, made smaller until the text fits in :data:`MAX_TEXT_FRACTION` of
+        the height: a long instruction never squeezes the display to a strip."""
+        room_h = max(40, int(MAX_TEXT_FRACTION * self.height()))
+        room_w = self.message.width()
+        if room_w < 100:  # not laid out yet: the window less its margins and the score
+            room_w = max(100, self.width() - 60 - (self.score.width() if self.score.text() else 0))
+        font = self.message.font()
+        font.setBold(True)
+        size = self.preset.font_pt
+        while True:
+            font.setPointSize(size)
+            self.message.setFont(font)
+            if self.message.heightForWidth(room_w) <= room_h - 4 or size <= MIN_FONT_PT:
+                break
+            size -= 2
+        self.message.setFont(font)
+        self.message.setMaximumHeight(room_h)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_message()
+
+    def go_fullscreen(self, screen_index: int | None = None) -> bool:
+        """Show fullscreen on the last screen (the second monitor) unless told otherwise; with
+        a single screen it opens as a window instead (fullscreen would cover the console) and
+        returns False. Esc leaves fullscreen, F11 toggles it."""
         screens = QtGui.QGuiApplication.screens()
+        if len(screens) < 2 and screen_index is None:
+            self.resize(800, 600)
+            self.show()
+            return False
         if screens:
             screen = screens[-1 if screen_index is None else min(screen_index, len(screens) - 1)]
             self.setGeometry(screen.geometry())
         self.showFullScreen()
+        return True
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == QtCore.Qt.Key_Escape and self.isFullScreen():
+            self.showNormal()
+        elif event.key() == QtCore.Qt.Key_F11:
+            self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        else:
+            super().keyPressEvent(event)
+
+    def cue(self, name: str) -> None:
+        """Signal ``name`` (``"start"``, ``"stop"``, ``"hit"``) to the patient: its sound when
+        sound is on and can play here, else a coloured flash of the display."""
+        if self.sound_on and self.sounds.play(name):
+            return
+        if self.sound_on or name == "hit":
+            self.flash(name)
+
+    def flash(self, name: str) -> None:
+        """The visual cue: the display's background flashes the cue's colour briefly."""
+        self.last_flash = name
+        self.plot.setBackground(FLASH_COLOURS[name])
+        self._unflash.start()
+
+    def set_feedback(self, on: bool) -> None:
+        """Live feedback (cursor, targets, shapes) or, for sensory tests, the fixation cross
+        only: the patient looks at a fixed point and never sees their own sway."""
+        self.feedback = on
+        self._fixation.setVisible(not on)
+        for item in (self._cursor, self._targets, self._shapes):
+            item.setVisible(on)
 
     # --- every frame ---------------------------------------------------------------------------
     def show_frame(
@@ -198,7 +301,8 @@ class PatientScreen(QtWidgets.QWidget):
         active: int | None,
         hits: int | None = None,
     ) -> None:
-        """Draw the cursor at the newest finite sample of ``xy`` (n, 2) and the targets."""
+        """Draw the cursor at the newest finite sample of ``xy`` (n, 2) and the targets (during a
+        sensory test, :meth:`set_feedback` has hidden them: only the fixation cross shows)."""
         finite = xy[np.isfinite(xy).all(axis=1)] if len(xy) else xy
         if len(finite):
             x, y = self._smooth(finite, fs)
@@ -224,7 +328,7 @@ class PatientScreen(QtWidgets.QWidget):
             self.score.setText(f"\u2605 {hits}" if self.preset.name == "children" else f"{hits}")
         if self._hit_until and now > self._hit_until:
             self._hit_until = 0.0
-            self.message.setText(self._instruction)
+            self.set_message(self._instruction)
 
     def show_protocol(self, d: dict) -> None:
         """Show a protocol run's :meth:`ProtocolRun.display` snapshot: the instruction with the
@@ -243,23 +347,23 @@ class PatientScreen(QtWidgets.QWidget):
                 phase
             ]
         if not self._hit_until:
-            self.message.setText(text)
+            self.set_message(text)
         self._instruction = text
         self._shapes.setData(*shape_lines(d))
+        self.set_feedback(d.get("feedback", True) or phase in ("done", "aborted"))
 
     def celebrate_hit(self) -> None:
-        """Flash the hit text (and beep when sound is on)."""
+        """Show the hit text briefly, with the hit cue (sound, or flash)."""
         if self._hit_until == 0.0:
             self._instruction = self.message.text()
-        self.message.setText(self.preset.hit_text)
+        self.set_message(self.preset.hit_text)
         self._hit_until = QtCore.QTime.currentTime().msecsSinceStartOfDay() / 1e3 + 1.0
-        if self.sound_on:
-            self._beep()
+        self.cue("hit")
 
     def _smooth(self, finite: np.ndarray, fs: float) -> np.ndarray:
         """Cursor position: the newest sample, or the mean of the last ``smoothing_s`` seconds."""
-        n = max(1, int(round(self.preset.smoothing_s * fs)))
+        n = max(1, round(self.preset.smoothing_s * fs))
         return finite[-n:].mean(axis=0)
 
 
-__all__ = ["PRESETS", "PatientScreen", "Preset", "shape_lines"]
+__all__ = ["FLASH_COLOURS", "PRESETS", "PatientScreen", "Preset", "shape_lines"]

@@ -4,10 +4,12 @@ a protocol runs its own) / stop / abort, cues, markers, notes."""
 
 from __future__ import annotations
 
+import math
 import time
 
 from PySide6 import QtCore, QtWidgets
 
+from nmr_balance.reporting import fmt
 from recordings.recorder import STALL_GRACE_S
 from ui.exercises import EXERCISES, Choice, Exercise, library
 
@@ -29,6 +31,41 @@ def _combo(items) -> QtWidgets.QComboBox:
     return box
 
 
+#: Whole-trial figures shown after a free trial: stored metric key, label, unit ("L" = the sway
+#: unit), significant digits.
+TRIAL_SUMMARY = (
+    ("duration_s", "duration", "s", 3),
+    ("mean_velocity", "mean velocity", "L/s", 3),
+    ("ellipse_area_95_chi2", "95 % ellipse area", "L\u00b2", 3),
+    ("path_length", "path length", "L", 3),
+    ("rms_distance", "RMS distance", "L", 2),
+)
+
+
+def trial_summary(trial_id: int, metrics: dict, unit: str) -> str:
+    """``<b>Trial #3</b> (complete): duration 30.0 s, mean velocity 10.3 mm/s, ...`` (rich
+    text); a figure that could not be computed says why when the store says so."""
+    status = metrics.get("status") or ""
+    parts = []
+    for key, label, u, digits in TRIAL_SUMMARY:
+        v = metrics.get(key)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            parts.append(f"{label} <b>{fmt.number(v, digits)}</b> {u.replace('L', unit)}")
+    reason = metrics.get("reason")
+    head = f"<b>Trial #{trial_id}</b>" + (f" ({status})" if status else "")
+    body = ", ".join(parts) if parts else "no sway figures (too short or no valid samples)"
+    return f"{head}: {body}" + (f"<br>{reason}" if reason else "")
+
+
+def _ask(parent, title: str, text: str) -> bool:
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Question, title, text, parent=parent)
+    box.setStandardButtons(QtWidgets.QMessageBox.Yes | QtWidgets.QMessageBox.No)
+    box.setDefaultButton(QtWidgets.QMessageBox.No)  # Enter does not throw a trial away
+    box.button(QtWidgets.QMessageBox.Yes).setText("Abort")
+    box.button(QtWidgets.QMessageBox.No).setText("Keep going")
+    return box.exec() == QtWidgets.QMessageBox.Yes
+
+
 class SessionPanel(QtWidgets.QGroupBox):
     """Signals carry what the therapist asked for; the console does it (store, engine)."""
 
@@ -44,6 +81,8 @@ class SessionPanel(QtWidgets.QGroupBox):
 
     def __init__(self, countdown_s: int = 3, protocol_dir=None):
         super().__init__("Patient and trial")
+        #: asks the therapist yes/no (a modal question box): ``confirm(parent, title, text)``
+        self.confirm = _ask
         self.countdown_s = countdown_s
         self.choices, self.broken_protocols = library(protocol_dir)
         self.running_protocol = False
@@ -56,7 +95,9 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.report_button.setToolTip(
             "Save the session report (PDF) and copy the note for the record"
         )
-        self.exercise = _combo((c.label, c.key) for c in self.choices)
+        self.exercise = _combo((c.short_label, c.key) for c in self.choices)
+        for i, c in enumerate(self.choices):  # the full title where the short one is not enough
+            self.exercise.setItemData(i, c.label, QtCore.Qt.ToolTipRole)
         self.exercise.insertSeparator(len(EXERCISES))
         self.level = QtWidgets.QComboBox()
         self.level.setToolTip(
@@ -71,36 +112,54 @@ class SessionPanel(QtWidgets.QGroupBox):
             "", objectName="countdown", alignment=QtCore.Qt.AlignCenter
         )
         self.countdown.setWordWrap(True)
-        self.cue = QtWidgets.QLineEdit(placeholderText="cue, e.g. shoulders down \u21b5")
+        self.countdown.hide()
+        self.cue = QtWidgets.QLineEdit(placeholderText="cue (Enter logs it)")
         self.marker_button = QtWidgets.QPushButton("Marker")
         self.notes = QtWidgets.QPlainTextEdit(placeholderText="notes for this trial")
-        self.notes.setMaximumHeight(60)
+        line = self.notes.fontMetrics().lineSpacing()
+        self.notes.setFixedHeight(3 * line + 14)  # three lines, never squeezed to one
+        self.notes.setTabChangesFocus(True)
 
-        form = QtWidgets.QFormLayout(self)
+        self.protocol_sets = QtWidgets.QLabel(
+            "Condition, stance and duration: set by the protocol", objectName="metric_name"
+        )
+        self.protocol_sets.setWordWrap(True)
+        #: what the last free trial measured (from the stored metrics), or where it went
+        self.last_trial = QtWidgets.QLabel("", objectName="trial_summary")
+        self.last_trial.setWordWrap(True)
+        self.last_trial.setTextFormat(QtCore.Qt.RichText)
+        self.last_trial.hide()
+
+        self.form = form = QtWidgets.QFormLayout(self)
+        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(5)
         row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.new_code)
+        row.addWidget(self.new_code, 1)
         row.addWidget(self.add_button)
         form.addRow("Patient", self.patient)
         form.addRow("", row)
         session_row = QtWidgets.QHBoxLayout()
+        session_row.addWidget(self.session_button)
         session_row.addWidget(self.session_label, 1)
         session_row.addWidget(self.report_button)
-        form.addRow(self.session_button, session_row)
+        form.addRow(session_row)  # full width: the button's text is never squeezed
         form.addRow("Exercise", self.exercise)
         form.addRow("Level", self.level)
-        cond = QtWidgets.QHBoxLayout()
+        self._condition_row = cond = QtWidgets.QHBoxLayout()
         cond.addWidget(self.vision)
         cond.addWidget(self.surface)
         form.addRow("Condition", cond)
         form.addRow("Stance", self.stance)
         form.addRow("Duration", self.duration)
+        form.addRow(self.protocol_sets)
         buttons = QtWidgets.QHBoxLayout()
         for b in (self.start_button, self.stop_button, self.abort_button):
             buttons.addWidget(b)
         form.addRow(buttons)
         form.addRow(self.countdown)
+        form.addRow(self.last_trial)
         cue_row = QtWidgets.QHBoxLayout()
-        cue_row.addWidget(self.cue)
+        cue_row.addWidget(self.cue, 1)
         cue_row.addWidget(self.marker_button)
         form.addRow("Cue", cue_row)
         form.addRow("Notes", self.notes)
@@ -161,11 +220,24 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.marker_button.setEnabled(recording and not self.running_protocol)  # free trials only
         self.report_button.setEnabled(session and not busy)
         self.cue.setEnabled(recording and not self.running_protocol)
-        for w in (self.exercise, self.patient, self.session_button):
+        for w in (self.exercise, self.patient, self.session_button, self.new_code, self.add_button):
             w.setEnabled(not busy)
-        for w in (self.vision, self.surface, self.stance, self.duration):  # a protocol sets these
-            w.setEnabled(not busy and free)
+        # a protocol sets condition, stance and duration itself: its rows give way to a line
+        # saying so (showing the free recording's values there would be stale and misleading)
+        for field in (self.vision, self.surface, self.stance, self.duration):
+            field.setEnabled(not busy and free)
+        self._show_condition_rows(free)
         self.level.setEnabled(not busy and self.level.count() > 1)
+
+    def _show_condition_rows(self, free: bool) -> None:
+        for row in (self._condition_row, self.stance, self.duration):
+            self.form.setRowVisible(row, free)
+        self.protocol_sets.setVisible(not free)
+
+    def show_trial_summary(self, trial_id: int, metrics: dict, unit: str) -> None:
+        """The whole-trial figures of the free trial just saved (as stored), with units."""
+        self.last_trial.setText(trial_summary(trial_id, metrics, unit))
+        self.last_trial.show()
 
     def session_started(self, text: str) -> None:
         self.session_label.setText(text)
@@ -173,6 +245,12 @@ class SessionPanel(QtWidgets.QGroupBox):
     def protocol_running(self, running: bool) -> None:
         self.running_protocol = running
         self.set_state(session=self._state[0], connected=self._state[1], recording=running)
+
+    def say(self, text: str) -> None:
+        """The line under the start/stop buttons (countdown, time recorded, what happened);
+        hidden while there is nothing to say, so it takes no room."""
+        self.countdown.setText(text)
+        self.countdown.setVisible(bool(text))
 
     # --- trial timing --------------------------------------------------------------------------
     def _start(self) -> None:
@@ -182,6 +260,17 @@ class SessionPanel(QtWidgets.QGroupBox):
             self.start_protocol_requested.emit()
 
     def _abort(self) -> None:
+        if self._count_end:  # nothing started yet: cancel without asking
+            self._stop("aborted")
+            return
+        what = (
+            "Abort the protocol? The trial in progress is kept, marked aborted and not scored; "
+            "the rest of the run is not done."
+            if self.running_protocol
+            else "Abort this trial? What was recorded is kept, marked aborted."
+        )
+        if not self.confirm(self, "Abort?", what):
+            return
         if self.running_protocol:
             self.abort_protocol_requested.emit()
         else:
@@ -202,25 +291,25 @@ class SessionPanel(QtWidgets.QGroupBox):
     def trial_ended(self, text: str) -> None:
         self._trial_t0 = None
         self._tick.stop()
-        self.countdown.setText(text)
+        self.say(text)
 
     def _on_tick(self) -> None:
         now = time.monotonic()
         if self._count_end:
             left = self._count_end - now
             if left > 0:
-                self.countdown.setText(f"starting in {int(left) + 1}")
+                self.say(f"starting in {int(left) + 1}")
                 return
             self._count_end = 0.0
             self._tick.stop()
-            self.countdown.setText("starting\u2026")
+            self.say("starting\u2026")
             self.start_trial_requested.emit()
         elif self._trial_t0 is not None:
             elapsed, planned = now - self._trial_t0, self.duration.value()
             if elapsed < planned:
-                self.countdown.setText(f"recording {elapsed:4.0f} / {planned} s")
+                self.say(f"recording {elapsed:4.0f} / {planned} s")
             else:  # the engine ends the trial at its exact last sample and says so
-                self.countdown.setText(f"recording {planned} / {planned} s: saving\u2026")
+                self.say(f"recording {planned} / {planned} s: saving\u2026")
             if elapsed >= planned + STALL_GRACE_S:
                 self._stop("complete")  # the signal stalled (device lost?): end it here
 
@@ -228,7 +317,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         if self._count_end:  # abort during the countdown: nothing was started
             self._count_end = 0.0
             self._tick.stop()
-            self.countdown.setText("cancelled")
+            self.say("cancelled")
             self.set_state(session=self._state[0], connected=self._state[1], recording=False)
             return
         self._trial_t0 = None
@@ -259,4 +348,4 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.set_state(session=self._state[0], connected=self._state[1], recording=self._state[2])
 
 
-__all__ = ["SessionPanel"]
+__all__ = ["TRIAL_SUMMARY", "SessionPanel", "trial_summary"]

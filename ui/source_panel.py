@@ -82,7 +82,9 @@ class SourcePanel(QtWidgets.QGroupBox):
     def add_url(self, label: str, url: str) -> None:
         """Add (and select) a source, e.g. a stored trial's ``replay://`` URL."""
         self.choice.insertItem(0, label, url)
+        self.choice.setItemData(0, url, QtCore.Qt.ToolTipRole)
         self.choice.setCurrentIndex(0)
+        self.choice.lineEdit().setCursorPosition(0)  # a long URL reads from its start
 
     def show_url(self, url: str) -> None:
         """Select ``url`` (adding it when it is not offered yet)."""
@@ -103,6 +105,17 @@ class SourcePanel(QtWidgets.QGroupBox):
     def set_connected(self, connected: bool) -> None:
         for b in (self.tare_button, self.level_button):
             b.setEnabled(connected)
+
+    def set_streaming(self, url: str | None) -> None:
+        """Say what Connect does now: connect, reconnect the source that is streaming, or switch
+        to the one chosen."""
+        if url is None:
+            text = "Connect"
+        elif self.url() == url:
+            text = "Reconnect"
+        else:
+            text = "Switch to this source"
+        self.connect_button.setText(text)
 
 
 __all__ = ["SIMULATED", "SourcePanel"]

@@ -61,6 +61,10 @@ QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 4px; color:
 QGroupBox QWidget {{ background: transparent; }}
 QLineEdit, QComboBox, QSpinBox, QDoubleSpinBox, QPlainTextEdit {{ background: #FFFFFF;
              border: 1px solid {CONSOLE["grid"]}; border-radius: 4px; padding: 3px; }}
+QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled,
+QPlainTextEdit:disabled {{ background: {CONSOLE["panel"]}; color: #9AA5B1; border: 1px dashed {CONSOLE["grid"]}; }}
+QLabel:disabled, QCheckBox:disabled {{ color: #9AA5B1; }}
+QLabel#trial_summary {{ background: #FFFFFF; border: 1px solid {CONSOLE["grid"]}; border-radius: 4px; padding: 4px; }}
 QPushButton {{ background: #FFFFFF; border: 1px solid #9AA5B1; border-radius: 4px; padding: 4px 10px; }}
 QPushButton:hover {{ background: #E4E7EB; }}
 QPushButton:disabled {{ color: #9AA5B1; border-color: {CONSOLE["grid"]}; }}

@@ -122,17 +122,22 @@ class TimeSeriesPlot(PaintTimed, pg.GraphicsLayoutWidget):
         for plot, _, line in self._events:
             plot.removeItem(line)
         self._events = []
-        for k, (t, label) in enumerate(events):
-            for i, plot in enumerate(self.plots):
-                line = pg.InfiniteLine(
-                    pos=t,
-                    angle=90,
-                    pen=theme.pen(theme.CONSOLE["event"]),
-                    label=label if i == 0 else None,
-                    labelOpts={"position": 0.92 - 0.2 * (k % 3), "color": theme.CONSOLE["event"]},
-                )
-                plot.addItem(line)
-                self._events.append((plot, t, line))
+        for t, label in events:
+            self.add_event(t, label)
+
+    def add_event(self, t: float, label: str) -> None:
+        """One more event line (a cue or marker given live), at stream time ``t`` s."""
+        k = len(self._events) // len(self.plots)
+        for i, plot in enumerate(self.plots):
+            line = pg.InfiniteLine(
+                pos=t,
+                angle=90,
+                pen=theme.pen(theme.CONSOLE["event"]),
+                label=label if i == 0 else None,
+                labelOpts={"position": 0.92 - 0.2 * (k % 3), "color": theme.CONSOLE["event"]},
+            )
+            plot.addItem(line)
+            self._events.append((plot, t, line))
 
 
 __all__ = ["TimeSeriesPlot"]

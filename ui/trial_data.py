@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from nmr_balance.stream import SampleBlock, StreamInfo
+from nmr_balance.stream import SampleBlock, StreamInfo, sample_time
 from ui.live_metrics import whole_trial_figures
 
 
@@ -68,7 +68,7 @@ def load_trial(store, trial_id: int) -> LoadedTrial:
     if len(block):
         counter = block.counter - block.counter[0]
         block = SampleBlock(block.t_host_ns, block.t_device, counter, block.data)
-    t = block.counter / info.fs
+    t = sample_time(block, info)  # the nominal clock (info says so): replay runs on counters
     events = [(e.t, e.kind, e.payload) for e in data.events]
     figures = completed_figures(data.metrics, block.data[:, :2], info.fs, info.units[0])
     return LoadedTrial(data.trial, info, block, t, events, figures)

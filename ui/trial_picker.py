@@ -19,17 +19,21 @@ class TrialPicker(QtWidgets.QComboBox):
 
     def __init__(self, store=None):
         super().__init__()
-        self.setMinimumContentsLength(30)
+        self.setMinimumContentsLength(20)
         self.setSizeAdjustPolicy(QtWidgets.QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.store = store
         self.reload()
 
-    def reload(self, patient: str | None = None) -> None:
+    def reload(self, patient: str | None = None, finished_only: bool = False) -> None:
+        """Re-read the trials (keeping the current one); ``finished_only`` leaves out a trial
+        still being recorded."""
         current = self.trial_id()
         self.blockSignals(True)
         self.clear()
         if self.store is not None:
             for trial in reversed(self.store.trials(patient=patient)):
+                if finished_only and trial.status == "recording":
+                    continue
                 self.addItem(trial_label(trial), trial.id)
         self.blockSignals(False)
         if current is not None:

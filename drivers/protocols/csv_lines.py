@@ -241,7 +241,7 @@ def encode_lines(fmt: CsvFormat, t_s: np.ndarray, data: np.ndarray) -> bytes:
     for t, row in zip(t_s, data):
         fields = [f"{v:.3f}" for v in row]
         if tcol is not None:
-            stamp = int(round(t / scale)) % (1 << 32) if scale != 1.0 else f"{t:.4f}"
+            stamp = round(float(t) / scale) % (1 << 32) if scale != 1.0 else f"{t:.4f}"
             fields.insert(tcol, str(stamp))
         lines.append(fmt.sep.join(fields))
     return ("\n".join(lines) + "\n").encode() if lines else b""

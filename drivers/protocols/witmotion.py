@@ -84,7 +84,7 @@ def _to_int16(values: np.ndarray, scale: float) -> np.ndarray:
 def encode_serial(data: np.ndarray, temperature_c: float = 25.0) -> bytes:
     """Serial packets (acc, gyro, angle per sample) for ``data`` of shape (n, 9)
     (``ax ay az`` g, ``gx gy gz`` deg/s, ``roll pitch yaw`` deg)."""
-    temp = int(round(temperature_c * 100))
+    temp = round(float(temperature_c) * 100)
     out = []
     for row in np.asarray(data, np.float64):
         out.append(_serial_packet(ACC, np.r_[_to_int16(row[0:3], ACC_G), temp]))

@@ -198,7 +198,7 @@ class SimulatedBoard:
             # run up to the next scheduled change in one go
             m = n
             if self._schedule:
-                m = max(1, min(n, int(math.ceil((self._schedule[0][0] - t_now) * self.fs))))
+                m = max(1, min(n, math.ceil((self._schedule[0][0] - t_now) * self.fs)))
             out.append(self._render(*self._simulate(m)))
             n -= m
         return np.concatenate(out)

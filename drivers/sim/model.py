@@ -98,7 +98,7 @@ class PendulumAxis:
         self.h = h
         self.mgh = body.mass_kg * G * h
         self.inertia = body.mass_kg * h * h
-        self.delay_steps = max(1, int(round(params.delay_s / dt)))
+        self.delay_steps = max(1, round(params.delay_s / dt))
         self.hist_theta = np.zeros(self.delay_steps)
         self.hist_omega = np.zeros(self.delay_steps)
         self.k = 0

@@ -8,7 +8,10 @@ Each subcommand is one module in :mod:`nmr_balance.app.commands` that defines::
     def add_arguments(parser): ...     # argparse options
     def run(args) -> int: ...          # exit status
 
-Modules are discovered, so adding a command touches no central list. Errors derived from
+Modules are discovered, so adding a command touches no central list. A run of one command
+imports only that command's module (``nmr-balance analyze f.txt`` never imports what
+``record`` or ``report`` need); the overview (``--help``, no or an unknown command) imports
+them all for their help lines, so keep their top-level imports light. Errors derived from
 :class:`~nmr_balance.errors.NmrBalanceError` are printed as one clear message (never a
 traceback) and give exit status 2; Ctrl-C gives 130.
 """
@@ -34,15 +37,24 @@ Axes: x = medio-lateral (+ right), y = antero-posterior (+ forward); COP in mm, 
 """
 
 
-def _command_modules():
+def _command_modules(command: str | None = None):
+    """The command modules, or only the one for ``command`` (``import`` lives in ``import_``)."""
     from nmr_balance.app import commands
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
-            yield importlib.import_module(f"{commands.__name__}.{info.name}")
+    names = sorted(
+        info.name for info in pkgutil.iter_modules(commands.__path__) if info.name[0] != "_"
+    )
+    if command is not None:
+        names = [n for n in names if n in (command, command + "_")]
+    for name in names:
+        yield importlib.import_module(f"{commands.__name__}.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or (``command``) of that one alone when it exists."""
+    modules = list(_command_modules(command)) if command else []
+    if not modules or command != modules[0].NAME:
+        modules = list(_command_modules())
     parser = argparse.ArgumentParser(
         prog="nmr-balance",
         description="Real-time balance and proprioception training: read a force plate, balance "
@@ -52,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"nmr-balance {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _command_modules():
+    for module in modules:
         p = sub.add_parser(
             module.NAME,
             help=module.HELP,
@@ -65,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and not argv[0].startswith("-") else None)
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()

@@ -1,4 +1,4 @@
-"""Entry of the engine process (spawned by :class:`nmr_balance.engine.EngineHost`).
+"""Entry of the engine process (spawned by :class:`nmr_balance.engine.host.EngineHost`).
 
 Wires the engine loop to the real source registry and the recordings store. Lives in the
 composition root because it may import drivers and recordings; the UI only ever receives
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nmr_balance.engine import EngineLoop, error_message
+from nmr_balance.engine.loop import EngineLoop, error_message
 
 
 def recorder_factory(store_path: str | Path | None):
@@ -52,34 +52,25 @@ def protocol_factory(
             choose_level,
             patient_los,
         )
-        from nmr_balance.protocols.engine import ProtocolRun
         from nmr_balance.protocols.library import find
+        from nmr_balance.protocols.run import ProtocolRun
         from recordings import Store
 
         folder = None if data_dir is None else Path(data_dir)
         chosen = find(protocol)
         store = Store.open(store_path)
         try:
-            level0, why = choose_level(store, patient, chosen, level)
+            chosen_level, why = choose_level(store, patient, chosen, level)
             los = patient_los(
                 patient, pipeline.info.units[pipeline.info.index("x")], height_m, folder
             )
-            run = ProtocolRun(chosen, pipeline.info, level=level0, los=los, seed=seed)
-            recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, level0)
+            run = ProtocolRun(chosen, pipeline.info, level=chosen_level, los=los, seed=seed)
+            recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, chosen_level)
         except Exception:
             store.close()
             raise
         recorded = RecordedRun(run, recorder, patient, folder, owned=store)
-        facts = {
-            "protocol": chosen.name,
-            "title": chosen.title,
-            "level": level0 + 1,
-            "levels": len(chosen.levels),
-            "level_reason": why,
-            "los_origin": los.origin,
-            "n_trials": len(run.plan),
-            "total_s": run.total_s,
-        }
+        facts = {**run.describe(), "level_reason": why}
         return recorded, facts
 
     return make

@@ -4,51 +4,37 @@ Wiring between the protocol engine (core) and the recordings store (a layer pack
 lives in the composition root. For each ``trial_started`` event a
 :class:`recordings.recorder.Recorder` starts on the pipeline (raw and processed samples, device
 events, committed at least every second); target and balance events become trial events;
-``trial_done`` stops it as ``complete`` and adds the protocol's scores to the stored metrics;
-``trial_interrupted`` closes it as ``interrupted`` (no scores); the protocol summary goes into the
-session notes.
+``trial_done`` stops it as ``complete`` and stores the task's scores as the trial's typed results
+(:class:`nmr_balance.results.TrialResults`: stand, LOS, training scores, level);
+``trial_interrupted`` closes it as ``interrupted`` (no scores). The session's notes are left to
+the therapist: the protocol's summary is computed from the stored trials by
+:mod:`nmr_balance.summary`, like every other output.
 
-The recorder takes samples as they arrive, so the run must keep up with the sensor: a source
-faster than real time (``sim://?realtime=0``, a fast replay) cannot be recorded trial by trial
-(:func:`check_pace` says so before anything is stored).
+A source faster than real time (``sim://?realtime=0``, a fast replay) runs in a pull-mode
+pipeline (:attr:`nmr_balance.pipeline.Pipeline.pull`): it goes at the run's pace, and each trial
+is recorded by sample time, from its first to its last sample, however fast that was. So a whole
+session can be produced in seconds for tests, demos and staff training.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 from typing import Any
 
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.protocols.events import Event
 from nmr_balance.protocols.progression import next_level
+from nmr_balance.results import TrialResults
 
 #: Engine events stored with the trial they belong to.
 TRIAL_EVENTS = ("target_shown", "target_hit", "target_missed", "balance_lost")
 
 
-def check_pace(source) -> None:
-    """Refuse sources that run faster than real time (their samples cannot be recorded live)."""
-    if getattr(source, "realtime", True) is False or getattr(source, "speed", 1.0) > 1.0:
-        raise InvalidParameterError(
-            "source",
-            source.url,
-            "a source paced in real time to record the trials "
-            "(drop realtime=0 / speed>1, or add --no-record to only print the results)",
-        )
-
-
-def _numbers(scores: dict[str, Any], prefix: str = "protocol.") -> dict[str, float]:
-    """The scalar scores, flattened (``composite.reaction_time_s``...), NaN as None."""
-    out: dict[str, Any] = {}
-    for key, value in scores.items():
-        if isinstance(value, dict):
-            out.update(_numbers(value, f"{prefix}{key}."))
-        elif isinstance(value, (bool, int, float)):
-            out[prefix + key] = (
-                None if isinstance(value, float) and not math.isfinite(value) else value
-            )
-    return out
+def faster_than_real_time(source) -> bool:
+    """True for a source that is not paced like a sensor (``sim://?realtime=0``, a replay at
+    ``speed`` > 1): run it in a pull-mode pipeline and record by sample time."""
+    return getattr(source, "realtime", True) is False or getattr(source, "speed", 1.0) > 1.0
 
 
 class ProtocolRecorder:
@@ -61,116 +47,132 @@ class ProtocolRecorder:
         Started.
     session_id : int
     protocol : Protocol
-    level : int
-        Difficulty level (0-based), stored with each trial.
+    level : int or None
+        Difficulty level (1-based), stored with each trial; None for protocols without levels.
     """
 
-    def __init__(self, store, pipeline, session_id: int, protocol, level: int = 0):
+    def __init__(self, store, pipeline, session_id: int, protocol, level: int | None = None):
         self.store, self.pipeline, self.session_id = store, pipeline, session_id
         self.protocol, self.level = protocol, level
         self.recorder = None
         self.trial_ids: list[int] = []
+        self._t0 = 0.0  # sample time the current trial started at
+        #: Notes for the trials, in order (the therapist's words; ``--note`` goes to the last).
+        self.notes: dict[int, str] = {}
 
     def on_event(self, event: Event) -> None:
-        from recordings import Condition
+        from nmr_balance.record import Condition
         from recordings.recorder import Recorder
 
         kind, data = event.kind, event.data
         if kind == "trial_started":
             c = data["condition"]
-            stance = "" if c["stance"] == "both" else f"single_leg_{c['stance']}"
+            parameters = {
+                "label": data["label"],
+                "task": data["task"],
+                "trial": event.trial,
+                "t_start_s": event.t_s,
+                "duration_s": data["duration_s"],
+            }
+            if self.level is not None:
+                parameters["level"] = self.level
+            self._t0 = event.t_s
             self.recorder = Recorder(
                 self.store,
                 self.pipeline,
                 self.session_id,
                 protocol=self.protocol.name,
-                condition=Condition(c["vision"], c["surface"], stance),
-                parameters={
-                    "label": data["label"],
-                    "task": data["task"],
-                    "level": self.level + 1,
-                    "trial": event.trial,
-                    "t_start_s": event.t_s,
-                },
+                condition=Condition.from_protocol(c["vision"], c["surface"], c["stance"]),
+                parameters=parameters,
+                # a pull-mode pipeline runs faster than real time: record by sample time
+                start_t_s=event.t_s if getattr(self.pipeline, "pull", False) else None,
             )
             self.trial_ids.append(self.recorder.start())
         elif self.recorder is None:
             return
         elif kind in TRIAL_EVENTS:
-            self.recorder.mark(
-                kind, **{k: v for k, v in data.items() if k != "t_s"}, t_stream_s=event.t_s
+            self.recorder.mark_at(
+                event.t_s - self._t0,
+                kind,
+                **{k: v for k, v in data.items() if k != "t_s"},
+                t_stream_s=event.t_s,
             )
         elif kind == "trial_done":
-            metrics = self._stop("complete")
+            metrics = self._stop("complete", event.t_s)
             result = data["result"]
-            self.store.set_metrics(
-                self.recorder.trial_id,
-                {**metrics, **_numbers(result["scores"]), "protocol.status": result["status"]},
+            results = TrialResults.from_dict(metrics).with_scores(
+                result["scores"], result["status"], self.level
             )
+            self.store.set_metrics(self.recorder.trial_id, results.to_dict())
             self.recorder = None
         elif kind == "trial_interrupted":  # device trouble (interrupted) or the therapist (aborted)
-            self._close_unscored(data["result"]["status"], data["reason"])
+            self._close_unscored(data["result"]["status"], data["reason"], event.t_s)
         elif kind == "protocol_aborted":  # the therapist stopped it
-            self._close_unscored("aborted", data["reason"])
+            self._close_unscored("aborted", data["reason"], event.t_s)
 
-    def _stop(self, status: str) -> dict[str, Any]:
-        return self.recorder.stop(status)
+    def _stop(self, status: str, t_s: float | None = None) -> dict[str, Any]:
+        return self.recorder.stop(status, end_t_s=t_s)
 
-    def _close_unscored(self, status: str, reason: str) -> None:
+    def _close_unscored(self, status: str, reason: str, t_s: float | None = None) -> None:
         """Close the running trial without protocol scores, keeping what was recorded."""
-        recorded = self._stop("aborted")
-        self.store.finish_trial(self.recorder.trial_id, status, {**recorded, "reason": reason})
+        recorded = self._stop("aborted", t_s)
+        results = dataclasses.replace(
+            TrialResults.from_dict(recorded), level=self.level, outcome=status, reason=reason
+        )
+        self.store.finish_trial(self.recorder.trial_id, status, results.to_dict())
         self.recorder = None
 
-    def close(self, summary: dict[str, Any] | None) -> None:
-        """Stop a trial still recording (as interrupted) and store the run's summary."""
+    def close(self, summary: dict[str, Any] | None = None) -> None:
+        """Stop a trial still recording (as aborted). The summary is not stored: every output
+        computes it from the stored trials (:func:`nmr_balance.summary.session_summary`)."""
         if self.recorder is not None:
             self._close_unscored("aborted", "run stopped")
-        if summary is not None:
-            notes = json.dumps(
-                {"protocol": self.protocol.name, "summary": summary}, default=lambda v: None
-            )
-            self.store.end_session(self.session_id, notes=notes)
 
 
-def level_from_history(store, patient: str, protocol) -> tuple[int, str]:
-    """The level (0-based) to train ``protocol`` at next, and why, from the patient's recorded
+def level_from_history(store, patient: str, protocol) -> tuple[int | None, str]:
+    """The level (1-based) to train ``protocol`` at next, and why, from the patient's recorded
     trials: the level of the last one, moved by the protocol's progression rule over the trials
-    done at that level since the patient got there."""
+    done at that level since the patient got there. None for a protocol without levels."""
     if not protocol.levels:
-        return 0, ""
+        return None, ""
     try:
         trials = store.trials(patient=patient, status="complete")
     except InvalidParameterError:  # a new patient
         trials = []
-    mine = [t for t in trials if t.protocol == protocol.name and "level" in t.parameters]
+    mine = [t for t in trials if t.protocol == protocol.name and t.level is not None]
     if not mine:
-        return 0, "no earlier sessions: level 1"
-    level = min(max(int(mine[-1].parameters["level"]) - 1, 0), len(protocol.levels) - 1)
+        return 1, "no earlier sessions: level 1"
+    level = min(max(mine[-1].level, 1), len(protocol.levels))
     rule = protocol.progression
     if rule is None:
-        return level, f"as last time: level {level + 1}"
+        return level, f"as last time: level {level}"
     history = []
     for t in reversed(mine):
-        if int(t.parameters["level"]) - 1 != level:
+        if t.level != level:
             break
-        value = t.metrics.get(f"protocol.{rule.metric}")
-        history.insert(0, math.nan if value is None else float(value))
+        history.insert(0, _progression_metric(t.results, rule.metric))
     return next_level(rule, level, len(protocol.levels), history)
 
 
-def choose_level(store, patient: str, protocol, level: int | None) -> tuple[int, str]:
-    """The level (0-based) to run at, and why: ``level`` (1-based, the therapist's choice) when
-    given, else from the patient's history (:func:`level_from_history`; level 1 without a
-    store). A level the protocol does not have raises ProtocolError before anything starts."""
+def _progression_metric(results: TrialResults, metric: str) -> float:
+    """The value a progression rule reads from a trial's results (NaN when not scored)."""
+    scores = results.training
+    if scores is None:
+        return math.nan
+    return float(getattr(scores, metric, math.nan))
+
+
+def choose_level(store, patient: str, protocol, level: int | None) -> tuple[int | None, str]:
+    """The level (1-based) to run at, and why: ``level`` (the therapist's choice) when given,
+    else from the patient's history (:func:`level_from_history`; level 1 without a store).
+    None for a protocol without levels. A level the protocol does not have raises
+    :class:`~nmr_balance.errors.InvalidParameterError` (naming the valid range) before anything
+    starts."""
     if level is not None:
-        chosen, why = level - 1, ""
-    elif store is not None:
-        chosen, why = level_from_history(store, patient, protocol)
-    else:
-        chosen, why = 0, ""
-    protocol.steps_at(chosen)
-    return chosen, why
+        return protocol.check_level(level), ""
+    if store is not None:
+        return level_from_history(store, patient, protocol)
+    return protocol.check_level(None), ""
 
 
 def patient_los(patient: str, unit: str, height_m: float = 1.70, data_dir=None):

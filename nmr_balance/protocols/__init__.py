@@ -12,7 +12,7 @@ from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.library import discover, find
 from nmr_balance.protocols.schema import Protocol, Step, load_protocol, parse_protocol
 
-_ENGINE = ("PlannedTrial", "ProtocolRun", "TrialResult")
+_RUN = ("PlannedTrial", "ProtocolRun", "TrialResult")
 
 __all__ = [
     "Event",
@@ -30,8 +30,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name in _ENGINE:
-        from nmr_balance.protocols import engine
+    if name in _RUN:
+        from nmr_balance.protocols import run
 
-        return getattr(engine, name)
+        return getattr(run, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

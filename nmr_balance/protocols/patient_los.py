@@ -61,4 +61,4 @@ def load_los(code: str, folder: pathlib.Path | None = None) -> LosProfile | None
             str(path),
             f"not a readable LOS profile ({e})",
             "Measure it again (`nmr-balance run los`), or delete the file",
-        )
+        ) from e

@@ -1,5 +1,6 @@
-"""Feeding a :class:`ProtocolRun` from a live pipeline (headless CLI; the UI does the same on a
-timer). The run reads the processed ring with its own reader and hears the source's status
+"""Feeding a :class:`ProtocolRun` from a live pipeline: ``nmr-balance run`` headless, and the
+engine process (:class:`nmr_balance.engine.loop.EngineLoop`) while the dashboard runs (the UI
+only shows what the engine reports). The run reads the processed ring with its own reader and hears the source's status
 events, so a device that drops out pauses the run instead of being scored.
 
 Status events are applied in stream order: a :class:`StatusLog` (made before the pipeline
@@ -16,8 +17,8 @@ import time
 from collections.abc import Callable
 
 from nmr_balance.pipeline import Pipeline
-from nmr_balance.protocols.engine import ProtocolRun
 from nmr_balance.protocols.events import Event
+from nmr_balance.protocols.run import ProtocolRun
 from nmr_balance.source import Status
 
 EventSink = Callable[[Event], None]
@@ -78,6 +79,10 @@ class RunFeeder:
         if stamped and reader.cursor >= stamped[0][1]:
             status_event = stamped.popleft()[0]
             return run.on_status(status_event.status, status_event.message), -1
+        if self.pipeline.pull and reader.pending == 0:
+            self.pipeline.pump()  # a source faster than real time goes at the run's pace
+            if stamped and reader.cursor >= stamped[0][1]:
+                return [], -1
         block = reader.read(max_n=stamped[0][1] - reader.cursor if stamped else None)
         events = run.feed(block)
         p = self.pipeline

@@ -23,7 +23,7 @@ import tomllib
 import unicodedata
 from typing import Any
 
-from nmr_balance.errors import ProtocolError
+from nmr_balance.errors import InvalidParameterError, ProtocolError
 
 TASKS = ("stand", "single_leg", "los", "targets", "tracking", "maze", "circles", "pause")
 SUMMARIES = ("none", "mctsib", "romberg", "single_leg", "los", "training")
@@ -135,13 +135,31 @@ class Protocol:
     progression: Progression | None = None
     path: str = ""
 
-    def steps_at(self, level: int) -> list[Step]:
-        """The steps with difficulty ``level`` (0-based) applied; no levels -> as written."""
+    def check_level(self, level: int | None) -> int | None:
+        """``level`` (1-based) if this protocol has it, 1 when it has levels and none is given,
+        None for a protocol without levels (tests). Anything else raises
+        :class:`~nmr_balance.errors.InvalidParameterError` saying which levels there are."""
         if not self.levels:
+            if level is not None and level != 1:
+                raise InvalidParameterError(
+                    "level", level, f"no level: {self.name} has no difficulty levels"
+                )
+            return None
+        if level is None:
+            return 1
+        n = len(self.levels)
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= n:
+            raise InvalidParameterError(
+                "level", level, f"a level from 1 (easiest) to {n}: {self.name} has {n} levels"
+            )
+        return level
+
+    def steps_at(self, level: int | None = None) -> list[Step]:
+        """The steps at difficulty ``level`` (1-based; default 1); no levels -> as written."""
+        level = self.check_level(level)
+        if level is None:
             return list(self.steps)
-        if not 0 <= level < len(self.levels):
-            raise ProtocolError(self.path or self.name, "level", f"0-{len(self.levels) - 1}", level)
-        return [s.with_level(self.levels[level]) for s in self.steps]
+        return [s.with_level(self.levels[level - 1]) for s in self.steps]
 
 
 def _applies(field: Field, task: str) -> bool:

@@ -1,6 +1,6 @@
 """The one door from protocols to the metric code: every score a task reports comes from ``dsp``.
 
-Sway metrics are :func:`dsp.metrics.trial_metrics`; hits, time in target, tracking error and the
+Sway metrics are :func:`nmr_balance.results.sway_metrics`; hits, time in target, tracking error and the
 Limits of Stability scores are :mod:`dsp.training`; the Romberg quotient and mCTSIB ratios are
 :mod:`dsp.ratios` (definitions in ``docs/metrics.md``). This module only adapts units and
 conventions: protocols use compass bearings (0 deg = forward, clockwise) and report time in
@@ -17,14 +17,9 @@ import numpy as np
 
 from dsp import ratios, training
 from dsp.ratios import DEFAULT_METRICS
+from nmr_balance.results import LosScores, sway_metrics
 
-LOS_KEYS = (
-    "reaction_time_s",
-    "movement_velocity",
-    "endpoint_excursion_pct",
-    "max_excursion_pct",
-    "directional_control_pct",
-)
+LOS_KEYS = LosScores.FIELDS
 #: Sway metrics reported for standing trials (from dsp's full per-trial set).
 SWAY_KEYS = tuple(
     dict.fromkeys(
@@ -43,17 +38,14 @@ MCTSIB_CONDITIONS = ("open_firm", "closed_firm", "open_foam", "closed_foam")
 
 
 def sway(xy: np.ndarray, fs: float, unit: str) -> dict[str, float]:
-    """Sway metrics of a standing trial (time-domain group of :func:`dsp.metrics.trial_metrics`).
+    """Sway metrics of a standing trial: :func:`nmr_balance.results.sway_metrics` (time group),
+    with its one gap policy.
 
-    Too short a trial (< 10 valid samples) gives NaNs, not an error: a patient may fall at once.
+    A trial that cannot be scored (too short, a long gap) gives NaNs, not an error: a patient may
+    fall at once.
     """
-    from dsp.metrics import trial_metrics
-
-    finite = np.isfinite(xy).all(axis=1)
-    if finite.sum() < 10:
-        return {k: math.nan for k in SWAY_KEYS}
-    m = trial_metrics(xy[finite], fs, unit=unit, groups=("time",))
-    return {k: float(m[k]) for k in SWAY_KEYS}
+    m = sway_metrics(xy, fs, unit, groups=("time",))
+    return {k: float(m.get(k, math.nan)) for k in SWAY_KEYS}
 
 
 def inside(xy: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
@@ -93,16 +85,21 @@ def los_direction(
     xy: np.ndarray, fs: float, bearing_deg: float, target: np.ndarray, cue_index: int
 ) -> dict[str, Any]:
     """LOS scores of one direction (``xy`` from shortly before the cue, the cue at ``cue_index``),
-    plus ``max_excursion`` in the stream unit (for the measured LOS profile)."""
+    plus ``max_excursion`` in the stream unit (for the measured LOS profile) and
+    ``movement_detected`` (False: no lean towards the target, the timing scores are NaN)."""
     ok = np.isfinite(xy).all(axis=1)
     distance = float(np.hypot(*target))
     if ok.sum() < 10 or not ok[cue_index:].all():
-        return {k: math.nan for k in LOS_KEYS} | {"max_excursion": math.nan}
+        return {k: math.nan for k in LOS_KEYS} | {
+            "max_excursion": math.nan,
+            "movement_detected": False,
+        }
     d = training.limits_of_stability(
         xy[ok], fs, 90.0 - bearing_deg, distance, cue_index=int(ok[:cue_index].sum())
     )
-    out = {k: float(d[k]) for k in LOS_KEYS}
+    out: dict[str, Any] = {k: float(d[k]) for k in LOS_KEYS}
     out["max_excursion"] = out["max_excursion_pct"] * distance / 100.0
+    out["movement_detected"] = bool(d["movement_detected"])
     return out
 
 

@@ -35,7 +35,9 @@ def _scored(results) -> list:
     return [r for r in results if r.status != "interrupted"]
 
 
-def summarise(protocol: Protocol, results: list, los: LosProfile, level: int) -> dict[str, Any]:
+def summarise(
+    protocol: Protocol, results: list, los: LosProfile, level: int | None
+) -> dict[str, Any]:
     """The protocol's summary (see module doc); every kind also lists interrupted trials."""
     fn = {
         "mctsib": _mctsib,
@@ -137,7 +139,7 @@ def _training(protocol, results, level) -> dict[str, Any]:
         "level": level,
     }
     rule = protocol.progression
-    if rule is not None:
+    if rule is not None and level is not None:
         metric = [float(r.scores.get(rule.metric, math.nan)) for r in results]
         new, why = next_level(rule, level, len(protocol.levels), metric)
         out.update(next_level=new, progression=why)

@@ -32,8 +32,23 @@ PRE_CUE_S = 0.5
 MIN_LOS_REACH_PCT = 20.0
 
 
+def _mean_finite(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
 class Task:
-    """Base class: accumulates the trial's samples; subclasses decide events, end and scores."""
+    """Base class: accumulates the trial's samples; subclasses decide events, end and scores.
+
+    Attributes
+    ----------
+    feedback : bool
+        Whether the patient sees their own sway (cursor, targets) during the trial. Sensory
+        tests (mCTSIB, Romberg, single-leg stance) show a fixed fixation target instead, as
+        Biodex and NeuroCom do: live feedback would change an eyes-open result.
+    """
+
+    feedback = True
 
     def __init__(self, step: Step, los: LosProfile, fs: float, unit: str, seed: int):
         self.step, self.los, self.fs, self.unit, self.seed = step, los, fs, unit, seed
@@ -92,6 +107,16 @@ class Task:
     def display(self, t: float) -> dict[str, Any]:
         return {}
 
+    def extent(self) -> float:
+        """Farthest reach (stream unit) of anything :meth:`display` may show, edges included:
+        the patient screen scales to it before the trial starts. 0: nothing is shown."""
+        return 0.0
+
+
+def _reach(points: np.ndarray, radius: float) -> float:
+    points = np.asarray(points, float).reshape(-1, 2)
+    return float(np.hypot(points[:, 0], points[:, 1]).max() + radius) if len(points) else 0.0
+
 
 class Stand(Task):
     """Quiet standing (mCTSIB, Romberg, single-leg): sway metrics; ends early on loss of balance.
@@ -99,6 +124,8 @@ class Stand(Task):
     Loss of balance = stepping off (no valid sample) or the sway leaving a circle of
     ``loss_radius_pct`` % of the mean LOS around where the patient stood during the first second.
     """
+
+    feedback = False  # a sensory test: fixation target, no cursor
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -207,9 +234,11 @@ class LimitsOfStability(Task):
                 xy[sel], self.fs, float(b), target, int(np.sum(sel & (t < t_cue)))
             )
             per_direction.append({"bearing_deg": float(b), **d})
-        composite = {
-            key: float(np.nanmean([d[key] for d in per_direction])) for key in scoring.LOS_KEYS
+        # the composite is over the directions with a lean (NaN when there was none at all)
+        composite: dict[str, Any] = {
+            key: _mean_finite([d[key] for d in per_direction]) for key in scoring.LOS_KEYS
         }
+        composite["directions_moved"] = sum(bool(d["movement_detected"]) for d in per_direction)
         out = {"per_direction": per_direction, "composite": composite}
         # a direction the patient hardly moved in (< 20 % of the target) is a missed cue, not
         # their limit: such a profile would shrink every training target, so it is not kept
@@ -230,6 +259,9 @@ class LimitsOfStability(Task):
             return {}
         centre = self.targets[k] if out else np.zeros(2)
         return {"targets": [[*map(float, centre), self.los.length(8.0)]]}
+
+    def extent(self):
+        return _reach(self.targets, self.los.length(8.0))
 
 
 class Targets(Task):
@@ -328,6 +360,9 @@ class Targets(Task):
             return {"targets": [[*map(float, self.points[self.current]), self.radius]]}
         return {}
 
+    def extent(self):
+        return _reach(self.points, self.radius)
+
 
 class Tracking(Task):
     """Follow a moving target (sinusoid, figure eight, random smooth path)."""
@@ -345,6 +380,9 @@ class Tracking(Task):
 
     def display(self, t):
         return {"targets": [[*map(float, self.path(t - self.t0)[0]), self.radius]]}
+
+    def extent(self):
+        return _reach(self.path(np.arange(0.0, self.duration_s, 0.05)), self.radius)
 
 
 class Maze(Task):
@@ -398,6 +436,9 @@ class Maze(Task):
     def display(self, t):
         return {"corridor": self.points.tolist(), "half_width": self.half_width}
 
+    def extent(self):
+        return _reach(self.points, self.half_width)
+
 
 class Circles(Task):
     """Trace circles (BAPS board) clockwise or counter-clockwise: count turns, score quality."""
@@ -446,6 +487,9 @@ class Circles(Task):
         phase = self.sign * 2 * np.pi * (t - self.t0) / self.step.period_s
         pace = [self.radius * math.sin(phase), self.radius * math.cos(phase)]
         return {"guide_circle": self.radius, "targets": [[*pace, self.los.length(8.0)]]}
+
+    def extent(self):
+        return self.radius + self.los.length(8.0)
 
 
 TASK_TYPES: dict[str, type[Task]] = {

@@ -9,8 +9,6 @@ from nmr_balance.reporting.config import ReportConfig, load_report_config
 from nmr_balance.reporting.minutes import TimedMinutes, timed_minutes
 from nmr_balance.reporting.model import (
     ClinicInfo,
-    Cue,
-    PatientInfo,
     SessionRecord,
     SessionReport,
     TrialRecord,
@@ -21,8 +19,6 @@ from nmr_balance.reporting.summary_csv import write_summary_csv
 __all__ = [
     "RULES",
     "ClinicInfo",
-    "Cue",
-    "PatientInfo",
     "ReportConfig",
     "SessionRecord",
     "SessionReport",

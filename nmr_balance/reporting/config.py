@@ -78,7 +78,7 @@ def load_report_config(path: str | Path | None = None) -> ReportConfig:
         raise ConfigError(
             f"cannot read the station config {path}: {e}",
             'Fix the file (it is TOML: key = "value" lines under [sections])',
-        )
+        ) from e
     clinic = _section(data, "clinic", {"name", "address", "phone", "logo", "provider_label"}, path)
     billing = _section(data, "billing", {"units_rule", "max_pause_as_instruction_min"}, path)
     for key, value in clinic.items():

@@ -13,10 +13,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-#: The ways a therapist cues a patient (DESIGN.md §1); a cue event's payload names one in "mode".
-CUE_MODES = ("verbal", "tactile", "visual")
-#: Limits of Stability directions, clockwise from forward (bearing 0, 45, ... 315 deg).
-LOS_DIRECTIONS = ("F", "FR", "R", "BR", "B", "BL", "L", "FL")
+from nmr_balance.record import Cue, Patient
+
 #: Trial states that mean the trial did not run to its end.
 UNFINISHED = ("aborted", "interrupted", "recording")
 
@@ -30,30 +28,6 @@ class ClinicInfo:
     phone: str = ""
     logo_path: str = ""
     provider_label: str = "Therapist"
-
-
-@dataclasses.dataclass(frozen=True)
-class PatientInfo:
-    """Who the report is about. ``code`` is the pseudonym; ``name`` only if the clinic keeps one."""
-
-    code: str
-    name: str = ""
-    birth_year: int | None = None
-    sex: str = ""
-    height_cm: float | None = None
-    weight_kg: float | None = None
-
-    def label(self) -> str:
-        return f"{self.name} ({self.code})" if self.name else self.code
-
-
-@dataclasses.dataclass(frozen=True)
-class Cue:
-    """A cue the therapist gave during a trial, ``t_s`` seconds after its start."""
-
-    t_s: float
-    text: str
-    mode: str = ""  # one of CUE_MODES, or "" when the cue was logged without one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,7 +156,7 @@ class SessionReport:
     """
 
     clinic: ClinicInfo
-    patient: PatientInfo
+    patient: Patient
     session: SessionRecord
     history: tuple[SessionRecord, ...] = ()
     units_rule: str = "cms_8_minute"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import textwrap
 
+from nmr_balance.record import CueType
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.compare import (
     KEY_BY_NAME,
@@ -24,7 +25,6 @@ from nmr_balance.reporting.compare import (
 )
 from nmr_balance.reporting.minutes import TimedMinutes, timed_minutes
 from nmr_balance.reporting.model import (
-    CUE_MODES,
     SessionRecord,
     SessionReport,
     TrialRecord,
@@ -101,15 +101,15 @@ def _exercises(session: SessionRecord) -> list[str]:
 
 
 def _cues(session: SessionRecord) -> list[str]:
-    by_mode: dict[str, collections.Counter] = {m: collections.Counter() for m in (*CUE_MODES, "")}
+    by_mode: dict[str, collections.Counter] = {t.value: collections.Counter() for t in CueType}
     for trial in session.trials:
         for cue in trial.cues:
-            by_mode[cue.mode if cue.mode in CUE_MODES else ""][cue.text.strip()] += 1
+            by_mode[cue.type.value][cue.text.strip()] += 1
     lines = ["Cues given (as logged during the trials):"]
     for mode, counts in by_mode.items():
         if mode == "" and not counts:
             continue
-        title = mode.capitalize() if mode else "Mode not recorded"
+        title = mode.capitalize() if mode else "Type not recorded"
         if not counts:
             lines.append(f"   {title}: none logged")
             continue

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from nmr_balance.private_files import private_file
-from nmr_balance.reporting.model import PatientInfo, SessionRecord
+from nmr_balance.record import Patient
+from nmr_balance.reporting.model import SessionRecord
 
 FIXED_COLUMNS = (
     "patient",
@@ -38,7 +39,7 @@ FIXED_COLUMNS = (
 )
 
 
-def summary_rows(sessions: Iterable[tuple[PatientInfo, SessionRecord]]) -> list[dict]:
+def summary_rows(sessions: Iterable[tuple[Patient, SessionRecord]]) -> list[dict]:
     """One dict per trial (keys: :data:`FIXED_COLUMNS` then metric names)."""
     rows = []
     for patient, s in sessions:
@@ -71,9 +72,7 @@ def summary_rows(sessions: Iterable[tuple[PatientInfo, SessionRecord]]) -> list[
     return rows
 
 
-def write_summary_csv(
-    sessions: Iterable[tuple[PatientInfo, SessionRecord]], path: str | Path
-) -> int:
+def write_summary_csv(sessions: Iterable[tuple[Patient, SessionRecord]], path: str | Path) -> int:
     """Write the summary of ``sessions`` to ``path`` (owner-only: health data); return the rows.
 
     Raises :class:`~nmr_balance.errors.StorageError` when the file cannot be written.

@@ -13,7 +13,7 @@ import numpy as np
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
-from nmr_balance.reporting.model import LOS_DIRECTIONS
+from nmr_balance.results import LOS_DIRECTIONS
 
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#7b8794")

@@ -39,7 +39,6 @@ from nmr_balance.reporting.compare import (
 )
 from nmr_balance.reporting.minutes import timed_minutes
 from nmr_balance.reporting.model import (
-    LOS_DIRECTIONS,
     TEST_PROTOCOLS,
     SessionRecord,
     SessionReport,
@@ -47,6 +46,7 @@ from nmr_balance.reporting.model import (
     protocol_title,
 )
 from nmr_balance.reporting.note import exercise_groups, stopped_early_text
+from nmr_balance.results import LOS_DIRECTIONS
 from ui.report import charts
 
 BASE = ParagraphStyle(
@@ -436,7 +436,7 @@ def _record(report: SessionReport, width: float) -> list[Flowable]:
     s = report.session
     m = timed_minutes(s, report.units_rule, report.max_gap_instruction_s)
     cues = [
-        f"{escape(c.text)} ({c.mode or 'mode not recorded'}, trial {t.id})"
+        f"{escape(c.text)} ({c.type.value or 'type not recorded'}, trial {t.id})"
         for t in s.trials
         for c in t.cues
     ]

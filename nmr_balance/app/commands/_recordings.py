@@ -10,14 +10,17 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-DB_HELP = "the station database (default: {default})"
+DB_HELP = (
+    "the station database: a file, or the clinic's server as postgresql://ROLE@HOST/DBNAME "
+    "(default: $NMR_BALANCE_DB, else {default})"
+)
 
 
 def add_db_argument(parser) -> None:
     from recordings import default_db_path
 
     parser.add_argument(
-        "--db", metavar="PATH", default=None, help=DB_HELP.format(default=default_db_path())
+        "--db", metavar="PATH|URL", default=None, help=DB_HELP.format(default=default_db_path())
     )
 
 

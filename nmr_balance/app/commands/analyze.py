@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
 
 import numpy as np
@@ -91,27 +92,37 @@ def add_arguments(parser) -> None:
     add_table_arguments(parser)
 
 
+#: Up to this many files, the metrics come from the NumPy twins of the kernels (same values to
+#: ~1e-15 relative, tested): about 5 ms per 60 s trial, where loading Numba and its cached
+#: kernels costs 0.5-1 s per process (and a first run compiles for ~20 s). More files use the
+#: kernels (about 1 ms per trial). Crossover measured in benchmarks/notes.md ("Start-up").
+TWINS_UP_TO_FILES = 40
+#: Recordings longer than this (samples) use the kernels whatever the number of files: the
+#: twins' sample entropy grows with n^2 and their decimation copies the signal ~75 times.
+TWINS_UP_TO_SAMPLES = 200_000
+#: From this many files on, two worker processes share the files (both cores).
+PARALLEL_FROM_FILES = 8
+
+
 def run(args) -> int:
-    from tqdm import tqdm
+    files = list(args.files)
+    args.use_numba = len(files) > TWINS_UP_TO_FILES
+    if args.use_numba:
+        _warm()
+    outcomes = _analyse_all(files, args)
+    if len(files) >= 3:
+        from tqdm import tqdm
 
-    from nmr_balance.app.warm import warm_kernels
-
-    warm_kernels()
+        outcomes = tqdm(
+            outcomes, total=len(files), desc="analysing", unit="file", delay=1.0, file=sys.stderr
+        )
     results, failures = [], 0
-    for path in tqdm(
-        args.files,
-        desc="analysing",
-        unit="file",
-        delay=1.0,
-        file=sys.stderr,
-        disable=len(args.files) < 3,
-    ):
-        try:
-            results.append(analyse_file(path, args))
-        except (NmrBalanceError, ValueError) as e:
+    for result, error in outcomes:
+        if error is None:
+            results.append(result)
+        else:
             failures += 1
-            where = "" if isinstance(e, NmrBalanceError) else f"{path}: "
-            print(f"nmr-balance analyze: {where}{e}", file=sys.stderr)
+            print(f"nmr-balance analyze: {error}", file=sys.stderr)
     text = {"table": _table, "json": _json, "csv": _csv}[args.format](results)
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as f:
@@ -120,6 +131,41 @@ def run(args) -> int:
     else:
         sys.stdout.write(text)
     return 1 if failures else 0
+
+
+def _warm() -> None:
+    """Load (or, on a first run, compile) the trial-metric kernels, with progress."""
+    from nmr_balance.app.warm import warm_kernels
+
+    warm_kernels(only=("metrics",))
+
+
+def _analyse_all(files: list[str], args):
+    """(result, None) or (None, error message) for each file, in order; lazily."""
+    workers = min(2, os.cpu_count() or 1) if len(files) >= PARALLEL_FROM_FILES else 1
+    if workers == 1:
+        return (_outcome(path, args) for path in files)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the workers start in milliseconds with everything imported (and the kernels loaded
+    # when the parent loaded them); elsewhere (Windows, macOS) the platform's own start method.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    pool = ProcessPoolExecutor(workers, mp_context=context)
+    chunk = max(1, len(files) // (workers * 4))
+
+    def outcomes():
+        with pool:
+            yield from pool.map(_outcome, files, [args] * len(files), chunksize=chunk)
+
+    return outcomes()
+
+
+def _outcome(path: str, args):
+    try:
+        return analyse_file(path, args), None
+    except (NmrBalanceError, ValueError) as e:
+        return None, ("" if isinstance(e, NmrBalanceError) else f"{path}: ") + str(e)
 
 
 def load(path: str, args) -> CopRecording:
@@ -158,7 +204,6 @@ def _said_filtered(header: dict) -> float | None:
 
 def analyse_file(path: str, args) -> dict:
     """Metrics of one file, as the JSON object written for it."""
-    from dsp.filters import zero_phase_lowpass
     from dsp.metrics import bridge_gaps, trial_metrics
 
     rec = load(path, args)
@@ -182,12 +227,19 @@ def analyse_file(path: str, args) -> dict:
         if args.cutoff >= rec.fs / 2:
             done = f"not filtered: cut-off {args.cutoff:g} Hz is not below fs/2 = {rec.fs / 2:g} Hz"
         else:
+            from dsp.filters import zero_phase_lowpass  # scipy.signal: only when filtering
+
             xy = zero_phase_lowpass(xy, rec.fs, args.cutoff, args.order)
             done = (
                 f"low-pass filtered: zero-phase Butterworth, order {args.order} "
                 f"(x2 passes), cut-off {args.cutoff:g} Hz"
             )
-    m = trial_metrics(xy, rec.fs, unit=rec.unit)
+    # The path changes what is loaded, never a value (the twins agree to ~1e-15, tested).
+    use_numba = getattr(args, "use_numba", True) or len(xy) > TWINS_UP_TO_SAMPLES
+    if use_numba and not getattr(args, "use_numba", True):
+        _warm()  # a long recording in a small job: the kernels after all (progress on a first run)
+        args.use_numba = True
+    m = trial_metrics(xy, rec.fs, unit=rec.unit, use_numba=use_numba)
     return {
         "file": str(path),
         "format": rec.format,

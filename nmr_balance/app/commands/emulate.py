@@ -101,6 +101,13 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--down", type=float, default=1.0, help="seconds a simulated unplug lasts (default 1)"
     )
+    parser.add_argument(
+        "--fifo",
+        choices=("drop", "block"),
+        default="drop",
+        help="when the reader falls 64 KiB behind: drop the oldest bytes like a UART FIFO "
+        "(default), or block: the board waits and nothing is lost (for tests of decoding)",
+    )
 
 
 def run(args) -> int:
@@ -146,10 +153,11 @@ def run(args) -> int:
         faults=faults,
         announce=emulator.announce_stdout,
         boot_s=args.boot,
+        fifo=args.fifo,
     )
     print(
         f"sent {stats['samples']} samples, {stats['bytes']} bytes, "
-        f"{stats['disconnects']} disconnects",
+        f"{stats['disconnects']} disconnects, {stats['overflow_bytes']} bytes lost to a full FIFO",
         file=sys.stderr,
     )
     return 0

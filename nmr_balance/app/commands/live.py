@@ -90,11 +90,11 @@ def start_engine(url: str, store_path: str | None = None):
 
     The engine process imports, opens the source and loads its kernels on the other core while
     this process loads Qt and builds the window (a warm start ~1 s sooner than one after the
-    other). Returns the running :class:`~nmr_balance.engine.EngineHost`.
+    other). Returns the running :class:`~nmr_balance.engine.host.EngineHost`.
     """
     import dsp
     from nmr_balance.app.engine_process import run_engine
-    from nmr_balance.engine import EngineHost
+    from nmr_balance.engine.host import EngineHost
     from recordings.store import default_db_path
 
     engine = EngineHost(run_engine, store_path=str(store_path or default_db_path()))

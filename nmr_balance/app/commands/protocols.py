@@ -36,7 +36,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from nmr_balance.protocols.engine import planned_seconds  # needs the metric kernels (dsp)
+    from nmr_balance.protocols.run import planned_seconds  # needs the metric kernels (dsp)
     from nmr_balance.protocols.schema import clean_text
 
     entries = discover(args.dir)

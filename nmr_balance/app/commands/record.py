@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import platform
+import sys
 import time
 
 from nmr_balance.app import open_source
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
-from nmr_balance.app.warm import warm_kernels
+from nmr_balance.app.commands.run import continued_session
+from nmr_balance.app.protocol_recording import faster_than_real_time
+from nmr_balance.app.warm import FRONT_END, warm_kernels
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
 
@@ -20,13 +23,16 @@ the last second), and the trial's metrics are printed at the end. Ctrl-C stops e
 what was recorded as an "aborted" trial.
 
 The patient is given by pseudonymous code (added if new). Each run starts a new session unless
---session continues one.
+--session continues one; --note stores your note with the trial (it appears in the report).
+A source faster than real time (sim://?realtime=0) is recorded by sample time: a 30 s trial
+takes a moment.
 
 Examples:
   nmr-balance record --source sim:// --patient P001 --duration 30
   nmr-balance record --source "sim://?vision=closed&surface=foam" --patient P001 \\
       --protocol mctsib --condition eyes_closed,foam --duration 30
-  nmr-balance record --source serial:///dev/ttyUSB0?protocol=nmr --patient P001 --session 7
+  nmr-balance record --source serial:///dev/ttyUSB0?protocol=nmr --patient P001 --session 7 \
+      --note "Pt reports mild dizziness at 20 s"
   nmr-balance trials --patient P001          then: nmr-balance replay TRIAL_ID
 """
 
@@ -54,7 +60,12 @@ def add_arguments(parser) -> None:
         metavar="S",
         help="trial length in seconds (default 30)",
     )
-    parser.add_argument("--session", type=int, metavar="ID", help="add to this session")
+    parser.add_argument(
+        "--session", type=int, metavar="ID", help="add to this session of the patient"
+    )
+    parser.add_argument(
+        "--note", metavar="TEXT", default="", help="your note for this trial, in your words"
+    )
     parser.add_argument("--therapist", default="", help="for a new session")
     parser.add_argument(
         "--station", default=None, help="for a new session (default: this computer's name)"
@@ -72,19 +83,17 @@ def run(args) -> int:
         raise InvalidParameterError("--duration", args.duration, "a positive number of seconds")
     condition = Condition.parse(args.condition)
     source = open_source(args.source)  # a bad URL fails before anything is written
-    warm_kernels()
+    warm_kernels(only=FRONT_END)  # the trial's metrics at the end need no kernel (dsp.metrics)
     with open_store(args) as store:
         patient, added = store.ensure_patient(args.patient)
         if added:
             print(f"new patient {patient.code} added")
-        session = (
-            store.session(args.session)
-            if args.session
-            else store.start_session(
-                patient.code, therapist=args.therapist, station=args.station or platform.node()
-            )
+        session = continued_session(store, args.session, patient) or store.start_session(
+            patient.code, therapist=args.therapist, station=args.station or platform.node()
         )
-        with Pipeline(source) as pipeline:
+        fast = faster_than_real_time(source)
+        ring_s = max(120.0, args.duration + 10.0)
+        with Pipeline(source, ring_seconds=ring_s, pull=fast) as pipeline:
             recorder = Recorder(
                 store,
                 pipeline,
@@ -96,8 +105,18 @@ def run(args) -> int:
                 duration_s=args.duration,
             )  # ends it at the exact sample
             trial_id = recorder.start()
+            if fast:
+                _pump(pipeline, args.duration)
             status = _wait(pipeline, recorder, args.duration, tqdm)
             metrics = recorder.stop(status)
+        for notice in recorder.notices:  # e.g. the clinic's server went away mid-trial
+            print(f"note: {notice}", file=sys.stderr)
+        if not recorder.online:
+            print("trial complete in this station's file; the server holds its first part")
+            print_metrics(metrics)
+            return 0
+        if args.note:
+            store.set_trial_notes(trial_id, args.note)
         trial = store.trial(trial_id)
     print(
         f"trial {trial_id} ({trial.status}) of patient {patient.code}, session {session.id}, "
@@ -105,6 +124,17 @@ def run(args) -> int:
     )
     print_metrics(metrics)
     return 0 if status == "complete" else 130
+
+
+def _pump(pipeline, duration_s: float) -> None:
+    """Pull mode: read the source until the trial's duration of samples is in the rings (the
+    recorder keeps exactly that much, by sample counter) or the source ends."""
+    need = round(duration_s * pipeline.info.fs) + 1
+    need_raw = round(duration_s * pipeline.raw_info.fs) + 1
+    while pipeline.running and (
+        pipeline.processed.written < need or pipeline.raw.written < need_raw
+    ):
+        pipeline.pump()
 
 
 def _wait(pipeline, recorder, duration_s: float, tqdm) -> str:

@@ -6,13 +6,14 @@ import contextlib
 import json
 import math
 import pathlib
+import platform
 import sys
 
 from nmr_balance.app.protocol_recording import (
     ProtocolRecorder,
     RecordedRun,
-    check_pace,
     choose_level,
+    faster_than_real_time,
     patient_los,
 )
 
@@ -22,8 +23,13 @@ DESCRIPTION = """\
 Run one protocol (see `nmr-balance protocols`) on a source, without the dashboard: the
 instructions and events are printed as they happen, a progress bar shows where the run is, and
 the results (per trial and the protocol's summary) are printed at the end. Every trial is
-recorded in the station database (samples, events, metrics and the protocol's scores; the
-summary goes into the session notes) unless --no-record is given.
+recorded in the station database (samples, events, metrics and the protocol's scores) unless
+--no-record is given; --session adds the trials to an open session (a visit with several
+tests and exercises), --note stores your note with the last trial.
+
+A source faster than real time (sim://?realtime=0, a replay at speed > 1) runs at the pace of
+the run and is recorded by sample time, so a whole session is made in seconds (demos, tests,
+training of staff).
 
 Targets are placed at a % of the patient's Limits of Stability: the LOS measured by the last
 `los` run for this patient (stored per patient), or else the theoretical LOS from
@@ -33,6 +39,8 @@ and redone when the device is back.
 Examples:
   nmr-balance run mctsib --source sim:// --patient P001
   nmr-balance run romberg --source "sim://?realtime=0" --patient P001 --no-record --json
+  nmr-balance run mctsib --source "sim://?realtime=0" --patient P001 --session 12 \
+      --note "Pt reports mild dizziness at 20 s"
   nmr-balance run los --source serial:///dev/ttyUSB0 --patient P001 --height 1.62
   nmr-balance run weight_shift --source sim:// --patient P001 --level 2
   nmr-balance run ./my_clinic_protocol.toml --source sim:// --patient P001
@@ -81,9 +89,44 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="do not record: only print the results (needed for sources faster than real time)",
     )
-    parser.add_argument("--therapist", default="", help="stored with the session")
+    parser.add_argument(
+        "--session",
+        type=int,
+        metavar="ID",
+        help="add the trials to this session of the patient (default: start a new session)",
+    )
+    parser.add_argument(
+        "--note",
+        metavar="TEXT",
+        default="",
+        help="your note for this run, in your words (stored with its last trial; it appears "
+        "in the report and the documentation note)",
+    )
+    parser.add_argument("--therapist", default="", help="stored with a new session")
+    parser.add_argument(
+        "--station", default=None, help="stored with a new session (default: this computer's name)"
+    )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or event log")
+
+
+def continued_session(store, session_id: int | None, patient):
+    """The session ``--session`` names (None: a new one will be started), checked to be the
+    patient's own: a trial is never filed under another patient's visit."""
+    from nmr_balance.errors import InvalidParameterError
+
+    if session_id is None:
+        return None
+    session = store.session(session_id)
+    if session.patient_id != patient.id:
+        raise InvalidParameterError(
+            "--session",
+            session_id,
+            f"a session of patient {patient.code} (session {session_id} is another "
+            "patient's; `nmr-balance sessions --patient "
+            f"{patient.code}` lists theirs)",
+        )
+    return session
 
 
 def _fmt(v) -> str:
@@ -131,24 +174,32 @@ def _print_results(run) -> None:
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.app.warm import FRONT_END, warm_kernels
     from nmr_balance.pipeline import Pipeline
-    from nmr_balance.protocols.engine import ProtocolRun, planned_seconds
     from nmr_balance.protocols.library import find
     from nmr_balance.protocols.patient_los import load_los
+    from nmr_balance.protocols.run import ProtocolRun, planned_seconds
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
     from recordings import Store
 
     protocol = find(args.protocol)
     source = open_source(args.source)
-    if not args.no_record:
-        check_pace(source)
     with contextlib.ExitStack() as stack:
         store = None if args.no_record else stack.enter_context(Store.open(args.db))
-        # a bad level or a damaged LOS file fails before the device is started
+        # a bad level, session or LOS file fails before the device is started
         level, why = choose_level(store, args.patient, protocol, args.level)
         load_los(args.patient, args.data_dir)
+        session = None
+        if store is not None:
+            patient, _ = store.ensure_patient(args.patient)
+            session = continued_session(store, args.session, patient)
+        # Front-end and training kernels, with a progress bar on a first run (compiling); the
+        # trials' sway metrics need none (dsp.metrics runs the NumPy twins unless loaded).
+        warm_kernels(only=(*FRONT_END, "live"))
         pipeline = Pipeline(
-            source, ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60)
+            source,
+            ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60),
+            pull=faster_than_real_time(source),
         )
         status = StatusLog(pipeline)  # before start: no status event is missed
         stack.enter_context(pipeline)
@@ -158,15 +209,19 @@ def run(args) -> int:
         if not args.quiet and not args.json:
             print(
                 f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}"
-                + (f"; level {level + 1}" if protocol.levels else "")
+                + (f"; level {level} of {len(protocol.levels)}" if level is not None else "")
                 + (f" ({why})" if why else "")
             )
         runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
         sinks = [] if args.quiet or args.json else [_print_event]
         recorder = None
         if store is not None:
-            patient, _ = store.ensure_patient(args.patient)
-            session = store.start_session(patient.code, therapist=args.therapist)
+            if session is None:
+                session = store.start_session(
+                    patient.code,
+                    therapist=args.therapist,
+                    station=args.station or platform.node(),
+                )
             recorder = ProtocolRecorder(store, pipeline, session.id, protocol, level)
         recorded = RecordedRun(runner, recorder, args.patient, args.data_dir)
         sinks.append(recorded.on_event)
@@ -180,6 +235,8 @@ def run(args) -> int:
             )
         finally:
             recorded.finish()
+        if store is not None and args.note and recorded.trial_ids:
+            store.set_trial_notes(recorded.trial_ids[-1], args.note)
     if recorder is not None and not args.json:
         print(f"recorded {len(recorder.trial_ids)} trials (session {session.id}) in {store.path}")
     if recorded.los_path is not None and not args.json:
@@ -190,7 +247,7 @@ def run(args) -> int:
                 {
                     "protocol": protocol.name,
                     "patient": args.patient,
-                    "level": level + 1,
+                    "level": level,
                     "level_reason": why,
                     "trials": [r.to_dict() for r in runner.results],
                     "recorded_trial_ids": recorded.trial_ids,

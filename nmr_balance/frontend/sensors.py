@@ -1,6 +1,6 @@
-"""Pipeline stages wrapping the DSP front-end: raw sensor chunks in, sway chunks out.
+"""Sensor stages wrapping the DSP front-end: raw sensor chunks in, sway chunks out.
 
-Each stage follows :class:`nmr_balance.stages.Stage`. The sway stream they end in is
+Each stage follows :class:`nmr_balance.frontend.stage.Stage`. The sway stream they end in is
 ``sway_info(...)``: ``x``, ``y`` (mm for COP, deg for tilt) and ``fz`` (N; NaN for tilt).
 
 Calibration actions a UI may trigger run on the acquisition thread through
@@ -211,8 +211,9 @@ class LowpassStage:
             self.filter.reset()
 
 
-def build_stages(info: StreamInfo) -> list:
-    """The standard live front-end for ``info`` (see :func:`nmr_balance.frontend.default_stages`)."""
+def default_stages(info: StreamInfo) -> list:
+    """The standard live front-end for a stream described by ``info`` (the chains are listed in
+    :mod:`nmr_balance.frontend`)."""
     stages: list = []
     if info.geometry.get("uneven"):
         stages.append(ResampleStage())

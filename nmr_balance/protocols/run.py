@@ -27,7 +27,7 @@ from nmr_balance.protocols.schema import Protocol, Step
 from nmr_balance.protocols.summary import summarise
 from nmr_balance.protocols.tasks import TASK_TYPES, Task
 from nmr_balance.source import Status
-from nmr_balance.stream import SampleBlock, StreamInfo
+from nmr_balance.stream import SampleBlock, StreamInfo, sample_time
 
 _LOSS_STATUSES = (Status.LOST, Status.RECONNECTING)
 
@@ -62,7 +62,7 @@ class TrialResult:
         return dataclasses.asdict(self)
 
 
-def planned_seconds(protocol: Protocol, level: int = 0) -> float:
+def planned_seconds(protocol: Protocol, level: int | None = None) -> float:
     """Length of a run of ``protocol`` (s) if no trial ends early or is repeated."""
     los = LosProfile.theoretical()
     total = 0.0
@@ -80,8 +80,9 @@ class ProtocolRun:
     protocol : Protocol
     info : StreamInfo
         The processed (sway) stream: channels ``x``, ``y`` in mm or deg.
-    level : int
-        Difficulty level (0-based) for protocols that have levels.
+    level : int, optional
+        Difficulty level, 1-based (default 1) for protocols that have levels; None for the
+        others (tests have no level).
     los : LosProfile, optional
         The patient's measured LOS; default: theoretical, from ``height_m``.
     height_m : float
@@ -97,12 +98,13 @@ class ProtocolRun:
         protocol: Protocol,
         info: StreamInfo,
         *,
-        level: int = 0,
+        level: int | None = None,
         los: LosProfile | None = None,
         height_m: float = 1.70,
         seed: int = 0,
         max_gap_s: float = 0.25,
     ):
+        level = protocol.check_level(level)
         self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
         if not {"x", "y"} <= set(info.channel_names) or info.units[info.index("x")] not in (
             "mm",
@@ -151,7 +153,7 @@ class ProtocolRun:
         events: list[Event] = []
         if len(block) == 0 or self.finished:
             return events
-        t = np.where(np.isfinite(block.t_device), block.t_device, block.counter / self.fs)
+        t = sample_time(block, self.info)
         xy = block.data[:, self._cols]
         # split at every counter gap too long to bridge: each is handled at its own sample
         prev = block.counter[0] - 1 if self._last_counter is None else self._last_counter
@@ -267,8 +269,7 @@ class ProtocolRun:
 
     def _begin_trial(self, t: float, events: list[Event]) -> None:
         p = self.plan[self.index]
-        task_seed = self.seed * 1000 + p.number
-        self.task = TASK_TYPES[p.step.task](p.step, self.los, self.fs, self.unit, task_seed)
+        self.task = TASK_TYPES[p.step.task](p.step, self.los, self.fs, self.unit, self._seed(p))
         self.phase = "trial"
         events.append(
             Event(
@@ -355,6 +356,40 @@ class ProtocolRun:
         return events
 
     # --- for the UI ------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """Facts about the run for the UI when it starts (JSON-serialisable): ``protocol``,
+        ``title``, ``summary_kind`` (mctsib, los, training...), ``level`` (1-based, None for a
+        test without levels), ``levels``, ``n_trials``, ``total_s``, ``unit``, the
+        ``los`` targets are placed on and its ``los_origin``, and the ``extent`` of the view
+        (:meth:`view_extent`)."""
+        return {
+            "protocol": self.protocol.name,
+            "title": self.protocol.title,
+            "summary_kind": self.protocol.summary,
+            "level": self.level,
+            "levels": len(self.protocol.levels),
+            "los_origin": self.los.origin,
+            "los": self.los.to_dict(),
+            "n_trials": len(self.plan),
+            "total_s": self.total_s,
+            "unit": self.unit,
+            "extent": self.view_extent(),
+        }
+
+    def view_extent(self) -> float:
+        """How far from the centre (stream unit) the patient screen must reach to show every
+        target, corridor and circle of the whole run, edges included, and the LOS itself: the
+        screen scales once to it, before the run starts (it does not jump between steps)."""
+        reach = [max(self.los.reach)]
+        for p in self.plan:
+            task = TASK_TYPES[p.step.task](p.step, self.los, self.fs, self.unit, self._seed(p))
+            reach.append(task.extent())
+        return float(max(reach))
+
+    def _seed(self, p: PlannedTrial) -> int:
+        """The seed of a planned trial's task (its random targets, its moving target's path)."""
+        return self.seed * 1000 + p.number
+
     def display(self) -> dict[str, Any]:
         """What the patient screen should show now (stream units), JSON-serialisable."""
         out: dict[str, Any] = {"phase": self.phase, "unit": self.unit}
@@ -365,6 +400,9 @@ class ProtocolRun:
                 of=len(self.plan),
                 instruction=p.step.instruction,
                 label=p.step.label,
+                task=p.step.task,
+                # live feedback or a fixation target (sensory tests), from the countdown on
+                feedback=TASK_TYPES[p.step.task].feedback,
             )
         if self.phase in ("countdown", "rest") and math.isfinite(self.t_now):
             out["remaining_s"] = max(0.0, self.phase_end - self.t_now)

@@ -8,15 +8,15 @@ import scipy.signal
 
 from drivers.sim.board import TILT_DEG_PER_MM, SimulatedBoard
 from nmr_balance.errors import ConfigError
-from nmr_balance.frontend import default_stages
-from nmr_balance.frontend_stages import (
+from nmr_balance.frontend.sensors import (
     LoadCellStage,
     LowpassStage,
     ResampleStage,
     TiltStage,
+    default_stages,
     find_stage,
 )
-from nmr_balance.stages import configure_chain, run_chain
+from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo
 
 FS = 200.0

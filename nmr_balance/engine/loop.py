@@ -1,35 +1,10 @@
-"""The engine host: acquisition, DSP and recorder in their own process while a UI runs.
+"""The engine process's loop: acquisition, DSP, recorder and protocol runs, obeying commands.
 
-DESIGN.md §2: while Qt paints, the GIL delays a reader thread by milliseconds, and a frozen UI
-would stall it entirely. So whenever a UI runs, the pipeline (and the recorder) live in a
-separate ``multiprocessing`` process started with *spawn*; its rings are in shared memory and the
-UI maps them with :meth:`RingBuffer.attach` and reads them with its own readers. Commands go
-to the engine over a queue; replies (ring names, status, stats, trial ids, errors) come back
-over another. Nothing here imports Qt or a layer package: the composition root
-(:mod:`nmr_balance.app.engine_process`) supplies how to open a source and how to record.
-
-Messages (plain dicts, picklable)
----------------------------------
-UI -> engine: ``{"cmd": name, **args}`` with ``name`` one of ``switch_source`` (url),
-``start_trial`` (session_id, protocol, condition, parameters; ``parameters["duration_s"]``
-ends the trial by itself after exactly that much signal), ``stop_trial`` (status:
-``complete`` | ``aborted``), ``marker`` (kind, payload), ``cue`` (text), ``tare``, ``level``,
-``start_protocol`` (session_id, patient, protocol: name or TOML path, level: 1-based or None =
-from the patient's history, seed), ``abort_protocol`` (reason), ``shutdown``.
-
-Engine -> UI: ``{"kind": name, ...}`` with ``ready`` (url, raw_ring, processed_ring, raw_info,
-info: StreamInfo dicts), ``status`` (status, message), ``stats`` (the
-:class:`~nmr_balance.pipeline.PipelineStats` fields), ``trial_started`` (trial_id),
-``trial_stopped`` (trial_id, status), ``trial_metrics`` (trial_id, metrics), ``notice``
-(message), ``error`` (message, hint, error_type); for a protocol run: ``protocol_started``
-(protocol, title, level, level_reason, los_origin, n_trials, total_s), ``protocol_event`` (event:
-:meth:`Event.to_dict`), ``protocol_display`` (display: :meth:`ProtocolRun.display`, ~10 per s),
-``protocol_done`` (phase ``done`` | ``aborted``, results, summary, trial_ids, los_path).
-
-A protocol run lives here, next to the pipeline and the recorder, so a frozen UI cannot disturb
-its timing or its recording: the loop feeds it between commands.
-
-Samples never travel over the queues: only ring names, commands and small status messages.
+:class:`EngineLoop` runs in the engine process (entry: :mod:`nmr_balance.app.engine_process`),
+next to the pipeline and the recorder; the UI's side is :class:`nmr_balance.engine.host.EngineHost`.
+A protocol run lives here too, so a frozen UI cannot disturb its timing or its recording: the
+loop feeds it between commands. Nothing here imports Qt or a layer package: the composition
+root supplies how to open a source and how to record.
 """
 
 from __future__ import annotations
@@ -373,106 +348,7 @@ class EngineLoop:
             self.close()
 
 
-class EngineHost:
-    """The UI side: starts the engine process, sends commands, collects replies.
-
-    Parameters
-    ----------
-    entry : callable
-        Module-level function run in the new process as ``entry(commands, replies, source_url,
-        **options)`` (e.g. :func:`nmr_balance.app.engine_process.run_engine`); it must be
-        importable by name, since the process is *spawned*.
-    options : dict
-        Extra keyword arguments for ``entry`` (e.g. ``store_path``); picklable.
-    """
-
-    def __init__(self, entry: Callable[..., None], **options: Any):
-        self.entry = entry
-        self.options = options
-        self._ctx = multiprocessing.get_context("spawn")
-        self.process = None
-        self.commands = None
-        self.replies = None
-        self.source_url: str | None = None
-
-    def start(self, source_url: str | None = None) -> None:
-        """Start (or restart) the engine process, optionally connecting ``source_url``."""
-        if self.alive:
-            raise SourceError("the engine is already running", "Stop it before starting it again")
-        self.source_url = source_url
-        self.commands = self._ctx.Queue()
-        self.replies = self._ctx.Queue()
-        self.process = self._ctx.Process(
-            target=self.entry,
-            name="nmr-balance engine",
-            daemon=True,
-            args=(self.commands, self.replies, source_url),
-            kwargs=self.options,
-        )
-        self.process.start()
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.is_alive()
-
-    @property
-    def exitcode(self) -> int | None:
-        return None if self.process is None else self.process.exitcode
-
-    def send(self, cmd: str, **args: Any) -> None:
-        """Queue one command for the engine (never blocks)."""
-        if not self.alive:
-            raise SourceError("the engine is not running", "Restart the engine")
-        self.commands.put({"cmd": cmd, **args})
-
-    def poll(self, max_messages: int = 1000) -> list[dict[str, Any]]:
-        """Replies received so far (never blocks)."""
-        out = []
-        if self.replies is None:
-            return out
-        for _ in range(max_messages):
-            try:
-                out.append(self.replies.get_nowait())
-            except (queue.Empty, EOFError, OSError):
-                break
-        return out
-
-    def wait_for(self, kind: str, timeout: float = 30.0) -> tuple[dict | None, list[dict]]:
-        """Block until a reply of ``kind`` arrives; return it and every reply seen meanwhile."""
-        seen: list[dict] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                msg = self.replies.get(timeout=0.05)
-            except queue.Empty:
-                if not self.alive:
-                    break
-                continue
-            seen.append(msg)
-            if msg.get("kind") == kind:
-                return msg, seen
-        return None, seen
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask the engine to finish (it closes the trial and the source), then make sure."""
-        if self.alive:
-            try:
-                self.commands.put({"cmd": "shutdown"})
-            except (OSError, ValueError):
-                pass
-            self.process.join(timeout)
-        if self.process is not None and self.process.is_alive():
-            self.process.terminate()
-            self.process.join(1.0)
-        for q in (self.commands, self.replies):
-            if q is not None:
-                q.cancel_join_thread()
-                q.close()
-        self.commands = self.replies = None
-
-
 __all__ = [
-    "EngineHost",
     "EngineLoop",
     "ProtocolFactory",
     "ProtocolSession",

@@ -1,0 +1,305 @@
+"""The clinical record's vocabulary: patient, session, trial, status, condition, cue, event.
+
+Every layer speaks these types: the store hands them out (adding only its row ids), protocols
+and the simulator describe conditions with them, reports and the console read them. The typed
+results of a trial (sway metrics, Limits of Stability, training scores, level) are in
+:mod:`nmr_balance.results`; the session summary every output is made from is
+:mod:`nmr_balance.summary`. ``docs/record-model.md`` is the map.
+
+Times of patients, sessions and trials are ISO 8601 strings in UTC
+(``2026-11-21T14:30:05.123+00:00``; :func:`when` turns one into a datetime); event and cue times
+are seconds of *sample time* from the start of their trial (:func:`nmr_balance.stream.sample_time`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+from typing import TYPE_CHECKING, Any
+
+from nmr_balance.errors import InvalidParameterError
+from nmr_balance.stream import StreamInfo
+
+if TYPE_CHECKING:
+    from nmr_balance.results import TrialResults
+
+
+class TrialStatus(enum.StrEnum):
+    """How a trial ended. A ``StrEnum``: it is stored and printed as its value."""
+
+    #: A recorder owns it right now.
+    RECORDING = "recording"
+    #: Ran to its planned end (or was stopped by the protocol as planned, e.g. a fall).
+    COMPLETE = "complete"
+    #: Stopped early by the therapist, a full disk or the run ending; partial, never averaged.
+    ABORTED = "aborted"
+    #: The recording process died or the device dropped out; what was committed is kept.
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        """True when the trial ran to its end (its results count in means and ratios)."""
+        return self is TrialStatus.COMPLETE
+
+    @classmethod
+    def parse(cls, value: str | TrialStatus) -> TrialStatus:
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidParameterError(
+                "status", value, "one of " + ", ".join(s.value for s in cls)
+            ) from None
+
+
+class CueType(enum.StrEnum):
+    """How the therapist cued the patient (DESIGN.md §1)."""
+
+    VERBAL = "verbal"
+    TACTILE = "tactile"
+    VISUAL = "visual"
+    #: Logged without saying how.
+    UNSPECIFIED = ""
+
+    @classmethod
+    def parse(cls, value: str | None) -> CueType:
+        text = (value or "").strip().lower()
+        try:
+            return cls(text)
+        except ValueError:
+            raise InvalidParameterError(
+                "cue type", value, "verbal, tactile or visual (or nothing)"
+            ) from None
+
+
+_VISION = {
+    "eo": "open",
+    "eyes_open": "open",
+    "open": "open",
+    "ec": "closed",
+    "eyes_closed": "closed",
+    "closed": "closed",
+}
+_SURFACE = {"firm": "firm", "foam": "foam"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """The sensory condition of a trial.
+
+    Attributes
+    ----------
+    vision : str
+        ``"open"``, ``"closed"`` or ``""`` (not stated).
+    surface : str
+        ``"firm"``, ``"foam"`` or ``""``.
+    stance : str
+        ``""`` (both feet, or not stated), ``"single_leg_left"``, ``"single_leg_right"`` or
+        free text such as ``"tandem"``.
+    """
+
+    vision: str = ""
+    surface: str = ""
+    stance: str = ""
+
+    @classmethod
+    def parse(cls, text: str | None) -> Condition:
+        """Read ``"eyes_closed,foam,tandem"`` (any order; ``eo``/``ec`` also accepted)."""
+        vision = surface = stance = ""
+        for token in filter(None, (t.strip().lower() for t in (text or "").split(","))):
+            if token in _VISION:
+                vision = _VISION[token]
+            elif token in _SURFACE:
+                surface = _SURFACE[token]
+            elif not stance:
+                stance = token
+            else:
+                raise InvalidParameterError(
+                    "condition",
+                    text,
+                    "eyes_open|eyes_closed, firm|foam and one stance, "
+                    "comma-separated (e.g. eyes_closed,foam,feet_together)",
+                )
+        return cls(vision, surface, stance)
+
+    @classmethod
+    def from_protocol(cls, vision: str, surface: str, stance: str) -> Condition:
+        """A protocol step's condition (stance ``both``/``left``/``right``) as recorded."""
+        return cls(vision, surface, "" if stance == "both" else f"single_leg_{stance}")
+
+    @property
+    def leg(self) -> str:
+        """``"left"``/``"right"`` for a single-leg stance, else ``"both"`` (protocol terms)."""
+        return (
+            self.stance.removeprefix("single_leg_")
+            if self.stance.startswith("single_leg_")
+            else "both"
+        )
+
+    @property
+    def key(self) -> str:
+        """``"open_firm"``, ``"closed_foam"``... (mCTSIB condition key; ``_`` parts may be empty)."""
+        return f"{self.vision}_{self.surface}"
+
+    def label(self) -> str:
+        parts = [f"eyes {self.vision}" if self.vision else "", self.surface, self.stance]
+        return ", ".join(p.replace("_", " ") for p in parts if p) or "unspecified"
+
+
+@dataclasses.dataclass(frozen=True)
+class Patient:
+    """A person, known by a pseudonymous ``code``; the name only if the clinic keeps one."""
+
+    id: int
+    code: str
+    name: str | None = None
+    birth_year: int | None = None
+    sex: str | None = None
+    height_cm: float | None = None
+    weight_kg: float | None = None
+    foot_length_cm: float | None = None
+    notes: str = ""
+    created: str = ""
+
+    def label(self) -> str:
+        return f"{self.name} ({self.code})" if self.name else self.code
+
+    def pseudonymised(self) -> dict[str, Any]:
+        """The fields that may leave the clinic: no name, no birth year, no free-text notes."""
+        return {
+            "code": self.code,
+            "sex": self.sex,
+            "height_cm": self.height_cm,
+            "weight_kg": self.weight_kg,
+            "foot_length_cm": self.foot_length_cm,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    """A visit: who, where, and the patient's response (pain 0-10, Borg 6-20 before/after).
+
+    ``notes`` are the therapist's own words for the visit; nothing else is written there.
+    """
+
+    id: int
+    patient_id: int
+    started: str
+    ended: str | None = None
+    therapist: str = ""
+    station: str = ""
+    pain_before: float | None = None
+    pain_after: float | None = None
+    borg_before: float | None = None
+    borg_after: float | None = None
+    notes: str = ""
+    #: How the patient responded (tolerance, fatigue, symptoms), in the therapist's words.
+    response: str = ""
+    #: Instruction time the therapist states beyond the trials (s); None = from the recording.
+    instruction_s: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Cue:
+    """A cue the therapist gave, ``t_s`` seconds (sample time) after the trial's start."""
+
+    t_s: float
+    text: str
+    type: CueType = CueType.UNSPECIFIED
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialEvent:
+    """Something that happened during a trial, ``t`` seconds after its start.
+
+    ``kind`` is one of ``target_shown``, ``target_hit``, ``target_missed``, ``balance_lost``,
+    ``cue``, ``marker``, ``signal_gap``, ``device_lost``, ``device_back``, ``overrun`` (or a
+    protocol's own); ``payload`` is a JSON-serialisable dict.
+    """
+
+    t: float
+    kind: str
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def cue(self) -> Cue | None:
+        """This event as a :class:`Cue` (None unless ``kind == "cue"``)."""
+        if self.kind != "cue":
+            return None
+        kind = str(self.payload.get("type", self.payload.get("mode", "")))
+        try:
+            cue_type = CueType.parse(kind)
+        except InvalidParameterError:
+            cue_type = CueType.UNSPECIFIED
+        return Cue(self.t, str(self.payload.get("text", "")), cue_type)
+
+
+@dataclasses.dataclass(frozen=True)
+class Trial:
+    """One recording's description and results (no samples: ``Store.load_trial`` has those).
+
+    ``metrics`` is what the store holds (JSON); :attr:`results` reads it as typed results.
+    ``parameters`` says what was planned: ``label``, ``task``, ``level`` (1-based),
+    ``duration_s``, ``exercise``, ``surface``...
+    """
+
+    id: int
+    session_id: int
+    protocol: str
+    condition: Condition
+    parameters: dict[str, Any]
+    source_url: str
+    raw_info: StreamInfo
+    info: StreamInfo
+    started: str
+    ended: str | None
+    status: TrialStatus
+    metrics: dict[str, Any]
+    cues: list[str]
+    notes: str
+    patient_code: str = ""
+
+    @property
+    def results(self) -> TrialResults:
+        from nmr_balance.results import TrialResults
+
+        return TrialResults.from_dict(self.metrics)
+
+    @property
+    def unit(self) -> str:
+        """Unit of the sway (``mm`` or ``deg``)."""
+        return self.info.units[0] if self.info.units else ""
+
+    @property
+    def level(self) -> int | None:
+        """Difficulty level (1-based) of a training trial; None for tests and free trials."""
+        value = self.parameters.get("level")
+        return (
+            int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        )
+
+
+def when(iso: str | None) -> datetime.datetime | None:
+    """A stored ISO time as an aware datetime (UTC when the text has no zone); None stays None."""
+    if not iso:
+        return None
+    moment = datetime.datetime.fromisoformat(iso)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def now_iso() -> str:
+    """Now, as the record writes times."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+__all__ = [
+    "Condition",
+    "Cue",
+    "CueType",
+    "Patient",
+    "Session",
+    "Trial",
+    "TrialEvent",
+    "TrialStatus",
+    "now_iso",
+    "when",
+]

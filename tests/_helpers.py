@@ -1,0 +1,47 @@
+"""Helpers shared by many test files: repository paths, screenshot checks, a fake clock.
+
+Test files never import each other (``test_layout.py`` checks it): what two of them share lives
+here or in the other helper modules (``_driver_helpers``, ``_fake_bleak``, ``_recordings_util``,
+``_report_util``, ``ui_store``, ``protocol_harness``, ``flaky_engine``).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+DATA = pathlib.Path(__file__).resolve().parent / "data"
+
+
+def not_blank(image) -> float:
+    """Pixel standard deviation of a QImage (0 for a blank, single-colour picture)."""
+    ptr = image.convertToFormat(image.Format.Format_Grayscale8)
+    arr = np.frombuffer(ptr.constBits(), np.uint8, ptr.sizeInBytes()).astype(float)
+    return float(arr.std())
+
+
+def save_shot(widget, path) -> None:
+    """Save a PNG of ``widget`` for a person to look at; fail if it came out blank."""
+    image = widget.grab().toImage()
+    assert image.save(str(path))
+    assert not_blank(image) > 10, f"{path.name} looks blank"
+
+
+class FakeClock:
+    """Stands in for the ``time`` module inside a module that paces by the clock (replay, the
+    simulator): ``monkeypatch.setattr(module, "time", clock)``. The test moves ``t`` on and
+    ``sleep`` advances it, so pacing is checked exactly, whatever else the machine is doing."""
+
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def monotonic_ns(self) -> int:
+        return round(self.t * 1e9)
+
+    def sleep(self, seconds: float) -> None:
+        self.t += max(0.0, seconds)

@@ -1,0 +1,75 @@
+"""Each command loads only what it uses: what a fresh process imported, read from sys.modules.
+
+Not timed (timings are benchmarks: ``python -m benchmarks.bench_startup``); an import that
+should not happen is a fact that can be checked on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
+HEAVY = ("numba", "llvmlite", "scipy.signal", "scipy.stats", "PySide6", "reportlab", "pyqtgraph")
+
+
+def _imported(argv: list[str], tmp_path) -> tuple[set[str], str]:
+    """Top-level packages (and scipy submodules) a fresh ``nmr-balance argv`` process
+    imported, and its stdout."""
+    code = (
+        "import json, sys\n"
+        "from nmr_balance.app.cli import main\n"
+        f"rc = main({argv!r})\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+        "sys.exit(rc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    *text, modules = out.stdout.splitlines()
+    return set(json.loads(modules)), "\n".join(text)
+
+
+def _loaded(modules: set[str], names) -> list[str]:
+    return sorted(n for n in names if n in modules)
+
+
+def test_analyze_of_one_file_imports_no_numba_scipy_signal_qt_or_reportlab(tmp_path):
+    modules, text = _imported(["analyze", str(DATA / "BDS00001.txt")], tmp_path)
+    assert "BDS00001.txt" in text and "mean_velocity" in text  # it did analyse the file
+    assert _loaded(modules, HEAVY) == []
+    assert "dsp.metrics" in modules
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["analyze", "--help"], ["trials"]])
+def test_help_and_trials_import_no_numba(argv, tmp_path):
+    if argv == ["trials"]:
+        argv = ["trials", "--db", str(tmp_path / "station.db")]
+        from recordings import Store
+
+        Store.open(str(tmp_path / "station.db")).close()  # an empty station database
+    code = (
+        "import sys\n"
+        "from nmr_balance.app.cli import main\n"
+        "try:\n"
+        f"    rc = main({argv!r})\n"
+        "except SystemExit as e:\n"  # --help exits through argparse
+        "    rc = e.code\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+        "sys.exit(rc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    modules = set(out.stdout.split("MODULES", 1)[1].split())
+    assert _loaded(modules, HEAVY) == []
