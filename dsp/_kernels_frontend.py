@@ -8,7 +8,6 @@ and the kernels never allocate per chunk (except where noted).
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 
 from dsp._jit import jit
 
@@ -144,6 +143,8 @@ def sos_stream(x, sos, zi, zi_unit, primed, out):
 
 def sos_stream_numpy(x, sos, zi):
     """SciPy twin of :func:`sos_stream` for finite input: ``sosfilt`` along axis 0."""
+    import scipy.signal  # the twins only: the kernels never need it
+
     return scipy.signal.sosfilt(sos, x, axis=0, zi=zi)
 
 
@@ -238,6 +239,8 @@ def tilt_complementary(acc, gyro, dt, alpha, state, out):
 
 def tilt_complementary_numpy(acc, gyro, dt, alpha):
     """SciPy twin of :func:`tilt_complementary` (constant ``dt``), as two first-order filters."""
+    import scipy.signal  # the twins only: the kernels never need it
+
     ax, ay, az = acc.T
     phi_acc = np.degrees(np.arctan2(-ax, np.hypot(ay, az)))
     theta_acc = np.degrees(np.arctan2(-ay, az))

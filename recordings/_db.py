@@ -175,6 +175,10 @@ class SqliteConnection:
         with guard(self.path):
             return self._conn.execute(sql, args).fetchall()
 
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        with guard(self.path):
+            self._conn.executemany(sql, rows)
+
     @property
     def in_transaction(self) -> bool:
         return self._conn.in_transaction

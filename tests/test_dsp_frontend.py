@@ -233,3 +233,24 @@ def test_zero_load_is_nan_with_a_non_positive_threshold():
     cop = LoadCellCop(unit="N", min_load_n=-1.0)
     out = cop.process(np.array([[0.0, 0.0, 0.0, 0.0], [10.0, -10.0, 0.0, 0.0]]))
     assert np.isnan(out[:, :2]).all()
+
+
+@pytest.mark.parametrize("order", range(1, 9))
+def test_butterworth_design_is_scipys_bit_for_bit(order):
+    """The live low-pass designs its sections without importing scipy.signal (dsp._butter):
+    every coefficient and the steady state must be SciPy's own, equal and not merely close."""
+    from dsp import _butter
+
+    for fs in (25.0, 100.0, 100.0 / 3, 200.0, 1000.0):
+        for cutoff in (0.5, 2.0, 10.0, 0.1 * fs / 2, 0.9 * fs / 2):
+            sos = _butter.butter_sos(order, cutoff, fs)
+            expected = scipy.signal.butter(order, cutoff, fs=fs, output="sos")
+            np.testing.assert_array_equal(sos, expected)
+            np.testing.assert_array_equal(_butter.sosfilt_zi(sos), scipy.signal.sosfilt_zi(sos))
+            for got, want in zip(
+                _butter.butter_ba(order, cutoff, fs), scipy.signal.butter(order, cutoff, fs=fs)
+            ):
+                np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        butter_lowpass(100.0, 10.0, order), scipy.signal.butter(order, 10.0, fs=100.0, output="sos")
+    )
