@@ -66,9 +66,7 @@ def motive_amti() -> None:
     assert len(pre) == 32, len(pre)
     header = "Frame,Time (Seconds),Fx (N),Fy (N),Fz (N),Mx (N.m),My (N.m),Mz (N.m)"
     rows = [
-        f"{i + 1},{t[i]:.6f}," + ",".join(f"{v:.5f}" for v in fm[i])
-        for i in range(n)
-        if keep[i]
+        f"{i + 1},{t[i]:.6f}," + ",".join(f"{v:.5f}" for v in fm[i]) for i in range(n) if keep[i]
     ]
     (HERE / "motive_amti_forceplate.csv").write_text("\n".join([*pre, header, *rows]) + "\n")
 
