@@ -117,7 +117,7 @@ def test_csv_reader_errors_name_the_columns(tmp_path, capsys):
     f.write_text("a;b\n1;2\n3;4\n")
     code, _, err = _run(capsys, f, "--x-col", "nope", "--y-col", "b", "--fs", "10")
     assert code == 1 and "Columns are: a, b" in err
-    code, out, err = _run(capsys, f, "--x-col", "a", "--y-col", "b", "--fs", "10", "--unit", "m")
+    code, _, err = _run(capsys, f, "--x-col", "a", "--y-col", "b", "--fs", "10", "--unit", "m")
     assert code == 1 and "fewer than" not in err  # read, in metres; too short for metrics
     from recordings._table import TableOptions
     from recordings.exchange import read_file
