@@ -133,7 +133,9 @@ def ble_drill(tmp: Path, seconds: float, every_s: float, down_s: float, results:
         t_end = time.monotonic() + seconds
         next_drop = time.monotonic() + every_s
         while time.monotonic() < t_end:
-            if time.monotonic() >= next_drop and board.drop_after is None:
+            # like the emulator, no unplug in the run's last seconds: the board could not be back
+            ends_soon = time.monotonic() + down_s + 2.0 > t_end
+            if time.monotonic() >= next_drop and board.drop_after is None and not ends_soon:
                 board.drop_after = (
                     board.sent + 1
                 )  # the fake drops the link at its next notification
@@ -144,8 +146,21 @@ def ble_drill(tmp: Path, seconds: float, every_s: float, down_s: float, results:
                     time.sleep(0.002)
                 back.append(time.monotonic())
             time.sleep(0.01)
+        _wait_streaming_again(source, pipe)
         stats = pipe.stats()
     results["ble"] = _summary("ble", tmp / "ble.db", rec.trial_id, log, back, stats)
+
+
+def _wait_streaming_again(source, pipe: Pipeline, hang_s: float = 30.0) -> None:
+    """At the end of a run, give the last replug its recovery: wait (bounded) until the source
+    streams and the pipeline has processed a few samples more, so a busy machine's slow
+    reconnection shows in ``reconnect_s`` rather than as a failure to recover."""
+    deadline = time.monotonic() + hang_s
+    while source.status is not Status.STREAMING and time.monotonic() < deadline:
+        time.sleep(0.02)
+    n0 = pipe.processed.written
+    while pipe.processed.written < n0 + 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _summary(

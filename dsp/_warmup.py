@@ -18,8 +18,8 @@ def _metrics() -> None:
     from dsp.metrics import trial_metrics
 
     xy = np.cumsum(np.random.default_rng(0).normal(size=(1200, 2)), axis=0)
-    trial_metrics(xy, 100.0)
-    trial_metrics(np.vstack([xy, xy]), 200.0, groups=("spectral",))  # decimated spectra
+    trial_metrics(xy, 100.0, use_numba=True)
+    trial_metrics(np.vstack([xy, xy]), 200.0, groups=("spectral",), use_numba=True)  # decimated
 
 
 def _batch() -> None:

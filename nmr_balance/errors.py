@@ -72,6 +72,12 @@ class ProtocolError(ConfigError):
         )
 
 
+# --- the engine process -----------------------------------------------------------------------
+class EngineStateError(NmrBalanceError):
+    """The engine was asked something its state does not allow (a trial while one runs, no
+    source connected, a message it does not know, the engine not running)."""
+
+
 # --- sources and devices -----------------------------------------------------------------------
 class SourceError(NmrBalanceError):
     """A sensor source could not be opened or stopped delivering."""

@@ -30,9 +30,14 @@ _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
 
 
-def connect(path: Path, create: bool = True) -> sqlite3.Connection:
-    """Open (creating if allowed) the database at ``path``, validated and migrated."""
+def connect(path: Path, create: bool = True, read_only: bool = False) -> sqlite3.Connection:
+    """Open (creating if allowed) the database at ``path``, validated and migrated.
+
+    ``read_only``: a connection that only reads (``PRAGMA query_only``): the file must exist
+    with the latest schema, and any write fails.
+    """
     path = Path(path)
+    create = create and not read_only
     if path.is_dir():
         raise CorruptDatabaseError(str(path), "it is a folder")
     if not path.exists():
@@ -55,7 +60,11 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
-            schema.migrate(conn)
+            if read_only:
+                _check_current(conn, path)
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                schema.migrate(conn)
     except BaseException:
         conn.close()
         raise
@@ -91,6 +100,15 @@ def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
             f"{path} was written by a newer nmr-balance (schema {version}, this one knows up to "
             f"{schema.LATEST_VERSION})",
             "Update nmr-balance; the file was not changed",
+        )
+
+
+def _check_current(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version < schema.LATEST_VERSION:
+        raise StorageError(
+            f"{path} has schema {version}; this nmr-balance reads {schema.LATEST_VERSION}",
+            "Open it once read-write (e.g. `nmr-balance patients --db FILE`) to update it",
         )
 
 
@@ -141,9 +159,9 @@ class SqliteConnection:
     beside the database (:mod:`recordings._lock`).
     """
 
-    def __init__(self, path: Path, create: bool = True):
+    def __init__(self, path: Path, create: bool = True, read_only: bool = False):
         self.path = Path(path)
-        self._conn = connect(self.path, create=create)
+        self._conn = connect(self.path, create=create, read_only=read_only)
 
     def guard(self):
         return guard(self.path)

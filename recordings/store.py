@@ -98,17 +98,27 @@ def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
 class Store:
     """An open station database. Create with :meth:`open`; close (or use ``with``) when done."""
 
-    def __init__(self, path: Path | str, conn):
+    def __init__(self, path: Path | str, conn, read_only: bool = False):
         #: The SQLite file (a Path) or the server's URL (a str, without password).
         self.path = path
         self._conn = conn
         self._mutex = threading.RLock()
+        self.read_only = read_only
 
     @classmethod
     def open(
-        cls, path: str | Path | None = None, create: bool = True, recover: bool = True
+        cls,
+        path: str | Path | None = None,
+        create: bool = True,
+        recover: bool = True,
+        read_only: bool = False,
     ) -> Store:
         """Open (or create, owner-only) the database at ``path`` (default: :func:`default_db_path`).
+
+        ``recover``: close trials left ``recording`` by a dead recorder (see
+        :meth:`recover_interrupted`). ``read_only``: this store only reads (the dashboard's
+        console, while the engine process writes; see ``docs/recordings.md``): no creation, no
+        recovery, and every write raises :class:`StorageError`.
 
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
         left untouched) and :class:`StorageError` when it cannot be opened.
@@ -122,12 +132,13 @@ class Store:
             except BaseException:
                 conn.close()
                 raise
-            store = cls(_pg.redact(path), conn)
+            store = cls(_pg.redact(path), conn, read_only)
             store._url = path
         else:
             path = Path(path).expanduser() if path is not None else default_db_path()
-            store = cls(path, _db.SqliteConnection(path, create=create))
-        if recover:
+            conn = _db.SqliteConnection(path, create=create, read_only=read_only)
+            store = cls(path, conn, read_only)
+        if recover and not store.read_only:
             store.recover_interrupted()
         return store
 
@@ -167,6 +178,12 @@ class Store:
             if self._conn is not None and self._conn.in_transaction:
                 yield self  # nested: the outer transaction commits
                 return
+            if self.read_only:
+                raise StorageError(
+                    f"this connection to {self.path} only reads: while the dashboard runs, the "
+                    "engine process is the station database's one writer",
+                    "Send the engine a command (nmr_balance.engine.messages) to change the record",
+                )
             self._conn.begin()
             try:
                 yield self

@@ -1,4 +1,4 @@
-"""Helpers shared by many test files: repository paths and screenshot checks.
+"""Helpers shared by many test files: repository paths, screenshot checks, a fake clock.
 
 Test files never import each other (``test_layout.py`` checks it): what two of them share lives
 here or in the other helper modules (``_driver_helpers``, ``_fake_bleak``, ``_recordings_util``,
@@ -27,3 +27,21 @@ def save_shot(widget, path) -> None:
     image = widget.grab().toImage()
     assert image.save(str(path))
     assert not_blank(image) > 10, f"{path.name} looks blank"
+
+
+class FakeClock:
+    """Stands in for the ``time`` module inside a module that paces by the clock (replay, the
+    simulator): ``monkeypatch.setattr(module, "time", clock)``. The test moves ``t`` on and
+    ``sleep`` advances it, so pacing is checked exactly, whatever else the machine is doing."""
+
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def monotonic_ns(self) -> int:
+        return round(self.t * 1e9)
+
+    def sleep(self, seconds: float) -> None:
+        self.t += max(0.0, seconds)

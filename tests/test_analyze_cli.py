@@ -151,12 +151,20 @@ def test_warmup_of_some_groups_only():
 
 
 def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
-    """`nmr-balance live` compiles everything up front only when the Numba cache is empty."""
+    """`nmr-balance live` compiles everything up front only when the Numba cache is empty, and
+    the progress bar says "compiling" only then: before the first run the cache lacks the
+    kernels; after it, the same groups only load (no kernel missing, no cache miss)."""
     import os
     import subprocess
     import sys
 
-    code = "import dsp; dsp.warmup(only=('live',)); print(dsp.cache_misses())"
+    code = (
+        "import dsp\n"
+        "from nmr_balance.app.warm import label\n"
+        "before = len(dsp.uncached_kernels(('live',))), label(('live',))\n"
+        "dsp.warmup(only=('live',))\n"
+        "print(before[0], repr(before[1]), dsp.cache_misses(), len(dsp.uncached_kernels(('live',))))"
+    )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     runs = [
         subprocess.run(
@@ -166,10 +174,17 @@ def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
             env=env,
             timeout=120,
             check=True,
-        ).stdout.split()[-1]
+        ).stdout.strip()
         for _ in range(2)
     ]
-    assert int(runs[0]) > 0 and int(runs[1]) == 0
+    from nmr_balance.app.warm import COMPILING, LOADING
+
+    first, second = (run.rsplit(" ", 2) for run in runs)
+    missing, said = first[0].split(" ", 1)
+    assert int(missing) > 0 and said == repr(COMPILING) and int(first[1]) > 0
+    assert int(first[2]) == 0  # the first run filled the cache
+    missing, said = second[0].split(" ", 1)
+    assert int(missing) == 0 and said == repr(LOADING) and int(second[1]) == 0
 
 
 def _json_run(capsys, monkeypatch, files, twins_up_to, parallel_from):

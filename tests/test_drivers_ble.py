@@ -43,7 +43,7 @@ def ble_source(air, target, profile, decoder, url="ble://test"):
         client_backend=client,
         scanner_backend=scanner,
     )
-    return DeviceSource(url, transport, decoder, open_timeout_s=3.0)
+    return DeviceSource(url, transport, decoder, open_timeout_s=30.0)  # a hang bound
 
 
 def test_witmotion_ble_real_payloads_and_configuration():

@@ -43,7 +43,11 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-def test_sigkill_mid_trial_loses_at_most_the_last_second(store_target):
+def test_sigkill_mid_trial_keeps_every_committed_sample(store_target):
+    """Killed mid-trial, the recording keeps all it had committed, whole and in order, and the
+    trial reads as interrupted. The kill comes once another process has seen 1000 samples
+    committed (not after a guessed time). How much a crash loses in real time (at most the
+    last second) is the SIGKILL drill's measurement (python -m benchmarks.drill_sigkill)."""
     db = store_target  # a station file, or the clinic's server (a station killed mid-trial)
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(db)],
@@ -53,8 +57,13 @@ def test_sigkill_mid_trial_loses_at_most_the_last_second(store_target):
     )
     try:
         trial_id = int(child.stdout.readline())
-        time.sleep(2.5)
-        kill_ns = time.monotonic_ns()
+        deadline, committed = time.monotonic() + 60, 0
+        while committed < 1000:
+            assert time.monotonic() < deadline, f"only {committed} samples committed in 60 s"
+            assert child.poll() is None, child.stderr.read()
+            time.sleep(0.1)
+            with Store.open(db) as store:  # recovery leaves a live recording alone
+                committed = len(store.samples(trial_id, RAW))
         os.kill(child.pid, signal.SIGKILL)
         child.wait(10)
     finally:
@@ -73,9 +82,7 @@ def test_sigkill_mid_trial_loses_at_most_the_last_second(store_target):
         raw = store.samples(trial_id, RAW)
         processed = store.samples(trial_id, PROCESSED)
         assert store.check() == []
-    # Samples are stamped with CLOCK_MONOTONIC, shared by both processes.
-    assert raw.t_host_ns[-1] >= kill_ns - 1_000_000_000, (kill_ns - raw.t_host_ns[-1]) / 1e9
-    assert len(raw) >= 1000 and np.array_equal(raw.counter, np.arange(len(raw)))
+    assert len(raw) >= committed and np.array_equal(raw.counter, np.arange(len(raw)))
     assert len(processed) >= len(raw) - 1000
     assert trial.metrics["n_samples"] == len(processed)  # scored from what was committed
     # ... and the interrupted trial replays

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from _helpers import FakeClock
 from _recordings_util import same_bits, same_metrics
 from scipy import signal
 
@@ -15,6 +16,7 @@ from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.stream import SampleBlock, StreamInfo, sway_info
 from recordings import Condition, Store
+from recordings import replay as replay_module
 from recordings.recorder import Recorder as Recorder_
 from recordings.replay import ReplaySource
 
@@ -93,26 +95,38 @@ def test_replay_equals_live(tmp_path, stages):
         assert same_metrics(trial_metrics(replayed, store.trial(tid).info), metrics)
 
 
-def test_replay_paces_in_real_time_times_speed_and_seeks(tmp_path):
+def _due(src) -> SampleBlock:
+    """Every sample due now (reads that do not wait, until one returns nothing)."""
+    parts = [src.read(0)]
+    while len(parts[-1]):
+        parts.append(src.read(0))
+    return SampleBlock.concat(parts, 3)
+
+
+def test_replay_paces_in_real_time_times_speed_and_seeks(tmp_path, monkeypatch):
     db = tmp_path / "s.db"
     tid, live, _ = record(db, "sim://?rate=100&realtime=0&duration=3", lambda: None)
+    clock = FakeClock()
+    monkeypatch.setattr(replay_module, "time", clock)
     src = open_source(f"replay://{db}?trial={tid}&speed=2")
     with src:
         src.start()
-        t0 = time.monotonic()
-        got = []
-        while time.monotonic() - t0 < 0.5:
-            got.append(src.read(0.05))
-        n = sum(len(b) for b in got)
-        # 0.5 s at 2x real time = 1 s of signal = ~100 samples
-        assert 80 <= n <= 115, n
+        assert _due(src).counter.tolist() == [0]  # trial time 0 is due at once
+        clock.t += 0.5  # 0.5 s at 2x real time = 1 s of signal
+        assert _due(src).counter.tolist() == list(range(1, 101))
+        # a read that may wait sleeps until the next sample is due (0.01 s of signal at 2x)
+        t = clock.t
+        assert len(src.read(1.0)) == 0 and clock.t - t == pytest.approx(0.005)
+        clock.t += 1e-6  # (past the float rounding of "exactly due")
+        assert _due(src).counter.tolist() == [101]
         src.seek(2.5)
-        parts, t1 = [], time.monotonic()
-        while not src.ended and time.monotonic() - t1 < 2:
-            parts.append(src.read(0.05))
-        after = SampleBlock.concat(parts, 3)
-        assert 0.2 <= time.monotonic() - t1 < 0.6  # 0.5 s of signal at 2x
+        at_seek = _due(src)  # the seek applies at the next read: trial time 2.5 is due at once
+        assert at_seek.counter.tolist() == [250]
+        clock.t += 0.25  # 0.5 s of signal at 2x: the rest of the trial
+        after = SampleBlock.concat([at_seek, _due(src)], 3)
         assert after.counter[0] == 250 and after.counter[-1] == 299
+        assert np.all(np.diff(after.counter) == 1)
+        src.read(0)
         assert src.ended
         # host times keep their recorded spacing
         assert np.array_equal(np.diff(after.t_host_ns), np.diff(live.t_host_ns[250:300]))

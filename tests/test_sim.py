@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
+from _helpers import FakeClock
 from scipy import signal
 
 from drivers.sim import Condition, Lean, LoseBalance, SimulatedBoard, StepOff, StepOn
+from drivers.sim import source as sim_source
 from drivers.sim.board import TILT_DEG_PER_MM, WII_CELLS_XY_MM
 from drivers.sim.model import G
 from nmr_balance.app import open_source
@@ -150,22 +150,32 @@ def test_sim_source_counters_device_time_and_end():
     assert src.info.kind.value == "cells" and src.info.has_device_time
 
 
-def samples_read_in(url: str, seconds: float) -> int:
-    """How many samples a paced sim source delivers in ``seconds`` of wall time."""
-    src = open_source(url)
-    with src:
-        src.start()
-        t0 = time.monotonic()
-        n = 0
-        while time.monotonic() - t0 < seconds:
-            n += len(src.read(timeout=0.05))
+def _due(src):
+    """Samples a paced source has due now (reads that do not wait, until one returns none)."""
+    n, got = 0, src.read(0)
+    while len(got):
+        n += len(got)
+        got = src.read(0)
     return n
 
 
-def test_realtime_pacing_delivers_the_nominal_rate():
-    assert 170 <= samples_read_in("sim://?rate=200", 1.0) <= 230
+def test_realtime_pacing_delivers_the_nominal_rate(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(sim_source, "time", clock)
+    with open_source("sim://?rate=200") as src:
+        src.start()
+        assert _due(src) == 0
+        clock.t += 1.0
+        assert _due(src) == 200  # one second of wall time, 200 samples (in 0.25 s steps)
+        t = clock.t
+        block = src.read(None)  # a read that may wait sleeps until the next sample is due
+        assert len(block) == 1 and clock.t - t == pytest.approx(1 / 200)
 
 
-def test_speed_runs_faster_than_real_time():
-    # ~500 samples of signal in 0.5 s of wall time
-    assert samples_read_in("sim://?rate=100&speed=10", 0.5) >= 400
+def test_speed_runs_faster_than_real_time(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(sim_source, "time", clock)
+    with open_source("sim://?rate=100&speed=10") as src:
+        src.start()
+        clock.t += 0.5
+        assert _due(src) == 500  # 5 s of signal in 0.5 s of wall time

@@ -49,7 +49,9 @@ def ptys(tmp_path_factory):
 def ble(peripheral, target, profile, decoder):
     client, scanner = make_backends(FakeAir(peripheral))
     transport = BleTransport(target, PROFILES[profile], 2.0, client, scanner)
-    return DeviceSource(f"ble://{target}?profile={profile}", transport, decoder, 3.0)
+    return DeviceSource(
+        f"ble://{target}?profile={profile}", transport, decoder, 30.0
+    )  # open timeout: a hang bound
 
 
 @contextlib.contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -44,13 +46,15 @@ def test_replay_controls_play_pause_speed_scrub(qtbot, store, artifacts_dir):
 
     view.set_speed(8.0)
     assert view.speed_box.currentData() == 8.0
+    t0 = time.monotonic()
     view.play()
     assert view.playing
     qtbot.wait(300)
     view.pause()
+    ran_s = time.monotonic() - t0
     played = view.position_s
-    # 8x for ~0.3 s of wall time = ~2.4 s of trial (generous bounds: a loaded machine)
-    assert 0.8 < played < 5.0, played
+    # the playhead moved, by at most 8x the wall time it ran (however busy the machine was)
+    assert 0 < played <= min(8 * ran_s, view.trial.duration_s), (played, ran_s)
     qtbot.wait(100)
     assert view.position_s == played  # paused: nothing moves
     n_shown = view.feed.filled

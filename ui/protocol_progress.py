@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from nmr_balance.engine.messages import ProtocolDone
 from nmr_balance.reporting import fmt
 from ui import theme
 
@@ -321,17 +322,17 @@ class ProtocolProgress(QtWidgets.QGroupBox):
             )
             self.results.scrollToBottom()
 
-    def done(self, msg: dict[str, Any]) -> None:
-        n = len(msg.get("trial_ids") or [])
-        head = "finished" if msg["phase"] == "done" else "aborted"
-        summary = msg.get("summary") or {}
+    def done(self, msg: ProtocolDone) -> None:
+        n = len(msg.trial_ids)
+        head = "finished" if msg.phase == "done" else "aborted"
+        summary = msg.summary or {}
         lines = [f"<b>{head}</b>: {n} trial(s) recorded"]
         if summary:
             lines.append(summary_html(summary, self.unit))
-        if msg.get("los_path"):
+        if msg.los_path:
             lines.append("measured LOS stored for this patient's next runs")
         self.summary.setText("<br>".join(lines))
-        self.step.setText(PHASES.get(msg["phase"], msg["phase"]))
+        self.step.setText(PHASES.get(msg.phase, msg.phase))
         self.polygon.setVisible(summary.get("kind") == "los" and bool(summary.get("per_direction")))
         if self.polygon.isVisibleTo(self):
             self.polygon.show_summary(summary)

@@ -73,7 +73,9 @@ class SimSource(Source):
                     time.sleep(max(0.0, timeout))
                     return SampleBlock.empty(self.info.n_channels)
                 time.sleep(max(0.0, wait))
-                due = self._due(time.monotonic())
+                # the next sample is due now: a clock read a hair short of it (float rounding)
+                # must not make an endless stream look finished below
+                due = max(1, self._due(time.monotonic()))
         else:
             due = self._fast_chunk
         if self.limit is not None:

@@ -10,7 +10,7 @@ from nmr_balance.app import open_source
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
 from nmr_balance.app.commands.run import continued_session
 from nmr_balance.app.protocol_recording import faster_than_real_time
-from nmr_balance.app.warm import warm_kernels
+from nmr_balance.app.warm import FRONT_END, warm_kernels
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
 
@@ -83,7 +83,7 @@ def run(args) -> int:
         raise InvalidParameterError("--duration", args.duration, "a positive number of seconds")
     condition = Condition.parse(args.condition)
     source = open_source(args.source)  # a bad URL fails before anything is written
-    warm_kernels()
+    warm_kernels(only=FRONT_END)  # the trial's metrics at the end need no kernel (dsp.metrics)
     with open_store(args) as store:
         patient, added = store.ensure_patient(args.patient)
         if added:

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from nmr_balance.app import open_source
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
-from nmr_balance.app.warm import warm_kernels
+from nmr_balance.app.warm import FRONT_END, warm_kernels
 from nmr_balance.console import print_events, run_console
 from nmr_balance.pipeline import Pipeline
 
@@ -49,7 +49,7 @@ def run(args) -> int:
     else:
         url = f"replay://{quote(str(Path(args.trial).expanduser().resolve()))}?"
     url += f"&speed={args.speed}&start={args.start:g}"
-    warm_kernels()
+    warm_kernels(only=(*FRONT_END, "live"))  # front-end and the console's live metrics
     with Pipeline(open_source(url)) as pipeline:
         reader = pipeline.processed.reader(from_start=True)
         run_console(pipeline, None)
@@ -68,9 +68,16 @@ def run(args) -> int:
 
 
 def _same(a: dict, b: dict) -> bool:
+    """Equal metrics, NaN equal to NaN; floats to 1e-12 relative: the stored ones may come from
+    the Numba kernels and these from their NumPy twins (or the other way round), which agree to
+    ~1e-15 — a changed front-end moves them far more."""
     keys = [k for k, v in b.items() if isinstance(v, (int, float))]
     return all(
         k in a
-        and (a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k])))
+        and (
+            a[k] == b[k]
+            or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k]))
+            or math.isclose(a[k], b[k], rel_tol=1e-12, abs_tol=1e-300)
+        )
         for k in keys
     )

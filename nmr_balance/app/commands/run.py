@@ -174,6 +174,7 @@ def _print_results(run) -> None:
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.app.warm import FRONT_END, warm_kernels
     from nmr_balance.pipeline import Pipeline
     from nmr_balance.protocols.library import find
     from nmr_balance.protocols.patient_los import load_los
@@ -192,6 +193,9 @@ def run(args) -> int:
         if store is not None:
             patient, _ = store.ensure_patient(args.patient)
             session = continued_session(store, args.session, patient)
+        # Front-end and training kernels, with a progress bar on a first run (compiling); the
+        # trials' sway metrics need none (dsp.metrics runs the NumPy twins unless loaded).
+        warm_kernels(only=(*FRONT_END, "live"))
         pipeline = Pipeline(
             source,
             ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60),

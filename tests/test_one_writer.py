@@ -1,0 +1,148 @@
+"""One writer: the console (this process) and the engine (its own process) share one station
+database, and saving a report from the console never damages it (issue 13, item 3).
+
+The failure this guards against: the report's file dialog lists the folder that holds the
+database, and Qt opens every listed file to sniff its type. On POSIX, closing *any* descriptor of
+a file drops every lock the process holds on it, SQLite's included, so the engine process then
+believed it was the last user of the database and checkpointed and deleted the write-ahead log
+under the console's open connection; the console's next write went into the deleted log
+("database disk image is malformed").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from nmr_balance.app.engine_process import run_engine
+from nmr_balance.errors import StorageError
+from recordings import PROCESSED, Store
+from ui.console_window import ConsoleWindow
+from ui.dashboard import application, open_store
+from ui.engine_client import EngineClient
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _accept_save_dialog(path) -> None:
+    """Type ``path`` into the open (Qt, not native) save dialog once it has listed its folder."""
+    for w in QtWidgets.QApplication.topLevelWidgets():
+        if isinstance(w, QtWidgets.QFileDialog) and w.isVisible():
+            w.selectFile(str(path))
+            QtCore.QTimer.singleShot(1500, w.accept)  # let it list (and sniff) the folder
+            return
+    QtCore.QTimer.singleShot(100, lambda: _accept_save_dialog(path))
+
+
+def _record_timed_trial(qtbot, window, seconds: int = 1) -> int:
+    panel = window.session_panel
+    panel.duration.setMinimum(1)
+    panel.duration.setValue(seconds)
+    with qtbot.waitSignal(window.engine.trial_started, timeout=20000):
+        panel.start_button.click()
+    with qtbot.waitSignal(window.engine.trial_stopped, timeout=30000) as stopped:
+        pass
+    return stopped.args[0]
+
+
+def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # the report dialog opens where the database is
+    db = tmp_path / "station.sqlite"
+    application()
+    store = open_store(db)  # as the dashboard opens it
+    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
+    window.session_panel.countdown_s = 0.2
+    window.session_panel.pain_before.setValue(4)
+    window.session_panel.borg_before.setValue(8)
+    qtbot.addWidget(window)
+    window.show()
+    errors: list = []
+    window.engine.failed.connect(errors.append)
+    try:
+        with qtbot.waitSignal(window.engine.ready, timeout=60000):
+            window.connect_source("sim://?rate=100&sensor=cop")
+        panel = window.session_panel
+        panel.new_code.setText("P001")
+        panel.add_button.click()
+        qtbot.waitUntil(lambda: panel.patient_code() == "P001", timeout=10000)
+        panel.session_button.click()
+        qtbot.waitUntil(lambda: window.session_id is not None, timeout=10000)
+        panel.notes.setPlainText("first trial: steady")
+        first = _record_timed_trial(qtbot, window)
+
+        QtCore.QTimer.singleShot(0, lambda: _accept_save_dialog(tmp_path / "report.pdf"))
+        with qtbot.waitSignal(window.reporter.finished, timeout=60000):
+            panel.report_button.click()
+        assert (tmp_path / "report.pdf").stat().st_size > 1000
+
+        panel.notes.setPlainText("second trial: after the report")
+        second = _record_timed_trial(qtbot, window)
+        panel.new_code.setText("P002")
+        panel.add_button.click()
+        qtbot.waitUntil(lambda: panel.patient_code() == "P002", timeout=10000)
+        qtbot.waitUntil(lambda: store.trial(second).notes != "", timeout=10000)
+        assert not errors, errors
+        assert not [m for m in window.messages if "damaged" in m.lower()]
+
+        # the end-of-session step: the state after, then the note shown before it is saved
+        panel.patient.setCurrentText("P001")
+        panel.end_button.click()
+        dialog = window.end_dialog
+        assert dialog.isVisible() and not dialog.review.isVisible()
+        dialog.pain_after.setValue(1)
+        dialog.borg_after.setValue(11)
+        dialog.response.setPlainText("tolerated well, no dizziness")
+        with qtbot.waitSignal(window.engine.session_ended, timeout=10000):
+            dialog.review_button.click()
+        assert dialog.review.isVisible() and dialog.save_button.isEnabled()
+        note = dialog.note.toPlainText()
+        assert "P001" in note and "1/10 after" in note and "11 after" in note
+        assert "{" not in note
+        session = store.session(window.session_id)
+        assert (session.pain_after, session.borg_after) == (1, 11) and session.ended
+        assert session.response == "tolerated well, no dizziness"
+        assert (session.pain_before, session.borg_before) == (4, 8)
+    finally:
+        window.close()
+        store.close()
+
+    # every write is in the file, and the file is sound (read by a plain SQLite connection)
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert [r[0] for r in conn.execute("SELECT code FROM patients ORDER BY code")] == [
+            "P001",
+            "P002",
+        ]
+        rows = conn.execute("SELECT id, status, notes FROM trials ORDER BY id").fetchall()
+        assert rows == [
+            (first, "complete", "first trial: steady"),
+            (second, "complete", "second trial: after the report"),
+        ]
+    finally:
+        conn.close()
+    with Store.open(db) as again:
+        for trial_id in (first, second):
+            assert len(again.samples(trial_id, PROCESSED)) == 100  # 1 s at 100 Hz
+
+
+def test_the_consoles_store_only_reads_and_says_who_writes(tmp_path):
+    db = tmp_path / "station.sqlite"
+    with Store.open(db) as writer:
+        writer.add_patient("P001")
+    reader = open_store(db)
+    try:
+        assert reader.read_only and [p.code for p in reader.patients()] == ["P001"]
+        with pytest.raises(StorageError, match="one writer") as refused:
+            reader.add_patient("P002")
+        assert "command" in refused.value.hint
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            reader._conn._conn.execute("DELETE FROM patients")  # below the store: still refused
+    finally:
+        reader.close()
+    with Store.open(db) as again:
+        assert [p.code for p in again.patients()] == ["P001"]
+    with pytest.raises(StorageError, match="no database"):
+        Store.open(tmp_path / "missing.sqlite", read_only=True)
