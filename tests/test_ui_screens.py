@@ -71,15 +71,17 @@ def runs():
     return out
 
 
-def done_message(run) -> dict:
-    """The engine's ``protocol_done`` reply for a run (no store: no trial ids)."""
-    return {
-        "phase": run.phase,
-        "results": [r.to_dict() for r in run.results],
-        "summary": run.summary,
-        "trial_ids": list(range(1, len(run.results) + 1)),
-        "los_path": None,
-    }
+def done_message(run):
+    """The engine's ``ProtocolDone`` reply for a run (no store: trial ids 1, 2...)."""
+    from nmr_balance.engine import messages as m
+
+    return m.ProtocolDone(
+        phase=run.phase,
+        results=[r.to_dict() for r in run.results],
+        summary=run.summary,
+        trial_ids=list(range(1, len(run.results) + 1)),
+        los_path=None,
+    )
 
 
 @pytest.fixture
