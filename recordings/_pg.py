@@ -214,6 +214,11 @@ class PgConnection:
             cur = self._conn.execute(_placeholders(sql), tuple(_plain(a) for a in args))
             return cur.fetchall() if cur.description is not None else []
 
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        """One statement for many rows, sent in one round trip (psycopg's pipeline)."""
+        with self._mutex, self.guard(), self._conn.cursor() as cur:
+            cur.executemany(_placeholders(sql), [tuple(_plain(a) for a in r) for r in rows])
+
     @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nmr_balance.errors import InvalidParameterError
+from nmr_balance.errors import InvalidParameterError, StorageError
 from nmr_balance.registry import Scheme, SourceURL, register_scheme
 from nmr_balance.source import Source
 from nmr_balance.stream import SampleBlock, StreamInfo
@@ -104,7 +104,16 @@ class ReplaySource(Source):
         return info.replace(source=self.url)
 
     def _open_database(self) -> StreamInfo:
-        self._store = Store.open(self.path, create=False)
+        try:  # never creates or changes anything at a path that is not a station database
+            self._store = Store.open(self.path, create=False)
+        except StorageError as e:
+            raise InvalidParameterError(
+                "path",
+                str(self.path),
+                "a station database (made by `nmr-balance record`) or a trial file "
+                f"(.csv, .tsv, .txt, .c3d); {e.message}",
+                self.url,
+            ) from None
         if self.trial_id is None:
             ids = [t.id for t in self._store.trials()]
             listing = f"this database holds trials {ids[0]}-{ids[-1]}" if ids else "it holds none"

@@ -49,7 +49,8 @@ _EVENT_WORDS = {
     "overrun": "the recorder fell behind",
 }
 _STATUS_WORDS = {
-    "interrupted": "the recording stopped unexpectedly (program closed or crashed)",
+    "interrupted": "the recording stopped before its end (device silent or lost, or the program "
+    "closed)",
     "aborted": "stopped before the planned end",
     "recording": "still recording when the report was made",
 }

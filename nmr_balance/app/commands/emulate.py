@@ -23,6 +23,9 @@ hardware. Open the printed path in another terminal, e.g.:
   nmr-balance emulate --protocol csv --pty --faults garbage,drop,disconnect --link /tmp/hx
     (garbage bytes, a few dropped bytes, and an unplug of 1 s every ~2 s)
 
+  nmr-balance emulate --protocol csv --pty --faults mute --fault-every 3 --down 600
+    (a board that stops sending after 3 s with the port still open: a stall)
+
 Stop with Ctrl-C. Linux and macOS (ptys do not exist on Windows).
 """
 
@@ -90,7 +93,10 @@ def add_arguments(parser) -> None:
         "seconds of silence before data (default 0)",
     )
     parser.add_argument(
-        "--faults", default="", help="comma list of garbage, drop, disconnect (default none)"
+        "--faults",
+        default="",
+        help="comma list of garbage, drop, disconnect, mute (the board stops sending for --down "
+        "seconds with the port open; its clock runs on) (default none)",
     )
     parser.add_argument(
         "--fault-every",
@@ -99,7 +105,10 @@ def add_arguments(parser) -> None:
         help="seconds between faults of each kind (default 2)",
     )
     parser.add_argument(
-        "--down", type=float, default=1.0, help="seconds a simulated unplug lasts (default 1)"
+        "--down",
+        type=float,
+        default=1.0,
+        help="seconds a simulated unplug or mute lasts (default 1)",
     )
     parser.add_argument(
         "--fifo",

@@ -13,7 +13,8 @@ NAME = "trials"
 HELP = "list recorded trials (status, condition, duration, key metrics)"
 DESCRIPTION = """\
 List trials, oldest first. Status is complete, aborted (stopped by the user or a full disk),
-interrupted (the recording process died; what was committed is kept) or recording.
+interrupted (the device stopped sending or was lost before the planned end, or the recording
+process died; what was committed is kept) or recording.
 
 Examples:
   nmr-balance trials
