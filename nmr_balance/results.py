@@ -86,6 +86,11 @@ def _number(value: Any) -> float:
     return float(value) if math.isfinite(value) else math.nan
 
 
+def _nanmean(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
 def _json_number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -156,10 +161,13 @@ class LosResult:
                 for e in per
                 if isinstance(e, dict) and math.isfinite(_number(e.get("bearing_deg")))
             }
-        return cls(
-            {k: LosScores.from_dict(v) for k, v in per.items() if isinstance(v, dict)},
-            LosScores.from_dict(d.get("composite") or {}),
-        )
+        directions = {k: LosScores.from_dict(v) for k, v in per.items() if isinstance(v, dict)}
+        composite = d.get("composite")
+        if not composite and directions:  # older records: the mean of the directions
+            composite = {
+                k: _nanmean([getattr(s, k) for s in directions.values()]) for k in LosScores.FIELDS
+            }
+        return cls(directions, LosScores.from_dict(composite or {}))
 
     def to_dict(self) -> dict[str, Any]:
         order = [d for d in LOS_DIRECTIONS if d in self.per_direction]
@@ -408,7 +416,7 @@ class TrialResults:
                 for part in parts[:-1]:
                     node = node.setdefault(part, {})
                 node[parts[-1]] = value
-        legacy_los = d.get("los") if base.los is None else None
+        legacy_los = (d.get("los") or d.get("per_direction")) if base.los is None else None
         if isinstance(legacy_los, (list, dict)) and "per_direction" not in scores:
             scores["per_direction"] = legacy_los
         if not scores:

@@ -168,7 +168,7 @@ def summary_html(summary: dict[str, Any], unit: str) -> str:
         out.append(f"mean success {_fmt(summary.get('mean_success_pct'), '%')}")
         if "next_level" in summary:
             out.append(
-                f"next time: level {summary['next_level'] + 1}"
+                f"next time: level {summary['next_level']}"  # levels are 1-based
                 + (f" ({summary['progression']})" if summary.get("progression") else "")
             )
     if summary.get("interrupted"):

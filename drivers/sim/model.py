@@ -58,9 +58,10 @@ class AxisParams:
     noise_hz: float  # corner frequency of the torque noise, Hz
 
 
-def axis_params(condition: Condition, axis: str) -> AxisParams:
-    """Controller parameters for ``axis`` ("ap" or "ml") under ``condition``."""
-    kp, kd, delay, noise = 1.05, 0.35, 0.15, 0.0016
+def axis_params(condition: Condition, axis: str, noise_gain: float = 1.0) -> AxisParams:
+    """Controller parameters for ``axis`` ("ap" or "ml") under ``condition``; ``noise_gain``
+    scales the motor noise (a less skilled patient sways more)."""
+    kp, kd, delay, noise = 1.05, 0.35, 0.15, 0.0016 * noise_gain
     if axis == "ml":
         noise *= 0.6
     if condition.vision == "closed":

@@ -32,6 +32,7 @@ class TrialRecorder(Protocol):
     # or storing failed)
     error: Exception | None  # what made it fail
     status: str  # once stopped: the status stored (a stalled trial is ``interrupted``)
+    notices: list[str]  # what the therapist should know (e.g. the server went away mid-trial)
 
     def start(self) -> int: ...
     def mark(self, kind: str, **payload: Any) -> None: ...
@@ -342,6 +343,8 @@ class EngineLoop:
             if status == "interrupted":
                 reason = getattr(recorder, "end_reason", "")
                 self.reply(m.Notice(f"trial {trial_id} is incomplete: {reason}"))
+            for notice in getattr(recorder, "notices", ()):  # e.g. the clinic's server went away
+                self.reply(m.Notice(notice))
         self.reply(m.TrialMetrics(trial_id, metrics))
 
     def _close_pipeline(self) -> None:

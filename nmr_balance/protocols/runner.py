@@ -93,7 +93,10 @@ class RunFeeder:
             return [], 0
         if stamped and reader.cursor >= stamped[0][1]:
             status_event = stamped.popleft()[0]
-            return run.on_status(status_event.status, status_event.message), -1
+            events = run.on_status(status_event.status, status_event.message)
+            if events:
+                self.pipeline.source.instruct(run.instruction())
+            return events, -1
         if self.pipeline.pull and reader.pending == 0:
             self.pipeline.pump()  # a source faster than real time goes at the run's pace
             if stamped and reader.cursor >= stamped[0][1]:
@@ -108,6 +111,8 @@ class RunFeeder:
             self._last_data, self._stalled = time.monotonic(), False
         elif not stamped and not run.finished:
             events += self._check_stall()
+        if len(block) or events:
+            p.source.instruct(run.instruction())  # the patient (a simulator) plays along
         return events, len(block)
 
     def _check_stall(self) -> list[Event]:

@@ -129,6 +129,10 @@ class Protocol:
     levels: tuple[dict[str, Any], ...] = ()
     progression: Progression | None = None
     path: str = ""
+    #: Why it is done, for the documentation note ("improve ankle proprioception...").
+    objective: str = ""
+    #: Body regions it trains, for the documentation note (default: standing balance).
+    body_regions: tuple[str, ...] = ("bilateral lower extremities", "trunk")
 
     def check_level(self, level: int | None) -> int | None:
         """``level`` (1-based) if this protocol has it, 1 when it has levels and none is given,
@@ -253,6 +257,8 @@ def parse_protocol(data: dict[str, Any], file: str = "<protocol>") -> Protocol:
         "steps",
         "levels",
         "progression",
+        "objective",
+        "body_regions",
     }
     for key in data:
         if key not in known:
@@ -324,7 +330,17 @@ def parse_protocol(data: dict[str, Any], file: str = "<protocol>") -> Protocol:
         levels=tuple(checked_levels),
         progression=progression,
         path=file,
+        objective=c.value("objective", data.get("objective", ""), text, None),
+        body_regions=_regions(c, data.get("body_regions")),
     )
+
+
+def _regions(c: _Checker, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return Protocol.__dataclass_fields__["body_regions"].default
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        c.fail("body_regions", 'a list of body regions, e.g. ["ankle", "trunk"]', value)
+    return tuple(value)
 
 
 def _check_step(c: _Checker, task: str, p: dict[str, Any], i: int) -> None:

@@ -107,6 +107,13 @@ class Task:
     def display(self, t: float) -> dict[str, Any]:
         return {}
 
+    def cue(self, t: float) -> dict[str, Any]:
+        """What the patient is asked to do at sample time ``t``, as
+        :class:`~nmr_balance.instruction.Instruction` fields (``target``, ``target_since_s``,
+        ``radius``, ``moving``, ``visible``); empty: stand quietly at the centre since the trial
+        began."""
+        return {"target_since_s": self.t0}
+
     def extent(self) -> float:
         """Farthest reach (stream unit) of anything :meth:`display` may show, edges included:
         the patient screen scales to it before the trial starts. 0: nothing is shown."""
@@ -260,6 +267,19 @@ class LimitsOfStability(Task):
         centre = self.targets[k] if out else np.zeros(2)
         return {"targets": [[*map(float, centre), self.los.length(8.0)]]}
 
+    def cue(self, t):
+        k, out = self._phase(t)
+        k = min(k, len(self.bearings) - 1)
+        shown = self.t0 + k * self.period
+        if not out or t >= self.t0 + self.duration_s:
+            return {"target_since_s": shown + self.step.direction_s}  # back to the centre
+        x, y = self.targets[k]
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": shown,
+            "radius": self.los.length(8.0),
+        }
+
     def extent(self):
         return _reach(self.targets, self.los.length(8.0))
 
@@ -360,6 +380,16 @@ class Targets(Task):
             return {"targets": [[*map(float, self.points[self.current]), self.radius]]}
         return {}
 
+    def cue(self, t):
+        if not 0 <= self.current < len(self.points):
+            return {"target_since_s": self.shown_at}
+        x, y = self.points[self.current]
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": self.shown_at,
+            "radius": self.radius,
+        }
+
     def extent(self):
         return _reach(self.points, self.radius)
 
@@ -380,6 +410,15 @@ class Tracking(Task):
 
     def display(self, t):
         return {"targets": [[*map(float, self.path(t - self.t0)[0]), self.radius]]}
+
+    def cue(self, t):
+        x, y = self.path(t - self.t0)[0]
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": self.t0,
+            "radius": self.radius,
+            "moving": True,
+        }
 
     def extent(self):
         return _reach(self.path(np.arange(0.0, self.duration_s, 0.05)), self.radius)
@@ -436,6 +475,20 @@ class Maze(Task):
     def display(self, t):
         return {"corridor": self.points.tolist(), "half_width": self.half_width}
 
+    def cue(self, t):
+        # a point a corridor's width ahead along the centre line: where to steer next
+        seg = np.hypot(*np.diff(self.points, axis=0).T)
+        along = min(self.progress + 2 * self.half_width, self.length)
+        k = min(int(np.searchsorted(np.cumsum(seg), along)), len(seg) - 1)
+        u = (along - float(np.sum(seg[:k]))) / seg[k] if seg[k] > 0 else 1.0
+        x, y = self.points[k] + (self.points[k + 1] - self.points[k]) * min(1.0, u)
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": self.t0,
+            "radius": self.half_width,
+            "moving": True,
+        }
+
     def extent(self):
         return _reach(self.points, self.half_width)
 
@@ -487,6 +540,10 @@ class Circles(Task):
         phase = self.sign * 2 * np.pi * (t - self.t0) / self.step.period_s
         pace = [self.radius * math.sin(phase), self.radius * math.cos(phase)]
         return {"guide_circle": self.radius, "targets": [[*pace, self.los.length(8.0)]]}
+
+    def cue(self, t):
+        x, y, radius = self.display(t)["targets"][0]
+        return {"target": (x, y), "target_since_s": self.t0, "radius": radius, "moving": True}
 
     def extent(self):
         return self.radius + self.los.length(8.0)

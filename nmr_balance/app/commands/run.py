@@ -203,6 +203,7 @@ def run(args) -> int:
         if not 0 < value < math.inf:
             raise InvalidParameterError(name, value, "a positive number of seconds")
     protocol = find(args.protocol)
+    protocol.check_level(args.level)  # a level it does not have: said before anything opens
     source = open_source(args.source)
     with contextlib.ExitStack() as stack:
         store = None if args.no_record else stack.enter_context(Store.open(args.db))
