@@ -63,7 +63,7 @@ def runs():
     los_snap = Recorder(
         lean_to_targets(skip=(5,)), lambda e: e.kind == "target_shown" and e.data["target"] == 0
     )
-    out["los"] = (*drive(find("los"), "sim://?realtime=0&seed=3", los_snap), los_snap)
+    out["los"] = (*drive(find("los"), "sim://?realtime=0&seed=3&respond=0", los_snap), los_snap)
     m = Recorder(when=lambda e: e.kind == "trial_started")
     out["mctsib"] = (*drive(find("mctsib"), "sim://?realtime=0&seed=2", m), m)
     t = Recorder(when=lambda e: e.kind == "target_shown")

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.reporting.compare import KEY_BY_NAME, KEY_METRICS, LOWER
-from nmr_balance.reporting.model import protocol_title
+from nmr_balance.protocols.library import facts
 from nmr_balance.results import TrialResults
 from ui import theme
 
@@ -83,9 +83,11 @@ def curated_values(metrics: dict) -> dict[str, float]:
 
 
 def line_label(protocol: str, condition: str) -> str:
-    """One progress line per protocol and condition: ``"mCTSIB (sensory organisation):
-    eyes closed, foam, feet together"``."""
-    return f"{protocol_title(protocol)}: {condition}"
+    """One progress line per protocol and condition: ``"mCTSIB \u2014 eyes closed, foam, feet
+    together"`` (the protocol's title up to its colon, as the console's picker names it)."""
+    title = facts(protocol).title
+    short = title if title.startswith("Free recording") else title.split(":")[0]
+    return f"{short} \u2014 {condition}"
 
 
 def _timestamp(iso: str) -> float:
