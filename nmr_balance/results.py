@@ -360,7 +360,9 @@ class TrialResults:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = self.recording.to_dict()
-        out.update({k: _json_number(v) for k, v in self.sway.items()})
+        # the recording's own counts stay: the DSP's n_samples/duration_s are of the samples it
+        # kept (a float after trimming), not facts of the recording
+        out.update({k: _json_number(v) for k, v in self.sway.items() if k not in out})
         out["units"], out["notes"] = dict(self.sway_units), dict(self.sway_notes)
         if self.sway_error:
             out["sway_error"] = self.sway_error

@@ -14,8 +14,13 @@ what was expected and what was found (:class:`~nmr_balance.errors.ProtocolError`
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import pathlib
+import re
+import stat
 import tomllib
+import unicodedata
 from typing import Any
 
 from nmr_balance.errors import InvalidParameterError, ProtocolError
@@ -190,6 +195,8 @@ class _Checker:
             ok = isinstance(value, int) if kind == "int" else isinstance(value, (int, float))
             if isinstance(value, bool) or not ok:
                 self.fail(name, "an integer" if kind == "int" else "a number", value, step)
+            if not math.isfinite(value):  # nan fails both range comparisons below
+                self.fail(name, "a finite number", value, step)
             if (spec.lo is not None and value < spec.lo) or (
                 spec.hi is not None and value > spec.hi
             ):
@@ -377,13 +384,71 @@ def _progression(c: _Checker, table: Any) -> Progression:
     return rule
 
 
+#: Largest protocol file read (the built-in ones are ~2 KB).
+MAX_BYTES = 256 * 1024
+#: Deepest nesting of tables and arrays (a protocol needs 3).
+MAX_DEPTH = 8
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\\\)?|\x1b.")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (newlines and tabs
+    are kept): what a clinic file says is shown, never executed by the terminal."""
+    text = _ANSI.sub("", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
+
+
+def _cleaned(value: Any, depth: int, c: _Checker) -> Any:
+    if depth > MAX_DEPTH:
+        c.fail("(file)", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper nesting")
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(k): _cleaned(v, depth + 1, c) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v, depth + 1, c) for v in value]
+    return value
+
+
+def _read_regular(path: pathlib.Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most :data:`MAX_BYTES`.
+
+    Opened without blocking and checked with ``fstat``: a FIFO or a device named ``x.toml``
+    is refused at once instead of hanging or filling memory.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise ProtocolError(str(path), "(file)", "a readable file", e.strerror) from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a pipe or device"
+            raise ProtocolError(str(path), "(file)", "a regular file", kind)
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ProtocolError(
+            str(path), "(file)", f"at most {MAX_BYTES // 1024} KB", f"{st.st_size} bytes"
+        )
+    return data
+
+
 def load_protocol(path: str | pathlib.Path) -> Protocol:
-    """Read and validate one TOML protocol file."""
+    """Read and validate one TOML protocol file.
+
+    Refused with a :class:`ProtocolError`: anything but a regular file, more than
+    :data:`MAX_BYTES`, nesting deeper than :data:`MAX_DEPTH`, non-finite numbers. Text fields
+    come back without control characters or terminal escapes.
+    """
     path = pathlib.Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read_regular(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ProtocolError(str(path), "(syntax)", "valid TOML", str(e)) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProtocolError(str(path), "(file)", "a readable UTF-8 text file", str(e)) from None
-    return parse_protocol(data, str(path))
+    except UnicodeDecodeError as e:
+        raise ProtocolError(str(path), "(file)", "a UTF-8 text file", str(e)) from None
+    except RecursionError:
+        raise ProtocolError(
+            str(path), "(file)", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper"
+        ) from None
+    return parse_protocol(_cleaned(data, 0, _Checker(str(path))), str(path))

@@ -10,7 +10,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from nmr_balance.reporting.files import open_private
+from nmr_balance.private_files import private_file
 from nmr_balance.summary import SessionSummary
 
 FIXED_COLUMNS = (
@@ -82,8 +82,19 @@ def write_summary_csv(sessions: Iterable[SessionSummary], path: str | Path) -> i
     """
     rows = summary_rows(sessions)
     metrics = sorted({k for r in rows for k in r} - set(FIXED_COLUMNS))
-    with open_private(path) as f:
+    with private_file(path) as f:
         writer = csv.DictWriter(f, [*FIXED_COLUMNS, *metrics], restval="")
         writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+        writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in rows)
     return len(rows)
+
+
+def safe_cell(value: object) -> object:
+    """A value a spreadsheet shows as text: a text starting with ``= + - @`` (or a tab or
+    carriage return) would be run as a formula (``=HYPERLINK(...)``), so it gets a leading
+    ``'``. Numbers are left alone (``-1.5`` stays a number); ``None`` becomes empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
