@@ -12,8 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from nmr_balance.reporting.compare import KEY_BY_NAME, KEY_METRICS, LOWER
 from nmr_balance.protocols.library import facts
+from nmr_balance.reporting.compare import KEY_BY_NAME, KEY_METRICS, LOWER
 from nmr_balance.results import TrialResults
 from ui import theme
 
