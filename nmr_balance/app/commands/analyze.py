@@ -93,13 +93,10 @@ def add_arguments(parser) -> None:
 
 
 #: Up to this many files, the metrics come from the NumPy twins of the kernels (same values to
-#: ~1e-15 relative, tested): about 5 ms per 60 s trial, where loading Numba and its cached
-#: kernels costs 0.5-1 s per process (and a first run compiles for ~20 s). More files use the
-#: kernels (about 1 ms per trial). Crossover measured in benchmarks/notes.md ("Start-up").
-TWINS_UP_TO_FILES = 40
-#: Recordings longer than this (samples) use the kernels whatever the number of files: the
-#: twins' sample entropy grows with n^2 and their decimation copies the signal ~75 times.
-TWINS_UP_TO_SAMPLES = 200_000
+#: ~1e-15 relative, tested): about 2.5 ms more per 60 s trial than the kernels, where loading
+#: Numba and the cached kernels costs ~0.6 s of CPU per process (and a first run compiles for
+#: ~20 s). Measured crossover: ~240 files of 60 s at 100 Hz (benchmarks/notes.md, "Start-up").
+TWINS_UP_TO_FILES = 200
 #: From this many files on, two worker processes share the files (both cores).
 PARALLEL_FROM_FILES = 8
 
@@ -204,7 +201,7 @@ def _said_filtered(header: dict) -> float | None:
 
 def analyse_file(path: str, args) -> dict:
     """Metrics of one file, as the JSON object written for it."""
-    from dsp.metrics import bridge_gaps, trial_metrics
+    from dsp.metrics import TWINS_MAX_SAMPLES, bridge_gaps, trial_metrics
 
     rec = load(path, args)
     xy, done = rec.xy, "not filtered"
@@ -235,7 +232,7 @@ def analyse_file(path: str, args) -> dict:
                 f"(x2 passes), cut-off {args.cutoff:g} Hz"
             )
     # The path changes what is loaded, never a value (the twins agree to ~1e-15, tested).
-    use_numba = getattr(args, "use_numba", True) or len(xy) > TWINS_UP_TO_SAMPLES
+    use_numba = getattr(args, "use_numba", True) or len(xy) > TWINS_MAX_SAMPLES
     if use_numba and not getattr(args, "use_numba", True):
         _warm()  # a long recording in a small job: the kernels after all (progress on a first run)
         args.use_numba = True
