@@ -132,13 +132,14 @@ class ReplaySource(Source):
         return trial.raw_info
 
     def _open_file(self) -> StreamInfo:
+        from recordings._table import TableOptions
         from recordings.exchange import read_file  # deferred: C3D/CSV readers only when needed
 
         if self.trial_id is not None:
             raise InvalidParameterError(
                 "trial", self.trial_id, "no trial= for a file (it holds one trial)", self.url
             )
-        data = read_file(self.path, fs=self.fs)
+        data = read_file(self.path, TableOptions(fs=self.fs))
         raw, size = data.raw, max(1, int(data.raw_info.fs))
         starts = np.arange(0, len(raw), size)
         index = np.column_stack([np.minimum(size, len(raw) - starts), raw.counter[starts]])
