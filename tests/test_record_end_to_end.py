@@ -12,8 +12,10 @@ tests): only that every output says the same thing about the one stored record.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import pathlib
 import subprocess
 import sys
 
@@ -25,6 +27,21 @@ pytestmark = pytest.mark.timeout(600)
 
 SIM = "sim://?realtime=0&rate=100&seed=3"
 NOTE = "Pt reports mild dizziness at 20 s"
+
+
+@dataclasses.dataclass(frozen=True)
+class Made:
+    """What the command line made: the database, the session, the note, the PDF's text, the
+    CSV summary."""
+
+    db: str
+    session_id: int
+    note: str
+    pdf: str
+    csv: pathlib.Path
+
+    def __iter__(self):  # db, session_id, note, pdf
+        return iter((self.db, self.session_id, self.note, self.pdf))
 
 
 def nmr(*args: str, cwd=None) -> subprocess.CompletedProcess:
@@ -45,7 +62,7 @@ def flat(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    """The recorded session: (database, session id, note text, PDF text)."""
+    """The recorded session (see :class:`Made`)."""
     tmp = tmp_path_factory.mktemp("e2e")
     db, data = str(tmp / "station.db"), str(tmp / "data")
     common = ("--patient", "P100", "--db", db, "--data-dir", data, "--quiet")
@@ -70,9 +87,10 @@ def session(tmp_path_factory):
         NOTE,
         *more,
     )
-    pdf, note = tmp / "report.pdf", tmp / "note.txt"
+    pdf, note, csv = tmp / "report.pdf", tmp / "note.txt", tmp / "summary.csv"
     nmr("report", "--session", str(session_id), "--db", db, "--pdf", str(pdf), "--note", str(note))
-    return db, session_id, note.read_text(), pdf_text(pdf)
+    nmr("report", "--csv", str(csv), "--db", db)
+    return Made(db, session_id, note.read_text(), pdf_text(pdf), csv)
 
 
 def summary_of(db: str, session_id: int):
@@ -152,6 +170,25 @@ def test_note_and_pdf_carry_the_weight_shift_hits_and_level_2(session):
     assert [t["results"]["training"]["level"] for t in shifts] == [2, 2]
     assert sum(t["results"]["training"]["hits"] for t in shifts) == training.hits
     assert {"hits", "targets", "time_in_target_pct"} <= set(shifts[0]["results"]["training"])
+
+
+def test_the_csv_summary_has_the_same_typed_results(session):
+    import csv
+
+    db, session_id, _, _ = session
+    summary = summary_of(db, session_id)
+    rows = {int(r["trial_id"]): r for r in csv.DictReader(session.csv.open())}
+    assert set(rows) == {t.id for t in summary.trials}
+    block = next(b for b in summary.blocks if b.name == "los")
+    row = rows[block.los_trial]
+    assert float(row["max_excursion_pct"]) == pytest.approx(block.los.composite.max_excursion_pct)
+    assert float(row["los_F_reaction_time_s"]) == pytest.approx(
+        block.los.per_direction["F"].reaction_time_s
+    )
+    shifts = [rows[t.id] for t in summary.trials if t.protocol == "weight_shift"]
+    assert [r["level"] for r in shifts] == ["2", "2"]
+    assert sum(int(float(r["hits"])) for r in shifts) == summary.blocks[2].training.hits
+    assert rows[summary.trials[-1].id]["level"] == ""  # a free recording has no level
 
 
 def test_the_therapists_note_is_in_both_in_their_words_and_nothing_is_a_dump(session):
