@@ -364,3 +364,37 @@ def test_abort_asks_first(qtbot):
 
     QtCore.QTimer.singleShot(100, answer)
     assert _ask(panel, "Abort?", "Abort this trial?") is False
+
+
+@pytest.mark.parametrize("size", SCREEN_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_replay_compare_progress_tabs_fit_with_no_text_cut(qtbot, tmp_path, size, artifacts_dir):
+    """Every tab of the console, with a patient's stored trials in it."""
+    from ui_store import fill_store
+
+    from nmr_balance.app.engine_process import run_engine
+    from recordings import Store
+    from ui.console_window import ConsoleWindow
+    from ui.engine_client import EngineClient
+
+    application()
+    ids = fill_store(tmp_path / "station.db")
+    store = Store.open(tmp_path / "station.db")
+    window = ConsoleWindow(EngineClient(run_engine, store_path=str(store.path)), store)
+    qtbot.addWidget(window)
+    try:
+        settle(qtbot, window, size)
+        window.open_in_replay(ids[(2, "closed")])
+        window.replay.seek(3.0)
+        window.compare.reload()
+        window.compare.compare(*(c.picker.trial_id() for c in window.compare.columns))
+        window.progress.show_patient("P001")
+        for tab in (window.replay, window.compare, window.progress):
+            window.tabs.setCurrentWidget(tab)
+            settle(qtbot, window)
+            assert (window.width(), window.height()) == size
+            assert cut_texts(window) == [], window.tabs.tabText(window.tabs.currentIndex())
+            name = window.tabs.tabText(window.tabs.currentIndex()).lower()
+            save_shot(window, artifacts_dir / f"console_{name}_{size[0]}x{size[1]}.png")
+    finally:
+        window.close()
+        store.close()
