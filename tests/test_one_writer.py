@@ -146,3 +146,47 @@ def test_the_consoles_store_only_reads_and_says_who_writes(tmp_path):
         assert [p.code for p in again.patients()] == ["P001"]
     with pytest.raises(StorageError, match="no database"):
         Store.open(tmp_path / "missing.sqlite", read_only=True)
+
+
+def test_a_reader_that_loses_its_locks_does_not_lose_the_engines_log(tmp_path):
+    """The mechanism without Qt: this process reads, drops its SQLite locks the way a file
+    dialog does, and the engine process records on; the write-ahead log stays the same file."""
+    import os
+
+    from nmr_balance.engine import messages as m
+    from nmr_balance.engine.host import EngineHost
+
+    db = tmp_path / "station.sqlite"
+    reader = open_store(db)
+    host = EngineHost(run_engine, store_path=str(db))
+    host.start("sim://?rate=100")
+
+    def ask(command, answer):
+        host.send(command)
+        reply, seen = host.wait_for(answer, 60)
+        assert reply is not None, [r for r in seen if isinstance(r, m.Error)]
+        return reply
+
+    try:
+        assert host.wait_for(m.Ready, 60)[0] is not None
+        ask(m.AddPatient("P001"), m.PatientAdded)
+        session_id = ask(m.StartSession("P001"), m.SessionStarted).session_id
+        timed = {"duration_s": 0.5}
+        first = ask(m.StartTrial(session_id, parameters=timed), m.TrialMetrics).trial_id
+        wal = db.with_name(db.name + "-wal")
+        inode = wal.stat().st_ino
+        assert [t.id for t in reader.trials()] == [first]
+        os.close(os.open(db, os.O_RDONLY))  # closing any descriptor drops this process's locks
+        second = ask(m.StartTrial(session_id, parameters=timed), m.TrialMetrics).trial_id
+        ask(m.SaveTrialNotes(second, "after the lost locks"), m.TrialNotesSaved)
+        assert wal.stat().st_ino == inode  # not deleted and made anew under the reader
+        assert [(t.id, t.notes) for t in reader.trials()] == [
+            (first, ""),
+            (second, "after the lost locks"),
+        ]
+        assert reader.check() == []
+    finally:
+        reader.close()
+        host.stop()
+    with Store.open(db) as again:
+        assert again.check() == [] and len(again.trials()) == 2
