@@ -36,14 +36,17 @@ def _accept_save_dialog(path) -> None:
     QtCore.QTimer.singleShot(100, lambda: _accept_save_dialog(path))
 
 
-def _record_timed_trial(qtbot, window, seconds: int = 1) -> int:
+def _record_timed_trial(qtbot, window, seconds: int = 1, cue: tuple[str, str] | None = None) -> int:
     panel = window.session_panel
     panel.duration.setMinimum(1)
     panel.duration.setValue(seconds)
     with qtbot.waitSignal(window.engine.trial_started, timeout=20000):
         panel.start_button.click()
     with qtbot.waitSignal(window.engine.trial_stopped, timeout=30000) as stopped:
-        pass
+        if cue is not None:  # typed while the trial records
+            panel.cue_type.setCurrentIndex(panel.cue_type.findData(cue[0]))
+            panel.cue.setText(cue[1])
+            qtbot.keyClick(panel.cue, QtCore.Qt.Key_Return)
     return stopped.args[0]
 
 
@@ -54,6 +57,8 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
     store = open_store(db)  # as the dashboard opens it
     window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
     window.session_panel.countdown_s = 0.2
+    window.session_panel.therapist.setText("AB")
+    window.session_panel.station.setText("station 2")
     window.session_panel.pain_before.setValue(4)
     window.session_panel.borg_before.setValue(8)
     qtbot.addWidget(window)
@@ -70,7 +75,7 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
         panel.session_button.click()
         qtbot.waitUntil(lambda: window.session_id is not None, timeout=10000)
         panel.notes.setPlainText("first trial: steady")
-        first = _record_timed_trial(qtbot, window)
+        first = _record_timed_trial(qtbot, window, 2, cue=("visual", "look at the dot"))
 
         QtCore.QTimer.singleShot(0, lambda: _accept_save_dialog(tmp_path / "report.pdf"))
         with qtbot.waitSignal(window.reporter.finished, timeout=60000):
@@ -99,6 +104,7 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
         assert dialog.review.isVisible() and dialog.save_button.isEnabled()
         note = dialog.note.toPlainText()
         assert "P001" in note and "1/10 after" in note and "11 after" in note
+        assert "Therapist: AB" in note and 'Visual (1): "look at the dot"' in note
         assert "{" not in note
         session = store.session(window.session_id)
         assert (session.pain_after, session.borg_after) == (1, 11) and session.ended
@@ -124,8 +130,9 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
     finally:
         conn.close()
     with Store.open(db) as again:
-        for trial_id in (first, second):
-            assert len(again.samples(trial_id, PROCESSED)) == 100  # 1 s at 100 Hz
+        assert len(again.samples(first, PROCESSED)) == 200  # 2 s at 100 Hz
+        assert len(again.samples(second, PROCESSED)) == 100
+        assert again.session(1).station == "station 2"
 
 
 def test_the_consoles_store_only_reads_and_says_who_writes(tmp_path):
