@@ -23,6 +23,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ui_shots import SCREEN_SIZES, cut_texts, settle
 
 from drivers.sim.board import Lean
+from nmr_balance.engine.messages import ProtocolDone
 from nmr_balance.protocols.library import find
 from ui.dashboard import application
 
@@ -71,15 +72,15 @@ def runs():
     return out
 
 
-def done_message(run) -> dict:
-    """The engine's ``protocol_done`` reply for a run (no store: no trial ids)."""
-    return {
-        "phase": run.phase,
-        "results": [r.to_dict() for r in run.results],
-        "summary": run.summary,
-        "trial_ids": list(range(1, len(run.results) + 1)),
-        "los_path": None,
-    }
+def done_message(run) -> ProtocolDone:
+    """The engine's ``ProtocolDone`` reply for a run (no store: made-up trial ids)."""
+    return ProtocolDone(
+        phase=run.phase,
+        results=[r.to_dict() for r in run.results],
+        summary=run.summary,
+        trial_ids=list(range(1, len(run.results) + 1)),
+        los_path=None,
+    )
 
 
 @pytest.fixture
