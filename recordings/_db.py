@@ -56,7 +56,7 @@ def connect(path: Path, create: bool = True, read_only: bool = False) -> sqlite3
     conn.row_factory = sqlite3.Row  # rows are read by column name, never by position
     try:
         with guard(path):
-            _check_ours(conn, path)
+            _check_ours(conn, path, create)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -85,11 +85,16 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+def _check_ours(conn: sqlite3.Connection, path: Path, create: bool = True) -> None:
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     n_objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     if app_id == 0 and version == 0 and n_objects == 0:
+        if not create:  # an empty file where a station database was expected: leave it be
+            raise StorageError(
+                f"{path} is not a station database (it is empty)",
+                "Check the path; `nmr-balance trials --db PATH` opens a station database",
+            )
         return  # empty: ours to initialise
     if app_id != schema.APPLICATION_ID:
         raise CorruptDatabaseError(
@@ -169,6 +174,10 @@ class SqliteConnection:
     def execute(self, sql: str, args: tuple = ()) -> list[tuple]:
         with guard(self.path):
             return self._conn.execute(sql, args).fetchall()
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        with guard(self.path):
+            self._conn.executemany(sql, rows)
 
     @property
     def in_transaction(self) -> bool:

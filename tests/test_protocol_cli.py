@@ -79,7 +79,7 @@ def test_run_human_output_and_clear_errors(tmp_path):
         "run",
         "los",
         "--source",
-        "sim://?realtime=0",
+        "sim://?realtime=0&respond=0",
         "--patient",
         "P002",
         "--data-dir",

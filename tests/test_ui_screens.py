@@ -23,7 +23,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ui_shots import SCREEN_SIZES, cut_texts, settle
 
 from drivers.sim.board import Lean
-from nmr_balance.engine.messages import ProtocolDone
 from nmr_balance.protocols.library import find
 from ui.dashboard import application
 
@@ -64,7 +63,7 @@ def runs():
     los_snap = Recorder(
         lean_to_targets(skip=(5,)), lambda e: e.kind == "target_shown" and e.data["target"] == 0
     )
-    out["los"] = (*drive(find("los"), "sim://?realtime=0&seed=3", los_snap), los_snap)
+    out["los"] = (*drive(find("los"), "sim://?realtime=0&seed=3&respond=0", los_snap), los_snap)
     m = Recorder(when=lambda e: e.kind == "trial_started")
     out["mctsib"] = (*drive(find("mctsib"), "sim://?realtime=0&seed=2", m), m)
     t = Recorder(when=lambda e: e.kind == "target_shown")
@@ -72,9 +71,11 @@ def runs():
     return out
 
 
-def done_message(run) -> ProtocolDone:
-    """The engine's ``ProtocolDone`` reply for a run (no store: made-up trial ids)."""
-    return ProtocolDone(
+def done_message(run):
+    """The engine's ``ProtocolDone`` reply for a run (no store: trial ids 1, 2...)."""
+    from nmr_balance.engine import messages as m
+
+    return m.ProtocolDone(
         phase=run.phase,
         results=[r.to_dict() for r in run.results],
         summary=run.summary,

@@ -13,7 +13,7 @@ import sys
 
 LOADING = "loading DSP kernels"
 COMPILING = "compiling DSP kernels (first run; later runs load them in a second)"
-_NOT_BATCH = ("metrics", "cop", "filters", "tilt", "live")
+_NOT_BATCH = ("metrics", "decimation", "cop", "filters", "tilt", "live")
 #: The groups a pipeline's front-end uses (COP, low-pass, resampling, tilt): what a command that
 #: streams needs before its first sample. A single trial's metrics at the end do not need the
 #: metric kernels: :func:`dsp.metrics.trial_metrics` runs the NumPy twins unless they are loaded.

@@ -28,8 +28,11 @@ STATS_INTERVAL_S = 0.2
 class TrialRecorder(Protocol):
     """What the engine needs from a recorder (``recordings.Recorder`` fits)."""
 
-    recording: bool  # False once it ended by itself (its duration is up, or storing failed)
+    recording: bool  # False once it ended by itself (its duration is up, the signal stalled,
+    # or storing failed)
     error: Exception | None  # what made it fail
+    status: str  # once stopped: the status stored (a stalled trial is ``interrupted``)
+    notices: list[str]  # what the therapist should know (e.g. the server went away mid-trial)
 
     def start(self) -> int: ...
     def mark(self, kind: str, **payload: Any) -> None: ...
@@ -333,8 +336,15 @@ class EngineLoop:
         trial_id, self.trial_id = self.trial_id, None
         try:
             metrics = recorder.stop(status)
-        finally:
+        finally:  # what was stored: a stalled trial stays interrupted whatever was asked
+            stored = getattr(recorder, "status", "recording")
+            status = status if stored == "recording" else stored
             self.reply(m.TrialStopped(trial_id, status))
+            if status == "interrupted":
+                reason = getattr(recorder, "end_reason", "")
+                self.reply(m.Notice(f"trial {trial_id} is incomplete: {reason}"))
+            for notice in getattr(recorder, "notices", ()):  # e.g. the clinic's server went away
+                self.reply(m.Notice(notice))
         self.reply(m.TrialMetrics(trial_id, metrics))
 
     def _close_pipeline(self) -> None:
@@ -350,7 +360,8 @@ class EngineLoop:
         if self.protocol is not None:
             self._drive_protocol()
         if self.recorder is not None and not self.recorder.recording:
-            # it ended by itself: the trial's duration is up (or storing failed: stop() says why)
+            # it ended by itself: the trial's duration is up, its signal stalled (the recorder
+            # keeps it interrupted), or storing failed (stop() says why)
             self._ended_by_itself = True
             try:
                 self._stop_recording("aborted" if self.recorder.error is not None else "complete")

@@ -33,8 +33,9 @@ training of staff).
 
 Targets are placed at a % of the patient's Limits of Stability: the LOS measured by the last
 `los` run for this patient (stored per patient), or else the theoretical LOS from
---height. If the device drops out during a trial, that trial is marked interrupted (never scored)
-and redone when the device is back.
+--height. If the device drops out during a trial (lost, or no signal for --stall-timeout
+seconds with the port still open), that trial is marked interrupted (never scored) and redone
+when the signal is back; with no signal for --give-up seconds the run ends (exit status 1).
 
 Examples:
   nmr-balance run mctsib --source sim:// --patient P001
@@ -88,6 +89,21 @@ def add_arguments(parser) -> None:
         "--no-record",
         action="store_true",
         help="do not record: only print the results (needed for sources faster than real time)",
+    )
+    parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="no signal for this long interrupts the trial, redone when the signal is back "
+        "(default 3)",
+    )
+    parser.add_argument(
+        "--give-up",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="no signal for this long ends the run (default 30)",
     )
     parser.add_argument(
         "--session",
@@ -175,6 +191,7 @@ def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
     from nmr_balance.app.warm import FRONT_END, warm_kernels
+    from nmr_balance.errors import InvalidParameterError
     from nmr_balance.pipeline import Pipeline
     from nmr_balance.protocols.library import find
     from nmr_balance.protocols.patient_los import load_los
@@ -182,7 +199,11 @@ def run(args) -> int:
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
     from recordings import Store
 
+    for name, value in (("--stall-timeout", args.stall_timeout), ("--give-up", args.give_up)):
+        if not 0 < value < math.inf:
+            raise InvalidParameterError(name, value, "a positive number of seconds")
     protocol = find(args.protocol)
+    protocol.check_level(args.level)  # a level it does not have: said before anything opens
     source = open_source(args.source)
     with contextlib.ExitStack() as stack:
         store = None if args.no_record else stack.enter_context(Store.open(args.db))
@@ -232,6 +253,8 @@ def run(args) -> int:
                 lambda e: [sink(e) for sink in sinks],
                 progress=not args.quiet and sys.stderr.isatty(),
                 status=status,
+                stall_timeout_s=args.stall_timeout,
+                give_up_s=args.give_up,
             )
         finally:
             recorded.finish()
