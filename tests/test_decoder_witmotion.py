@@ -1,6 +1,7 @@
 """WitMotion decoders against a real WT901BLE67 capture and hand-built serial packets."""
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -167,3 +168,67 @@ def test_configuration_commands():
     assert witmotion.configure_commands(50)[1] == bytes.fromhex("ffaa030800")
     with pytest.raises(ValueError, match="rates are"):
         witmotion.rate_command(300)
+
+
+# --- SD-card logs: 28-byte records (the 0x61 frame + 8 time bytes), import and replay ----------
+def sd_log_from_the_real_capture(tmp_path):
+    """The capture's 288 real ``55 61`` frames written as a 20 Hz SD-card log, with 10 records
+    missing after the 100th (the logger skipped them) and a burst of garbage after the 200th."""
+    from recordings import witmotion_sd
+
+    frames = b"".join(notifications())
+    data = witmotion.WitmotionBleDecoder().decode(frames).data
+    t = T0 + np.r_[np.arange(100), np.arange(110, 298)] / 20
+    recs = witmotion_sd.encode_records(data, t)
+    cut = 200 * witmotion_sd.RECORD_LEN
+    path = tmp_path / "WIT00001.bin"
+    path.write_bytes(recs[:cut] + b"\x55\x61\x00garbage\x55" + recs[cut:])
+    return path, data, t
+
+
+def test_sd_card_log_records_are_read_with_the_logger_clock_and_its_gap(tmp_path):
+    from recordings.witmotion_sd import RECORD_LEN, read_sd_log
+
+    assert RECORD_LEN == 28
+    path, data, t = sd_log_from_the_real_capture(tmp_path)
+    trial = read_sd_log(path)
+    assert len(trial.raw) == 288 and trial.raw_info.fs == pytest.approx(20.0)
+    np.testing.assert_array_equal(trial.raw.data, data)  # the real frames, bit for bit
+    np.testing.assert_allclose(trial.raw.t_device, t, atol=5e-4)
+    np.testing.assert_array_equal(trial.raw.counter, np.round((t - T0) * 20))
+    [gap] = trial.events
+    assert gap.kind == "signal_gap" and gap.payload["missing_samples"] == 10
+    assert trial.header["import"]["skipped_bytes"] == 11
+    assert trial.raw_info.kind is SensorKind.IMU and trial.raw_info.has_device_time
+
+
+def test_sd_card_log_import_and_replay(tmp_path, capsys):
+    from nmr_balance.app import open_source
+    from nmr_balance.app.cli import main
+    from nmr_balance.pipeline import Pipeline
+    from recordings import Store
+
+    path, data, _ = sd_log_from_the_real_capture(tmp_path)
+    db = tmp_path / "s.db"
+    assert main(["import", str(path), "--patient", "P1", "--db", str(db)]) == 0, capsys.readouterr()
+    with Store.open(db) as store:
+        stored = store.load_trial(store.trials()[0].id)
+    np.testing.assert_array_equal(stored.raw.data, data)
+    assert any(e.kind == "signal_gap" for e in stored.events)
+    with Pipeline(open_source(f"replay://{path}?speed=max")) as pipeline:
+        reader = pipeline.raw.reader(from_start=True)
+        while pipeline.running:
+            time.sleep(0.01)
+        got = reader.read()
+    np.testing.assert_array_equal(got.data, data)
+    assert np.diff(got.counter).max() == 11  # the logger's gap, through the live pipeline
+
+
+def test_a_file_with_no_sd_records_is_refused(tmp_path):
+    from nmr_balance.errors import DataFormatError
+    from recordings.witmotion_sd import read_sd_log
+
+    path = tmp_path / "x.bin"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DataFormatError, match="no WitMotion SD-card records"):
+        read_sd_log(path)

@@ -26,6 +26,7 @@ import struct
 import numpy as np
 
 from drivers.decoding import Decoded, Decoder, imu_info
+from nmr_balance import witmotion_frame
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
 HEADER = 0x55
@@ -50,7 +51,6 @@ RATE_CODES = {
     100: 0x09,
     200: 0x0B,
 }
-_SCALE = np.array([ACC_G] * 3 + [GYRO_DPS] * 3 + [ANGLE_DEG] * 3)
 _FOUR_INT16 = struct.Struct("<4h")
 
 
@@ -315,10 +315,7 @@ def _device_seconds(raw: bytes) -> float:
 
 def encode_ble(data: np.ndarray) -> bytes:
     """BLE ``55 61`` packets for ``data`` of shape (n, 9), concatenated."""
-    data = np.asarray(data, np.float64)
-    raw = np.clip(np.round(data / _SCALE), -32768, 32767).astype("<i2")
-    head = np.tile(np.array([HEADER, BLE_DATA], np.uint8), (len(raw), 1))
-    return np.hstack([head, raw.view(np.uint8).reshape(len(raw), 18)]).tobytes()
+    return witmotion_frame.encode_frames(data)
 
 
 class WitmotionBleDecoder(Decoder):
@@ -368,6 +365,5 @@ class WitmotionBleDecoder(Decoder):
             pos += BLE_LEN
         if not starts:
             return Decoded.nothing(9, pos)
-        idx = np.asarray(starts)[:, None] + 2 + np.arange(18)
-        raw = np.frombuffer(buf, np.uint8)[idx].copy().view("<i2").astype(np.float64)
-        return Decoded(raw * _SCALE, None, np.full(len(starts), np.nan), pos)
+        data = witmotion_frame.frame_values(buf, np.asarray(starts))
+        return Decoded(data, None, np.full(len(starts), np.nan), pos)
