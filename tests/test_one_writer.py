@@ -105,6 +105,7 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
         note = dialog.note.toPlainText()
         assert "P001" in note and "1/10 after" in note and "11 after" in note
         assert "Therapist: AB" in note and 'Visual (1): "look at the dot"' in note
+        assert "Response to treatment: tolerated well, no dizziness." in note
         assert "{" not in note
         session = store.session(window.session_id)
         assert (session.pain_after, session.borg_after) == (1, 11) and session.ended
