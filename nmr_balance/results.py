@@ -109,6 +109,10 @@ class LosScores:
         How far the lean got at its first stop, and at most, % of the target distance.
     directional_control_pct : float
         Share of the movement along the intended direction, %.
+    movement_detected : bool or None
+        False: the patient did not lean towards the target (only ``max_excursion_pct`` is
+        scored; the others are NaN, shown as "no movement detected"); None: not recorded
+        (results stored before this flag, or a composite).
     """
 
     reaction_time_s: float = math.nan
@@ -116,6 +120,7 @@ class LosScores:
     endpoint_excursion_pct: float = math.nan
     max_excursion_pct: float = math.nan
     directional_control_pct: float = math.nan
+    movement_detected: bool | None = None
 
     FIELDS = (
         "reaction_time_s",
@@ -127,10 +132,17 @@ class LosScores:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> LosScores:
-        return cls(**{k: _number(d.get(k)) for k in cls.FIELDS})
+        moved = d.get("movement_detected")
+        return cls(
+            **{k: _number(d.get(k)) for k in cls.FIELDS},
+            movement_detected=bool(moved) if isinstance(moved, (bool, int, float)) else None,
+        )
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {k: _json_number(getattr(self, k)) for k in self.FIELDS}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: _json_number(getattr(self, k)) for k in self.FIELDS}
+        if self.movement_detected is not None:
+            out["movement_detected"] = self.movement_detected
+        return out
 
 
 @dataclasses.dataclass(frozen=True)

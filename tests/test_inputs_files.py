@@ -100,6 +100,12 @@ def test_forces_need_their_unit_and_raw_counts_are_not_newtons(tmp_path):
         read_file(f)
     data = read_file(f, TableOptions(units=("N", "Nm")))
     assert data.raw_info.units == ("N", "N", "N", "N m", "N m", "N m")
+    with pytest.raises(InvalidParameterError, match="a unit of moment for Mx"):
+        TableOptions(units=("N", "Mx=mm"))
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text(f.read_text().replace("Fz,", "Fz[mm],", 1))
+    with pytest.raises(DataFormatError, match=r"unit \[mm\] of column 'Fz\[mm\]' \(the file\)"):
+        read_file(wrong, TableOptions(units=("N", "Nm")))
     counts = tmp_path / "adc.csv"  # raw ADC counts of a load-cell board called newtons
     counts.write_text(
         "t[s],tr,br,tl,bl\n"

@@ -645,8 +645,11 @@ class Reposition(Task):
         k, phase, _ = self._phase(t)
         if phase == "show":
             return {"targets": [[*map(float, self.targets[k]), self.radius]]}
-        if phase == "reproduce":
-            return {"prompt": "Eyes closed: go back to that position and hold it"}
+        if phase == "reproduce":  # no cursor: the patient must find the position by feel
+            return {
+                "prompt": "Eyes closed: go back to that position and hold it",
+                "feedback": False,
+            }
         return {"targets": [[0.0, 0.0, self.radius]], "prompt": "Back to the centre"}
 
     def cue(self, t):
