@@ -101,6 +101,8 @@ class StreamEncoder:
         modulo 2**24 (exact in float32), so a reader can check every value arrived intact.
     pack : int
         nmr only: samples per message.
+    device_time : bool
+        witmotion only: send the board's clock (``0x50`` time packets).
     host_clock : bool
         nmr only: device time = this machine's monotonic clock when the bytes are written (us),
         so a reader on the same machine can measure write -> processed latency.
@@ -113,9 +115,12 @@ class StreamEncoder:
         n_channels: int | None = None,
         pack: int = 1,
         host_clock: bool = False,
+        device_time: bool = False,
     ):
         self.protocol, self.fs, self.pack = protocol, board_info.fs, pack
         self.host_clock = host_clock
+        #: witmotion: open each cycle with a 0x50 time packet (the board's clock, from now on)
+        self.device_time_t0 = time.time() if device_time else None
         n_aux = max(0, (n_channels or 0) - board_info.n_channels) if protocol == "nmr" else 0
         aux = tuple(Channel(f"aux{i + 1}", "1") for i in range(n_aux))
         self.info = board_info.replace(channels=board_info.channels + aux)
@@ -148,7 +153,8 @@ class StreamEncoder:
         if self.protocol == "witmotion":
             angles = angles_from_imu(data[:, :3], data[:, 3:6], self.fs, self._yaw)
             self._yaw = angles[-1, 2] if n else self._yaw
-            return witmotion.encode_serial(np.hstack([data, angles]))
+            clock = None if self.device_time_t0 is None else self.device_time_t0 + t_s
+            return witmotion.encode_serial(np.hstack([data, angles]), t_s=clock)
         out = b""
         if t_s[0] - self._last_descriptor >= DESCRIPTOR_EVERY_S:
             out = nmr.encode_descriptor(self.info, device_id="emulator")

@@ -109,6 +109,10 @@ class LosScores:
         How far the lean got at its first stop, and at most, % of the target distance.
     directional_control_pct : float
         Share of the movement along the intended direction, %.
+    movement_detected : bool or None
+        False: the patient did not lean towards the target (only ``max_excursion_pct`` is
+        scored; the others are NaN, shown as "no movement detected"); None: not recorded
+        (results stored before this flag, or a composite).
     """
 
     reaction_time_s: float = math.nan
@@ -116,6 +120,7 @@ class LosScores:
     endpoint_excursion_pct: float = math.nan
     max_excursion_pct: float = math.nan
     directional_control_pct: float = math.nan
+    movement_detected: bool | None = None
 
     FIELDS = (
         "reaction_time_s",
@@ -127,10 +132,17 @@ class LosScores:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> LosScores:
-        return cls(**{k: _number(d.get(k)) for k in cls.FIELDS})
+        moved = d.get("movement_detected")
+        return cls(
+            **{k: _number(d.get(k)) for k in cls.FIELDS},
+            movement_detected=bool(moved) if isinstance(moved, (bool, int, float)) else None,
+        )
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {k: _json_number(getattr(self, k)) for k in self.FIELDS}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: _json_number(getattr(self, k)) for k in self.FIELDS}
+        if self.movement_detected is not None:
+            out["movement_detected"] = self.movement_detected
+        return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,6 +231,72 @@ class TrainingScores:
 
 
 @dataclasses.dataclass(frozen=True)
+class RepositionScores:
+    """Joint-position reproduction errors in one direction, or their composite (mean of the
+    directions). Sway unit (mm for a plate, deg for a tilt board); see ``docs/metrics.md``.
+
+    Attributes
+    ----------
+    absolute_error : float
+        Mean |error|: overall accuracy.
+    constant_error : float
+        Mean signed error along the target direction: < 0 undershoot, > 0 overshoot.
+    variable_error : float
+        SD of the signed errors about their mean: consistency (NaN with one reproduction).
+    distance_error : float
+        Mean 2-D distance between reproduced and criterion positions.
+    n : int
+        Reproductions scored.
+    """
+
+    absolute_error: float = math.nan
+    constant_error: float = math.nan
+    variable_error: float = math.nan
+    distance_error: float = math.nan
+    n: int = 0
+
+    FIELDS = ("absolute_error", "constant_error", "variable_error", "distance_error")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RepositionScores:
+        n = _number(d.get("n"))
+        return cls(
+            **{k: _number(d.get(k)) for k in cls.FIELDS}, n=int(n) if math.isfinite(n) else 0
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: _json_number(getattr(self, k)) for k in self.FIELDS}, "n": self.n}
+
+
+@dataclasses.dataclass(frozen=True)
+class RepositionResult:
+    """Joint-position (proprioception) test of one trial: per direction (``F``, ``R``... as
+    :data:`LOS_DIRECTIONS`) and composite, in ``unit``."""
+
+    per_direction: dict[str, RepositionScores]
+    composite: RepositionScores
+    unit: str = ""
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RepositionResult:
+        per = d.get("per_direction") or {}
+        return cls(
+            {k: RepositionScores.from_dict(v) for k, v in per.items() if isinstance(v, dict)},
+            RepositionScores.from_dict(d.get("composite") or {}),
+            str(d.get("unit") or ""),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        order = [d for d in LOS_DIRECTIONS if d in self.per_direction]
+        order += [d for d in self.per_direction if d not in order]
+        return {
+            "per_direction": {d: self.per_direction[d].to_dict() for d in order},
+            "composite": self.composite.to_dict(),
+            "unit": self.unit,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
 class StandResult:
     """Quiet or single-leg standing: held to the end, or balance lost after ``time_standing_s``."""
 
@@ -294,6 +372,8 @@ class TrialResults:
         Standing tasks (mCTSIB, Romberg, single-leg).
     los : LosResult or None
     training : TrainingScores or None
+    reposition : RepositionResult or None
+        Joint-position (proprioception) test.
     level : int or None
         Training level, 1-based (tests have none).
     outcome : str
@@ -311,6 +391,7 @@ class TrialResults:
     stand: StandResult | None = None
     los: LosResult | None = None
     training: TrainingScores | None = None
+    reposition: RepositionResult | None = None
     level: int | None = None
     outcome: str = ""
     reason: str = ""
@@ -325,7 +406,9 @@ class TrialResults:
         self, scores: Mapping[str, Any], outcome: str, level: int | None
     ) -> TrialResults:
         """These results plus a protocol task's scores (the engine's ``TrialResult.scores``)."""
-        stand = los = training = None
+        stand = los = training = reposition = None
+        if isinstance(scores.get("reposition"), Mapping):
+            reposition = RepositionResult.from_dict(scores["reposition"])
         if "time_standing_s" in scores:
             stand = StandResult.from_dict(scores)
         if "per_direction" in scores:
@@ -333,7 +416,13 @@ class TrialResults:
         if any(k in scores for k in ("hits", "success_pct", "time_in_target_pct")):
             training = TrainingScores.from_dict(scores)
         return dataclasses.replace(
-            self, stand=stand, los=los, training=training, level=level, outcome=outcome
+            self,
+            stand=stand,
+            los=los,
+            training=training,
+            reposition=reposition,
+            level=level,
+            outcome=outcome,
         )
 
     @classmethod
@@ -354,7 +443,7 @@ class TrialResults:
         out["units"], out["notes"] = dict(self.sway_units), dict(self.sway_notes)
         if self.sway_error:
             out["sway_error"] = self.sway_error
-        for name in ("stand", "los", "training"):
+        for name in ("stand", "los", "training", "reposition"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value.to_dict()
@@ -388,6 +477,11 @@ class TrialResults:
             training=(
                 TrainingScores.from_dict(d["training"])
                 if isinstance(d.get("training"), dict)
+                else None
+            ),
+            reposition=(
+                RepositionResult.from_dict(d["reposition"])
+                if isinstance(d.get("reposition"), dict)
                 else None
             ),
             level=int(level) if math.isfinite(level) else None,
@@ -458,6 +552,8 @@ __all__ = [
     "LosResult",
     "LosScores",
     "RecordingFacts",
+    "RepositionResult",
+    "RepositionScores",
     "StandResult",
     "SwayMetrics",
     "TrainingScores",

@@ -427,6 +427,26 @@ def check_fs(path: Path, fs: float) -> float:
     return float(fs)
 
 
+#: Largest magnitudes a balance recording can hold, per unit; above: not what the unit says
+#: (e.g. raw ADC counts of ~9e6 declared as newtons).
+PLAUSIBLE = {"mm": 5_000.0, "deg": 360.0, "N": 50_000.0, "kg": 5_000.0, "N m": 20_000.0}
+
+
+def check_plausible(path: Path, channels, data: np.ndarray) -> None:
+    """Refuse values no balance recording holds in their unit (NaN is left to the callers)."""
+    for j, c in enumerate(channels):
+        limit = PLAUSIBLE.get(c.unit)
+        big = np.abs(data[:, j]) > limit if limit else np.zeros(len(data), bool)
+        if np.any(big):
+            row = int(np.argmax(big))
+            raise DataFormatError(
+                str(path),
+                f"'{c.name}' is {data[row, j]:.6g} {c.unit} at data row {row + 1}, "
+                f"beyond any balance recording (|value| <= {limit:g} {c.unit})",
+                "Check the column's unit; raw sensor counts need a calibration first",
+            )
+
+
 @dataclasses.dataclass(frozen=True)
 class Timing:
     """Sample times of an imported table and what they say.

@@ -306,6 +306,8 @@ def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> Tr
         raw_info, raw = info, processed
     _table.check_finite(path, "raw channels", raw.data, allow_nan=raw_info.kind is SensorKind.COP)
     _table.check_finite(path, "COP", processed.data, allow_nan=True)
+    _table.check_plausible(path, raw_info.channels, raw.data)
+    _table.check_plausible(path, info.channels, processed.data)
     return TrialData(
         raw_info,
         raw,
@@ -346,6 +348,11 @@ def _read_plate(path: Path, params, samples: np.ndarray, labels: list[str], fs: 
         unit = units[channels[k]].strip().lower().replace(" ", "") if units else "nmm"
         fm[:, k] *= 1e-3 if unit in ("nmm", "n.mm") else 1.0
     _table.check_finite(path, "force-plate channels", fm)
+    _table.check_plausible(
+        path,
+        [Channel(c, "N" if c[0] == "F" else "N m") for c in ("Fx", "Fy", "Fz", "Mx", "My", "Mz")],
+        fm,
+    )
     origin = (
         np.asarray(fp["ORIGIN"]["value"], dtype=np.float64).reshape(3, -1, order="F")[:, 0]
         if "ORIGIN" in fp

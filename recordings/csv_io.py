@@ -279,7 +279,7 @@ def _read_mapped(table: _table.Table, options: _table.TableOptions) -> TrialData
         values.append(table.column(columns[name]) * scale)
     data = np.column_stack(values)
     _table.check_finite(path, ", ".join(wanted), data, allow_nan=kind is SensorKind.COP)
-    _check_plausible(path, channels, data)
+    _table.check_plausible(path, channels, data)
     t = counter = None
     if "t" in columns:
         t = table.column(columns["t"]) * _unit(table, options, meta, "t", columns["t"])[1]
@@ -359,25 +359,6 @@ def _unit(
             f"Use one of: {known}",
         )
     return _table.UNITS[dim][_table.unit_key(text)]
-
-
-#: Largest magnitudes a balance recording can hold, per unit; above: not what the unit says
-#: (e.g. raw ADC counts of ~9e6 declared as newtons).
-_PLAUSIBLE = {"mm": 5_000.0, "deg": 360.0, "N": 50_000.0, "kg": 5_000.0, "N m": 20_000.0}
-
-
-def _check_plausible(path: Path, channels: list[Channel], data: np.ndarray) -> None:
-    for j, c in enumerate(channels):
-        limit = _PLAUSIBLE.get(c.unit)
-        big = np.abs(data[:, j]) > limit if limit else np.zeros(len(data), bool)
-        if np.any(big):
-            row = int(np.argmax(big))
-            raise DataFormatError(
-                str(path),
-                f"'{c.name}' is {data[row, j]:.6g} {c.unit} at data row {row + 1}, "
-                f"beyond any balance recording (|value| <= {limit:g} {c.unit})",
-                "Check the column's unit; raw sensor counts need a calibration first",
-            )
 
 
 def _default_geometry(kind: SensorKind) -> dict:

@@ -17,7 +17,7 @@ from nmr_balance.frontend.sensors import default_stages
 from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.results import measure_trial
 from nmr_balance.stream import StreamInfo
-from recordings import _table, c3d_io, chunks, csv_io
+from recordings import _table, c3d_io, chunks, csv_io, witmotion_sd
 from recordings._table import TableOptions
 from recordings.metrics import trial_metrics
 from recordings.model import Condition, TrialData
@@ -103,6 +103,8 @@ def read_file(path: str | Path, options: TableOptions | None = None) -> TrialDat
         raise DataFormatError(str(path), "no such file (or not a regular file)", "Check the path")
     if path.suffix.lower() == ".c3d":
         return c3d_io.read_c3d(path, options.max_bytes)
+    if witmotion_sd.is_sd_log(path):
+        return witmotion_sd.read_sd_log(path)
     return csv_io.read_csv(path, options)
 
 

@@ -22,7 +22,7 @@ from nmr_balance.errors import InvalidParameterError, StorageError
 from nmr_balance.registry import Scheme, SourceURL, register_scheme
 from nmr_balance.source import Source
 from nmr_balance.stream import SampleBlock, StreamInfo
-from recordings import _pg
+from recordings import _pg, witmotion_sd
 from recordings.store import RAW, Store
 
 USAGE = """\
@@ -111,7 +111,7 @@ class ReplaySource(Source):
                 "path",
                 str(self.path),
                 "a station database (made by `nmr-balance record`) or a trial file "
-                f"(.csv, .tsv, .txt, .c3d); {e.message}",
+                f"(.csv, .tsv, .txt, .c3d, or a WitMotion log .bin); {e.message}",
                 self.url,
             ) from None
         if self.trial_id is None:
@@ -132,13 +132,14 @@ class ReplaySource(Source):
         return trial.raw_info
 
     def _open_file(self) -> StreamInfo:
+        from recordings._table import TableOptions
         from recordings.exchange import read_file  # deferred: C3D/CSV readers only when needed
 
         if self.trial_id is not None:
             raise InvalidParameterError(
                 "trial", self.trial_id, "no trial= for a file (it holds one trial)", self.url
             )
-        data = read_file(self.path, fs=self.fs)
+        data = read_file(self.path, TableOptions(fs=self.fs))
         raw, size = data.raw, max(1, int(data.raw_info.fs))
         starts = np.arange(0, len(raw), size)
         index = np.column_stack([np.minimum(size, len(raw) - starts), raw.counter[starts]])
@@ -229,7 +230,7 @@ class ReplaySource(Source):
 
 def _is_database(path: Path) -> bool:
     # By name only: opening a database file ourselves would drop SQLite's POSIX locks on it.
-    return path.suffix.lower() not in (".csv", ".tsv", ".txt", ".c3d")
+    return path.suffix.lower() not in (".csv", ".tsv", ".txt", ".c3d", *witmotion_sd.SUFFIXES)
 
 
 def from_url(parsed: SourceURL) -> ReplaySource:

@@ -165,9 +165,12 @@ class Store:
         if path is None:
             path = os.environ.get(DB_ENV) or None
         if _pg.is_url(path):
-            conn = _pg.PgConnection(path)
+            conn = _pg.PgConnection(path, read_only=read_only)
             try:
-                conn.migrate(schema.MIGRATIONS, schema.APPLICATION_ID)
+                if read_only:  # a reader never changes the schema: it must be current
+                    conn.check_version(schema.MIGRATIONS, schema.APPLICATION_ID)
+                else:
+                    conn.migrate(schema.MIGRATIONS, schema.APPLICATION_ID)
             except BaseException:
                 conn.close()
                 raise

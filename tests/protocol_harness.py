@@ -34,6 +34,7 @@ BUILTINS = (
     "tracking",
     "maze",
     "baps",
+    "joint_position",
 )
 
 Script = Callable[[object, object, ProtocolRun], None]  # (event, board, run)

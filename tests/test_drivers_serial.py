@@ -138,13 +138,15 @@ def test_1khz_8_channels_every_sample_once_in_order(tmp_path):
     np.testing.assert_allclose(np.diff(block.t_device), 1e-3, atol=2e-6)
 
 
-@pytest.mark.parametrize("protocol", ["csv", "witmotion"])
+@pytest.mark.parametrize("protocol", ["csv", "witmotion", "witmotion+time"])
 def test_a_mid_stream_silence_with_the_port_open_is_a_gap(tmp_path, protocol):
     """The board's output is lost for 2 s while the port stays open (no link loss). csv
     carries the board's clock: the jump becomes the gap; the plain WitMotion stream has no
     clock: the host-side silence does. Either way the gap is in the counter and in dropped."""
     fs, down = 100.0, 2.0
     args = ["--rate", str(fs), "--faults", "mute", "--fault-every", "1.5", "--down", str(down)]
+    protocol, _, clock = protocol.partition("+")
+    args += ["--device-time"] if clock else []
     with (
         emulator(tmp_path, protocol, *args) as port,
         open_source(f"serial://{port}?protocol={protocol}&rate={fs:g}") as src,
@@ -161,6 +163,6 @@ def test_a_mid_stream_silence_with_the_port_open_is_a_gap(tmp_path, protocol):
     assert np.all(steps >= 1)
     assert 0.7 * down * fs < steps.max() - 1 < 1.5 * down * fs
     assert src.dropped == block.gaps() >= 0.7 * down * fs
-    if protocol == "csv":  # counted from the board's clock: the counter follows it exactly
+    if protocol == "csv" or clock:  # counted from the board's clock: the counter follows it
         dt = np.diff(block.t_device)
         np.testing.assert_allclose(steps, np.round(dt * fs), atol=0)

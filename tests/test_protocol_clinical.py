@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from protocol_harness import drive
@@ -142,6 +144,19 @@ def test_a_patient_who_does_not_move_gets_no_measured_los():
     run, _ = drive(find("los"), "sim://?realtime=0&seed=3&respond=0")
     assert "measured_los" not in run.summary
     assert "not kept" in run.summary["measured_los_note"]
+    # no lean: "no movement detected", not a reaction time of ~0 s and a negative DCL (issue 15)
+    for d in run.summary["per_direction"]:
+        assert d["movement_detected"] is False, d
+        assert math.isnan(d["reaction_time_s"]) and math.isnan(d["directional_control_pct"])
+        assert math.isfinite(d["max_excursion_pct"])  # where the sway went is still reported
+    assert run.summary["composite"]["directions_moved"] == 0
+    # the stored, typed results keep the flag
+    from nmr_balance.results import TrialResults
+
+    stored = TrialResults().with_scores(run.results[0].scores, "complete", None).to_dict()
+    back = TrialResults.from_dict(stored).los
+    assert all(s.movement_detected is False for s in back.per_direction.values())
+    assert back.composite.movement_detected is None
 
 
 def test_training_places_targets_on_the_measured_los():

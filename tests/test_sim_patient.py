@@ -8,6 +8,7 @@ tests run the real command line, as a user would, faster than real time.
 from __future__ import annotations
 
 import json
+import math
 import os
 import pathlib
 import subprocess
@@ -182,3 +183,16 @@ def test_a_board_scheduled_by_the_patient_changes_condition_on_time():
     board.generate(100)
     assert board.condition.vision == "closed"
     assert np.isfinite(board.generate(10)).all()
+
+
+@pytest.mark.parametrize(
+    ("sensor", "unit"), [("imu", "deg"), ("tilt", "deg"), ("cop", "mm"), ("plate", "mm")]
+)
+def test_joint_position_test_gives_finite_errors_in_the_sensor_unit(sensor, unit):
+    doc = run_json("joint_position", "--source", f"sim://?realtime=0&sensor={sensor}")
+    s = doc["summary"]
+    assert s["unit"] == unit
+    for scores in [s["composite"], *s["per_direction"].values()]:
+        for key in ("absolute_error", "constant_error", "variable_error"):
+            assert math.isfinite(scores[key]), (key, scores)
+    assert set(s["per_direction"]) == {"F", "R", "B", "L"}

@@ -63,7 +63,7 @@ def runs():
     los_snap = Recorder(
         lean_to_targets(skip=(5,)), lambda e: e.kind == "target_shown" and e.data["target"] == 0
     )
-    out["los"] = (*drive(find("los"), "sim://?realtime=0&seed=3", los_snap), los_snap)
+    out["los"] = (*drive(find("los"), "sim://?realtime=0&seed=3&respond=0", los_snap), los_snap)
     m = Recorder(when=lambda e: e.kind == "trial_started")
     out["mctsib"] = (*drive(find("mctsib"), "sim://?realtime=0&seed=2", m), m)
     t = Recorder(when=lambda e: e.kind == "target_shown")
@@ -71,15 +71,17 @@ def runs():
     return out
 
 
-def done_message(run) -> dict:
-    """The engine's ``protocol_done`` reply for a run (no store: no trial ids)."""
-    return {
-        "phase": run.phase,
-        "results": [r.to_dict() for r in run.results],
-        "summary": run.summary,
-        "trial_ids": list(range(1, len(run.results) + 1)),
-        "los_path": None,
-    }
+def done_message(run):
+    """The engine's ``ProtocolDone`` reply for a run (no store: trial ids 1, 2...)."""
+    from nmr_balance.engine import messages as m
+
+    return m.ProtocolDone(
+        phase=run.phase,
+        results=[r.to_dict() for r in run.results],
+        summary=run.summary,
+        trial_ids=list(range(1, len(run.results) + 1)),
+        los_path=None,
+    )
 
 
 @pytest.fixture

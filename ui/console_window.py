@@ -213,6 +213,13 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         except Exception as e:  # engine down: say so, keep running
             error_box(self, e)
 
+    def _record(self, command: m.Command) -> None:
+        """A change to the station database: the engine process, its one writer, makes it (the
+        engine is started for it when no source has been connected yet)."""
+        if not self.engine.alive:
+            self.engine.start()
+        self._send(command)
+
     def _say_what_connect_does(self) -> None:
         streaming = self.engine.url if self.engine.feed is not None and self.engine.alive else None
         self.source_panel.set_streaming(streaming)
@@ -309,7 +316,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def add_patient(self, code: str) -> None:
         """Ask the engine (the database's one writer) to add the patient; shown when it has."""
         if self.store is not None:
-            self._send(m.AddPatient(code))
+            self._record(m.AddPatient(code))
 
     def _on_patient_added(self, code: str) -> None:
         self.reload_patients(code)
@@ -319,7 +326,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         if self.store is None or not code:
             self.show_notice("pick or add a patient first")
             return
-        self._send(self.session_panel.session_facts(code))
+        self._record(self.session_panel.session_facts(code))
 
     def _on_session_started(self, session_id: int, code: str) -> None:
         self.session_id, self.session_patient = session_id, code
@@ -333,7 +340,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         from ui.end_session import EndSessionDialog
 
         dialog = EndSessionDialog(self, self.session_id, self.session_patient)
-        dialog.finished_facts.connect(self._send)
+        dialog.finished_facts.connect(self._record)
         dialog.open()
         self.end_dialog = dialog
 
@@ -382,7 +389,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.recording = False
         notes = self.session_panel.notes.toPlainText().strip()
         if self.store is not None and notes:
-            self._send(m.SaveTrialNotes(trial_id, notes))
+            self._record(m.SaveTrialNotes(trial_id, notes))
             self.session_panel.notes.clear()
         self.session_panel.trial_ended(f"trial #{trial_id} saved ({status})")
         self._trial_t0_s = None

@@ -335,7 +335,7 @@ class PatientScreen(QtWidgets.QWidget):
         countdown or time left, the maze corridor or the guide circle (its targets are drawn by
         :meth:`show_frame`)."""
         phase, left = d.get("phase", ""), d.get("remaining_s")
-        text = d.get("instruction", "")
+        text = d.get("prompt") or d.get("instruction", "")  # a task's prompt of the moment
         if phase == "countdown" and left is not None:
             text = f"{text}\nGet ready: {math.ceil(left)}"
         elif phase == "trial" and left is not None:

@@ -292,6 +292,8 @@ class SessionPanel(QtWidgets.QGroupBox):
 
     def session_started(self, text: str) -> None:
         self.session_label.setText(text)
+        for box in (self.pain_before, self.borg_before):  # asked again for the next session
+            box.setValue(box.minimum())
 
     def protocol_running(self, running: bool) -> None:
         self.running_protocol = running

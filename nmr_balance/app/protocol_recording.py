@@ -201,15 +201,10 @@ class RecordedRun:
     patient : str
     data_dir : path, optional
         Where the patient's measured LOS is kept (default: the data directory).
-    owned : object with ``close()``, optional
-        Closed by :meth:`finish` (the store the engine opened for this run).
     """
 
-    def __init__(
-        self, run, recorder: ProtocolRecorder | None, patient: str, data_dir=None, owned=None
-    ):
+    def __init__(self, run, recorder: ProtocolRecorder | None, patient: str, data_dir=None):
         self.run, self.recorder, self.patient, self.data_dir = run, recorder, patient, data_dir
-        self.owned = owned
         self.los_path = None
 
     def on_event(self, event: Event) -> None:
@@ -226,12 +221,8 @@ class RecordedRun:
         from nmr_balance.protocols.geometry import LosProfile
         from nmr_balance.protocols.patient_los import save_los
 
-        try:
-            if self.recorder is not None:
-                self.recorder.close(self.run.summary)
-        finally:
-            if self.owned is not None:
-                self.owned.close()
+        if self.recorder is not None:
+            self.recorder.close(self.run.summary)
         measured = (self.run.summary or {}).get("measured_los")
         if measured:
             self.los_path = save_los(self.patient, LosProfile.from_dict(measured), self.data_dir)

@@ -223,8 +223,8 @@ class Error(Reply):
 
 @_frozen
 class ProtocolStarted(Reply):
-    """Facts about the run: protocol, title, level (1-based), levels, level_reason,
-    los_origin, n_trials, total_s."""
+    """Facts about the run (:meth:`ProtocolRun.describe`): protocol, title, summary_kind, level
+    (1-based), levels, n_trials, total_s, unit, los, los_origin, extent; and level_reason."""
 
     facts: dict[str, Any]
 

@@ -25,8 +25,18 @@ from typing import Any
 
 from nmr_balance.errors import InvalidParameterError, ProtocolError
 
-TASKS = ("stand", "single_leg", "los", "targets", "tracking", "maze", "circles", "pause")
-SUMMARIES = ("none", "mctsib", "romberg", "single_leg", "los", "training")
+TASKS = (
+    "stand",
+    "single_leg",
+    "los",
+    "targets",
+    "tracking",
+    "maze",
+    "circles",
+    "reposition",
+    "pause",
+)
+SUMMARIES = ("none", "mctsib", "romberg", "single_leg", "los", "training", "reposition")
 LAYOUTS = ("random", "pattern", "left_right", "front_back", "directions")
 
 
@@ -56,14 +66,18 @@ STEP_FIELDS: dict[str, Field] = {
     "surface": Field("str", "firm", choices=("firm", "foam")),
     "stance": Field("str", "both", choices=("both", "left", "right")),
     "loss_radius_pct": Field("number", 60.0, ("stand", "single_leg"), lo=5, hi=200),
-    "directions": Field("int", 8, ("los", "targets"), lo=2, hi=16),
-    "distance_pct": Field("number", 60.0, ("los", "targets"), lo=5, hi=150),
+    "directions": Field("int", 8, ("los", "targets", "reposition"), lo=2, hi=16),
+    "distance_pct": Field("number", 60.0, ("los", "targets", "reposition"), lo=5, hi=150),
     "direction_s": Field("number", 8.0, ("los",), lo=1, hi=30),
-    "return_s": Field("number", 3.0, ("los",), lo=0.5, hi=30),
+    "return_s": Field("number", 3.0, ("los", "reposition"), lo=0.5, hi=30),
+    "show_s": Field("number", 5.0, ("reposition",), lo=1, hi=30),
+    "reproduce_s": Field("number", 5.0, ("reposition",), lo=1, hi=30),
+    "measure_s": Field("number", 1.5, ("reposition",), lo=0.2, hi=10),
+    "rounds": Field("int", 3, ("reposition",), lo=1, hi=20),
     "layout": Field("str", "random", ("targets",), choices=LAYOUTS),
     "count": Field("int", 8, ("targets",), lo=1, hi=200),
     "targets": Field("points", [], ("targets",)),
-    "radius_pct": Field("number", 12.0, ("targets", "tracking"), lo=1, hi=100),
+    "radius_pct": Field("number", 12.0, ("targets", "tracking", "reposition"), lo=1, hi=100),
     "dwell_s": Field("number", 1.0, ("targets",), lo=0.1, hi=30),
     "timeout_s": Field("number", 10.0, ("targets",), lo=0.5, hi=120),
     "return_to_centre": Field("bool", False, ("targets",)),

@@ -70,6 +70,11 @@ def add_arguments(parser) -> None:
         help="nmr: stamp samples with this machine's monotonic clock at write "
         "time (to measure latency)",
     )
+    parser.add_argument(
+        "--device-time",
+        action="store_true",
+        help="witmotion: also send the board's clock (0x50 time packets)",
+    )
     parser.add_argument("--vision", choices=("open", "closed"), default="open")
     parser.add_argument("--surface", choices=("firm", "foam"), default="firm")
     parser.add_argument("--seed", type=int, default=0)
@@ -142,6 +147,7 @@ def run(args) -> int:
             args.channels,
             pack=max(1, min(255, args.pack)),
             host_clock=args.host_clock,
+            device_time=args.device_time,
         )
     except ValueError as exc:
         raise ConfigError(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nmr_balance.app import open_source
 from nmr_balance.app.warm import FRONT_END, warm_kernels
-from nmr_balance.console import has_display, print_events, run_console
 from nmr_balance.pipeline import Pipeline
+from nmr_balance.terminal_view import has_display, print_events, run_console
 
 NAME = "live"
 HELP = "stream a sensor (or the simulator) and show it live"

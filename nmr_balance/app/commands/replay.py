@@ -9,8 +9,8 @@ from urllib.parse import quote
 from nmr_balance.app import open_source
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
 from nmr_balance.app.warm import FRONT_END, warm_kernels
-from nmr_balance.console import print_events, run_console
 from nmr_balance.pipeline import Pipeline
+from nmr_balance.terminal_view import print_events, run_console
 
 NAME = "replay"
 HELP = "replay a recorded trial through the live pipeline, at any speed"

@@ -1,4 +1,4 @@
-"""The headless console view: live COP (or tilt), rate, drops and latency in a terminal.
+"""The headless terminal view: live COP (or tilt), rate, drops and latency in a terminal.
 
 Used by ``nmr-balance live`` without a display and by ``make demo`` on a server. It is a
 consumer like any other: it reads the processed ring at its own pace (here 4 times a second).
