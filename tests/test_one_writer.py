@@ -217,3 +217,26 @@ def test_patients_and_sessions_need_no_source_connected(qtbot, tmp_path):
         assert window.session_panel.patient_code() == "P009"
     finally:
         window.close()
+
+
+def test_the_ui_opens_the_station_database_only_to_read():
+    """Guard for the rule above: in ui/, every ``Store.open`` is read-only, except the one in
+    ``open_store`` that creates or updates the file before the window (and the engine) write."""
+    import ast
+
+    from _helpers import REPO
+
+    writable = []
+    for path in sorted((REPO / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for func in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            for call in [n for n in ast.walk(func) if isinstance(n, ast.Call)]:
+                f = call.func
+                if not (isinstance(f, ast.Attribute) and f.attr == "open"):
+                    continue
+                if not (isinstance(f.value, ast.Name) and f.value.id == "Store"):
+                    continue
+                flags = {k.arg: getattr(k.value, "value", None) for k in call.keywords}
+                if flags.get("read_only") is not True:
+                    writable.append(f"{path.relative_to(REPO)}:{func.name}")
+    assert writable == ["ui/dashboard.py:open_store"]

@@ -118,7 +118,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         # the controls scroll when the screen is short (a 1366x768 laptop, a protocol's results
         # panel opening): the window never grows past the screen it is on
         self.side = scrolling(side)
-        self.side.setFixedWidth(SIDE_WIDTH_PX)
+        # as wide as its widest row needs (never clipped sideways), at least SIDE_WIDTH_PX
+        scroll_bar = self.side.verticalScrollBar().sizeHint().width()
+        self.side.setFixedWidth(max(SIDE_WIDTH_PX, side.minimumSizeHint().width() + scroll_bar))
         body = QtWidgets.QHBoxLayout()
         body.addWidget(self.side)
         body.addWidget(self.tabs, 1)
