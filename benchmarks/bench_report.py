@@ -15,21 +15,22 @@ import time
 from pathlib import Path
 
 from benchmarks._report import Report, best_time
-from nmr_balance.record import Cue, CueType, Patient
+from nmr_balance.record import Condition, Cue, CueType, Patient, Session, Trial, TrialStatus
 from nmr_balance.reporting import documentation_note, write_summary_csv
-from nmr_balance.reporting.model import (
-    ClinicInfo,
-    SessionRecord,
-    SessionReport,
-    TrialRecord,
-)
+from nmr_balance.reporting.model import ClinicInfo, SessionReport
+from nmr_balance.results import RecordingFacts, StandResult, TrialResults
+from nmr_balance.stream import sway_info
+from nmr_balance.summary import SessionSummary, TrialSummary, session_summary
 from ui.report import write_session_pdf
 
 COMMAND = "python -m benchmarks.bench_report"
-CONDITIONS = ("eyes open, firm", "eyes closed, firm", "eyes open, foam", "eyes closed, foam")
 
 
-def _session(sid: int, day: int, n_points: int) -> SessionRecord:
+PATIENT = Patient(17, "P017")
+VISION_SURFACE = (("open", "firm"), ("closed", "firm"), ("open", "foam"), ("closed", "foam"))
+
+
+def _session(sid: int, day: int, n_points: int) -> SessionSummary:
     import numpy as np
 
     rng = np.random.default_rng(sid)
@@ -50,30 +51,44 @@ def _session(sid: int, day: int, n_points: int) -> SessionRecord:
             "ellipse_angle_deg": 30.0,
             "rms_distance": float(np.sqrt((xy**2).sum(1).mean())),
         }
-        trials.append(
-            TrialRecord(
-                id=100 * sid + k,
-                protocol="mctsib",
-                condition=CONDITIONS[k % 4],
-                started=t0 + datetime.timedelta(minutes=k),
-                duration_s=30.0,
-                planned_s=30.0,
-                metrics=metrics,
-                xy=xy,
-                cues=(Cue(3.0, "look at the dot", CueType.VERBAL),),
-            )
+        results = TrialResults(
+            recording=RecordingFacts(n_points, n_points / 30.0, 30.0, 0, 1.0, "mm"),
+            sway=metrics,
+            stand=StandResult(True, 30.0),
+            outcome="complete",
         )
-    return SessionRecord(
+        info = sway_info("sim://", n_points / 30.0)
+        started = t0 + datetime.timedelta(minutes=k)
+        record = Trial(
+            100 * sid + k,
+            sid,
+            "mctsib",
+            Condition(*VISION_SURFACE[k % 4]),
+            {"duration_s": 30.0},
+            "sim://",
+            info,
+            info,
+            started.isoformat(),
+            (started + datetime.timedelta(seconds=30)).isoformat(),
+            TrialStatus.COMPLETE,
+            results.to_dict(),
+            ["look at the dot"],
+            "",
+        )
+        cues = (Cue(3.0, "look at the dot", CueType.VERBAL),)
+        trials.append(TrialSummary(record, results, 30.0, cues, (), xy))
+    session = Session(
         sid,
-        t0,
-        tuple(trials),
-        t0 + datetime.timedelta(minutes=14),
+        PATIENT.id,
+        t0.isoformat(),
+        (t0 + datetime.timedelta(minutes=14)).isoformat(),
         "A. Berg",
         pain_before=3,
         pain_after=2,
         borg_before=9,
         borg_after=12,
     )
+    return session_summary(session, PATIENT, trials)
 
 
 def _baseline_canvas(report: SessionReport) -> bytes:
@@ -96,7 +111,7 @@ def _baseline_canvas(report: SessionReport) -> bytes:
 def run(quick: bool = False) -> Report:
     n_points = 1000 if quick else 3000
     history = tuple(_session(i + 1, 7 * i, n_points) for i in range(3))
-    report = SessionReport(ClinicInfo("Riverside PT"), Patient(17, "P017"), history[-1], history)
+    report = SessionReport(ClinicInfo("Riverside PT"), PATIENT, history[-1], history)
     out = Report("Session report (PDF, note, CSV)", COMMAND)
     repeat = 2 if quick else 5
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,7 +129,7 @@ def run(quick: bool = False) -> Report:
         )
         t_note = best_time(lambda: documentation_note(report), repeat=repeat)
         out.add("documentation note", t_note * 1e3, "ms", goal="< 50 ms")
-        sessions = [(report.patient, s) for s in history] * 10
+        sessions = list(history) * 10
         t_csv = best_time(
             lambda: write_summary_csv(sessions, Path(tmp) / "s.csv"), repeat=repeat, number=1
         )

@@ -1,8 +1,16 @@
-"""Fuzz drill: a million damaged frames through every decoder, zero crashes.
+"""Fuzz drill: a million damaged frames through every decoder, and hostile files through every
+importer, zero crashes.
 
     python -m benchmarks.drill_fuzz                      # 1,000,000 frames per decoder
     python -m benchmarks.drill_fuzz --frames 50000       # a quick check
     python -m benchmarks.drill_fuzz --seconds 10         # or: at most 10 s per decoder
+    python -m benchmarks.drill_fuzz --files 50           # fewer hostile files (default 300)
+
+Hostile files (:mod:`benchmarks._hostile_files`): our CSV export damaged or with crafted header
+lines, a foreign table damaged, our C3D export damaged (each parsed in a child process), clinic
+protocol files (TOML) with NaN, deep nesting, escapes, huge sizes and a FIFO, and exports to
+places that cannot take them. Every refused import must leave the database exactly as it was
+(row counts, ``integrity_check``); every failed export must leave no file.
 
 A clean stream of each protocol (the byte streams of :mod:`benchmarks.bench_decoders`: nmr with
 one sample per message, csv lines, WitMotion serial packets and BLE notifications, Wii balance
@@ -20,12 +28,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks._drills import header, save
+from benchmarks._hostile_files import fuzz_files
 from benchmarks.bench_decoders import _streams
 
 #: bench_decoders stream name -> (short name, frames per sample)
@@ -122,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         "--seconds", type=float, default=None, help="also stop each decoder after this many seconds"
     )
     parser.add_argument("--minutes", type=float, default=None, help="the same, in minutes")
+    parser.add_argument(
+        "--files",
+        type=int,
+        default=300,
+        help="hostile files per kind (CSV, table, TOML; C3D a fifth of it); 0 skips them",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--json", type=Path, default=None, help="default benchmarks/results/drill_fuzz.json"
@@ -152,6 +168,23 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     result["crashes"] = sum(r["crashes"] for r in result["decoders"].values())
+    if args.files > 0:
+        with tempfile.TemporaryDirectory(prefix="nmr-fuzz-files-") as folder:
+            files = fuzz_files(args.files, args.seed, Path(folder))
+        result["files"] = files
+        for kind, c in files["kinds"].items():
+            print(
+                f"{kind + ' files':<18} {c['files']:>9} files   {c['crashes']} crashes  "
+                f"{c['refused']} refused, {c['accepted']} accepted"
+                + (
+                    f", {c['native_crashes']} C3D-library crashes contained"
+                    if "native_crashes" in c
+                    else ""
+                )
+                + (f", {c['partial_files']} partial files" if "partial_files" in c else ""),
+                flush=True,
+            )
+        result["crashes"] += files["crashes"]
     result["ok"] = result["crashes"] == 0 and all(
         r["frames"] >= args.frames or seconds for r in result["decoders"].values()
     )

@@ -5,8 +5,9 @@ time of the chunk that completed it; :meth:`DeviceSource.read` only collects fin
 When the device disappears the status goes ``lost``, a reconnect thread retries with backoff
 (``reconnecting``) and, once the device is back, ``streaming`` again. The gap stays visible:
 devices with a counter keep theirs (a restarted device is rebased past the gap), devices without
-one get the missing samples estimated from host time added to the counter, and the gap is
-counted in :attr:`Source.dropped`.
+one get the missing samples counted from their clock, or else estimated from host time, added to
+the counter, and the gap is counted in :attr:`Source.dropped`. The same holds mid-stream with
+the link up: a jump of the device clock, or (no clock) a long silence, is a gap.
 """
 
 from __future__ import annotations
@@ -29,8 +30,23 @@ from nmr_balance.stream import SampleBlock, StreamInfo
 BACKOFF_S = (0.1,) + (0.25,) * 7 + (0.5, 1.0, 2.0, 5.0)
 
 
+#: A step of the device clock longer than this (s, and than :data:`GAP_PERIODS` sample periods)
+#: is a gap: ``round(step * fs) - 1`` samples are missing. Shorter irregularities are the
+#: device's own jitter (a 10 Hz HX711 board run at a nominal 80 Hz steps 0.1 s every sample).
+CLOCK_GAP_S = 0.25
+GAP_PERIODS = 2.5
+#: Without a counter or a clock, host-side silence this long (s, and >= 10 sample periods) that
+#: is followed by fewer than half the samples it should have held is a gap. A host that was
+#: merely busy finds the samples waiting in the port's buffer, so it is not mistaken for one.
+HOST_SILENCE_S = 1.0
+
+
 class SampleCounter:
     """Gives decoded samples their stream counter and host time, keeping gaps visible.
+
+    Where the gaps come from, best first: the device's counter; else the device's clock (a step
+    longer than :data:`CLOCK_GAP_S`); else host time (after a link loss, or a silence longer
+    than :data:`HOST_SILENCE_S` with the link up).
 
     Parameters
     ----------
@@ -43,18 +59,37 @@ class SampleCounter:
         self.next: int | None = None
         self.offset = 0
         self.last_t_ns: int | None = None
+        self.last_t_device = np.nan
         self.after_gap = False
         self.gap_samples = 0
+        self._clock_gap_s = max(CLOCK_GAP_S, GAP_PERIODS / fs)
+        self._silence_s = max(HOST_SILENCE_S, 10.0 / fs)
 
     def mark_gap(self) -> None:
         """The link dropped: the next samples come after an unknown number of lost ones."""
         self.after_gap = True
 
+    def _host_missing(self, n: int, t_ns: int, silence: bool) -> int:
+        """Samples that the host's clock says are missing before these ``n``."""
+        if self.last_t_ns is None:
+            return 0
+        expected = round((t_ns - self.last_t_ns) * 1e-9 * self.fs)
+        if self.after_gap:
+            return max(0, expected - n)
+        if silence and (t_ns - self.last_t_ns) * 1e-9 > self._silence_s and n < expected / 2:
+            return expected - n
+        return 0
+
+    def _clock_missing(self, t_device: np.ndarray) -> np.ndarray:
+        """Per sample, how many samples the device clock says are missing just before it."""
+        steps = np.diff(t_device, prepend=self.last_t_device)
+        big = steps > self._clock_gap_s  # NaN (no previous time) is no gap
+        return np.where(big, np.round(np.where(big, steps, 0.0) * self.fs) - 1, 0).astype(np.int64)
+
     def block(self, decoded: Decoded, t_ns: int) -> SampleBlock:
         n = len(decoded)
-        missing = 0
-        if self.after_gap and self.last_t_ns is not None:
-            missing = max(0, round((t_ns - self.last_t_ns) * 1e-9 * self.fs) - n)
+        clock = decoded.counter is None and bool(np.isfinite(decoded.t_device).all())
+        missing = self._host_missing(n, t_ns, silence=decoded.counter is None and not clock)
         if decoded.counter is not None:
             counter = decoded.counter + self.offset
             # a counter that went back, or that claims far fewer lost samples than the host's
@@ -63,8 +98,14 @@ class SampleCounter:
                 self.offset += self.next + missing - counter[0]
                 counter = decoded.counter + self.offset
         else:
-            start = 0 if self.next is None else self.next + missing
-            counter = np.arange(start, start + n, dtype=np.int64)
+            start = 0 if self.next is None else self.next
+            extra = np.zeros(n, np.int64)
+            if clock:
+                extra = self._clock_missing(decoded.t_device)
+                self.last_t_device = float(decoded.t_device[-1])
+            if self.next is not None:  # the device clock or the host, whichever saw more
+                extra[0] = max(extra[0], missing)
+            counter = start + np.arange(n, dtype=np.int64) + np.cumsum(extra)
         first = counter[0] if self.next is None else self.next
         self.gap_samples += int(counter[-1] - first + 1 - n)  # between and within blocks
         self.next = int(counter[-1]) + 1

@@ -42,6 +42,7 @@ import numpy as np
 
 from drivers.decoding import imu_info
 from drivers.protocols import csv_lines, nmr, witmotion
+from nmr_balance.errors import ConfigError
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
 PROTOCOLS = ("nmr", "csv", "witmotion")
@@ -50,7 +51,8 @@ DEFAULT_SENSOR = {"nmr": "cells", "csv": "cells", "witmotion": "imu"}
 #: Bytes held back while the reader is slow; beyond this the oldest are lost (a UART FIFO).
 BACKLOG_LIMIT = 64 * 1024
 DESCRIPTOR_EVERY_S = 1.0
-FAULT_KINDS = ("garbage", "drop", "disconnect")
+#: ``mute``: the board's output is lost for ``down_s`` with the port open (its clock runs on).
+FAULT_KINDS = ("garbage", "drop", "disconnect", "mute")
 #: What a full FIFO does: lose the oldest bytes (a UART) or make the board wait (flow control).
 FIFO_MODES = ("drop", "block")
 #: How long a finished run waits for its reader to take the last bytes: a dropping board gives
@@ -99,6 +101,8 @@ class StreamEncoder:
         modulo 2**24 (exact in float32), so a reader can check every value arrived intact.
     pack : int
         nmr only: samples per message.
+    device_time : bool
+        witmotion only: send the board's clock (``0x50`` time packets).
     host_clock : bool
         nmr only: device time = this machine's monotonic clock when the bytes are written (us),
         so a reader on the same machine can measure write -> processed latency.
@@ -111,9 +115,12 @@ class StreamEncoder:
         n_channels: int | None = None,
         pack: int = 1,
         host_clock: bool = False,
+        device_time: bool = False,
     ):
         self.protocol, self.fs, self.pack = protocol, board_info.fs, pack
         self.host_clock = host_clock
+        #: witmotion: open each cycle with a 0x50 time packet (the board's clock, from now on)
+        self.device_time_t0 = time.time() if device_time else None
         n_aux = max(0, (n_channels or 0) - board_info.n_channels) if protocol == "nmr" else 0
         aux = tuple(Channel(f"aux{i + 1}", "1") for i in range(n_aux))
         self.info = board_info.replace(channels=board_info.channels + aux)
@@ -146,7 +153,8 @@ class StreamEncoder:
         if self.protocol == "witmotion":
             angles = angles_from_imu(data[:, :3], data[:, 3:6], self.fs, self._yaw)
             self._yaw = angles[-1, 2] if n else self._yaw
-            return witmotion.encode_serial(np.hstack([data, angles]))
+            clock = None if self.device_time_t0 is None else self.device_time_t0 + t_s
+            return witmotion.encode_serial(np.hstack([data, angles]), t_s=clock)
         out = b""
         if t_s[0] - self._last_descriptor >= DESCRIPTOR_EVERY_S:
             out = nmr.encode_descriptor(self.info, device_id="emulator")
@@ -223,6 +231,23 @@ class Pty:
                 pass
 
 
+def check_link_path(link: Path) -> None:
+    """Refuse a ``--link`` path that exists (a file, a folder, an old link): the emulator makes
+    the link itself and removes it when it ends, so it must never replace something."""
+    if link.is_symlink() or link.exists():
+        what = "a link" if link.is_symlink() else "a folder" if link.is_dir() else "a file"
+        raise ConfigError(
+            f"--link {link}: {what} is already there; the emulator never replaces anything",
+            "Pick a path that does not exist yet (it is created and removed by the emulator); "
+            "a link left by an emulator that was killed can be removed with `rm`",
+        )
+    if not link.parent.is_dir():
+        raise ConfigError(
+            f"--link {link}: the folder {link.parent} does not exist",
+            "Pick a path in an existing folder",
+        )
+
+
 def _inject(data: bytes, faults: Faults, rng: np.random.Generator, due: dict, now: float) -> bytes:
     for kind in ("garbage", "drop"):
         if kind in faults.kinds and now >= due[kind]:
@@ -256,6 +281,8 @@ def run(
     ``"drop"`` loses the oldest bytes (counted in ``overflow_bytes``), ``"block"`` makes the
     board wait (its clock stands still, nothing is lost).
     """
+    if link is not None:
+        check_link_path(link)
     if fifo not in FIFO_MODES:
         raise ValueError(f"unknown fifo mode {fifo!r}; choose {' or '.join(FIFO_MODES)}")
     faults = faults or Faults()
@@ -324,6 +351,19 @@ def run(
                 encoder.resend_descriptor()
                 announce(port.address)
                 due["disconnect"] = time.monotonic() - t0 + faults.every_s
+                continue
+            if "mute" in faults.kinds and now >= due["mute"] and not ends_soon:
+                _finish_writing(port, backlog, stats)  # what was sent before arrives whole
+                end = time.monotonic() + faults.down_s
+                while time.monotonic() < end:  # the port stays open, nothing comes
+                    port.drain_input()
+                    time.sleep(0.02)
+                skipped = math.floor((time.monotonic() - t0) * fs) - sent
+                if total is not None:
+                    skipped = min(skipped, total - sent)
+                samples(skipped)  # sampled but never sent: the device clock jumps
+                sent += skipped
+                due["mute"] = time.monotonic() - t0 + faults.every_s
                 continue
             wait = (sent + 1) / fs - (time.monotonic() - t0)
             if wait > 0:

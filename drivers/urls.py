@@ -17,6 +17,8 @@ serial:///dev/ttyUSB0?protocol=nmr&baud=115200        (Windows: serial://COM3?pr
   timeout   seconds to wait for the first valid data (default 5)
   reconnect 1 = retry when the device goes away (default), 0 = stay lost
   csv:       columns=millis,w1,w2,w3,w4  sep=,  unit=kg  rate=80  max=1000
+             unit=counts&calibration=FILE: raw ADC counts (HX711, ADS131M04, AD7193), per-cell
+             gain, offset and sign fitted from known loads (docs/calibration.md)
              width_mm=433  depth_mm=238  (cell spacing; w1..w4 = TR, BR, TL, BL)
   witmotion: rate=100 (nominal Hz)  configure=1 sends unlock, set rate, save first"""
 
@@ -40,14 +42,29 @@ def csv_format(p: Params) -> csv_lines.CsvFormat:
     kind = SensorKind(p.text("kind", "cells", choices=kinds))
     width = p.number("width_mm", 433.0, lo=1, hi=5000)
     depth = p.number("depth_mm", 238.0, lo=1, hi=5000)
+    unit = p.text("unit", "kg")
+    calibration = p.text("calibration", "")
+    geometry = load_cell_geometry(width, depth) if kind is SensorKind.LOAD_CELLS else {}
+    if (unit == "counts") != bool(calibration) and kind is SensorKind.LOAD_CELLS:
+        raise InvalidParameterError(
+            "calibration" if calibration else "unit",
+            calibration or unit,
+            "unit=counts together with calibration=FILE (raw counts need a calibration of "
+            "known loads, docs/calibration.md)",
+            p.where,
+        )
+    if calibration:
+        from nmr_balance.cell_calibration import load_calibration
+
+        geometry.update(load_calibration(calibration).geometry())
     return csv_lines.CsvFormat(
         columns=columns,
         sep=p.text("sep", ","),
-        unit=p.text("unit", "kg"),
+        unit=unit,
         kind=kind,
         fs=p.number("rate", 80.0, lo=0.1, hi=100000),
-        max_abs=p.number("max", 1000.0, lo=0),
-        geometry=load_cell_geometry(width, depth) if kind is SensorKind.LOAD_CELLS else {},
+        max_abs=p.number("max", 1000.0 if unit != "counts" else float(1 << 32), lo=0),
+        geometry=geometry,
     )
 
 

@@ -8,7 +8,6 @@ and the kernels never allocate per chunk (except where noted).
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 
 from dsp._jit import jit
 
@@ -22,12 +21,13 @@ def plate_cop(fm, dz_m, min_fz, out):
 
     AMTI frame (x forward, y right, z down), origin ``dz_m`` below the surface:
     AP = (-My - Fx dz) / Fz, ML = (Mx - Fy dz) / Fz. ``out`` (n, 3) gets x = ML, y = AP (mm)
-    and fz (N); x = y = NaN where Fz < ``min_fz`` (nobody on the plate).
+    and fz (N); x = y = NaN where Fz < ``min_fz`` (nobody on the plate) and where Fz = 0 (a
+    ``min_fz`` <= 0 must not divide by zero: Numba would raise where NumPy gives NaN).
     """
     for i in range(fm.shape[0]):
         fz = fm[i, 2]
         out[i, 2] = fz
-        if fz >= min_fz:
+        if fz >= min_fz and fz != 0.0:
             out[i, 0] = 1000.0 * (fm[i, 3] - fm[i, 1] * dz_m) / fz
             out[i, 1] = 1000.0 * (-fm[i, 4] - fm[i, 0] * dz_m) / fz
         else:
@@ -38,9 +38,10 @@ def plate_cop(fm, dz_m, min_fz, out):
 def plate_cop_numpy(fm, dz_m, min_fz):
     """NumPy twin of :func:`plate_cop` (returns the (n, 3) array)."""
     fx, fy, fz, mx, my = (fm[:, j] for j in range(5))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ml = np.where(fz >= min_fz, 1000.0 * (mx - fy * dz_m) / fz, np.nan)
-        ap = np.where(fz >= min_fz, 1000.0 * (-my - fx * dz_m) / fz, np.nan)
+    loaded = (fz >= min_fz) & (fz != 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        ml = np.where(loaded, 1000.0 * (mx - fy * dz_m) / fz, np.nan)
+        ap = np.where(loaded, 1000.0 * (-my - fx * dz_m) / fz, np.nan)
     return np.column_stack([ml, ap, fz])
 
 
@@ -53,7 +54,8 @@ def cells_cop(raw, cal, gain, offset, tare, positions, min_total, forces, out):
     (cal[c, 0], 0 kg), (cal[c, 1], 17 kg), (cal[c, 2], 34 kg) turns raw into kg (x 9.80665 = N),
     otherwise ``gain[c] * (raw - offset[c])`` gives N. ``tare`` (4,) N is then subtracted.
     ``positions`` (4, 2) mm. Writes ``forces`` (n, 4) N and ``out`` (n, 3) = x, y (mm), total
-    load (N); x = y = NaN where the total is below ``min_total`` N.
+    load (N); x = y = NaN where the total is below ``min_total`` N or exactly 0 (see
+    :func:`plate_cop`).
     """
     for i in range(raw.shape[0]):
         total = 0.0
@@ -77,7 +79,7 @@ def cells_cop(raw, cal, gain, offset, tare, positions, min_total, forces, out):
             mx += f * positions[c, 0]
             my += f * positions[c, 1]
         out[i, 2] = total
-        if total >= min_total:
+        if total >= min_total and total != 0.0:
             out[i, 0] = mx / total
             out[i, 1] = my / total
         else:
@@ -100,12 +102,12 @@ def wii_kg_numpy(raw, cal):
 def cells_cop_numpy(raw, cal, gain, offset, tare, positions, min_total):
     """NumPy twin of :func:`cells_cop`; returns (forces (n, 4), out (n, 3))."""
     wii = cal[:, 2] > cal[:, 0]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         kg = wii_kg_numpy(raw, cal)
         forces = np.where(wii, kg * G, gain * (raw - offset)) - tare
         total = forces.sum(axis=1)
         xy = forces @ positions / total[:, None]
-    xy[total < min_total] = np.nan
+    xy[~((total >= min_total) & (total != 0.0))] = np.nan
     return forces, np.column_stack([xy, total])
 
 
@@ -141,6 +143,8 @@ def sos_stream(x, sos, zi, zi_unit, primed, out):
 
 def sos_stream_numpy(x, sos, zi):
     """SciPy twin of :func:`sos_stream` for finite input: ``sosfilt`` along axis 0."""
+    import scipy.signal  # the twins only: the kernels never need it
+
     return scipy.signal.sosfilt(sos, x, axis=0, zi=zi)
 
 
@@ -235,6 +239,8 @@ def tilt_complementary(acc, gyro, dt, alpha, state, out):
 
 def tilt_complementary_numpy(acc, gyro, dt, alpha):
     """SciPy twin of :func:`tilt_complementary` (constant ``dt``), as two first-order filters."""
+    import scipy.signal  # the twins only: the kernels never need it
+
     ax, ay, az = acc.T
     phi_acc = np.degrees(np.arctan2(-ax, np.hypot(ay, az)))
     theta_acc = np.degrees(np.arctan2(-ay, az))

@@ -18,8 +18,16 @@ def _metrics() -> None:
     from dsp.metrics import trial_metrics
 
     xy = np.cumsum(np.random.default_rng(0).normal(size=(1200, 2)), axis=0)
-    trial_metrics(xy, 100.0)
-    trial_metrics(np.vstack([xy, xy]), 200.0, groups=("spectral",))  # decimated spectra
+    trial_metrics(xy, 100.0, use_numba=True)
+
+
+def _decimation() -> None:
+    """Spectra of trials at >= 200 Hz, from a decimated copy: its filter design imports
+    scipy.signal (~0.6 s of CPU), which 100 Hz trials never need."""
+    from dsp.metrics import trial_metrics
+
+    xy = np.cumsum(np.random.default_rng(0).normal(size=(2400, 2)), axis=0)
+    trial_metrics(xy, 200.0, groups=("spectral",), use_numba=True)
 
 
 def _batch() -> None:
@@ -65,6 +73,7 @@ def _live() -> None:
 #: Kernel modules each group's step uses (what :func:`uncached` looks at).
 _MODULES = {
     "metrics": ("_kernels_metrics", "_kernels_derive", "_kernels_spectral"),
+    "decimation": ("_kernels_spectral",),
     "batch": ("_kernels_metrics", "_kernels_derive", "_kernels_spectral"),
     "cop": ("_kernels_frontend",),
     "filters": ("_kernels_frontend",),
@@ -131,6 +140,7 @@ def cache_misses() -> int:
 #: (key, what it is, step): the kernel groups, in the order they are prepared.
 STEPS: tuple[tuple[str, str, Callable[[], None]], ...] = (
     ("metrics", "trial metrics", _metrics),
+    ("decimation", "spectra of fast trials (decimation)", _decimation),
     ("batch", "batch metrics (parallel)", _batch),
     ("cop", "centre of pressure", _cop),
     ("filters", "low-pass and resampling", _filters),

@@ -210,3 +210,58 @@ def weight_bearing(forces, cells_xy_mm, min_load_n: float = MIN_LOAD_N) -> dict[
         "back": mean[pos[:, 1] < 0].sum(),
     }
     return {k: float(100.0 * v / total) for k, v in share.items()}
+
+
+def fit_cell_calibration(loads_n, counts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-cell linear calibration of raw-count load cells from known loads.
+
+    Each cell is fitted on its own by least squares, counts = offset + load / gain (the counts
+    carry the noise, the known loads are exact), so that ``force = gain * (counts - offset)``
+    as :class:`LoadCellCop` applies it. A cell whose counts fall with load gets a negative
+    gain: its sign is part of the calibration.
+
+    Parameters
+    ----------
+    loads_n : array_like, shape (n_points, n_cells)
+        Known load on each cell at each calibration point, N.
+    counts : array_like, shape (n_points, n_cells)
+        Mean raw reading of each cell at that point, counts.
+
+    Returns
+    -------
+    gain : ndarray, shape (n_cells,)
+        N per count (negative when the counts fall with load).
+    offset : ndarray, shape (n_cells,)
+        Counts at zero load.
+    residual_n : ndarray, shape (n_cells,)
+        RMS misfit of the points, in N (0 with two points per cell).
+
+    Raises
+    ------
+    ValueError
+        Shapes differ, a value is not finite, a cell has fewer than two distinct loads, or its
+        counts do not change with load.
+    """
+    loads = np.asarray(loads_n, dtype=np.float64)
+    raw = np.asarray(counts, dtype=np.float64)
+    if loads.ndim != 2 or loads.shape != raw.shape:
+        raise ValueError(
+            f"loads and counts must have the same shape (n_points, n_cells); "
+            f"got {loads.shape} and {raw.shape}"
+        )
+    if not (np.isfinite(loads).all() and np.isfinite(raw).all()):
+        raise ValueError("loads and counts must be finite numbers")
+    n_cells = loads.shape[1]
+    gain, offset, residual = np.empty(n_cells), np.empty(n_cells), np.empty(n_cells)
+    for c in range(n_cells):
+        load, cnt = loads[:, c], raw[:, c]
+        if np.unique(load).size < 2:
+            raise ValueError(f"cell {c}: needs at least two different known loads")
+        slope, intercept = np.polyfit(load, cnt, 1)  # counts per N, counts at 0 N
+        spread = np.ptp(load) * abs(slope)
+        if not spread > 1e-9 * max(1.0, np.abs(cnt).max()):
+            raise ValueError(f"cell {c}: its counts do not change with the load")
+        gain[c], offset[c] = 1.0 / slope, intercept
+        misfit_counts = cnt - (intercept + slope * load)
+        residual[c] = float(np.sqrt(np.mean(misfit_counts**2))) * abs(gain[c])
+    return gain, offset, residual

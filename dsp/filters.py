@@ -6,10 +6,13 @@ Defaults are the field's: 4th order, 10 Hz cut-off (DESIGN.md §5).
 from __future__ import annotations
 
 import numpy as np
-import scipy.signal
 
-from dsp import _kernels_frontend as KF
+from dsp import _butter
 from dsp._validate import as_signal, positive
+
+# The design (dsp._butter) repeats scipy.signal.butter bit for bit without importing
+# scipy.signal (~0.6 s of CPU), which a live start never needs; zero-phase filtering imports
+# it on first use. The kernels (dsp._kernels_frontend, i.e. Numba) load on the first chunk.
 
 
 def butter_lowpass(fs: float, cutoff_hz: float = 10.0, order: int = 4) -> np.ndarray:
@@ -36,7 +39,7 @@ def butter_lowpass(fs: float, cutoff_hz: float = 10.0, order: int = 4) -> np.nda
         )
     if int(order) < 1:
         raise ValueError(f"order must be >= 1; got {order!r}")
-    return scipy.signal.butter(int(order), cutoff_hz, fs=fs, output="sos")
+    return _butter.butter_sos(int(order), cutoff_hz, fs)  # = scipy.signal.butter(output="sos")
 
 
 class StreamingLowpass:
@@ -69,7 +72,7 @@ class StreamingLowpass:
     ):
         self.sos = butter_lowpass(fs, cutoff_hz, order)
         self.n_channels = int(n_channels)
-        self._zi_unit = scipy.signal.sosfilt_zi(self.sos)
+        self._zi_unit = _butter.sosfilt_zi(self.sos)  # = scipy.signal.sosfilt_zi
         self.zi = np.zeros((self.sos.shape[0], self.n_channels, 2))
         self.prime = bool(prime)
         self.primed = np.full(self.n_channels, not self.prime)
@@ -84,7 +87,9 @@ class StreamingLowpass:
         x = as_signal(x, "x", ndim=2, n_cols=self.n_channels)
         if out is None:
             out = np.empty_like(x)
-        KF.sos_stream(x, self.sos, self.zi, self._zi_unit, self.primed, out)
+        from dsp._kernels_frontend import sos_stream
+
+        sos_stream(x, self.sos, self.zi, self._zi_unit, self.primed, out)
         return out
 
 
@@ -111,4 +116,6 @@ def zero_phase_lowpass(x, fs: float, cutoff_hz: float = 10.0, order: int = 4) ->
         raise ValueError(
             f"x needs more than {pad} samples for zero-phase filtering; got {x.shape[0]}"
         )
+    import scipy.signal
+
     return scipy.signal.sosfiltfilt(sos, x, axis=0)

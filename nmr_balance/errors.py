@@ -52,6 +52,22 @@ class InvalidParameterError(ConfigError):
         super().__init__(f"bad parameter '{name}={value}'{at}: expected {expected}")
 
 
+class UnknownProtocolError(ConfigError):
+    """No protocol by that name: says the closest known names and where the list is."""
+
+    def __init__(self, name: str, known: list[str]):
+        import difflib
+
+        self.name, self.known = name, sorted(known)
+        self.suggestions = difflib.get_close_matches(name, self.known, n=3, cutoff=0.6)
+        guess = f" (did you mean {' or '.join(self.suggestions)}?)" if self.suggestions else ""
+        super().__init__(
+            f"no protocol named '{name}'{guess}",
+            f"Known protocols: {', '.join(self.known) or 'none'} (or give the path of a .toml "
+            "file); `nmr-balance protocols` lists them with what each one does",
+        )
+
+
 class ProtocolError(ConfigError):
     """A protocol definition (TOML) is not valid: says which file, step and field, and why."""
 
@@ -70,6 +86,12 @@ class ProtocolError(ConfigError):
             f"{file}: {at}field '{field}': expected {expected}, found {found!r}",
             "Fix the protocol file; `nmr-balance protocols` lists the valid ones",
         )
+
+
+# --- the engine process -----------------------------------------------------------------------
+class EngineStateError(NmrBalanceError):
+    """The engine was asked something its state does not allow (a trial while one runs, no
+    source connected, a message it does not know, the engine not running)."""
 
 
 # --- sources and devices -----------------------------------------------------------------------

@@ -1,12 +1,12 @@
-"""Reading sway recordings from text files: generic CSV/TSV and the Santos & Duarte format.
+"""Reading the Santos & Duarte (2016) data set's files, and the recording type ``analyze`` uses.
 
-Both readers return a :class:`CopRecording` in the project's convention (x = ML, + right;
-y = AP, + forward; COP in mm or tilt in deg). Used by ``nmr-balance analyze`` and by importers.
+:class:`CopRecording` is in the project's convention (x = ML, + right; y = AP, + forward; COP
+in mm or tilt in deg). Other tables are read by one reader, :mod:`recordings._table` (through
+:func:`recordings.exchange.read_file`), for ``import`` and ``analyze`` alike.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import pathlib
@@ -81,76 +81,6 @@ def read_santos_duarte(path) -> CopRecording:
     return CopRecording(xy, fs, "mm", str(path), "santos_duarte", 10.0, data[:, 1:7].copy())
 
 
-def read_csv(
-    path,
-    x_col: str = "x",
-    y_col: str = "y",
-    time_col: str | None = None,
-    fs: float | None = None,
-    unit: str | None = None,
-    delimiter: str | None = None,
-    filtered_hz: float | None = None,
-) -> CopRecording:
-    """Read sway from a CSV/TSV file with a header row.
-
-    Columns are chosen by header name or by 0-based index (``"0"``). Lines starting with ``#``
-    before the header may carry ``# key: value`` metadata: ``fs``, ``unit`` and ``filtered_hz``
-    are used when not given as arguments. The rate comes from ``fs``, else the metadata, else
-    ``time_col`` (seconds).
-
-    Parameters
-    ----------
-    x_col, y_col : str
-        ML and AP columns.
-    unit : {"mm", "cm", "m", "deg"}, optional
-        Unit of the x/y columns (default: the metadata's, else mm); lengths become mm.
-    """
-    text = _read_text(path)
-    lines = text.splitlines()
-    meta: dict[str, str] = {}
-    skip = 0
-    while skip < len(lines) and (lines[skip].startswith("#") or not lines[skip].strip()):
-        key, sep, value = lines[skip].lstrip("#").partition(":" if ":" in lines[skip] else "=")
-        if sep:
-            meta[key.strip().lower()] = value.strip()
-        skip += 1
-    if skip >= len(lines):
-        raise DataFormatError(str(path), "no header row and no data")
-    if delimiter is None:
-        try:
-            delimiter = csv.Sniffer().sniff(lines[skip], delimiters=",;\t ").delimiter
-        except csv.Error:
-            delimiter = ","
-    header = [h.strip() for h in next(csv.reader(io.StringIO(lines[skip]), delimiter=delimiter))]
-    cols = [_column(path, header, c) for c in (x_col, y_col)]
-    t_idx = _column(path, header, time_col) if time_col is not None else None
-    data = _numbers(path, "\n".join(lines[skip + 1 :]), 0, delimiter, len(header))
-    unit = unit or meta.get("unit", "mm")
-    if unit not in TO_MM and unit != "deg":
-        raise DataFormatError(str(path), f"unknown unit {unit!r}", "Use mm, cm, m or deg")
-    if fs is None and "fs" in meta:
-        fs = float(meta["fs"])
-    if fs is None and t_idx is not None:
-        fs = _rate_from_time(path, data[:, t_idx])
-    if fs is None:
-        raise DataFormatError(
-            str(path),
-            "no sample rate",
-            "Give --fs HZ, or --time-col NAME for a time column in seconds",
-        )
-    if filtered_hz is None and meta.get("filtered_hz"):
-        filtered_hz = float(meta["filtered_hz"])
-    xy = data[:, cols] * TO_MM.get(unit, 1.0)
-    return CopRecording(
-        np.ascontiguousarray(xy),
-        float(fs),
-        "deg" if unit == "deg" else "mm",
-        str(path),
-        "csv",
-        filtered_hz,
-    )
-
-
 def sniff_format(path) -> str:
     """``"santos_duarte"`` if the file starts with that data set's header, else ``"csv"``."""
     try:
@@ -173,18 +103,6 @@ def _read_text(path) -> str:
         raise DataFormatError(str(path), "not a text file (binary content)") from None
     except OSError as e:
         raise DataFormatError(str(path), f"cannot be read ({e.strerror})") from None
-
-
-def _column(path, header: list[str], col: str) -> int:
-    if col in header:
-        return header.index(col)
-    if str(col).isdigit() and int(col) < len(header):
-        return int(col)
-    raise DataFormatError(
-        str(path),
-        f"no column {col!r}",
-        f"Columns are: {', '.join(header)} (name them with --x-col/--y-col)",
-    )
 
 
 def _numbers(path, text: str, skip: int, delimiter: str, n_cols: int) -> np.ndarray:

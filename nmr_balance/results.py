@@ -86,6 +86,11 @@ def _number(value: Any) -> float:
     return float(value) if math.isfinite(value) else math.nan
 
 
+def _nanmean(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
 def _json_number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
@@ -104,6 +109,10 @@ class LosScores:
         How far the lean got at its first stop, and at most, % of the target distance.
     directional_control_pct : float
         Share of the movement along the intended direction, %.
+    movement_detected : bool or None
+        False: the patient did not lean towards the target (only ``max_excursion_pct`` is
+        scored; the others are NaN, shown as "no movement detected"); None: not recorded
+        (results stored before this flag, or a composite).
     """
 
     reaction_time_s: float = math.nan
@@ -111,6 +120,7 @@ class LosScores:
     endpoint_excursion_pct: float = math.nan
     max_excursion_pct: float = math.nan
     directional_control_pct: float = math.nan
+    movement_detected: bool | None = None
 
     FIELDS = (
         "reaction_time_s",
@@ -122,10 +132,17 @@ class LosScores:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> LosScores:
-        return cls(**{k: _number(d.get(k)) for k in cls.FIELDS})
+        moved = d.get("movement_detected")
+        return cls(
+            **{k: _number(d.get(k)) for k in cls.FIELDS},
+            movement_detected=bool(moved) if isinstance(moved, (bool, int, float)) else None,
+        )
 
-    def to_dict(self) -> dict[str, float | None]:
-        return {k: _json_number(getattr(self, k)) for k in self.FIELDS}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {k: _json_number(getattr(self, k)) for k in self.FIELDS}
+        if self.movement_detected is not None:
+            out["movement_detected"] = self.movement_detected
+        return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,10 +161,13 @@ class LosResult:
                 for e in per
                 if isinstance(e, dict) and math.isfinite(_number(e.get("bearing_deg")))
             }
-        return cls(
-            {k: LosScores.from_dict(v) for k, v in per.items() if isinstance(v, dict)},
-            LosScores.from_dict(d.get("composite") or {}),
-        )
+        directions = {k: LosScores.from_dict(v) for k, v in per.items() if isinstance(v, dict)}
+        composite = d.get("composite")
+        if not composite and directions:  # older records: the mean of the directions
+            composite = {
+                k: _nanmean([getattr(s, k) for s in directions.values()]) for k in LosScores.FIELDS
+            }
+        return cls(directions, LosScores.from_dict(composite or {}))
 
     def to_dict(self) -> dict[str, Any]:
         order = [d for d in LOS_DIRECTIONS if d in self.per_direction]
@@ -207,6 +227,72 @@ class TrainingScores:
             "success_pct": _json_number(self.success_pct),
             "mean_time_to_hit_s": _json_number(self.mean_time_to_hit_s),
             "tracking_error": _json_number(self.tracking_error),
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class RepositionScores:
+    """Joint-position reproduction errors in one direction, or their composite (mean of the
+    directions). Sway unit (mm for a plate, deg for a tilt board); see ``docs/metrics.md``.
+
+    Attributes
+    ----------
+    absolute_error : float
+        Mean |error|: overall accuracy.
+    constant_error : float
+        Mean signed error along the target direction: < 0 undershoot, > 0 overshoot.
+    variable_error : float
+        SD of the signed errors about their mean: consistency (NaN with one reproduction).
+    distance_error : float
+        Mean 2-D distance between reproduced and criterion positions.
+    n : int
+        Reproductions scored.
+    """
+
+    absolute_error: float = math.nan
+    constant_error: float = math.nan
+    variable_error: float = math.nan
+    distance_error: float = math.nan
+    n: int = 0
+
+    FIELDS = ("absolute_error", "constant_error", "variable_error", "distance_error")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RepositionScores:
+        n = _number(d.get("n"))
+        return cls(
+            **{k: _number(d.get(k)) for k in cls.FIELDS}, n=int(n) if math.isfinite(n) else 0
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: _json_number(getattr(self, k)) for k in self.FIELDS}, "n": self.n}
+
+
+@dataclasses.dataclass(frozen=True)
+class RepositionResult:
+    """Joint-position (proprioception) test of one trial: per direction (``F``, ``R``... as
+    :data:`LOS_DIRECTIONS`) and composite, in ``unit``."""
+
+    per_direction: dict[str, RepositionScores]
+    composite: RepositionScores
+    unit: str = ""
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RepositionResult:
+        per = d.get("per_direction") or {}
+        return cls(
+            {k: RepositionScores.from_dict(v) for k, v in per.items() if isinstance(v, dict)},
+            RepositionScores.from_dict(d.get("composite") or {}),
+            str(d.get("unit") or ""),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        order = [d for d in LOS_DIRECTIONS if d in self.per_direction]
+        order += [d for d in self.per_direction if d not in order]
+        return {
+            "per_direction": {d: self.per_direction[d].to_dict() for d in order},
+            "composite": self.composite.to_dict(),
+            "unit": self.unit,
         }
 
 
@@ -286,6 +372,8 @@ class TrialResults:
         Standing tasks (mCTSIB, Romberg, single-leg).
     los : LosResult or None
     training : TrainingScores or None
+    reposition : RepositionResult or None
+        Joint-position (proprioception) test.
     level : int or None
         Training level, 1-based (tests have none).
     outcome : str
@@ -303,6 +391,7 @@ class TrialResults:
     stand: StandResult | None = None
     los: LosResult | None = None
     training: TrainingScores | None = None
+    reposition: RepositionResult | None = None
     level: int | None = None
     outcome: str = ""
     reason: str = ""
@@ -317,7 +406,9 @@ class TrialResults:
         self, scores: Mapping[str, Any], outcome: str, level: int | None
     ) -> TrialResults:
         """These results plus a protocol task's scores (the engine's ``TrialResult.scores``)."""
-        stand = los = training = None
+        stand = los = training = reposition = None
+        if isinstance(scores.get("reposition"), Mapping):
+            reposition = RepositionResult.from_dict(scores["reposition"])
         if "time_standing_s" in scores:
             stand = StandResult.from_dict(scores)
         if "per_direction" in scores:
@@ -325,7 +416,13 @@ class TrialResults:
         if any(k in scores for k in ("hits", "success_pct", "time_in_target_pct")):
             training = TrainingScores.from_dict(scores)
         return dataclasses.replace(
-            self, stand=stand, los=los, training=training, level=level, outcome=outcome
+            self,
+            stand=stand,
+            los=los,
+            training=training,
+            reposition=reposition,
+            level=level,
+            outcome=outcome,
         )
 
     @classmethod
@@ -340,11 +437,13 @@ class TrialResults:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = self.recording.to_dict()
-        out.update({k: _json_number(v) for k, v in self.sway.items()})
+        # the recording's own counts stay: the DSP's n_samples/duration_s are of the samples it
+        # kept (a float after trimming), not facts of the recording
+        out.update({k: _json_number(v) for k, v in self.sway.items() if k not in out})
         out["units"], out["notes"] = dict(self.sway_units), dict(self.sway_notes)
         if self.sway_error:
             out["sway_error"] = self.sway_error
-        for name in ("stand", "los", "training"):
+        for name in ("stand", "los", "training", "reposition"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value.to_dict()
@@ -380,6 +479,11 @@ class TrialResults:
                 if isinstance(d.get("training"), dict)
                 else None
             ),
+            reposition=(
+                RepositionResult.from_dict(d["reposition"])
+                if isinstance(d.get("reposition"), dict)
+                else None
+            ),
             level=int(level) if math.isfinite(level) else None,
             outcome=str(d.get("outcome") or ""),
             reason=str(d.get("reason") or d.get("error") or ""),
@@ -396,7 +500,7 @@ class TrialResults:
                 for part in parts[:-1]:
                     node = node.setdefault(part, {})
                 node[parts[-1]] = value
-        legacy_los = d.get("los") if base.los is None else None
+        legacy_los = (d.get("los") or d.get("per_direction")) if base.los is None else None
         if isinstance(legacy_los, (list, dict)) and "per_direction" not in scores:
             scores["per_direction"] = legacy_los
         if not scores:
@@ -448,6 +552,8 @@ __all__ = [
     "LosResult",
     "LosScores",
     "RecordingFacts",
+    "RepositionResult",
+    "RepositionScores",
     "StandResult",
     "SwayMetrics",
     "TrainingScores",

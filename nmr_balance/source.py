@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 
 from nmr_balance.errors import SourceStateError
+from nmr_balance.instruction import Instruction
 from nmr_balance.stream import SampleBlock, StreamInfo
 
 
@@ -65,7 +66,12 @@ class Source(abc.ABC):
         Valid after :meth:`open`.
     dropped : int
         Samples known to be lost before reaching :meth:`read` (decoder drops, gaps).
+    host_time_is_receipt : bool
+        The blocks' ``t_host_ns`` is when this process received each sample, so host time ->
+        processed latency means something. A replay keeps the recorded host times instead.
     """
+
+    host_time_is_receipt = True
 
     def __init__(self, url: str):
         self.url = url
@@ -129,6 +135,14 @@ class Source(abc.ABC):
     def ended(self) -> bool:
         """True when a finite source has delivered everything (or the source was closed)."""
         return self._status in (Status.ENDED, Status.CLOSED)
+
+    def instruct(self, instruction: Instruction) -> None:  # noqa: B027 (a hook most ignore)
+        """Hear what the running protocol asks of the patient (see :mod:`nmr_balance.instruction`).
+
+        A real sensor ignores it: the patient reads the screen, not the device. The simulated
+        board plays the patient and responds. Called from the thread that drives the protocol;
+        an implementation must be quick and thread-safe.
+        """
 
     def stop(self) -> None:
         """Stop streaming; the source stays open and can be started again."""

@@ -30,9 +30,14 @@ _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
 
 
-def connect(path: Path, create: bool = True) -> sqlite3.Connection:
-    """Open (creating if allowed) the database at ``path``, validated and migrated."""
+def connect(path: Path, create: bool = True, read_only: bool = False) -> sqlite3.Connection:
+    """Open (creating if allowed) the database at ``path``, validated and migrated.
+
+    ``read_only``: a connection that only reads (``PRAGMA query_only``): the file must exist
+    with the latest schema, and any write fails.
+    """
     path = Path(path)
+    create = create and not read_only
     if path.is_dir():
         raise CorruptDatabaseError(str(path), "it is a folder")
     if not path.exists():
@@ -51,11 +56,15 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row  # rows are read by column name, never by position
     try:
         with guard(path):
-            _check_ours(conn, path)
+            _check_ours(conn, path, create)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
-            schema.migrate(conn)
+            if read_only:
+                _check_current(conn, path)
+                conn.execute("PRAGMA query_only = ON")
+            else:
+                schema.migrate(conn)
     except BaseException:
         conn.close()
         raise
@@ -76,11 +85,16 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+def _check_ours(conn: sqlite3.Connection, path: Path, create: bool = True) -> None:
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     n_objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     if app_id == 0 and version == 0 and n_objects == 0:
+        if not create:  # an empty file where a station database was expected: leave it be
+            raise StorageError(
+                f"{path} is not a station database (it is empty)",
+                "Check the path; `nmr-balance trials --db PATH` opens a station database",
+            )
         return  # empty: ours to initialise
     if app_id != schema.APPLICATION_ID:
         raise CorruptDatabaseError(
@@ -91,6 +105,15 @@ def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
             f"{path} was written by a newer nmr-balance (schema {version}, this one knows up to "
             f"{schema.LATEST_VERSION})",
             "Update nmr-balance; the file was not changed",
+        )
+
+
+def _check_current(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version < schema.LATEST_VERSION:
+        raise StorageError(
+            f"{path} has schema {version}; this nmr-balance reads {schema.LATEST_VERSION}",
+            "Open it once read-write (e.g. `nmr-balance patients --db FILE`) to update it",
         )
 
 
@@ -141,9 +164,9 @@ class SqliteConnection:
     beside the database (:mod:`recordings._lock`).
     """
 
-    def __init__(self, path: Path, create: bool = True):
+    def __init__(self, path: Path, create: bool = True, read_only: bool = False):
         self.path = Path(path)
-        self._conn = connect(self.path, create=create)
+        self._conn = connect(self.path, create=create, read_only=read_only)
 
     def guard(self):
         return guard(self.path)
@@ -151,6 +174,10 @@ class SqliteConnection:
     def execute(self, sql: str, args: tuple = ()) -> list[tuple]:
         with guard(self.path):
             return self._conn.execute(sql, args).fetchall()
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        with guard(self.path):
+            self._conn.executemany(sql, rows)
 
     @property
     def in_transaction(self) -> bool:

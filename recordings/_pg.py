@@ -180,7 +180,7 @@ class PgConnection:
     its own use).
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, read_only: bool = False):
         import psycopg
 
         check_url(url)
@@ -198,6 +198,8 @@ class PgConnection:
             raise translate(e, url) from e
         with self.guard():
             self._conn.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+            if read_only:  # the server refuses every write on this connection, whatever the code
+                self._conn.execute("SET default_transaction_read_only = on")
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
@@ -213,6 +215,11 @@ class PgConnection:
         with self._mutex, self.guard():
             cur = self._conn.execute(_placeholders(sql), tuple(_plain(a) for a in args))
             return cur.fetchall() if cur.description is not None else []
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        """One statement for many rows, sent in one round trip (psycopg's pipeline)."""
+        with self._mutex, self.guard(), self._conn.cursor() as cur:
+            cur.executemany(_placeholders(sql), [tuple(_plain(a) for a in r) for r in rows])
 
     @property
     def in_transaction(self) -> bool:
@@ -292,6 +299,17 @@ class PgConnection:
                 "An administrator must upgrade it: run one nmr-balance command as the database's "
                 "owner (docs/clinic-server.md, Upgrades); stations cannot change the schema",
             ) from e
+
+    def check_version(self, migrations: tuple[str, ...], application_id: int) -> int:
+        """For a reader: the server's schema must be this nmr-balance's; raises otherwise."""
+        exists = self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]
+        current = self._version(application_id) if exists else self._empty_or_foreign()
+        if current != len(migrations):
+            raise StorageError(
+                f"the server's schema is version {current}; this nmr-balance reads {len(migrations)}",
+                "Run one nmr-balance command as the database's owner first (docs/clinic-server.md)",
+            )
+        return current
 
     def _migrate(self, migrations: tuple[str, ...], application_id: int) -> int:
         target = len(migrations)

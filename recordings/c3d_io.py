@@ -21,12 +21,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nmr_balance.errors import DataFormatError, StorageError
+from nmr_balance.private_files import private_path
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo
 from recordings import _table
 from recordings.model import Event, TrialData
@@ -40,6 +46,9 @@ def _processed_labels(info: StreamInfo) -> list[str]:
     return [_SWAY_LABELS.get(n, f"PROC_{n}") for n in info.channel_names]
 
 
+#: Seconds a child process may take to parse one C3D file.
+PARSE_TIMEOUT_S = 120.0
+_CHILD = Path(__file__).with_name("_c3d_child.py")
 _PIECE = 200  # C3D strings hold at most 255 characters: long texts are stored in pieces
 
 
@@ -69,6 +78,13 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     ezc3d = _ezc3d()
     path = Path(path)
     proc, raw = data.processed, data.raw
+    fs = data.info.fs
+    lo, hi = _table.FS_RANGE
+    if not (np.isfinite(fs) and lo <= fs <= hi):  # ezc3d aborts the process on a rate of 0
+        raise StorageError(
+            f"cannot write {path}: the trial's sample rate ({fs:g} Hz) cannot go into a C3D file",
+            "Export it as CSV (--format csv)",
+        )
     aligned = len(raw) == len(proc) and data.raw_info.fs == data.info.fs
     labels = _processed_labels(data.info) + (
         [c.name for c in data.raw_info.channels] if aligned else []
@@ -116,13 +132,95 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
     c.add_parameter(_GROUP, "META", _pieces(json.dumps(meta)))
     if header.get("patient"):
         c.add_parameter("SUBJECTS", "NAMES", [str(header["patient"])])
-    try:
-        c.write(str(path))
-    except (RuntimeError, ValueError, OSError) as e:
-        raise StorageError(
-            f"cannot write {path}: {e}", "Check the folder and the free space"
-        ) from e
+
+    def check(tmp: Path) -> None:
+        try:
+            frames = c3d_frames(tmp)
+        except DataFormatError as e:
+            raise StorageError(f"cannot write {path}: {e.problem}", "Check the free space") from e
+        if frames != len(proc):
+            raise StorageError(
+                f"cannot write {path}: it holds {frames} frames, the trial {len(proc)}",
+                "Check the free space and export again",
+            )
+
+    # a temporary name ending in .c3d: ezc3d appends ".c3d" to any other name
+    with private_path(path, suffix=".c3d", check=check) as tmp:
+        try:
+            c.write(str(tmp))
+        except (RuntimeError, ValueError, OSError) as e:
+            raise StorageError(
+                f"cannot write {path}: {e}", "Check the folder and the free space"
+            ) from e
     return path
+
+
+def c3d_frames(path: Path) -> int:
+    """Frames a C3D file announces in its header, checked against the file's size.
+
+    Reads the 512-byte header and the parameter block's processor byte in Python, so a
+    truncated or damaged file is refused before any native code sees it.
+
+    Raises
+    ------
+    DataFormatError
+        Not a C3D header, or the file is shorter than the frames it announces.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(512)
+        if len(head) < 512 or head[1] != 0x50 or head[0] < 2:
+            raise DataFormatError(str(path), "not a C3D file (no C3D header)", "Check the file")
+        f.seek((head[0] - 1) * 512)
+        pblock = f.read(4)
+    if len(pblock) < 4 or pblock[3] not in (84, 85, 86):
+        raise DataFormatError(str(path), "damaged C3D file (no parameter section)")
+    big = pblock[3] == 86  # MIPS; Intel and DEC store integers little-endian
+    points, analog, first, last = struct.unpack((">" if big else "<") + "4H", head[2:10])
+    data_start = struct.unpack((">" if big else "<") + "H", head[16:18])[0]
+    sign_byte = {84: head[15], 85: head[13], 86: head[12]}[pblock[3]]  # the scale's sign bit
+    if data_start <= head[0]:
+        raise DataFormatError(str(path), "damaged C3D header (data start)")
+    frames = last - first + 1 if last >= first else 0
+    if last == 0xFFFF:  # more frames than 16 bits hold: POINT:FRAMES (read by the parser) says
+        return -1
+    value_bytes = 4 if sign_byte & 0x80 else 2  # negative scale: 32-bit floats
+    frame_bytes = (4 * points + analog) * value_bytes
+    have = max(size - (data_start - 1) * 512, 0) // frame_bytes if frame_bytes else frames
+    if have < frames:
+        raise DataFormatError(
+            str(path),
+            f"truncated: the header announces {frames} frames, the file holds {have}",
+            "Export the file again, or copy it again from its source",
+        )
+    return frames
+
+
+def _parse(path: Path) -> dict:
+    """ezc3d's reading of ``path``, run in a child process (see :mod:`recordings._c3d_child`)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, str(_CHILD), str(path)],
+            capture_output=True,
+            timeout=PARSE_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise DataFormatError(
+            str(path), f"the C3D reader did not finish in {PARSE_TIMEOUT_S:g} s"
+        ) from None
+    if done.returncode != 0:
+        why = (
+            done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            if done.returncode > 0
+            else [f"the C3D library crashed on it (signal {-done.returncode})"]
+        )
+        raise DataFormatError(
+            str(path),
+            f"not a readable C3D file ({(why or ['unknown error'])[0][:160]})",
+            "Check that it is a complete, undamaged .c3d file",
+        )
+    return pickle.loads(done.stdout)  # our own child's output
 
 
 def _add_int(c, group: str, name: str, value: list) -> None:
@@ -137,26 +235,38 @@ def read_c3d(path: str | Path, max_bytes: int = _table.MAX_BYTES) -> TrialData:
     """Read a trial from a C3D file (ours, or any file with a type 2/4 force plate)."""
     path = Path(path)
     _table.check_size(path, max_bytes)
-    try:
-        c = _ezc3d().c3d(str(path))
-    except Exception as e:  # ezc3d raises bare RuntimeError/ValueError/IOError on bad files
-        raise DataFormatError(
-            str(path),
-            f"not a readable C3D file ({str(e)[:120]})",
-            "Check that it is a complete .c3d file",
-        ) from None
+    frames = c3d_frames(path)
+    c = _parse(path)
     params = c["parameters"]
-    analogs = np.asarray(c["data"]["analogs"], dtype=np.float64)
+    analogs = c["analogs"]
+    if frames < 0:  # announced by POINT:FRAMES instead of the header
+        frames = int(np.ravel(params.get("POINT", {}).get("FRAMES", {}).get("value", [-1]))[0])
     if analogs.ndim != 3 or analogs.shape[2] == 0:
         raise DataFormatError(str(path), "no analog data", "Export force-plate channels too")
-    fs = float(params["ANALOG"]["RATE"]["value"][0])
+    try:
+        fs = float(np.ravel(params["ANALOG"]["RATE"]["value"])[0])
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise DataFormatError(str(path), "no ANALOG:RATE parameter") from None
     _table.check_fs(path, fs)
+    per_frame = analogs.shape[2] / max(frames, 1)
+    if frames <= 0 or per_frame != round(per_frame) or per_frame < 1:
+        raise DataFormatError(
+            str(path),
+            f"truncated or damaged: the header announces {frames} frames, "
+            f"the file holds {analogs.shape[2]} analog samples",
+            "Export the file again, or copy it again from its source",
+        )
     # (1, n_channels, n_frames * subframes) -> (n_samples, n_channels)
     samples = analogs[0].T
-    labels = [s.strip() for s in params["ANALOG"]["LABELS"]["value"]]
-    if _GROUP in params and "META" in params[_GROUP]:
-        return _read_ours(path, params, samples, labels)
-    return _read_plate(path, params, samples, labels, fs)
+    try:
+        labels = [str(s).strip() for s in params["ANALOG"]["LABELS"]["value"]]
+        if _GROUP in params and "META" in params[_GROUP]:
+            return _read_ours(path, params, samples, labels)
+        return _read_plate(path, params, samples, labels, fs)
+    except (KeyError, IndexError, TypeError, ValueError) as e:
+        raise DataFormatError(
+            str(path), f"damaged C3D parameters ({type(e).__name__}: {str(e)[:80]})"
+        ) from None
 
 
 def _block(data: np.ndarray, fs: float, first_counter: int = 0) -> SampleBlock:
@@ -175,22 +285,29 @@ def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> Tr
         meta = json.loads(_unpieces(params[_GROUP]["META"]["value"]))
         raw_info = StreamInfo.from_dict(meta["raw_info"])
         info = StreamInfo.from_dict(meta["info"])
-    except (ValueError, KeyError, TypeError) as e:
-        raise DataFormatError(str(path), f"damaged NMR_BALANCE parameters ({e})") from None
-    idx = [labels.index(s) for s in _processed_labels(info)]
-    processed = _block(samples[:, idx], info.fs, meta["first_counter"])
+        first = meta["first_counter"]
+        if not isinstance(first, int) or isinstance(first, bool):
+            raise TypeError(f"first_counter {first!r}")
+        idx = [labels.index(s) for s in _processed_labels(info)]
+        raw_idx = [labels.index(c) for c in raw_info.channel_names] if meta["raw_stored"] else []
+        events = [Event(float(t), str(k), dict(p)) for t, k, p in meta.get("events", [])]
+        header = meta.get("header", {})
+        if not isinstance(header, dict):
+            raise TypeError(f"header {header!r}")
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise DataFormatError(
+            str(path), f"damaged NMR_BALANCE parameters ({e})", "Export the trial again"
+        ) from None
+    processed = _block(samples[:, idx], info.fs, first)
     if meta["raw_stored"]:
         scale = _c3d_units(raw_info.channels)[1]
-        raw = _block(
-            samples[:, [labels.index(c) for c in raw_info.channel_names]] / scale,
-            raw_info.fs,
-            meta["first_counter"],
-        )
+        raw = _block(samples[:, raw_idx] / scale, raw_info.fs, first)
     else:  # the raw stream could not share the frames; replay the processed one
         raw_info, raw = info, processed
     _table.check_finite(path, "raw channels", raw.data, allow_nan=raw_info.kind is SensorKind.COP)
     _table.check_finite(path, "COP", processed.data, allow_nan=True)
-    events = [Event(float(t), k, p) for t, k, p in meta.get("events", [])]
+    _table.check_plausible(path, raw_info.channels, raw.data)
+    _table.check_plausible(path, info.channels, processed.data)
     return TrialData(
         raw_info,
         raw,
@@ -198,7 +315,7 @@ def _read_ours(path: Path, params, samples: np.ndarray, labels: list[str]) -> Tr
         processed,
         events,
         meta.get("metrics", {}),
-        header=meta.get("header", {}),
+        header={str(k): v for k, v in header.items()},
     )
 
 
@@ -231,6 +348,11 @@ def _read_plate(path: Path, params, samples: np.ndarray, labels: list[str], fs: 
         unit = units[channels[k]].strip().lower().replace(" ", "") if units else "nmm"
         fm[:, k] *= 1e-3 if unit in ("nmm", "n.mm") else 1.0
     _table.check_finite(path, "force-plate channels", fm)
+    _table.check_plausible(
+        path,
+        [Channel(c, "N" if c[0] == "F" else "N m") for c in ("Fx", "Fy", "Fz", "Mx", "My", "Mz")],
+        fm,
+    )
     origin = (
         np.asarray(fp["ORIGIN"]["value"], dtype=np.float64).reshape(3, -1, order="F")[:, 0]
         if "ORIGIN" in fp

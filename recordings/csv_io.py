@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from nmr_balance import io_formats
-from nmr_balance.errors import DataFormatError
+from nmr_balance.errors import DataFormatError, StorageError
+from nmr_balance.private_files import private_file
 from nmr_balance.stream import Channel, SampleBlock, SensorKind, StreamInfo, sample_time
 from recordings import _table
 from recordings.model import Event, TrialData
@@ -32,19 +33,6 @@ from recordings.model import Event, TrialData
 MAGIC = "nmr-balance trial export"
 _PLATE = ("Fx", "Fy", "Fz", "Mx", "My", "Mz")
 _CELLS = ("tr", "br", "tl", "bl")
-#: Conversions of the units an import may name into ours (mm, N, N m).
-_TO_OURS = {
-    "m": ("mm", 1000.0),
-    "cm": ("mm", 10.0),
-    "mm": ("mm", 1.0),
-    "n": ("N", 1.0),
-    "nm": ("N m", 1.0),
-    "n m": ("N m", 1.0),
-    "nmm": ("N m", 1e-3),
-    "n mm": ("N m", 1e-3),
-    "kg": ("kg", 1.0),
-    "deg": ("deg", 1.0),
-}
 
 
 def sample_times(block: SampleBlock, info: StreamInfo) -> np.ndarray:
@@ -92,46 +80,57 @@ def write_csv(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
         events=json.dumps([[e.t, e.kind, e.payload] for e in data.events]),
     )
     lines = [f"# {MAGIC} (format 1)"] + [f"# {k}: {_one_line(v)}" for k, v in meta.items()]
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    n_lines = len(lines) + 1 + n
+
+    def check(tmp: Path) -> None:  # what is on disk: our first line, every row, a whole last one
+        with open(tmp, "rb") as f:
+            first = f.readline()
+            count = 1 + sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+            f.seek(-1, 2)
+            last = f.read(1)
+        if not first.startswith(f"# {MAGIC}".encode()) or count != n_lines or last != b"\n":
+            raise StorageError(
+                f"cannot write {path}: {count} of {n_lines} lines were written",
+                "Check the free space and export again",
+            )
+
+    with private_file(path, check=check) as f:
         f.write("\n".join(lines) + "\n" + ",".join(cols) + "\n")
         np.savetxt(f, table, fmt="%.17g", delimiter=",")
     return path
 
 
+#: Characters that end a line for ``str.splitlines`` (a header value must stay on its line).
+_LINE_BREAKS = dict.fromkeys(map(ord, "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"), " ")
+
+
 def _one_line(value: Any) -> str:
-    return ("" if value is None else str(value)).replace("\n", " ").replace("\r", " ")
+    return ("" if value is None else str(value)).translate(_LINE_BREAKS)
 
 
-def read_csv(
-    path: str | Path,
-    columns: dict[str, str] | None = None,
-    fs: float | None = None,
-    max_bytes: int = _table.MAX_BYTES,
-) -> TrialData:
+def read_csv(path: str | Path, options: _table.TableOptions | None = None) -> TrialData:
     """Read a trial from a CSV/TSV file.
 
     Parameters
     ----------
     path : path
-        Our export, a Santos & Duarte ``BDS*.txt`` file, or any table with a header line.
-    columns : dict, optional
-        For other tables: our channel name -> the file's column, e.g. ``{"t": "time", "x":
-        "cop_ml", "y": "cop_ap"}`` for a COP file or ``{"Fx": ..., "Mz": ...}`` for a plate.
-        A ``[unit]`` suffix in the file's column name (``COPx[cm]``) converts to mm, N, N m.
-        Without a mapping, columns named like ours (``x``, ``Fx[N]``...) are used.
-    fs : float, optional
-        Sample rate, Hz, when the file has no time column.
-    max_bytes : int
-        Refuse larger files.
+        Our export, a Santos & Duarte ``BDS*.txt`` file, or any table with a header line (a
+        lab's preamble above it is skipped, see :func:`recordings._table.read_table`).
+    options : TableOptions, optional
+        For other tables: the column mapping (our name -> the file's column, e.g. ``{"t":
+        "time", "x": "cop_ml", "y": "cop_ap"}``, or ``{"Fx": ..., "Mz": ...}`` for a plate; a
+        ``counter`` column gives the gaps), the units of columns the file gives none, the rate
+        of a file without a time column. Without a mapping, columns named like ours are used.
     """
     path = Path(path)
-    _table.check_size(path, max_bytes)
-    if columns is None and io_formats.sniff_format(path) == "santos_duarte":
+    options = options or _table.TableOptions()
+    _table.check_size(path, options.max_bytes)
+    if options.columns is None and io_formats.sniff_format(path) == "santos_duarte":
         return read_santos_duarte(path)
-    table = _table.read_table(path, max_bytes)
+    table = _table.read_table(path, options)
     if table.comments and table.comments[0].startswith(MAGIC):
         return _read_ours(table)
-    return _read_mapped(table, columns, fs)
+    return _read_mapped(table, options)
 
 
 def _read_ours(table: _table.Table) -> TrialData:
@@ -225,18 +224,25 @@ def read_santos_duarte(path: Path) -> TrialData:
     )
 
 
-def _read_mapped(
-    table: _table.Table, columns: dict[str, str] | None, fs: float | None
-) -> TrialData:
+def _file_meta(table: _table.Table) -> dict[str, str]:
+    """``# key: value`` comment lines (``unit``, ``fs``, ``filtered_hz``) of a foreign table."""
+    meta = {}
+    for line in table.comments:
+        key, sep, value = line.partition(":" if ":" in line else "=")
+        if sep:
+            meta[key.strip().lower()] = value.strip()
+    return meta
+
+
+def _read_mapped(table: _table.Table, options: _table.TableOptions) -> TrialData:
     path = table.path
-    if columns is None:  # columns named like ours, with an optional [unit]
-        columns = {}
-        for col in table.columns:
-            base = _table.split_unit(col)[0]
-            base = "t" if base.lower() in ("t", "time") else base
-            if base in (*_PLATE, *_CELLS, "x", "y", "fz", "t"):
-                columns[base] = col
-    names = [k for k in columns if k != "t"]
+    columns = dict(options.columns or {})
+    for col in table.columns:  # columns named like ours (optional [unit]), unless mapped
+        base = _table.split_unit(col)[0]
+        base = "t" if base.lower() in ("t", "time", "abs time") else base
+        if base in _table.MAPPING_NAMES and base not in columns and col not in columns.values():
+            columns[base] = col
+    names = [k for k in columns if k not in ("t", "counter")]
     kind = next(
         (
             k
@@ -261,55 +267,98 @@ def _read_mapped(
         SensorKind.LOAD_CELLS: _CELLS,
         SensorKind.COP: ("x", "y", "fz"),
     }[kind]
+    meta = _file_meta(table)
     channels, values = [], []
     for name in wanted:
         if name not in columns:  # only fz of a COP file may be missing
             channels.append(Channel(name, "N"))
             values.append(np.full(len(table.values), np.nan))
             continue
-        unit_text = _table.split_unit(columns[name])[1].lower()
-        unit, scale = _TO_OURS.get(unit_text, ("", 1.0))
-        if unit_text and not unit:
-            raise DataFormatError(
-                str(path),
-                f"unknown unit [{unit_text}] in column '{columns[name]}'",
-                "Use mm, cm, m, N, Nm, Nmm, kg or deg",
-            )
-        default = "mm" if name in ("x", "y") else ("N m" if name.startswith("M") else "N")
-        channels.append(Channel(name, unit or default))
+        unit, scale = _unit(table, options, meta, name, columns[name])
+        channels.append(Channel(name, unit))
         values.append(table.column(columns[name]) * scale)
     data = np.column_stack(values)
     _table.check_finite(path, ", ".join(wanted), data, allow_nan=kind is SensorKind.COP)
+    _table.check_plausible(path, channels, data)
+    t = counter = None
     if "t" in columns:
-        t = table.column(columns["t"])
-        rate = _table.fs_from_time(path, t)
-    elif fs is not None:
-        rate = _table.check_fs(path, fs)
-        t = np.arange(len(data)) / rate
-    else:
-        raise DataFormatError(
-            str(path),
-            "no time column and no sample rate",
-            "Map the time column (--column t=NAME) or give --fs",
-        )
-    n = len(data)
+        t = table.column(columns["t"]) * _unit(table, options, meta, "t", columns["t"])[1]
+    if "counter" in columns:
+        counter = table.column(columns["counter"])
+    fs = options.fs
+    if fs is None and "fs" in meta:
+        try:
+            fs = float(meta["fs"])
+        except ValueError:
+            raise DataFormatError(str(path), f"'# fs: {meta['fs'][:20]}' is not a rate") from None
+    clock = _table.timing(path, len(data), t, counter, fs, columns.get("t", "time"))
     name = f"file://{path.name}"
     raw_info = StreamInfo(
         name,
         tuple(channels),
-        rate,
+        clock.fs,
         kind,
         _default_geometry(kind),
         device="imported table",
-        has_device_time="t" in columns,
+        has_device_time=t is not None,
     )
     raw = SampleBlock(
-        np.round((t - t[0]) * 1e9).astype(np.int64),
-        t.astype(np.float64),
-        np.arange(n, dtype=np.int64),
-        data,
+        np.round((clock.t - clock.t[0]) * 1e9).astype(np.int64),
+        clock.t.copy() if t is not None else np.full(len(data), np.nan),
+        clock.counter,
+        np.ascontiguousarray(data),
     )
-    return TrialData(raw_info, raw, header={"file": path.name})
+    steps = clock.gap_steps()
+    missing = int(np.sum(np.diff(clock.counter)[steps] - 1))
+    events = [
+        Event(
+            float(clock.t[i] - clock.t[0]),
+            "signal_gap",
+            {"missing_samples": int(clock.counter[i + 1] - clock.counter[i] - 1), "from": "file"},
+        )
+        for i in steps
+    ]
+    header = {
+        "file": path.name,
+        "import": {"rate_from": clock.source, "gaps": len(steps), "missing_samples": missing},
+    }
+    if meta.get("filtered_hz"):
+        header["filter"] = f"{meta['filtered_hz']} Hz low-pass (the file says)"
+    return TrialData(raw_info, raw, events=events, header=header)
+
+
+def _unit(
+    table: _table.Table, options: _table.TableOptions, meta: dict, name: str, column: str
+) -> tuple[str, float]:
+    """(our unit, factor) of mapped column ``name``: the file's unit, else the options'.
+
+    A column the file gives no unit and the options none is refused: no unit is ever guessed.
+    """
+    text = table.unit_of(column)
+    said = "the file"
+    if not text and name in ("x", "y"):
+        text = meta.get("unit", "")
+    if not text:
+        text, said = options.unit_for(name) or "", "--unit"
+    if not text:
+        dims = " or ".join(_table.DIMENSIONS[name])
+        example = {"t": "s", "x": "mm", "y": "mm"}.get(name, "N m" if name[0] == "M" else "N")
+        raise DataFormatError(
+            str(table.path),
+            f"column '{column}' ({name}) has no unit",
+            f"Say it ({dims}): --unit {example.replace(' ', '')} for every such column, "
+            f"or --unit {name}={example.replace(' ', '')} for this one "
+            f"(or write it in the header: {name}[{example}])",
+        )
+    dim = _table.dimension_of(text)
+    if dim is None or dim not in _table.DIMENSIONS[name]:
+        known = ", ".join(u for d in _table.DIMENSIONS[name] for u in _table.UNITS[d])
+        raise DataFormatError(
+            str(table.path),
+            f"unit [{text}] of column '{column}' ({said}) is not one for {name}",
+            f"Use one of: {known}",
+        )
+    return _table.UNITS[dim][_table.unit_key(text)]
 
 
 def _default_geometry(kind: SensorKind) -> dict:

@@ -117,6 +117,17 @@ def _insert(store: Store, table: str, values: dict, returning: bool = True) -> i
     return rows[0][0] if returning else None
 
 
+def _insert_many(store: Store, table: str, rows: list[dict], skip: str = "") -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table`` in one batch."""
+    if not rows:
+        return
+    known = set(store._conn.columns(table))
+    names = [n for n in rows[0] if n in known and n != skip]
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    with store._mutex:
+        store._conn.executemany(sql, [tuple(r[n] for n in names) for r in rows])
+
+
 _COMPARED = ("status", "ended", "metrics", "notes", "cues", "protocol", "parameters")
 
 
@@ -216,8 +227,7 @@ def _copy_trial(local: Store, server: Store, trial_id: int) -> None:
             )
         values = {k: v for k, v in trial.items() if k != "id"}
         new_id = _insert(server, "trials", {**values, "session_id": session_id})
-        for event in _row(local, "events", "trial_id = ? ORDER BY id", (trial_id,)):
-            values = {k: v for k, v in event.items() if k != "id"}
-            _insert(server, "events", {**values, "trial_id": new_id}, returning=False)
-        for chunk in _row(local, "chunks", "trial_id = ? ORDER BY stream, seq", (trial_id,)):
-            _insert(server, "chunks", {**chunk, "trial_id": new_id}, returning=False)
+        events = _row(local, "events", "trial_id = ? ORDER BY id", (trial_id,))
+        _insert_many(server, "events", [{**e, "trial_id": new_id} for e in events], skip="id")
+        chunks = _row(local, "chunks", "trial_id = ? ORDER BY stream, seq", (trial_id,))
+        _insert_many(server, "chunks", [{**c, "trial_id": new_id} for c in chunks])

@@ -44,6 +44,12 @@ from recordings.mirror import LocalMirror, ensure_uid
 from recordings.model import Condition
 from recordings.store import PROCESSED, RAW, Store, default_db_path
 
+#: Recording a protocol's trial live by sample time: the newest samples not yet committed, s.
+#: The protocol notices the end of a trial when it has read the sample at its end, a few
+#: hundredths of a second after it arrived; held back this long, no sample past the end is
+#: stored (commit interval + this stays under the 1 s a crash may lose).
+HOLD_BACK_S = 0.5
+
 _STATUS_EVENTS = {
     Status.LOST: "device_lost",
     Status.RECONNECTING: "device_reconnecting",
@@ -55,6 +61,10 @@ _STATUS_EVENTS = {
 #: If the signal stalls (device lost), callers stop it themselves this long after the planned
 #: end (wall clock), s.
 STALL_GRACE_S = 3.0
+#: No new sample for this long (wall clock, s; at least 3 sample periods) while the source is
+#: still open means the device stopped sending or is gone: a timed trial ends by itself as
+#: ``interrupted``, with a ``trial_incomplete`` event saying why and how much signal was kept.
+STALL_TIMEOUT_S = 3.0
 
 
 class Recorder:
@@ -86,11 +96,20 @@ class Recorder:
         from its first recorded sample (a gap counts as time, as on the device's clock), then
         the recorder finishes the trial by itself (:attr:`recording` turns False). So a 30 s
         trial at 100 Hz holds samples 0..2999 exactly, whenever the stop command would have come.
-        Without it, the trial runs until :meth:`stop`.
+        Without it, the trial runs until :meth:`stop`. A timed trial that cannot get its
+        duration of signal (the device stalls for ``stall_timeout_s``, or the source ends or
+        fails first) ends by itself as ``interrupted`` with a ``trial_incomplete`` event
+        (``reason``, ``kept_s``, ``planned_s``, ``n_samples``); so does any trial stopped while
+        its signal has been stalled that long. Never ``complete``.
+    stall_timeout_s : float
+        See :data:`STALL_TIMEOUT_S`.
     start_t_s : float, optional
         Record by sample time (:func:`nmr_balance.stream.sample_time`): the trial is the samples
-        from this time on, up to the ``end_t_s`` given to :meth:`stop`, whenever they were read.
-        For a source faster than real time (a pull-mode pipeline): nothing is committed until
+        from this time on, up to the ``end_t_s`` given to :meth:`stop` (or ``duration_s`` of
+        signal), whenever they were read. With a live pipeline the samples are committed as they
+        come, all but the newest :data:`HOLD_BACK_S` (the protocol that calls :meth:`stop` may
+        end the trial just before them), so a crash still loses less than a second. For a
+        source faster than real time (a pull-mode pipeline): nothing is committed until
         :meth:`stop`, which takes the span from the rings (they must still hold it: size them
         for the whole run). A crash before then loses the trial, which a simulated or replayed
         source can make again.
@@ -110,6 +129,7 @@ class Recorder:
         duration_s: float | None = None,
         start_t_s: float | None = None,
         local_copy: str | Path | None = None,
+        stall_timeout_s: float = STALL_TIMEOUT_S,
     ):
         if not 0 < commit_interval_s <= 1.0:
             raise InvalidParameterError("commit_interval_s", commit_interval_s, "0 < s <= 1")
@@ -145,6 +165,7 @@ class Recorder:
         self.duration_s = duration_s
         self.start_t_s, self.end_t_s = start_t_s, None
         self._end: dict[int, int | None] = {RAW: None, PROCESSED: None}  # first counter past it
+        self._held: dict[int, SampleBlock | None] = {RAW: None, PROCESSED: None}  # not yet due
         self._full = {RAW: False, PROCESSED: False}
         self._local_copy_path = local_copy
         self._mirror: LocalMirror | None = None
@@ -152,6 +173,12 @@ class Recorder:
         self.online = True
         #: What the person recording should know (e.g. the server went away), in words.
         self.notices: list[str] = []
+        self.stall_timeout_s = max(stall_timeout_s, 3.0 / pipeline.raw_info.fs)
+        self._last_signal = time.monotonic()
+        #: ``recording`` until the trial is closed, then the status it was stored with.
+        self.status = "recording"
+        #: Why the trial ended ``interrupted`` (empty otherwise).
+        self.end_reason = ""
 
     # --- public ------------------------------------------------------------------------------
     def start(self) -> int:
@@ -161,6 +188,7 @@ class Recorder:
         self._raw_reader = p.raw.reader(from_start=from_start)
         self._proc_reader = p.processed.reader(from_start=from_start)
         self._t0_ns = time.monotonic_ns()
+        self._last_signal = time.monotonic()
         self._store = Store.open(self.path, recover=False)
         try:
             with self._store.transaction():
@@ -227,12 +255,15 @@ class Recorder:
         """Store what is left, compute the metrics, close the trial; return the metrics.
 
         ``end_t_s``: with ``start_t_s``, the sample time the trial ended at (samples from then
-        on are not part of it). Raises the error that stopped the recording early (e.g.
+        on are not part of it). ``status`` is what the caller asks for; a trial whose signal
+        stalled, or that had already ended as ``interrupted``, stays so (:attr:`status` tells what
+        was stored). Raises the error that stopped the recording early (e.g.
         :class:`DiskFullError`).
         """
         if status not in ("complete", "aborted"):
             raise InvalidParameterError("status", status, "complete or aborted")
-        self._status = status
+        if self._status != "interrupted":
+            self._status = status
         self.end_t_s = end_t_s
         self._stop.set()
         if self._thread is not None:
@@ -263,13 +294,18 @@ class Recorder:
         cpu0 = time.thread_time()
         last_commit = time.monotonic()
         try:
-            if self.start_t_s is not None:
+            if self.start_t_s is not None and getattr(self.pipeline, "pull", False):
                 self._stop.wait()  # by sample time: the span is taken from the rings at the end
             while not self._stop.wait(min(0.05, self.commit_interval_s / 2)):
                 if time.monotonic() - last_commit >= self.commit_interval_s:
                     self._flush()
                     last_commit = time.monotonic()
+                    if self.duration_s is not None and not self._stop.is_set():
+                        self._check_incomplete(timed=True)
             self._flush()  # the last samples (the pipeline may still be running)
+            if self._status == "complete" and self.start_t_s is None:
+                self._check_incomplete(timed=self.duration_s is not None)
+                self._flush()  # its event, if any
             self.cpu_s = time.thread_time() - cpu0
             if self.online:
                 try:
@@ -287,17 +323,48 @@ class Recorder:
                     processed = self._mirror.store.samples(self._mirror.trial_id, PROCESSED)
                     self.metrics = trial_metrics(processed, self.pipeline.info)
                     self._mirror.finish(self._status, self.metrics)
+            self.status = self._status
         except NmrBalanceError as e:
             self.error = e
             self._give_up()
         finally:
             self._close()
 
+    def _check_incomplete(self, timed: bool) -> None:
+        """End the trial as ``interrupted`` (its event goes with the next flush) if its signal
+        stalled, or if a timed trial's source ended or failed before its duration was in."""
+        if self._full[RAW] and self._full[PROCESSED]:
+            return
+        p = self.pipeline
+        silent_s = time.monotonic() - self._last_signal
+        if p.running and silent_s >= self.stall_timeout_s:
+            lost = p.source.status in (Status.LOST, Status.RECONNECTING)
+            how = "the device was lost" if lost else "the device stopped sending"
+            reason = f"{how}: no signal from {p.source.url} for {silent_s:.1f} s"
+        elif not p.running and timed:
+            reason = f"acquisition failed: {p.error}" if p.error else "the source ended"
+        else:
+            return
+        kept_s = self.n_processed / p.info.fs
+        planned = f" of {self.duration_s:g} s planned" if self.duration_s is not None else ""
+        self.end_reason = f"{reason}; {kept_s:.1f} s of signal kept{planned}"
+        self._status = "interrupted"
+        payload = {
+            "reason": reason,
+            "kept_s": kept_s,
+            "planned_s": self.duration_s,
+            "n_samples": self.n_processed,
+        }
+        self._events.put((self._now_s(), "trial_incomplete", payload))
+        self._stop.set()
+
     def _flush(self) -> None:
-        raw = self._within_span(self._raw_reader.read(), self.pipeline.raw_info)
-        proc = self._within_span(self._proc_reader.read(), self.pipeline.info)
+        raw = self._within_span(self._due(RAW, self._raw_reader.read()), self.pipeline.raw_info)
+        proc = self._within_span(self._due(PROCESSED, self._proc_reader.read()), self.pipeline.info)
         raw = self._within_duration(RAW, raw, self.pipeline.raw_info.fs)
         proc = self._within_duration(PROCESSED, proc, self.pipeline.info.fs)
+        if len(raw):
+            self._last_signal = time.monotonic()
         if self._full[RAW] and self._full[PROCESSED]:
             self._stop.set()  # the duration is up: this is the last flush of the trial
         events = []
@@ -342,6 +409,22 @@ class Recorder:
         self.n_raw += len(raw)
         self.n_processed += len(proc)
 
+    def _due(self, stream: int, block: SampleBlock) -> SampleBlock:
+        """Recording by sample time from a live pipeline: all but the newest
+        :data:`HOLD_BACK_S` of signal, kept for the next flush, until the trial is stopped (its
+        end is then known, and :meth:`_within_span` cuts there)."""
+        held = self._held[stream]
+        if held is not None and len(held):
+            block = SampleBlock.concat([held, block], held.n_channels)
+        self._held[stream] = None
+        if self.start_t_s is None or self._stop.is_set() or not len(block):
+            return block
+        info = self.pipeline.raw_info if stream == RAW else self.pipeline.info
+        t = sample_time(block, info)
+        cut = int(np.searchsorted(t, t[-1] - HOLD_BACK_S, side="right"))
+        self._held[stream] = block.slice(cut, len(block))
+        return block.slice(0, cut)
+
     def _within_span(self, block: SampleBlock, info) -> SampleBlock:
         """``block`` cut to ``[start_t_s, end_t_s)`` in sample time (all of it without them)."""
         if self.start_t_s is None or not len(block):
@@ -358,8 +441,8 @@ class Recorder:
         if self._end[stream] is None:
             self._end[stream] = int(block.counter[0]) + max(1, round(self.duration_s * fs))
         keep = int(np.searchsorted(block.counter, self._end[stream]))
-        if keep < len(block):
-            self._full[stream] = True
+        if keep < len(block) or block.counter[-1] >= self._end[stream] - 1:
+            self._full[stream] = True  # also when the last sample is exactly the last one
             return block.slice(0, keep)
         return block
 
@@ -377,6 +460,7 @@ class Recorder:
 
     def _give_up(self) -> None:
         """After a storage failure: try to close the trial as aborted (the disk may refuse)."""
+        self.status = "aborted"
         try:
             self._store.finish_trial(self.trial_id, "aborted", {"error": self.error.message})
         except NmrBalanceError:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from nmr_balance.errors import InvalidParameterError
+from nmr_balance.errors import InvalidParameterError, StorageError
 from nmr_balance.registry import Scheme, SourceURL, register_scheme
 from nmr_balance.source import Source
 from nmr_balance.stream import SampleBlock, StreamInfo
-from recordings import _pg
+from recordings import _pg, witmotion_sd
 from recordings.store import RAW, Store
 
 USAGE = """\
@@ -65,6 +65,9 @@ class ReplaySource(Source):
         Sample rate for a CSV file without a time column.
     """
 
+    #: Host times are the recorded ones (shifted to now, spaced as recorded): no latency figure.
+    host_time_is_receipt = False
+
     def __init__(
         self,
         url: str,
@@ -104,7 +107,16 @@ class ReplaySource(Source):
         return info.replace(source=self.url)
 
     def _open_database(self) -> StreamInfo:
-        self._store = Store.open(self.path, create=False)
+        try:  # never creates or changes anything at a path that is not a station database
+            self._store = Store.open(self.path, create=False)
+        except StorageError as e:
+            raise InvalidParameterError(
+                "path",
+                str(self.path),
+                "a station database (made by `nmr-balance record`) or a trial file "
+                f"(.csv, .tsv, .txt, .c3d, or a WitMotion log .bin); {e.message}",
+                self.url,
+            ) from None
         if self.trial_id is None:
             ids = [t.id for t in self._store.trials()]
             listing = f"this database holds trials {ids[0]}-{ids[-1]}" if ids else "it holds none"
@@ -123,13 +135,14 @@ class ReplaySource(Source):
         return trial.raw_info
 
     def _open_file(self) -> StreamInfo:
+        from recordings._table import TableOptions
         from recordings.exchange import read_file  # deferred: C3D/CSV readers only when needed
 
         if self.trial_id is not None:
             raise InvalidParameterError(
                 "trial", self.trial_id, "no trial= for a file (it holds one trial)", self.url
             )
-        data = read_file(self.path, fs=self.fs)
+        data = read_file(self.path, TableOptions(fs=self.fs))
         raw, size = data.raw, max(1, int(data.raw_info.fs))
         starts = np.arange(0, len(raw), size)
         index = np.column_stack([np.minimum(size, len(raw) - starts), raw.counter[starts]])
@@ -220,7 +233,7 @@ class ReplaySource(Source):
 
 def _is_database(path: Path) -> bool:
     # By name only: opening a database file ourselves would drop SQLite's POSIX locks on it.
-    return path.suffix.lower() not in (".csv", ".tsv", ".txt", ".c3d")
+    return path.suffix.lower() not in (".csv", ".tsv", ".txt", ".c3d", *witmotion_sd.SUFFIXES)
 
 
 def from_url(parsed: SourceURL) -> ReplaySource:

@@ -29,6 +29,7 @@ import dataclasses
 import datetime
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +91,44 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("nmr-balance", appauthor=False)) / "recordings.db"
 
 
+#: Patient codes: 1-64 letters, digits, ``.``, ``_``, ``-`` or inner spaces. They appear in file
+#: names, CSV header lines, C3D strings (<= 255 bytes) and PDF titles, and must come back from
+#: each exactly: no line separators (U+2028), no control characters, no quotes or slashes.
+CODE_MAX = 64
+_CODE_CHARS = re.compile(r"^[^\W_]([\w.\- ]*[\w.\-])?$")
+
+
+def check_code(code: str) -> str:
+    """``code`` stripped, if it is a valid patient code; else :class:`InvalidParameterError`."""
+    code = (code or "").strip() if isinstance(code, str) else ""
+    if not code or len(code) > CODE_MAX or not _CODE_CHARS.match(code) or not code.isprintable():
+        raise InvalidParameterError(
+            "code",
+            (code[:40] + "...") if len(code) > 40 else code,
+            f"a pseudonymous code of 1-{CODE_MAX} letters, digits, '.', '_', '-' "
+            "or inner spaces, starting with a letter or digit (e.g. P001)",
+        )
+    return code
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float made ``None`` (JSON has no NaN; SQLite refuses it)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.generic):
+        return _finite(value.item())
+    return value
+
+
+def dumps(value: Any) -> str:
+    """JSON for the database: standard JSON only (NaN and infinities become ``null``)."""
+    return json.dumps(_finite(value), allow_nan=False)
+
+
 def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
     if value is not None and not (lo <= value <= hi):
         raise InvalidParameterError(name, value, f"a number from {lo:g} to {hi:g}")
@@ -98,17 +137,27 @@ def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
 class Store:
     """An open station database. Create with :meth:`open`; close (or use ``with``) when done."""
 
-    def __init__(self, path: Path | str, conn):
+    def __init__(self, path: Path | str, conn, read_only: bool = False):
         #: The SQLite file (a Path) or the server's URL (a str, without password).
         self.path = path
         self._conn = conn
         self._mutex = threading.RLock()
+        self.read_only = read_only
 
     @classmethod
     def open(
-        cls, path: str | Path | None = None, create: bool = True, recover: bool = True
+        cls,
+        path: str | Path | None = None,
+        create: bool = True,
+        recover: bool = True,
+        read_only: bool = False,
     ) -> Store:
         """Open (or create, owner-only) the database at ``path`` (default: :func:`default_db_path`).
+
+        ``recover``: close trials left ``recording`` by a dead recorder (see
+        :meth:`recover_interrupted`). ``read_only``: this store only reads (the dashboard's
+        console, while the engine process writes; see ``docs/recordings.md``): no creation, no
+        recovery, and every write raises :class:`StorageError`.
 
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
         left untouched) and :class:`StorageError` when it cannot be opened.
@@ -116,18 +165,22 @@ class Store:
         if path is None:
             path = os.environ.get(DB_ENV) or None
         if _pg.is_url(path):
-            conn = _pg.PgConnection(path)
+            conn = _pg.PgConnection(path, read_only=read_only)
             try:
-                conn.migrate(schema.MIGRATIONS, schema.APPLICATION_ID)
+                if read_only:  # a reader never changes the schema: it must be current
+                    conn.check_version(schema.MIGRATIONS, schema.APPLICATION_ID)
+                else:
+                    conn.migrate(schema.MIGRATIONS, schema.APPLICATION_ID)
             except BaseException:
                 conn.close()
                 raise
-            store = cls(_pg.redact(path), conn)
+            store = cls(_pg.redact(path), conn, read_only)
             store._url = path
         else:
             path = Path(path).expanduser() if path is not None else default_db_path()
-            store = cls(path, _db.SqliteConnection(path, create=create))
-        if recover:
+            conn = _db.SqliteConnection(path, create=create, read_only=read_only)
+            store = cls(path, conn, read_only)
+        if recover and not store.read_only:
             store.recover_interrupted()
         return store
 
@@ -167,6 +220,12 @@ class Store:
             if self._conn is not None and self._conn.in_transaction:
                 yield self  # nested: the outer transaction commits
                 return
+            if self.read_only:
+                raise StorageError(
+                    f"this connection to {self.path} only reads: while the dashboard runs, the "
+                    "engine process is the station database's one writer",
+                    "Send the engine a command (nmr_balance.engine.messages) to change the record",
+                )
             self._conn.begin()
             try:
                 yield self
@@ -189,9 +248,7 @@ class Store:
     # --- patients ----------------------------------------------------------------------------
     def add_patient(self, code: str, **fields: Any) -> Patient:
         """Add a patient under the pseudonymous ``code`` (fields: see :class:`Patient`)."""
-        code = (code or "").strip()
-        if not code:
-            raise InvalidParameterError("code", code, "a non-empty pseudonymous code, e.g. P001")
+        code = check_code(code)
         unknown = set(fields) - set(_PATIENT_FIELDS)
         if unknown:
             raise InvalidParameterError(min(unknown), "", "one of " + ", ".join(_PATIENT_FIELDS))
@@ -343,10 +400,10 @@ class Store:
                 c.vision,
                 c.surface,
                 c.stance,
-                json.dumps(parameters or {}),
+                dumps(parameters or {}),
                 source_url or raw_info.source,
-                json.dumps(raw_info.to_dict()),
-                json.dumps(info.to_dict()),
+                dumps(raw_info.to_dict()),
+                dumps(info.to_dict()),
                 started or now_iso(),
                 TrialStatus.parse(status).value,
             ),
@@ -387,7 +444,7 @@ class Store:
         """Log an event ``t`` s after the trial's start (not committed: use a transaction)."""
         self._q(
             "INSERT INTO events (trial_id, t, kind, payload) VALUES (?, ?, ?, ?)",
-            (trial_id, float(t), kind, json.dumps(payload or {})),
+            (trial_id, float(t), kind, dumps(payload or {})),
         )
 
     def finish_trial(
@@ -408,8 +465,8 @@ class Store:
                 (
                     status.value,
                     ended or now_iso(),
-                    json.dumps(metrics or {}),
-                    json.dumps(cues),
+                    dumps(metrics or {}),
+                    dumps(cues),
                     trial_id,
                 ),
             )
@@ -420,7 +477,7 @@ class Store:
 
     def set_metrics(self, trial_id: int, metrics: dict) -> None:
         with self.transaction():
-            self._q("UPDATE trials SET metrics = ? WHERE id = ?", (json.dumps(metrics), trial_id))
+            self._q("UPDATE trials SET metrics = ? WHERE id = ?", (dumps(metrics), trial_id))
 
     _TRIAL_SELECT = (
         "SELECT t.id, t.session_id, t.protocol, t.vision, t.surface, t.stance, "
@@ -566,7 +623,7 @@ class Store:
                     self._q(
                         "UPDATE trials SET status = 'interrupted', ended = ?, metrics = ? "
                         "WHERE id = ? AND status = 'recording'",
-                        (ended, json.dumps(metrics), trial_id),
+                        (ended, dumps(metrics), trial_id),
                     )
             except CorruptDatabaseError:
                 raise

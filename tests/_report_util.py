@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import subprocess
 
 import numpy as np
 
-from nmr_balance.record import Cue, CueType, Patient
-from nmr_balance.reporting.model import (
-    ClinicInfo,
-    SessionRecord,
-    SessionReport,
-    TrialRecord,
+from nmr_balance.record import Condition, Cue, CueType, Patient, Session, Trial, TrialStatus
+from nmr_balance.reporting.model import ClinicInfo, SessionReport
+from nmr_balance.results import (
+    LOS_DIRECTIONS,
+    LosResult,
+    RecordingFacts,
+    StandResult,
+    TrainingScores,
+    TrialResults,
 )
-from nmr_balance.results import LOS_DIRECTIONS
+from nmr_balance.stream import sway_info
+from nmr_balance.summary import SessionSummary, TrialSummary, session_summary
+
+PATIENT = Patient(17, "P017", birth_year=1948, sex="F")
 
 T0 = datetime.datetime(2026, 11, 2, 9, 0, tzinfo=datetime.UTC)
 CONDITIONS = ("eyes open, firm", "eyes closed, firm", "eyes open, foam", "eyes closed, foam")
@@ -54,6 +61,13 @@ def sway_metrics(xy: np.ndarray, fs: float) -> dict[str, float]:
     }
 
 
+def condition_of(label: str) -> Condition:
+    """ "eyes closed, foam" -> Condition("closed", "foam")."""
+    vision = "closed" if "closed" in label else "open" if "open" in label else ""
+    surface = "foam" if "foam" in label else "firm" if "firm" in label else ""
+    return Condition(vision, surface)
+
+
 def trial(
     tid: int,
     started: datetime.datetime,
@@ -63,29 +77,99 @@ def trial(
     status: str = "complete",
     protocol: str = "mctsib",
     seed: int | None = None,
-    **fields,
-) -> TrialRecord:
+    *,
+    metrics: dict | None = None,
+    training: dict | None = None,
+    los: dict | None = None,
+    level: int | None = None,
+    repetitions: int | None = None,
+    planned_s: float = 30.0,
+    cues: tuple = (),
+    problems: tuple = (),
+    notes: str = "",
+    stand: bool | None = None,
+) -> TrialSummary:
+    """A trial of known numbers: a wandering sway path and its metrics, plus the given scores."""
     fs = 25.0
     xy = sway_path(max(int(duration_s * fs), 10), scale_mm, tid if seed is None else seed)
-    metrics = sway_metrics(xy, fs)
-    metrics.update(fields.pop("metrics", {}))
-    return TrialRecord(
+    sway = sway_metrics(xy, fs)
+    sway.update(metrics or {})
+    if stand is None:
+        stand = protocol in ("mctsib", "romberg", "free")
+    results = TrialResults(
+        recording=RecordingFacts(len(xy), fs, duration_s, 0, 1.0, "mm"),
+        sway={k: float(v) for k, v in sway.items()},
+        stand=StandResult(True, duration_s) if stand else None,
+        los=LosResult.from_dict({"per_direction": los, "composite": _composite(los)})
+        if los
+        else None,
+        training=TrainingScores.from_dict(training) if training else None,
+        level=level,
+        outcome=status,
+    )
+    parameters = {"duration_s": planned_s}
+    if level is not None:
+        parameters["level"] = level
+    if repetitions is not None:
+        parameters["repetitions"] = repetitions
+    info = sway_info("sim://", fs)
+    record = Trial(
         id=tid,
+        session_id=0,
         protocol=protocol,
-        condition=condition,
-        started=started,
-        duration_s=duration_s,
-        status=status,
-        planned_s=fields.pop("planned_s", 30.0),
-        metrics=metrics,
-        xy=xy,
+        condition=condition_of(condition),
+        parameters=parameters,
+        source_url="sim://",
+        raw_info=info,
+        info=info,
+        started=started.isoformat(),
+        ended=(started + datetime.timedelta(seconds=duration_s)).isoformat(),
+        status=TrialStatus(status),
+        metrics=results.to_dict(),
+        cues=[c.text for c in cues],
+        notes=notes,
+    )
+    return TrialSummary(record, results, duration_s, tuple(cues), tuple(problems), xy)
+
+
+def _composite(los: dict) -> dict:
+    keys = next(iter(los.values())).keys()
+    return {k: float(np.mean([v[k] for v in los.values()])) for k in keys}
+
+
+def session_of(
+    sid: int,
+    start: datetime.datetime,
+    trials,
+    ended: datetime.datetime | None = None,
+    **fields,
+) -> SessionSummary:
+    session = Session(
+        id=sid,
+        patient_id=PATIENT.id,
+        started=start.isoformat(),
+        ended=ended.isoformat() if ended else None,
         **fields,
+    )
+    return session_summary(session, PATIENT, list(trials))
+
+
+def edit(summary: SessionSummary, trials=None, **session_fields) -> SessionSummary:
+    """``summary`` with other trials and/or session fields (datetimes allowed), re-summarised
+    (the way a changed record would be)."""
+    fields = {
+        k: v.isoformat() if isinstance(v, datetime.datetime) else v
+        for k, v in session_fields.items()
+    }
+    session = dataclasses.replace(summary.session, **fields)
+    return session_summary(
+        session, summary.patient, list(summary.trials if trials is None else trials)
     )
 
 
 def mctsib_session(
     sid: int, day: int, scale: float = 1.0, interrupted: bool = False, first_trial_id: int = 1
-) -> SessionRecord:
+) -> SessionSummary:
     """One mCTSIB visit: each condition once, 30 s, 60 s apart; sway grows with difficulty."""
     start = T0 + datetime.timedelta(days=day)
     trials, t = [], start + datetime.timedelta(minutes=2)
@@ -115,11 +199,11 @@ def mctsib_session(
         )
         t += datetime.timedelta(seconds=90)
     ended = t + datetime.timedelta(minutes=1)
-    return SessionRecord(
-        id=sid,
-        started=start,
-        ended=ended,
-        trials=tuple(trials),
+    return session_of(
+        sid,
+        start,
+        trials,
+        ended,
         therapist="A. Berg",
         pain_before=3,
         pain_after=2,
@@ -130,7 +214,7 @@ def mctsib_session(
 
 def training_session(
     sid: int, day: int, first_trial_id: int, score: float, offset_min: float = 0.0
-) -> SessionRecord:
+) -> SessionSummary:
     """Weight-shift training: 3 sets of 10 repetitions, 2 min each, level 3, foam."""
     start = T0 + datetime.timedelta(days=day, minutes=offset_min)
     trials = tuple(
@@ -143,16 +227,21 @@ def training_session(
             repetitions=10,
             level=3,
             planned_s=120.0,
-            metrics={"success_pct": score + k, "time_in_target_pct": 60.0 + k},
+            training={
+                "success_pct": score + k,
+                "time_in_target_pct": 60.0 + k,
+                "hits": 7 + k,
+                "targets": 10,
+            },
             cues=(Cue(30.0, "shift from the ankles", CueType.VISUAL),),
         )
         for k in range(3)
     )
-    return SessionRecord(
-        id=sid,
-        started=start,
-        ended=start + datetime.timedelta(minutes=10),
-        trials=trials,
+    return session_of(
+        sid,
+        start,
+        trials,
+        start + datetime.timedelta(minutes=10),
         therapist="A. Berg",
         pain_before=2,
         borg_before=8,
@@ -161,20 +250,22 @@ def training_session(
 
 
 def report_of(
-    session: SessionRecord,
-    history: tuple[SessionRecord, ...] = (),
+    session: SessionSummary,
+    history: tuple[SessionSummary, ...] = (),
     units_rule: str = "cms_8_minute",
+    count_pauses: bool = False,
 ) -> SessionReport:
     return SessionReport(
         ClinicInfo("Riverside Physical Therapy", "12 Main Street, Springfield", "+1 555 0100"),
-        Patient(17, "P017", birth_year=1948, sex="F"),
+        PATIENT,
         session,
         history=history or (session,),
         units_rule=units_rule,
+        count_pauses=count_pauses,
     )
 
 
-def los_trial(tid: int, started: datetime.datetime, reach: float = 80.0) -> TrialRecord:
+def los_trial(tid: int, started: datetime.datetime, reach: float = 80.0) -> TrialSummary:
     """A Limits of Stability trial: per direction, excursions around ``reach`` % (less backwards)."""
     los = {
         d: {
@@ -186,18 +277,8 @@ def los_trial(tid: int, started: datetime.datetime, reach: float = 80.0) -> Tria
         }
         for i, d in enumerate(LOS_DIRECTIONS)
     }
-    return TrialRecord(
-        id=tid,
-        protocol="los",
-        condition="eyes open, firm",
-        started=started,
-        duration_s=80.0,
-        planned_s=80.0,
-        los=los,
-        metrics={
-            "max_excursion_pct": float(np.mean([v["max_excursion_pct"] for v in los.values()])),
-            "directional_control_pct": 78.5,
-        },
+    return trial(
+        tid, started, "eyes open, firm", duration_s=80.0, protocol="los", planned_s=80.0, los=los
     )
 
 

@@ -1,9 +1,12 @@
-"""Test helper: run a protocol on the simulated board, with a scripted patient in step with it.
+"""Test helper: run a protocol on the simulated board, with the simulated patient in step with it.
 
 Everything runs in the test's thread, in sample time: the source is read, the chunk goes
-through the front-end into a ring, the protocol reads it from the ring, and a *script* reacts to
-the protocol's events by giving the simulated person intents (``Lean``, ``Follow``,
-``LoseBalance``...). The simulator runs as fast as it can (``realtime=0``).
+through the front-end into a ring, the protocol reads it from the ring and tells the source what
+it asks of the patient (``source.instruct(run.instruction())``, as the product's feeder does),
+and the simulated patient plays along (``respond=0`` in the URL: a person who only stands). A
+*script* may add its own intents in reaction to the protocol's events (``Lean``, ``Follow``,
+``LoseBalance``...): tests that script the person themselves use ``respond=0``. The simulator runs
+as fast as it can (``realtime=0``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import queue
 from collections.abc import Callable
 
 from drivers.sim import SimSource
-from drivers.sim.model import Condition, PendulumAxis, axis_params
 from nmr_balance.app import open_source
 from nmr_balance.frontend.sensors import default_stages
 from nmr_balance.frontend.stage import configure_chain, run_chain
@@ -32,29 +34,10 @@ BUILTINS = (
     "tracking",
     "maze",
     "baps",
+    "joint_position",
 )
 
 Script = Callable[[object, object, ProtocolRun], None]  # (event, board, run)
-
-
-def set_condition(board, vision="open", surface="firm", stance="both") -> None:
-    """Change the simulated person's test condition mid-run (as the therapist would)."""
-    cond = Condition(vision, surface, stance)
-    if cond == board.condition:
-        return
-    dt = 1.0 / (board.fs * board.sub)
-    board.condition = cond
-    for name in ("ml", "ap"):
-        old = getattr(board, name)
-        new = PendulumAxis(axis_params(cond, name), board.body, dt, board.rng)
-        new.theta, new.omega = old.theta, old.omega
-        setattr(board, name, new)
-
-
-def follow_conditions(event, board, run) -> None:
-    """Script part: apply each step's condition when it starts."""
-    if event.kind == "step_started":
-        set_condition(board, **event.data["condition"])
 
 
 def drive(
@@ -86,8 +69,8 @@ def drive(
                 e = status.get()
                 new += run.on_status(e.status, e.message)
             new += run.feed(reader.read())
+            source.instruct(run.instruction())
             for e in new:
-                follow_conditions(e, source.board, run)
                 if script:
                     script(e, source.board, run)
             events += new

@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 
 from nmr_balance.app.cli import main
-from nmr_balance.errors import DataFormatError
-from nmr_balance.io_formats import read_csv
 
 DATA = pathlib.Path(__file__).parent / "data" / "santos_duarte_2016"
 with open(DATA / "published_values.tsv", newline="") as _f:
@@ -42,7 +40,7 @@ def test_json_for_santos_duarte_files_matches_published_values_in_mm(capsys):
         assert "already low-pass filtered at 10 Hz" in res["processing"]
 
 
-def _write_csv(path, xy, header="# fs: 100\n# unit: cm\n", cols=("t", "cop_ml", "cop_ap")):
+def _write_csv(path, xy, header="# fs: 100\n# unit: cm\n", cols=("t[s]", "cop_ml", "cop_ap")):
     t = np.arange(len(xy)) / 100.0
     body = "\n".join(f"{a:.6f},{b:.17g},{c:.17g}" for a, b, c in zip(t, xy[:, 0], xy[:, 1]))
     path.write_text(header + ",".join(cols) + "\n" + body + "\n")
@@ -78,9 +76,11 @@ def test_table_and_csv_output_and_rate_from_time_column(tmp_path, capsys):
     xy = np.cumsum(np.random.default_rng(1).normal(size=(1500, 2)), axis=0)
     f = tmp_path / "t.csv"
     _write_csv(f, xy, header="", cols=("time", "x", "y"))
-    code, out, _ = _run(capsys, f, "--time-col", "time")
+    code, out, _ = _run(capsys, f, "--time-col", "time", "--unit", "mm", "--unit", "s")
     assert code == 0 and "mean_velocity [mm/s]" in out and "t.csv" in out
-    code, out, _ = _run(capsys, f, "--time-col", "time", "--format", "csv")
+    code, out, _ = _run(
+        capsys, f, "--time-col", "time", "--unit", "mm", "--unit", "s", "--format", "csv"
+    )
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0][:3] == ["file", "processing", "n_samples"] and len(rows) == 2
     assert "mean_velocity (mm/s)" in rows[0]
@@ -91,19 +91,19 @@ def test_bad_files_are_reported_and_the_rest_analysed(tmp_path, capsys):
     bad.write_text("x,y\n1,2\nthree,4\n")
     missing = tmp_path / "nope.csv"
     norate = tmp_path / "norate.csv"
-    norate.write_text("x,y\n" + "\n".join(f"{i},{i}" for i in range(50)))
+    norate.write_text("x[mm],y[mm]\n" + "\n".join(f"{i},{i}" for i in range(50)))
     code, out, err = _run(capsys, bad, missing, norate, DATA / "BDS00002.txt", "--format", "json")
     assert code == 1
     assert len(json.loads(out)) == 1
-    assert "non-numeric or ragged data" in err and "no such file" in err
-    assert "Give --fs HZ" in err
+    assert "unreadable numbers" in err and "no such file" in err
+    assert "give --fs" in err
 
 
 def test_gaps_are_reported_or_bridged(tmp_path, capsys):
     xy = np.cumsum(np.random.default_rng(2).normal(size=(1500, 2)), axis=0)
     xy[300:310] = np.nan
     f = tmp_path / "gappy.csv"
-    _write_csv(f, xy, header="# fs: 100\n", cols=("t", "x", "y"))
+    _write_csv(f, xy, header="# fs: 100\n", cols=("t[s]", "x[mm]", "y[mm]"))
     code, _, err = _run(capsys, f)
     assert code == 1 and "10 empty or non-numeric samples (first at data row 300)" in err
     assert "--max-gap" in err
@@ -112,13 +112,18 @@ def test_gaps_are_reported_or_bridged(tmp_path, capsys):
     assert json.loads(out)[0]["metrics"]["n_samples"] == 1500
 
 
-def test_csv_reader_errors_name_the_columns(tmp_path):
+def test_csv_reader_errors_name_the_columns(tmp_path, capsys):
     f = tmp_path / "c.csv"
     f.write_text("a;b\n1;2\n3;4\n")
-    with pytest.raises(DataFormatError, match="Columns are: a, b"):
-        read_csv(f, fs=10.0)
-    rec = read_csv(f, "a", "b", fs=10.0, unit="m")
-    np.testing.assert_allclose(rec.xy, [[1000, 2000], [3000, 4000]])
+    code, _, err = _run(capsys, f, "--x-col", "nope", "--y-col", "b", "--fs", "10")
+    assert code == 1 and "Columns are: a, b" in err
+    code, _, err = _run(capsys, f, "--x-col", "a", "--y-col", "b", "--fs", "10", "--unit", "m")
+    assert code == 1 and "fewer than" not in err  # read, in metres; too short for metrics
+    from recordings._table import TableOptions
+    from recordings.exchange import read_file
+
+    data = read_file(f, TableOptions({"x": "a", "y": "b"}, ("m",), fs=10.0))
+    np.testing.assert_allclose(data.raw.data[:, :2], [[1000, 2000], [3000, 4000]])
 
 
 def test_help_teaches_with_examples(capsys):
@@ -151,12 +156,20 @@ def test_warmup_of_some_groups_only():
 
 
 def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
-    """`nmr-balance live` compiles everything up front only when the Numba cache is empty."""
+    """`nmr-balance live` compiles everything up front only when the Numba cache is empty, and
+    the progress bar says "compiling" only then: before the first run the cache lacks the
+    kernels; after it, the same groups only load (no kernel missing, no cache miss)."""
     import os
     import subprocess
     import sys
 
-    code = "import dsp; dsp.warmup(only=('live',)); print(dsp.cache_misses())"
+    code = (
+        "import dsp\n"
+        "from nmr_balance.app.warm import label\n"
+        "before = len(dsp.uncached_kernels(('live',))), label(('live',))\n"
+        "dsp.warmup(only=('live',))\n"
+        "print(before[0], repr(before[1]), dsp.cache_misses(), len(dsp.uncached_kernels(('live',))))"
+    )
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     runs = [
         subprocess.run(
@@ -166,10 +179,17 @@ def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
             env=env,
             timeout=120,
             check=True,
-        ).stdout.split()[-1]
+        ).stdout.strip()
         for _ in range(2)
     ]
-    assert int(runs[0]) > 0 and int(runs[1]) == 0
+    from nmr_balance.app.warm import COMPILING, LOADING
+
+    first, second = (run.rsplit(" ", 2) for run in runs)
+    missing, said = first[0].split(" ", 1)
+    assert int(missing) > 0 and said == repr(COMPILING) and int(first[1]) > 0
+    assert int(first[2]) == 0  # the first run filled the cache
+    missing, said = second[0].split(" ", 1)
+    assert int(missing) == 0 and said == repr(LOADING) and int(second[1]) == 0
 
 
 def _json_run(capsys, monkeypatch, files, twins_up_to, parallel_from):
@@ -226,4 +246,4 @@ def test_a_bad_file_among_many_is_reported_and_the_others_analysed_in_the_pool(
     code, out, err = _run(capsys, *files, "--format", "json")
     assert code == 1
     assert [r["file"] for r in json.loads(out)] == [str(files[0]), str(files[2])]
-    assert "bad.txt: no column" in err
+    assert "bad.txt: cannot tell which columns" in err

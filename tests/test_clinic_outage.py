@@ -101,3 +101,38 @@ def test_a_trial_that_finishes_on_the_server_leaves_no_local_copy(tmp_path, pg_u
         assert store.trial(tid).status == "complete" and len(store.samples(tid, RAW)) == 500
     with Store.open(station) as local:
         assert local.trials() == [] and local.sessions() == []
+
+
+def test_the_dashboard_engine_passes_the_recorders_notice_on():
+    """In the dashboard the engine records; what its recorder says reaches the console."""
+    import queue
+
+    from nmr_balance.engine import messages as m
+    from nmr_balance.engine.loop import EngineLoop
+
+    class OfflineRecorder:
+        recording, error, status = True, None, "recording"
+
+        def __init__(self, *args):
+            self.notices = ["the database server went away 2.0 s into trial 5; recording goes on"]
+
+        def start(self):
+            return 5
+
+        def stop(self, status="complete"):
+            self.status = status
+            return {}
+
+    replies = queue.SimpleQueue()
+    loop = EngineLoop(replies, open_source, OfflineRecorder)
+    try:
+        loop.handle(m.SwitchSource("sim://?rate=100"))
+        loop.handle(m.StartTrial(session_id=1))
+        loop.handle(m.StopTrial("complete"))
+        said = []
+        while not replies.empty():
+            said.append(replies.get_nowait())
+        notices = [r.message for r in said if isinstance(r, m.Notice)]
+        assert any("server went away" in n for n in notices), said
+    finally:
+        loop.close()

@@ -165,3 +165,16 @@ def test_rows_are_read_by_name_or_position_like_sqlite(pg_url):
             row["nope"]
     finally:
         conn.close()
+
+
+def test_a_read_only_store_cannot_write_even_past_the_store(pg_url):
+    from recordings import Store
+
+    with Store.open(pg_url) as store:
+        store.add_patient("P001")
+    with Store.open(pg_url, read_only=True) as reader:
+        assert [p.code for p in reader.patients()] == ["P001"]
+        with pytest.raises(StorageError):
+            reader.add_patient("P002")
+        with pytest.raises(StorageError, match="read-only"):  # the server itself refuses
+            reader._q("INSERT INTO meta (key, value) VALUES ('x', 'y')")

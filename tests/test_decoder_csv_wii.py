@@ -65,11 +65,34 @@ def test_csv_one_garbled_time_stamp_costs_one_line_and_a_real_gap_is_believed():
     assert len(out) == 399 and dec.bad_frames == 1  # not every line after it
     np.testing.assert_allclose(out.t_device, np.delete(t, 300), atol=1.5e-3)  # whole ms
     # the board stalled for 2 s: the first line after the gap waits for the next one to confirm
+    # it, and is then kept (it used to be dropped)
     later = csv_lines.encode_lines(
         csv_lines.CsvFormat(), t[-1] + 2 + np.arange(1, 11) / 80, np.full((10, 4), 10.0)
     )
     out = dec.decode(later)
-    assert len(out) == 9 and out.t_device[0] == pytest.approx(t[-1] + 2 + 2 / 80, abs=1e-3)
+    assert len(out) == 10 and out.t_device[0] == pytest.approx(t[-1] + 2 + 1 / 80, abs=1e-3)
+    assert dec.bad_frames == 1
+
+
+def test_csv_no_line_is_lost_after_a_pause_in_any_chunking():
+    # a Wii-board lab log: ~100 Hz, uneven, with pauses of 0.1-0.6 s (229 lines of 63,559 of
+    # a real log were dropped, one after each pause)
+    rng = np.random.default_rng(7)
+    steps = rng.uniform(0.008, 0.012, 3000)
+    steps[rng.choice(3000, 40, replace=False)] = rng.uniform(0.11, 0.6, 40)
+    t = 1.0 + np.cumsum(steps)
+    data = rng.uniform(0, 30, (3000, 4))
+    wire = b"\n" + csv_lines.encode_lines(csv_lines.CsvFormat(fs=100), t, data)  # synced
+    for cuts in (np.array([len(wire)]), np.sort(rng.choice(len(wire), 300, replace=False))):
+        dec = csv_lines.CsvDecoder(csv_lines.CsvFormat(fs=100))
+        parts, start = [], 0
+        for c in np.r_[cuts, len(wire)]:
+            parts.append(dec.feed(wire[start:c]))
+            start = c
+        t_dev = np.concatenate([p.t_device for p in parts])
+        assert len(t_dev) == 3000 and dec.bad_frames == 0
+        np.testing.assert_allclose(t_dev, t, atol=1e-3)
+        np.testing.assert_allclose(np.vstack([p.data for p in parts]), data, atol=5e-4)
 
 
 def test_csv_custom_format_round_trip():
@@ -142,3 +165,19 @@ def test_evdev_records_in_wii_order_and_units():
     rest = dec.feed(wire[50:])
     np.testing.assert_allclose(np.concatenate([first.data, rest.data]), kg)
     assert dec.stream_info("u").channel_names == ("tr", "br", "tl", "bl")
+
+
+def test_csv_clock_jump_after_mid_stream_garbage_is_a_gap_in_the_counter():
+    from drivers.device_source import SampleCounter
+
+    fmt = csv_lines.CsvFormat(fs=80)
+    t = np.r_[np.arange(1, 201), np.arange(601, 801)] / 80  # 5 s of lines lost in garbage
+    wire = csv_lines.encode_lines(fmt, t, np.full((400, 4), 10.0))
+    cut = wire.index(b"\n", len(wire) // 2) + 1
+    wire = b"\n" + wire[:cut] + b"\x00\xff garbage \x13\x37\n" + wire[cut:]
+    dec, counter = csv_lines.CsvDecoder(fmt), SampleCounter(fmt.fs)
+    blocks = [counter.block(dec.feed(wire[i : i + 997]), i) for i in range(0, len(wire), 997)]
+    c = np.concatenate([b.counter for b in blocks if len(b)])
+    assert len(c) == 400 and dec.bad_frames == 1
+    np.testing.assert_array_equal(c, np.round(t * 80) - 1)  # it used to be arange(400)
+    assert counter.gap_samples == 400

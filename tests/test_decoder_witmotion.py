@@ -1,12 +1,14 @@
 """WitMotion decoders against a real WT901BLE67 capture and hand-built serial packets."""
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from drivers.protocols import witmotion
+from nmr_balance.stream import SensorKind
 
 CAPTURE = Path(__file__).parent / "data/devices/witmotion_wt901ble67_ble/wt901-100hz.jsonl"
 
@@ -94,16 +96,68 @@ def test_serial_bad_checksum_drops_that_sample_only():
     assert len(out) == 4 and dec.bad_frames == 1 and dec.incomplete == 1
 
 
-def test_serial_quaternion_and_no_glued_cycles():
-    q = bytes([0x55, 0x59]) + np.array([16384, 0, 0, -16384], "<i2").tobytes()
-    q += bytes([sum(q) & 0xFF])
-    wire = witmotion.encode_serial(serial_rows(3))
+def test_serial_no_glued_cycles():
+    wire = witmotion.encode_serial(serial_rows(6))
     dec = witmotion.WitmotionSerialDecoder()
-    # angle of sample 0 and acc of sample 1 lost: must not glue acc0+gyro1+angle1
-    out = dec.decode(wire[:22] + wire[44 : 55 + 11] + q + wire[66:])
-    np.testing.assert_allclose(dec.quaternion, [0.5, 0, 0, -0.5])
-    assert len(out) == 1  # only sample 2 is whole
-    np.testing.assert_allclose(out.data[0, :3], serial_rows(3)[2, :3], atol=witmotion.ACC_G)
+    assert len(dec.decode(wire[: 3 * 33])) == 3  # the layout is learned from whole cycles
+    # angle of sample 3 and acc of sample 4 lost: must not glue acc3+gyro4+angle4
+    out = dec.decode(wire[99 : 99 + 22] + wire[99 + 44 :])
+    assert len(out) == 1 and dec.incomplete == 2  # only sample 5 is whole
+    np.testing.assert_allclose(out.data[0, :3], serial_rows(6)[5, :3], atol=witmotion.ACC_G)
+
+
+T0 = 1767323045.0  # 2026-01-02 03:04:05 UTC
+
+
+def _quaternions(n: int) -> np.ndarray:
+    """Rotations about x by 0..n-1 tenths of a degree (roll), unit quaternions q0..q3."""
+    half = np.radians(np.arange(n) / 10) / 2
+    return np.column_stack([np.cos(half), np.sin(half), np.zeros(n), np.zeros(n)])
+
+
+def test_serial_time_magnetometer_and_quaternion_frames_become_streams():
+    n = 50
+    t = T0 + np.arange(n) / 100
+    mag = np.column_stack([np.arange(n), -np.arange(n), np.full(n, 300)]).astype(float)
+    wire = witmotion.encode_serial(serial_rows(n), t_s=t, mag=mag, quaternion=_quaternions(n))
+    dec = witmotion.WitmotionSerialDecoder()
+    assert dec.stream_info("u") is None  # not before a cycle is known
+    out = dec.decode(wire)
+    assert len(out) == n and dec.errors == 0 and dec.incomplete == 0
+    info = dec.stream_info("u")
+    assert info.kind is SensorKind.IMU and info.has_device_time
+    assert info.channel_names[9:] == ("mx", "my", "mz", "q0", "q1", "q2", "q3")
+    np.testing.assert_allclose(out.t_device, t, atol=5e-4)  # the board's clock, to the ms
+    np.testing.assert_array_equal(out.data[:, 9:12], mag)
+    np.testing.assert_allclose(out.data[:, 12:], _quaternions(n), atol=1 / 32768)
+
+
+def test_a_quaternion_only_stream_gives_samples_as_tilt():
+    n = 60
+    wire = witmotion.encode_serial(None, quaternion=_quaternions(n))
+    dec = witmotion.WitmotionSerialDecoder()
+    out = dec.decode(wire)
+    assert len(out) == n  # it used to give 0 samples
+    info = dec.stream_info("u")
+    assert info.kind is SensorKind.TILT and info.channel_names[:3] == ("x", "y", "fz")
+    np.testing.assert_allclose(out.data[:, 0], np.arange(n) / 10, atol=0.01)  # roll -> x
+    np.testing.assert_allclose(out.data[:, 1], 0.0, atol=0.01)
+    assert np.isnan(out.data[:, 2]).all()
+
+
+def test_a_board_clock_jump_after_mid_stream_garbage_is_a_gap():
+    from drivers.device_source import SampleCounter
+
+    t = T0 + np.r_[np.arange(100), np.arange(600, 700)] / 100  # 5 s lost in garbage
+    wire = witmotion.encode_serial(serial_rows(200), t_s=t)
+    cut = 100 * 44
+    wire = wire[:cut] + bytes(range(7, 200, 3)) + wire[cut:]
+    dec, counter = witmotion.WitmotionSerialDecoder(), SampleCounter(100.0)
+    blocks = [dec.feed(wire[i : i + 500]) for i in range(0, len(wire), 500)]
+    c = np.concatenate([counter.block(b, 0).counter for b in blocks if len(b)])
+    assert len(c) == 200
+    np.testing.assert_array_equal(c, np.round((t - T0) * 100))  # no gap was marked before
+    assert counter.gap_samples == 500
 
 
 def test_configuration_commands():
@@ -114,3 +168,67 @@ def test_configuration_commands():
     assert witmotion.configure_commands(50)[1] == bytes.fromhex("ffaa030800")
     with pytest.raises(ValueError, match="rates are"):
         witmotion.rate_command(300)
+
+
+# --- SD-card logs: 28-byte records (the 0x61 frame + 8 time bytes), import and replay ----------
+def sd_log_from_the_real_capture(tmp_path):
+    """The capture's 288 real ``55 61`` frames written as a 20 Hz SD-card log, with 10 records
+    missing after the 100th (the logger skipped them) and a burst of garbage after the 200th."""
+    from recordings import witmotion_sd
+
+    frames = b"".join(notifications())
+    data = witmotion.WitmotionBleDecoder().decode(frames).data
+    t = T0 + np.r_[np.arange(100), np.arange(110, 298)] / 20
+    recs = witmotion_sd.encode_records(data, t)
+    cut = 200 * witmotion_sd.RECORD_LEN
+    path = tmp_path / "WIT00001.bin"
+    path.write_bytes(recs[:cut] + b"\x55\x61\x00garbage\x55" + recs[cut:])
+    return path, data, t
+
+
+def test_sd_card_log_records_are_read_with_the_logger_clock_and_its_gap(tmp_path):
+    from recordings.witmotion_sd import RECORD_LEN, read_sd_log
+
+    assert RECORD_LEN == 28
+    path, data, t = sd_log_from_the_real_capture(tmp_path)
+    trial = read_sd_log(path)
+    assert len(trial.raw) == 288 and trial.raw_info.fs == pytest.approx(20.0)
+    np.testing.assert_array_equal(trial.raw.data, data)  # the real frames, bit for bit
+    np.testing.assert_allclose(trial.raw.t_device, t, atol=5e-4)
+    np.testing.assert_array_equal(trial.raw.counter, np.round((t - T0) * 20))
+    [gap] = trial.events
+    assert gap.kind == "signal_gap" and gap.payload["missing_samples"] == 10
+    assert trial.header["import"]["skipped_bytes"] == 11
+    assert trial.raw_info.kind is SensorKind.IMU and trial.raw_info.has_device_time
+
+
+def test_sd_card_log_import_and_replay(tmp_path, capsys):
+    from nmr_balance.app import open_source
+    from nmr_balance.app.cli import main
+    from nmr_balance.pipeline import Pipeline
+    from recordings import Store
+
+    path, data, _ = sd_log_from_the_real_capture(tmp_path)
+    db = tmp_path / "s.db"
+    assert main(["import", str(path), "--patient", "P1", "--db", str(db)]) == 0, capsys.readouterr()
+    with Store.open(db) as store:
+        stored = store.load_trial(store.trials()[0].id)
+    np.testing.assert_array_equal(stored.raw.data, data)
+    assert any(e.kind == "signal_gap" for e in stored.events)
+    with Pipeline(open_source(f"replay://{path}?speed=max")) as pipeline:
+        reader = pipeline.raw.reader(from_start=True)
+        while pipeline.running:
+            time.sleep(0.01)
+        got = reader.read()
+    np.testing.assert_array_equal(got.data, data)
+    assert np.diff(got.counter).max() == 11  # the logger's gap, through the live pipeline
+
+
+def test_a_file_with_no_sd_records_is_refused(tmp_path):
+    from nmr_balance.errors import DataFormatError
+    from recordings.witmotion_sd import read_sd_log
+
+    path = tmp_path / "x.bin"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DataFormatError, match="no WitMotion SD-card records"):
+        read_sd_log(path)

@@ -21,13 +21,20 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180), pytest.mark.xdist_grou
 
 def test_fuzz_drill_finds_no_crash(tmp_path):
     out = tmp_path / "fuzz.json"
-    assert drill_fuzz.main(["--frames", "20000", "--json", str(out)]) == 0
+    assert drill_fuzz.main(["--frames", "20000", "--files", "12", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert set(result["decoders"]) == {"nmr", "csv", "witmotion serial", "witmotion BLE", "wii"}
     assert all(
         r["frames"] >= 20000 and r["crashes"] == 0 and r["samples_out"] > 0
         for r in result["decoders"].values()
     )
+    files = result["files"]
+    assert set(files["kinds"]) == {"csv", "table", "c3d", "toml", "export"}
+    assert files["crashes"] == 0 and files["temporary_files_left"] == []
+    for kind, c in files["kinds"].items():
+        assert c["files"] >= 2 and c["crashes"] == 0 and c["db_changed"] == 0, kind
+        assert c["refused"] >= 1, kind  # the drill really sends bad files
+    assert files["kinds"]["export"]["partial_files"] == 0
 
 
 def test_fuzz_damage_changes_the_stream_every_pass():

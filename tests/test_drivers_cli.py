@@ -45,3 +45,26 @@ def test_balance_boards_found_by_name_in_sysfs(tmp_path):
         (tmp_path / f"event{i}" / "device").mkdir(parents=True)
         (tmp_path / f"event{i}" / "device" / "name").write_text(name + "\n")
     assert balance_boards(tmp_path) == [("/dev/input/event7", "Nintendo Wii Remote Balance Board")]
+
+
+@pytest.mark.parametrize("kind", ["file", "folder", "link"])
+def test_emulate_link_refuses_an_existing_path_and_leaves_it(tmp_path, capsys, kind):
+    path = tmp_path / "tty"
+    if kind == "file":
+        path.write_text("the clinic's notes\n")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to(tmp_path / "elsewhere")
+    argv = ["emulate", "--protocol", "csv", "--link", str(path), "--duration", "0.2"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "already there" in err and "Traceback" not in err
+    if kind == "file":
+        assert path.read_text() == "the clinic's notes\n"
+    elif kind == "folder":
+        assert path.is_dir()
+    else:
+        assert path.is_symlink() and path.readlink() == tmp_path / "elsewhere"
+    assert main(["emulate", "--link", str(tmp_path / "no" / "tty"), "--duration", "0.2"]) == 2
+    assert "does not exist" in capsys.readouterr().err

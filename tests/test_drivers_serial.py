@@ -5,7 +5,7 @@ import errno
 import numpy as np
 import pytest
 import serial
-from _driver_helpers import emulator, emulator_run, read_to_end
+from _driver_helpers import emulator, emulator_run, read_to_end, read_until
 
 from drivers.transports.serial_port import open_error
 from nmr_balance.app import open_source
@@ -17,6 +17,7 @@ from nmr_balance.errors import (
     NoDataError,
 )
 from nmr_balance.source import Status
+from nmr_balance.stream import SampleBlock
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -135,3 +136,33 @@ def test_1khz_8_channels_every_sample_once_in_order(tmp_path):
     assert block.gaps() == 0 and src.dropped == 0 and stats["bad_frames"] == 0
     np.testing.assert_array_equal(block.data[:, 6], block.counter % (1 << 24))
     np.testing.assert_allclose(np.diff(block.t_device), 1e-3, atol=2e-6)
+
+
+@pytest.mark.parametrize("protocol", ["csv", "witmotion", "witmotion+time"])
+def test_a_mid_stream_silence_with_the_port_open_is_a_gap(tmp_path, protocol):
+    """The board's output is lost for 2 s while the port stays open (no link loss). csv
+    carries the board's clock: the jump becomes the gap; the plain WitMotion stream has no
+    clock: the host-side silence does. Either way the gap is in the counter and in dropped."""
+    fs, down = 100.0, 2.0
+    args = ["--rate", str(fs), "--faults", "mute", "--fault-every", "1.5", "--down", str(down)]
+    protocol, _, clock = protocol.partition("+")
+    args += ["--device-time"] if clock else []
+    with (
+        emulator(tmp_path, protocol, *args) as port,
+        open_source(f"serial://{port}?protocol={protocol}&rate={fs:g}") as src,
+    ):
+        src.start()
+
+        def gap_and_after(b: SampleBlock) -> bool:
+            steps = np.diff(b.counter)
+            return len(steps) > 0 and steps.max() > 1 and len(b) - np.argmax(steps) > 50
+
+        block = read_until(src, gap_and_after, what="a gap, then 50 samples")
+        assert src.losses == 0 and src.status is Status.STREAMING
+    steps = np.diff(block.counter)
+    assert np.all(steps >= 1)
+    assert 0.7 * down * fs < steps.max() - 1 < 1.5 * down * fs
+    assert src.dropped == block.gaps() >= 0.7 * down * fs
+    if protocol == "csv" or clock:  # counted from the board's clock: the counter follows it
+        dt = np.diff(block.t_device)
+        np.testing.assert_allclose(steps, np.round(dt * fs), atol=0)

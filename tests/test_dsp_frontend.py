@@ -7,6 +7,8 @@ import itertools
 import numpy as np
 import pytest
 import scipy.signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsp import _kernels_frontend as KF
 from dsp.cop import WII_CELLS_XY_MM, LoadCellCop, plate_cop, weight_bearing
@@ -177,3 +179,78 @@ def test_front_end_bad_input_messages():
     out = LoadCellCop(unit="N").process(np.array([[100, 100, 100, 100]], dtype=np.uint16))
     np.testing.assert_allclose(out[0], [0.0, 0.0, 400.0])
     assert np.isnan(plate_cop(np.full((2, 6), np.nan))[:, :2]).all()
+
+
+# --- twins agree on every edge case (zero load, non-positive thresholds, NaN, inf) -----------
+_EDGE = st.one_of(
+    st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-300, -1e-300, 1e300, np.nan, np.inf, -np.inf]),
+    st.integers(-2000, 2000).map(float),
+)
+
+
+def _agree(kernel_out, twin_out):
+    """Same NaN pattern, same infinities, finite values equal to rounding."""
+    np.testing.assert_array_equal(np.isnan(kernel_out), np.isnan(twin_out))
+    fin = np.isfinite(kernel_out)
+    np.testing.assert_array_equal(fin, np.isfinite(twin_out))
+    np.testing.assert_array_equal(kernel_out[~fin], twin_out[~fin])
+    np.testing.assert_allclose(kernel_out[fin], twin_out[fin], rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(_EDGE, min_size=6, max_size=6), min_size=1, max_size=6),
+    dz=st.sampled_from([0.0, 0.04]),
+    min_fz=st.one_of(st.sampled_from([-1.0, 0.0, -np.inf, 98.0]), st.integers(-50, 50)),
+)
+def test_plate_cop_kernel_and_twin_agree_on_edge_cases(rows, dz, min_fz):
+    fm = np.array(rows, float)
+    out = np.empty((len(fm), 3))
+    KF.plate_cop(fm, dz, float(min_fz), out)  # raised ZeroDivisionError under Numba for Fz = 0
+    _agree(out, KF.plate_cop_numpy(fm, dz, float(min_fz)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(_EDGE, min_size=4, max_size=4), min_size=1, max_size=6),
+    gain=st.lists(st.sampled_from([1.0, -1.0, 9.80665, 0.0, -0.5]), min_size=4, max_size=4),
+    min_total=st.one_of(st.sampled_from([-1.0, 0.0, -np.inf, 98.0]), st.integers(-50, 50)),
+)
+def test_cells_cop_kernel_and_twin_agree_on_edge_cases(rows, gain, min_total):
+    raw = np.array(rows, float)
+    args = (np.zeros((4, 3)), np.array(gain), np.zeros(4), np.zeros(4), np.array(WII_CELLS_XY_MM))
+    forces, out = np.empty((len(raw), 4)), np.empty((len(raw), 3))
+    KF.cells_cop(raw, *args, float(min_total), forces, out)
+    twin_forces, twin = KF.cells_cop_numpy(raw, *args, float(min_total))
+    _agree(forces, twin_forces)
+    _agree(out, twin)
+
+
+def test_zero_load_is_nan_with_a_non_positive_threshold():
+    # min_load_n may come from a device descriptor: 0 or below must not crash the kernels
+    out = plate_cop(np.zeros((2, 6)), min_fz_n=0.0)
+    assert np.isnan(out[:, :2]).all() and (out[:, 2] == 0).all()
+    cop = LoadCellCop(unit="N", min_load_n=-1.0)
+    out = cop.process(np.array([[0.0, 0.0, 0.0, 0.0], [10.0, -10.0, 0.0, 0.0]]))
+    assert np.isnan(out[:, :2]).all()
+
+
+@pytest.mark.parametrize("order", range(1, 9))
+def test_butterworth_design_is_scipys_bit_for_bit(order):
+    """The live low-pass designs its sections without importing scipy.signal (dsp._butter):
+    every coefficient and the steady state must be SciPy's own, equal and not merely close."""
+    from dsp import _butter
+
+    for fs in (25.0, 100.0, 100.0 / 3, 200.0, 1000.0):
+        for cutoff in (0.5, 2.0, 10.0, 0.1 * fs / 2, 0.9 * fs / 2):
+            sos = _butter.butter_sos(order, cutoff, fs)
+            expected = scipy.signal.butter(order, cutoff, fs=fs, output="sos")
+            np.testing.assert_array_equal(sos, expected)
+            np.testing.assert_array_equal(_butter.sosfilt_zi(sos), scipy.signal.sosfilt_zi(sos))
+            for got, want in zip(
+                _butter.butter_ba(order, cutoff, fs), scipy.signal.butter(order, cutoff, fs=fs)
+            ):
+                np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(
+        butter_lowpass(100.0, 10.0, order), scipy.signal.butter(order, 10.0, fs=100.0, output="sos")
+    )

@@ -27,10 +27,13 @@ def _circle(r=10.0, fs=100.0, turns=30, f=0.5):
     return np.column_stack([r * np.cos(2 * np.pi * f * t), r * np.sin(2 * np.pi * f * t)])
 
 
+@pytest.mark.parametrize("use_numba", [True, False], ids=["kernels", "twins"])
 @pytest.mark.parametrize("row", PUBLISHED, ids=[r["Trial"] for r in PUBLISHED])
-def test_reproduces_published_values(row):
+def test_reproduces_published_values(row, use_numba):
     rec = read_santos_duarte(DATA / f"{row['Trial']}.txt")
-    m = trial_metrics(rec.xy / 10.0, rec.fs, unit="cm", groups=("time", "spectral"))
+    m = trial_metrics(
+        rec.xy / 10.0, rec.fs, unit="cm", groups=("time", "spectral"), use_numba=use_numba
+    )
     for ours, theirs in (
         ("ellipse_area_95_f", "COParea"),
         ("mean_velocity", "COPvelo"),
@@ -54,7 +57,7 @@ def test_plate_cop_from_forces_matches_published_cop_columns():
 @pytest.mark.parametrize("trial", ["BDS00001", "BDS00007", "BDS00012"])
 def test_numba_kernels_agree_with_numpy_twins_on_real_data(trial):
     rec = read_santos_duarte(DATA / f"{trial}.txt")
-    fast = trial_metrics(rec.xy, rec.fs)
+    fast = trial_metrics(rec.xy, rec.fs, use_numba=True)
     slow = trial_metrics(rec.xy, rec.fs, use_numba=False)
     assert fast.keys() == slow.keys() and len(fast) > 55
     assert fast.notes == slow.notes
@@ -314,3 +317,28 @@ def test_numpy_path_loads_neither_numba_nor_scipy(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_default_path_is_the_twins_until_the_kernels_are_loaded_and_for_long_trials():
+    """``use_numba=None`` picks the cheaper path for this process; a fresh process (no kernel
+    loaded) gets the twins for a normal trial and the kernels for a very long one."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from dsp import metrics\n"
+        "xy = np.cumsum(np.random.default_rng(1).normal(size=(3000, 2)), axis=0)\n"
+        "a = metrics.trial_metrics(xy, 100.0, groups=('time',))\n"
+        "print('numba' in sys.modules, metrics.kernels_loaded())\n"
+        "n = metrics.TWINS_MAX_SAMPLES + 1\n"
+        "long_ = np.cumsum(np.random.default_rng(2).normal(size=(n, 2)), axis=0)\n"
+        "metrics.trial_metrics(long_, 1000.0, groups=('time',))\n"
+        "print(metrics.kernels_loaded())\n"
+        "b = metrics.trial_metrics(xy, 100.0, groups=('time',))\n"
+        "print(all(abs(a[k] - b[k]) <= 1e-12 * abs(a[k]) for k in a))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.split() == ["False", "False", "True", "True"], out.stdout

@@ -11,6 +11,7 @@ import pytest
 
 from nmr_balance.app import open_source
 from nmr_balance.app.engine_process import run_engine
+from nmr_balance.engine import messages as m
 from nmr_balance.engine.loop import EngineLoop
 from nmr_balance.ring import RingBuffer
 
@@ -32,7 +33,7 @@ class FakeRecorder:
         self.marks.append((kind, payload))
 
     def cue(self, text, **payload):
-        self.marks.append(("cue", {"text": text}))
+        self.marks.append(("cue", {"text": text, **payload}))
 
     def stop(self, status="complete"):
         return {"status_given": status}
@@ -54,60 +55,102 @@ def test_engine_loop_obeys_commands_and_reports_errors_without_dying():
         replies, open_source, lambda *a: recorders.append(FakeRecorder(*a)) or recorders[-1]
     )
     try:
-        assert loop.handle({"cmd": "start_trial", "session_id": 1})
+        assert loop.handle(m.StartTrial(session_id=1))
         err = drain(replies)[-1]
-        assert err["kind"] == "error" and "no source is connected" in err["message"] and err["hint"]
-        assert loop.handle({"cmd": "switch_source", "url": "sim://?rate=bogus"})
+        assert isinstance(err, m.Error) and "no source is connected" in err.message and err.hint
+        assert err.error_type == "EngineStateError"
+        assert loop.handle(m.SwitchSource("sim://?rate=bogus"))
         err = drain(replies)[-1]
-        assert err["kind"] == "error" and err["error_type"] == "InvalidParameterError"
-        loop.handle({"cmd": "switch_source", "url": "sim://?rate=200"})
+        assert isinstance(err, m.Error) and err.error_type == "InvalidParameterError"
+        loop.handle(m.SwitchSource("sim://?rate=200"))
         ready = drain(replies)[-1]
-        assert ready["kind"] == "ready" and ready["info"]["fs"] == 200.0
-        ring = RingBuffer.attach(ready["processed_ring"])  # another reader of the same memory
+        assert isinstance(ready, m.Ready) and ready.info["fs"] == 200.0
+        ring = RingBuffer.attach(ready.processed_ring)  # another reader of the same memory
         assert loop.pipeline.wait_for_samples(20, 5.0)
         assert ring.written >= 20
-        loop.handle(
-            {
-                "cmd": "start_trial",
-                "session_id": 7,
-                "protocol": "romberg",
-                "condition": "eyes_closed",
-            }
-        )
-        assert drain(replies)[-1] == {"kind": "trial_started", "trial_id": 41}
+        loop.handle(m.StartTrial(session_id=7, protocol="romberg", condition="eyes_closed"))
+        assert drain(replies)[-1] == m.TrialStarted(41)
         assert recorders[0].args[:3] == (7, "romberg", "eyes_closed")
-        loop.handle({"cmd": "cue", "text": "look ahead"})
-        loop.handle({"cmd": "marker", "kind": "target_hit", "payload": {"target": 2}})
+        loop.handle(m.StartTrial(session_id=7))  # one trial at a time: a state mistake
+        err = drain(replies)[-1]
+        assert err.error_type == "EngineStateError" and "already running" in err.message
+        loop.handle(m.Cue("look ahead", "tactile"))
+        loop.handle(m.Marker("target_hit", {"target": 2}))
         assert recorders[0].marks == [
-            ("cue", {"text": "look ahead"}),
+            ("cue", {"text": "look ahead", "type": "tactile"}),
             ("target_hit", {"target": 2}),
         ]
-        loop.handle({"cmd": "tare"})  # a COP stream has no load cells to tare: say so
-        assert "nothing to tare" in drain(replies)[-1]["message"]
-        loop.handle({"cmd": "stop_trial", "status": "aborted"})
+        loop.handle(m.Tare())  # a COP stream has no load cells to tare: say so
+        assert "nothing to tare" in drain(replies)[-1].message
+        loop.handle(m.StopTrial("aborted"))
         got = drain(replies)
-        assert {"kind": "trial_stopped", "trial_id": 41, "status": "aborted"} in got
-        assert got[-1]["metrics"] == {"status_given": "aborted"}
-        loop.handle({"cmd": "bogus"})
-        assert "does not know the command" in drain(replies)[-1]["message"]
+        assert m.TrialStopped(41, "aborted") in got
+        assert got[-1] == m.TrialMetrics(41, {"status_given": "aborted"})
+        # messages outside the protocol are refused with a clear error, the engine goes on
+        for bogus in (
+            {"cmd": "start_trial", "session_id": 1},
+            "shutdown",
+            m.Command(),
+            m.Notice("x"),
+        ):
+            assert loop.handle(bogus) is True
+            err = drain(replies)[-1]
+            assert (
+                err.error_type == "EngineStateError" and "does not know the message" in err.message
+            )
+        # record commands need the station database: without one, say so
+        loop.handle(m.AddPatient("P001"))
+        assert "no station database" in drain(replies)[-1].message
         loop._last_stats = 0
         loop.tick()
-        kinds = [m["kind"] for m in drain(replies)]
-        assert "stats" in kinds and "status" in kinds
+        kinds = {type(r) for r in drain(replies)}
+        assert m.Stats in kinds and m.StatusChanged in kinds
         ring.close()
         # load cells can be tared and a wobble-board IMU levelled, on the acquisition thread
         for url, cmd, said in (
-            ("sim://?rate=100&sensor=cells", "tare", "zeroed the load"),
-            ("sim://?rate=100&sensor=imu", "level", "levelled the board"),
+            ("sim://?rate=100&sensor=cells", m.Tare(), "zeroed the load"),
+            ("sim://?rate=100&sensor=imu", m.Level(), "levelled the board"),
         ):
-            loop.handle({"cmd": "switch_source", "url": url})
-            assert drain(replies)[-1]["kind"] == "ready"
-            loop.handle({"cmd": cmd})
-            assert said in drain(replies)[-1]["message"]
-        assert loop.handle({"cmd": "shutdown"}) is False
+            loop.handle(m.SwitchSource(url))
+            assert isinstance(drain(replies)[-1], m.Ready)
+            loop.handle(cmd)
+            assert said in drain(replies)[-1].message
+        assert loop.handle(m.Shutdown()) is False
     finally:
         loop.close()
     assert loop.pipeline is None
+
+
+def test_record_commands_are_written_by_the_engine(tmp_path):
+    """The console's patients, sessions and notes go through the engine (the one writer)."""
+    from recordings import Store
+
+    replies = queue.SimpleQueue()
+    with Store.open(tmp_path / "station.db") as store:
+        loop = EngineLoop(replies, open_source, records=store)
+        loop.handle(m.AddPatient("P001"))
+        loop.handle(m.AddPatient("P001"))  # taken: refused, said why
+        loop.handle(
+            m.StartSession("P001", therapist="AB", station="S2", pain_before=3, borg_before=9)
+        )
+        loop.handle(m.StartSession("P001", pain_before=11))  # out of range: refused
+        got = drain(replies)
+        assert got[0] == m.PatientAdded("P001")
+        assert isinstance(got[1], m.Error) and "P001" in got[1].message
+        assert isinstance(got[2], m.SessionStarted) and got[2].patient == "P001"
+        assert isinstance(got[3], m.Error) and "pain_before" in got[3].message
+        session_id = got[2].session_id
+        loop.handle(
+            m.EndSession(session_id, pain_after=1, borg_after=11, response="tolerated well")
+        )
+        assert drain(replies) == [m.SessionEnded(session_id)]
+        loop.handle(m.SaveTrialNotes(999, "no such trial"))
+        assert isinstance(drain(replies)[-1], m.Error)
+        s = store.session(session_id)
+        assert (s.therapist, s.station, s.pain_before, s.borg_before) == ("AB", "S2", 3, 9)
+        assert (s.pain_after, s.borg_after, s.response) == (1, 11, "tolerated well")
+        assert s.ended
+        assert len(store.sessions()) == 1
 
 
 def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
@@ -119,30 +162,25 @@ def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
         store.add_patient("P001")
         session_id = store.start_session("P001").id
     replies = queue.SimpleQueue()
-    loop = EngineLoop(replies, open_source, recorder_factory(str(tmp_path / "station.db")))
+    engine_store = Store.open(tmp_path / "station.db")
+    loop = EngineLoop(replies, open_source, recorder_factory(engine_store))
     try:
-        loop.handle({"cmd": "switch_source", "url": "sim://?rate=100"})
-        loop.handle(
-            {
-                "cmd": "start_trial",
-                "session_id": session_id,
-                "protocol": "free",
-                "parameters": {"duration_s": 1.5},
-            }
-        )
+        loop.handle(m.SwitchSource("sim://?rate=100"))
+        loop.handle(m.StartTrial(session_id, "free", parameters={"duration_s": 1.5}))
         got = drain(replies)
-        trial_id = next(m["trial_id"] for m in got if m["kind"] == "trial_started")
+        trial_id = next(r.trial_id for r in got if isinstance(r, m.TrialStarted))
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not any(m["kind"] == "trial_metrics" for m in got):
+        while time.monotonic() < deadline and not any(isinstance(r, m.TrialMetrics) for r in got):
             loop.tick()
             time.sleep(0.02)
             got += drain(replies)
-        assert {"kind": "trial_stopped", "trial_id": trial_id, "status": "complete"} in got
+        assert m.TrialStopped(trial_id, "complete") in got
         assert loop.recorder is None and loop.pipeline.running  # the stream goes on
-        loop.handle({"cmd": "stop_trial"})  # the UI's stop crossed the trial's own end: no error
-        assert not [m for m in drain(replies) if m["kind"] == "error"]
+        loop.handle(m.StopTrial())  # the UI's stop crossed the trial's own end: no error
+        assert not [r for r in drain(replies) if isinstance(r, m.Error)]
     finally:
         loop.close()
+        engine_store.close()
     with Store.open(tmp_path / "station.db") as store:
         for stream in (RAW, PROCESSED):
             counters = store.samples(trial_id, stream).counter
@@ -173,9 +211,7 @@ def test_frozen_ui_loses_no_sample_and_the_recording_has_no_gap(qtbot, station):
             client.start("sim://?rate=500")
         feed = client.feed
         with qtbot.waitSignal(client.trial_started, timeout=10000):
-            client.send(
-                "start_trial", session_id=session_id, protocol="free", condition="eyes_open"
-            )
+            client.send(m.StartTrial(session_id, "free", "eyes_open"))
         counters = []
         t_end = time.monotonic() + 0.7
         while time.monotonic() < t_end:
@@ -186,7 +222,7 @@ def test_frozen_ui_loses_no_sample_and_the_recording_has_no_gap(qtbot, station):
         qtbot.wait(300)
         counters.append(feed.pull().counter)
         with qtbot.waitSignal(client.trial_stopped, timeout=15000) as stopped:
-            client.send("stop_trial", status="complete")
+            client.send(m.StopTrial("complete"))
         trial_id = stopped.args[0]
     finally:
         client.close()
@@ -218,7 +254,8 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
         "from nmr_balance.engine.host import EngineHost\n"
         f"host = EngineHost(run_engine, store_path={str(tmp_path / 's.db')!r})\n"
         "host.start('sim://?rate=100')\n"
-        "assert host.wait_for('ready', 60)[0] is not None\n"
+        "from nmr_balance.engine.messages import Ready\n"
+        "assert host.wait_for(Ready, 60)[0] is not None\n"
         "print(host.process.pid, flush=True)\n"
         "time.sleep(600)\n"
     )
@@ -242,3 +279,28 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
     finally:
         if ui.poll() is None:
             ui.kill()
+
+
+def test_the_ui_side_refuses_what_is_not_in_the_protocol(qapp):
+    """Both ends check: the host sends only commands, the client reports an unknown reply."""
+    from nmr_balance.engine.host import EngineHost
+    from nmr_balance.errors import EngineStateError
+    from ui.engine_client import EngineClient
+
+    with pytest.raises(EngineStateError, match="does not know the message"):
+        EngineHost(run_engine).send({"cmd": "start_trial"})
+
+    class Host:  # an engine that answers with something outside the protocol
+        alive, source_url, process = True, None, None
+
+        def poll(self):
+            return [{"kind": "ready"}, m.Notice("still here")]
+
+    client = EngineClient(run_engine, host=Host())
+    failed, notices = [], []
+    client.failed.connect(failed.append)
+    client.notice.connect(notices.append)
+    client.poll()
+    assert len(failed) == 1 and failed[0].error_type == "EngineStateError"
+    assert "does not know" in failed[0].message and "{'kind': 'ready'}" in failed[0].message
+    assert notices == ["still here"]  # the next reply is still handled

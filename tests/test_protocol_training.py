@@ -37,7 +37,9 @@ def reach_targets(skip=(), scale=1.0):
 
 def test_target_reaching_counts_hits_and_misses_and_progresses():
     skip = {(1, 2), (1, 5)}  # first set: two targets ignored
-    run, events = drive(find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=1)
+    run, events = drive(
+        find("target"), "sim://?realtime=0&seed=6&respond=0", reach_targets(skip), level=1
+    )
     first, second = run.results
     assert (first.scores["hits"], first.scores["misses"]) == (8, 2)
     assert [o["target"] for o in first.scores["outcomes"] if not o["hit"]] == [2, 5]
@@ -64,7 +66,9 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
 
 def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
     skip = {(r, k) for r in (1, 2) for k in range(0, 10, 2)}  # half the targets, both sets
-    run, _ = drive(find("target"), "sim://?realtime=0&seed=6", reach_targets(skip), level=3)
+    run, _ = drive(
+        find("target"), "sim://?realtime=0&seed=6&respond=0", reach_targets(skip), level=3
+    )
     assert [r.scores["success_pct"] for r in run.results] == [50, 50]
     assert run.summary["level"] == 3 and run.summary["next_level"] == 3  # levels are 1-based
     rule = Progression(advance_at=80, drop_below=40, over_trials=2)
@@ -76,7 +80,9 @@ def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
 
 
 def test_weight_shift_alternates_sides_and_scores_each_step():
-    run, events = drive(find("weight_shift"), "sim://?realtime=0&seed=1", reach_targets(), level=1)
+    run, events = drive(
+        find("weight_shift"), "sim://?realtime=0&seed=1&respond=0", reach_targets(), level=1
+    )
     shown = [(e.trial, e.data["x"], e.data["y"]) for e in events if e.kind == "target_shown"]
     lr = [s for s in shown if s[0] == 0]
     fb = [s for s in shown if s[0] == 1]
@@ -99,7 +105,9 @@ def follow_the_target(lags):
 
 def test_tracking_error_and_lag_follow_the_scripted_lag():
     lags = [0.0, 0.3, 0.9]
-    run, _ = drive(find("tracking"), "sim://?realtime=0&seed=2", follow_the_target(lags), level=1)
+    run, _ = drive(
+        find("tracking"), "sim://?realtime=0&seed=2&respond=0", follow_the_target(lags), level=1
+    )
     scores = [r.scores for r in run.results]
     measured = np.array([s["tracking_lag_s"] for s in scores])
     # the simulated body follows its reference ~0.75 s late, on top of the scripted lag
@@ -154,7 +162,7 @@ def test_maze_is_completed_along_the_corridor_and_walls_count(cut_corners):
                 pts = pts[[0, -1]]
             board.set_intent(Follow(walk(pts, 15.0, e.t_s), 0.2))
 
-    run, _ = drive(protocol, "sim://?realtime=0&seed=3", script)
+    run, _ = drive(protocol, "sim://?realtime=0&seed=3&respond=0", script)
     s = run.results[0].scores
     if cut_corners:
         assert not s["completed"] and s["wall_touches"] >= 1 and s["progress_pct"] < 60
@@ -183,7 +191,9 @@ def test_baps_routine_on_a_wobble_board_counts_directions_and_circles():
 
             board.set_intent(Follow(circle, 0.1))
 
-    run, events = drive(find("baps"), "sim://?realtime=0&sensor=tilt&seed=1", script, level=1)
+    run, events = drive(
+        find("baps"), "sim://?realtime=0&sensor=tilt&seed=1&respond=0", script, level=1
+    )
     directions, cw, ccw = run.results
     assert run.unit == "deg" and run.los.reach == (15.0,) * 8
     assert directions.scores["targets"] == 16 and directions.scores["hits"] == 16  # 8 out, 8 back
@@ -206,7 +216,7 @@ def test_events_are_json_for_the_recorder_and_display_says_what_to_show():
         if e.kind == "target_shown":
             board.set_intent(Lean(e.data["x"], e.data["y"], 0.3, 0.7))
 
-    _, events = drive(find("weight_shift"), "sim://?realtime=0", script, level=1)
+    _, events = drive(find("weight_shift"), "sim://?realtime=0&respond=0", script, level=1)
     json.loads(json.dumps([e.to_dict() for e in events]))
     assert {e.kind for e in events} >= {
         "step_started",

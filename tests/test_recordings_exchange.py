@@ -26,6 +26,7 @@ from nmr_balance.frontend.sensors import default_stages
 from nmr_balance.frontend.stage import configure_chain, run_chain
 from nmr_balance.stream import SampleBlock
 from recordings import Condition, Store
+from recordings._table import TableOptions
 from recordings.c3d_io import read_c3d
 from recordings.exchange import export_session, export_trial, import_file, process, read_file
 from recordings.metrics import trial_metrics
@@ -220,7 +221,7 @@ def with_field(line, i, value):
 HOSTILE = {
     "truncated_row": (lambda: "\n".join(sd_lines()[:500])[:-30], "ragged"),
     "wrong_columns": (lambda: "a,b,c\n1,2,3\n4,5,6\n", "cannot tell which columns"),
-    "header_only": (lambda: "t,x,y\n", "no data rows"),
+    "header_only": (lambda: "t[s],x[mm],y[mm]\n", "no data rows after the header"),
     "empty": (lambda: "", "no header line"),
     "inf_force": (
         lambda: "\n".join(
@@ -229,19 +230,19 @@ HOSTILE = {
         "infinite value in 'forces and moments' at data row 50",
     ),
     "nan_time": (
-        lambda: "t,x,y\n0,1,2\nnan,1,2\n0.02,1,2\n",
-        "missing or infinite value in 'time'",
+        lambda: "t[s],x[mm],y[mm]\n0,1,2\nnan,1,2\n0.02,1,2\n",
+        "missing or infinite value in 't\\[s\\]'",
     ),
     "ms_not_s": (
-        lambda: "t,x,y\n" + "".join(f"{10 * i},1,2\n" for i in range(50)),
+        lambda: "t[s],x[mm],y[mm]\n" + "".join(f"{10 * i},1,2\n" for i in range(50)),
         "0.1 Hz is not plausible",
     ),
     "absurd_rate": (
-        lambda: "t,x,y\n" + "".join(f"{i * 1e-9},1,2\n" for i in range(50)),
+        lambda: "t[s],x[mm],y[mm]\n" + "".join(f"{i * 1e-9},1,2\n" for i in range(50)),
         "not plausible",
     ),
     "time_backwards": (
-        lambda: "t,x,y\n0,1,2\n0.02,1,2\n0.01,1,2\n",
+        lambda: "t[s],x[mm],y[mm]\n0,1,2\n0.02,1,2\n0.01,1,2\n",
         "does not increase at data row 3",
     ),
     "binary": (lambda: "\x00\x01\x02PK\x03\x04" * 100, "binary data"),
@@ -290,14 +291,15 @@ def test_generic_csv_with_column_mapping_and_units(tmp_path):
     path = tmp_path / "other.csv"
     rows = "".join(f"{a:.6f};{b:.6f};{c:.6f}\n" for a, b, c in zip(t, np.sin(t), np.cos(t)))
     path.write_text("Zeit;CoP_ML[cm];CoP_AP[cm]\n" + rows)
-    data = read_file(path, columns={"t": "Zeit", "x": "CoP_ML[cm]", "y": "CoP_AP[cm]"})
+    options = TableOptions(
+        columns={"t": "Zeit", "x": "CoP_ML[cm]", "y": "CoP_AP[cm]"}, units=("s",)
+    )
+    data = read_file(path, options)
     assert data.raw_info.fs == pytest.approx(50.0) and data.raw_info.units[:2] == ("mm", "mm")
     assert np.allclose(data.raw.data[:, 0], np.sin(t) * 10, atol=1e-5)
     assert np.all(np.isnan(data.raw.data[:, 2]))  # no fz column
     with Store.open(tmp_path / "s.db") as store:
-        tid = import_file(
-            store, path, "P5", columns={"t": "Zeit", "x": "CoP_ML[cm]", "y": "CoP_AP[cm]"}
-        )
+        tid = import_file(store, path, "P5", options=options)
         assert store.trial(tid).info.channel_names == ("x", "y", "fz")
 
 

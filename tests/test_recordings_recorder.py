@@ -177,3 +177,78 @@ def test_chunk_encoding_is_exact(n, n_channels, seed, specials):
     if n:
         with pytest.raises(ValueError, match="expected"):
             chunks.decode(payload[:-1], n, n_channels)
+
+
+class Stalls(Source):
+    """100 Hz COP that stops after 0.5 s: with the port open (``lose=False``: no status
+    change, just silence) or lost for good (``lose=True``)."""
+
+    def __init__(self, lose: bool):
+        super().__init__("stalls://")
+        self.n, self.lose = 0, lose
+
+    def _do_open(self) -> StreamInfo:
+        return Flaky._do_open(self)
+
+    def _do_start(self) -> None:
+        self.t0 = time.monotonic()
+
+    def _do_read(self, timeout):
+        time.sleep(0.02)
+        due = min(50, int((time.monotonic() - self.t0) * 100))
+        if due == 50 and self.n == 50 and self.lose and self.status is not Status.RECONNECTING:
+            self._set_status(Status.LOST, "unplugged")
+            self._set_status(Status.RECONNECTING, "trying, forever")
+        if due <= self.n:
+            return SampleBlock.empty(3)
+        c = np.arange(self.n, due, dtype=np.int64)
+        self.n = due
+        return SampleBlock(np.full(len(c), time.monotonic_ns()), c / 100, c, np.ones((len(c), 3)))
+
+
+@pytest.mark.parametrize("lose", [False, True])
+def test_a_stalled_or_lost_device_ends_a_timed_trial_as_interrupted(tmp_path, lose):
+    with Store.open(tmp_path / "s.db") as store, Pipeline(Stalls(lose)) as pipeline:
+        rec = Recorder(
+            store,
+            pipeline,
+            new_session(store),
+            from_start=True,
+            commit_interval_s=0.1,
+            duration_s=10.0,
+            stall_timeout_s=1.0,
+        )
+        tid = rec.start()
+        deadline = time.monotonic() + 30
+        while rec.recording and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not rec.recording and pipeline.running  # it ended itself, long before 10 s
+        rec.stop("complete")  # what a caller asks after the fact does not make it complete
+        data = store.load_trial(tid)
+    assert data.trial.status == "interrupted" and rec.status == "interrupted"
+    [event] = [e for e in data.events if e.kind == "trial_incomplete"]
+    how = "device was lost" if lose else "device stopped sending"
+    assert how in event.payload["reason"] and "no signal from stalls://" in event.payload["reason"]
+    assert event.payload["kept_s"] == pytest.approx(0.5) and event.payload["planned_s"] == 10.0
+    assert event.payload["n_samples"] == len(data.processed) == 50
+    assert "0.5 s of signal kept of 10 s planned" in rec.end_reason
+
+
+def test_a_timed_trial_whose_source_ends_first_is_interrupted_one_that_fits_is_complete(tmp_path):
+    with Store.open(tmp_path / "s.db") as store:
+        session = new_session(store)
+        for duration, status in ((2.0, "interrupted"), (1.0, "complete")):
+            url = "sim://?rate=100&realtime=0&duration=1"  # exactly 100 samples, then ends
+            with Pipeline(open_source(url)) as pipeline:
+                rec = Recorder(store, pipeline, session, from_start=True, duration_s=duration)
+                tid = rec.start()
+                deadline = time.monotonic() + 20
+                while rec.recording and pipeline.running and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                rec.stop()
+            data = store.load_trial(tid)
+            assert data.trial.status == status and len(data.raw) == 100
+            incomplete = [e for e in data.events if e.kind == "trial_incomplete"]
+            assert len(incomplete) == (status == "interrupted")
+            if incomplete:
+                assert incomplete[0].payload["reason"] == "the source ended"

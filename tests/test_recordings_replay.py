@@ -172,3 +172,21 @@ def test_replay_source_life_cycle(tmp_path):
     src.close()
     with pytest.raises(SourceStateError):
         src.read()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("empty.db", b""), ("notes.json", b'{"a": 1}\n'), ("trial.h5", b"\x89HDF\r\n\x1a\n" * 8)],
+)
+def test_replay_refuses_a_file_that_is_not_a_station_database_and_leaves_it(
+    tmp_path, name, content
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InvalidParameterError, match="station database") as err:
+        open_source(f"replay://{path}?trial=1").open()
+    assert str(path) in str(err.value)
+    assert path.read_bytes() == content  # an empty file used to become a new database
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no -wal, no -shm
+    with pytest.raises(InvalidParameterError, match="existing database"):
+        open_source(f"replay://{tmp_path / 'missing.db'}?trial=1")

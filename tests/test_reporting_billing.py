@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 
 import pytest
@@ -10,8 +9,7 @@ import pytest
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.reporting.billing import ama_midpoint, cms_8_minute, units_rule, whole_minutes
 from nmr_balance.reporting.minutes import timed_minutes
-from nmr_balance.reporting.model import SessionRecord
-from tests._report_util import T0, mctsib_session, trial
+from tests._report_util import T0, edit, mctsib_session, session_of, trial
 
 BOUNDARIES = {0: 0, 7: 0, 8: 1, 22: 1, 23: 2, 37: 2, 38: 3, 52: 3, 53: 4, 60: 4, 67: 4, 68: 5}
 
@@ -45,20 +43,28 @@ def test_whole_minutes_round_down():
     assert whole_minutes(float("nan")) == 0
 
 
-def _session(trial_minutes: list[float], gap_s: float, **fields) -> SessionRecord:
+def _session(trial_minutes: list[float], gap_s: float, **fields):
     trials, t = [], T0
     for i, m in enumerate(trial_minutes):
         trials.append(trial(i + 1, t, duration_s=m * 60, planned_s=m * 60))
         t += datetime.timedelta(seconds=m * 60 + gap_s)
-    return SessionRecord(1, T0, tuple(trials), **fields)
+    return session_of(1, T0, trials, **fields)
 
 
-def test_minutes_count_trials_plus_pauses_up_to_the_limit():
-    # 3 trials of 4 min with 2 min pauses: 12 + 4 = 16 min -> 1 unit.
+def test_rests_and_countdowns_are_not_instruction_unless_the_clinic_says_so():
+    # 3 trials of 4 min with 2 min pauses: by default only the 12 trial minutes count.
     m = timed_minutes(_session([4, 4, 4], 120), max_gap_s=180)
+    assert (m.trial_s, m.instruction_s, m.minutes, m.units) == (720, 0, 12, 1)
+    assert not m.pauses_counted
+
+
+def test_minutes_count_trials_plus_pauses_up_to_the_limit_when_the_clinic_counts_pauses():
+    # 3 trials of 4 min with 2 min pauses: 12 + 4 = 16 min -> 1 unit.
+    m = timed_minutes(_session([4, 4, 4], 120), max_gap_s=180, count_pauses=True)
     assert (m.trial_s, m.instruction_s, m.minutes, m.units) == (720, 240, 16, 1)
+    assert m.pauses_counted
     # Long pauses (10 min each) count only up to the 3-minute limit: 12 + 6 = 18 min.
-    m = timed_minutes(_session([4, 4, 4], 600), max_gap_s=180)
+    m = timed_minutes(_session([4, 4, 4], 600), max_gap_s=180, count_pauses=True)
     assert (m.instruction_s, m.minutes) == (360, 18)
 
 
@@ -69,14 +75,14 @@ def test_entered_instruction_time_is_capped_to_the_recorded_span():
     assert m.minutes == 14 and m.units == 1
     # The same visit, with a recorded session start 10 min before the first trial: room for more.
     s = _session([4, 4, 4], 60, instruction_s=9 * 60)
-    s = dataclasses.replace(s, started=T0 - datetime.timedelta(minutes=10))
+    s = edit(s, started=T0 - datetime.timedelta(minutes=10))
     m = timed_minutes(s)
     assert not m.capped and m.minutes == 21 and m.units == 1
 
 
 def test_interrupted_trial_counts_only_the_recorded_seconds():
     session = mctsib_session(1, 0, interrupted=True)
-    m = timed_minutes(session, max_gap_s=0)
+    m = timed_minutes(session, max_gap_s=0, count_pauses=True)
     assert m.trial_s == pytest.approx(3 * 30 + 12.4)
     assert m.minutes == 1 and m.units == 0  # 1 min 42 s: below the 8-minute threshold
 

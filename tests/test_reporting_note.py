@@ -11,8 +11,8 @@ import pytest
 from nmr_balance.errors import ConfigError, InvalidParameterError
 from nmr_balance.record import Cue
 from nmr_balance.reporting import documentation_note, load_report_config, write_summary_csv
-from nmr_balance.reporting.compare import change, compare_sessions, sensory_ratios
-from tests._report_util import mctsib_session, report_of, training_session
+from nmr_balance.reporting.compare import change, compare_sessions
+from tests._report_util import edit, mctsib_session, report_of, training_session, trial
 
 
 def flat_note(report) -> str:
@@ -33,8 +33,9 @@ def test_note_names_what_good_documentation_needs():
     assert "Pain (0-10): 3/10 before, 2/10 after." in note
     assert "Perceived exertion (Borg 6-20): 9 before, 12 after." in note
     assert "first recorded session (baseline)" in note
-    # 4 x 30 s of trials + 3 pauses of 60 s = 5 min: below 8 minutes, no unit billed.
-    assert "Timed minutes: 5 (" in note and "CPT 97112 units: 0 (CMS 8-minute rule" in note
+    # 4 x 30 s of trials (the rests between them are not instruction): no unit billed.
+    assert "Timed minutes: 2 (" in note and "CPT 97112 units: 0 (CMS 8-minute rule" in note
+    assert "rests and countdowns between trials are not counted" in note
     assert "did not run to the end" not in note
 
 
@@ -45,16 +46,19 @@ def test_interrupted_trial_is_reported_honestly():
         "trial 4 stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)" in note
     )
     assert "Trials that did not run to the end (their partial data are not in the means)" in note
-    # The minutes hold only what was recorded: 3 x 30 s + 12.4 s + 3 pauses of 60 s = 4 min 42 s.
-    assert "Timed minutes: 4 (recorded trial time 1 min 42 s + instruction 3 min 00 s" in note
+    # The minutes hold only what was recorded: 3 x 30 s + 12.4 s; the pauses are not
+    # instruction unless the clinic counts them (then + 3 pauses of 60 s = 4 min 42 s).
+    assert (
+        "Timed minutes: 1 (recorded trial time 1 min 42 s + instruction 0 s, none entered" in note
+    )
+    counted = flat_note(report_of(session, count_pauses=True))
+    assert "Timed minutes: 4 (recorded trial time 1 min 42 s + instruction 3 min 00 s" in counted
 
 
 def test_missing_scores_are_not_invented_and_unlabelled_cues_are_kept():
-    session = dataclasses.replace(
-        mctsib_session(2, 7), pain_before=None, pain_after=None, borg_after=None
-    )
+    session = edit(mctsib_session(2, 7), pain_before=None, pain_after=None, borg_after=None)
     t = session.trials[0]
-    session = dataclasses.replace(
+    session = edit(
         session,
         trials=(dataclasses.replace(t, cues=(Cue(1.0, "stand tall"),)),) + session.trials[1:],
     )
@@ -66,7 +70,9 @@ def test_missing_scores_are_not_invented_and_unlabelled_cues_are_kept():
 
 def test_training_sets_repetitions_level_and_surface():
     note = flat_note(report_of(training_session(5, 3, 1, score=40)))
-    assert "Weight-shift training - objective: improve controlled weight shifting" in note
+    assert "Weight shift: left/right, then front/back (training) - objective: improve " in note
+    assert "targets hit 24 of 30; time in target 61 %; success 41 %; level 3" in note
+    assert "Progression: next session at level 3 (stay at level 3: success % 41, 42)" in note
     assert "eyes open, foam (foam pad; level 3): 3 sets x 10 repetitions, 2 min 00 s each" in note
     assert 'Visual (3): "shift from the ankles" (x3)' in note
 
@@ -97,7 +103,8 @@ def test_progress_states_better_and_worse_plainly():
 def test_sensory_ratios_leave_out_interrupted_trials():
     session = mctsib_session(1, 0)
     velocity = {t.condition: t.metrics["mean_velocity"] for t in session.trials}
-    ratios = sensory_ratios(session.trials)
+    (block,) = session.blocks
+    ratios = block.sensory_ratios
     assert ratios["somatosensory"] == pytest.approx(
         velocity["eyes closed, firm"] / velocity["eyes open, firm"]
     )
@@ -106,22 +113,35 @@ def test_sensory_ratios_leave_out_interrupted_trials():
     )
     assert set(ratios) == {"somatosensory", "visual", "vestibular", "foam_eyes_closed_vs_open"}
     # Eyes closed on foam did not finish: only the Romberg quotient of the firm conditions.
-    partial = sensory_ratios(mctsib_session(1, 0, interrupted=True).trials)
-    assert partial == {"somatosensory": ratios["somatosensory"]}
+    (partial,) = mctsib_session(1, 0, interrupted=True).blocks
+    assert partial.sensory_ratios == {"somatosensory": ratios["somatosensory"]}
+
+
+def test_sensory_ratios_come_from_the_protocols_own_trials_only():
+    """A free recording eyes open on a firm surface never joins the mCTSIB baseline."""
+    session = mctsib_session(1, 0)
+    (alone,) = session.blocks
+    free = trial(99, session.trials[0].started, "eyes open, firm", scale_mm=30.0, protocol="free")
+    mixed = edit(session, trials=(*session.trials, free))
+    by_name = {b.name: b for b in mixed.blocks}
+    assert by_name["mctsib"].sensory_ratios == alone.sensory_ratios
+    assert by_name["free"].sensory_ratios == {}  # a free recording has no ratios
+    note = flat_note(report_of(mixed))
+    for value in alone.sensory_ratios.values():
+        assert f"{value:.2f}" in note
 
 
 def test_summary_csv_has_every_metric_of_every_trial(tmp_path):
     s1 = mctsib_session(1, 0, interrupted=True)
     s2 = training_session(2, 3, 11, score=40)
-    patient = report_of(s1).patient
     path = tmp_path / "summary.csv"
-    assert write_summary_csv([(patient, s1), (patient, s2)], path) == 7
+    assert write_summary_csv([s1, s2], path) == 7
     assert path.stat().st_mode & 0o777 == 0o600
     rows = list(csv.DictReader(path.open()))
     assert [r["trial_id"] for r in rows] == ["1", "2", "3", "4", "11", "12", "13"]
     assert rows[3]["status"] == "interrupted" and rows[3]["problems"] == "device lost at 12.1 s"
     assert float(rows[0]["mean_velocity"]) == pytest.approx(s1.trials[0].metrics["mean_velocity"])
-    assert rows[0]["success_pct"] == "" and rows[4]["success_pct"] == "40"
+    assert rows[0]["success_pct"] == "" and float(rows[4]["success_pct"]) == 40
 
 
 def test_station_config(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 from nmr_balance.reporting.model import ClinicInfo
 from tests._report_util import (
     MIN_BODY_INK,
+    edit,
     los_trial,
     mctsib_session,
     page_count,
@@ -29,11 +30,11 @@ def three_visits():
     """Baseline, a week later, and today (with an interrupted trial, training and LOS)."""
     s0 = mctsib_session(1, 0, scale=1.3)
     s1 = mctsib_session(2, 7, scale=1.15, first_trial_id=5)
-    s1 = dataclasses.replace(s1, trials=s1.trials + training_session(8, 7, 30, 42, 10).trials)
+    s1 = edit(s1, trials=s1.trials + training_session(8, 7, 30, 42, 10).trials)
     s2 = mctsib_session(3, 14, scale=1.0, interrupted=True, first_trial_id=11)
     extra = training_session(9, 14, 20, 50, offset_min=10).trials
     los = los_trial(40, s2.started + datetime.timedelta(minutes=25))
-    s2 = dataclasses.replace(
+    s2 = edit(
         s2,
         trials=s2.trials + extra + (los,),
         ended=s2.started + datetime.timedelta(minutes=28),
@@ -47,21 +48,22 @@ def test_full_report_pages_are_all_used_and_say_what_happened(tmp_path, artifact
     pdf = write_session_pdf(report_of(s2, (s0, s1, s2)), tmp_path / "r.pdf")
     assert pdf.stat().st_mode & 0o777 == 0o600
     pages, ink = render(pdf, tmp_path)
-    # mCTSIB; training; LOS and comparison; progress; session details: 5 pages, none blank.
-    assert len(pages) == page_count(pdf) == 5
+    # mCTSIB; training and LOS; comparison; progress and session details: 4 pages, none blank
+    # (training has no sway-path plots: a target trace is not a measure of steadiness).
+    assert len(pages) == page_count(pdf) == 4
     assert min(ink) > MIN_BODY_INK, ink
     text = pdf_text(pdf)
     for phrase in (
         "Riverside Physical Therapy",
         "12 Main Street",
         "P017",
-        "page 5 of 5",
+        "page 4 of 4",
         "stopped early",
         "stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)",
         "Sensory ratios",
         "Romberg quotient",
         "Limits of Stability",
-        "Weight-shift training",
+        "Weight shift: left/right, then front/back (training)",
         "Success (%)",
         "Compared with earlier sessions",
         "Baseline",
@@ -77,7 +79,7 @@ def test_full_report_pages_are_all_used_and_say_what_happened(tmp_path, artifact
         "look at the dot (verbal, trial 12)",
         "fewer falls at home",
         "Signature",
-        "Weight-shift training, eyes open, foam: success 19 % higher than on 2026-11-09 - better",
+        "Weight shift: left/right, then front/back, eyes open, foam: success 19 % higher than on 2026-11-09 - better",
     ):
         assert phrase in text, phrase
     for p in pages:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import math
 import shutil
 import time
 
@@ -290,12 +291,12 @@ def test_los_results_of_the_protocol_engine_are_read_by_bearing(clinic_db):
             {**store.trial(tid).metrics, "per_direction": per_direction, "max_excursion_pct": 63.5},
         )
         (trial,) = session_report(store, s.id).session.trials
-    assert list(trial.los) == ["F", "FR", "R", "BR", "B", "BL", "L", "FL"]
-    assert trial.los["R"] == {
-        "bearing_deg": 90.0,
-        "max_excursion_pct": 62.0,
-        "reaction_time_s": 0.5,
-    }
+    assert list(trial.los.per_direction) == ["F", "FR", "R", "BR", "B", "BL", "L", "FL"]
+    right = trial.los.per_direction["R"]
+    assert (right.max_excursion_pct, right.reaction_time_s) == (62.0, 0.5)
+    assert math.isnan(right.directional_control_pct)  # not stored: not invented
+    # the composite of a record stored without one is the mean of its directions
+    assert trial.los.composite.max_excursion_pct == 63.5
     assert trial.metrics["max_excursion_pct"] == 63.5 and "per_direction" not in trial.metrics
 
 

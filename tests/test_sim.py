@@ -179,3 +179,25 @@ def test_speed_runs_faster_than_real_time(monkeypatch):
         src.start()
         clock.t += 0.5
         assert _due(src) == 500  # 5 s of signal in 0.5 s of wall time
+
+
+def test_noise_filter_is_scipys_lfilter_without_importing_scipy_signal():
+    """The pendulum's coloured noise: 2nd-order Butterworth (dsp._butter) run in transposed
+    direct form II, operation for operation scipy.signal.lfilter: equal outputs and states."""
+    from drivers.sim.model import lfilter2
+    from dsp._butter import butter_ba
+
+    rng = np.random.default_rng(5)
+    for cutoff, fs in ((0.5, 100.0), (1.0, 1000.0), (3.0, 50.0)):
+        b, a = butter_ba(2, cutoff, fs)
+        x, zi = rng.standard_normal(3000), rng.standard_normal(2)
+        y, zf = lfilter2(b, a, x, zi)
+        y_ref, zf_ref = signal.lfilter(b, a, x, zi=zi)
+        np.testing.assert_array_equal(y, y_ref)
+        np.testing.assert_array_equal(zf, zf_ref)
+        # in chunks, carrying the state, as the pendulum does
+        parts, state = [], zi
+        for chunk in np.array_split(x, 7):
+            part, state = lfilter2(b, a, chunk, state)
+            parts.append(part)
+        np.testing.assert_array_equal(np.concatenate(parts), y_ref)

@@ -73,3 +73,15 @@ def test_help_and_trials_import_no_numba(argv, tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     modules = set(out.stdout.split("MODULES", 1)[1].split())
     assert _loaded(modules, HEAVY) == []
+
+
+def test_record_on_the_simulator_imports_no_scipy_signal_qt_or_reportlab(tmp_path):
+    """Streaming needs the front-end kernels (Numba) but not scipy.signal (the low-pass and the
+    simulator's noise filter are designed by dsp._butter), Qt or reportlab."""
+    db = str(tmp_path / "station.db")
+    modules, text = _imported(
+        ["record", "--duration", "0.3", "--patient", "P001", "--db", db], tmp_path
+    )
+    assert "trial 1 (complete)" in text
+    assert "numba" in modules  # the live front-end runs on the kernels
+    assert _loaded(modules, ("scipy.signal", "scipy.stats", "PySide6", "reportlab")) == []

@@ -10,9 +10,10 @@ from _helpers import save_shot
 from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.app.engine_process import run_engine
-from recordings import PROCESSED, Store
+from nmr_balance.engine import messages as m
+from recordings import PROCESSED
 from ui.console_window import ConsoleWindow
-from ui.dashboard import application
+from ui.dashboard import application, open_store
 from ui.engine_client import EngineClient
 
 pytestmark = pytest.mark.timeout(240)  # hang bounds; engine processes start slowly when busy
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.timeout(240)  # hang bounds; engine processes start slo
 
 def make_console(qtbot, tmp_path, entry=run_engine, protocol_dir=None):
     application()
-    store = Store.open(tmp_path / "station.db")
+    store = open_store(tmp_path / "station.db")  # read-only, as the dashboard opens it
     window = ConsoleWindow(
         EngineClient(entry, store_path=str(store.path), data_dir=str(tmp_path / "data")),
         store,
@@ -75,10 +76,19 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         assert window.source_panel.tare_button.isEnabled()
         assert window.source_panel.connect_button.text() == "Reconnect"  # says what it does
         panel.new_code.setText("P042")
-        panel.add_button.click()
+        with qtbot.waitSignal(window.engine.patient_added, timeout=10000):
+            panel.add_button.click()  # the engine writes it (the database's one writer)
         assert [p.code for p in store.patients()] == ["P042"] and panel.patient_code() == "P042"
-        panel.session_button.click()
+        panel.therapist.setText("AB")
+        panel.station.setText("clinic 2")
+        panel.pain_before.setValue(3)
+        panel.borg_before.setValue(9)
+        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+            panel.session_button.click()
         assert window.session_id is not None and "P042" in panel.session_label.text()
+        session = store.session(window.session_id)
+        assert (session.therapist, session.station) == ("AB", "clinic 2")
+        assert (session.pain_before, session.borg_before) == (3, 9)
         panel.exercise.setCurrentIndex(panel.exercise.findData("free_targets"))
         panel.vision.setCurrentIndex(1)  # eyes closed
         assert window.scorer is not None and len(window.scorer.targets) == 4
@@ -88,6 +98,7 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         assert "starting" in panel.countdown.text() or "recording" in panel.countdown.text()
         assert not panel.start_button.isEnabled() and panel.stop_button.isEnabled()
         qtbot.wait(700)
+        panel.cue_type.setCurrentIndex(panel.cue_type.findData("tactile"))
         panel.cue.setText("shoulders down")
         qtbot.keyClick(panel.cue, QtCore.Qt.Key_Return)
         panel.marker_button.click()
@@ -123,6 +134,7 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
             panel.stop_button.click()
         trial_id = stopped.args[0]
         assert f"trial #{trial_id} saved" in panel.countdown.text()
+        qtbot.waitUntil(lambda: store.trial(trial_id).notes != "", timeout=10000)
         # a whole-trial summary with units, from the metrics the engine stored
         qtbot.waitUntil(panel.last_trial.isVisible, timeout=10000)
         summary = panel.last_trial.text()
@@ -135,6 +147,8 @@ def test_connect_record_a_trial_and_it_lands_in_the_store(qtbot, tmp_path, artif
         assert len(trial.parameters["targets"]) == 4
         kinds = [e.kind for e in store.events(trial_id)]
         assert "cue" in kinds and "marker" in kinds
+        cue = next(e for e in store.events(trial_id) if e.kind == "cue")
+        assert cue.payload["type"] == "tactile"
         samples = store.samples(trial_id, PROCESSED)
         assert len(samples) > 100 and samples.gaps() == 0
         assert np.isfinite(samples.data[:, :2]).all()
@@ -236,12 +250,14 @@ def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artif
         qtbot.waitUntil(lambda: not window.banner.isVisible(), timeout=10000)
         assert window.status.state_name == "streaming" and "device back" in window.messages[-1]
 
-        store.add_patient("P7")
-        window.reload_patients("P7")
-        window.start_session("P7")
+        with qtbot.waitSignal(window.engine.patient_added, timeout=10000):
+            window.add_patient("P7")
+        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+            window.start_session("P7")
         with qtbot.waitSignal(window.engine.trial_started, timeout=10000) as started:
             window.start_trial()
-        qtbot.wait(1200)  # > one commit interval of the recorder
+        # the recorder has committed some of the trial (seen in the store, not guessed by time)
+        qtbot.waitUntil(lambda: len(store.samples(started.args[0], PROCESSED)) >= 50, timeout=30000)
         window.engine.host.process.kill()  # the engine crashes mid-trial
         qtbot.waitUntil(window.banner.isVisible, timeout=10000)
         assert "engine stopped" in window.banner.text.text()
@@ -251,10 +267,11 @@ def test_device_loss_banner_then_engine_death_and_restart(qtbot, tmp_path, artif
         save_shot(window, artifacts_dir / "console_engine_stopped.png")
         # the trial so far is kept: its committed samples are in the store
         assert len(store.samples(started.args[0], PROCESSED)) >= 50
-        assert store.trial(started.args[0]).status == "interrupted"
         with qtbot.waitSignal(window.engine.ready, timeout=60000):  # a new engine process
             window.banner.button.click()
         assert window.engine.alive and trace_before > 0 and not window.banner.isVisible()
+        # the restarted engine (the one writer) closed the dead recorder's trial
+        assert store.trial(started.args[0]).status == "interrupted"
         # a device that is not there: a specific message with what to do, the app keeps running
         with qtbot.waitSignal(window.engine.failed, timeout=10000):
             window.connect_source("serial:///dev/ttyNOPE?protocol=nmr")
@@ -303,8 +320,8 @@ def test_a_handed_in_engine_on_another_source_is_switched_not_restarted(qapp):
         def __init__(self):
             self.sent = []
 
-        def send(self, cmd, **args):
-            self.sent.append((cmd, args))
+        def send(self, command):
+            self.sent.append(command)
 
         def start(self, url):
             raise AssertionError("a running engine must not be started again")
@@ -313,4 +330,4 @@ def test_a_handed_in_engine_on_another_source_is_switched_not_restarted(qapp):
     client = EngineClient(run_engine, host=host)
     client.start("sim://?rate=200")
     client._timer.stop()
-    assert host.sent == [("switch_source", {"url": "sim://?rate=200"})]
+    assert host.sent == [m.SwitchSource("sim://?rate=200")]

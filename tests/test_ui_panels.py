@@ -77,12 +77,19 @@ def test_metrics_panel_formats_values_and_units(qtbot):
 
 
 def test_free_recordings_are_not_confused_with_protocols():
-    """Free trials are stored under their own keys, never a protocol's name (whose stored trials
-    set the patient's next level); every library protocol is offered after them."""
-    from nmr_balance.protocols.library import discover
+    """Free trials are stored under their own keys, which the library describes as built-in
+    training protocols (title and kind for the reports; no levels, so they never set a patient's
+    level); every other library protocol is offered after them, once."""
+    from nmr_balance.protocols.library import discover, facts
     from ui.exercises import EXERCISES, library
 
     known = set(discover())
-    assert not {e.key for e in EXERCISES} & known
+    free = {e.key for e in EXERCISES}
+    assert free <= known
+    for e in EXERCISES:
+        described = facts(e.key)
+        assert described.title == e.label and described.kind == "training"
+        assert not described.protocol.levels
     choices, _ = library()
-    assert {c.key for c in choices if c.protocol is not None} == known
+    assert {c.key for c in choices if c.protocol is not None} == known - free
+    assert [c.key for c in choices].count("free") == 1

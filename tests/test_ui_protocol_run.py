@@ -28,14 +28,13 @@ def console(tmp_path_factory):
     also knows ``flaky://``, a simulated board that unplugs itself."""
     from flaky_engine import run_flaky_engine
 
-    from recordings import Store
     from ui.console_window import ConsoleWindow
-    from ui.dashboard import application
+    from ui.dashboard import application, open_store
     from ui.engine_client import EngineClient
 
     application()
     tmp = tmp_path_factory.mktemp("protocol_run")
-    store = Store.open(tmp / "station.db")
+    store = open_store(tmp / "station.db")  # read-only, as the dashboard opens it
     window = ConsoleWindow(
         EngineClient(run_flaky_engine, store_path=str(store.path), data_dir=str(tmp / "data")),
         store,
@@ -51,8 +50,10 @@ def console(tmp_path_factory):
 def connect(qtbot, window, url: str, patient: str) -> None:
     with qtbot.waitSignal(window.engine.ready, timeout=30000):
         window.connect_source(url)
-    window.add_patient(patient)
-    window.start_session(patient)
+    with qtbot.waitSignal(window.engine.patient_added, timeout=10000):
+        window.add_patient(patient)
+    with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+        window.start_session(patient)
 
 
 def choose(panel, key: str, level: int | None) -> None:
@@ -124,18 +125,18 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     with qtbot.waitSignal(window.engine.protocol_done, timeout=15000) as done:
         pass
     msg = done.args[0]
-    assert msg["phase"] == "done" and len(msg["trial_ids"]) == 2
+    assert msg.phase == "done" and len(msg.trial_ids) == 2
     assert panel.start_button.isEnabled() and "finished" in progress.summary.text()
     assert progress.results.count() == 2 and "success" in progress.results.item(1).text()
     assert "%" in progress.results.item(1).text()  # with its unit
-    stand, targets = (store.trial(i) for i in msg["trial_ids"])
+    stand, targets = (store.trial(i) for i in msg.trial_ids)
     assert (
         stand.protocol == targets.protocol == "quick_check"
         and stand.status == targets.status == "complete"
     )
     assert stand.parameters["level"] == 2 and stand.parameters["label"] == "stand"
     # the protocol's scores are stored with each trial: the very numbers the run computed
-    scores = [r["scores"] for r in msg["results"]]
+    scores = [r["scores"] for r in msg.results]
     assert stand.results.stand.completed is scores[0]["completed"] is True
     assert stand.results.level == 2 and "mean_velocity" in stand.results.sway
     assert targets.results.training.targets == 2 == scores[1]["targets"]
@@ -168,10 +169,11 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     msg = done.args[0]
     # the patient screen does not keep the instruction (and its countdown) frozen
     assert screen.message.text() == "Stopped" and len(screen._targets.data) == 0
-    assert msg["phase"] == "aborted" and len(msg["trial_ids"]) == 1
-    trial = store.trial(msg["trial_ids"][0])
+    assert msg.phase == "aborted" and len(msg.trial_ids) == 1
+    trial = store.trial(msg.trial_ids[0])
     assert trial.status == "aborted" and trial.metrics["reason"] == "stopped by the therapist"
-    assert not any(k.startswith("protocol.") for k in trial.metrics)  # never scored
+    never_scored = (trial.results.stand, trial.results.training, trial.results.los)
+    assert never_scored == (None, None, None)
     assert len(store.samples(trial.id, PROCESSED)) > 30  # what was recorded is kept
     assert "aborted" in progress.summary.text() and progress.results.item(0).text().startswith(
         "1. stand: aborted"
@@ -200,11 +202,12 @@ def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console
     ) as done:  # during the new countdown
         answer_dialog(qtbot, QtWidgets.QMessageBox.Yes)
         window.session_panel.abort_button.click()
-    assert done.args[0]["phase"] == "aborted"
-    (trial_id,) = done.args[0]["trial_ids"]
+    assert done.args[0].phase == "aborted"
+    (trial_id,) = done.args[0].trial_ids
     trial = store.trial(trial_id)
     assert trial.status == "interrupted" and "unplugged" in trial.metrics["reason"]
-    assert not any(k.startswith("protocol.") for k in trial.metrics)  # never silently scored
+    never_scored = (trial.results.stand, trial.results.training, trial.results.los)
+    assert never_scored == (None, None, None)  # never silently scored
     assert len(store.samples(trial_id, PROCESSED)) > 100  # what came before the loss is kept
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from nmr_balance.engine import messages as m
 from ui.compare_view import CompareView
 from ui.debug_overlay import DebugOverlay
 from ui.engine_client import EngineClient
@@ -50,7 +51,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     engine : EngineClient
         The engine process handle (started by :meth:`connect_source`).
     store : recordings.Store, optional
-        The station database (patients, sessions, trials); without it nothing is recorded.
+        The station database (patients, sessions, trials), opened read-only: the console reads
+        it, and every write (patients, sessions, notes, trials) is a command to the engine
+        process, the database's one writer. Without it nothing is recorded.
     discover : callable, optional
         Lists connected devices (from the composition root).
     protocol_dir : path, optional
@@ -71,6 +74,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.scorer: TargetScorer | None = None
         self.recording = False
         self.patient_screen: PatientScreen | None = None
+        self.end_dialog = None  # the end-of-session step, while it is open
         self.messages: list[str] = []
         self._lost = False
         self._trial_t0_s: float | None = None  # stream time of the free trial's start
@@ -114,7 +118,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         # the controls scroll when the screen is short (a 1366x768 laptop, a protocol's results
         # panel opening): the window never grows past the screen it is on
         self.side = scrolling(side)
-        self.side.setFixedWidth(SIDE_WIDTH_PX)
+        # as wide as its widest row needs (never clipped sideways), at least SIDE_WIDTH_PX
+        scroll_bar = self.side.verticalScrollBar().sizeHint().width()
+        self.side.setFixedWidth(max(SIDE_WIDTH_PX, side.minimumSizeHint().width() + scroll_bar))
         body = QtWidgets.QHBoxLayout()
         body.addWidget(self.side)
         body.addWidget(self.tabs, 1)
@@ -139,18 +145,19 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def _wire(self) -> None:
         e, s = self.engine, self.session_panel
         self.source_panel.connect_requested.connect(self.connect_source)
-        self.source_panel.tare_requested.connect(lambda: self._send("tare"))
-        self.source_panel.level_requested.connect(lambda: self._send("level"))
+        self.source_panel.tare_requested.connect(lambda: self._send(m.Tare()))
+        self.source_panel.level_requested.connect(lambda: self._send(m.Level()))
         self.source_panel.stored_trial_requested.connect(self._pick_stored_trial)
         s.add_patient_requested.connect(self.add_patient)
         s.start_session_requested.connect(self.start_session)
         s.start_trial_requested.connect(self.start_trial)
         s.start_protocol_requested.connect(self.start_protocol)
-        s.abort_protocol_requested.connect(lambda: self._send("abort_protocol"))
-        s.stop_trial_requested.connect(lambda status: self._send("stop_trial", status=status))
+        s.abort_protocol_requested.connect(lambda: self._send(m.AbortProtocol()))
+        s.stop_trial_requested.connect(lambda status: self._send(m.StopTrial(status)))
         s.cue_requested.connect(self.send_cue)
         s.marker_requested.connect(self.send_marker)
         s.report_requested.connect(self.save_report)
+        s.end_session_requested.connect(self.end_session)
         if self.reporter is not None:
             self.reporter.finished.connect(
                 lambda made: self.show_notice(
@@ -177,6 +184,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         e.protocol_event.connect(self._on_protocol_event)
         e.protocol_done.connect(self._on_protocol_done)
         e.failed.connect(self._on_engine_error)
+        e.patient_added.connect(self._on_patient_added)
+        e.session_started.connect(self._on_session_started)
+        e.session_ended.connect(self._on_session_ended)
         e.died.connect(self._on_engine_died)
         self.banner.action.connect(self._banner_action)
         self.progress.trial_chosen.connect(self.open_in_replay)
@@ -199,11 +209,18 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def replay_url(self, trial_id: int, speed: float = 1.0) -> str:
         return f"replay://{Path(self.store.path).resolve().as_posix()}?trial={trial_id}&speed={speed:g}"
 
-    def _send(self, cmd: str, **args) -> None:
+    def _send(self, command: m.Command) -> None:
         try:
-            self.engine.send(cmd, **args)
+            self.engine.send(command)
         except Exception as e:  # engine down: say so, keep running
             error_box(self, e)
+
+    def _record(self, command: m.Command) -> None:
+        """A change to the station database: the engine process, its one writer, makes it (the
+        engine is started for it when no source has been connected yet)."""
+        if not self.engine.alive:
+            self.engine.start()
+        self._send(command)
 
     def _say_what_connect_does(self) -> None:
         streaming = self.engine.url if self.engine.feed is not None and self.engine.alive else None
@@ -235,15 +252,14 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         elif status == "ended":
             self.show_notice(message or "the source has ended")
 
-    def _on_engine_error(self, msg: dict) -> None:
+    def _on_engine_error(self, msg: m.Error) -> None:
         self.status.set_state("failed" if not self.engine.feed else self.status.state_name)
         error_box(self, msg)
 
     def _on_engine_died(self, exitcode) -> None:
         self.status.set_state("engine_down")
-        if self.recording and self.store is not None:
-            # its recorder died with it: close the trial as "interrupted", keeping what it committed
-            self.store.recover_interrupted()
+        # its recorder died with it: what it committed is kept, and the restarted engine closes
+        # the trial as "interrupted" when it opens the database (the engine is the one writer)
         self.recording = False
         if self.protocol_view is not None:
             self.protocol_view, self.protocol_targets = None, []
@@ -255,7 +271,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self._set_session_state()
         self.banner.alarm(
             f"The acquisition engine stopped unexpectedly (exit code {exitcode}). The trace "
-            "stays on screen and the trial so far is saved.",
+            "stays on screen and the trial so far is saved (marked interrupted when the engine "
+            "restarts).",
             "Restart engine",
         )
 
@@ -273,13 +290,15 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.notice.show()
         QtCore.QTimer.singleShot(6000, self.notice.hide)
 
-    def send_cue(self, text: str) -> None:
-        """Log a cue with the running trial; acknowledge it and draw it on the time series."""
-        self._send("cue", text=text)
-        self._mark_live(f"cue: {text}", f"cue logged: \u201c{text}\u201d")
+    def send_cue(self, text: str, cue_type: str = "") -> None:
+        """Log a cue (verbal, tactile, visual) with the running trial; acknowledge it and draw it
+        on the time series."""
+        self._send(m.Cue(text, cue_type))
+        said = f"{cue_type} cue" if cue_type else "cue"
+        self._mark_live(f"{said}: {text}", f"{said} logged: \u201c{text}\u201d")
 
     def send_marker(self) -> None:
-        self._send("marker", kind="marker", payload={})
+        self._send(m.Marker())
         self._mark_live("marker", "marker set")
 
     def _mark_live(self, label: str, said: str) -> None:
@@ -297,13 +316,11 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self._set_session_state()
 
     def add_patient(self, code: str) -> None:
-        if self.store is None:
-            return
-        try:
-            self.store.add_patient(code)
-        except Exception as e:
-            error_box(self, e)
-            return
+        """Ask the engine (the database's one writer) to add the patient; shown when it has."""
+        if self.store is not None:
+            self._record(m.AddPatient(code))
+
+    def _on_patient_added(self, code: str) -> None:
         self.reload_patients(code)
         self.progress.reload()
 
@@ -311,10 +328,28 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         if self.store is None or not code:
             self.show_notice("pick or add a patient first")
             return
-        session = self.store.start_session(code)
-        self.session_id, self.session_patient = session.id, code
-        self.session_panel.session_started(f"session #{session.id}, {code}")
+        self._record(self.session_panel.session_facts(code))
+
+    def _on_session_started(self, session_id: int, code: str) -> None:
+        self.session_id, self.session_patient = session_id, code
+        self.session_panel.session_started(f"session #{session_id}, {code}")
         self._set_session_state()
+
+    def end_session(self) -> None:
+        """The end-of-session step: the patient's state after it, then the note to review."""
+        if self.store is None or self.session_id is None:
+            return
+        from ui.end_session import EndSessionDialog
+
+        dialog = EndSessionDialog(self, self.session_id, self.session_patient)
+        dialog.finished_facts.connect(self._record)
+        dialog.open()
+        self.end_dialog = dialog
+
+    def _on_session_ended(self, session_id: int) -> None:
+        dialog = self.end_dialog
+        if dialog is not None and dialog.session_id == session_id:
+            dialog.show_note(self.store, self.reporter)
 
     def save_report(self) -> None:
         """Ask where, then write the session's PDF report and note in the background."""
@@ -331,11 +366,12 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             "notes_at_start": self.session_panel.notes.toPlainText(),
         }
         self._send(
-            "start_trial",
-            session_id=self.session_id,
-            protocol=ex.key,
-            condition=self.session_panel.condition(),
-            parameters=params,
+            m.StartTrial(
+                session_id=self.session_id,
+                protocol=ex.key,
+                condition=self.session_panel.condition(),
+                parameters=params,
+            )
         )
 
     def _on_trial_started(self, trial_id: int) -> None:
@@ -355,7 +391,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.recording = False
         notes = self.session_panel.notes.toPlainText().strip()
         if self.store is not None and notes:
-            self.store.set_trial_notes(trial_id, notes)
+            self._record(m.SaveTrialNotes(trial_id, notes))
             self.session_panel.notes.clear()
         self.session_panel.trial_ended(f"trial #{trial_id} saved ({status})")
         self._trial_t0_s = None
@@ -375,12 +411,13 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def start_protocol(self) -> None:
         choice = self.session_panel.chosen()
         self._send(
-            "start_protocol",
-            session_id=self.session_id,
-            patient=self.session_patient,
-            protocol=choice.path,
-            level=self.session_panel.chosen_level(),
-            seed=self.session_id,
+            m.StartProtocol(
+                session_id=self.session_id,
+                patient=self.session_patient,
+                protocol=str(choice.path),
+                level=self.session_panel.chosen_level(),
+                seed=self.session_id,
+            )
         )
 
     def _on_protocol_started(self, facts: dict) -> None:
@@ -421,7 +458,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         elif kind == "trial_done":
             self.replay.picker.reload()
 
-    def _on_protocol_done(self, msg: dict) -> None:
+    def _on_protocol_done(self, msg: m.ProtocolDone) -> None:
         self.protocol_view, self.protocol_targets = None, []
         self.session_panel.protocol_running(False)
         self.protocol_progress.done(msg)
@@ -429,12 +466,10 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(0, lambda: self.side.ensureWidgetVisible(self.protocol_progress))
         self.live.sway.set_targets([], None)
         if self.patient_screen is not None:  # no frozen instruction or target after the run
-            self.patient_screen.show_protocol({"phase": msg["phase"]})
+            self.patient_screen.show_protocol({"phase": msg.phase})
             self.patient_screen.show_frame(np.empty((0, 2)), 100.0, [], None)
             self.patient_screen.set_extent(self._free_extent())
-        self.show_notice(
-            f"protocol {msg['phase']}: {len(msg.get('trial_ids') or [])} trial(s) recorded"
-        )
+        self.show_notice(f"protocol {msg.phase}: {len(msg.trial_ids)} trial(s) recorded")
         self.replay.picker.reload()
         self.compare.reload()
         self.progress.reload()
@@ -516,11 +551,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             hits = self.scorer.update(block.data[:, :2])
             for i, k in zip(hits, self.scorer.hit_samples):
                 # the sample counter dates the hit even if this frame came late
-                self._send(
-                    "marker",
-                    kind="target_hit",
-                    payload={"target": i, "counter": int(block.counter[k])},
-                )
+                self._send(m.Marker("target_hit", {"target": i, "counter": int(block.counter[k])}))
                 if self.patient_screen is not None:
                     self.patient_screen.celebrate_hit()
             self.live.sway.set_targets(self.scorer.targets, self.scorer.active)
@@ -555,6 +586,12 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self._frame_timer.stop()
         if self.patient_screen is not None:
             self.patient_screen.close()
+        if self.reporter is not None:
+            self.reporter.wait()
+        if self.store is not None:
+            # before the engine's: the engine then closes the database's last connection, and
+            # only the last one may fold the write-ahead log back (docs/recordings.md)
+            self.store.close()
         self.engine.close()
         super().closeEvent(event)
 

@@ -28,12 +28,18 @@ def application() -> QtWidgets.QApplication:
 
 
 def open_store(store_path: str | Path | None):
-    """The station database, or None (with the reason printed) when it cannot be opened."""
+    """The station database for the console, read-only (the engine process is its one writer;
+    see ``docs/recordings.md``), or None without the recordings package.
+
+    A missing file is created and an old schema updated first, by a short read-write open
+    (without crash recovery: the engine does that when it opens the database).
+    """
     try:
         from recordings import Store
     except ImportError:
         return None
-    return Store.open(store_path)
+    Store.open(store_path, recover=False).close()
+    return Store.open(store_path, read_only=True)
 
 
 def build_console(

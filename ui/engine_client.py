@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6 import QtCore
 
+from nmr_balance.engine import messages as m
 from nmr_balance.engine.host import EngineHost
 from nmr_balance.ring import RingBuffer
 from nmr_balance.stream import StreamInfo
@@ -46,9 +47,14 @@ class EngineClient(QtCore.QObject):
     protocol_started = QtCore.Signal(dict)  # title, level, level_reason, los_origin, n_trials...
     protocol_display = QtCore.Signal(dict)  # what the patient screen shows now
     protocol_event = QtCore.Signal(dict)  # Event.to_dict(): kind, t_s, trial, data
-    protocol_done = QtCore.Signal(dict)  # phase, results, summary, trial_ids, los_path
-    failed = QtCore.Signal(dict)  # an error reply: message, hint, error_type
+    protocol_done = QtCore.Signal(object)  # messages.ProtocolDone
+    failed = QtCore.Signal(object)  # messages.Error: message, hint, error_type
     died = QtCore.Signal(object)  # exit code
+    # the record: the engine wrote what the console asked for
+    patient_added = QtCore.Signal(str)  # code
+    session_started = QtCore.Signal(int, str)  # session id, patient code
+    trial_notes_saved = QtCore.Signal(int)  # trial id
+    session_ended = QtCore.Signal(int)  # session id
 
     def __init__(
         self,
@@ -72,6 +78,24 @@ class EngineClient(QtCore.QObject):
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self.poll)
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            m.Ready: self._on_ready,
+            m.StatusChanged: lambda r: self.status_changed.emit(r.status, r.message),
+            m.Stats: self._on_stats,
+            m.TrialStarted: self._on_trial_started,
+            m.TrialStopped: self._on_trial_stopped,
+            m.TrialMetrics: lambda r: self.trial_metrics.emit(r.trial_id, r.metrics or {}),
+            m.Notice: lambda r: self.notice.emit(r.message),
+            m.Error: self.failed.emit,
+            m.ProtocolStarted: lambda r: self.protocol_started.emit(r.facts),
+            m.ProtocolDisplay: lambda r: self.protocol_display.emit(r.display),
+            m.ProtocolEvent: lambda r: self.protocol_event.emit(r.event),
+            m.ProtocolDone: self.protocol_done.emit,
+            m.PatientAdded: lambda r: self.patient_added.emit(r.code),
+            m.SessionStarted: lambda r: self.session_started.emit(r.session_id, r.patient),
+            m.TrialNotesSaved: lambda r: self.trial_notes_saved.emit(r.trial_id),
+            m.SessionEnded: lambda r: self.session_ended.emit(r.session_id),
+        }
 
     # --- life cycle ----------------------------------------------------------------------------
     def start(self, url: str | None = None) -> None:
@@ -81,7 +105,7 @@ class EngineClient(QtCore.QObject):
         if not self.host.alive:
             self.host.start(self.url)
         elif self.host.source_url != self.url:  # a host handed in, started on another source
-            self.host.send("switch_source", url=self.url)
+            self.host.send(m.SwitchSource(self.url))
         self._timer.start()
 
     def restart(self) -> None:
@@ -96,10 +120,11 @@ class EngineClient(QtCore.QObject):
             self.start(url)
         else:
             self.url = url
-            self.host.send("switch_source", url=url)
+            self.host.send(m.SwitchSource(url))
 
-    def send(self, cmd: str, **args: Any) -> None:
-        self.host.send(cmd, **args)
+    def send(self, command: m.Command) -> None:
+        """Queue ``command`` for the engine (raises :class:`EngineStateError` when it is down)."""
+        self.host.send(command)
 
     @property
     def alive(self) -> bool:
@@ -129,59 +154,43 @@ class EngineClient(QtCore.QObject):
     def poll(self) -> None:
         """Dispatch the engine's replies; notice its death."""
         for msg in self.host.poll():
-            handler = getattr(self, f"_on_{msg.get('kind')}", None)
-            if handler is not None:
-                handler(msg)
+            handler = self._handlers.get(type(msg))
+            if handler is None:
+                self.failed.emit(
+                    m.Error(
+                        f"the engine sent a message the dashboard does not know: {msg!r}",
+                        "Update the dashboard and the engine together",
+                        "EngineStateError",
+                    )
+                )
+                continue
+            handler(msg)
         if self.host.process is not None and not self.host.alive and not self._dead_reported:
             self._dead_reported = True
             self._timer.stop()
             self.died.emit(self.host.exitcode)
 
-    def _on_ready(self, msg: dict) -> None:
+    def _on_ready(self, msg: m.Ready) -> None:
         if self._ring is not None:
             self._old_rings.append(self._ring)
         self._release_old_rings()
-        self.info = StreamInfo.from_dict(msg["info"])
-        self.raw_info = StreamInfo.from_dict(msg["raw_info"])
-        self._ring = RingBuffer.attach(msg["processed_ring"])
+        self.info = StreamInfo.from_dict(msg.info)
+        self.raw_info = StreamInfo.from_dict(msg.raw_info)
+        self._ring = RingBuffer.attach(msg.processed_ring)
         self.feed = LiveFeed(self._ring, self.info, self.history_s, from_start=True)
         self.ready.emit(self.info)
 
-    def _on_status(self, msg: dict) -> None:
-        self.status_changed.emit(msg["status"], msg.get("message", ""))
-
-    def _on_stats(self, msg: dict) -> None:
-        self.stats = {k: v for k, v in msg.items() if k != "kind"}
+    def _on_stats(self, msg: m.Stats) -> None:
+        self.stats = dict(msg.stats)
         self.stats_changed.emit(self.stats)
 
-    def _on_trial_started(self, msg: dict) -> None:
-        self.trial_id = msg["trial_id"]
-        self.trial_started.emit(msg["trial_id"])
+    def _on_trial_started(self, msg: m.TrialStarted) -> None:
+        self.trial_id = msg.trial_id
+        self.trial_started.emit(msg.trial_id)
 
-    def _on_trial_stopped(self, msg: dict) -> None:
+    def _on_trial_stopped(self, msg: m.TrialStopped) -> None:
         self.trial_id = None
-        self.trial_stopped.emit(msg["trial_id"], msg["status"])
-
-    def _on_trial_metrics(self, msg: dict) -> None:
-        self.trial_metrics.emit(msg["trial_id"], msg.get("metrics") or {})
-
-    def _on_notice(self, msg: dict) -> None:
-        self.notice.emit(msg["message"])
-
-    def _on_protocol_started(self, msg: dict) -> None:
-        self.protocol_started.emit(msg)
-
-    def _on_protocol_display(self, msg: dict) -> None:
-        self.protocol_display.emit(msg["display"])
-
-    def _on_protocol_event(self, msg: dict) -> None:
-        self.protocol_event.emit(msg["event"])
-
-    def _on_protocol_done(self, msg: dict) -> None:
-        self.protocol_done.emit(msg)
-
-    def _on_error(self, msg: dict) -> None:
-        self.failed.emit(msg)
+        self.trial_stopped.emit(msg.trial_id, msg.status)
 
 
 __all__ = ["EngineClient"]

@@ -13,6 +13,7 @@ import traceback
 
 from PySide6 import QtWidgets
 
+from nmr_balance.engine.messages import Error
 from nmr_balance.errors import NmrBalanceError
 
 #: error type name -> a title that says what kind of trouble it is.
@@ -29,14 +30,14 @@ TITLES = {
     "CorruptDatabaseError": "Database damaged",
     "StorageError": "Storage problem",
     "DataFormatError": "Unreadable data",
+    "EngineStateError": "Not possible now",
 }
 
 
-def describe(error: BaseException | dict) -> tuple[str, str, str]:
-    """(title, message, hint) for an exception or an engine ``error`` reply."""
-    if isinstance(error, dict):
-        kind = error.get("error_type", "")
-        return TITLES.get(kind, "Problem"), error.get("message", ""), error.get("hint", "")
+def describe(error: BaseException | Error) -> tuple[str, str, str]:
+    """(title, message, hint) for an exception or an engine :class:`Error` reply."""
+    if isinstance(error, Error):
+        return TITLES.get(error.error_type, "Problem"), error.message, error.hint
     if isinstance(error, NmrBalanceError):
         return TITLES.get(type(error).__name__, "Problem"), error.message, error.hint
     return (
@@ -46,7 +47,7 @@ def describe(error: BaseException | dict) -> tuple[str, str, str]:
     )
 
 
-def error_box(parent, error: BaseException | dict, details: str = "") -> QtWidgets.QMessageBox:
+def error_box(parent, error: BaseException | Error, details: str = "") -> QtWidgets.QMessageBox:
     """A (non-modal) message box for ``error``; shown, and returned for tests."""
     title, message, hint = describe(error)
     box = QtWidgets.QMessageBox(parent)

@@ -106,7 +106,10 @@ def library(clinic_dir: pathlib.Path | None = None) -> tuple[list[Choice], list[
     per clinic file that could not be loaded (what is wrong with it)."""
     choices = [Choice(e.key, e.label, exercise=e) for e in EXERCISES]
     broken, found = [], []
+    free = {e.key for e in EXERCISES}
     for name, entry in discover(clinic_dir).items():
+        if name in free:  # the free exercises' own definitions: offered once, above
+            continue
         if entry.protocol is None:
             broken.append(f"{entry.path.name}: {entry.error}")
             continue

@@ -4,39 +4,90 @@ point opens that trial in replay."""
 from __future__ import annotations
 
 import datetime
+import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from recordings import PROCESSED
+from nmr_balance.protocols.library import facts
+from nmr_balance.reporting.compare import KEY_BY_NAME, KEY_METRICS, LOWER
+from nmr_balance.results import TrialResults
 from ui import theme
-from ui.trial_data import completed_figures
 
-#: Metrics offered first (label, key); any other numeric stored metric is offered after them.
-PREFERRED = (
-    ("mean velocity", "mean_velocity"),
-    ("95 % ellipse area", "ellipse_area_95_chi2"),
-    ("path length", "path_length"),
-    ("RMS distance", "rms_distance"),
+#: What the progress picker offers, in this order: (key, title, unit with "L" for the sway unit,
+#: where the value is in a trial's typed results). Titles and units of the report's key metrics
+#: are the report's own (:data:`nmr_balance.reporting.compare.KEY_METRICS`).
+_LOS = "LOS (all directions) "
+CURATED: tuple[tuple[str, str, str, Callable[[TrialResults], Any]], ...] = (
+    *(
+        (m.name, m.title, m.unit, lambda r, k=m.name: r.sway.get(k))
+        for m in KEY_METRICS
+        if m.better == LOWER
+    ),
+    (
+        "success_pct",
+        KEY_BY_NAME["success_pct"].title,
+        "%",
+        lambda r: r.training.success_pct if r.training else None,
+    ),
+    (
+        "time_in_target_pct",
+        KEY_BY_NAME["time_in_target_pct"].title,
+        "%",
+        lambda r: r.training.time_in_target_pct if r.training else None,
+    ),
+    (
+        "los_max_excursion_pct",
+        _LOS + "maximum excursion",
+        "%",
+        lambda r: r.los.composite.max_excursion_pct if r.los else None,
+    ),
+    (
+        "los_directional_control_pct",
+        _LOS + "directional control",
+        "%",
+        lambda r: r.los.composite.directional_control_pct if r.los else None,
+    ),
+    (
+        "los_reaction_time_s",
+        _LOS + "reaction time",
+        "s",
+        lambda r: r.los.composite.reaction_time_s if r.los else None,
+    ),
+    (
+        "time_standing_s",
+        "Time standing",
+        "s",
+        lambda r: r.stand.time_standing_s if r.stand else None,
+    ),
 )
 COLOURS = [
     theme.OKABE_ITO[k] for k in ("blue", "vermillion", "green", "orange", "purple", "sky_blue")
 ]
 SYMBOLS = ("o", "s", "t", "d", "+", "x")
+GLYPHS = ("\u25cf", "\u25a0", "\u25bc", "\u25c6", "+", "\u00d7")  # the symbols, as text
 
 
-def metric_unit(key: str, unit: str) -> str:
-    """Unit of a sway metric given the stream's unit (mm or deg)."""
-    if "velocity" in key:
-        return f"{unit}/s"
-    if "area" in key or "power" in key:
-        return f"{unit}\u00b2"
-    if "frequency" in key:
-        return "Hz"
-    if key.endswith("_s"):
-        return "s"
-    return unit if any(w in key for w in ("distance", "length", "range", "rms")) else ""
+def curated_values(metrics: dict) -> dict[str, float]:
+    """The :data:`CURATED` figures of a trial's stored metrics (finite ones only)."""
+    results = TrialResults.from_dict(metrics)
+    out = {}
+    for key, _, _, get in CURATED:
+        v = get(results)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            out[key] = float(v)
+    return out
+
+
+def line_label(protocol: str, condition: str) -> str:
+    """One progress line per protocol and condition: ``"mCTSIB \u2014 eyes closed, foam, feet
+    together"`` (the protocol's title up to its colon, as the console's picker names it)."""
+    title = facts(protocol).title
+    short = title if title.startswith("Free recording") else title.split(":")[0]
+    return f"{short} \u2014 {condition}"
 
 
 def _timestamp(iso: str) -> float:
@@ -66,7 +117,10 @@ class ProgressView(QtWidgets.QWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.setLabel("bottom", "session date")
-        self.legend = item.addLegend(offset=(-10, 10))
+        # the legend sits under the plot, never over its points
+        self.legend = QtWidgets.QLabel("", objectName="metric_name")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(QtCore.Qt.RichText)
         self.hint = QtWidgets.QLabel(
             "Click a point to replay that trial.", objectName="metric_name"
         )
@@ -80,6 +134,7 @@ class ProgressView(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.legend)
         self.patient.currentIndexChanged.connect(
             lambda: self.show_patient(self.patient.currentText())
         )
@@ -110,18 +165,12 @@ class ProgressView(QtWidgets.QWidget):
         for trial in self.store.trials(patient=code):
             if trial.status not in ("complete", "interrupted"):
                 continue
-            figures = dict(trial.metrics)
-            if "mean_velocity" not in figures:
-                block = self.store.samples(trial.id, PROCESSED)
-                figures = completed_figures(
-                    figures, block.data[:, :2], trial.info.fs, trial.info.units[0]
-                )
             rows.append(
                 {
                     "trial_id": trial.id,
                     "t": _timestamp(trial.started),
-                    "condition": trial.condition.label().replace("_", " "),
-                    "figures": figures,
+                    "line": line_label(trial.protocol, trial.condition.label().replace("_", " ")),
+                    "figures": curated_values(trial.metrics),
                     "unit": trial.info.units[0],
                 }
             )
@@ -130,44 +179,41 @@ class ProgressView(QtWidgets.QWidget):
         self._draw()
 
     def _fill_metrics(self) -> None:
+        """Offer the curated metrics that the patient's trials have (report titles, in order)."""
         current = self.metric_box.currentData()
-        keys = {
-            k for r in self.rows for k, v in r["figures"].items() if isinstance(v, (int, float))
-        }
-        options = [(label, key) for label, key in PREFERRED if key in keys]
-        options += [(k.replace("_", " "), k) for k in sorted(keys - {k for _, k in PREFERRED})]
+        have = {k for r in self.rows for k in r["figures"]}
         self.metric_box.blockSignals(True)
         self.metric_box.clear()
-        for label, key in options:
-            self.metric_box.addItem(label, key)
+        for key, title, _, _ in CURATED:
+            if key in have:
+                self.metric_box.addItem(title, key)
         i = self.metric_box.findData(current)
         self.metric_box.setCurrentIndex(max(0, i))
         self.metric_box.blockSignals(False)
 
     def series(self) -> dict[str, list[tuple[float, float, int]]]:
-        """condition -> [(time, value, trial_id)] for the chosen metric, by date."""
+        """line (protocol and condition) -> [(time, value, trial_id)] for the chosen metric, by
+        date."""
         key = self.metric_box.currentData()
         out: dict[str, list] = {}
         for r in sorted(self.rows, key=lambda r: r["t"]):
             v = r["figures"].get(key)
             if isinstance(v, (int, float)) and np.isfinite(v):
-                out.setdefault(r["condition"], []).append((r["t"], float(v), r["trial_id"]))
+                out.setdefault(r["line"], []).append((r["t"], float(v), r["trial_id"]))
         return out
 
     def _draw(self) -> None:
         item = self.plot.getPlotItem()
         item.clear()
-        self.legend.clear()
-        unit = (
-            metric_unit(self.metric_box.currentData() or "", self.rows[0]["unit"])
-            if self.rows
-            else ""
-        )
+        units = {key: u for key, _, u, _ in CURATED}
+        unit = units.get(self.metric_box.currentData(), "")
+        unit = unit.replace("L", self.rows[0]["unit"]) if self.rows else ""
+        legend = []
         item.setLabel(
             "left",
             f"{self.metric_box.currentText()} ({unit})" if unit else self.metric_box.currentText(),
         )
-        for i, (condition, points) in enumerate(sorted(self.series().items())):
+        for i, (line, points) in enumerate(sorted(self.series().items())):
             t, v, ids = (np.array(c) for c in zip(*points))
             colour = COLOURS[i % len(COLOURS)]
             symbol = SYMBOLS[i % len(SYMBOLS)]
@@ -180,8 +226,10 @@ class ProgressView(QtWidgets.QWidget):
                     symbolSize=11,
                     symbolBrush=colour,
                     symbolPen="w",
-                    name=condition,
                 )
+            )
+            legend.append(
+                f"<span style='color:{colour}'>{GLYPHS[i % len(GLYPHS)]}</span>&nbsp;{line}"
             )
             # the clickable points carry their trial ids (a PlotDataItem would drop the data)
             spots = pg.ScatterPlotItem(
@@ -196,6 +244,7 @@ class ProgressView(QtWidgets.QWidget):
             )
             spots.sigClicked.connect(self._clicked)
             item.addItem(spots)
+        self.legend.setText("&nbsp;&nbsp;&nbsp; ".join(legend))
         item.getViewBox().setDefaultPadding(0.08)
         item.enableAutoRange()
 
@@ -204,4 +253,4 @@ class ProgressView(QtWidgets.QWidget):
             self.trial_chosen.emit(int(points[0].data()))
 
 
-__all__ = ["ProgressView"]
+__all__ = ["CURATED", "ProgressView", "curated_values", "line_label"]

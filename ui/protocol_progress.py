@@ -14,7 +14,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
+from nmr_balance.engine.messages import ProtocolDone
 from nmr_balance.reporting import fmt
+from nmr_balance.reporting.results_text import los_values, ratio
+from nmr_balance.results import LOS_DIRECTIONS, LosResult
 from ui import theme
 
 #: Scores shown in the results list, first found wins (the rest are in the store): key, label,
@@ -64,6 +67,10 @@ LOS_COLUMNS = (
     ("max_excursion_pct", "MXE", "%", 3),
     ("directional_control_pct", "DCL", "%", 2),
 )
+
+
+def _number(v: Any) -> float:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
 
 
 def _fmt(v: Any, unit: str = "", digits: int = 3) -> str:
@@ -123,7 +130,7 @@ def summary_html(summary: dict[str, Any], unit: str) -> str:
         out.append(f"composite: mean velocity {_fmt(summary.get('composite_velocity'), v_unit)}")
         ratios = summary.get("ratios") or {}
         shown = [
-            f"{label} {_fmt(ratios[k].get('mean_velocity'), '', 3)}"
+            f"{label} {ratio(_number(ratios[k].get('mean_velocity')))}"
             for k, label in SENSORY_RATIOS.items()
             if k in ratios
         ]
@@ -136,7 +143,7 @@ def summary_html(summary: dict[str, Any], unit: str) -> str:
             summary.get("quotients", {}),
         )
         rows = [
-            [label, _fmt(eo.get(k), u), _fmt(ec.get(k), u), _fmt(q.get(k), "", 3)]
+            [label, _fmt(eo.get(k), u), _fmt(ec.get(k), u), ratio(_number(q.get(k)))]
             for k, label, u in (
                 ("mean_velocity", "mean velocity", v_unit),
                 ("ellipse_area_95_chi2", "95 % ellipse area", f"{unit}\u00b2"),
@@ -167,7 +174,7 @@ def summary_html(summary: dict[str, Any], unit: str) -> str:
         out.append(f"mean success {_fmt(summary.get('mean_success_pct'), '%')}")
         if "next_level" in summary:
             out.append(
-                f"next time: level {summary['next_level'] + 1}"
+                f"next time: level {summary['next_level']}"  # levels are 1-based
                 + (f" ({summary['progression']})" if summary.get("progression") else "")
             )
     if summary.get("interrupted"):
@@ -176,28 +183,27 @@ def summary_html(summary: dict[str, Any], unit: str) -> str:
 
 
 def los_table(summary: dict[str, Any], unit: str) -> str:
-    """Per-direction LOS scores, one row per direction, and the composite; a direction without a
+    """Per-direction LOS scores, one row per direction, and the composite, read as the stored
+    typed results (:class:`nmr_balance.results.LosResult`) and rounded as the note and the PDF
+    round them (:func:`nmr_balance.reporting.results_text.los_values`); a direction without a
     lean says "no movement detected" instead of timing scores."""
+    los = LosResult.from_dict(summary)
     header = ["dir"] + [f"{h}<br>{u.replace('L', unit)}" for _, h, u, _ in LOS_COLUMNS]
     rows = []
-    for d in summary.get("per_direction", []):
-        name = DIRECTIONS.get(
-            round(d.get("bearing_deg", -1)) % 360, f"{d.get('bearing_deg')}\u00b0"
-        )
-        if d.get("movement_detected") is False:
-            mxe = _fmt(d.get("max_excursion_pct"), "", 3)
-            rows.append([name, ("<i>no movement detected</i>", 3), mxe, ""])
+    for name in LOS_DIRECTIONS:
+        scores = los.per_direction.get(name)
+        if scores is None:
             continue
-        rows.append([name] + [_fmt(d.get(k), "", digits) for k, _, _, digits in LOS_COLUMNS])
-    c = summary.get("composite") or {}
-    if c:
-        rows.append(
-            ["<b>all</b>"]
-            + [f"<b>{_fmt(c.get(k), '', digits)}</b>" for k, _, _, digits in LOS_COLUMNS]
-        )
+        values = los_values(scores)
+        if scores.movement_detected is False:
+            rows.append([name, ("<i>no movement detected</i>", 3), values[3], ""])
+        else:
+            rows.append([name, *values])
+    if summary.get("composite"):
+        rows.append(["<b>all</b>"] + [f"<b>{v}</b>" for v in los_values(los.composite)])
     legend = (
         "RT reaction time, MVL movement velocity, EPE endpoint and MXE maximum excursion "
-        "(% of the target), DCL directional control"
+        "(% of the target), DCL directional control; all: mean of the directions with a lean"
     )
     return _table(header, rows) + f"<small>{legend}</small>"
 
@@ -321,17 +327,17 @@ class ProtocolProgress(QtWidgets.QGroupBox):
             )
             self.results.scrollToBottom()
 
-    def done(self, msg: dict[str, Any]) -> None:
-        n = len(msg.get("trial_ids") or [])
-        head = "finished" if msg["phase"] == "done" else "aborted"
-        summary = msg.get("summary") or {}
+    def done(self, msg: ProtocolDone) -> None:
+        n = len(msg.trial_ids)
+        head = "finished" if msg.phase == "done" else "aborted"
+        summary = msg.summary or {}
         lines = [f"<b>{head}</b>: {n} trial(s) recorded"]
         if summary:
             lines.append(summary_html(summary, self.unit))
-        if msg.get("los_path"):
+        if msg.los_path:
             lines.append("measured LOS stored for this patient's next runs")
         self.summary.setText("<br>".join(lines))
-        self.step.setText(PHASES.get(msg["phase"], msg["phase"]))
+        self.step.setText(PHASES.get(msg.phase, msg.phase))
         self.polygon.setVisible(summary.get("kind") == "los" and bool(summary.get("per_direction")))
         if self.polygon.isVisibleTo(self):
             self.polygon.show_summary(summary)

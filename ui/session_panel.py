@@ -9,6 +9,7 @@ import time
 
 from PySide6 import QtCore, QtWidgets
 
+from nmr_balance.engine.messages import StartSession
 from nmr_balance.reporting import fmt
 from recordings.recorder import STALL_GRACE_S
 from ui.exercises import EXERCISES, Choice, Exercise, library
@@ -22,6 +23,23 @@ STANCE = (
     ("single leg left", "single_leg_left"),
     ("single leg right", "single_leg_right"),
 )
+
+
+CUE_TYPES = (("verbal", "verbal"), ("tactile", "tactile"), ("visual", "visual"))
+#: Pain: 0-10 numeric rating scale; Borg: rating of perceived exertion, 6-20.
+PAIN_RANGE, BORG_RANGE = (0, 10), (6, 20)
+
+
+def scale_box(lo: int, hi: int, tip: str) -> QtWidgets.QSpinBox:
+    """A rating from ``lo`` to ``hi``; one below ``lo`` reads "not asked" (None)."""
+    box = QtWidgets.QSpinBox(minimum=lo - 1, maximum=hi, value=lo - 1)
+    box.setSpecialValueText("not asked")
+    box.setToolTip(tip)
+    return box
+
+
+def scale_value(box: QtWidgets.QSpinBox) -> int | None:
+    return None if box.value() < box.minimum() + 1 else box.value()
 
 
 def _combo(items) -> QtWidgets.QComboBox:
@@ -75,7 +93,8 @@ class SessionPanel(QtWidgets.QGroupBox):
     start_protocol_requested = QtCore.Signal()  # the chosen protocol, at the chosen level
     abort_protocol_requested = QtCore.Signal()
     stop_trial_requested = QtCore.Signal(str)  # "complete" | "aborted"
-    cue_requested = QtCore.Signal(str)
+    cue_requested = QtCore.Signal(str, str)  # text, cue type (verbal | tactile | visual)
+    end_session_requested = QtCore.Signal()
     marker_requested = QtCore.Signal()
     report_requested = QtCore.Signal()
 
@@ -91,6 +110,13 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.add_button = QtWidgets.QPushButton("Add")
         self.session_button = QtWidgets.QPushButton("Start session")
         self.session_label = QtWidgets.QLabel("no session")
+        self.therapist = QtWidgets.QLineEdit(placeholderText="therapist")
+        self.station = QtWidgets.QLineEdit(placeholderText="station")
+        self.pain_before = scale_box(*PAIN_RANGE, "Pain before the session, 0-10")
+        self.borg_before = scale_box(*BORG_RANGE, "Perceived exertion before (Borg RPE, 6-20)")
+        self.end_button = QtWidgets.QPushButton("End session…")
+        self.end_button.setToolTip("Pain and exertion after, then review the note before saving")
+        self.cue_type = _combo(CUE_TYPES)
         self.report_button = QtWidgets.QPushButton("Report\u2026")
         self.report_button.setToolTip(
             "Save the session report (PDF) and copy the note for the record"
@@ -113,7 +139,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         )
         self.countdown.setWordWrap(True)
         self.countdown.hide()
-        self.cue = QtWidgets.QLineEdit(placeholderText="cue (Enter logs it)")
+        self.cue = QtWidgets.QLineEdit(placeholderText="cue + Enter")
         self.marker_button = QtWidgets.QPushButton("Marker")
         self.notes = QtWidgets.QPlainTextEdit(placeholderText="notes for this trial")
         line = self.notes.fontMetrics().lineSpacing()
@@ -142,7 +168,18 @@ class SessionPanel(QtWidgets.QGroupBox):
         session_row.addWidget(self.session_button)
         session_row.addWidget(self.session_label, 1)
         session_row.addWidget(self.report_button)
+        who = QtWidgets.QHBoxLayout()
+        who.addWidget(self.therapist)
+        who.addWidget(self.station)
+        form.addRow("By, where", who)
+        before = QtWidgets.QHBoxLayout()
+        before.addWidget(QtWidgets.QLabel("Before: pain"))
+        before.addWidget(self.pain_before, 1)
+        before.addWidget(QtWidgets.QLabel("Borg"))
+        before.addWidget(self.borg_before, 1)
+        form.addRow(before)  # full width: the two scales fit the control column
         form.addRow(session_row)  # full width: the button's text is never squeezed
+        form.addRow(self.end_button)
         form.addRow("Exercise", self.exercise)
         form.addRow("Level", self.level)
         self._condition_row = cond = QtWidgets.QHBoxLayout()
@@ -159,6 +196,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         form.addRow(self.countdown)
         form.addRow(self.last_trial)
         cue_row = QtWidgets.QHBoxLayout()
+        cue_row.addWidget(self.cue_type)
         cue_row.addWidget(self.cue, 1)
         cue_row.addWidget(self.marker_button)
         form.addRow("Cue", cue_row)
@@ -175,6 +213,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.cue.returnPressed.connect(self._cue)
         self.marker_button.clicked.connect(self.marker_requested)
         self.report_button.clicked.connect(self.report_requested)
+        self.end_button.clicked.connect(self.end_session_requested)
         self.exercise.currentIndexChanged.connect(self._exercise_changed)
         self._tick = QtCore.QTimer(self, interval=200)
         self._tick.timeout.connect(self._on_tick)
@@ -202,6 +241,16 @@ class SessionPanel(QtWidgets.QGroupBox):
         """``"eyes_closed,foam,tandem"``: the form the store parses."""
         return ",".join(b.currentData() for b in (self.vision, self.surface, self.stance))
 
+    def session_facts(self, code: str) -> StartSession:
+        """The command that opens a session for ``code`` with what was entered before it."""
+        return StartSession(
+            patient=code,
+            therapist=self.therapist.text().strip(),
+            station=self.station.text().strip(),
+            pain_before=scale_value(self.pain_before),
+            borg_before=scale_value(self.borg_before),
+        )
+
     def set_patients(self, codes: list[str], current: str | None = None) -> None:
         self.patient.clear()
         self.patient.addItems(codes)
@@ -219,7 +268,9 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.abort_button.setEnabled(busy)
         self.marker_button.setEnabled(recording and not self.running_protocol)  # free trials only
         self.report_button.setEnabled(session and not busy)
+        self.end_button.setEnabled(session and not busy)
         self.cue.setEnabled(recording and not self.running_protocol)
+        self.cue_type.setEnabled(recording and not self.running_protocol)
         for w in (self.exercise, self.patient, self.session_button, self.new_code, self.add_button):
             w.setEnabled(not busy)
         # a protocol sets condition, stance and duration itself: its rows give way to a line
@@ -241,6 +292,8 @@ class SessionPanel(QtWidgets.QGroupBox):
 
     def session_started(self, text: str) -> None:
         self.session_label.setText(text)
+        for box in (self.pain_before, self.borg_before):  # asked again for the next session
+            box.setValue(box.minimum())
 
     def protocol_running(self, running: bool) -> None:
         self.running_protocol = running
@@ -333,7 +386,7 @@ class SessionPanel(QtWidgets.QGroupBox):
     def _cue(self) -> None:
         text = self.cue.text().strip()
         if text:
-            self.cue_requested.emit(text)
+            self.cue_requested.emit(text, self.cue_type.currentData())
             self.cue.clear()
 
     def _exercise_changed(self) -> None:

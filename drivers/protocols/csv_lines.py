@@ -25,7 +25,9 @@ WRAP = float(1 << 32)
 #: A time column that jumps back to below this (s) is a board restart, not garbage.
 RESET_S = 5.0
 #: A forward step of the time column longer than this (s) is believed only once the next line
-#: continues from it: one flipped bit in a high digit must not make every later line look late.
+#: does not run back before it: one flipped bit in a high digit must not make every later line
+#: look late.
+#: The line is held until then (one line of delay), never dropped: pauses are common.
 JUMP_S = 0.1
 TIME_COLUMNS = {"millis": 1e-3, "ms": 1e-3, "micros": 1e-6, "us": 1e-6, "t": 1.0, "s": 1.0}
 
@@ -95,7 +97,8 @@ class CsvDecoder(Decoder):
             TIME_COLUMNS.get(fmt.columns[fmt.time_column], 1.0) if self.has_device_time else 1.0
         )
         self._last_raw: float | None = None
-        self._jump_raw: float | None = None  # a big forward step waiting for the next line
+        # a line whose stamp jumped ahead, waiting for the next line to confirm it: (values, raw)
+        self._held: tuple[list[float], float] | None = None
         self._t = 0.0
         self._synced = False
 
@@ -134,9 +137,9 @@ class CsvDecoder(Decoder):
                 else:
                     self.bad_frames += 1
                 continue
-            values, t = row
-            rows.append(values)
-            times.append(t)
+            for values, t in row:
+                rows.append(values)
+                times.append(t)
         n = len(rows)
         data = np.array(rows, np.float64).reshape(n, len(self._data_cols))
         if self.has_device_time:
@@ -169,7 +172,7 @@ class CsvDecoder(Decoder):
             and np.all(steps * self._t_scale <= JUMP_S)
             and np.all(raw >= 0)
             and np.all(raw < WRAP)
-            and self._jump_raw is None
+            and self._held is None
             and (self._t_scale == 1.0 or np.all(raw == np.floor(raw)))
         ):
             return None  # a restart, a wrap, a jump or a garbled stamp: the careful path decides
@@ -180,7 +183,9 @@ class CsvDecoder(Decoder):
         self.good_frames += n
         return data, t
 
-    def _parse(self, line: bytes) -> tuple[list[float], float] | None:
+    def _parse(self, line: bytes) -> list[tuple[list[float], float]] | None:
+        """The samples a line completes (none while a line after a jump waits for the next one
+        to confirm it, two when it is confirmed), or None for an implausible line."""
         fields = line.split(self._sep)
         if len(fields) != self._n_fields:
             return None
@@ -191,29 +196,37 @@ class CsvDecoder(Decoder):
         values = [numbers[i] for i in self._data_cols]
         if not all(abs(v) <= self.fmt.max_abs for v in values):  # also rejects NaN and inf
             return None
-        t = np.nan
-        if self.has_device_time:
-            t = self._device_time(numbers[self.fmt.time_column])
-            if t is None:
-                return None
-        return values, t
-
-    def _device_time(self, raw: float) -> float | None:
-        """Unwrapped device time (s), or None when the time column is implausible."""
+        if not self.has_device_time:
+            return [(values, np.nan)]
+        raw = numbers[self.fmt.time_column]
         if not (0 <= raw < WRAP) or (self._t_scale != 1.0 and raw != int(raw)):
             return None
+        out = []
+        if self._held is not None:
+            held_values, held_raw = self._held
+            self._held = None
+            if raw >= held_raw:  # time went on from it (maybe by another pause): a real gap
+                self._t += (held_raw - self._last_raw) * self._t_scale
+                self._last_raw = held_raw
+                out.append((held_values, self._t))
+            else:
+                self.bad_frames += 1  # the jump was one garbled stamp: that line only
+        if self._last_raw is not None and (raw - self._last_raw) * self._t_scale > JUMP_S:
+            self._held = (values, raw)  # believed (and kept) once the next line continues it
+            return out
+        t = self._device_time(raw)
+        if t is None:
+            return out or None
+        out.append((values, t))
+        return out
+
+    def _device_time(self, raw: float) -> float | None:
+        """Unwrapped device time (s) of a stamp at most :data:`JUMP_S` ahead of the last one,
+        or None when it runs back implausibly."""
         if self._last_raw is None:
             self._t = raw * self._t_scale
         else:
-            if self._jump_raw is not None:
-                jump, self._jump_raw = self._jump_raw, None
-                if 0 <= (raw - jump) * self._t_scale <= JUMP_S:
-                    self._t += (jump - self._last_raw) * self._t_scale  # confirmed: a real gap
-                    self._last_raw = jump
             step = raw - self._last_raw
-            if step * self._t_scale > JUMP_S:
-                self._jump_raw = raw  # believed if the next line continues from it
-                return None
             if step < 0 and self._last_raw >= WRAP / 2 > raw and self._t_scale != 1.0:
                 step += WRAP  # millis() wrapped after 49.7 days
             if step < 0:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from drivers.sim.model import Body, Condition, G, PendulumAxis, axis_params
+from drivers.sim.patient import Planned, Reach, SetCondition, SimulatedPatient
+from nmr_balance.instruction import Instruction
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ class Lean:
     y_mm: float
     reaction_s: float = 0.25
     movement_s: float = 0.8
+    hold_s: float = math.inf  # time constant (s) of drifting back to the centre once there
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +97,9 @@ class SimulatedBoard:
         Mass and height.
     noise : bool
         Add sensor noise to raw channels (load cells, plate, IMU).
+    patient : SimulatedPatient, optional
+        Who stands on the board and follows a protocol's instructions (given with
+        :meth:`set_intent`); None: a person who only stands (instructions change nothing).
     """
 
     def __init__(
@@ -105,14 +111,19 @@ class SimulatedBoard:
         body: Body = Body(),
         noise: bool = True,
         source: str = "sim://",
+        patient: SimulatedPatient | None = None,
     ):
         self.kind = SensorKind(kind)
         if not 10 <= fs <= 2000:
             raise ValueError(f"simulated rate must be 10-2000 Hz, got {fs}")
         self.fs = float(fs)
         self.condition, self.body, self.noise = condition, body, noise
+        self.patient = patient
         self.sub = max(1, math.ceil(1.0 / (_MAX_STEP_S * fs)))
-        self.rng = np.random.default_rng(seed)
+        # one random stream per axis and one for the sensor: the samples do not depend on how
+        # generation is cut into chunks (intents split it at their own times)
+        self._rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
+        self.rng = self._rngs[2]
         self.n = 0  # samples produced
         self.on_board = True
         self._ref_from = np.zeros(2)
@@ -130,12 +141,30 @@ class SimulatedBoard:
     @cached_property
     def ml(self) -> PendulumAxis:
         """The medio-lateral pendulum."""
-        return PendulumAxis(axis_params(self.condition, "ml"), self.body, self._dt, self.rng)
+        return self._axis("ml")
 
     @cached_property
     def ap(self) -> PendulumAxis:
         """The antero-posterior pendulum."""
-        return PendulumAxis(axis_params(self.condition, "ap"), self.body, self._dt, self.rng)
+        return self._axis("ap")
+
+    def _axis(self, name: str) -> PendulumAxis:
+        gain = self.patient.noise_gain if self.patient is not None else 1.0
+        rng = self._rngs[0 if name == "ml" else 1]
+        return PendulumAxis(axis_params(self.condition, name, gain), self.body, self._dt, rng)
+
+    def _set_condition(self, condition: Condition) -> None:
+        """New controller parameters; the body keeps its current lean and velocity."""
+        if condition == self.condition:
+            return
+        self.condition = condition
+        for name in ("ml", "ap"):
+            old = self.__dict__.get(name)
+            if old is None:
+                continue  # not built yet: built with the new condition on first use
+            new = self._axis(name)
+            new.theta, new.omega, new.gain = old.theta, old.omega, old.gain
+            setattr(self, name, new)
 
     @property
     def _dt(self) -> float:
@@ -143,7 +172,9 @@ class SimulatedBoard:
 
     # --- intents ---------------------------------------------------------------------------
     def set_intent(self, intent: object) -> None:
-        """Apply ``intent`` from the next sample on (thread-safe)."""
+        """Apply ``intent`` from the next sample on (thread-safe). An
+        :class:`~nmr_balance.instruction.Instruction` goes to the :attr:`patient`, who schedules
+        what the body does about it."""
         self._pending.put(intent)
 
     def schedule(self, t_s: float, intent: object) -> None:
@@ -152,7 +183,18 @@ class SimulatedBoard:
         self._schedule.sort(key=lambda p: p[0])
 
     def _apply(self, intent: object, t: float) -> None:
-        if isinstance(intent, Lean):
+        if isinstance(intent, Instruction):
+            if self.patient is not None:
+                for when, action in self.patient.respond(intent):
+                    self.schedule(when, action)
+        elif isinstance(intent, Planned):
+            if self.patient is not None and intent.plan == self.patient.plan:
+                self._apply(intent.intent, t)
+        elif isinstance(intent, Reach):
+            self._apply(Lean(intent.x_mm, intent.y_mm, 0.0, intent.movement_s, intent.hold_s), t)
+        elif isinstance(intent, SetCondition):
+            self._set_condition(intent.condition)
+        elif isinstance(intent, Lean):
             self._ref_from = self._reference(np.array([t]))[0]
             self._lean, self._lean_t0, self._follow = intent, t, None
         elif isinstance(intent, Follow):
@@ -179,9 +221,13 @@ class SimulatedBoard:
         if self._lean is None:
             return np.zeros((len(t), 2))
         lean = self._lean
-        u = _min_jerk((t - self._lean_t0 - lean.reaction_s) / lean.movement_s)[:, None]
+        since = t - self._lean_t0 - lean.reaction_s
+        u = _min_jerk(since / lean.movement_s)[:, None]
         target = np.array([lean.x_mm, lean.y_mm])
-        return self._ref_from + (target - self._ref_from) * u
+        ref = self._ref_from + (target - self._ref_from) * u
+        if math.isfinite(lean.hold_s):  # the lean fades once there
+            ref *= np.exp(-np.clip(since - lean.movement_s, 0.0, None) / lean.hold_s)[:, None]
+        return ref
 
     # --- generation ------------------------------------------------------------------------
     def generate(self, n: int) -> np.ndarray:

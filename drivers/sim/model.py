@@ -58,9 +58,10 @@ class AxisParams:
     noise_hz: float  # corner frequency of the torque noise, Hz
 
 
-def axis_params(condition: Condition, axis: str) -> AxisParams:
-    """Controller parameters for ``axis`` ("ap" or "ml") under ``condition``."""
-    kp, kd, delay, noise = 1.05, 0.35, 0.15, 0.0016
+def axis_params(condition: Condition, axis: str, noise_gain: float = 1.0) -> AxisParams:
+    """Controller parameters for ``axis`` ("ap" or "ml") under ``condition``; ``noise_gain``
+    scales the motor noise (a less skilled patient sways more)."""
+    kp, kd, delay, noise = 1.05, 0.35, 0.15, 0.0016 * noise_gain
     if axis == "ml":
         noise *= 0.6
     if condition.vision == "closed":
@@ -105,15 +106,16 @@ class PendulumAxis:
         self.theta = 0.0
         self.omega = 0.0
         self.gain = 1.0  # scales the active gain (losing balance lowers it)
-        from scipy import signal  # on first use: importing scipy.signal takes about a second
+        # scipy.signal.butter's coefficients bit for bit, without importing scipy.signal
+        # (~0.6 s of CPU: more than the rest of a simulated start)
+        from dsp._butter import butter_ba
 
         # coloured noise: 2nd-order low-pass of white noise, state carried across chunks
-        self._lfilter = signal.lfilter
-        self._b, self._a = signal.butter(2, params.noise_hz, fs=1.0 / dt)
+        self._b, self._a = butter_ba(2, params.noise_hz, 1.0 / dt)
         self._zi = np.zeros(2)
         # scale so the filtered noise has SD params.noise: var = sigma^2 * (sum of h[n]^2)
-        impulse = signal.lfilter(
-            self._b, self._a, np.r_[1.0, np.zeros(int(5 / (params.noise_hz * dt)))]
+        impulse, _ = lfilter2(
+            self._b, self._a, np.r_[1.0, np.zeros(int(5 / (params.noise_hz * dt)))], np.zeros(2)
         )
         self._white_sd = params.noise / math.sqrt(np.sum(impulse**2))
 
@@ -128,9 +130,10 @@ class PendulumAxis:
             Horizontal acceleration of the centre of mass, m/s^2.
         """
         n = len(ref_theta)
-        noise, self._zi = self._lfilter(
-            self._b, self._a, self.rng.standard_normal(n) * self._white_sd, zi=self._zi
-        )
+        white = (self.rng.standard_normal(n) * self._white_sd).tolist()
+        # the noise filter runs inside the loop below: lfilter2's steps, without a second loop
+        (b0, b1, b2), (a1, a2) = self._b.tolist(), self._a[1:].tolist()
+        z0, z1 = self._zi.tolist()
         p, dt, h, mgh, inertia = self.p, self.dt, self.h, self.mgh, self.inertia
         kp, kd, kpass = p.kp * mgh, p.kd_s * mgh, p.k_passive * mgh
         ht, hw, nd = self.hist_theta, self.hist_omega, self.delay_steps
@@ -138,6 +141,10 @@ class PendulumAxis:
         cop = np.empty(n)
         acc = np.empty(n)
         for i in range(n):
+            w = white[i]
+            noise = z0 + b0 * w
+            z0 = z1 + w * b1 - noise * a1
+            z1 = w * b2 - noise * a2
             j = k % nd
             theta_d, omega_d = ht[j], hw[j]  # state delay_s ago
             ref = ref_theta[i]
@@ -147,7 +154,7 @@ class PendulumAxis:
                 + gain * (kp * (theta_d - ref) + kd * omega_d)
                 + kpass * (theta - ref)
                 + 0.1 * kd * omega
-                + mgh * noise[i]
+                + mgh * noise
             )
             alpha = (mgh * theta - torque) / inertia
             omega += alpha * dt
@@ -157,4 +164,23 @@ class PendulumAxis:
             cop[i] = h * theta - (h * h / G) * alpha
             acc[i] = h * alpha
         self.theta, self.omega, self.k = theta, omega, k
+        self._zi = np.array([z0, z1])
         return cop, acc
+
+
+def lfilter2(b: np.ndarray, a: np.ndarray, x: np.ndarray, zi: np.ndarray):
+    """``scipy.signal.lfilter(b, a, x, zi=zi)`` for a 2nd-order filter with ``a[0] == 1``: the
+    same transposed direct form II, operation for operation (equal results, tested).
+
+    Returns the filtered ``x`` and the final state, shape (2,).
+    """
+    b0, b1, b2 = (float(v) for v in b)
+    a1, a2 = float(a[1]), float(a[2])
+    z0, z1 = float(zi[0]), float(zi[1])
+    y = np.empty(len(x))
+    for i, w in enumerate(x.tolist()):
+        out = z0 + b0 * w
+        z0 = z1 + w * b1 - out * a1
+        z1 = w * b2 - out * a2
+        y[i] = out
+    return y, np.array([z0, z1])

@@ -2,6 +2,12 @@
 
 Paced in real time by default (``speed`` scales it); ``realtime=0`` produces samples as fast as
 the reader asks, for tests and batch jobs. ``duration`` makes it finite (the source then ends).
+
+The simulated person plays along with a running protocol: :meth:`SimSource.instruct` hands each
+:class:`~nmr_balance.instruction.Instruction` to the :class:`~drivers.sim.patient.SimulatedPatient`
+(``respond=0`` for a person who only stands). Faster than real time, ``run`` pulls the samples at
+the protocol's pace (a pull-mode pipeline), so the board is never more than one read
+(1/20 s) ahead of the protocol, and the patient, who acts at least 0.2 s after a cue, acts on time.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import numpy as np
 
 from drivers.sim.board import SimulatedBoard
 from drivers.sim.model import Body, Condition
+from drivers.sim.patient import DEFAULT_SKILL, SimulatedPatient
+from nmr_balance.instruction import Instruction
 from nmr_balance.registry import Scheme, SourceURL
 from nmr_balance.source import Source
 from nmr_balance.stream import SampleBlock, SensorKind, StreamInfo
@@ -28,7 +36,11 @@ sim://?rate=100&sensor=cop&vision=open&surface=firm&stance=both&seed=0
   realtime  1 = paced like a real sensor (default), 0 = as fast as it is read
   speed     pace multiplier when realtime (default 1)
   duration  stop after this many seconds of signal (default: endless)
-  noise     1 = add sensor noise to raw channels (default), 0 = clean"""
+  noise     1 = add sensor noise to raw channels (default), 0 = clean
+  respond   1 = the person follows a running protocol (default): closes the eyes, steps on the
+            foam, leans to the targets; 0 = only stands
+  skill     0-1, how well the person balances and reaches (default 0.7, a healthy adult; 0.2
+            is slow, imprecise and sometimes loses balance; 1 an athlete)"""
 
 
 class SimSource(Source):
@@ -56,6 +68,10 @@ class SimSource(Source):
         self._t0 = 0.0
         self._produced = 0
         self._fast_chunk = max(1, int(board.fs / 20))
+
+    def instruct(self, instruction: Instruction) -> None:
+        """The simulated patient hears what the protocol asks (see :mod:`drivers.sim.patient`)."""
+        self.board.set_intent(instruction)
 
     def _do_open(self) -> StreamInfo:
         return self.board.info
@@ -102,10 +118,14 @@ class SimSource(Source):
 def from_url(parsed: SourceURL) -> SimSource:
     p = parsed.params
     kinds = [k.value for k in SensorKind]
+    seed = p.number("seed", 0, lo=0, hi=2**32 - 1, integer=True)
+    height = p.number("height", 1.70, lo=0.8, hi=2.3)
+    skill = p.number("skill", DEFAULT_SKILL, lo=0, hi=1)
+    patient = SimulatedPatient(skill, seed, height) if p.flag("respond", True) else None
     board = SimulatedBoard(
         kind=p.text("sensor", "cop", choices=kinds),
         fs=p.number("rate", 100.0, lo=10, hi=2000),
-        seed=p.number("seed", 0, lo=0, hi=2**32 - 1, integer=True),
+        seed=seed,
         condition=Condition(
             vision=p.text("vision", "open", choices=("open", "closed")),
             surface=p.text("surface", "firm", choices=("firm", "foam")),
@@ -113,10 +133,11 @@ def from_url(parsed: SourceURL) -> SimSource:
         ),
         body=Body(
             mass_kg=p.number("mass", 70.0, lo=10, hi=250),
-            height_m=p.number("height", 1.70, lo=0.8, hi=2.3),
+            height_m=height,
         ),
         noise=p.flag("noise", True),
         source=parsed.url,
+        patient=patient,
     )
     realtime = p.flag("realtime", True)
     speed = p.number("speed", 1.0, lo=0.01, hi=1000)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from nmr_balance.app.cli import main as cli_main
-from nmr_balance.console import has_display
+from nmr_balance.terminal_view import has_display
 
 DEMO_SOURCE = "sim://?rate=100&sensor=cop"
 

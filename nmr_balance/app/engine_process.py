@@ -3,6 +3,14 @@
 Wires the engine loop to the real source registry and the recordings store. Lives in the
 composition root because it may import drivers and recordings; the UI only ever receives
 :func:`run_engine` as a function to hand to the host.
+
+The engine process opens the station database once, when it starts, and keeps that connection
+until it ends: it is the database's only writer while the dashboard runs (recorders, protocol
+runs and the console's record commands all write from here), and because this process never
+closes its last connection while it runs, SQLite here never checkpoints and deletes the
+write-ahead log under another process's open connection (see ``docs/recordings.md``, "Who opens
+the database"). Opening it also closes trials left ``recording`` by a crashed engine
+(``interrupted``, with everything they committed).
 """
 
 from __future__ import annotations
@@ -10,40 +18,41 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nmr_balance.engine.loop import EngineLoop, error_message
+from nmr_balance.engine.loop import EngineLoop
+from nmr_balance.engine.messages import Error
 
 
-def recorder_factory(store_path: str | Path | None):
-    """``make_recorder`` for the engine: a ``recordings.Recorder`` on the station database.
+def recorder_factory(store):
+    """``make_recorder`` for the engine: a ``recordings.Recorder`` on the station database
+    (``store``, the engine's open ``recordings.Store``; the recorder adds its own connection in
+    this process).
 
     A ``duration_s`` in the trial's parameters (the console sends it) ends the trial after
     exactly that much signal.
     """
 
     def make(pipeline, session_id: int, protocol: str, condition: str, parameters: dict[str, Any]):
-        from recordings import Condition, Store
+        from recordings import Condition
         from recordings.recorder import Recorder
 
-        with Store.open(store_path) as store:
-            duration = parameters.get("duration_s")
-            return Recorder(
-                store,
-                pipeline,
-                int(session_id),
-                protocol=protocol,
-                condition=Condition.parse(condition),
-                parameters=parameters,
-                duration_s=float(duration) if duration else None,
-            )
+        duration = parameters.get("duration_s")
+        return Recorder(
+            store,
+            pipeline,
+            int(session_id),
+            protocol=protocol,
+            condition=Condition.parse(condition),
+            parameters=parameters,
+            duration_s=float(duration) if duration else None,
+        )
 
     return make
 
 
-def protocol_factory(
-    store_path: str | Path | None, data_dir: str | Path | None = None, height_m: float = 1.70
-):
+def protocol_factory(store, data_dir: str | Path | None = None, height_m: float = 1.70):
     """``make_protocol_run`` for the engine: the protocol at the patient's level and LOS, each
-    trial recorded in the station database as ``nmr-balance run`` records it."""
+    trial recorded in the station database (``store``, the engine's open ``recordings.Store``)
+    as ``nmr-balance run`` records it."""
 
     def make(pipeline, session_id: int, patient: str, protocol: str, level: int | None, seed: int):
         from nmr_balance.app.protocol_recording import (
@@ -54,22 +63,14 @@ def protocol_factory(
         )
         from nmr_balance.protocols.library import find
         from nmr_balance.protocols.run import ProtocolRun
-        from recordings import Store
 
         folder = None if data_dir is None else Path(data_dir)
         chosen = find(protocol)
-        store = Store.open(store_path)
-        try:
-            chosen_level, why = choose_level(store, patient, chosen, level)
-            los = patient_los(
-                patient, pipeline.info.units[pipeline.info.index("x")], height_m, folder
-            )
-            run = ProtocolRun(chosen, pipeline.info, level=chosen_level, los=los, seed=seed)
-            recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, chosen_level)
-        except Exception:
-            store.close()
-            raise
-        recorded = RecordedRun(run, recorder, patient, folder, owned=store)
+        chosen_level, why = choose_level(store, patient, chosen, level)
+        los = patient_los(patient, pipeline.info.units[pipeline.info.index("x")], height_m, folder)
+        run = ProtocolRun(chosen, pipeline.info, level=chosen_level, los=los, seed=seed)
+        recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, chosen_level)
+        recorded = RecordedRun(run, recorder, patient, folder)
         facts = {**run.describe(), "level_reason": why}
         return recorded, facts
 
@@ -116,19 +117,31 @@ def run_engine(
     """Run the engine until told to shut down (the process's main function)."""
     _own_resource_tracker()
     _shut_down_cleanly_on_signals()
+    store = None
     try:
         from nmr_balance.app import open_source
 
+        if store_path is not None:
+            from recordings import Store
+
+            store = Store.open(store_path)  # held until the engine ends (see the module's doc)
         loop = EngineLoop(
             replies,
             open_source,
-            recorder_factory(store_path),
-            protocol_factory(store_path, data_dir),
+            recorder_factory(store) if store is not None else None,
+            protocol_factory(store, data_dir) if store is not None else None,
+            records=store,
         )
-    except Exception as e:  # e.g. a broken install: tell the UI instead of dying silently
-        replies.put(error_message(e))
+    except Exception as e:  # a broken install, a damaged database: tell the UI, don't die silently
+        replies.put(Error.of(e))
+        if store is not None:
+            store.close()
         return
-    loop.serve(commands, source_url)
+    try:
+        loop.serve(commands, source_url)
+    finally:
+        if store is not None:
+            store.close()
 
 
 __all__ = ["protocol_factory", "recorder_factory", "run_engine"]

@@ -13,7 +13,19 @@ import sys
 
 LOADING = "loading DSP kernels"
 COMPILING = "compiling DSP kernels (first run; later runs load them in a second)"
-_NOT_BATCH = ("metrics", "cop", "filters", "tilt", "live")
+_NOT_BATCH = ("metrics", "decimation", "cop", "filters", "tilt", "live")
+#: The groups a pipeline's front-end uses (COP, low-pass, resampling, tilt): what a command that
+#: streams needs before its first sample. A single trial's metrics at the end do not need the
+#: metric kernels: :func:`dsp.metrics.trial_metrics` runs the NumPy twins unless they are loaded.
+FRONT_END = ("cop", "filters", "tilt")
+
+
+def label(groups: tuple[str, ...] | None = None) -> str:
+    """What preparing these kernel groups will do: :data:`COMPILING` when Numba's cache lacks
+    one of their kernels, else :data:`LOADING`."""
+    import dsp
+
+    return COMPILING if dsp.uncached_kernels(groups) else LOADING
 
 
 def warm_kernels(batch: bool = False, only: tuple[str, ...] | None = None) -> float:
@@ -29,7 +41,7 @@ def warm_kernels(batch: bool = False, only: tuple[str, ...] | None = None) -> fl
     groups = only if only is not None else None if batch else _NOT_BATCH
     bar = tqdm(
         total=1,
-        desc=COMPILING if dsp.uncached_kernels(groups) else LOADING,
+        desc=label(groups),
         delay=0.5,
         leave=False,
         file=sys.stderr,

@@ -8,26 +8,20 @@ to the engine over a queue; replies (ring names, status, stats, trial ids, error
 over another.
 
 - :mod:`.loop`: the engine process's side (:class:`~.loop.EngineLoop`);
-- :mod:`.host`: the UI's side (:class:`~.host.EngineHost`): starts the process, sends commands.
+- :mod:`.host`: the UI's side (:class:`~.host.EngineHost`): starts the process, sends commands;
+- :mod:`.messages`: every command and reply, as types.
 
-Messages (plain dicts, picklable)
----------------------------------
-UI -> engine: ``{"cmd": name, **args}`` with ``name`` one of ``switch_source`` (url),
-``start_trial`` (session_id, protocol, condition, parameters; ``parameters["duration_s"]``
-ends the trial by itself after exactly that much signal), ``stop_trial`` (status:
-``complete`` | ``aborted``), ``marker`` (kind, payload), ``cue`` (text), ``tare``, ``level``,
-``start_protocol`` (session_id, patient, protocol: name or TOML path, level: 1-based or None =
-from the patient's history, seed), ``abort_protocol`` (reason), ``shutdown``.
-
-Engine -> UI: ``{"kind": name, ...}`` with ``ready`` (url, raw_ring, processed_ring, raw_info,
-info: StreamInfo dicts), ``status`` (status, message), ``stats`` (the
-:class:`~nmr_balance.pipeline.PipelineStats` fields), ``trial_started`` (trial_id),
-``trial_stopped`` (trial_id, status), ``trial_metrics`` (trial_id, metrics), ``notice``
-(message), ``error`` (message, hint, error_type); for a protocol run: ``protocol_started``
-(:meth:`ProtocolRun.describe` facts: protocol, title, summary_kind, level, levels, n_trials,
-total_s, unit, los, los_origin, extent; and level_reason), ``protocol_event`` (event:
-:meth:`Event.to_dict`), ``protocol_display`` (display: :meth:`ProtocolRun.display`, ~10 per s),
-``protocol_done`` (phase ``done`` | ``aborted``, results, summary, trial_ids, los_path).
+Messages
+--------
+Typed, in one module both processes import: :mod:`nmr_balance.engine.messages`. The UI puts
+:class:`~.messages.Command` dataclasses on the command queue (``host.send(StartTrial(...))``),
+the engine answers with :class:`~.messages.Reply` dataclasses (``TrialStarted``, ``Error``, ...).
+Anything else is refused with an :class:`~nmr_balance.errors.EngineStateError` reply, as are
+state mistakes (a second trial while one runs, no source connected). ``ProtocolStarted.facts``
+are :meth:`ProtocolRun.describe` (protocol, title, summary_kind, level, levels, n_trials,
+total_s, unit, los, los_origin, extent) and level_reason. While the dashboard runs,
+the engine is the station database's only writer: the console's patients, sessions and notes are
+commands too (``docs/recordings.md``, "Who opens the database").
 
 Samples never travel over the queues: only ring names, commands and small status messages.
 """

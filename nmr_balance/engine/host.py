@@ -1,7 +1,7 @@
 """The UI side of the engine: starts the engine process, sends it commands, collects replies.
 
-The engine process itself runs :class:`nmr_balance.engine.loop.EngineLoop`; see
-:mod:`nmr_balance.engine` for the message format.
+The engine process itself runs :class:`nmr_balance.engine.loop.EngineLoop`; what travels between
+them is defined in :mod:`nmr_balance.engine.messages`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from nmr_balance.errors import SourceError
+from nmr_balance.engine import messages as m
+from nmr_balance.errors import EngineStateError
 
 
 class EngineHost:
@@ -40,7 +41,9 @@ class EngineHost:
     def start(self, source_url: str | None = None) -> None:
         """Start (or restart) the engine process, optionally connecting ``source_url``."""
         if self.alive:
-            raise SourceError("the engine is already running", "Stop it before starting it again")
+            raise EngineStateError(
+                "the engine is already running", "Stop it before starting it again"
+            )
         self.source_url = source_url
         self.commands = self._ctx.Queue()
         self.replies = self._ctx.Queue()
@@ -61,13 +64,14 @@ class EngineHost:
     def exitcode(self) -> int | None:
         return None if self.process is None else self.process.exitcode
 
-    def send(self, cmd: str, **args: Any) -> None:
-        """Queue one command for the engine (never blocks)."""
+    def send(self, command: m.Command) -> None:
+        """Queue one command (:mod:`nmr_balance.engine.messages`) for the engine; never blocks."""
+        m.check_command(command)
         if not self.alive:
-            raise SourceError("the engine is not running", "Restart the engine")
-        self.commands.put({"cmd": cmd, **args})
+            raise EngineStateError("the engine is not running", "Restart the engine")
+        self.commands.put(command)
 
-    def poll(self, max_messages: int = 1000) -> list[dict[str, Any]]:
+    def poll(self, max_messages: int = 1000) -> list[m.Reply]:
         """Replies received so far (never blocks)."""
         out = []
         if self.replies is None:
@@ -79,9 +83,12 @@ class EngineHost:
                 break
         return out
 
-    def wait_for(self, kind: str, timeout: float = 30.0) -> tuple[dict | None, list[dict]]:
-        """Block until a reply of ``kind`` arrives; return it and every reply seen meanwhile."""
-        seen: list[dict] = []
+    def wait_for(
+        self, kind: type[m.Reply], timeout: float = 30.0
+    ) -> tuple[m.Reply | None, list[m.Reply]]:
+        """Block until a reply of type ``kind`` arrives; return it and every reply seen meanwhile
+        (None if the engine died or ``timeout`` s passed)."""
+        seen: list[m.Reply] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -91,7 +98,7 @@ class EngineHost:
                     break
                 continue
             seen.append(msg)
-            if msg.get("kind") == kind:
+            if isinstance(msg, kind):
                 return msg, seen
         return None, seen
 
@@ -99,7 +106,7 @@ class EngineHost:
         """Ask the engine to finish (it closes the trial and the source), then make sure."""
         if self.alive:
             try:
-                self.commands.put({"cmd": "shutdown"})
+                self.commands.put(m.Shutdown())
             except (OSError, ValueError):
                 pass
             self.process.join(timeout)

@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from nmr_balance.errors import NmrBalanceError, SourceError
+from nmr_balance.engine import messages as m
+from nmr_balance.errors import EngineStateError
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.source import Source
 
@@ -27,12 +28,15 @@ STATS_INTERVAL_S = 0.2
 class TrialRecorder(Protocol):
     """What the engine needs from a recorder (``recordings.Recorder`` fits)."""
 
-    recording: bool  # False once it ended by itself (its duration is up, or storing failed)
+    recording: bool  # False once it ended by itself (its duration is up, the signal stalled,
+    # or storing failed)
     error: Exception | None  # what made it fail
+    status: str  # once stopped: the status stored (a stalled trial is ``interrupted``)
+    notices: list[str]  # what the therapist should know (e.g. the server went away mid-trial)
 
     def start(self) -> int: ...
     def mark(self, kind: str, **payload: Any) -> None: ...
-    def cue(self, text: str, **payload: Any) -> None: ...
+    def cue(self, text: str, type: str = "", **payload: Any) -> None: ...
     def stop(self, status: str = "complete") -> dict[str, Any]: ...
 
 
@@ -57,36 +61,33 @@ class ProtocolSession(Protocol):
 ProtocolFactory = Callable[..., tuple[ProtocolSession, dict[str, Any]]]
 
 
-def error_message(e: BaseException) -> dict[str, Any]:
-    """An ``error`` reply for ``e``: typed errors keep their message and hint."""
-    if isinstance(e, NmrBalanceError):
-        return {
-            "kind": "error",
-            "message": e.message,
-            "hint": e.hint,
-            "error_type": type(e).__name__,
-        }
-    return {
-        "kind": "error",
-        "message": f"{type(e).__name__}: {e}",
-        "hint": "",
-        "error_type": type(e).__name__,
-    }
+class StationRecords(Protocol):
+    """The station database's writes the console asks for (``recordings.Store`` fits)."""
+
+    def add_patient(self, code: str, **fields: Any) -> Any: ...
+    def start_session(self, patient: str, **fields: Any) -> Any: ...  # -> .id
+    def set_trial_notes(self, trial_id: int, notes: str) -> None: ...
+    def end_session(self, session_id: int, **fields: Any) -> Any: ...
+    def update_session(self, session_id: int, **fields: Any) -> Any: ...
 
 
 class EngineLoop:
-    """The engine side: owns the pipeline and the recorder, obeys commands, reports.
+    """The engine side: owns the pipeline, the recorder and the station records, obeys commands
+    (:mod:`nmr_balance.engine.messages`), reports.
 
     Parameters
     ----------
     replies : queue-like
-        Where messages to the UI go (``put``).
+        Where replies to the UI go (``put``).
     open_source : callable
         ``open_source(url) -> Source`` (the composition root's).
     make_recorder : callable, optional
-        Builds a recorder for a trial; without one, ``start_trial`` answers with an error.
+        Builds a recorder for a trial; without one, ``StartTrial`` answers with an error.
     make_protocol_run : callable, optional
-        Builds a recorded protocol run; without one, ``start_protocol`` answers with an error.
+        Builds a recorded protocol run; without one, ``StartProtocol`` answers with an error.
+    records : StationRecords, optional
+        The station database, open for the engine's whole life: the console's record commands
+        (patients, sessions, notes) are written through it. Without it they answer with an error.
     """
 
     def __init__(
@@ -95,11 +96,13 @@ class EngineLoop:
         open_source: Callable[[str], Source],
         make_recorder: RecorderFactory | None = None,
         make_protocol_run: ProtocolFactory | None = None,
+        records: StationRecords | None = None,
     ):
         self.replies = replies
         self.open_source = open_source
         self.make_recorder = make_recorder
         self.make_protocol_run = make_protocol_run
+        self.records = records
         self.protocol: ProtocolSession | None = None
         self._feeder = None
         self._status_log = None
@@ -109,95 +112,108 @@ class EngineLoop:
         self.trial_id: int | None = None
         self._ended_by_itself = False  # the last trial ended without a stop command
         self._last_stats = 0.0
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            m.SwitchSource: self._switch_source,
+            m.StartTrial: self._start_trial,
+            m.StopTrial: self._stop_trial,
+            m.Marker: self._marker,
+            m.Cue: self._cue,
+            m.Tare: lambda c: self._call_stages("tare", "zeroed the load (tare)"),
+            m.Level: lambda c: self._call_stages(
+                "level", "levelled the board (current tilt is the new zero)"
+            ),
+            m.StartProtocol: self._start_protocol,
+            m.AbortProtocol: lambda c: self._abort_protocol(c.reason),
+            m.AddPatient: self._add_patient,
+            m.StartSession: self._start_session,
+            m.SaveTrialNotes: self._save_trial_notes,
+            m.EndSession: self._end_session,
+        }
 
-    def reply(self, kind: str, **fields: Any) -> None:
-        self.replies.put({"kind": kind, **fields})
+    def reply(self, message: m.Reply) -> None:
+        self.replies.put(message)
 
     # --- commands ------------------------------------------------------------------------------
-    def handle(self, command: dict[str, Any]) -> bool:
+    def handle(self, command: m.Command) -> bool:
         """Carry out one command; False when the engine should shut down."""
-        name = command.get("cmd")
         try:
-            if name == "shutdown":
+            command = m.check_command(command)
+            if isinstance(command, m.Shutdown):
                 return False
-            handler = getattr(self, f"_cmd_{name}", None)
+            handler = self._handlers.get(type(command))
             if handler is None:
-                raise SourceError(
-                    f"the engine does not know the command {name!r}",
+                raise EngineStateError(
+                    f"the engine cannot carry out {type(command).__name__}",
                     "Update the dashboard and the engine together",
                 )
-            handler(**{k: v for k, v in command.items() if k != "cmd"})
+            handler(command)
         except Exception as e:  # reported to the UI; the engine keeps running
-            self.replies.put(error_message(e))
+            self.reply(m.Error.of(e))
         return True
 
-    def _cmd_switch_source(self, url: str) -> None:
-        self._cmd_abort_protocol("the source was switched")
+    def _switch_source(self, c: m.SwitchSource) -> None:
+        self._abort_protocol("the source was switched")
         self._stop_recording("aborted")
         self._close_pipeline()
         from nmr_balance.protocols.runner import StatusLog
 
-        pipeline = Pipeline(self.open_source(url), shared=True)
+        pipeline = Pipeline(self.open_source(c.url), shared=True)
         # one status log per source (a listener cannot be removed): each protocol run reads it
         self._status_log = StatusLog(pipeline)
         pipeline.start()
         self.pipeline = pipeline
         self.reply(
-            "ready",
-            url=url,
-            raw_ring=pipeline.raw.name,
-            processed_ring=pipeline.processed.name,
-            raw_info=pipeline.raw_info.to_dict(),
-            info=pipeline.info.to_dict(),
+            m.Ready(
+                url=c.url,
+                raw_ring=pipeline.raw.name,
+                processed_ring=pipeline.processed.name,
+                raw_info=pipeline.raw_info.to_dict(),
+                info=pipeline.info.to_dict(),
+            )
         )
 
-    def _cmd_start_trial(
-        self,
-        session_id: int,
-        protocol: str = "free",
-        condition: str = "",
-        parameters: dict | None = None,
-    ) -> None:
+    def _need_source(self, what: str) -> Pipeline:
         if self.pipeline is None:
-            raise SourceError("no source is connected", "Connect a source before starting a trial")
+            raise EngineStateError("no source is connected", f"Connect a source before {what}")
+        return self.pipeline
+
+    def _start_trial(self, c: m.StartTrial) -> None:
+        pipeline = self._need_source("starting a trial")
         self._check_idle()
         if self.make_recorder is None:
-            raise SourceError("this engine cannot record", "Install the recordings package")
+            raise EngineStateError("this engine cannot record", "Install the recordings package")
         recorder = self.make_recorder(
-            self.pipeline, session_id, protocol, condition, parameters or {}
+            pipeline, c.session_id, c.protocol, c.condition, dict(c.parameters)
         )
         self.trial_id = recorder.start()
         self.recorder = recorder
         self._ended_by_itself = False
-        self.reply("trial_started", trial_id=self.trial_id)
+        self.reply(m.TrialStarted(self.trial_id))
 
     def _check_idle(self) -> None:
         if self.recorder is not None or self.protocol is not None:
-            raise SourceError(
+            raise EngineStateError(
                 "a trial or protocol is already running", "Stop it before starting another"
             )
 
-    def _cmd_start_protocol(
-        self, session_id: int, patient: str, protocol: str, level: int | None = None, seed: int = 0
-    ) -> None:
+    def _start_protocol(self, c: m.StartProtocol) -> None:
         from nmr_balance.protocols.runner import RunFeeder
 
-        if self.pipeline is None:
-            raise SourceError(
-                "no source is connected", "Connect a source before starting a protocol"
-            )
+        pipeline = self._need_source("starting a protocol")
         self._check_idle()
         if self.make_protocol_run is None:
-            raise SourceError("this engine cannot run protocols", "Install the recordings package")
+            raise EngineStateError(
+                "this engine cannot run protocols", "Install the recordings package"
+            )
         session, facts = self.make_protocol_run(
-            self.pipeline, session_id, patient, protocol, level, seed
+            pipeline, c.session_id, c.patient, c.protocol, c.level, c.seed
         )
         # only the samples from now on: the pipeline has been streaming before the run
-        self._feeder = RunFeeder(session.run, self.pipeline, self._status_log, from_start=False)
+        self._feeder = RunFeeder(session.run, pipeline, self._status_log, from_start=False)
         self.protocol = session
-        self.reply("protocol_started", **facts)
+        self.reply(m.ProtocolStarted(facts))
 
-    def _cmd_abort_protocol(self, reason: str = "stopped by the therapist") -> None:
+    def _abort_protocol(self, reason: str) -> None:
         if self.protocol is not None:
             self._dispatch(self.protocol.run.abort(reason))
             self._finish_protocol()
@@ -205,7 +221,7 @@ class EngineLoop:
     def _dispatch(self, events) -> None:
         for e in events:
             self.protocol.on_event(e)
-            self.reply("protocol_event", event=e.to_dict())
+            self.reply(m.ProtocolEvent(e.to_dict()))
 
     def _drive_protocol(self) -> None:
         """Feed the run what has arrived; send the display now and then; finish it when done."""
@@ -220,7 +236,7 @@ class EngineLoop:
                 if n == 0 or run.finished:
                     break
         except Exception as e:  # e.g. the disk is full: stop the run, keep what was recorded
-            self.replies.put(error_message(e))
+            self.reply(m.Error.of(e))
             self._dispatch(run.abort(f"stopped by an error: {e}"))
         if time.monotonic() - self._last_display >= DISPLAY_INTERVAL_S or run.finished:
             self._send_display(run)
@@ -229,7 +245,7 @@ class EngineLoop:
 
     def _send_display(self, run) -> None:
         self._last_display = time.monotonic()
-        self.reply("protocol_display", display=run.display())
+        self.reply(m.ProtocolDisplay(run.display()))
 
     def _finish_protocol(self) -> None:
         session, self.protocol, self._feeder = self.protocol, None, None
@@ -239,48 +255,78 @@ class EngineLoop:
             stored = session.finish()
         finally:
             self.reply(
-                "protocol_done",
-                phase=run.phase,
-                results=[r.to_dict() for r in run.results],
-                summary=run.summary,
-                **stored,
+                m.ProtocolDone(
+                    phase=run.phase,
+                    results=[r.to_dict() for r in run.results],
+                    summary=run.summary,
+                    trial_ids=list(stored.get("trial_ids") or []),
+                    los_path=stored.get("los_path"),
+                )
             )
 
-    def _cmd_stop_trial(self, status: str = "complete") -> None:
+    def _stop_trial(self, c: m.StopTrial) -> None:
         if self.recorder is None and self._ended_by_itself:
-            return  # the UI's stop crossed the trial's own end (trial_stopped is on its way)
+            return  # the UI's stop crossed the trial's own end (TrialStopped is on its way)
         if self.recorder is None:
-            raise SourceError("no trial is being recorded", "Start a trial first")
-        self._stop_recording(status)
+            raise EngineStateError("no trial is being recorded", "Start a trial first")
+        self._stop_recording(c.status)
 
-    def _cmd_marker(self, kind: str = "marker", payload: dict | None = None) -> None:
+    def _marker(self, c: m.Marker) -> None:
         if self.recorder is not None:
-            self.recorder.mark(kind, **(payload or {}))
+            self.recorder.mark(c.kind, **c.payload)
 
-    def _cmd_cue(self, text: str) -> None:
+    def _cue(self, c: m.Cue) -> None:
         if self.recorder is None:
-            raise SourceError("cues are logged with a trial", "Start a trial, then type the cue")
-        self.recorder.cue(text)
-
-    def _cmd_tare(self) -> None:
-        self._call_stages("tare", "zeroed the load (tare)")
-
-    def _cmd_level(self) -> None:
-        self._call_stages("level", "levelled the board (current tilt is the new zero)")
+            raise EngineStateError(
+                "cues are logged with a trial", "Start a trial, then type the cue"
+            )
+        self.recorder.cue(c.text, type=c.cue_type)
 
     def _call_stages(self, method: str, done: str) -> None:
-        if self.pipeline is None:
-            raise SourceError("no source is connected", "Connect a source first")
+        pipeline = self._need_source(f"asking it to {method}")
         targets = [
-            getattr(s, method) for s in self.pipeline.stages if callable(getattr(s, method, None))
+            getattr(s, method) for s in pipeline.stages if callable(getattr(s, method, None))
         ]
         if not targets:
-            kind = self.pipeline.raw_info.kind.value
-            self.reply("notice", message=f"this source ({kind}) has nothing to {method}")
+            kind = pipeline.raw_info.kind.value
+            self.reply(m.Notice(f"this source ({kind}) has nothing to {method}"))
             return
         for fn in targets:
-            self.pipeline.call_soon(fn)
-        self.reply("notice", message=done)
+            pipeline.call_soon(fn)
+        self.reply(m.Notice(done))
+
+    # --- the record (this process is the station database's one writer) -----------------------
+    def _need_records(self) -> StationRecords:
+        if self.records is None:
+            raise EngineStateError(
+                "this engine has no station database", "Start the dashboard with a database (--db)"
+            )
+        return self.records
+
+    def _add_patient(self, c: m.AddPatient) -> None:
+        patient = self._need_records().add_patient(c.code)
+        self.reply(m.PatientAdded(patient.code))
+
+    def _start_session(self, c: m.StartSession) -> None:
+        session = self._need_records().start_session(
+            c.patient,
+            therapist=c.therapist,
+            station=c.station,
+            pain_before=c.pain_before,
+            borg_before=c.borg_before,
+        )
+        self.reply(m.SessionStarted(session.id, c.patient))
+
+    def _save_trial_notes(self, c: m.SaveTrialNotes) -> None:
+        self._need_records().set_trial_notes(c.trial_id, c.notes)
+        self.reply(m.TrialNotesSaved(c.trial_id))
+
+    def _end_session(self, c: m.EndSession) -> None:
+        records = self._need_records()
+        records.end_session(c.session_id, pain_after=c.pain_after, borg_after=c.borg_after)
+        if c.response:
+            records.update_session(c.session_id, response=c.response)
+        self.reply(m.SessionEnded(c.session_id))
 
     # --- housekeeping --------------------------------------------------------------------------
     def _stop_recording(self, status: str) -> None:
@@ -290,9 +336,16 @@ class EngineLoop:
         trial_id, self.trial_id = self.trial_id, None
         try:
             metrics = recorder.stop(status)
-        finally:
-            self.reply("trial_stopped", trial_id=trial_id, status=status)
-        self.reply("trial_metrics", trial_id=trial_id, metrics=metrics)
+        finally:  # what was stored: a stalled trial stays interrupted whatever was asked
+            stored = getattr(recorder, "status", "recording")
+            status = status if stored == "recording" else stored
+            self.reply(m.TrialStopped(trial_id, status))
+            if status == "interrupted":
+                reason = getattr(recorder, "end_reason", "")
+                self.reply(m.Notice(f"trial {trial_id} is incomplete: {reason}"))
+            for notice in getattr(recorder, "notices", ()):  # e.g. the clinic's server went away
+                self.reply(m.Notice(notice))
+        self.reply(m.TrialMetrics(trial_id, metrics))
 
     def _close_pipeline(self) -> None:
         pipeline, self.pipeline = self.pipeline, None
@@ -307,33 +360,34 @@ class EngineLoop:
         if self.protocol is not None:
             self._drive_protocol()
         if self.recorder is not None and not self.recorder.recording:
-            # it ended by itself: the trial's duration is up (or storing failed: stop() says why)
+            # it ended by itself: the trial's duration is up, its signal stalled (the recorder
+            # keeps it interrupted), or storing failed (stop() says why)
             self._ended_by_itself = True
             try:
                 self._stop_recording("aborted" if self.recorder.error is not None else "complete")
             except Exception as e:
-                self.replies.put(error_message(e))
+                self.reply(m.Error.of(e))
         for event in p.events():
-            self.reply("status", status=event.status.value, message=event.message)
+            self.reply(m.StatusChanged(event.status.value, event.message))
         now = time.monotonic()
         if now - self._last_stats >= STATS_INTERVAL_S:
             self._last_stats = now
-            self.reply("stats", **dataclasses.asdict(p.stats()))
+            self.reply(m.Stats(dataclasses.asdict(p.stats())))
 
     def close(self) -> None:
         try:
-            self._cmd_abort_protocol("the engine was shut down")
+            self._abort_protocol("the engine was shut down")
             self._stop_recording("aborted")
         finally:
             self._close_pipeline()
 
     def serve(self, commands, source_url: str | None = None) -> None:
-        """Run until ``shutdown``, or until the UI's process is gone (then a running trial is
-        closed as aborted, with every sample stored so far kept)."""
+        """Run until :class:`~.messages.Shutdown`, or until the UI's process is gone (then a
+        running trial is closed as aborted, with every sample stored so far kept)."""
         parent = multiprocessing.parent_process()  # None when not run as a child process
         try:
             if source_url:
-                self.handle({"cmd": "switch_source", "url": source_url})
+                self.handle(m.SwitchSource(source_url))
             while parent is None or parent.is_alive():
                 try:
                     command = commands.get(timeout=0.05)
@@ -353,6 +407,6 @@ __all__ = [
     "ProtocolFactory",
     "ProtocolSession",
     "RecorderFactory",
+    "StationRecords",
     "TrialRecorder",
-    "error_message",
 ]

@@ -9,7 +9,8 @@ Calibration actions a UI may trigger run on the acquisition thread through
 Geometry keys read from ``StreamInfo.geometry`` (all optional):
 
 - plate: ``surface_offset_mm``; cells: ``cells_xy_mm``, ``wii_calibration`` (4 x 3 raw readings
-  at 0/17/34 kg), ``min_load_n``; imu: ``accel_axes``, ``gyro_axes`` (e.g. ``"-y,x,z"``),
+  at 0/17/34 kg), ``min_load_n``, and for cells in raw ``counts``: ``cell_gain_n_per_count``,
+  ``cell_offset_counts`` (:mod:`nmr_balance.cell_calibration`); imu: ``accel_axes``, ``gyro_axes`` (e.g. ``"-y,x,z"``),
   ``time_constant_s``;
 - ``uneven``: true for sources without a fixed rate (the Wii board): resampled to
   ``resample_hz`` (default: ``fs``) by window averaging before anything else;
@@ -17,6 +18,8 @@ Geometry keys read from ``StreamInfo.geometry`` (all optional):
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -79,12 +82,25 @@ class LoadCellStage:
     def configure(self, info: StreamInfo) -> StreamInfo:
         self._cols = _columns(info, CELL_CHANNELS)
         units = {info.channels[c].unit for c in self._cols}
-        if len(units) != 1 or not units <= {"kg", "N"}:
-            raise ConfigError(f"load-cell channels must all be in kg or all in N; got {units}")
+        if len(units) != 1 or not units <= {"kg", "N", "counts"}:
+            raise ConfigError(
+                f"load-cell channels must all be in kg, all in N or all raw counts; got {units}"
+            )
         g = info.geometry
+        unit, gain, offset = units.pop(), None, None
+        if unit == "counts":  # raw ADC counts: per-cell gain, offset and sign from a file
+            if "cell_gain_n_per_count" not in g:
+                raise ConfigError(
+                    f"stream {info.source!r} gives raw counts and no calibration",
+                    "Add calibration=FILE to the source URL: a file of known loads, see "
+                    "docs/calibration.md; `nmr-balance calibrate FILE` checks it",
+                )
+            unit, gain, offset = "N", g["cell_gain_n_per_count"], g["cell_offset_counts"]
         self.cop = LoadCellCop(
             g.get("cells_xy_mm", WII_CELLS_XY_MM),
-            unit=units.pop(),
+            unit=unit,
+            gain=gain,
+            offset=offset,
             wii_calibration=g.get("wii_calibration"),
             min_load_n=float(g.get("min_load_n", MIN_LOAD_N)),
         )
@@ -143,6 +159,12 @@ class TiltStage:
             self._t_last = block.t_device[-1]
         tilt = self.estimator.process(d[:, :3], d[:, 3:], dt)
         return block.with_data(np.column_stack([tilt, np.full(len(block), np.nan)]))
+
+    @property
+    def settle_s(self) -> float:
+        """Seconds after which the tilt no longer depends on the filter's starting state (to
+        1e-9): ln(1e9) complementary-filter time constants."""
+        return math.log(1e9) * self.estimator.time_constant_s
 
     def level(self, duration_s: float = 2.0) -> None:
         """Take the next ``duration_s`` seconds (board level and still) as zero tilt."""
@@ -205,6 +227,15 @@ class LowpassStage:
         if self.filter is None:
             return block
         return block.with_data(self.filter.process(block.data))
+
+    @property
+    def settle_s(self) -> float:
+        """Seconds after which the output no longer depends on the filter's starting state (to
+        1e-9): ln(1e9) time constants of the slowest pole, 1 / (2 pi fc sin(pi / 2n))."""
+        if self.filter is None:
+            return 0.0
+        slowest = 2 * math.pi * self.cutoff_hz * math.sin(math.pi / (2 * self.order))
+        return math.log(1e9) / slowest
 
     def reset(self) -> None:
         if self.filter is not None:

@@ -10,11 +10,12 @@ its error.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import pathlib
 
 import platformdirs
 
-from nmr_balance.errors import ProtocolError
+from nmr_balance.errors import ProtocolError, UnknownProtocolError
 from nmr_balance.protocols.schema import Protocol, load_protocol
 
 BUILTIN_DIR = pathlib.Path(__file__).resolve().parent / "builtin"
@@ -57,8 +58,41 @@ def find(name_or_path: str, clinic_dir: pathlib.Path | None = None) -> Protocol:
     entries = discover(clinic_dir)
     entry = entries.get(name_or_path)
     if entry is None:
-        names = ", ".join(sorted(n for n, e in entries.items() if e.protocol)) or "none"
-        raise ProtocolError(name_or_path, "name", f"a known protocol ({names})", name_or_path)
+        raise UnknownProtocolError(name_or_path, [n for n, e in entries.items() if e.protocol])
     if entry.error is not None:
         raise entry.error
     return entry.protocol
+
+
+@dataclasses.dataclass(frozen=True)
+class ProtocolFacts:
+    """What a record needs to say about a protocol: its title and kind (``test`` or
+    ``training``), objective and body regions, and its levels. Read from the protocol's file."""
+
+    name: str
+    title: str
+    kind: str
+    objective: str = ""
+    body_regions: tuple[str, ...] = ("bilateral lower extremities", "trunk")
+    summary: str = "none"
+    protocol: Protocol | None = None
+
+    @property
+    def is_test(self) -> bool:
+        return self.kind == "test"
+
+
+@functools.lru_cache(maxsize=256)
+def _facts(name: str, clinic_dir: pathlib.Path | None) -> ProtocolFacts:
+    entry = discover(clinic_dir).get(name)
+    if entry is None or entry.protocol is None:
+        # a trial of a protocol no file describes any more (or an import): said as written
+        return ProtocolFacts(name, name.replace("_", " "), "unknown")
+    p = entry.protocol
+    return ProtocolFacts(p.name, p.title, p.kind, p.objective, p.body_regions, p.summary, p)
+
+
+def facts(name: str, clinic_dir: pathlib.Path | None = None) -> ProtocolFacts:
+    """The facts of protocol ``name`` from the library (built-in and clinic files); a name no
+    file describes gets its name as title and kind ``unknown`` (never a guessed kind)."""
+    return _facts(name, clinic_dir)

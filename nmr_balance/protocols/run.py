@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from nmr_balance.errors import DataFormatError
+from nmr_balance.instruction import Instruction
 from nmr_balance.protocols.events import Event
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.schema import Protocol, Step
@@ -354,6 +355,27 @@ class ProtocolRun:
         self.phase = "paused"
         events.append(Event("paused", t, p.number, {"reason": reason}))
         return events
+
+    # --- for the patient -------------------------------------------------------------------
+    def instruction(self) -> Instruction:
+        """What the patient is asked to do now (for the source: a simulator plays along)."""
+        t = self.t_now if math.isfinite(self.t_now) else 0.0
+        step = self.plan[self.index].step if self.index < len(self.plan) else None
+        fields: dict[str, Any] = {}
+        if self.phase == "trial" and self.task is not None:
+            fields = self.task.cue(t)
+        elif self.phase == "countdown" and step is not None:
+            fields = {"target_since_s": self.phase_end - step.countdown_s}
+        elif self.phase == "rest" and step is not None:
+            fields = {"target_since_s": self.phase_end - step.rest_s}
+        return Instruction(
+            t_s=t,
+            phase=self.phase,
+            condition=dict(step.condition) if step is not None else {},
+            unit=self.unit,
+            task=step.task if step is not None else "",
+            **{"target_since_s": t, **fields},
+        )
 
     # --- for the UI ------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:

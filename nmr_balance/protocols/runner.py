@@ -23,6 +23,14 @@ from nmr_balance.source import Status
 
 EventSink = Callable[[Event], None]
 
+#: No new sample for this long (wall clock, s) with the source still open: the device stopped
+#: sending. The trial in progress is interrupted (stored ``interrupted``, never scored) and the
+#: run pauses; it is redone from its countdown when samples flow again, as after a device loss.
+STALL_TIMEOUT_S = 3.0
+#: No sample for this long (s), paused or not (a device lost for good keeps reconnecting): the
+#: run ends, ``aborted``, with the reason. A headless run never hangs on a silent device.
+GIVE_UP_S = 30.0
+
 
 class StatusLog:
     """The source's status events, each with the processed-sample count at that moment.
@@ -55,6 +63,8 @@ class RunFeeder:
     from_start : bool
         Feed the processed ring from its oldest sample (a pipeline just started for this run) or
         only what arrives from now on (a pipeline already streaming, as in the dashboard).
+    stall_timeout_s, give_up_s : float
+        See :data:`STALL_TIMEOUT_S` and :data:`GIVE_UP_S`.
     """
 
     def __init__(
@@ -63,7 +73,12 @@ class RunFeeder:
         pipeline: Pipeline,
         status: StatusLog | None = None,
         from_start: bool = True,
+        stall_timeout_s: float = STALL_TIMEOUT_S,
+        give_up_s: float = GIVE_UP_S,
     ):
+        self.stall_timeout_s, self.give_up_s = stall_timeout_s, max(give_up_s, stall_timeout_s)
+        self._last_data = time.monotonic()
+        self._stalled = False
         self.run, self.pipeline = run, pipeline
         self.reader = pipeline.processed.reader(from_start=from_start)
         self.stamped = (status or StatusLog(pipeline)).pending
@@ -78,7 +93,10 @@ class RunFeeder:
             return [], 0
         if stamped and reader.cursor >= stamped[0][1]:
             status_event = stamped.popleft()[0]
-            return run.on_status(status_event.status, status_event.message), -1
+            events = run.on_status(status_event.status, status_event.message)
+            if events:
+                self.pipeline.source.instruct(run.instruction())
+            return events, -1
         if self.pipeline.pull and reader.pending == 0:
             self.pipeline.pump()  # a source faster than real time goes at the run's pace
             if stamped and reader.cursor >= stamped[0][1]:
@@ -89,7 +107,28 @@ class RunFeeder:
         if not p.running and not run.finished and reader.pending == 0 and not stamped:
             reason = f"acquisition stopped: {p.error}" if p.error else "the source ended"
             events += run.on_status(Status.ENDED, reason)
+        elif len(block):
+            self._last_data, self._stalled = time.monotonic(), False
+        elif not stamped and not run.finished:
+            events += self._check_stall()
+        if len(block) or events:
+            p.source.instruct(run.instruction())  # the patient (a simulator) plays along
         return events, len(block)
+
+    def _check_stall(self) -> list[Event]:
+        """Interrupt the run when the signal stalled; end it when it never comes back."""
+        silent_s = time.monotonic() - self._last_data
+        where = self.pipeline.source.url
+        if silent_s >= self.give_up_s:
+            return self.run.on_status(
+                Status.ENDED, f"no signal from {where} for {silent_s:.0f} s: the run ends"
+            )
+        if silent_s >= self.stall_timeout_s and not self._stalled:
+            self._stalled = True  # once per silence; redone when samples flow again
+            return self.run.on_status(
+                Status.LOST, f"no signal from {where} for {silent_s:.1f} s (device stalled)"
+            )
+        return []
 
 
 def run_on_pipeline(
@@ -99,16 +138,20 @@ def run_on_pipeline(
     poll_s: float = 0.02,
     progress: bool = True,
     status: StatusLog | None = None,
+    stall_timeout_s: float = STALL_TIMEOUT_S,
+    give_up_s: float = GIVE_UP_S,
 ) -> list[Event]:
     """Drive ``run`` from the started ``pipeline`` until it finishes; return every event.
 
     ``on_event`` sees each event as it happens (print it, record it). A progress bar in sample
     time is shown when ``progress`` (tqdm, to stderr). ``status``: the pipeline's
-    :class:`StatusLog` (default: one made now, which misses events before this call).
+    :class:`StatusLog` (default: one made now, which misses events before this call). A silent
+    device interrupts the trial after ``stall_timeout_s`` and ends the run after ``give_up_s``
+    (:class:`RunFeeder`).
     """
     from tqdm import tqdm
 
-    feeder = RunFeeder(run, pipeline, status)
+    feeder = RunFeeder(run, pipeline, status, stall_timeout_s=stall_timeout_s, give_up_s=give_up_s)
     events: list[Event] = []
     bar = tqdm(
         total=round(run.total_s),

@@ -14,14 +14,29 @@ what was expected and what was found (:class:`~nmr_balance.errors.ProtocolError`
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import pathlib
+import re
+import stat
 import tomllib
+import unicodedata
 from typing import Any
 
 from nmr_balance.errors import InvalidParameterError, ProtocolError
 
-TASKS = ("stand", "single_leg", "los", "targets", "tracking", "maze", "circles", "pause")
-SUMMARIES = ("none", "mctsib", "romberg", "single_leg", "los", "training")
+TASKS = (
+    "stand",
+    "single_leg",
+    "los",
+    "targets",
+    "tracking",
+    "maze",
+    "circles",
+    "reposition",
+    "pause",
+)
+SUMMARIES = ("none", "mctsib", "romberg", "single_leg", "los", "training", "reposition")
 LAYOUTS = ("random", "pattern", "left_right", "front_back", "directions")
 
 
@@ -51,14 +66,18 @@ STEP_FIELDS: dict[str, Field] = {
     "surface": Field("str", "firm", choices=("firm", "foam")),
     "stance": Field("str", "both", choices=("both", "left", "right")),
     "loss_radius_pct": Field("number", 60.0, ("stand", "single_leg"), lo=5, hi=200),
-    "directions": Field("int", 8, ("los", "targets"), lo=2, hi=16),
-    "distance_pct": Field("number", 60.0, ("los", "targets"), lo=5, hi=150),
+    "directions": Field("int", 8, ("los", "targets", "reposition"), lo=2, hi=16),
+    "distance_pct": Field("number", 60.0, ("los", "targets", "reposition"), lo=5, hi=150),
     "direction_s": Field("number", 8.0, ("los",), lo=1, hi=30),
-    "return_s": Field("number", 3.0, ("los",), lo=0.5, hi=30),
+    "return_s": Field("number", 3.0, ("los", "reposition"), lo=0.5, hi=30),
+    "show_s": Field("number", 5.0, ("reposition",), lo=1, hi=30),
+    "reproduce_s": Field("number", 5.0, ("reposition",), lo=1, hi=30),
+    "measure_s": Field("number", 1.5, ("reposition",), lo=0.2, hi=10),
+    "rounds": Field("int", 3, ("reposition",), lo=1, hi=20),
     "layout": Field("str", "random", ("targets",), choices=LAYOUTS),
     "count": Field("int", 8, ("targets",), lo=1, hi=200),
     "targets": Field("points", [], ("targets",)),
-    "radius_pct": Field("number", 12.0, ("targets", "tracking"), lo=1, hi=100),
+    "radius_pct": Field("number", 12.0, ("targets", "tracking", "reposition"), lo=1, hi=100),
     "dwell_s": Field("number", 1.0, ("targets",), lo=0.1, hi=30),
     "timeout_s": Field("number", 10.0, ("targets",), lo=0.5, hi=120),
     "return_to_centre": Field("bool", False, ("targets",)),
@@ -129,6 +148,10 @@ class Protocol:
     levels: tuple[dict[str, Any], ...] = ()
     progression: Progression | None = None
     path: str = ""
+    #: Why it is done, for the documentation note ("improve ankle proprioception...").
+    objective: str = ""
+    #: Body regions it trains, for the documentation note (default: standing balance).
+    body_regions: tuple[str, ...] = ("bilateral lower extremities", "trunk")
 
     def check_level(self, level: int | None) -> int | None:
         """``level`` (1-based) if this protocol has it, 1 when it has levels and none is given,
@@ -186,6 +209,8 @@ class _Checker:
             ok = isinstance(value, int) if kind == "int" else isinstance(value, (int, float))
             if isinstance(value, bool) or not ok:
                 self.fail(name, "an integer" if kind == "int" else "a number", value, step)
+            if not math.isfinite(value):  # nan fails both range comparisons below
+                self.fail(name, "a finite number", value, step)
             if (spec.lo is not None and value < spec.lo) or (
                 spec.hi is not None and value > spec.hi
             ):
@@ -253,6 +278,8 @@ def parse_protocol(data: dict[str, Any], file: str = "<protocol>") -> Protocol:
         "steps",
         "levels",
         "progression",
+        "objective",
+        "body_regions",
     }
     for key in data:
         if key not in known:
@@ -324,7 +351,17 @@ def parse_protocol(data: dict[str, Any], file: str = "<protocol>") -> Protocol:
         levels=tuple(checked_levels),
         progression=progression,
         path=file,
+        objective=c.value("objective", data.get("objective", ""), text, None),
+        body_regions=_regions(c, data.get("body_regions")),
     )
+
+
+def _regions(c: _Checker, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return Protocol.__dataclass_fields__["body_regions"].default
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        c.fail("body_regions", 'a list of body regions, e.g. ["ankle", "trunk"]', value)
+    return tuple(value)
 
 
 def _check_step(c: _Checker, task: str, p: dict[str, Any], i: int) -> None:
@@ -361,13 +398,71 @@ def _progression(c: _Checker, table: Any) -> Progression:
     return rule
 
 
+#: Largest protocol file read (the built-in ones are ~2 KB).
+MAX_BYTES = 256 * 1024
+#: Deepest nesting of tables and arrays (a protocol needs 3).
+MAX_DEPTH = 8
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\\\)?|\x1b.")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters (newlines and tabs
+    are kept): what a clinic file says is shown, never executed by the terminal."""
+    text = _ANSI.sub("", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf"))
+
+
+def _cleaned(value: Any, depth: int, c: _Checker) -> Any:
+    if depth > MAX_DEPTH:
+        c.fail("(file)", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper nesting")
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(k): _cleaned(v, depth + 1, c) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v, depth + 1, c) for v in value]
+    return value
+
+
+def _read_regular(path: pathlib.Path) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most :data:`MAX_BYTES`.
+
+    Opened without blocking and checked with ``fstat``: a FIFO or a device named ``x.toml``
+    is refused at once instead of hanging or filling memory.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise ProtocolError(str(path), "(file)", "a readable file", e.strerror) from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a pipe or device"
+            raise ProtocolError(str(path), "(file)", "a regular file", kind)
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ProtocolError(
+            str(path), "(file)", f"at most {MAX_BYTES // 1024} KB", f"{st.st_size} bytes"
+        )
+    return data
+
+
 def load_protocol(path: str | pathlib.Path) -> Protocol:
-    """Read and validate one TOML protocol file."""
+    """Read and validate one TOML protocol file.
+
+    Refused with a :class:`ProtocolError`: anything but a regular file, more than
+    :data:`MAX_BYTES`, nesting deeper than :data:`MAX_DEPTH`, non-finite numbers. Text fields
+    come back without control characters or terminal escapes.
+    """
     path = pathlib.Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read_regular(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ProtocolError(str(path), "(syntax)", "valid TOML", str(e)) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProtocolError(str(path), "(file)", "a readable UTF-8 text file", str(e)) from None
-    return parse_protocol(data, str(path))
+    except UnicodeDecodeError as e:
+        raise ProtocolError(str(path), "(file)", "a UTF-8 text file", str(e)) from None
+    except RecursionError:
+        raise ProtocolError(
+            str(path), "(file)", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper"
+        ) from None
+    return parse_protocol(_cleaned(data, 0, _Checker(str(path))), str(path))

@@ -129,3 +129,40 @@ def circle_quality(xy: np.ndarray, radius: float) -> dict[str, float]:
         "radius_pct": 100.0 * float(r.mean()) / radius,
         "roundness_pct": max(0.0, 100.0 - 100.0 * float(r.std() / r.mean())),
     }
+
+
+def reposition(
+    criterion: np.ndarray, reproduced: np.ndarray, bearings_deg: np.ndarray
+) -> dict[str, Any]:
+    """Joint-position reproduction errors per direction and composite (:mod:`dsp.proprioception`).
+
+    Parameters
+    ----------
+    criterion, reproduced : ndarray, shape (n, 2)
+        Held and reproduced positions of each presentation, sway unit.
+    bearings_deg : ndarray, shape (n,)
+        Compass bearing of each presentation's target.
+
+    Returns
+    -------
+    dict
+        ``per_direction`` (``F``, ``R``... -> AE, CE, VE, distance error, n) and ``composite``
+        (the mean of the directions' scores; n = all reproductions).
+    """
+    from dsp.proprioception import error_scores, signed_errors
+    from nmr_balance.results import LOS_DIRECTIONS, RepositionScores
+
+    radial, distance = signed_errors(criterion, reproduced)
+    names = [LOS_DIRECTIONS[round(float(b) / 45.0) % 8] for b in bearings_deg]
+    per = {}
+    for name in dict.fromkeys(names):
+        sel = np.array([n == name for n in names])
+        per[name] = error_scores(radial[sel], distance[sel])
+    composite = {
+        k: float(np.nanmean([d[k] for d in per.values()]))
+        if any(math.isfinite(d[k]) for d in per.values())
+        else math.nan
+        for k in RepositionScores.FIELDS
+    }
+    composite["n"] = int(sum(d["n"] for d in per.values()))
+    return {"per_direction": per, "composite": composite}

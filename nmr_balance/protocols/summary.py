@@ -45,6 +45,7 @@ def summarise(
         "single_leg": _single_leg,
         "los": _los,
         "training": _training,
+        "reposition": _reposition,
     }.get(protocol.summary)
     out: dict[str, Any] = {
         "protocol": protocol.name,
@@ -144,3 +145,11 @@ def _training(protocol, results, level) -> dict[str, Any]:
         new, why = next_level(rule, level, len(protocol.levels), metric)
         out.update(next_level=new, progression=why)
     return out
+
+
+def _reposition(protocol, results, level) -> dict[str, Any]:
+    """The joint-position test: the last complete trial's errors per direction and composite."""
+    trials = [r for r in results if r.task == "reposition" and "reposition" in r.scores]
+    if not trials:
+        return {}
+    return dict(trials[-1].scores["reposition"])

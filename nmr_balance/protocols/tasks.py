@@ -107,6 +107,13 @@ class Task:
     def display(self, t: float) -> dict[str, Any]:
         return {}
 
+    def cue(self, t: float) -> dict[str, Any]:
+        """What the patient is asked to do at sample time ``t``, as
+        :class:`~nmr_balance.instruction.Instruction` fields (``target``, ``target_since_s``,
+        ``radius``, ``moving``, ``visible``); empty: stand quietly at the centre since the trial
+        began."""
+        return {"target_since_s": self.t0}
+
     def extent(self) -> float:
         """Farthest reach (stream unit) of anything :meth:`display` may show, edges included:
         the patient screen scales to it before the trial starts. 0: nothing is shown."""
@@ -260,6 +267,19 @@ class LimitsOfStability(Task):
         centre = self.targets[k] if out else np.zeros(2)
         return {"targets": [[*map(float, centre), self.los.length(8.0)]]}
 
+    def cue(self, t):
+        k, out = self._phase(t)
+        k = min(k, len(self.bearings) - 1)
+        shown = self.t0 + k * self.period
+        if not out or t >= self.t0 + self.duration_s:
+            return {"target_since_s": shown + self.step.direction_s}  # back to the centre
+        x, y = self.targets[k]
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": shown,
+            "radius": self.los.length(8.0),
+        }
+
     def extent(self):
         return _reach(self.targets, self.los.length(8.0))
 
@@ -360,6 +380,16 @@ class Targets(Task):
             return {"targets": [[*map(float, self.points[self.current]), self.radius]]}
         return {}
 
+    def cue(self, t):
+        if not 0 <= self.current < len(self.points):
+            return {"target_since_s": self.shown_at}
+        x, y = self.points[self.current]
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": self.shown_at,
+            "radius": self.radius,
+        }
+
     def extent(self):
         return _reach(self.points, self.radius)
 
@@ -380,6 +410,15 @@ class Tracking(Task):
 
     def display(self, t):
         return {"targets": [[*map(float, self.path(t - self.t0)[0]), self.radius]]}
+
+    def cue(self, t):
+        x, y = self.path(t - self.t0)[0]
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": self.t0,
+            "radius": self.radius,
+            "moving": True,
+        }
 
     def extent(self):
         return _reach(self.path(np.arange(0.0, self.duration_s, 0.05)), self.radius)
@@ -436,6 +475,20 @@ class Maze(Task):
     def display(self, t):
         return {"corridor": self.points.tolist(), "half_width": self.half_width}
 
+    def cue(self, t):
+        # a point a corridor's width ahead along the centre line: where to steer next
+        seg = np.hypot(*np.diff(self.points, axis=0).T)
+        along = min(self.progress + 2 * self.half_width, self.length)
+        k = min(int(np.searchsorted(np.cumsum(seg), along)), len(seg) - 1)
+        u = (along - float(np.sum(seg[:k]))) / seg[k] if seg[k] > 0 else 1.0
+        x, y = self.points[k] + (self.points[k + 1] - self.points[k]) * min(1.0, u)
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": self.t0,
+            "radius": self.half_width,
+            "moving": True,
+        }
+
     def extent(self):
         return _reach(self.points, self.half_width)
 
@@ -488,8 +541,131 @@ class Circles(Task):
         pace = [self.radius * math.sin(phase), self.radius * math.cos(phase)]
         return {"guide_circle": self.radius, "targets": [[*pace, self.los.length(8.0)]]}
 
+    def cue(self, t):
+        x, y, radius = self.display(t)["targets"][0]
+        return {"target": (x, y), "target_since_s": self.t0, "radius": radius, "moving": True}
+
     def extent(self):
         return self.radius + self.los.length(8.0)
+
+
+class Reposition(Task):
+    """Joint-position (proprioception) test: show a target, hold it, back to neutral, then
+    reproduce it with the eyes closed, and back to neutral; each direction ``rounds`` times.
+
+    Each presentation lasts ``show_s + return_s + reproduce_s + return_s``. The *criterion* is
+    where the patient held during the last ``measure_s`` of the showing, the *reproduction*
+    where they held during the last ``measure_s`` of the reproducing (means of the samples);
+    :func:`scoring.reposition` turns them into absolute, constant and variable error per
+    direction. Directions come in a random order within each round (no anticipation).
+    """
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        s = self.step
+        rng = np.random.default_rng(self.seed)
+        dirs = bearings(s.directions)
+        self.bearings = np.concatenate([rng.permutation(dirs) for _ in range(s.rounds)])
+        self.targets = np.array([self.los.toward(b, s.distance_pct) for b in self.bearings])
+        self.period = s.show_s + s.return_s + s.reproduce_s + s.return_s
+        self.radius = self.los.length(s.radius_pct)
+        self._shown = -1
+
+    @property
+    def duration_s(self):
+        return len(self.bearings) * self.period
+
+    def _phase(self, t: float) -> tuple[int, str, float]:
+        """(presentation, phase, phase start s): phase is show, neutral, reproduce or back."""
+        s = self.step
+        k = int((t - self.t0) // self.period)
+        k = min(max(k, 0), len(self.bearings) - 1)
+        start = self.t0 + k * self.period
+        for name, length in (
+            ("show", s.show_s),
+            ("neutral", s.return_s),
+            ("reproduce", s.reproduce_s),
+        ):
+            if t < start + length:
+                return k, name, start
+            start += length
+        return k, "back", start
+
+    def _on_chunk(self, t, xy):
+        events = []
+        k = min(int((float(t[-1]) - self.t0) // self.period), len(self.bearings) - 1)
+        while self._shown < k:
+            self._shown += 1
+            x, y = self.targets[self._shown]
+            events.append(
+                (
+                    "target_shown",
+                    {
+                        "target": self._shown,
+                        "bearing_deg": float(self.bearings[self._shown]),
+                        "x": float(x),
+                        "y": float(y),
+                        "radius": self.radius,
+                        "t_s": self.t0 + self._shown * self.period,
+                    },
+                )
+            )
+        return events
+
+    def _held(self, start: float, length: float) -> np.ndarray:
+        """Mean position over the last ``measure_s`` of the phase [start, start + length)."""
+        t, xy = self.t, self.xy
+        end = start + length
+        sel = (t >= end - min(self.step.measure_s, length)) & (t < end)
+        part = xy[sel]
+        part = part[np.isfinite(part).all(axis=1)]
+        return part.mean(axis=0) if len(part) else np.full(2, np.nan)
+
+    def result(self):
+        s = self.step
+        criterion, reproduced = [], []
+        for k in range(len(self.bearings)):
+            start = self.t0 + k * self.period
+            criterion.append(self._held(start, s.show_s))
+            reproduced.append(self._held(start + s.show_s + s.return_s, s.reproduce_s))
+        scores = scoring.reposition(np.array(criterion), np.array(reproduced), self.bearings)
+        scores["unit"] = self.unit
+        presentations = [
+            {
+                "bearing_deg": float(b),
+                "target": [float(v) for v in tgt],
+                "criterion": [float(v) for v in c],
+                "reproduced": [float(v) for v in r],
+            }
+            for b, tgt, c, r in zip(self.bearings, self.targets, criterion, reproduced)
+        ]
+        return {"reposition": scores, "presentations": presentations}
+
+    def display(self, t):
+        k, phase, _ = self._phase(t)
+        if phase == "show":
+            return {"targets": [[*map(float, self.targets[k]), self.radius]]}
+        if phase == "reproduce":  # no cursor: the patient must find the position by feel
+            return {
+                "prompt": "Eyes closed: go back to that position and hold it",
+                "feedback": False,
+            }
+        return {"targets": [[0.0, 0.0, self.radius]], "prompt": "Back to the centre"}
+
+    def cue(self, t):
+        k, phase, since = self._phase(t)
+        if phase in ("neutral", "back"):
+            return {"target_since_s": since}
+        x, y = self.targets[k]
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": since,
+            "radius": self.radius,
+            "visible": phase == "show",
+        }
+
+    def extent(self):
+        return _reach(self.targets, self.radius)
 
 
 TASK_TYPES: dict[str, type[Task]] = {
@@ -501,4 +677,5 @@ TASK_TYPES: dict[str, type[Task]] = {
     "tracking": Tracking,
     "maze": Maze,
     "circles": Circles,
+    "reposition": Reposition,
 }

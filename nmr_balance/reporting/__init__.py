@@ -9,9 +9,7 @@ from nmr_balance.reporting.config import ReportConfig, load_report_config
 from nmr_balance.reporting.minutes import TimedMinutes, timed_minutes
 from nmr_balance.reporting.model import (
     ClinicInfo,
-    SessionRecord,
     SessionReport,
-    TrialRecord,
 )
 from nmr_balance.reporting.note import documentation_note
 from nmr_balance.reporting.summary_csv import write_summary_csv
@@ -20,10 +18,8 @@ __all__ = [
     "RULES",
     "ClinicInfo",
     "ReportConfig",
-    "SessionRecord",
     "SessionReport",
     "TimedMinutes",
-    "TrialRecord",
     "UnitsRule",
     "documentation_note",
     "load_report_config",

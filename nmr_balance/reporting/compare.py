@@ -10,15 +10,14 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 
-from dsp.ratios import mctsib_ratios, romberg_quotient
-from nmr_balance.reporting.model import SessionRecord, TrialRecord
+from nmr_balance.summary import SessionSummary, TrialSummary
 
 LOWER, HIGHER = "lower", "higher"
 
 
 @dataclasses.dataclass(frozen=True)
 class KeyMetric:
-    name: str  # key in TrialRecord.metrics (dsp.metrics names for sway)
+    name: str  # key in TrialSummary.metrics (dsp.metrics names for sway)
     title: str  # what a patient reads
     unit: str  # "L" = the unit of the sway (mm or deg)
     better: str  # LOWER or HIGHER
@@ -33,19 +32,15 @@ KEY_METRICS: tuple[KeyMetric, ...] = (
     KeyMetric("range_ap", "Front-to-back range", "L", LOWER),
     KeyMetric("success_pct", "Success", "%", HIGHER),
     KeyMetric("time_in_target_pct", "Time in target", "%", HIGHER),
+    KeyMetric("hits", "Targets hit", "", HIGHER),
+    KeyMetric("reaction_time_s", "LOS reaction time", "s", LOWER),
+    KeyMetric("movement_velocity", "LOS movement velocity", "L/s", HIGHER),
+    KeyMetric("endpoint_excursion_pct", "LOS endpoint excursion", "%", HIGHER),
     KeyMetric("max_excursion_pct", "LOS maximum excursion", "%", HIGHER),
     KeyMetric("directional_control_pct", "LOS directional control", "%", HIGHER),
+    KeyMetric("time_standing_s", "Time standing", "s", HIGHER),
 )
 KEY_BY_NAME = {m.name: m for m in KEY_METRICS}
-#: The few metrics quoted when comparing sessions (the tables and the CSV have all of them).
-HEADLINE_METRICS = (
-    "mean_velocity",
-    "ellipse_area_95_chi2",
-    "success_pct",
-    "time_in_target_pct",
-    "max_excursion_pct",
-    "directional_control_pct",
-)
 #: Changes smaller than this (in %) are reported as "about the same".
 SAME_PCT = 5.0
 
@@ -58,11 +53,11 @@ def _finite(value) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def condition_key(trial: TrialRecord) -> tuple[str, str]:
+def condition_key(trial: TrialSummary) -> tuple[str, str]:
     return (trial.protocol, trial.condition)
 
 
-def condition_means(trials: Iterable[TrialRecord]) -> dict[tuple[str, str], dict[str, float]]:
+def condition_means(trials: Iterable[TrialSummary]) -> dict[tuple[str, str], dict[str, float]]:
     """Mean of each metric over the *finished* trials of each (protocol, condition).
 
     Aborted and interrupted trials are left out of the means (they are partial); the results
@@ -111,18 +106,32 @@ def change(now: float, before: float, better: str) -> Change | None:
     return Change(float(now), float(before), pct, verdict)
 
 
+def headline_metrics(trials: Iterable[TrialSummary]) -> tuple[str, ...]:
+    """The few metrics that say how a protocol went: LOS excursion and control for a Limits
+    of Stability test, the score for training, sway for standing tests (a target or LOS trace
+    is not a sway measure)."""
+    trials = list(trials)
+    if any(t.results.los is not None for t in trials):
+        return ("max_excursion_pct", "directional_control_pct")
+    if any(t.results.training is not None for t in trials):
+        return ("success_pct", "time_in_target_pct")
+    return ("mean_velocity", "ellipse_area_95_chi2")
+
+
 def compare_sessions(
-    now: SessionRecord, before: SessionRecord | None, metrics: tuple[str, ...] = HEADLINE_METRICS
+    now: SessionSummary, before: SessionSummary | None, metrics: tuple[str, ...] | None = None
 ) -> dict[tuple[str, str], dict[str, Change]]:
-    """Per shared (protocol, condition): the change of each of ``metrics`` from ``before``."""
+    """Per shared (protocol, condition): the change of each of ``metrics`` (default: each
+    protocol's :func:`headline_metrics`) from ``before``."""
     if before is None:
         return {}
     a, b = condition_means(now.trials), condition_means(before.trials)
     out: dict[tuple[str, str], dict[str, Change]] = {}
     for key in a.keys() & b.keys():
+        names = metrics or headline_metrics(t for t in now.trials if t.protocol == key[0])
         changes = {
             name: c
-            for name in metrics
+            for name in names
             if (
                 c := change(
                     a[key].get(name, math.nan), b[key].get(name, math.nan), KEY_BY_NAME[name].better
@@ -135,57 +144,22 @@ def compare_sessions(
     return dict(sorted(out.items()))
 
 
-# --- mCTSIB / Romberg ------------------------------------------------------------------------
-def _condition_of(trial: TrialRecord) -> tuple[str, str]:
-    text = trial.condition.lower()
-    vision = "closed" if "closed" in text else "open" if "open" in text else ""
-    surface = "foam" if "foam" in text else "firm" if "firm" in text else ""
-    return vision, surface
-
-
-def sensory_ratios(
-    trials: Iterable[TrialRecord], metric: str = "mean_velocity"
-) -> dict[str, float]:
-    """mCTSIB sensory ratios (:func:`dsp.ratios.mctsib_ratios`) of the mean ``metric`` per
-    condition, over the finished trials.
-
-    With all four conditions: ``somatosensory`` (eyes closed / open on firm, the Romberg
-    quotient), ``visual`` (foam / firm, eyes open), ``vestibular`` (eyes closed on foam / eyes
-    open on firm) and ``foam_eyes_closed_vs_open``. With only the two firm conditions (Romberg
-    test, or an mCTSIB whose foam trials did not finish): ``somatosensory`` alone. 1 means as
-    steady as eyes open on firm; larger means more sway without that sense.
-    """
-    values: dict[tuple[str, str], list[float]] = {}
-    for trial in trials:
-        value = trial.metrics.get(metric)
-        if trial.finished and _finite(value):
-            values.setdefault(_condition_of(trial), []).append(float(value))
-    mean = {k: {metric: sum(v) / len(v)} for k, v in values.items()}
-    four = [("open", "firm"), ("closed", "firm"), ("open", "foam"), ("closed", "foam")]
-    if all(c in mean for c in four):
-        ratios = {
-            k: v[metric]
-            for k, v in mctsib_ratios(*(mean[c] for c in four), metrics=(metric,)).items()
-        }
-    elif all(c in mean for c in four[:2]):
-        ratios = {
-            "somatosensory": romberg_quotient(mean[four[0]], mean[four[1]], metrics=(metric,))[
-                metric
-            ]
-        }
-    else:
-        ratios = {}
-    return {k: v for k, v in ratios.items() if math.isfinite(v)}
-
-
+# --- mCTSIB / Romberg (computed once, in nmr_balance.summary.protocol_block) ---------------------
 RATIO_TITLES = {
     "somatosensory": "Romberg quotient (eyes closed / open, firm)",
     "visual": "Foam ratio (foam / firm, eyes open)",
     "vestibular": "Vestibular ratio (eyes closed on foam / eyes open on firm)",
     "foam_eyes_closed_vs_open": "Romberg quotient on foam (eyes closed / open)",
 }
+#: How each ratio is formed, for the reader (docs/reports.md).
+RATIO_FORMULAS = {
+    "somatosensory": "EC firm / EO firm",
+    "visual": "EO foam / EO firm",
+    "vestibular": "EC foam / EO firm",
+    "foam_eyes_closed_vs_open": "EC foam / EO foam",
+}
 
 
-def session_means(session: SessionRecord, metric: str) -> Mapping[tuple[str, str], float]:
+def session_means(session: SessionSummary, metric: str) -> Mapping[tuple[str, str], float]:
     """The mean of ``metric`` per (protocol, condition) of ``session`` (for progress charts)."""
     return {key: m[metric] for key, m in condition_means(session.trials).items() if metric in m}

@@ -12,7 +12,9 @@ other sections for other parts of the app; reports read only these two::
 
     [billing]
     units_rule = "cms_8_minute"      # or "ama_midpoint" (see nmr_balance.reporting.billing)
-    max_pause_as_instruction_min = 3 # pauses between trials counted as instruction, each up to
+    count_pauses_as_instruction = false  # true: the time between trials (rests, countdowns,
+                                     # set-up) counts as instruction when none is entered
+    max_pause_as_instruction_min = 3 # ...each pause counted up to this many minutes
 
 Every key is optional; a missing file gives working defaults.
 """
@@ -42,6 +44,8 @@ class ReportConfig:
     clinic: ClinicInfo = dataclasses.field(default_factory=ClinicInfo)
     units_rule: str = "cms_8_minute"
     max_gap_instruction_s: float = 180.0
+    #: Rests and countdowns between trials are not instruction unless the clinic says so.
+    count_pauses: bool = False
 
 
 def _section(data: dict[str, Any], name: str, keys: set[str], path: Path) -> dict[str, Any]:
@@ -80,7 +84,17 @@ def load_report_config(path: str | Path | None = None) -> ReportConfig:
             'Fix the file (it is TOML: key = "value" lines under [sections])',
         ) from e
     clinic = _section(data, "clinic", {"name", "address", "phone", "logo", "provider_label"}, path)
-    billing = _section(data, "billing", {"units_rule", "max_pause_as_instruction_min"}, path)
+    billing = _section(
+        data,
+        "billing",
+        {"units_rule", "max_pause_as_instruction_min", "count_pauses_as_instruction"},
+        path,
+    )
+    count_pauses = billing.get("count_pauses_as_instruction", False)
+    if not isinstance(count_pauses, bool):
+        raise InvalidParameterError(
+            "count_pauses_as_instruction", count_pauses, "true or false", f"[billing] in {path}"
+        )
     for key, value in clinic.items():
         if not isinstance(value, str):
             raise InvalidParameterError(key, value, "text in quotes", f"[clinic] in {path}")
@@ -104,4 +118,4 @@ def load_report_config(path: str | Path | None = None) -> ReportConfig:
         logo_path=logo,
         provider_label=clinic.get("provider_label", defaults.provider_label),
     )
-    return ReportConfig(info, rule, float(pause_min) * 60.0)
+    return ReportConfig(info, rule, float(pause_min) * 60.0, count_pauses)

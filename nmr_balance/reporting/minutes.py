@@ -1,8 +1,10 @@
 """Timed minutes of a session for CPT 97112, from what was recorded, and the units they bill.
 
 The minutes are the trials' recorded time plus instruction time. Instruction time is what the
-therapist entered for the visit or, when nothing was entered, the recorded time between
-consecutive trials (each pause counted up to ``max_gap_s``: a long break is not treatment).
+therapist entered for the visit (``Session.instruction_s``, ``report --instruction-min``). The
+time between trials (rests, countdowns, setting up) is *not* instruction unless the clinic says
+so (``[billing] count_pauses_as_instruction = true``): then, when nothing was entered, each pause
+counts up to ``max_gap_s`` (a long break is not treatment).
 Whatever is entered, the time counted never exceeds the visit's recorded span (from the session's start,
 or its first trial, to its end, or its last trial's end): the report cannot claim time nobody
 recorded. Interrupted trials count with the time they actually recorded.
@@ -19,7 +21,7 @@ from nmr_balance.reporting.billing import (
     units_rule,
     whole_minutes,
 )
-from nmr_balance.reporting.model import SessionRecord
+from nmr_balance.summary import SessionSummary
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,7 +35,9 @@ class TimedMinutes:
     instruction_s : float
         Instruction time: entered, or the pauses between trials, s.
     entered_instruction_s : float or None
-        What the therapist entered (None: taken from the pauses between trials).
+        What the therapist entered (None: nothing entered).
+    pauses_counted : bool
+        True when the pauses between trials were counted as instruction (clinic setting).
     span_s : float
         The visit's recorded span, s.
     counted_s : float
@@ -50,6 +54,7 @@ class TimedMinutes:
     trial_s: float
     instruction_s: float
     entered_instruction_s: float | None
+    pauses_counted: bool
     span_s: float
     counted_s: float
     capped: bool
@@ -58,7 +63,7 @@ class TimedMinutes:
     rule: UnitsRule
 
 
-def recorded_pauses_s(session: SessionRecord, max_gap_s: float) -> float:
+def recorded_pauses_s(session: SessionSummary, max_gap_s: float) -> float:
     """Time between consecutive trials, each pause counted up to ``max_gap_s`` seconds."""
     trials = sorted(session.trials, key=lambda t: t.started)
     total = 0.0
@@ -68,7 +73,7 @@ def recorded_pauses_s(session: SessionRecord, max_gap_s: float) -> float:
     return total
 
 
-def recorded_span_s(session: SessionRecord) -> float:
+def recorded_span_s(session: SessionSummary) -> float:
     """From the session's start (or first trial) to its end (or last trial's end), s."""
     if not session.trials:
         return 0.0
@@ -79,13 +84,22 @@ def recorded_span_s(session: SessionRecord) -> float:
 
 
 def timed_minutes(
-    session: SessionRecord, rule: str | UnitsRule | None = None, max_gap_s: float = 180.0
+    session: SessionSummary,
+    rule: str | UnitsRule | None = None,
+    max_gap_s: float = 180.0,
+    count_pauses: bool = False,
 ) -> TimedMinutes:
-    """Timed minutes and 97112 units of ``session`` under ``rule`` (name or rule; default CMS)."""
+    """Timed minutes and 97112 units of ``session`` under ``rule`` (name or rule; default CMS).
+
+    ``count_pauses``: count the time between trials as instruction when none was entered."""
     rule = rule if isinstance(rule, UnitsRule) else units_rule(rule)
     trial_s = sum(max(t.duration_s, 0.0) for t in session.trials)
     entered = session.instruction_s
-    instruction = recorded_pauses_s(session, max_gap_s) if entered is None else max(entered, 0.0)
+    pauses = count_pauses and entered is None
+    if entered is not None:
+        instruction = max(entered, 0.0)
+    else:
+        instruction = recorded_pauses_s(session, max_gap_s) if pauses else 0.0
     span = recorded_span_s(session)
     # Cap to the visit's wall-clock span: entered time beyond it, or a trial replayed or
     # simulated faster than real time, cannot count as time spent with the patient.
@@ -93,4 +107,6 @@ def timed_minutes(
     capped = counted < trial_s + instruction
     minutes = whole_minutes(counted)
     units = rule.units_for(minutes, CPT_NEUROMUSCULAR_REEDUCATION, session.other_timed_minutes)
-    return TimedMinutes(trial_s, instruction, entered, span, counted, capped, minutes, units, rule)
+    return TimedMinutes(
+        trial_s, instruction, entered, pauses, span, counted, capped, minutes, units, rule
+    )

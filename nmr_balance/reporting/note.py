@@ -14,22 +14,14 @@ from __future__ import annotations
 import collections
 import textwrap
 
+from nmr_balance.protocols.library import facts
 from nmr_balance.record import CueType
 from nmr_balance.reporting import fmt
-from nmr_balance.reporting.compare import (
-    KEY_BY_NAME,
-    RATIO_TITLES,
-    compare_sessions,
-    metric_unit,
-    sensory_ratios,
-)
+from nmr_balance.reporting.compare import KEY_BY_NAME, compare_sessions, metric_unit
 from nmr_balance.reporting.minutes import TimedMinutes, timed_minutes
-from nmr_balance.reporting.model import (
-    SessionRecord,
-    SessionReport,
-    TrialRecord,
-    protocol_title,
-)
+from nmr_balance.reporting.model import SessionReport
+from nmr_balance.reporting.results_text import block_lines
+from nmr_balance.summary import SessionSummary, TrialSummary
 
 WIDTH = 92
 
@@ -44,22 +36,22 @@ def _wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
     ) or [first or indent]
 
 
-def exercise_groups(session: SessionRecord) -> dict[str, list[list[TrialRecord]]]:
+def exercise_groups(session: SessionSummary) -> dict[str, list[list[TrialSummary]]]:
     """Trials grouped by exercise, then by condition, in the order they were first done."""
-    groups: dict[str, dict[str, list[TrialRecord]]] = {}
+    groups: dict[str, dict[str, list[TrialSummary]]] = {}
     for trial in sorted(session.trials, key=lambda t: t.started):
         groups.setdefault(trial.exercise_label(), {}).setdefault(trial.condition, []).append(trial)
     return {name: list(by_condition.values()) for name, by_condition in groups.items()}
 
 
-def stopped_early_text(trial: TrialRecord) -> str:
+def stopped_early_text(trial: TrialSummary) -> str:
     """ "stopped after 12.4 s of 30 s planned (interrupted: device lost at 12.1 s)"."""
     planned = f" of {fmt.duration(trial.planned_s)} planned" if trial.planned_s else ""
     why = f": {'; '.join(trial.problems)}" if trial.problems else ""
     return f"stopped after {fmt.duration(trial.duration_s)}{planned} ({trial.status}{why})"
 
 
-def _dose_line(trials: list[TrialRecord]) -> str:
+def _dose_line(trials: list[TrialSummary]) -> str:
     """ "eyes closed, foam (foam pad): 3 trials x 30 s; 1 stopped after ..."."""
     first = trials[0]
     count = fmt.plural(len(trials), "trial") if first.is_test else fmt.plural(len(trials), "set")
@@ -88,19 +80,35 @@ def _dose_line(trials: list[TrialRecord]) -> str:
     return f"{head}: {dose}" + ("; " + "; ".join(early) if early else "")
 
 
-def _exercises(session: SessionRecord) -> list[str]:
+def _exercises(session: SessionSummary) -> list[str]:
+    """Per protocol: what was done (the dose per condition), then its results."""
     lines = ["Exercises and activities:"]
-    for i, (name, conditions) in enumerate(exercise_groups(session).items(), 1):
-        objective = conditions[0][0].objective_text()
+    for i, block in enumerate(session.blocks, 1):
+        first = block.trials[0]
+        objective = first.objective_text()
+        kind = block.facts.kind if block.facts.kind in ("test", "training") else ""
         lines += _wrap(
-            f"{name}" + (f" - objective: {objective}" if objective else ""), "   ", f"{i}. "
+            first.exercise_label()
+            + (f" ({kind})" if kind else "")
+            + (f" - objective: {objective}" if objective else ""),
+            "   ",
+            f"{i}. ",
         )
-        for trials in conditions:
+        by_condition: dict[str, list[TrialSummary]] = {}
+        for t in block.trials:
+            by_condition.setdefault(t.condition, []).append(t)
+        for trials in by_condition.values():
             lines += _wrap(_dose_line(trials), "       ", "     - ")
+        results = block_lines(block)
+        if results:
+            lines.append("     Results:")
+            for line in results:
+                indent = "         " + " " * (len(line) - len(line.lstrip()))
+                lines += _wrap(line.strip(), indent + "  ", indent)
     return lines
 
 
-def _cues(session: SessionRecord) -> list[str]:
+def _cues(session: SessionSummary) -> list[str]:
     by_mode: dict[str, collections.Counter] = {t.value: collections.Counter() for t in CueType}
     for trial in session.trials:
         for cue in trial.cues:
@@ -118,7 +126,7 @@ def _cues(session: SessionRecord) -> list[str]:
     return lines
 
 
-def _response(session: SessionRecord) -> list[str]:
+def _response(session: SessionSummary) -> list[str]:
     def pair(before, after, scale):
         if before is None and after is None:
             return "not recorded"
@@ -128,7 +136,27 @@ def _response(session: SessionRecord) -> list[str]:
         "Patient response:",
         f"   Pain (0-10): {pair(session.pain_before, session.pain_after, '/10')}.",
         f"   Perceived exertion (Borg 6-20): {pair(session.borg_before, session.borg_after, '')}.",
+        *_wrap(
+            "Response to treatment: " + (session.response.strip() or "not recorded") + ".",
+            "      ",
+            "   ",
+        ),
     ]
+
+
+def _therapist_notes(session: SessionSummary) -> list[str]:
+    """The therapist's own words: the session's notes and each trial's, as typed."""
+    lines = []
+    if session.notes.strip():
+        lines += _wrap(session.notes.strip(), "      ", "   Session: ")
+    for t in session.trials:
+        if t.notes.strip():
+            lines += _wrap(
+                f"Trial {t.id} ({t.exercise_label()}, {t.condition}): {t.notes.strip()}",
+                "      ",
+                "   ",
+            )
+    return ["Therapist notes:", *lines] if lines else []
 
 
 def progress_lines(report: SessionReport) -> list[str]:
@@ -150,24 +178,21 @@ def progress_lines(report: SessionReport) -> list[str]:
             ]
             if parts:
                 lines += _wrap(
-                    f"{protocol_title(protocol)}, {condition}: " + "; ".join(parts),
+                    f"{facts(protocol).title}, {condition}: " + "; ".join(parts),
                     "         ",
                     "      ",
                 )
-    ratios = sensory_ratios(report.session.trials)
-    if ratios:
-        lines.append("   Sensory ratios (mean sway velocity; 1 = as steady as eyes open on firm):")
-        lines += [f"      {RATIO_TITLES[k]}: {v:.2f}" for k, v in ratios.items()]
     head = "Progress:" if report.previous else "Progress: first recorded session (baseline)."
     return [head, *lines]
 
 
 def _minutes(minutes: TimedMinutes) -> list[str]:
-    source = (
-        "entered by the therapist"
-        if minutes.entered_instruction_s is not None
-        else "time between trials, each pause counted up to the configured limit"
-    )
+    if minutes.entered_instruction_s is not None:
+        source = "entered by the therapist"
+    elif minutes.pauses_counted:
+        source = "time between trials, each pause counted up to the configured limit"
+    else:
+        source = "none entered; rests and countdowns between trials are not counted"
     lines = _wrap(
         f"Timed minutes: {minutes.minutes} (recorded trial time "
         f"{fmt.duration(minutes.trial_s)} + instruction {fmt.duration(minutes.instruction_s)}"
@@ -187,10 +212,22 @@ def _minutes(minutes: TimedMinutes) -> list[str]:
     return lines
 
 
+def _overlap_lines(session: SessionSummary) -> list[str]:
+    if not session.overlaps:
+        return []
+    ids = ", ".join(f"#{i}" for i in session.overlaps)
+    return _wrap(
+        f"ATTENTION: this session overlaps in time with session {ids} of the same patient. "
+        "Check the times before billing: the same minutes cannot be billed twice.",
+        "   ",
+        "",
+    )
+
+
 def documentation_note(report: SessionReport) -> str:
     """The draft note of ``report``'s session, as plain text (ends with a newline)."""
     s = report.session
-    minutes = timed_minutes(s, report.units_rule, report.max_gap_instruction_s)
+    minutes = timed_minutes(s, report.units_rule, report.max_gap_instruction_s, report.count_pauses)
     span = f"{fmt.date(s.started)} {fmt.clock(s.started)}" + (
         f"-{fmt.clock(s.ended)}" if s.ended else ""
     )
@@ -199,8 +236,10 @@ def documentation_note(report: SessionReport) -> str:
         "NEUROMUSCULAR RE-EDUCATION (CPT 97112) - DRAFT, REVIEW AND EDIT BEFORE SIGNING",
         (
             f"Patient: {report.patient.label()}   Date: {span}   "
-            f"{report.clinic.provider_label}: {s.therapist or 'not recorded'}"
+            f"{report.clinic.provider_label}: {s.therapist or 'not recorded'}   "
+            f"Station: {s.station or 'not recorded'}"
         ),
+        *_overlap_lines(s),
         "",
         *_wrap(
             "Body regions treated: "
@@ -230,8 +269,9 @@ def documentation_note(report: SessionReport) -> str:
                 "     ",
                 "   - ",
             )
-    if s.notes.strip():
-        lines += ["", "Therapist notes:", *_wrap(s.notes.strip(), "   ", "   ")]
+    notes = _therapist_notes(s)
+    if notes:
+        lines += ["", *notes]
     lines += [
         "",
         "Drafted by nmr-balance from the recorded session. Reviewed and signed:",

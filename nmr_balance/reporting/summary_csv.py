@@ -10,9 +10,8 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from nmr_balance.record import Patient
-from nmr_balance.reporting.files import open_private
-from nmr_balance.reporting.model import SessionRecord
+from nmr_balance.private_files import private_file
+from nmr_balance.summary import SessionSummary
 
 FIXED_COLUMNS = (
     "patient",
@@ -39,10 +38,11 @@ FIXED_COLUMNS = (
 )
 
 
-def summary_rows(sessions: Iterable[tuple[Patient, SessionRecord]]) -> list[dict]:
+def summary_rows(sessions: Iterable[SessionSummary]) -> list[dict]:
     """One dict per trial (keys: :data:`FIXED_COLUMNS` then metric names)."""
     rows = []
-    for patient, s in sessions:
+    for s in sessions:
+        patient = s.patient
         for t in sorted(s.trials, key=lambda t: t.started):
             row = {
                 "patient": patient.code,
@@ -53,7 +53,7 @@ def summary_rows(sessions: Iterable[tuple[Patient, SessionRecord]]) -> list[dict
                 "protocol": t.protocol,
                 "exercise": t.exercise_label(),
                 "condition": t.condition,
-                "status": t.status,
+                "status": t.status.value,
                 "trial_started": t.started.isoformat(),
                 "duration_s": round(t.duration_s, 3),
                 "planned_s": t.planned_s,
@@ -67,20 +67,34 @@ def summary_rows(sessions: Iterable[tuple[Patient, SessionRecord]]) -> list[dict
                 "borg_before": s.borg_before,
                 "borg_after": s.borg_after,
             }
-            row.update({k: v for k, v in t.metrics.items() if isinstance(v, (int, float, str))})
+            row.update(t.metrics)
+            if t.los is not None:  # each direction's five LOS scores, named los_F_..., los_FR_...
+                for d, scores in t.los.per_direction.items():
+                    row.update({f"los_{d}_{k}": v for k, v in scores.to_dict().items()})
             rows.append(row)
     return rows
 
 
-def write_summary_csv(sessions: Iterable[tuple[Patient, SessionRecord]], path: str | Path) -> int:
+def write_summary_csv(sessions: Iterable[SessionSummary], path: str | Path) -> int:
     """Write the summary of ``sessions`` to ``path`` (owner-only: health data); return the rows.
 
     Raises :class:`~nmr_balance.errors.StorageError` when the file cannot be written.
     """
     rows = summary_rows(sessions)
     metrics = sorted({k for r in rows for k in r} - set(FIXED_COLUMNS))
-    with open_private(path) as f:
+    with private_file(path) as f:
         writer = csv.DictWriter(f, [*FIXED_COLUMNS, *metrics], restval="")
         writer.writeheader()
-        writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+        writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in rows)
     return len(rows)
+
+
+def safe_cell(value: object) -> object:
+    """A value a spreadsheet shows as text: a text starting with ``= + - @`` (or a tab or
+    carriage return) would be run as a formula (``=HYPERLINK(...)``), so it gets a leading
+    ``'``. Numbers are left alone (``-1.5`` stays a number); ``None`` becomes empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

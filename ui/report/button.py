@@ -40,7 +40,7 @@ class _Job(QRunnable):
         from ui.report.export import export_session_report
 
         try:  # its own connection: SQLite connections belong to the thread that made them
-            with Store.open(self.exporter.store_path, create=False) as store:
+            with Store.open(self.exporter.store_path, read_only=True) as store:
                 made = export_session_report(
                     store,
                     self.session_id,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from nmr_balance.private_files import write_private_text
 from nmr_balance.reporting import ReportConfig, documentation_note
-from nmr_balance.reporting.files import write_private_text
 from recordings import Store
 from recordings.report_data import session_report
 from ui.report.pdf import write_session_pdf

@@ -16,8 +16,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
+from nmr_balance.private_files import private_file
 from nmr_balance.reporting import fmt
-from nmr_balance.reporting.files import open_private
 from nmr_balance.reporting.model import SessionReport
 from ui.report import sections
 from ui.report.charts import ACCENT, BOLD, FONT, INK, MUTED
@@ -130,7 +130,7 @@ def write_session_pdf(report: SessionReport, path: str | Path, paper: str = "let
     """
     path = Path(path).expanduser()
     pagesize = PAGE_SIZES.get(paper.lower(), LETTER)
-    with open_private(path, "wb") as f:
+    with private_file(path, "wb") as f:
         doc = BaseDocTemplate(
             f,
             pagesize=pagesize,

@@ -24,29 +24,32 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from nmr_balance.protocols.library import facts
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.compare import (
-    HEADLINE_METRICS,
     HIGHER,
     KEY_BY_NAME,
     KEY_METRICS,
+    RATIO_FORMULAS,
     RATIO_TITLES,
     compare_sessions,
     condition_means,
+    headline_metrics,
     metric_unit,
-    sensory_ratios,
     session_means,
 )
 from nmr_balance.reporting.minutes import timed_minutes
-from nmr_balance.reporting.model import (
-    TEST_PROTOCOLS,
-    SessionRecord,
-    SessionReport,
-    TrialRecord,
-    protocol_title,
-)
+from nmr_balance.reporting.model import SessionReport
 from nmr_balance.reporting.note import exercise_groups, stopped_early_text
-from nmr_balance.results import LOS_DIRECTIONS
+from nmr_balance.reporting.results_text import (
+    LOS_TITLES,
+    los_values,
+    progression_line,
+    ratio,
+    training_line,
+)
+from nmr_balance.results import LOS_DIRECTIONS, LosScores
+from nmr_balance.summary import ProtocolBlock, SessionSummary, TrialSummary
 from ui.report import charts
 
 BASE = ParagraphStyle(
@@ -150,9 +153,9 @@ def _summary(report: SessionReport) -> list[Flowable]:
         for (protocol, condition), by_metric in changes.items():
             # Training is judged by its score, tests by how fast the patient sways.
             order = (
-                ("mean_velocity", "success_pct")
-                if protocol in TEST_PROTOCOLS
-                else ("success_pct", "mean_velocity")
+                ("mean_velocity", "max_excursion_pct", "success_pct")
+                if facts(protocol).is_test
+                else ("success_pct", "time_in_target_pct", "mean_velocity")
             )
             name = next((n for n in order if n in by_metric), None)
             if name is None:
@@ -163,9 +166,7 @@ def _summary(report: SessionReport) -> list[Flowable]:
                 if c.verdict == "about the same"
                 else f"{abs(c.pct):.0f} % {'lower' if c.pct < 0 else 'higher'} than"
             )
-            where = (
-                f"{protocol_title(protocol)}, {condition}" if several else condition.capitalize()
-            )
+            where = f"{facts(protocol).title}, {condition}" if several else condition.capitalize()
             lines.append(
                 f"{escape(where)}: {metric.title.lower()} "
                 f"{change} on {fmt.date(prev.started)} - " + _verdict(c.verdict, c.verdict) + "."
@@ -182,7 +183,7 @@ def _summary(report: SessionReport) -> list[Flowable]:
 
 
 # --- per protocol ------------------------------------------------------------------------------
-def _metric_columns(trials: Sequence[TrialRecord]) -> list[str]:
+def _metric_columns(trials: Sequence[TrialSummary]) -> list[str]:
     """The key metrics these trials have; for training, scores come before sway."""
     present = [m for m in KEY_METRICS if any(m.name in t.metrics for t in trials)]
     if not trials[0].is_test:
@@ -190,7 +191,7 @@ def _metric_columns(trials: Sequence[TrialRecord]) -> list[str]:
     return [m.name for m in present[:MAX_METRIC_COLUMNS]]
 
 
-def _results_table(trials: Sequence[TrialRecord], width: float) -> Table:
+def _results_table(trials: Sequence[TrialSummary], width: float) -> Table:
     unit = trials[0].unit
     names = _metric_columns(trials)
     show_level = any(t.level is not None for t in trials)
@@ -235,23 +236,61 @@ def _results_table(trials: Sequence[TrialRecord], width: float) -> Table:
     return _table(rows, [width * f for f in fixed + [rest] * len(names)], bold_rows=bold)
 
 
-def _ratios(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
-    ratios = sensory_ratios(trials)
-    if not ratios:
+def _ratios(block: ProtocolBlock, width: float) -> list[Flowable]:
+    """The protocol's sensory ratios as numbers (no reading is added: docs/reports.md)."""
+    if not block.sensory_ratios:
         return []
-    rows = [["Sensory ratio (mean sway velocity)", "Value", "Reads as"]]
-    for name, value in ratios.items():
-        reading = (
-            "as steady as eyes open on a firm surface"
-            if value < 1.2
-            else f"{value:.1f} x the sway of eyes open on a firm surface"
+    rows = [["Sensory ratio (mean sway velocity)", "Formed as", "Value"]]
+    for name, value in block.sensory_ratios.items():
+        rows.append([RATIO_TITLES[name], RATIO_FORMULAS[name], ratio(value)])
+    return [_p("Sensory ratios", H2), _table(rows, [width * 0.55, width * 0.3, width * 0.15])]
+
+
+def _conditions(block: ProtocolBlock, width: float) -> list[Flowable]:
+    """Per condition: trials, falls and the mean sway velocity of those held to the end."""
+    if not block.conditions:
+        return []
+    rows = [["Condition", "Trials", "Falls", "Mean sway velocity"]]
+    for c in block.conditions.values():
+        rows.append(
+            [
+                c.label,
+                str(c.trials),
+                str(c.falls),
+                f"{fmt.number(c.mean_velocity)} {c.unit}/s"
+                if math.isfinite(c.mean_velocity)
+                else "no trial held",
+            ]
         )
-        rows.append([RATIO_TITLES[name], f"{value:.2f}", reading])
-    return [_p("Sensory ratios", H2), _table(rows, [width * 0.45, width * 0.1, width * 0.45])]
+    for side, (best, held) in block.single_leg.items():
+        rows.append(
+            [
+                f"single-leg {side}",
+                "",
+                "",
+                f"best {fmt.number(best)} s" + (" (full)" if held else ""),
+            ]
+        )
+    return [
+        _p("Results per condition", H2),
+        _table(rows, [width * 0.4, width * 0.15, width * 0.15, width * 0.3]),
+    ]
 
 
-def _statokinesigrams(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
-    shown = [t for t in trials if t.xy is not None or "ellipse_major_95_chi2" in t.metrics]
+def _training(block: ProtocolBlock) -> list[Flowable]:
+    if block.training is None:
+        return []
+    lines = [training_line(block.training), progression_line(block.training)]
+    return [_p("Training results", H2)] + [_p(escape(line)) for line in lines if line]
+
+
+def _statokinesigrams(trials: Sequence[TrialSummary], width: float) -> list[Flowable]:
+    """Sway paths of the standing trials (a target or LOS trace is not a sway measure)."""
+    shown = [
+        t
+        for t in trials
+        if t.standing and (t.xy is not None or "ellipse_major_95_chi2" in t.metrics)
+    ]
     if not shown:
         return []
     limit = charts.sway_limit([t.xy for t in shown], [t.metrics for t in shown])
@@ -275,60 +314,51 @@ def _statokinesigrams(trials: Sequence[TrialRecord], width: float) -> list[Flowa
     grid.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     caption = _p(
         "Sway path seen from above (statokinesigram) with its 95 % prediction ellipse "
-        "(chi-square, 2 degrees of freedom), all on the same scale: a smaller, tighter "
-        "trace means steadier standing.",
+        "(chi-square, 2 degrees of freedom), all on the same scale.",
         SMALL,
     )
     return [CondPageBreak(size + 60), _p("Sway paths", H2), caption, Spacer(1, 3), grid]
 
 
-def _los(trials: Sequence[TrialRecord], width: float) -> list[Flowable]:
-    """Per LOS trial: the radar, and beside it the figures per direction."""
-    out: list[Flowable] = []
-    for t in trials:
-        if not t.los:
-            continue
-        radar = charts.los_radar(t.los, f"Trial {t.id} (% of the predicted limit)", size=200)
-        rows = [["Dir.", "Reaction (s)", "Velocity", "Endpoint (%)", "Max (%)", "Control (%)"]]
-        for d in LOS_DIRECTIONS:
-            v = t.los.get(d, {})
-            rows.append(
-                [d]
-                + [
-                    fmt.number(v.get(k))
-                    for k in (
-                        "reaction_time_s",
-                        "movement_velocity",
-                        "endpoint_excursion_pct",
-                        "max_excursion_pct",
-                        "directional_control_pct",
-                    )
-                ]
-            )
-        side = width - 215
-        table = _table(rows, [side * 0.1] + [side * 0.18] * 5)
-        pair = Table([[radar, table]], colWidths=[215, side], hAlign="LEFT")
-        pair.setStyle(
-            TableStyle(
-                [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
-            )
-        )
-        out += [KeepTogether([_p("Limits of Stability by direction", H2), pair])]
-    return out
+def _los(block: ProtocolBlock, width: float) -> list[Flowable]:
+    """The Limits of Stability: the radar, and beside it the scores per direction and composite."""
+    if block.los is None:
+        return []
+    unit = block.trials[0].unit
+    radar = charts.los_radar(
+        {
+            d: {k: getattr(v, k) for k in LosScores.FIELDS}
+            for d, v in block.los.per_direction.items()
+        },
+        f"Trial {block.los_trial} (% of the target distance)",
+        size=200,
+    )
+    rows = [["Dir.", *(t.replace("(L/s)", f"({unit}/s)") for t in LOS_TITLES)]]
+    for d in LOS_DIRECTIONS:
+        if d in block.los.per_direction:
+            rows.append([d, *los_values(block.los.per_direction[d])])
+    rows.append(["composite", *los_values(block.los.composite)])
+    side = width - 215
+    table = _table(rows, [side * 0.15] + [side * 0.17] * 5, bold_rows=[len(rows) - 1])
+    pair = Table([[radar, table]], colWidths=[215, side], hAlign="LEFT")
+    pair.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
+    )
+    return [KeepTogether([_p("Limits of Stability by direction", H2), pair])]
 
 
 def _protocol_sections(report: SessionReport, width: float) -> list[Flowable]:
-    by_protocol: dict[str, list[TrialRecord]] = {}
-    for t in sorted(report.session.trials, key=lambda t: t.started):
-        by_protocol.setdefault(t.protocol, []).append(t)
     out: list[Flowable] = []
-    for protocol, trials in by_protocol.items():
+    for block in report.session.blocks:
+        trials = block.trials
         objective = trials[0].objective_text()
-        out += [_p(escape(protocol_title(protocol)), H1)]
+        kind = block.facts.kind if block.facts.kind in ("test", "training") else ""
+        out += [_p(escape(block.title) + (f" ({kind})" if kind else ""), H1)]
         if objective:
             out.append(_p(f"Objective: {escape(objective)}.", SMALL))
         out += [Spacer(1, 3), _results_table(trials, width)]
-        out += _ratios(trials, width) + _statokinesigrams(trials, width) + _los(trials, width)
+        out += _conditions(block, width) + _ratios(block, width) + _los(block, width)
+        out += _training(block) + _statokinesigrams(trials, width)
     return out
 
 
@@ -349,7 +379,7 @@ def _comparison(report: SessionReport, width: float) -> list[Flowable]:
             protocol = key[0]
             sections_at.append(len(rows))
             rows.append(
-                [_p(f"<b>{escape(protocol_title(protocol))}</b>", CELL)] + [""] * (len(head) - 1)
+                [_p(f"<b>{escape(facts(protocol).title)}</b>", CELL)] + [""] * (len(head) - 1)
             )
         for name, c in by_metric.items():
             metric = KEY_BY_NAME[name]
@@ -392,7 +422,8 @@ def _progress(report: SessionReport, width: float) -> list[Flowable]:
     drawings = []
     protocols = dict.fromkeys(t.protocol for s in history for t in s.trials)
     for protocol in protocols:
-        for name in HEADLINE_METRICS:
+        names = headline_metrics(t for s in history for t in s.trials if t.protocol == protocol)
+        for name in names:
             series = _series(history, protocol, name)
             if any(sum(math.isfinite(v) for v in vals) > 1 for vals in series.values()):
                 metric = KEY_BY_NAME[name]
@@ -400,7 +431,7 @@ def _progress(report: SessionReport, width: float) -> list[Flowable]:
                     charts.progress_chart(
                         dates,
                         series,
-                        f"{protocol_title(protocol)}: {metric.title.lower()}",
+                        f"{facts(protocol).title}: {metric.title.lower()}",
                         metric_unit(metric, unit),
                         metric.better,
                         width / 2 - 6,
@@ -422,7 +453,9 @@ def _progress(report: SessionReport, width: float) -> list[Flowable]:
     ]
 
 
-def _series(history: Sequence[SessionRecord], protocol: str, metric: str) -> dict[str, list[float]]:
+def _series(
+    history: Sequence[SessionSummary], protocol: str, metric: str
+) -> dict[str, list[float]]:
     """Condition -> the mean of ``metric`` per session (NaN where not measured)."""
     per_session = [
         {k[1]: v for k, v in session_means(s, metric).items() if k[0] == protocol} for s in history
@@ -434,7 +467,7 @@ def _series(history: Sequence[SessionRecord], protocol: str, metric: str) -> dic
 # --- for the record ----------------------------------------------------------------------------
 def _record(report: SessionReport, width: float) -> list[Flowable]:
     s = report.session
-    m = timed_minutes(s, report.units_rule, report.max_gap_instruction_s)
+    m = timed_minutes(s, report.units_rule, report.max_gap_instruction_s, report.count_pauses)
     cues = [
         f"{escape(c.text)} ({c.type.value or 'type not recorded'}, trial {t.id})"
         for t in s.trials
@@ -457,10 +490,33 @@ def _record(report: SessionReport, width: float) -> list[Flowable]:
             "Perceived exertion (Borg)",
             f"{fmt.score(s.borg_before)} before, {fmt.score(s.borg_after)} after",
         ],
+        ["Response to treatment", _p(escape(s.response.strip() or "not recorded"), CELL)],
         ["Cues given", _p("; ".join(cues) or "none logged", CELL)],
     ]
-    if s.notes.strip():
-        rows.append([f"{report.clinic.provider_label}'s notes", _p(escape(s.notes.strip()), CELL)])
+    notes = ([f"Session: {s.notes.strip()}"] if s.notes.strip() else []) + [
+        f"Trial {t.id} ({t.exercise_label()}, {t.condition}): {t.notes.strip()}"
+        for t in s.trials
+        if t.notes.strip()
+    ]
+    if notes:
+        rows.append(
+            [
+                f"{report.clinic.provider_label}'s notes",
+                _p("<br/>".join(escape(n) for n in notes), CELL),
+            ]
+        )
+    if s.overlaps:
+        ids = ", ".join(f"#{i}" for i in s.overlaps)
+        rows.append(
+            [
+                "Attention",
+                _p(
+                    _verdict(f"overlaps in time with session {ids} of the same patient", "worse")
+                    + ": check the times before billing.",
+                    CELL,
+                ),
+            ]
+        )
     t = _table([["For the medical record", ""]] + rows, [width * 0.28, width * 0.72])
     t.setStyle(TableStyle([("SPAN", (0, 0), (1, 0))]))
     sign = _p(

@@ -10,8 +10,9 @@ import sys
 
 import numpy as np
 
+from nmr_balance.app.commands._table_options import HELP_TEXT, add_table_arguments, table_options
 from nmr_balance.errors import DataFormatError, NmrBalanceError
-from nmr_balance.io_formats import CopRecording, read_csv, read_santos_duarte, sniff_format
+from nmr_balance.io_formats import CopRecording, read_santos_duarte, sniff_format
 
 NAME = "analyze"
 HELP = "compute sway metrics of recorded trials (CSV/TSV, Santos & Duarte)"
@@ -22,9 +23,10 @@ JSON or CSV. COP is reported in mm (areas mm^2, velocities mm/s); tilt files in 
 
 Input formats (detected, or forced with --input):
   santos-duarte  the public data set of Santos & Duarte 2016 (tab-separated, COP in cm)
-  csv            any CSV/TSV with a header row; pick columns with --x-col/--y-col (name or
-                 0-based index), the rate with --fs or --time-col, the unit with --unit.
-                 '# fs: 100', '# unit: cm', '# filtered_hz: 10' lines above the header are used.
+  csv            any CSV/TSV with a header row, read as `nmr-balance import` reads it (below):
+                 a COP file (x, y), a force plate (Fx..Mz) or load cells (tr br tl bl), whose
+                 COP the live front-end computes. '# fs: 100', '# unit: cm',
+                 '# filtered_hz: 10' lines above the header are used.
 
 Filtering (--filter): 'auto' (default) low-passes (zero-phase Butterworth, --order 4,
 --cutoff 10 Hz) unless the file says it is already filtered; 'none' never filters; 'lowpass'
@@ -33,10 +35,12 @@ always does. What was done is printed for each file (and stored under "processin
 Examples:
   nmr-balance analyze tests/data/santos_duarte_2016/BDS*.txt
   nmr-balance analyze trial.csv --x-col cop_ml --y-col cop_ap --fs 100 --unit cm
-  nmr-balance analyze a.csv b.csv --time-col t --format json > metrics.json
+  nmr-balance analyze a.csv b.csv --time-col t --unit mm --unit s --format json > metrics.json
   nmr-balance analyze *.txt --format csv --output metrics.csv
   nmr-balance analyze wii_trial.csv --fs 100 --max-gap 0.2     bridge short drop-outs
+
 """
+DESCRIPTION += HELP_TEXT
 
 #: Metrics shown in the table view (JSON and CSV carry every metric).
 TABLE_METRICS = (
@@ -67,19 +71,6 @@ def add_arguments(parser) -> None:
         default="auto",
         help="input format (default: detect)",
     )
-    parser.add_argument("--x-col", default="x", help="ML column of CSV files (default: x)")
-    parser.add_argument("--y-col", default="y", help="AP column of CSV files (default: y)")
-    parser.add_argument("--time-col", default=None, help="time column in seconds (gives the rate)")
-    parser.add_argument(
-        "--fs", type=float, default=None, metavar="HZ", help="sample rate of CSV files"
-    )
-    parser.add_argument(
-        "--unit",
-        choices=("mm", "cm", "m", "deg"),
-        default=None,
-        help="unit of the CSV x/y columns (default: file metadata, else mm)",
-    )
-    parser.add_argument("--delimiter", default=None, help="CSV delimiter (default: detect)")
     parser.add_argument(
         "--filter",
         choices=("auto", "none", "lowpass"),
@@ -95,19 +86,17 @@ def add_arguments(parser) -> None:
         type=float,
         default=None,
         metavar="S",
-        help="bridge gaps (empty or NaN samples) up to S seconds by linear "
-        "interpolation (default: a file with gaps is an error)",
+        help="bridge gaps (empty or NaN samples, or samples missing by the time or counter "
+        "column) up to S seconds by linear interpolation (default: a file with gaps is an error)",
     )
+    add_table_arguments(parser)
 
 
 #: Up to this many files, the metrics come from the NumPy twins of the kernels (same values to
-#: ~1e-15 relative, tested): about 5 ms per 60 s trial, where loading Numba and its cached
-#: kernels costs 0.5-1 s per process (and a first run compiles for ~20 s). More files use the
-#: kernels (about 1 ms per trial). Crossover measured in benchmarks/notes.md ("Start-up").
-TWINS_UP_TO_FILES = 40
-#: Recordings longer than this (samples) use the kernels whatever the number of files: the
-#: twins' sample entropy grows with n^2 and their decimation copies the signal ~75 times.
-TWINS_UP_TO_SAMPLES = 200_000
+#: ~1e-15 relative, tested): about 2.5 ms more per 60 s trial than the kernels, where loading
+#: Numba and the cached kernels costs ~0.6 s of CPU per process (and a first run compiles for
+#: ~20 s). Measured crossover: ~240 files of 60 s at 100 Hz (benchmarks/notes.md, "Start-up").
+TWINS_UP_TO_FILES = 200
 #: From this many files on, two worker processes share the files (both cores).
 PARALLEL_FROM_FILES = 8
 
@@ -177,16 +166,42 @@ def _outcome(path: str, args):
 
 
 def load(path: str, args) -> CopRecording:
-    """Read ``path`` in the format chosen by ``args.input`` (or detected)."""
+    """Read ``path`` in the format chosen by ``args.input`` (or detected).
+
+    A table goes through the importer's reader (:func:`recordings.exchange.read_file`): same
+    options, same refusals. Samples missing by its time or counter column come back as NaN rows,
+    so they are an error unless ``--max-gap`` bridges them.
+    """
     kind = args.input if args.input != "auto" else sniff_format(path).replace("_", "-")
     if kind == "santos-duarte":
         return read_santos_duarte(path)
-    return read_csv(path, args.x_col, args.y_col, args.time_col, args.fs, args.unit, args.delimiter)
+    from nmr_balance.stream import SensorKind
+    from recordings.exchange import process, read_file
+
+    data = read_file(path, table_options(args))
+    if data.raw_info.kind is SensorKind.COP:
+        block, info = data.raw, data.raw_info
+    else:
+        data = process(data)
+        block, info = data.processed, data.info
+    span = int(block.counter[-1] - block.counter[0]) + 1
+    xy = np.full((span, 2), np.nan)
+    xy[block.counter - block.counter[0]] = block.data[:, :2]
+    filtered = info.geometry.get("filtered_hz") or _said_filtered(data.header)
+    return CopRecording(xy, info.fs, info.units[0], str(path), "csv", filtered)
+
+
+def _said_filtered(header: dict) -> float | None:
+    text = str(header.get("filter", "")).split(" ", 1)[0]
+    try:
+        return float(text) if text else None
+    except ValueError:
+        return None
 
 
 def analyse_file(path: str, args) -> dict:
     """Metrics of one file, as the JSON object written for it."""
-    from dsp.metrics import bridge_gaps, trial_metrics
+    from dsp.metrics import TWINS_MAX_SAMPLES, bridge_gaps, trial_metrics
 
     rec = load(path, args)
     xy, done = rec.xy, "not filtered"
@@ -217,7 +232,7 @@ def analyse_file(path: str, args) -> dict:
                 f"(x2 passes), cut-off {args.cutoff:g} Hz"
             )
     # The path changes what is loaded, never a value (the twins agree to ~1e-15, tested).
-    use_numba = getattr(args, "use_numba", True) or len(xy) > TWINS_UP_TO_SAMPLES
+    use_numba = getattr(args, "use_numba", True) or len(xy) > TWINS_MAX_SAMPLES
     if use_numba and not getattr(args, "use_numba", True):
         _warm()  # a long recording in a small job: the kernels after all (progress on a first run)
         args.use_numba = True

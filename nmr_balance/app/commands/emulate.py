@@ -23,6 +23,9 @@ hardware. Open the printed path in another terminal, e.g.:
   nmr-balance emulate --protocol csv --pty --faults garbage,drop,disconnect --link /tmp/hx
     (garbage bytes, a few dropped bytes, and an unplug of 1 s every ~2 s)
 
+  nmr-balance emulate --protocol csv --pty --faults mute --fault-every 3 --down 600
+    (a board that stops sending after 3 s with the port still open: a stall)
+
 Stop with Ctrl-C. Linux and macOS (ptys do not exist on Windows).
 """
 
@@ -67,6 +70,11 @@ def add_arguments(parser) -> None:
         help="nmr: stamp samples with this machine's monotonic clock at write "
         "time (to measure latency)",
     )
+    parser.add_argument(
+        "--device-time",
+        action="store_true",
+        help="witmotion: also send the board's clock (0x50 time packets)",
+    )
     parser.add_argument("--vision", choices=("open", "closed"), default="open")
     parser.add_argument("--surface", choices=("firm", "foam"), default="firm")
     parser.add_argument("--seed", type=int, default=0)
@@ -90,7 +98,10 @@ def add_arguments(parser) -> None:
         "seconds of silence before data (default 0)",
     )
     parser.add_argument(
-        "--faults", default="", help="comma list of garbage, drop, disconnect (default none)"
+        "--faults",
+        default="",
+        help="comma list of garbage, drop, disconnect, mute (the board stops sending for --down "
+        "seconds with the port open; its clock runs on) (default none)",
     )
     parser.add_argument(
         "--fault-every",
@@ -99,7 +110,10 @@ def add_arguments(parser) -> None:
         help="seconds between faults of each kind (default 2)",
     )
     parser.add_argument(
-        "--down", type=float, default=1.0, help="seconds a simulated unplug lasts (default 1)"
+        "--down",
+        type=float,
+        default=1.0,
+        help="seconds a simulated unplug or mute lasts (default 1)",
     )
     parser.add_argument(
         "--fifo",
@@ -133,6 +147,7 @@ def run(args) -> int:
             args.channels,
             pack=max(1, min(255, args.pack)),
             host_clock=args.host_clock,
+            device_time=args.device_time,
         )
     except ValueError as exc:
         raise ConfigError(

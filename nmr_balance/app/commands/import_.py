@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 from nmr_balance.app.commands._recordings import add_db_argument, open_store
+from nmr_balance.app.commands._table_options import HELP_TEXT, add_table_arguments, table_options
 
 NAME = "import"
 HELP = "import trial files (CSV, Santos & Duarte TSV, C3D with force plates) into the database"
-DESCRIPTION = """\
+DESCRIPTION = (
+    """\
 Read trial files and store each as a trial of the given patient (added if new), in one new
-session unless --session is given. A file that cannot be read is reported and skipped; nothing
-already stored is touched.
+session unless --session is given. Each file is checked completely before anything is
+written: a file that cannot be read is reported and skipped, adds nothing (not even the
+patient), and the other files are still imported.
 
 Understood: our own CSV and C3D exports (restored exactly), the Santos & Duarte (2016) balance
 data set's BDS*.txt files, C3D files with a type 2/4 force plate (COP from forces and moments),
-and any CSV/TSV with a header line: name the columns with --column (units in brackets in the
-file's header, e.g. COPx[cm], are converted to mm, N, N m).
+and any CSV/TSV with a header line (see below).
 
 Examples:
   nmr-balance import trial12.csv --patient P001
   nmr-balance import data/BDS000*.txt --patient SD01 --condition eyes_open,firm
   nmr-balance import lab.c3d --patient P002 --protocol romberg
-  nmr-balance import other.csv --patient P003 --column t=Time --column x=CoP_ML --column y=CoP_AP
-  nmr-balance import samples.csv --patient P003 --column x=ml --column y=ap --fs 100
+  nmr-balance import other.csv --patient P003 --column t=Time --column x=CoP_ML --column y=CoP_AP \\
+      --unit cm --unit s
+  nmr-balance import board.csv --patient P003 --column counter=seq --unit tr=kg --unit kg --fs 100
+  nmr-balance import kistler.txt --patient P004       preamble and units row are read
+
 """
+    + HELP_TEXT
+)
 
 
 def add_arguments(parser) -> None:
@@ -35,31 +42,18 @@ def add_arguments(parser) -> None:
         default=None,
         help="eyes_open|eyes_closed, firm|foam, stance (comma-separated)",
     )
-    parser.add_argument(
-        "--column",
-        action="append",
-        default=[],
-        metavar="OURS=THEIRS",
-        help="map a column: t, x, y, fz, Fx..Mz or tr br tl bl = the file's name",
-    )
-    parser.add_argument("--fs", type=float, help="sample rate (Hz) when there is no time column")
-    parser.add_argument("--max-mb", type=float, default=1024, help="refuse larger files (1024)")
+    add_table_arguments(parser)
     add_db_argument(parser)
 
 
 def run(args) -> int:
-    from nmr_balance.errors import DataFormatError, InvalidParameterError
+    from nmr_balance.errors import DataFormatError
     from recordings import Condition
     from recordings.exchange import import_file
+    from recordings.store import check_code
 
-    columns = None
-    if args.column:
-        columns = {}
-        for item in args.column:
-            ours, sep, theirs = item.partition("=")
-            if not sep or not ours or not theirs:
-                raise InvalidParameterError("column", item, "OURS=THEIRS, e.g. x=CoP_ML")
-            columns[ours.strip()] = theirs.strip()
+    options = table_options(args)
+    patient = check_code(args.patient)
     condition = Condition.parse(args.condition) if args.condition else None
     failed = 0
     with open_store(args) as store:
@@ -69,13 +63,11 @@ def run(args) -> int:
                 tid = import_file(
                     store,
                     path,
-                    args.patient,
+                    patient,
                     session_id=session,
                     protocol=args.protocol,
                     condition=condition,
-                    columns=columns,
-                    fs=args.fs,
-                    max_bytes=int(args.max_mb * 2**20),
+                    options=options,
                 )
             except DataFormatError as e:
                 print(f"skipped {path}: {e}")
@@ -83,8 +75,14 @@ def run(args) -> int:
                 continue
             t = store.trial(tid)
             session = t.session_id
+            m = t.metrics
+            gaps = t.parameters.get("gaps")
+            seen = f", {gaps} gaps ({t.parameters.get('missing_samples')} samples missing)"
             print(
-                f"{path} -> trial {tid} ({t.metrics.get('n_samples')} samples at "
-                f"{t.raw_info.fs:g} Hz, {t.raw_info.kind.value})"
+                f"{path} -> trial {tid} ({m.get('n_samples')} samples at "
+                f"{t.raw_info.fs:g} Hz, {t.raw_info.kind.value}"
+                f"{seen if gaps else ''})"
             )
+            if t.parameters.get("rate_from"):
+                print(f"  rate: {t.parameters['rate_from']}")
     return 1 if failed else 0

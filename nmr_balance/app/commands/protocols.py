@@ -37,6 +37,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from nmr_balance.protocols.run import planned_seconds  # needs the metric kernels (dsp)
+    from nmr_balance.protocols.schema import clean_text
 
     entries = discover(args.dir)
     broken = 0
@@ -44,7 +45,7 @@ def run(args) -> int:
         p = entry.protocol
         if p is None:
             broken += 1
-            print(f"{name:<22} BROKEN ({entry.origin}): {entry.error}")
+            print(clean_text(f"{name:<22} BROKEN ({entry.origin}): {entry.error}"))
             continue
         levels = f", {len(p.levels)} levels" if p.levels else ""
         minutes = planned_seconds(p) / 60

@@ -10,7 +10,7 @@ from nmr_balance.app import open_source
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
 from nmr_balance.app.commands.run import continued_session
 from nmr_balance.app.protocol_recording import faster_than_real_time
-from nmr_balance.app.warm import warm_kernels
+from nmr_balance.app.warm import FRONT_END, warm_kernels
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.pipeline import Pipeline
 
@@ -20,7 +20,9 @@ DESCRIPTION = """\
 Record one trial without the dashboard: the source streams through the live pipeline, raw and
 processed samples are committed to the database at least every second (a crash loses at most
 the last second), and the trial's metrics are printed at the end. Ctrl-C stops early and keeps
-what was recorded as an "aborted" trial.
+what was recorded as an "aborted" trial. A device that stops sending or is lost for good (no
+signal for 3 s) ends the trial as "interrupted", with an event saying why and how much signal was
+kept; the command then says so and exits with status 1 (130 after Ctrl-C).
 
 The patient is given by pseudonymous code (added if new). Each run starts a new session unless
 --session continues one; --note stores your note with the trial (it appears in the report).
@@ -83,7 +85,7 @@ def run(args) -> int:
         raise InvalidParameterError("--duration", args.duration, "a positive number of seconds")
     condition = Condition.parse(args.condition)
     source = open_source(args.source)  # a bad URL fails before anything is written
-    warm_kernels()
+    warm_kernels(only=FRONT_END)  # the trial's metrics at the end need no kernel (dsp.metrics)
     with open_store(args) as store:
         patient, added = store.ensure_patient(args.patient)
         if added:
@@ -123,7 +125,14 @@ def run(args) -> int:
         f"{recorder.n_processed} samples -> {store.path}"
     )
     print_metrics(metrics)
-    return 0 if status == "complete" else 130
+    if trial.status == "interrupted":
+        print(
+            f"nmr-balance: trial {trial_id} is incomplete: {recorder.end_reason}\n"
+            "  Check the sensor's cable, power and Bluetooth link, then record the trial again",
+            file=sys.stderr,
+        )
+        return 1
+    return 0 if trial.status == "complete" else 130
 
 
 def _pump(pipeline, duration_s: float) -> None:
@@ -158,7 +167,8 @@ def _wait(pipeline, recorder, duration_s: float, tqdm) -> str:
                 bar.n = recorded_s()
                 bar.set_postfix_str(f"{recorder.n_processed} samples", refresh=True)
                 if not pipeline.running or time.monotonic() - t0 > duration_s + STALL_GRACE_S:
-                    break  # the source ended, or the signal stalled (device lost): stop here
+                    break  # the source ended, or (last resort) the signal stalled: the
+                    # recorder tells whether the trial got its duration of signal
                 time.sleep(0.1)
             bar.n = recorded_s()
         except KeyboardInterrupt:

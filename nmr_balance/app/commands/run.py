@@ -33,8 +33,9 @@ training of staff).
 
 Targets are placed at a % of the patient's Limits of Stability: the LOS measured by the last
 `los` run for this patient (stored per patient), or else the theoretical LOS from
---height. If the device drops out during a trial, that trial is marked interrupted (never scored)
-and redone when the device is back.
+--height. If the device drops out during a trial (lost, or no signal for --stall-timeout
+seconds with the port still open), that trial is marked interrupted (never scored) and redone
+when the signal is back; with no signal for --give-up seconds the run ends (exit status 1).
 
 Examples:
   nmr-balance run mctsib --source sim:// --patient P001
@@ -90,6 +91,21 @@ def add_arguments(parser) -> None:
         help="do not record: only print the results (needed for sources faster than real time)",
     )
     parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=3.0,
+        metavar="S",
+        help="no signal for this long interrupts the trial, redone when the signal is back "
+        "(default 3)",
+    )
+    parser.add_argument(
+        "--give-up",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="no signal for this long ends the run (default 30)",
+    )
+    parser.add_argument(
         "--session",
         type=int,
         metavar="ID",
@@ -129,51 +145,20 @@ def continued_session(store, session_id: int | None, patient):
     return session
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return "--" if not math.isfinite(v) else f"{v:.3g}"
-    return str(v)
+def _print_event_line(e) -> None:
+    from nmr_balance.app.commands._run_text import event_line
 
-
-def _print_event(e) -> None:
-    d = e.data
-    if e.kind == "step_started":
-        attempt = f" (attempt {d['attempt']})" if d["attempt"] > 1 else ""
-        print(
-            f"\n[{e.t_s:7.1f} s] trial {e.trial + 1}/{d['of']}: {d['label'] or d['task']}{attempt}"
-            f"\n    {d['instruction']}"
-        )
-    elif e.kind in (
-        "target_hit",
-        "target_missed",
-        "balance_lost",
-        "trial_interrupted",
-        "paused",
-        "resumed",
-        "protocol_aborted",
-    ):
-        detail = ", ".join(f"{k} {_fmt(v)}" for k, v in d.items() if k != "result")
-        print(f"[{e.t_s:7.1f} s] {e.kind.replace('_', ' ')}{': ' + detail if detail else ''}")
-
-
-def _print_results(run) -> None:
-    print(f"\n=== {run.protocol.title} ===")
-    for r in run.results:
-        scores = ", ".join(
-            f"{k} {_fmt(v)}" for k, v in r.scores.items() if isinstance(v, (int, float, bool))
-        )
-        reason = f" {r.reason}" if r.reason else ""
-        print(f"trial {r.number + 1} {r.label or r.task} [{r.status}]{reason}: {scores}")
-    if run.summary:
-        print("summary:")
-        print(
-            json.dumps({k: v for k, v in run.summary.items() if k != "los"}, indent=1, default=_fmt)
-        )
+    line = event_line(e)
+    if line is not None:
+        print(line)
 
 
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.app.commands._run_text import print_results
+    from nmr_balance.app.warm import FRONT_END, warm_kernels
+    from nmr_balance.errors import InvalidParameterError
     from nmr_balance.pipeline import Pipeline
     from nmr_balance.protocols.library import find
     from nmr_balance.protocols.patient_los import load_los
@@ -181,7 +166,11 @@ def run(args) -> int:
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
     from recordings import Store
 
+    for name, value in (("--stall-timeout", args.stall_timeout), ("--give-up", args.give_up)):
+        if not 0 < value < math.inf:
+            raise InvalidParameterError(name, value, "a positive number of seconds")
     protocol = find(args.protocol)
+    protocol.check_level(args.level)  # a level it does not have: said before anything opens
     source = open_source(args.source)
     with contextlib.ExitStack() as stack:
         store = None if args.no_record else stack.enter_context(Store.open(args.db))
@@ -192,6 +181,9 @@ def run(args) -> int:
         if store is not None:
             patient, _ = store.ensure_patient(args.patient)
             session = continued_session(store, args.session, patient)
+        # Front-end and training kernels, with a progress bar on a first run (compiling); the
+        # trials' sway metrics need none (dsp.metrics runs the NumPy twins unless loaded).
+        warm_kernels(only=(*FRONT_END, "live"))
         pipeline = Pipeline(
             source,
             ring_seconds=max(120.0, 3 * planned_seconds(protocol, level) + 60),
@@ -209,7 +201,7 @@ def run(args) -> int:
                 + (f" ({why})" if why else "")
             )
         runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
-        sinks = [] if args.quiet or args.json else [_print_event]
+        sinks = [] if args.quiet or args.json else [_print_event_line]
         recorder = None
         if store is not None:
             if session is None:
@@ -228,6 +220,8 @@ def run(args) -> int:
                 lambda e: [sink(e) for sink in sinks],
                 progress=not args.quiet and sys.stderr.isatty(),
                 status=status,
+                stall_timeout_s=args.stall_timeout,
+                give_up_s=args.give_up,
             )
         finally:
             recorded.finish()
@@ -254,5 +248,5 @@ def run(args) -> int:
             )
         )
     else:
-        _print_results(runner)
+        print_results(runner)
     return 0 if runner.phase == "done" else 1

@@ -13,11 +13,18 @@ NAME = "trials"
 HELP = "list recorded trials (status, condition, duration, key metrics)"
 DESCRIPTION = """\
 List trials, oldest first. Status is complete, aborted (stopped by the user or a full disk),
-interrupted (the recording process died; what was committed is kept) or recording.
+interrupted (the device stopped sending or was lost before the planned end, or the recording
+process died; what was committed is kept) or recording.
+
+The table shows each trial's key result (the LOS excursion and control, targets hit and
+level, a fall, or the mean sway velocity); --format json gives every trial's typed results under
+"results" (LOS per direction and composite, training hits/targets/time in target/level, the
+stand outcome, the sway metrics with their units) and the stored metrics under "metrics".
 
 Examples:
   nmr-balance trials
   nmr-balance trials --patient P001 --status complete
+  nmr-balance trials --session 4 --format json | jq '.[].results.los.composite'
   nmr-balance trials --session 4 --format json | jq '.[].metrics.path_length'
 """
 
@@ -31,6 +38,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from nmr_balance.reporting.results_text import trial_headline
+    from nmr_balance.summary import trial_results_json
+
     with open_store(args, create=False) as store:
         trials = store.trials(session=args.session, patient=args.patient, status=args.status)
     rows = []
@@ -47,7 +57,9 @@ def run(args) -> int:
                 "stance": t.condition.stance,
                 "started": t.started,
                 "ended": t.ended,
-                "status": t.status,
+                "status": t.status.value,
+                "level": t.level,
+                "result": trial_headline(t.results, t.unit),
                 "source": t.source_url,
                 "fs_hz": t.raw_info.fs,
                 "sensor": t.raw_info.kind.value,
@@ -55,6 +67,7 @@ def run(args) -> int:
                 "cues": t.cues,
                 "notes": t.notes,
                 "parameters": t.parameters,
+                "results": trial_results_json(t),
                 "metrics": t.metrics,
             }
         )
@@ -71,6 +84,7 @@ def run(args) -> int:
             "started",
             "duration_s",
             "status",
+            "result",
         ),
     )
     return 0

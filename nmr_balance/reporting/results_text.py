@@ -1,0 +1,141 @@
+"""The results of a session in words and rounded numbers: one wording for the note and the PDF.
+
+Each protocol block (:class:`nmr_balance.summary.ProtocolBlock`) becomes a few plain lines —
+per condition the falls and mean sway, the sensory ratios, the Limits of Stability composite
+and each direction, the single-leg times, a training's hits, time in target, level and
+progression. The note prints them; the PDF shows the same strings in its tables. So the two can
+only differ in layout. Numbers are rounded to what the measurement supports, with units; no
+interpretation is added here (see ``docs/reports.md`` for why and for the references).
+"""
+
+from __future__ import annotations
+
+import math
+
+from nmr_balance.reporting import fmt
+from nmr_balance.reporting.compare import RATIO_FORMULAS, RATIO_TITLES
+from nmr_balance.results import LOS_DIRECTIONS, LosScores, TrialResults
+from nmr_balance.summary import ProtocolBlock, TrainingSummary
+
+#: Column titles of the LOS table, in LosScores.FIELDS order ("L" = the sway unit).
+LOS_TITLES = (
+    "Reaction time (s)",
+    "Movement velocity (L/s)",
+    "Endpoint excursion (%)",
+    "Maximum excursion (%)",
+    "Directional control (%)",
+)
+
+
+def ratio(value: float) -> str:
+    """A sensory ratio: two decimals (they are quotients of means of ~3 significant digits)."""
+    return f"{value:.2f}" if math.isfinite(value) else "-"
+
+
+def los_values(scores: LosScores) -> list[str]:
+    """The five LOS scores of a direction (or the composite) as the tables and the note show
+    them: reaction time to 0.01 s, velocity to 3 significant digits, percentages whole."""
+    r, v, e, m, c = (getattr(scores, k) for k in LosScores.FIELDS)
+    pct = [f"{x:.0f}" if math.isfinite(x) else "-" for x in (e, m, c)]
+    return [f"{r:.2f}" if math.isfinite(r) else "-", fmt.number(v), *pct]
+
+
+def los_line(name: str, scores: LosScores, unit: str) -> str:
+    r, v, e, m, c = los_values(scores)
+    return (
+        f"{name}: reaction time {r} s, movement velocity {v} {unit}/s, endpoint excursion "
+        f"{e} %, maximum excursion {m} %, directional control {c} %"
+    )
+
+
+def ratio_lines(block: ProtocolBlock) -> list[str]:
+    return [
+        f"{RATIO_TITLES[k]} [{RATIO_FORMULAS[k]}]: {ratio(v)}"
+        for k, v in block.sensory_ratios.items()
+    ]
+
+
+def training_line(t: TrainingSummary) -> str:
+    parts = []
+    if t.hits is not None and t.targets is not None:
+        parts.append(f"targets hit {t.hits} of {t.targets}")
+    if math.isfinite(t.time_in_target_pct):
+        parts.append(f"time in target {t.time_in_target_pct:.0f} %")
+    if math.isfinite(t.success_pct):
+        parts.append(f"success {t.success_pct:.0f} %")
+    if t.level is not None:
+        parts.append(f"level {t.level}")
+    return "; ".join(parts) or "no scores recorded"
+
+
+def progression_line(t: TrainingSummary) -> str:
+    if t.next_level is None:
+        return ""
+    return f"Progression: next session at level {t.next_level} ({t.progression})"
+
+
+def block_lines(block: ProtocolBlock) -> list[str]:
+    """The results of one protocol block, one finding per line (no trailing periods)."""
+    lines = []
+    unit = block.trials[0].unit if block.trials else "mm"
+    for c in block.conditions.values():
+        sway = (
+            f"mean sway velocity {fmt.number(c.mean_velocity)} {c.unit}/s"
+            if math.isfinite(c.mean_velocity)
+            else "no trial held to the end"
+        )
+        lines.append(f"{c.label}: {sway}; falls {c.falls} of {fmt.plural(c.trials, 'trial')}")
+    if block.sensory_ratios:
+        lines.append("Sensory ratios of mean sway velocity:")
+        lines += ["  " + line for line in ratio_lines(block)]
+    for side, (best, held) in block.single_leg.items():
+        lines.append(
+            f"single-leg {side}: {fmt.number(best)} s" + (" (held the full time)" if held else "")
+        )
+    if block.los is not None:
+        lines.append(f"Limits of Stability (trial {block.los_trial}):")
+        lines.append("  " + los_line("composite", block.los.composite, unit))
+        for d in LOS_DIRECTIONS:
+            if d in block.los.per_direction:
+                lines.append("  " + los_line(d, block.los.per_direction[d], unit))
+    if block.training is not None:
+        lines.append(training_line(block.training))
+        progression = progression_line(block.training)
+        if progression:
+            lines.append(progression)
+    return lines
+
+
+__all__ = [
+    "LOS_TITLES",
+    "block_lines",
+    "los_line",
+    "los_values",
+    "progression_line",
+    "ratio",
+    "ratio_lines",
+    "training_line",
+    "trial_headline",
+]
+
+
+def trial_headline(results: TrialResults, unit: str) -> str:
+    """The one line a listing shows for a trial's results: the task's scores, else its sway."""
+    parts = []
+    if results.los is not None:
+        c = results.los.composite
+        r, _, _, m, d = los_values(c)
+        parts.append(f"LOS max excursion {m} %, directional control {d} %, reaction {r} s")
+    if results.training is not None:
+        t = results.training
+        if t.hits is not None and t.targets is not None:
+            parts.append(f"hits {t.hits}/{t.targets}")
+        if math.isfinite(t.time_in_target_pct):
+            parts.append(f"in target {t.time_in_target_pct:.0f} %")
+    if results.level is not None:
+        parts.append(f"level {results.level}")
+    if results.stand is not None and not results.stand.completed:
+        parts.append(f"fell after {fmt.number(results.stand.time_standing_s)} s")
+    if not parts and math.isfinite(results.sway.get("mean_velocity", math.nan)):
+        parts.append(f"sway {fmt.number(results.sway['mean_velocity'])} {unit}/s")
+    return ", ".join(parts)
