@@ -1,7 +1,7 @@
 """Screens that fit (issue 15): the console at 1366x768 and 1920x1080 with no text cut off, the
 protocol result panel (LOS table and polygon, mCTSIB table), and the patient screen (standard and
 seniors presets) during LOS, mCTSIB and target training: every target and the LOS in view, a
-display that keeps most of the screen, a fixation cross for sensory tests, cue sounds or their
+display that keeps most of the screen, a fixation dot for sensory tests, cue sounds or their
 visual stand-in, fullscreen that never covers the console on one monitor.
 
 The protocol runs are real: the built-in protocols run on the simulated board (as fast as it
@@ -218,7 +218,7 @@ def test_patient_screen_shows_every_target_with_room_to_spare(qtbot, runs, prese
             # the display keeps most of the screen whatever the preset's font
             assert screen.plot.height() >= (1 - MAX_TEXT_FRACTION) * screen.height() - 60, tag
             assert cut_texts(screen) == [], tag
-            if name == "mctsib":  # a sensory test: a fixation cross, no live sway feedback
+            if name == "mctsib":  # a sensory test: a fixed fixation dot, no live sway feedback
                 assert snap["feedback"] is False and not screen.feedback
                 assert screen._fixation.isVisible() and not screen._cursor.isVisible()
             else:
