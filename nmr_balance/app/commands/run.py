@@ -145,87 +145,18 @@ def continued_session(store, session_id: int | None, patient):
     return session
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return "--" if not math.isfinite(v) else f"{v:.3g}"
-    return str(v)
+def _print_event_line(e) -> None:
+    from nmr_balance.app.commands._run_text import event_line
 
-
-def _print_event(e) -> None:
-    d = e.data
-    if e.kind == "step_started":
-        attempt = f" (attempt {d['attempt']})" if d["attempt"] > 1 else ""
-        print(
-            f"\n[{e.t_s:7.1f} s] trial {e.trial + 1}/{d['of']}: {d['label'] or d['task']}{attempt}"
-            f"\n    {d['instruction']}"
-        )
-    elif e.kind in (
-        "target_hit",
-        "target_missed",
-        "balance_lost",
-        "trial_interrupted",
-        "paused",
-        "resumed",
-        "protocol_aborted",
-    ):
-        detail = ", ".join(f"{k} {_fmt(v)}" for k, v in d.items() if k != "result")
-        print(f"[{e.t_s:7.1f} s] {e.kind.replace('_', ' ')}{': ' + detail if detail else ''}")
-
-
-def _plain(value, indent: str = "  ") -> list[str]:
-    """A run's summary as indented lines of words and rounded numbers (no data dump)."""
-    lines = []
-    for key, v in value.items():
-        name = key.replace("_", " ")
-        if isinstance(v, dict):
-            lines += [f"{indent}{name}:", *_plain(v, indent + "  ")]
-        elif isinstance(v, list) and v and all(isinstance(e, dict) for e in v):
-            lines.append(f"{indent}{name}:")
-            for e in v:
-                items = ", ".join(f"{k.replace('_', ' ')} {_fmt(x)}" for k, x in e.items())
-                lines.append(f"{indent}  - {items}")
-        elif isinstance(v, list):
-            lines.append(f"{indent}{name}: {', '.join(_fmt(e) for e in v) or '--'}")
-        else:
-            lines.append(f"{indent}{name}: {_fmt(v)}")
-    return lines
-
-
-def _print_results(run, recorded: list[str] | None = None) -> None:
-    """Each trial's scores, then the protocol's results: from the stored record (the words of
-    the note and the PDF) when the run was recorded, else the run's own summary."""
-    print(f"\n=== {run.protocol.title} ===")
-    for r in run.results:
-        scores = ", ".join(
-            f"{k.replace('_', ' ')} {_fmt(v)}"
-            for k, v in r.scores.items()
-            if isinstance(v, (int, float, bool))
-        )
-        reason = f" {r.reason}" if r.reason else ""
-        print(f"trial {r.number + 1} {r.label or r.task} [{r.status}]{reason}: {scores}")
-    if recorded:
-        print("results (as the report and the note give them):")
-        print("\n".join(f"  {line}" for line in recorded))
-    elif run.summary:
-        print("summary:")
-        print("\n".join(_plain({k: v for k, v in run.summary.items() if k != "los"})))
-
-
-def _recorded_results(store, trial_ids: list[int], protocol: str) -> list[str]:
-    """The protocol block of the trials just recorded, in the report's words."""
-    from nmr_balance.reporting.results_text import block_lines
-    from nmr_balance.summary import protocol_block
-    from recordings.report_data import trial_summary
-
-    if not trial_ids:
-        return []
-    trials = [trial_summary(store, store.trial(i), with_path=False) for i in trial_ids]
-    return block_lines(protocol_block(protocol, trials))
+    line = event_line(e)
+    if line is not None:
+        print(line)
 
 
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.app.commands._run_text import print_results
     from nmr_balance.app.warm import FRONT_END, warm_kernels
     from nmr_balance.errors import InvalidParameterError
     from nmr_balance.pipeline import Pipeline
@@ -270,7 +201,7 @@ def run(args) -> int:
                 + (f" ({why})" if why else "")
             )
         runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
-        sinks = [] if args.quiet or args.json else [_print_event]
+        sinks = [] if args.quiet or args.json else [_print_event_line]
         recorder = None
         if store is not None:
             if session is None:
@@ -296,11 +227,6 @@ def run(args) -> int:
             recorded.finish()
         if store is not None and args.note and recorded.trial_ids:
             store.set_trial_notes(recorded.trial_ids[-1], args.note)
-        words = (
-            _recorded_results(store, recorded.trial_ids, protocol.name)
-            if store is not None and not args.json
-            else []
-        )
     if recorder is not None and not args.json:
         print(f"recorded {len(recorder.trial_ids)} trials (session {session.id}) in {store.path}")
     if recorded.los_path is not None and not args.json:
@@ -322,5 +248,5 @@ def run(args) -> int:
             )
         )
     else:
-        _print_results(runner, words)
+        print_results(runner)
     return 0 if runner.phase == "done" else 1
