@@ -27,7 +27,7 @@ test suite's smoke test uses it so, the drill itself runs with the dropping FIFO
 
 The live view is the dashboard's live view (``ui.live_view``, Qt offscreen, 60 Hz) in its own
 process on the pipeline's shared-memory ring, as the app runs it (``--view ui``, the default when
-``ui`` is present), or the headless console view (``nmr_balance.console.run_console``, 4 Hz,
+``ui`` is present), or the headless console view (``nmr_balance.terminal_view.run_console``, 4 Hz,
 ``--view headless``).
 Figures go to the JSON file (rewritten every minute while running, ``"state": "done"`` at the
 end) and to stdout.
@@ -186,10 +186,10 @@ def run_view(pipeline, seconds: float, view: str, out) -> str:
             f"frame cost median/max {figures['frame_cost_ms'][0]:.1f}/"
             f"{figures['frame_cost_ms'][1]:.1f} ms"
         )
-    from nmr_balance.console import run_console
+    from nmr_balance.terminal_view import run_console
 
     run_console(pipeline, seconds, out=out)
-    return "headless console view (nmr_balance.console.run_console, 4 Hz)"
+    return "headless console view (nmr_balance.terminal_view.run_console, 4 Hz)"
 
 
 def soak(

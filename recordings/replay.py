@@ -66,6 +66,9 @@ class ReplaySource(Source):
         Sample rate for a CSV file without a time column.
     """
 
+    #: Host times are the recorded ones (shifted to now, spaced as recorded): no latency figure.
+    host_time_is_receipt = False
+
     def __init__(
         self,
         url: str,

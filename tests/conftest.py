@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import os
 import pathlib
+import tempfile
 
 # Qt must know before any QApplication exists, or pytest-qt aborts without a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault(
     "NUMBA_CACHE_DIR", str(pathlib.Path(__file__).resolve().parents[1] / ".numba_cache")
 )
+# The suite never touches the tester's own station database, config or LOS files: the user data
+# and config folders (platformdirs, here and in every subprocess) point into a throwaway folder,
+# and no $NMR_BALANCE_DB from the tester's shell leaks in.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="nmr-balance-test-data-")
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="nmr-balance-test-config-")
+os.environ["NMR_BALANCE_DB"] = ""
 
 import pytest
 from _helpers import REPO
+from hypothesis import HealthCheck, settings
+
+# Hypothesis judges examples by wall time (a 200 ms deadline, a "too slow" health check): on a
+# busy machine that says nothing about the code, so the suite turns both off.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture

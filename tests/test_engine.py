@@ -279,3 +279,28 @@ def test_the_engine_stops_by_itself_when_the_ui_process_is_killed(tmp_path):
     finally:
         if ui.poll() is None:
             ui.kill()
+
+
+def test_the_ui_side_refuses_what_is_not_in_the_protocol(qapp):
+    """Both ends check: the host sends only commands, the client reports an unknown reply."""
+    from nmr_balance.engine.host import EngineHost
+    from nmr_balance.errors import EngineStateError
+    from ui.engine_client import EngineClient
+
+    with pytest.raises(EngineStateError, match="does not know the message"):
+        EngineHost(run_engine).send({"cmd": "start_trial"})
+
+    class Host:  # an engine that answers with something outside the protocol
+        alive, source_url, process = True, None, None
+
+        def poll(self):
+            return [{"kind": "ready"}, m.Notice("still here")]
+
+    client = EngineClient(run_engine, host=Host())
+    failed, notices = [], []
+    client.failed.connect(failed.append)
+    client.notice.connect(notices.append)
+    client.poll()
+    assert len(failed) == 1 and failed[0].error_type == "EngineStateError"
+    assert "does not know" in failed[0].message and "{'kind': 'ready'}" in failed[0].message
+    assert notices == ["still here"]  # the next reply is still handled

@@ -23,6 +23,7 @@ from _recordings_util import plate_info, plate_samples, processed_of, store_tria
 
 from nmr_balance.app.cli import build_parser, main
 from nmr_balance.errors import DataFormatError, InvalidParameterError, StorageError
+from nmr_balance.stream import sway_info
 from recordings import Condition, Store
 from recordings._table import TableOptions, read_table
 from recordings.c3d_io import read_c3d, write_c3d
@@ -202,8 +203,9 @@ def test_a_truncated_c3d_is_refused_not_imported_short(station, tmp_path):
 def test_stored_sample_count_and_duration_are_facts_of_the_recording():
     raw = plate_samples(1000, seed=2)
     proc = processed_of(raw)
-    proc.data[:80] = np.nan  # nobody on the board for the first 0.8 s
-    m = trial_metrics(proc, plate_info())
+    proc.data[:80] = np.nan  # nobody on the board for the first 0.8 s: the DSP trims it
+    m = trial_metrics(proc, sway_info("sim://", 100.0))
+    assert "mean_velocity" in m  # the sway set was computed
     assert m["n_samples"] == 1000 and isinstance(m["n_samples"], int)
     assert m["duration_s"] == pytest.approx(10.0)
 
@@ -472,12 +474,12 @@ def test_a_line_separator_in_header_text_survives_the_round_trip(station, tmp_pa
     db, tid = station
     with Store.open(db) as store:
         store.add_patient("Ünïcode-01.x")
-        with store.transaction():
-            store.add_event(tid, 0.5, "cue", {"text": "shoulder\u2028down"})
-        path = export_trial(store, tid, tmp_path / "t.csv")
+        store.set_trial_notes(tid, "keeps the shoulder\u2028down\u2029well")
+        path = export_trial(store, tid, tmp_path / "t.csv", identified=True)
         back = store.trial(import_file(store, path, "Ünïcode-01.x"))
         assert back.patient_code == "Ünïcode-01.x"
         assert len(store.events(back.id)) == len(store.events(tid))
+        assert len(store.samples(back.id, RAW)) == 300
         assert path.read_text().count("\n") == len(path.read_text().splitlines())
 
 

@@ -36,14 +36,17 @@ def _accept_save_dialog(path) -> None:
     QtCore.QTimer.singleShot(100, lambda: _accept_save_dialog(path))
 
 
-def _record_timed_trial(qtbot, window, seconds: int = 1) -> int:
+def _record_timed_trial(qtbot, window, seconds: int = 1, cue: tuple[str, str] | None = None) -> int:
     panel = window.session_panel
     panel.duration.setMinimum(1)
     panel.duration.setValue(seconds)
     with qtbot.waitSignal(window.engine.trial_started, timeout=20000):
         panel.start_button.click()
     with qtbot.waitSignal(window.engine.trial_stopped, timeout=30000) as stopped:
-        pass
+        if cue is not None:  # typed while the trial records
+            panel.cue_type.setCurrentIndex(panel.cue_type.findData(cue[0]))
+            panel.cue.setText(cue[1])
+            qtbot.keyClick(panel.cue, QtCore.Qt.Key_Return)
     return stopped.args[0]
 
 
@@ -54,6 +57,8 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
     store = open_store(db)  # as the dashboard opens it
     window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
     window.session_panel.countdown_s = 0.2
+    window.session_panel.therapist.setText("AB")
+    window.session_panel.station.setText("station 2")
     window.session_panel.pain_before.setValue(4)
     window.session_panel.borg_before.setValue(8)
     qtbot.addWidget(window)
@@ -70,7 +75,7 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
         panel.session_button.click()
         qtbot.waitUntil(lambda: window.session_id is not None, timeout=10000)
         panel.notes.setPlainText("first trial: steady")
-        first = _record_timed_trial(qtbot, window)
+        first = _record_timed_trial(qtbot, window, 2, cue=("visual", "look at the dot"))
 
         QtCore.QTimer.singleShot(0, lambda: _accept_save_dialog(tmp_path / "report.pdf"))
         with qtbot.waitSignal(window.reporter.finished, timeout=60000):
@@ -99,6 +104,8 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
         assert dialog.review.isVisible() and dialog.save_button.isEnabled()
         note = dialog.note.toPlainText()
         assert "P001" in note and "1/10 after" in note and "11 after" in note
+        assert "Therapist: AB" in note and 'Visual (1): "look at the dot"' in note
+        assert "Response to treatment: tolerated well, no dizziness." in note
         assert "{" not in note
         session = store.session(window.session_id)
         assert (session.pain_after, session.borg_after) == (1, 11) and session.ended
@@ -124,8 +131,9 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
     finally:
         conn.close()
     with Store.open(db) as again:
-        for trial_id in (first, second):
-            assert len(again.samples(trial_id, PROCESSED)) == 100  # 1 s at 100 Hz
+        assert len(again.samples(first, PROCESSED)) == 200  # 2 s at 100 Hz
+        assert len(again.samples(second, PROCESSED)) == 100
+        assert again.session(1).station == "station 2"
 
 
 def test_the_consoles_store_only_reads_and_says_who_writes(tmp_path):
@@ -146,3 +154,89 @@ def test_the_consoles_store_only_reads_and_says_who_writes(tmp_path):
         assert [p.code for p in again.patients()] == ["P001"]
     with pytest.raises(StorageError, match="no database"):
         Store.open(tmp_path / "missing.sqlite", read_only=True)
+
+
+def test_a_reader_that_loses_its_locks_does_not_lose_the_engines_log(tmp_path):
+    """The mechanism without Qt: this process reads, drops its SQLite locks the way a file
+    dialog does, and the engine process records on; the write-ahead log stays the same file."""
+    import os
+
+    from nmr_balance.engine import messages as m
+    from nmr_balance.engine.host import EngineHost
+
+    db = tmp_path / "station.sqlite"
+    reader = open_store(db)
+    host = EngineHost(run_engine, store_path=str(db))
+    host.start("sim://?rate=100")
+
+    def ask(command, answer):
+        host.send(command)
+        reply, seen = host.wait_for(answer, 60)
+        assert reply is not None, [r for r in seen if isinstance(r, m.Error)]
+        return reply
+
+    try:
+        assert host.wait_for(m.Ready, 60)[0] is not None
+        ask(m.AddPatient("P001"), m.PatientAdded)
+        session_id = ask(m.StartSession("P001"), m.SessionStarted).session_id
+        timed = {"duration_s": 0.5}
+        first = ask(m.StartTrial(session_id, parameters=timed), m.TrialMetrics).trial_id
+        wal = db.with_name(db.name + "-wal")
+        inode = wal.stat().st_ino
+        assert [t.id for t in reader.trials()] == [first]
+        os.close(os.open(db, os.O_RDONLY))  # closing any descriptor drops this process's locks
+        second = ask(m.StartTrial(session_id, parameters=timed), m.TrialMetrics).trial_id
+        ask(m.SaveTrialNotes(second, "after the lost locks"), m.TrialNotesSaved)
+        assert wal.stat().st_ino == inode  # not deleted and made anew under the reader
+        assert [(t.id, t.notes) for t in reader.trials()] == [
+            (first, ""),
+            (second, "after the lost locks"),
+        ]
+        assert reader.check() == []
+    finally:
+        reader.close()
+        host.stop()
+    with Store.open(db) as again:
+        assert again.check() == [] and len(again.trials()) == 2
+
+
+def test_patients_and_sessions_need_no_source_connected(qtbot, tmp_path):
+    """Before any source is connected the engine is not running: a record command starts it."""
+    db = tmp_path / "station.sqlite"
+    application()
+    store = open_store(db)
+    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
+    qtbot.addWidget(window)
+    try:
+        assert not window.engine.alive
+        with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
+            window.add_patient("P009")
+        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+            window.start_session("P009")
+        assert window.session_id == store.sessions("P009")[0].id
+        assert window.session_panel.patient_code() == "P009"
+    finally:
+        window.close()
+
+
+def test_the_ui_opens_the_station_database_only_to_read():
+    """Guard for the rule above: in ui/, every ``Store.open`` is read-only, except the one in
+    ``open_store`` that creates or updates the file before the window (and the engine) write."""
+    import ast
+
+    from _helpers import REPO
+
+    writable = []
+    for path in sorted((REPO / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for func in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            for call in [n for n in ast.walk(func) if isinstance(n, ast.Call)]:
+                f = call.func
+                if not (isinstance(f, ast.Attribute) and f.attr == "open"):
+                    continue
+                if not (isinstance(f.value, ast.Name) and f.value.id == "Store"):
+                    continue
+                flags = {k.arg: getattr(k.value, "value", None) for k in call.keywords}
+                if flags.get("read_only") is not True:
+                    writable.append(f"{path.relative_to(REPO)}:{func.name}")
+    assert writable == ["ui/dashboard.py:open_store"]

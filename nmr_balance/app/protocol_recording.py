@@ -84,8 +84,10 @@ class ProtocolRecorder:
                 protocol=self.protocol.name,
                 condition=Condition.from_protocol(c["vision"], c["surface"], c["stance"]),
                 parameters=parameters,
-                # a pull-mode pipeline runs faster than real time: record by sample time
-                start_t_s=event.t_s if getattr(self.pipeline, "pull", False) else None,
+                # by sample time, live or faster than real time: the trial holds exactly the
+                # signal the protocol scored, from its start to its end (its duration when timed)
+                start_t_s=event.t_s,
+                duration_s=data["duration_s"],
             )
             self.trial_ids.append(self.recorder.start())
         elif self.recorder is None:
@@ -201,15 +203,10 @@ class RecordedRun:
     patient : str
     data_dir : path, optional
         Where the patient's measured LOS is kept (default: the data directory).
-    owned : object with ``close()``, optional
-        Closed by :meth:`finish` (the store the engine opened for this run).
     """
 
-    def __init__(
-        self, run, recorder: ProtocolRecorder | None, patient: str, data_dir=None, owned=None
-    ):
+    def __init__(self, run, recorder: ProtocolRecorder | None, patient: str, data_dir=None):
         self.run, self.recorder, self.patient, self.data_dir = run, recorder, patient, data_dir
-        self.owned = owned
         self.los_path = None
 
     def on_event(self, event: Event) -> None:
@@ -226,12 +223,8 @@ class RecordedRun:
         from nmr_balance.protocols.geometry import LosProfile
         from nmr_balance.protocols.patient_los import save_los
 
-        try:
-            if self.recorder is not None:
-                self.recorder.close(self.run.summary)
-        finally:
-            if self.owned is not None:
-                self.owned.close()
+        if self.recorder is not None:
+            self.recorder.close(self.run.summary)
         measured = (self.run.summary or {}).get("measured_los")
         if measured:
             self.los_path = save_los(self.patient, LosProfile.from_dict(measured), self.data_dir)

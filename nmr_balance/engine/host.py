@@ -1,7 +1,7 @@
 """The UI side of the engine: starts the engine process, sends it commands, collects replies.
 
-The engine process itself runs :class:`nmr_balance.engine.loop.EngineLoop`; see
-:mod:`nmr_balance.engine` for the message format.
+The engine process itself runs :class:`nmr_balance.engine.loop.EngineLoop`; what travels between
+them is defined in :mod:`nmr_balance.engine.messages`.
 """
 
 from __future__ import annotations
