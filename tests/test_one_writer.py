@@ -105,6 +105,7 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
         note = dialog.note.toPlainText()
         assert "P001" in note and "1/10 after" in note and "11 after" in note
         assert "Therapist: AB" in note and 'Visual (1): "look at the dot"' in note
+        assert "Response to treatment: tolerated well, no dizziness." in note
         assert "{" not in note
         session = store.session(window.session_id)
         assert (session.pain_after, session.borg_after) == (1, 11) and session.ended
@@ -197,3 +198,45 @@ def test_a_reader_that_loses_its_locks_does_not_lose_the_engines_log(tmp_path):
         host.stop()
     with Store.open(db) as again:
         assert again.check() == [] and len(again.trials()) == 2
+
+
+def test_patients_and_sessions_need_no_source_connected(qtbot, tmp_path):
+    """Before any source is connected the engine is not running: a record command starts it."""
+    db = tmp_path / "station.sqlite"
+    application()
+    store = open_store(db)
+    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
+    qtbot.addWidget(window)
+    try:
+        assert not window.engine.alive
+        with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
+            window.add_patient("P009")
+        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+            window.start_session("P009")
+        assert window.session_id == store.sessions("P009")[0].id
+        assert window.session_panel.patient_code() == "P009"
+    finally:
+        window.close()
+
+
+def test_the_ui_opens_the_station_database_only_to_read():
+    """Guard for the rule above: in ui/, every ``Store.open`` is read-only, except the one in
+    ``open_store`` that creates or updates the file before the window (and the engine) write."""
+    import ast
+
+    from _helpers import REPO
+
+    writable = []
+    for path in sorted((REPO / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for func in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
+            for call in [n for n in ast.walk(func) if isinstance(n, ast.Call)]:
+                f = call.func
+                if not (isinstance(f, ast.Attribute) and f.attr == "open"):
+                    continue
+                if not (isinstance(f.value, ast.Name) and f.value.id == "Store"):
+                    continue
+                flags = {k.arg: getattr(k.value, "value", None) for k in call.keywords}
+                if flags.get("read_only") is not True:
+                    writable.append(f"{path.relative_to(REPO)}:{func.name}")
+    assert writable == ["ui/dashboard.py:open_store"]

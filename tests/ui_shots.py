@@ -17,6 +17,18 @@ def _shown(w: QtWidgets.QWidget, top: QtWidgets.QWidget) -> bool:
     return not w.visibleRegion().isEmpty() or not top.isVisible()
 
 
+def _clipped_sideways(w: QtWidgets.QWidget) -> str | None:
+    """Cut on the left or right by a container (a column too narrow for its contents: a scroll
+    area without a horizontal scroll bar clips them). Partly scrolled out of view vertically is
+    fine: the scroll bar shows the rest."""
+    seen = w.visibleRegion().boundingRect()
+    if seen.isEmpty() or not w.isVisible():
+        return None
+    if seen.left() > 0 or seen.right() < w.width() - 1:
+        return f"only x {seen.left()}..{seen.right()} of {w.width()} px shown (clipped by its container)"
+    return None
+
+
 def _label_problem(w: QtWidgets.QLabel) -> str | None:
     text = w.text()
     if not text or not w.isVisible():
@@ -129,7 +141,7 @@ def cut_texts(top: QtWidgets.QWidget) -> list[str]:
             continue
         for kind, check in checks:
             if isinstance(w, kind):
-                why = check(w)
+                why = check(w) or _clipped_sideways(w)
                 if why:
                     text = w.text() if hasattr(w, "text") else w.currentText()
                     problems.append(f"{type(w).__name__} {text[:40]!r}: {why}")

@@ -118,7 +118,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         # the controls scroll when the screen is short (a 1366x768 laptop, a protocol's results
         # panel opening): the window never grows past the screen it is on
         self.side = scrolling(side)
-        self.side.setFixedWidth(SIDE_WIDTH_PX)
+        # as wide as its widest row needs (never clipped sideways), at least SIDE_WIDTH_PX
+        scroll_bar = self.side.verticalScrollBar().sizeHint().width()
+        self.side.setFixedWidth(max(SIDE_WIDTH_PX, side.minimumSizeHint().width() + scroll_bar))
         body = QtWidgets.QHBoxLayout()
         body.addWidget(self.side)
         body.addWidget(self.tabs, 1)
@@ -212,6 +214,13 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             self.engine.send(command)
         except Exception as e:  # engine down: say so, keep running
             error_box(self, e)
+
+    def _record(self, command: m.Command) -> None:
+        """A change to the station database: the engine process, its one writer, makes it (the
+        engine is started for it when no source has been connected yet)."""
+        if not self.engine.alive:
+            self.engine.start()
+        self._send(command)
 
     def _say_what_connect_does(self) -> None:
         streaming = self.engine.url if self.engine.feed is not None and self.engine.alive else None
@@ -309,7 +318,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def add_patient(self, code: str) -> None:
         """Ask the engine (the database's one writer) to add the patient; shown when it has."""
         if self.store is not None:
-            self._send(m.AddPatient(code))
+            self._record(m.AddPatient(code))
 
     def _on_patient_added(self, code: str) -> None:
         self.reload_patients(code)
@@ -319,7 +328,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         if self.store is None or not code:
             self.show_notice("pick or add a patient first")
             return
-        self._send(self.session_panel.session_facts(code))
+        self._record(self.session_panel.session_facts(code))
 
     def _on_session_started(self, session_id: int, code: str) -> None:
         self.session_id, self.session_patient = session_id, code
@@ -333,7 +342,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         from ui.end_session import EndSessionDialog
 
         dialog = EndSessionDialog(self, self.session_id, self.session_patient)
-        dialog.finished_facts.connect(self._send)
+        dialog.finished_facts.connect(self._record)
         dialog.open()
         self.end_dialog = dialog
 
@@ -382,7 +391,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.recording = False
         notes = self.session_panel.notes.toPlainText().strip()
         if self.store is not None and notes:
-            self._send(m.SaveTrialNotes(trial_id, notes))
+            self._record(m.SaveTrialNotes(trial_id, notes))
             self.session_panel.notes.clear()
         self.session_panel.trial_ended(f"trial #{trial_id} saved ({status})")
         self._trial_t0_s = None

@@ -39,6 +39,7 @@ class MetricsPanel(QtWidgets.QWidget):
         for i, (key, label, _, _) in enumerate(figures):
             value = QtWidgets.QLabel("--", objectName="metric_value")
             name = QtWidgets.QLabel(label, objectName="metric_name")
+            name.setWordWrap(True)  # a narrow column wraps the name, never cuts it
             row, col = 2 * (i // columns), i % columns
             grid.addWidget(value, row, col)
             grid.addWidget(name, row + 1, col)

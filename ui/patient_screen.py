@@ -172,12 +172,13 @@ class PatientScreen(QtWidgets.QWidget):
         self._cursor = pg.ScatterPlotItem(
             pen=theme.pen("#FFFFFF"), brush=theme.brush(theme.PATIENT["cursor"])
         )
-        # the fixation target of sensory tests: a fixed cross, the same size on every screen
+        # the fixation target of sensory tests ("look at the dot in front of you"): a fixed
+        # white dot, the same size on every screen, that never moves with the sway
         self._fixation = pg.ScatterPlotItem(
             [0.0],
             [0.0],
-            symbol="+",
-            size=90,
+            symbol="o",
+            size=36,
             pen=theme.pen(theme.PATIENT["text"]),
             brush=theme.brush(theme.PATIENT["text"]),
         )
@@ -285,7 +286,7 @@ class PatientScreen(QtWidgets.QWidget):
         self._unflash.start()
 
     def set_feedback(self, on: bool) -> None:
-        """Live feedback (cursor, targets, shapes) or, for sensory tests, the fixation cross
+        """Live feedback (cursor, targets, shapes) or, for sensory tests, the fixation dot
         only: the patient looks at a fixed point and never sees their own sway."""
         self.feedback = on
         self._fixation.setVisible(not on)
@@ -302,7 +303,7 @@ class PatientScreen(QtWidgets.QWidget):
         hits: int | None = None,
     ) -> None:
         """Draw the cursor at the newest finite sample of ``xy`` (n, 2) and the targets (during a
-        sensory test, :meth:`set_feedback` has hidden them: only the fixation cross shows)."""
+        sensory test, :meth:`set_feedback` has hidden them: only the fixation dot shows)."""
         finite = xy[np.isfinite(xy).all(axis=1)] if len(xy) else xy
         if len(finite):
             x, y = self._smooth(finite, fs)

@@ -139,7 +139,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         )
         self.countdown.setWordWrap(True)
         self.countdown.hide()
-        self.cue = QtWidgets.QLineEdit(placeholderText="cue (Enter logs it)")
+        self.cue = QtWidgets.QLineEdit(placeholderText="cue + Enter")
         self.marker_button = QtWidgets.QPushButton("Marker")
         self.notes = QtWidgets.QPlainTextEdit(placeholderText="notes for this trial")
         line = self.notes.fontMetrics().lineSpacing()
@@ -173,11 +173,11 @@ class SessionPanel(QtWidgets.QGroupBox):
         who.addWidget(self.station)
         form.addRow("By, where", who)
         before = QtWidgets.QHBoxLayout()
-        before.addWidget(QtWidgets.QLabel("pain"))
-        before.addWidget(self.pain_before)
+        before.addWidget(QtWidgets.QLabel("Before: pain"))
+        before.addWidget(self.pain_before, 1)
         before.addWidget(QtWidgets.QLabel("Borg"))
-        before.addWidget(self.borg_before)
-        form.addRow("Before", before)
+        before.addWidget(self.borg_before, 1)
+        form.addRow(before)  # full width: the two scales fit the control column
         form.addRow(session_row)  # full width: the button's text is never squeezed
         form.addRow(self.end_button)
         form.addRow("Exercise", self.exercise)
@@ -292,6 +292,8 @@ class SessionPanel(QtWidgets.QGroupBox):
 
     def session_started(self, text: str) -> None:
         self.session_label.setText(text)
+        for box in (self.pain_before, self.borg_before):  # asked again for the next session
+            box.setValue(box.minimum())
 
     def protocol_running(self, running: bool) -> None:
         self.running_protocol = running

@@ -11,6 +11,7 @@ output, :meth:`Sounds.play` returns False and the caller shows a visual flash in
 from __future__ import annotations
 
 import functools
+import importlib.util
 import pathlib
 import tempfile
 import wave
@@ -54,11 +55,21 @@ def tone_files() -> dict[str, pathlib.Path]:
     return paths
 
 
+#: Why QtMultimedia could not be imported (set by :func:`_multimedia`).
+_import_error = ""
+
+
 def _multimedia():
-    """QtMultimedia, or None when PySide6-Addons is not installed."""
+    """QtMultimedia, or None when PySide6-Addons is not installed or cannot load (e.g. no
+    ``libpulse`` on Linux); :data:`_import_error` then says which."""
+    global _import_error
+    if importlib.util.find_spec("PySide6.QtMultimedia") is None:
+        _import_error = "no sound module (install the 'sound' extra: PySide6-Addons)"
+        return None
     try:
         from PySide6 import QtMultimedia
-    except ImportError:
+    except ImportError as e:  # installed, but a system library is missing
+        _import_error = f"the sound module cannot load ({e})"
         return None
     return QtMultimedia
 
@@ -74,13 +85,15 @@ class Sounds(QtCore.QObject):
         When not available: why (for the console).
     """
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, multimedia=...):
+        """``multimedia``: the QtMultimedia module to play with (default: imported if
+        installed); None = none, as on a station without the ``sound`` extra."""
         super().__init__(parent)
         self._effects = {}
-        mm = _multimedia()
+        mm = _multimedia() if multimedia is ... else multimedia
         if mm is None:
             self.available = False
-            self.why_silent = "no sound module (install the 'sound' extra: PySide6-Addons)"
+            self.why_silent = _import_error or "no sound module (install the 'sound' extra)"
             return
         if not mm.QMediaDevices.audioOutputs():
             self.available = False

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 
 def trial_label(trial) -> str:
-    """``#12  P001  2026-11-21 14:30  romberg  eyes closed, firm  (complete)``."""
+    """``#12 P001 11-21 14:30 romberg eyes closed, firm`` (+ `` (aborted)`` unless complete):
+    short enough for a picker half a 1366 px screen wide; :func:`trial_tooltip` has it all."""
+    when = (trial.started or "")[5:16].replace("T", " ")
+    status = "" if trial.status == "complete" else f" ({trial.status})"
+    return (
+        f"#{trial.id} {trial.patient_code} {when} {trial.protocol} "
+        f"{trial.condition.label().replace('_', ' ')}{status}"
+    )
+
+
+def trial_tooltip(trial) -> str:
+    """The whole description: ``#12, P001, 2026-11-21 14:30, romberg, eyes closed, firm,
+    complete``."""
     when = (trial.started or "")[:16].replace("T", " ")
     return (
-        f"#{trial.id}  {trial.patient_code}  {when}  {trial.protocol}  "
-        f"{trial.condition.label().replace('_', ' ')}  ({trial.status})"
+        f"#{trial.id}, {trial.patient_code}, {when}, {trial.protocol}, "
+        f"{trial.condition.label().replace('_', ' ')}, {trial.status}"
     )
 
 
@@ -35,6 +47,7 @@ class TrialPicker(QtWidgets.QComboBox):
                 if finished_only and trial.status == "recording":
                     continue
                 self.addItem(trial_label(trial), trial.id)
+                self.setItemData(self.count() - 1, trial_tooltip(trial), QtCore.Qt.ToolTipRole)
         self.blockSignals(False)
         if current is not None:
             self.select(current)
@@ -72,4 +85,4 @@ def pick_trial(parent, store) -> int | None:
     return picker.trial_id() if dialog.exec() == QtWidgets.QDialog.Accepted else None
 
 
-__all__ = ["TrialPicker", "pick_trial", "trial_label"]
+__all__ = ["TrialPicker", "pick_trial", "trial_label", "trial_tooltip"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nmr_balance.app import open_source
-from nmr_balance.app.warm import warm_kernels
+from nmr_balance.app.warm import FRONT_END, warm_kernels
 from nmr_balance.pipeline import Pipeline
 from nmr_balance.terminal_view import has_display, print_events, run_console
 
@@ -76,7 +76,8 @@ def run(args) -> int:
         print(
             "No display found (DISPLAY/WAYLAND_DISPLAY not set): showing the headless console view."
         )
-    warm_kernels()  # a progress bar while the first run compiles, instead of a frozen screen
+    # the front-end's kernels (and a progress bar while a first run compiles them)
+    warm_kernels(only=FRONT_END)
     with Pipeline(source) as pipeline:
         summary = run_console(pipeline, args.duration)
     print_events(pipeline.events())  # the closing ones
