@@ -511,6 +511,14 @@ def test_lab_exports_with_a_preamble_are_read(tmp_path, capsys):
     assert len(table.preamble) == 18 and table.columns[0] == "abs time"
     assert table.units[:4] == ["s", "N", "N", "N"] and table.values.shape == (300, 7)
     assert read_table(kistler, TableOptions(skip_rows=19)).values.shape == (300, 7)
+    short = tmp_path / "short.csv"
+    short.write_text("Exported by a lab system; 1 line\nt;x;y\ns;cm;cm\n0;1;2\n0.01;1;2\n")
+    for options in (TableOptions(), TableOptions(skip_rows=1)):
+        table = read_table(short, options)
+        assert table.columns == ["t", "x", "y"] and table.units == ["s", "cm", "cm"]
+        assert table.values.shape == (2, 3) and table.preamble == [
+            "Exported by a lab system; 1 line"
+        ]
     table = read_table(motive)  # 32 lines of preamble, a 6x6 calibration matrix among them
     assert table.columns[:2] == ["Frame", "Time (Seconds)"] and table.values.shape == (295, 8)
     code, out, err = cli(
