@@ -198,3 +198,16 @@ def test_the_therapists_note_is_in_both_in_their_words_and_nothing_is_a_dump(ses
         assert "{" not in text and "}" not in text
         assert "Level 1" not in text  # tests are not given an invented level
     assert "as steady as eyes open" not in pdf and "as steady as eyes open" not in note
+    # no standing-sway reading of a target or LOS trace, no sway chart titled as LOS
+    assert "smaller, tighter trace" not in pdf
+    assert "Limits of Stability (8 directions): mean sway velocity" not in pdf
+
+
+def test_trials_lists_each_trials_key_result(session):
+    db, *_ = session
+    table = nmr("trials", "--db", db).stdout.splitlines()
+    assert table[0].split()[-1] == "result"
+    shifts = [line for line in table if " weight_shift " in line]
+    assert len(shifts) == 2 and all("hits " in s and "level 2" in s for s in shifts)
+    (los,) = [line for line in table if " los " in line]
+    assert "LOS max excursion" in los and "directional control" in los
