@@ -535,3 +535,17 @@ def test_lab_exports_with_a_preamble_are_read(tmp_path, capsys):
         capsys, "import", motive, "--patient", "LAB1", "--db", db, "--column", "counter=Frame"
     )
     assert code == 0 and "1 gaps (5 samples missing)" in out
+
+
+def test_a_pdf_that_cannot_be_laid_out_is_an_error_and_leaves_no_file(station, tmp_path, capsys):
+    db, tid = station
+    con = sqlite3.connect(db)  # a code from before the policy, as an old database may hold
+    con.execute("UPDATE patients SET code = ? WHERE code = 'P001'", ("X" * 5000,))
+    con.commit()
+    con.close()
+    with Store.open(db) as store:
+        sid = store.trial(tid).session_id
+    code, _, err = cli(capsys, "report", "--session", sid, "--pdf", tmp_path / "r.pdf", "--db", db)
+    assert code == 2 and "does not fit the page" in err
+    assert not (tmp_path / "r.pdf").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("station.db")) == []
