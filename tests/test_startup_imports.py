@@ -97,3 +97,10 @@ def test_the_rate_median_is_numpys_without_numpy_ma():
     for n in (1, 2, 3, 10, 11, 6000, 6001):
         steps = 0.01 + rng.random(n) * 1e-4
         assert _median(steps) == np.median(steps)
+
+
+@pytest.mark.parametrize("command", ["protocols", "sources"])
+def test_listing_protocols_and_sources_imports_no_numba(command, tmp_path):
+    modules, text = _imported([command], tmp_path)
+    assert text.strip()
+    assert _loaded(modules, HEAVY) == []
