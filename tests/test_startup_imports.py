@@ -104,3 +104,18 @@ def test_listing_protocols_and_sources_imports_no_numba(command, tmp_path):
     modules, text = _imported([command], tmp_path)
     assert text.strip()
     assert _loaded(modules, HEAVY) == []
+
+
+def test_report_note_alone_imports_no_reportlab(tmp_path):
+    """The documentation note is text: reportlab is imported only when a PDF is asked for."""
+    from recordings import Store
+
+    db = str(tmp_path / "station.db")
+    with Store.open(db) as store:
+        store.add_patient("P001")
+        session = store.start_session("P001")
+    note = tmp_path / "note.txt"
+    argv = ["report", "--session", str(session.id), "--note", str(note), "--db", db]
+    modules, _ = _imported(argv, tmp_path)
+    assert note.read_text().strip()
+    assert _loaded(modules, HEAVY) == []
