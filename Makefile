@@ -1,14 +1,18 @@
 # nmr-balance — the two commands of the README, plus benchmarks.
 #   make demo   set up .venv and run the live dashboard on the simulated board
 #   make test   set up .venv, lint (ruff, import layers) and run the whole test suite offscreen
+#   make test-stress   make test beside two CPU-bound processes (the suite must pass on a busy machine)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
             command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+# pytest-xdist workers for make test (0 = one process). Two help even on two busy cores: most
+# tests wait on subprocesses, ptys, sockets and Qt timers rather than compute.
+TEST_WORKERS ?= 2
 
-.PHONY: demo test bench bench-quick setup system-libs lint clean pg
+.PHONY: demo test test-stress bench bench-quick setup system-libs lint clean pg
 
 demo: setup
 	@$(PY) -m nmr_balance.app.demo
@@ -18,7 +22,12 @@ demo: setup
 # port, deleted at exit) for the store tests that run on both engines.
 test: lint
 	@bash .ci/system-libs.sh test
-	QT_QPA_PLATFORM=offscreen $(PY) -m tests.pg_server --exec -- $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.pg_server --exec -- $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# make test with two CPU-bound processes beside it, started and stopped by .ci/with_cpu_hogs.py
+# (they end with it, however it ends). Tests wait on events and counters, never on speed.
+test-stress: setup
+	$(PY) .ci/with_cpu_hogs.py --hogs 2 -- $(MAKE) --no-print-directory test
 
 # A throwaway PostgreSQL server for a developer: the URL is on the last line; Ctrl-C ends it.
 pg: setup

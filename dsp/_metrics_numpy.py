@@ -69,15 +69,16 @@ def sample_entropy_counts_numpy(x, m, r):
     first = tpl[0]
     # Candidates of p are q in (p, reach[p]): the first values of q within r above p's.
     span = np.searchsorted(first, first + r, side="right") - np.arange(n_templates)
+    rows = list(tpl)  # 1-D rows: contiguous slices, no 2-D temporaries
     a = b = 0
     for d in range(1, int(span.max(initial=1))):
         p_end = n_templates - d
         cand = span[:p_end] > d
-        if m > 1:
-            worst = np.abs(tpl[1:m, d:] - tpl[1:m, :p_end]).max(axis=0)
-            cand &= worst <= r
+        for k in range(1, m):  # Chebyshev distance over the middle values
+            cand &= np.abs(rows[k][d:] - rows[k][:p_end]) <= r
         b += int(np.count_nonzero(cand))
-        a += int(np.count_nonzero(cand & (np.abs(tpl[m, d:] - tpl[m, :p_end]) <= r)))
+        cand &= np.abs(rows[m][d:] - rows[m][:p_end]) <= r
+        a += int(np.count_nonzero(cand))
     return a, b
 
 

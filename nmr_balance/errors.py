@@ -52,6 +52,22 @@ class InvalidParameterError(ConfigError):
         super().__init__(f"bad parameter '{name}={value}'{at}: expected {expected}")
 
 
+class UnknownProtocolError(ConfigError):
+    """No protocol by that name: says the closest known names and where the list is."""
+
+    def __init__(self, name: str, known: list[str]):
+        import difflib
+
+        self.name, self.known = name, sorted(known)
+        self.suggestions = difflib.get_close_matches(name, self.known, n=3, cutoff=0.6)
+        guess = f" (did you mean {' or '.join(self.suggestions)}?)" if self.suggestions else ""
+        super().__init__(
+            f"no protocol named '{name}'{guess}",
+            f"Known protocols: {', '.join(self.known) or 'none'} (or give the path of a .toml "
+            "file); `nmr-balance protocols` lists them with what each one does",
+        )
+
+
 class ProtocolError(ConfigError):
     """A protocol definition (TOML) is not valid: says which file, step and field, and why."""
 

@@ -81,6 +81,16 @@ _VISION = {
     "closed": "closed",
 }
 _SURFACE = {"firm": "firm", "foam": "foam"}
+#: Stances a trial may be recorded in (``Condition.stance``; "" = both feet, not stated).
+STANCES = (
+    "feet_apart",
+    "feet_together",
+    "semi_tandem",
+    "tandem",
+    "single_leg_left",
+    "single_leg_right",
+)
+_CONDITION_WORDS = "eyes_open|eyes_closed, firm|foam and one stance (" + "|".join(STANCES) + ")"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,21 +114,31 @@ class Condition:
 
     @classmethod
     def parse(cls, text: str | None) -> Condition:
-        """Read ``"eyes_closed,foam,tandem"`` (any order; ``eo``/``ec`` also accepted)."""
+        """Read ``"eyes_closed,foam,tandem"`` (any order; ``eo``/``ec`` also accepted).
+
+        Every word must be a known one (:data:`STANCES` for the stance): a typo such as
+        ``eyes_shut`` is refused with the words that are valid, never stored as a stance.
+        """
         vision = surface = stance = ""
         for token in filter(None, (t.strip().lower() for t in (text or "").split(","))):
             if token in _VISION:
                 vision = _VISION[token]
             elif token in _SURFACE:
                 surface = _SURFACE[token]
-            elif not stance:
+            elif token in STANCES and not stance:
                 stance = token
             else:
+                import difflib
+
+                words = [*_VISION, *_SURFACE, *STANCES]
+                close = difflib.get_close_matches(token, words, n=1, cutoff=0.6)
+                what = "a second stance" if token in STANCES else f"'{token}'"
+                guess = f" (did you mean {close[0]}?)" if close and token not in STANCES else ""
                 raise InvalidParameterError(
                     "condition",
                     text,
-                    "eyes_open|eyes_closed, firm|foam and one stance, "
-                    "comma-separated (e.g. eyes_closed,foam,feet_together)",
+                    f"{_CONDITION_WORDS}, comma-separated, e.g. eyes_closed,foam,feet_together; "
+                    f"{what} is not one of them{guess}",
                 )
         return cls(vision, surface, stance)
 
@@ -129,12 +149,10 @@ class Condition:
 
     @property
     def leg(self) -> str:
-        """``"left"``/``"right"`` for a single-leg stance, else ``"both"`` (protocol terms)."""
-        return (
-            self.stance.removeprefix("single_leg_")
-            if self.stance.startswith("single_leg_")
-            else "both"
-        )
+        """``"left"``/``"right"`` for a single-leg stance (``single_leg_left`` as recorded, or
+        ``left`` as a protocol step says it), else ``"both"``."""
+        side = self.stance.removeprefix("single_leg_")
+        return side if side in ("left", "right") else "both"
 
     @property
     def key(self) -> str:

@@ -66,7 +66,12 @@ class Source(abc.ABC):
         Valid after :meth:`open`.
     dropped : int
         Samples known to be lost before reaching :meth:`read` (decoder drops, gaps).
+    host_time_is_receipt : bool
+        The blocks' ``t_host_ns`` is when this process received each sample, so host time ->
+        processed latency means something. A replay keeps the recorded host times instead.
     """
+
+    host_time_is_receipt = True
 
     def __init__(self, url: str):
         self.url = url

@@ -29,7 +29,7 @@ import numpy as np
 from nmr_balance.protocols.library import ProtocolFacts, facts
 from nmr_balance.protocols.progression import next_level
 from nmr_balance.record import Cue, Patient, Session, Trial, TrialStatus, when
-from nmr_balance.results import LosResult, LosScores, TrialResults
+from nmr_balance.results import LosResult, LosScores, RepositionResult, TrialResults
 
 #: mCTSIB conditions (vision, surface) in the order of the test.
 MCTSIB_CONDITIONS = (("open", "firm"), ("closed", "firm"), ("open", "foam"), ("closed", "foam"))
@@ -133,7 +133,9 @@ class TrialSummary:
         """A quiet-standing trial (a test's stance, a free recording): its sway is the measure.
         A Limits of Stability or target trace is movement on purpose, not sway."""
         r = self.results
-        return r.stand is not None or (r.los is None and r.training is None and bool(r.sway))
+        return r.stand is not None or (
+            r.los is None and r.training is None and r.reposition is None and bool(r.sway)
+        )
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -229,6 +231,8 @@ class ProtocolBlock:
         ratios of mean sway velocity, from this protocol's held trials only.
     los : LosResult or None
         The last complete Limits of Stability trial.
+    reposition : RepositionResult or None
+        The last complete joint-position (proprioception) trial.
     single_leg : dict of str to tuple
         Side -> (best time standing s, held the full time).
     training : TrainingSummary or None
@@ -240,6 +244,8 @@ class ProtocolBlock:
     sensory_ratios: dict[str, float] = dataclasses.field(default_factory=dict)
     los: LosResult | None = None
     los_trial: int | None = None
+    reposition: RepositionResult | None = None
+    reposition_trial: int | None = None
     single_leg: dict[str, tuple[float, bool]] = dataclasses.field(default_factory=dict)
     training: TrainingSummary | None = None
 
@@ -413,6 +419,11 @@ def protocol_block(name: str, trials: Sequence[TrialSummary]) -> ProtocolBlock:
     los = [t for t in trials if t.results.los is not None and t.finished]
     if los:
         block = dataclasses.replace(block, los=los[-1].results.los, los_trial=los[-1].id)
+    jps = [t for t in trials if t.results.reposition is not None and t.finished]
+    if jps:
+        block = dataclasses.replace(
+            block, reposition=jps[-1].results.reposition, reposition_trial=jps[-1].id
+        )
     if any(t.results.training is not None for t in trials) or (
         not f.is_test and any(t.level is not None for t in trials)
     ):

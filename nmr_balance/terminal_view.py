@@ -38,7 +38,7 @@ def status_line(pipeline: Pipeline) -> str:
     rate = f"{s.rate_hz:7.1f} Hz" if math.isfinite(s.rate_hz) else "    -- Hz"
     lat = (
         f"latency p50 {s.latency_p50_ms:.2f} p99 {s.latency_p99_ms:.2f} max {s.latency_max_ms:.2f} ms"
-        if math.isfinite(s.latency_p50_ms)
+        if math.isfinite(s.latency_p50_ms) and pipeline.source.host_time_is_receipt
         else "latency --"
     )
     return (
@@ -56,6 +56,19 @@ def print_events(
         if clear_line:
             out.write("\r\x1b[K")
         out.write(f"{time.strftime('%H:%M:%S')} [{e.status.value}] {e.message}\n")
+
+
+def _latency(pipeline: Pipeline) -> str:
+    """The latency figures, or why there are none (a replay's host times are recorded ones)."""
+    s = pipeline.stats()
+    if not pipeline.source.host_time_is_receipt:
+        return "latency not measured (a replay keeps the recorded receive times)"
+    if not math.isfinite(s.latency_p50_ms):
+        return "latency --"
+    return (
+        f"latency p50 {s.latency_p50_ms:.2f} ms / p99 {s.latency_p99_ms:.2f} ms / "
+        f"max {s.latency_max_ms:.2f} ms"
+    )
 
 
 def run_console(
@@ -114,8 +127,7 @@ def run_console(
         "latency_max_ms": s.latency_max_ms,
     }
     out.write(
-        f"{s.samples} samples in {elapsed:.1f} s, {s.dropped} dropped, latency p50 "
-        f"{s.latency_p50_ms:.2f} ms / p99 {s.latency_p99_ms:.2f} ms / max {s.latency_max_ms:.2f} ms\n"
+        f"{s.samples} samples in {elapsed:.1f} s, {s.dropped} dropped, {_latency(pipeline)}\n"
     )
     out.flush()
     return summary

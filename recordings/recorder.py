@@ -44,6 +44,12 @@ from recordings.mirror import LocalMirror, ensure_uid
 from recordings.model import Condition
 from recordings.store import PROCESSED, RAW, Store, default_db_path
 
+#: Recording a protocol's trial live by sample time: the newest samples not yet committed, s.
+#: The protocol notices the end of a trial when it has read the sample at its end, a few
+#: hundredths of a second after it arrived; held back this long, no sample past the end is
+#: stored (commit interval + this stays under the 1 s a crash may lose).
+HOLD_BACK_S = 0.5
+
 _STATUS_EVENTS = {
     Status.LOST: "device_lost",
     Status.RECONNECTING: "device_reconnecting",
@@ -99,8 +105,11 @@ class Recorder:
         See :data:`STALL_TIMEOUT_S`.
     start_t_s : float, optional
         Record by sample time (:func:`nmr_balance.stream.sample_time`): the trial is the samples
-        from this time on, up to the ``end_t_s`` given to :meth:`stop`, whenever they were read.
-        For a source faster than real time (a pull-mode pipeline): nothing is committed until
+        from this time on, up to the ``end_t_s`` given to :meth:`stop` (or ``duration_s`` of
+        signal), whenever they were read. With a live pipeline the samples are committed as they
+        come, all but the newest :data:`HOLD_BACK_S` (the protocol that calls :meth:`stop` may
+        end the trial just before them), so a crash still loses less than a second. For a
+        source faster than real time (a pull-mode pipeline): nothing is committed until
         :meth:`stop`, which takes the span from the rings (they must still hold it: size them
         for the whole run). A crash before then loses the trial, which a simulated or replayed
         source can make again.
@@ -156,6 +165,7 @@ class Recorder:
         self.duration_s = duration_s
         self.start_t_s, self.end_t_s = start_t_s, None
         self._end: dict[int, int | None] = {RAW: None, PROCESSED: None}  # first counter past it
+        self._held: dict[int, SampleBlock | None] = {RAW: None, PROCESSED: None}  # not yet due
         self._full = {RAW: False, PROCESSED: False}
         self._local_copy_path = local_copy
         self._mirror: LocalMirror | None = None
@@ -284,7 +294,7 @@ class Recorder:
         cpu0 = time.thread_time()
         last_commit = time.monotonic()
         try:
-            if self.start_t_s is not None:
+            if self.start_t_s is not None and getattr(self.pipeline, "pull", False):
                 self._stop.wait()  # by sample time: the span is taken from the rings at the end
             while not self._stop.wait(min(0.05, self.commit_interval_s / 2)):
                 if time.monotonic() - last_commit >= self.commit_interval_s:
@@ -349,8 +359,8 @@ class Recorder:
         self._stop.set()
 
     def _flush(self) -> None:
-        raw = self._within_span(self._raw_reader.read(), self.pipeline.raw_info)
-        proc = self._within_span(self._proc_reader.read(), self.pipeline.info)
+        raw = self._within_span(self._due(RAW, self._raw_reader.read()), self.pipeline.raw_info)
+        proc = self._within_span(self._due(PROCESSED, self._proc_reader.read()), self.pipeline.info)
         raw = self._within_duration(RAW, raw, self.pipeline.raw_info.fs)
         proc = self._within_duration(PROCESSED, proc, self.pipeline.info.fs)
         if len(raw):
@@ -398,6 +408,22 @@ class Recorder:
             self._seq[stream] += 1
         self.n_raw += len(raw)
         self.n_processed += len(proc)
+
+    def _due(self, stream: int, block: SampleBlock) -> SampleBlock:
+        """Recording by sample time from a live pipeline: all but the newest
+        :data:`HOLD_BACK_S` of signal, kept for the next flush, until the trial is stopped (its
+        end is then known, and :meth:`_within_span` cuts there)."""
+        held = self._held[stream]
+        if held is not None and len(held):
+            block = SampleBlock.concat([held, block], held.n_channels)
+        self._held[stream] = None
+        if self.start_t_s is None or self._stop.is_set() or not len(block):
+            return block
+        info = self.pipeline.raw_info if stream == RAW else self.pipeline.info
+        t = sample_time(block, info)
+        cut = int(np.searchsorted(t, t[-1] - HOLD_BACK_S, side="right"))
+        self._held[stream] = block.slice(cut, len(block))
+        return block.slice(0, cut)
 
     def _within_span(self, block: SampleBlock, info) -> SampleBlock:
         """``block`` cut to ``[start_t_s, end_t_s)`` in sample time (all of it without them)."""

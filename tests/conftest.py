@@ -24,6 +24,12 @@ os.environ["NMR_BALANCE_DB"] = ""
 
 import pytest
 from _helpers import REPO
+from hypothesis import HealthCheck, settings
+
+# Hypothesis judges examples by wall time (a 200 ms deadline, a "too slow" health check): on a
+# busy machine that says nothing about the code, so the suite turns both off.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 @pytest.fixture

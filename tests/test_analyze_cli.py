@@ -197,6 +197,7 @@ def _json_run(capsys, monkeypatch, files, twins_up_to, parallel_from):
 
     monkeypatch.setattr(analyze, "TWINS_UP_TO_FILES", twins_up_to)
     monkeypatch.setattr(analyze, "PARALLEL_FROM_FILES", parallel_from)
+    monkeypatch.setattr(analyze, "idle_cores", lambda: 2)  # the pool, however busy the machine
     code, table, _ = _run(capsys, *files)
     assert code == 0
     code, out, _ = _run(capsys, *files, "--format", "json")
@@ -240,6 +241,7 @@ def test_a_bad_file_among_many_is_reported_and_the_others_analysed_in_the_pool(
     from nmr_balance.app.commands import analyze
 
     monkeypatch.setattr(analyze, "PARALLEL_FROM_FILES", 2)
+    monkeypatch.setattr(analyze, "idle_cores", lambda: 2)
     bad = tmp_path / "bad.txt"
     bad.write_text("Time[s]\tnot\tthe header\n1\t2\t3\n")
     files = [DATA / "BDS00001.txt", bad, DATA / "BDS00002.txt"]
@@ -247,3 +249,14 @@ def test_a_bad_file_among_many_is_reported_and_the_others_analysed_in_the_pool(
     assert code == 1
     assert [r["file"] for r in json.loads(out)] == [str(files[0]), str(files[2])]
     assert "bad.txt: cannot tell which columns" in err
+
+
+def test_idle_cores_is_between_one_and_the_core_count(monkeypatch):
+    import os
+
+    from nmr_balance.app.commands import analyze
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    for load, expected in ((0.0, 2), (0.4, 2), (0.6, 1), (1.0, 1), (7.5, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert analyze.idle_cores() == expected, load

@@ -14,7 +14,9 @@ import pytest
 
 from benchmarks import drill_fuzz, drill_sigkill, drill_unplug, soak
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+# One worker runs the drills one after another (make test uses xdist's loadgroup), so two drills
+# never compete with each other for the two cores.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180), pytest.mark.xdist_group("drills")]
 
 
 def test_fuzz_drill_finds_no_crash(tmp_path):

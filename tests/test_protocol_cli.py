@@ -88,11 +88,16 @@ def test_run_human_output_and_clear_errors(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "Lean towards each target" in out.stdout and "=== Limits of Stability" in out.stdout
-    assert "reaction_time_s" in out.stdout
+    # results in words, rounded, with units: no JSON or dictionary dumps, no raw keys
+    assert "composite: reaction time" in out.stdout and "directional control" in out.stdout
+    assert "{" not in out.stdout and "reaction_time_s" not in out.stdout
     # nobody leaned: no LOS is kept for this patient
     assert "not kept" in out.stdout and load_los("P002", tmp_path) is None
     bad = nmr("run", "nonsense", "--patient", "P1")
-    assert bad.returncode == 2 and "a known protocol" in bad.stderr and "mctsib" in bad.stderr
+    assert bad.returncode == 2 and "Known protocols" in bad.stderr and "mctsib" in bad.stderr
+    assert "did you mean" not in bad.stderr and "protocol file" not in bad.stderr
+    typo = nmr("run", "mctsbi", "--patient", "P1")
+    assert typo.returncode == 2 and "did you mean mctsib?" in typo.stderr
     bad = nmr("run", "weight_shift", "--patient", "P1", "--level", "9")
     assert bad.returncode == 2 and "a level from 1 (easiest) to 4" in bad.stderr
     assert "0-3" not in bad.stderr and "protocol file" not in bad.stderr

@@ -47,3 +47,40 @@ def test_level_is_the_therapists_choice_or_level_one(tmp_path):
     with pytest.raises(InvalidParameterError, match=r"a level from 1 \(easiest\) to \d"):
         choose_level(None, "P1", protocol, 5)
     assert choose_level(None, "P1", find("mctsib"), None) == (None, "")  # tests have no level
+
+
+def test_live_protocol_trials_hold_exactly_their_signal(tmp_path):
+    """Paced like a sensor (a live pipeline, not pull mode): each stored trial is the samples
+    from its start to its end in sample time: a timed 2 s trial at 100 Hz is 200 samples, a
+    trial that ends early (both targets reached) as many as its span."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.db"
+    base = [sys.executable, "-m", "nmr_balance.app.cli"]
+    out = subprocess.run(
+        [*base, "run", str(QUICK), "--source", "sim://", "--patient", "P1", "--db", str(db)]
+        + ["--data-dir", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=80,
+        check=False,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert out.returncode == 0, out.stderr
+    run = json.loads(out.stdout)
+    listed = subprocess.run(
+        [*base, "trials", "--db", str(db), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    stored = {t["id"]: t for t in json.loads(listed.stdout)}
+    assert len(run["trials"]) == len(run["recorded_trial_ids"]) == 2
+    for trial, tid in zip(run["trials"], run["recorded_trial_ids"]):
+        span = round((trial["t_end_s"] - trial["t_start_s"]) * 100)
+        assert stored[tid]["metrics"]["n_samples"] == span, (trial, stored[tid]["metrics"])
+    assert stored[run["recorded_trial_ids"][0]]["metrics"]["n_samples"] == 200

@@ -96,3 +96,50 @@ def test_the_patient_screen_says_what_to_do_in_each_phase():
     cue = task.cue(9.0)
     assert cue["visible"] is False and cue["target_since_s"] == pytest.approx(8.0)
     assert task.cue(14.0).get("target") is None
+
+
+def test_the_note_and_the_pdf_give_the_same_joint_position_errors(tmp_path):
+    """Run on the tilt board, recorded; the note and the PDF read the same stored results."""
+    import os
+    import subprocess
+    import sys
+
+    from _report_util import pdf_text
+
+    from nmr_balance.reporting import fmt
+
+    db, note, pdf = tmp_path / "s.db", tmp_path / "n.txt", tmp_path / "r.pdf"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    base = [sys.executable, "-m", "nmr_balance.app.cli"]
+    run = subprocess.run(
+        [*base, "run", "joint_position", "--source", "sim://?realtime=0&sensor=imu"]
+        + ["--patient", "P1", "--db", str(db), "--data-dir", str(tmp_path), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr
+    report = subprocess.run(
+        [*base, "report", "--session", "1", "--db", str(db), "--note", str(note)]
+        + ["--pdf", str(pdf)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert report.returncode == 0, report.stderr
+    from recordings import Store
+
+    with Store.open(db) as store:
+        [trial] = store.trials()
+    stored = TrialResults.from_dict(trial.metrics).reposition
+    assert stored is not None and stored.unit == "deg"
+    ae = fmt.number(stored.composite.absolute_error)
+    text, pdf_words = note.read_text(), pdf_text(pdf)
+    assert f"absolute error {ae} deg" in text
+    assert "Joint-position sense by direction" in pdf_words and ae in pdf_words
+    # a reposition trial is movement on purpose, not quiet standing: no sway line for it
+    assert "falls 0 of 1" not in text

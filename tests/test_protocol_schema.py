@@ -7,7 +7,7 @@ import pathlib
 import pytest
 from protocol_harness import BUILTINS
 
-from nmr_balance.errors import InvalidParameterError, ProtocolError
+from nmr_balance.errors import InvalidParameterError, ProtocolError, UnknownProtocolError
 from nmr_balance.protocols import discover, find, load_protocol
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.library import BUILTIN_DIR
@@ -206,8 +206,12 @@ def test_clinic_protocols_are_found_replace_builtins_and_broken_ones_are_listed(
     assert find("balance_kids", tmp_path).name == "balance_kids"
     with pytest.raises(ProtocolError, match=r"broken\.toml"):
         find("broken", tmp_path)
-    with pytest.raises(ProtocolError, match=r"a known protocol .*mctsib"):
+    with pytest.raises(UnknownProtocolError, match=r"Known protocols: .*mctsib") as e:
         find("nonsense", tmp_path)
+    assert e.value.suggestions == []  # nothing close: no guess
+    with pytest.raises(UnknownProtocolError, match=r"did you mean mctsib\?") as e:
+        find("mctsbi", tmp_path)
+    assert e.value.name == "mctsbi" and "mctsib" in e.value.known
 
 
 def test_theoretical_los_follows_height_and_neurocom_angles():

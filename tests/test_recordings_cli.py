@@ -43,7 +43,10 @@ def test_record_list_export_import_replay(tmp_path, capsys):
     )
     assert code == 0
     assert "new patient P001 added" in out and "trial 1 (complete)" in out
-    assert "n_samples" in out and "duration_s" in out
+    # key metrics in words, and why the spectra are missing (1 s is too short for them)
+    assert "200 samples at 200 Hz (1.00 s)" in out and "mean sway velocity" in out
+    assert "not computed: trial of 1 s is shorter than the 10 s needed" in out
+    assert " nan" not in out.lower()
     code, out, _ = cli(capsys, "trials", "--db", db, "--format", "json")
     [trial] = json.loads(out)
     assert trial["status"] == "complete" and trial["vision"] == "closed"
@@ -77,6 +80,8 @@ def test_record_list_export_import_replay(tmp_path, capsys):
     assert code == 0 and "-> trial 2" in out and "-> trial 3" in out
     code, out, _ = cli(capsys, "replay", "1", "--speed", "max", "--db", db)
     assert code == 0 and "replayed metrics equal the stored ones" in out
+    # a replay's host times are the recorded ones: no (negative) latency figure is made of them
+    assert "latency not measured" in out and "latency p50" not in out
     with Store.open(db) as store:
         assert [t.status for t in store.trials()] == ["complete"] * 3
 
@@ -157,3 +162,49 @@ def test_record_ctrl_c_keeps_an_aborted_trial(tmp_path):
     with Store.open(db) as store:
         [trial] = store.trials()
         assert trial.status == "aborted" and trial.metrics["n_samples"] > 500
+
+
+def test_record_refuses_an_unknown_condition_word_before_writing(tmp_path, capsys):
+    db = tmp_path / "station.db"
+    args = ["record", "--source", "sim://?realtime=0", "--patient", "P1", "--duration", "1"]
+    code, _, err = cli(capsys, *args, "--condition", "eyes_shut,foam", "--db", str(db))
+    assert code == 2 and "did you mean eyes_closed?" in err and "feet_together" in err
+    code, _, err = cli(capsys, *args, "--condition", "tandem,feet_together", "--db", str(db))
+    assert code == 2 and "a second stance" in err
+    assert not db.exists()  # nothing was written
+    code, _, _ = cli(capsys, *args, "--condition", "EC,foam,tandem", "--db", str(db))
+    assert code == 0
+    code, out, _ = cli(capsys, "trials", "--db", str(db), "--format", "json")
+    [trial] = json.loads(out)
+    assert (trial["vision"], trial["surface"], trial["stance"]) == ("closed", "foam", "tandem")
+
+
+def test_replay_of_a_trial_begun_mid_stream_explains_the_filter_start(tmp_path, capsys):
+    """A protocol trial starts while the live low-pass has been running; its replay starts the
+    filter at the trial's first sample. The samples after the filter's start-up are equal, and
+    the replay says that is the only difference, not that the front-end changed."""
+    from nmr_balance.app import open_source
+    from nmr_balance.app.protocol_recording import ProtocolRecorder
+    from nmr_balance.pipeline import Pipeline
+    from nmr_balance.protocols import ProtocolRun, parse_protocol
+    from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
+    from recordings import Store
+
+    db = tmp_path / "s.db"
+    protocol = parse_protocol(
+        {"steps": [{"task": "stand", "duration_s": 12, "countdown_s": 3}]}, "mid_stream"
+    )
+    with Store.open(db) as store:
+        store.ensure_patient("P1")
+        session = store.start_session("P1")
+        pipeline = Pipeline(open_source("sim://?realtime=0&seed=4"), pull=True)
+        status = StatusLog(pipeline)
+        with pipeline:
+            run = ProtocolRun(protocol, pipeline.info)
+            recorder = ProtocolRecorder(store, pipeline, session.id, protocol)
+            run_on_pipeline(run, pipeline, recorder.on_event, progress=False, status=status)
+        [tid] = recorder.trial_ids
+    code, out, _ = cli(capsys, "replay", str(tid), "--speed", "max", "--db", str(db))
+    assert code == 0
+    assert "replayed samples equal the stored ones after the front-end's start-up" in out
+    assert "DIFFER" not in out and "changed" not in out

@@ -29,10 +29,12 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(120)
 
 
-def run_json(*args: str) -> dict:
+def run_json(data: pathlib.Path, *args: str) -> dict:
+    # a data folder of its own (tmp_path): an LOS run stores the patient's measured LOS, which
+    # would place the targets of later runs
     out = subprocess.run(
         [sys.executable, "-m", "nmr_balance.app.cli", "run", *args, "--patient", "P1"]
-        + ["--no-record", "--json"],
+        + ["--no-record", "--json", "--data-dir", str(data)],
         capture_output=True,
         check=False,
         text=True,
@@ -44,8 +46,8 @@ def run_json(*args: str) -> dict:
     return json.loads(out.stdout)
 
 
-def test_mctsib_eyes_closed_on_foam_sways_more_than_eyes_open_on_firm():
-    s = run_json("mctsib", "--source", "sim://?realtime=0")["summary"]
+def test_mctsib_eyes_closed_on_foam_sways_more_than_eyes_open_on_firm(tmp_path):
+    s = run_json(tmp_path, "mctsib", "--source", "sim://?realtime=0")["summary"]
     v = {k: c["mean_velocity"] for k, c in s["conditions"].items()}
     assert v["open_firm"] < v["closed_firm"] < v["open_foam"] < v["closed_foam"], v
     assert v["closed_foam"] / v["open_firm"] > 1.5, v
@@ -55,8 +57,8 @@ def test_mctsib_eyes_closed_on_foam_sways_more_than_eyes_open_on_firm():
     assert 4.0 < v["open_firm"] < 20.0 and 10.0 < v["closed_foam"] < 45.0, v
 
 
-def test_los_reaches_every_target_straight():
-    s = run_json("los", "--source", "sim://?realtime=0")["summary"]
+def test_los_reaches_every_target_straight(tmp_path):
+    s = run_json(tmp_path, "los", "--source", "sim://?realtime=0")["summary"]
     for d in s["per_direction"]:
         assert d["max_excursion_pct"] >= 60.0, d
         assert d["directional_control_pct"] > 50.0, d
@@ -69,10 +71,12 @@ def success(doc: dict) -> float:
     return 100.0 * sum(s["hits"] for s in scores) / sum(s["targets"] for s in scores)
 
 
-def test_weight_shift_level_1_succeeds_by_default_and_fails_at_low_skill():
-    good = run_json("weight_shift", "--level", "1", "--source", "sim://?realtime=0")
+def test_weight_shift_level_1_succeeds_by_default_and_fails_at_low_skill(tmp_path):
+    good = run_json(tmp_path, "weight_shift", "--level", "1", "--source", "sim://?realtime=0")
     assert success(good) >= 50.0
-    poor = run_json("weight_shift", "--level", "1", "--source", "sim://?realtime=0&skill=0.1")
+    poor = run_json(
+        tmp_path, "weight_shift", "--level", "1", "--source", "sim://?realtime=0&skill=0.1"
+    )
     assert success(poor) < 50.0
     assert success(poor) < success(good)
     # the left/right targets need a real weight shift: the poor patient misses most of them
@@ -80,8 +84,8 @@ def test_weight_shift_level_1_succeeds_by_default_and_fails_at_low_skill():
     assert lr["scores"]["success_pct"] < 50.0
 
 
-def test_the_tilt_board_plays_along_in_degrees():
-    doc = run_json("los", "--source", "sim://?realtime=0&sensor=imu")
+def test_the_tilt_board_plays_along_in_degrees(tmp_path):
+    doc = run_json(tmp_path, "los", "--source", "sim://?realtime=0&sensor=imu")
     for d in doc["summary"]["per_direction"]:
         assert d["max_excursion_pct"] >= 60.0, d
     assert doc["summary"]["measured_los"]["unit"] == "deg"
@@ -188,11 +192,19 @@ def test_a_board_scheduled_by_the_patient_changes_condition_on_time():
 @pytest.mark.parametrize(
     ("sensor", "unit"), [("imu", "deg"), ("tilt", "deg"), ("cop", "mm"), ("plate", "mm")]
 )
-def test_joint_position_test_gives_finite_errors_in_the_sensor_unit(sensor, unit):
-    doc = run_json("joint_position", "--source", f"sim://?realtime=0&sensor={sensor}")
+def test_joint_position_test_gives_finite_errors_in_the_sensor_unit(sensor, unit, tmp_path):
+    doc = run_json(tmp_path, "joint_position", "--source", f"sim://?realtime=0&sensor={sensor}")
     s = doc["summary"]
     assert s["unit"] == unit
     for scores in [s["composite"], *s["per_direction"].values()]:
         for key in ("absolute_error", "constant_error", "variable_error"):
             assert math.isfinite(scores[key]), (key, scores)
     assert set(s["per_direction"]) == {"F", "R", "B", "L"}
+
+
+def test_moving_targets_are_pursued_and_skill_shows(tmp_path):
+    """Tracking: the patient chases the moving target (anticipating it), the less able one lags."""
+    good = run_json(tmp_path, "tracking", "--source", "sim://?realtime=0")["summary"]
+    poor = run_json(tmp_path, "tracking", "--source", "sim://?realtime=0&skill=0.2")["summary"]
+    assert good["mean_success_pct"] > 80.0, good
+    assert poor["mean_success_pct"] < good["mean_success_pct"] - 15.0, poor

@@ -84,8 +84,10 @@ class ProtocolRecorder:
                 protocol=self.protocol.name,
                 condition=Condition.from_protocol(c["vision"], c["surface"], c["stance"]),
                 parameters=parameters,
-                # a pull-mode pipeline runs faster than real time: record by sample time
-                start_t_s=event.t_s if getattr(self.pipeline, "pull", False) else None,
+                # by sample time, live or faster than real time: the trial holds exactly the
+                # signal the protocol scored, from its start to its end (its duration when timed)
+                start_t_s=event.t_s,
+                duration_s=data["duration_s"],
             )
             self.trial_ids.append(self.recorder.start())
         elif self.recorder is None:

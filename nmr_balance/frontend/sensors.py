@@ -19,6 +19,8 @@ Geometry keys read from ``StreamInfo.geometry`` (all optional):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from dsp.cop import MIN_LOAD_N, WII_CELLS_XY_MM, LoadCellCop, plate_cop, weight_bearing
@@ -158,6 +160,12 @@ class TiltStage:
         tilt = self.estimator.process(d[:, :3], d[:, 3:], dt)
         return block.with_data(np.column_stack([tilt, np.full(len(block), np.nan)]))
 
+    @property
+    def settle_s(self) -> float:
+        """Seconds after which the tilt no longer depends on the filter's starting state (to
+        1e-9): ln(1e9) complementary-filter time constants."""
+        return math.log(1e9) * self.estimator.time_constant_s
+
     def level(self, duration_s: float = 2.0) -> None:
         """Take the next ``duration_s`` seconds (board level and still) as zero tilt."""
         self.estimator.start_level_calibration(max(1, round(duration_s * self._fs)))
@@ -219,6 +227,15 @@ class LowpassStage:
         if self.filter is None:
             return block
         return block.with_data(self.filter.process(block.data))
+
+    @property
+    def settle_s(self) -> float:
+        """Seconds after which the output no longer depends on the filter's starting state (to
+        1e-9): ln(1e9) time constants of the slowest pole, 1 / (2 pi fc sin(pi / 2n))."""
+        if self.filter is None:
+            return 0.0
+        slowest = 2 * math.pi * self.cutoff_hz * math.sin(math.pi / (2 * self.order))
+        return math.log(1e9) / slowest
 
     def reset(self) -> None:
         if self.filter is not None:

@@ -15,7 +15,7 @@ import pathlib
 
 import platformdirs
 
-from nmr_balance.errors import ProtocolError
+from nmr_balance.errors import ProtocolError, UnknownProtocolError
 from nmr_balance.protocols.schema import Protocol, load_protocol
 
 BUILTIN_DIR = pathlib.Path(__file__).resolve().parent / "builtin"
@@ -58,8 +58,7 @@ def find(name_or_path: str, clinic_dir: pathlib.Path | None = None) -> Protocol:
     entries = discover(clinic_dir)
     entry = entries.get(name_or_path)
     if entry is None:
-        names = ", ".join(sorted(n for n, e in entries.items() if e.protocol)) or "none"
-        raise ProtocolError(name_or_path, "name", f"a known protocol ({names})", name_or_path)
+        raise UnknownProtocolError(name_or_path, [n for n, e in entries.items() if e.protocol])
     if entry.error is not None:
         raise entry.error
     return entry.protocol

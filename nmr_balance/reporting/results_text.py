@@ -14,8 +14,8 @@ import math
 
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.compare import RATIO_FORMULAS, RATIO_TITLES
-from nmr_balance.results import LOS_DIRECTIONS, LosScores, TrialResults
-from nmr_balance.summary import ProtocolBlock, TrainingSummary
+from nmr_balance.results import LOS_DIRECTIONS, LosScores, RepositionScores, TrialResults
+from nmr_balance.summary import ProtocolBlock, SessionSummary, TrainingSummary
 
 #: Column titles of the LOS table, in LosScores.FIELDS order ("L" = the sway unit).
 LOS_TITLES = (
@@ -47,6 +47,15 @@ def los_line(name: str, scores: LosScores, unit: str) -> str:
     return (
         f"{name}: reaction time {r} s, movement velocity {v} {unit}/s, endpoint excursion "
         f"{e} %, maximum excursion {m} %, directional control {c} %"
+    )
+
+
+def reposition_line(name: str, scores: RepositionScores, unit: str) -> str:
+    """Joint-position errors of a direction (or the composite): 3 significant digits, unit."""
+    a, c, v = (fmt.number(getattr(scores, k)) for k in RepositionScores.FIELDS[:3])
+    return (
+        f"{name}: absolute error {a} {unit}, constant error {c} {unit}, variable error "
+        f"{v} {unit} ({fmt.plural(scores.n, 'reproduction')})"
     )
 
 
@@ -100,6 +109,16 @@ def block_lines(block: ProtocolBlock) -> list[str]:
         for d in LOS_DIRECTIONS:
             if d in block.los.per_direction:
                 lines.append("  " + los_line(d, block.los.per_direction[d], unit))
+    if block.reposition is not None:
+        r = block.reposition
+        lines.append(
+            f"Joint-position sense (trial {block.reposition_trial}), errors reproducing a "
+            "position with the eyes closed (constant < 0: undershoot):"
+        )
+        lines.append("  " + reposition_line("composite", r.composite, r.unit or unit))
+        for d in LOS_DIRECTIONS:
+            if d in r.per_direction:
+                lines.append("  " + reposition_line(d, r.per_direction[d], r.unit or unit))
     if block.training is not None:
         lines.append(training_line(block.training))
         progression = progression_line(block.training)
@@ -116,9 +135,22 @@ __all__ = [
     "progression_line",
     "ratio",
     "ratio_lines",
+    "reposition_line",
+    "session_lines",
     "training_line",
     "trial_headline",
 ]
+
+
+def session_lines(summary: SessionSummary) -> list[str]:
+    """A session's results, protocol by protocol, in the words of the note and the PDF: what
+    the console's result panel shows (``recordings.report_data.load_session_summary`` loads the
+    summary from the station database)."""
+    lines = []
+    for block in summary.blocks:
+        lines.append(f"{block.title} ({fmt.plural(len(block.trials), 'trial')})")
+        lines += ["  " + line for line in block_lines(block)]
+    return lines
 
 
 def trial_headline(results: TrialResults, unit: str) -> str:

@@ -48,7 +48,7 @@ from nmr_balance.reporting.results_text import (
     ratio,
     training_line,
 )
-from nmr_balance.results import LOS_DIRECTIONS, LosScores
+from nmr_balance.results import LOS_DIRECTIONS, LosScores, RepositionScores
 from nmr_balance.summary import ProtocolBlock, SessionSummary, TrialSummary
 from ui.report import charts
 
@@ -339,12 +339,41 @@ def _los(block: ProtocolBlock, width: float) -> list[Flowable]:
             rows.append([d, *los_values(block.los.per_direction[d])])
     rows.append(["composite", *los_values(block.los.composite)])
     side = width - 215
-    table = _table(rows, [side * 0.15] + [side * 0.17] * 5, bold_rows=[len(rows) - 1])
+    table = _table(rows, [side * 0.2] + [side * 0.16] * 5, bold_rows=[len(rows) - 1])
     pair = Table([[radar, table]], colWidths=[215, side], hAlign="LEFT")
     pair.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])
     )
     return [KeepTogether([_p("Limits of Stability by direction", H2), pair])]
+
+
+def _reposition(block: ProtocolBlock, width: float) -> list[Flowable]:
+    """The joint-position test: absolute, constant and variable error per direction."""
+    r = block.reposition
+    if r is None:
+        return []
+    unit = r.unit or block.trials[0].unit
+    rows = [
+        [
+            "Dir.",
+            f"Absolute error ({unit})",
+            f"Constant error ({unit})",
+            f"Variable error ({unit})",
+            "Reproductions",
+        ]
+    ]
+    named = [d for d in LOS_DIRECTIONS if d in r.per_direction]
+    for name, scores in [*((d, r.per_direction[d]) for d in named), ("composite", r.composite)]:
+        values = [fmt.number(getattr(scores, k)) for k in RepositionScores.FIELDS[:3]]
+        rows.append([name, *values, str(scores.n)])
+    table = _table(rows, [width * 0.16] + [width * 0.21] * 4, bold_rows=[len(rows) - 1])
+    caption = _p(
+        f"Trial {block.reposition_trial}: each position shown, held, then reproduced with the "
+        "eyes closed. Constant error < 0: undershoot; variable error: spread about the mean "
+        "(Schmidt & Lee; see docs/metrics.md).",
+        SMALL,
+    )
+    return [KeepTogether([_p("Joint-position sense by direction", H2), caption, table])]
 
 
 def _protocol_sections(report: SessionReport, width: float) -> list[Flowable]:
@@ -358,6 +387,7 @@ def _protocol_sections(report: SessionReport, width: float) -> list[Flowable]:
             out.append(_p(f"Objective: {escape(objective)}.", SMALL))
         out += [Spacer(1, 3), _results_table(trials, width)]
         out += _conditions(block, width) + _ratios(block, width) + _los(block, width)
+        out += _reposition(block, width)
         out += _training(block) + _statokinesigrams(trials, width)
     return out
 

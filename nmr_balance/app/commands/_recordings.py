@@ -79,11 +79,46 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+#: What record and replay print of a trial, in words (every metric: ``trials --format json``).
+SHOWN_METRICS = (
+    ("mean_velocity", "mean sway velocity"),
+    ("mean_velocity_ml", "  side to side (ML)"),
+    ("mean_velocity_ap", "  front to back (AP)"),
+    ("rms_distance", "RMS distance"),
+    ("range_ml", "range side to side (ML)"),
+    ("range_ap", "range front to back (AP)"),
+    ("path_length", "path length"),
+    ("ellipse_area_95_chi2", "95 % ellipse area"),
+    ("mean_power_frequency", "mean power frequency"),
+    ("power_frequency_95", "95 % power frequency"),
+)
+
+
 def print_metrics(metrics: dict[str, Any], out=None) -> None:
-    """The trial's metrics, one per line with units when known."""
+    """A trial's key metrics in words, rounded, with units; a metric that could not be computed
+    says why (e.g. spectra need 10 s of signal). How many samples, at what rate, how long."""
+    from nmr_balance.reporting import fmt
+
     out = out or sys.stdout
-    units = metrics.get("units", {}) if isinstance(metrics.get("units"), dict) else {}
-    for key in sorted(k for k, v in metrics.items() if isinstance(v, (int, float, str))):
-        value = metrics[key]
-        text = f"{value:.4g}" if isinstance(value, float) else str(value)
-        out.write(f"  {key:<32} {text} {units.get(key, '')}".rstrip() + "\n")
+    units = metrics.get("units") if isinstance(metrics.get("units"), dict) else {}
+    notes = metrics.get("notes") if isinstance(metrics.get("notes"), dict) else {}
+    n, fs = metrics.get("n_samples"), metrics.get("fs_hz")
+    if isinstance(n, int) and isinstance(fs, (int, float)) and fs:
+        out.write(
+            f"  {n} samples at {fmt.number(fs)} Hz ({fmt.number(n / fs)} s), "
+            f"{metrics.get('gaps', 0)} gaps\n"
+        )
+    if metrics.get("sway_error"):
+        out.write(f"  no sway metrics: {metrics['sway_error']}\n")
+        return
+    width = max(len(label) for _, label in SHOWN_METRICS)
+    for key, label in SHOWN_METRICS:
+        value = metrics.get(key)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            text = f"{fmt.number(value)} {units.get(key, '')}".rstrip()
+        else:
+            text = "not computed: " + notes.get(key, "no value")
+        out.write(f"  {label:<{width}}  {text}\n")
+    total = sum(1 for k in units if k in metrics)
+    if total > len(SHOWN_METRICS):
+        out.write(f"  ({total} metrics in all: `nmr-balance trials --format json`)\n")

@@ -97,7 +97,7 @@ def add_arguments(parser) -> None:
 #: Numba and the cached kernels costs ~0.6 s of CPU per process (and a first run compiles for
 #: ~20 s). Measured crossover: ~240 files of 60 s at 100 Hz (benchmarks/notes.md, "Start-up").
 TWINS_UP_TO_FILES = 200
-#: From this many files on, two worker processes share the files (both cores).
+#: From this many files on, worker processes share the files, one per idle core.
 PARALLEL_FROM_FILES = 8
 
 
@@ -139,7 +139,7 @@ def _warm() -> None:
 
 def _analyse_all(files: list[str], args):
     """(result, None) or (None, error message) for each file, in order; lazily."""
-    workers = min(2, os.cpu_count() or 1) if len(files) >= PARALLEL_FROM_FILES else 1
+    workers = idle_cores() if len(files) >= PARALLEL_FROM_FILES else 1
     if workers == 1:
         return (_outcome(path, args) for path in files)
     import multiprocessing
@@ -156,6 +156,18 @@ def _analyse_all(files: list[str], args):
             yield from pool.map(_outcome, files, [args] * len(files), chunksize=chunk)
 
     return outcomes()
+
+
+def idle_cores() -> int:
+    """Cores no other process is using (at least 1): all of them on an idle machine. A worker on
+    a busy core only adds its start-up and waits (measured at load 8-26 on 2 shared cores: the
+    pool took 10-20 % longer than one process; benchmarks/notes.md)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]  # 1-minute average of runnable processes
+    except (AttributeError, OSError):  # Windows: no load average; assume an idle clinic PC
+        load = 0.0
+    return max(1, min(cores, int(cores - load + 0.5)))
 
 
 def _outcome(path: str, args):

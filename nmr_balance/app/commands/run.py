@@ -145,51 +145,18 @@ def continued_session(store, session_id: int | None, patient):
     return session
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return "--" if not math.isfinite(v) else f"{v:.3g}"
-    return str(v)
+def _print_event_line(e) -> None:
+    from nmr_balance.app.commands._run_text import event_line
 
-
-def _print_event(e) -> None:
-    d = e.data
-    if e.kind == "step_started":
-        attempt = f" (attempt {d['attempt']})" if d["attempt"] > 1 else ""
-        print(
-            f"\n[{e.t_s:7.1f} s] trial {e.trial + 1}/{d['of']}: {d['label'] or d['task']}{attempt}"
-            f"\n    {d['instruction']}"
-        )
-    elif e.kind in (
-        "target_hit",
-        "target_missed",
-        "balance_lost",
-        "trial_interrupted",
-        "paused",
-        "resumed",
-        "protocol_aborted",
-    ):
-        detail = ", ".join(f"{k} {_fmt(v)}" for k, v in d.items() if k != "result")
-        print(f"[{e.t_s:7.1f} s] {e.kind.replace('_', ' ')}{': ' + detail if detail else ''}")
-
-
-def _print_results(run) -> None:
-    print(f"\n=== {run.protocol.title} ===")
-    for r in run.results:
-        scores = ", ".join(
-            f"{k} {_fmt(v)}" for k, v in r.scores.items() if isinstance(v, (int, float, bool))
-        )
-        reason = f" {r.reason}" if r.reason else ""
-        print(f"trial {r.number + 1} {r.label or r.task} [{r.status}]{reason}: {scores}")
-    if run.summary:
-        print("summary:")
-        print(
-            json.dumps({k: v for k, v in run.summary.items() if k != "los"}, indent=1, default=_fmt)
-        )
+    line = event_line(e)
+    if line is not None:
+        print(line)
 
 
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.app.commands._run_text import print_results
     from nmr_balance.app.warm import FRONT_END, warm_kernels
     from nmr_balance.errors import InvalidParameterError
     from nmr_balance.pipeline import Pipeline
@@ -234,7 +201,7 @@ def run(args) -> int:
                 + (f" ({why})" if why else "")
             )
         runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
-        sinks = [] if args.quiet or args.json else [_print_event]
+        sinks = [] if args.quiet or args.json else [_print_event_line]
         recorder = None
         if store is not None:
             if session is None:
@@ -281,5 +248,5 @@ def run(args) -> int:
             )
         )
     else:
-        _print_results(runner)
+        print_results(runner)
     return 0 if runner.phase == "done" else 1
