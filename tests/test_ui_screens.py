@@ -147,7 +147,13 @@ def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, size, artifa
     settle(qtbot, window, size)
     progress = window.protocol_progress
     run, events, _ = runs["los"]
+    window.live.set_stream(run.info)  # the console's plots, as when the board is connected
+    assert window.live.scale_box.currentData() == 40.0
+    window._on_protocol_started({**run.describe(), "level_reason": ""})
+    # the therapist's sway plot zooms out to show the LOS targets (~130 mm forward)...
+    assert window.live.scale_box.currentData() == 160.0
     feed_run(window, run, events)
+    assert window.live.scale_box.currentData() == 40.0  # ...and back after the run
     settle(qtbot, window)
     assert (window.width(), window.height()) == size  # the results never grow the window
     text = progress.summary.text()
@@ -169,6 +175,8 @@ def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, size, artifa
     save_shot(window, artifacts_dir / f"console_los_result_{size[0]}x{size[1]}.png")
 
     run, events, _ = runs["mctsib"]
+    window._on_protocol_started({**run.describe(), "level_reason": ""})
+    assert window.live.scale_box.currentData() == 40.0  # standing tests: no targets, no zoom
     feed_run(window, run, events)
     settle(qtbot, window)
     assert (window.width(), window.height()) == size

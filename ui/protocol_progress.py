@@ -350,4 +350,11 @@ class ProtocolProgress(QtWidgets.QGroupBox):
             self.polygon.show_summary(summary)
 
 
-__all__ = ["ProtocolProgress", "key_scores", "los_polygon", "los_table", "summary_html"]
+__all__ = [
+    "SENSORY_KINDS",
+    "ProtocolProgress",
+    "key_scores",
+    "los_polygon",
+    "los_table",
+    "summary_html",
+]
