@@ -195,7 +195,7 @@ def in_view(screen, x: float, y: float, r: float) -> bool:
     return x0 < x - r and x + r < x1 and y0 < y - r and y + r < y1
 
 
-@pytest.mark.parametrize("preset", ["standard", "seniors"])
+@pytest.mark.parametrize("preset", ["standard", "seniors", "children"])
 def test_patient_screen_shows_every_target_with_room_to_spare(qtbot, runs, preset, artifacts_dir):
     from ui.patient_screen import MAX_TEXT_FRACTION, PatientScreen
 
