@@ -406,3 +406,25 @@ def test_replay_compare_progress_tabs_fit_with_no_text_cut(qtbot, tmp_path, size
     finally:
         window.close()
         store.close()
+
+
+@pytest.mark.parametrize(
+    "name, expect",
+    [
+        ("romberg", ("Romberg quotient", "eyes closed", "mm/s")),
+        ("single_leg", ("best time", "held to the end", " s")),
+        ("weight_shift", ("success per trial", "mean success", "%")),
+    ],
+)
+def test_every_summary_kind_reads_as_a_table_with_units(name, expect):
+    """The result panel's text for the other summary kinds, from real runs: no dictionary dump,
+    units on every number."""
+    from ui.protocol_progress import summary_html
+
+    run, _ = drive(
+        find(name), "sim://?realtime=0&seed=4", **({"level": 1} if name == "weight_shift" else {})
+    )
+    text = summary_html(run.summary, run.unit)
+    for words in expect:
+        assert words in text, (name, words, text)
+    assert "kind:" not in text and "{" not in text and "nan" not in text.lower()
