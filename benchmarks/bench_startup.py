@@ -43,10 +43,10 @@ COMMAND = "python -m benchmarks.bench_startup"
 _TO_FIRST_SAMPLE = """
 import time
 from nmr_balance.app import open_source
-from nmr_balance.app.warm import warm_kernels
+from nmr_balance.app.warm import FRONT_END, warm_kernels
 from nmr_balance.pipeline import Pipeline
 source = open_source("sim://?rate=1000")
-warm_kernels()
+warm_kernels(only=FRONT_END)  # as `nmr-balance live --headless` (the front-end's kernels)
 with Pipeline(source) as pipeline:
     pipeline.wait_for_samples(1, timeout=120)
     print(time.monotonic(), flush=True)
