@@ -107,7 +107,7 @@ class SimulatedBoard:
         kind: SensorKind | str = SensorKind.COP,
         fs: float = 100.0,
         seed: int = 0,
-        condition: Condition = Condition(),
+        condition: Condition = Condition("open", "firm"),
         body: Body = Body(),
         noise: bool = True,
         source: str = "sim://",
@@ -356,5 +356,5 @@ class SimulatedBoard:
             kind=kind,
             geometry=geometry,
             has_device_time=True,
-            device=f"simulated {kind.value} ({cond.vision} eyes, {cond.surface}, {cond.stance} legs)",
+            device=f"simulated {kind.value} ({cond.label()})",
         )

@@ -197,7 +197,7 @@ class SimulatedPatient:
         try:
             condition = Condition(**{k: str(v) for k, v in ins.condition.items()})
         except (TypeError, ValueError):
-            condition = Condition()  # a clinic's own condition words: stand as usual
+            condition = Condition("open", "firm")  # a clinic's own words: stand as usual
         if condition != self._condition:
             self._condition = condition
             since = ins.target_since_s if phase_changed else ins.t_s
