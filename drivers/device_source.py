@@ -170,7 +170,11 @@ class DeviceSource(Source):
             self._closing.set()  # no reconnect thread may outlive a failed open
             self.transport.disconnect()
             raise
-        return self.decoder.stream_info(self.url)
+        info = self.decoder.stream_info(self.url)
+        sensor = getattr(self.transport, "sensor_id", None)
+        if sensor:  # which sensor of several alike this stream is, kept with the recording
+            info = info.replace(geometry={**info.geometry, "sensor_id": sensor})
+        return info
 
     def _do_start(self) -> None:
         with self._cond:

@@ -103,6 +103,8 @@ class StreamEncoder:
         nmr only: samples per message.
     device_time : bool
         witmotion only: send the board's clock (``0x50`` time packets).
+    calibration : CellCalibration, optional
+        csv only: send raw counts, the inverse of this calibration (a raw-count board).
     host_clock : bool
         nmr only: device time = this machine's monotonic clock when the bytes are written (us),
         so a reader on the same machine can measure write -> processed latency.
@@ -116,9 +118,14 @@ class StreamEncoder:
         pack: int = 1,
         host_clock: bool = False,
         device_time: bool = False,
+        calibration=None,
     ):
         self.protocol, self.fs, self.pack = protocol, board_info.fs, pack
         self.host_clock = host_clock
+        #: csv: print raw ADC counts as a board with this CellCalibration would read the loads
+        self.calibration = calibration
+        if calibration is not None and protocol != "csv":
+            raise ValueError("raw counts (--calibration) are for the csv protocol")
         #: witmotion: open each cycle with a 0x50 time packet (the board's clock, from now on)
         self.device_time_t0 = time.time() if device_time else None
         n_aux = max(0, (n_channels or 0) - board_info.n_channels) if protocol == "nmr" else 0
@@ -149,6 +156,11 @@ class StreamEncoder:
         n = len(data)
         t_s = (counter0 + np.arange(n)) / self.fs
         if self.protocol == "csv":
+            if self.calibration is not None:  # kg -> the counts the cells would give
+                cal = self.calibration
+                newtons = data * 9.80665
+                gain, offset = np.array(cal.gain_n_per_count), np.array(cal.offset_counts)
+                data = np.round(offset + newtons / gain)
             return csv_lines.encode_lines(csv_lines.CsvFormat(fs=self.fs), t_s, data)
         if self.protocol == "witmotion":
             angles = angles_from_imu(data[:, :3], data[:, 3:6], self.fs, self._yaw)

@@ -14,7 +14,7 @@ on how a cell is wired. They are fitted from a calibration file of known loads, 
     counts = [8388000, 8401200, 8391000, 8379000]   # ... and each cell's mean reading
 
 :func:`load_calibration` reads, checks and fits it (:func:`dsp.cop.fit_cell_calibration`);
-``nmr-balance calibrate FILE`` prints the fit.
+``nmr-balance calibrate FILE`` prints the fit; ``nmr-balance emulate --protocol csv --calibration FILE`` is such a board.
 """
 
 from __future__ import annotations

@@ -149,12 +149,10 @@ class Condition:
 
     @property
     def leg(self) -> str:
-        """``"left"``/``"right"`` for a single-leg stance, else ``"both"`` (protocol terms)."""
-        return (
-            self.stance.removeprefix("single_leg_")
-            if self.stance.startswith("single_leg_")
-            else "both"
-        )
+        """``"left"``/``"right"`` for a single-leg stance (``single_leg_left`` as recorded, or
+        ``left`` as a protocol step says it), else ``"both"``."""
+        side = self.stance.removeprefix("single_leg_")
+        return side if side in ("left", "right") else "both"
 
     @property
     def key(self) -> str:

@@ -291,7 +291,7 @@ def _read(path: Path, lines: Iterator[str], options: TableOptions) -> Table:
             )
         after = [(i, ln) for i, ln in numbered if i > h][:4]
         first_data = after[0][0] if after else len(head)
-        delimiter = options.delimiter or _data_delimiter([ln for _, ln in after[-3:]])
+        delimiter = options.delimiter or (_data_delimiter([after[-1][1]]) if after else None)
         if after and delimiter and not _numbers(_split(after[0][1], delimiter)):
             units_row = after[0][1]  # the line after the header is a units row
             first_data = after[1][0] if len(after) > 1 else len(head)

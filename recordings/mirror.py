@@ -53,8 +53,10 @@ class LocalMirror:
         session = server.session(session_id)
         patient = server.patient(session.patient_id)
         self._session_uid = ensure_uid(server, "sessions", session_id)
-        found = self.store._q("SELECT id FROM sessions WHERE uid = ?", (self._session_uid,))
+        # Find-or-copy in one write transaction: two recorders of this station may start
+        # together in the same session.
         with self.store.transaction():
+            found = self.store._q("SELECT id FROM sessions WHERE uid = ?", (self._session_uid,))
             local_patient, _ = self.store.ensure_patient(patient.code)
             if found:
                 self.session_id = found[0][0]

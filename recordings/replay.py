@@ -28,6 +28,7 @@ from recordings.store import RAW, Store
 USAGE = """\
 replay://PATH.db?trial=ID&speed=1&start=0     a trial stored in a station database
 replay://PATH.csv   replay://PATH.c3d         a trial file (our export, Santos & Duarte, C3D)
+replay://PATH.bin                             a WitMotion SD-card log (28-byte records)
   trial   the trial id (`nmr-balance trials` lists them); databases only
   speed   1 = real time (default), 2 = twice as fast, 0 or max = as fast as it is read
   start   begin this many seconds into the trial (default 0)

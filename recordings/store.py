@@ -58,17 +58,12 @@ RAW, PROCESSED = 0, 1
 #: server as ``postgresql://ROLE@HOST/DBNAME`` (``--db`` overrides it).
 DB_ENV = "NMR_BALANCE_DB"
 _PATIENT_FIELDS = ("name", "birth_year", "sex", "height_cm", "weight_kg", "foot_length_cm", "notes")
-#: Session fields a caller may set after the start (the console's documentation step).
-SESSION_FIELDS = (
-    "therapist",
-    "station",
-    "pain_before",
-    "pain_after",
-    "borg_before",
-    "borg_after",
-    "notes",
-    "response",
-    "instruction_s",
+#: Session fields a caller may set after the start (the console's documentation step): every
+#: field of the core Session but its identity and times.
+SESSION_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(Session)
+    if f.name not in ("id", "patient_id", "started", "ended")
 )
 _RANGES = {
     "pain_before": (0, 10),

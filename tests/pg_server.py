@@ -25,6 +25,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -87,8 +88,11 @@ class ThrowawayServer:
     """A private PostgreSQL server in a temporary folder; :meth:`stop`/:meth:`start` simulate
     an outage or a restart. Use as a context manager (everything is removed at exit)."""
 
-    def __init__(self, db_name: str = DB_NAME):
+    def __init__(self, db_name: str = DB_NAME, tls: bool = False):
         self.db_name = db_name
+        #: With ``tls``: also listen on 127.0.0.1:``port``, TLS only (a self-signed certificate
+        #: for ``localhost`` in :attr:`ca_file`), to test ``sslmode`` as a clinic would use it.
+        self.tls, self.port, self.ca_file = tls, 0, None
         self._bins = bindir()
         self._prefix = _as_server_user()
         self.root = Path(tempfile.mkdtemp(prefix="nmr-pg-"))
@@ -100,7 +104,19 @@ class ThrowawayServer:
         os.chmod(self.root, 0o700)
         os.chmod(self.sock, 0o700)
         self.running = False
-        self.url = f"postgresql://postgres@/{db_name}?host={self.sock}"
+
+    @property
+    def url(self) -> str:
+        """The superuser's URL over the private socket."""
+        port = f"&port={self.port}" if self.port else ""
+        return f"postgresql://postgres@/{self.db_name}?host={self.sock}{port}"
+
+    def tls_url(self, role: str) -> str:
+        """``role``'s URL over TCP on loopback (with ``tls``), certificate checked."""
+        return (
+            f"postgresql://{role}@localhost:{self.port}/{self.db_name}"
+            f"?sslmode=verify-full&sslrootcert={self.ca_file}"
+        )
 
     def __enter__(self) -> ThrowawayServer:
         try:
@@ -136,12 +152,52 @@ class ThrowawayServer:
         )
         # The superuser may connect over the private socket without a password; every other
         # role must present its password (from PGPASSFILE).
-        (self.data / "pg_hba.conf").write_text(
-            "local all postgres trust\nlocal all all scram-sha-256\n"
+        hba = "local all postgres trust\nlocal all all scram-sha-256\n"
+        if self.tls:
+            hba += (
+                "hostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 0.0.0.0/0 reject\n"
+            )
+            self._make_certificate()
+        (self.data / "pg_hba.conf").write_text(hba)
+
+    def _make_certificate(self) -> None:
+        crt, key = self.data / "server.crt", self.data / "server.key"
+        _run(
+            [
+                "openssl",
+                "req",
+                "-new",
+                "-x509",
+                "-days",
+                "2",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost",
+                "-keyout",
+                str(key),
+                "-out",
+                str(crt),
+            ]
         )
+        os.chmod(key, 0o600)
+        if self._prefix:
+            shutil.chown(key, "postgres", "postgres")
+            shutil.chown(crt, "postgres", "postgres")
+        self.ca_file = self.root / "ca.crt"  # clients trust exactly this certificate
+        shutil.copy(crt, self.ca_file)
+        with socket.socket() as s:  # a free loopback port
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
 
     def start(self) -> None:
         opts = f"-k {self.sock} -c listen_addresses='' -c fsync=off -c max_connections=100"
+        if self.tls:
+            opts = (
+                f"-k {self.sock} -c listen_addresses=127.0.0.1 -p {self.port} -c ssl=on "
+                "-c fsync=off -c max_connections=100"
+            )
         _run(
             [
                 *self._prefix,
@@ -184,6 +240,7 @@ class ThrowawayServer:
                 str(psql) if psql.exists() else "psql",
                 "-h",
                 str(self.sock),
+                *(["-p", str(self.port)] if self.port else []),
                 "-U",
                 "postgres",
                 "-d",

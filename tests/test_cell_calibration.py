@@ -146,3 +146,32 @@ def test_calibrate_command_prints_the_fit(tmp_path, capsys):
     ]
     assert main(["calibrate", str(tmp_path / "missing.toml")]) == 2
     assert "no calibration file" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(120)
+def test_raw_counts_over_a_pty_give_the_cop_of_the_loads(tmp_path):
+    """The emulator prints the counts a board calibrated by the file would give (two cells
+    counting down); through the serial driver and the stage they are the simulated loads'
+    COP again."""
+    from _driver_helpers import emulator, read_samples
+
+    from drivers.sim import SimulatedBoard
+    from dsp.cop import LoadCellCop
+    from nmr_balance.app import open_source
+
+    cal = write_calibration(tmp_path / "cal.toml")
+    fs = 80.0
+    url = "serial://{}?protocol=csv&rate=80&unit=counts&calibration=" + str(cal)
+    args = ("--rate", "80", "--seed", "3", "--calibration", str(cal))
+    with emulator(tmp_path, "csv", *args) as port, open_source(url.format(port)) as src:
+        src.start()
+        block = read_samples(src, 200)
+    assert src.info.units == ("counts",) * 4 and (block.data > 1e6).all()  # counts, not kg
+    stage = LoadCellStage()
+    stage.configure(src.info)
+    got = stage.process(block).data
+    sample = np.round(block.t_device * fs).astype(int)  # the board's sample numbers
+    kg = SimulatedBoard("cells", fs, seed=3).generate(int(sample.max()) + 1)[sample]
+    expected = LoadCellCop(unit="kg").process(kg)
+    np.testing.assert_allclose(got[:, :2], expected[:, :2], atol=0.05)  # mm
+    np.testing.assert_allclose(got[:, 2], expected[:, 2], rtol=1e-4)  # N

@@ -77,6 +77,9 @@ def test_a_session_from_two_stations_on_the_server(pg_url, tmp_path):
     text = note.read_text()
     assert "Romberg" in text and "P1" in text  # the whole visit, whichever station recorded it
     assert pdf.stat().st_size > 1000 and stat.S_IMODE(pdf.stat().st_mode) == 0o600
+    # Replay a trial stored on the server through the live pipeline.
+    replayed = cli("replay", str(trials[0]["id"]), "--speed", "max", db=pg_url)
+    assert "3000 samples" in replayed.stdout, replayed.stdout  # the whole 30 s trial
     # Export a trial from the server and import it back as another patient.
     exported = tmp_path / "t.csv"
     cli("export", str(trials[-1]["id"]), "-o", str(exported), db=pg_url)

@@ -29,7 +29,7 @@ from nmr_balance.app import open_source
 from nmr_balance.app.commands import devices
 from nmr_balance.errors import BluetoothUnavailableError, DeviceNotFoundError, SourceError
 from nmr_balance.source import Status
-from nmr_balance.stream import SensorKind
+from nmr_balance.stream import SampleBlock, SensorKind
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -160,3 +160,50 @@ def test_ble_url_parsing():
     src = open_source(f"ble://{WIT_ADDR}?profile=witmotion")
     assert src.transport.profile.notify == witmotion.BLE_NOTIFY
     assert isinstance(src.decoder, WitmotionBleDecoder)
+
+
+def _negated(notifications):
+    """The same packets with every value negated: another sensor's data, same format."""
+    out = []
+    for note in notifications:
+        packets = np.frombuffer(note, np.uint8).reshape(-1, 20).copy()
+        values = packets[:, 2:].copy().view("<i2")
+        packets[:, 2:] = (-values.astype(np.int32)).clip(-32768, 32767).astype("<i2").view(np.uint8)
+        out.append(packets.tobytes())
+    return out
+
+
+def test_two_sensors_of_one_name_never_merge_into_one_stream():
+    """Two WT901BLE67 nearby advertise the same name. Opened by name, the stream keeps the
+    address of the one it found (the sensor id, stored with the stream) and reconnects to that
+    one only: the other's samples never enter, even while the first is away."""
+    first = witmotion_peripheral(drop_after=20, down_s=0.6)
+    other = witmotion_peripheral()
+    other.address, other.notifications = "C1:D2:E3:F4:A5:B7", _negated(first.notifications)
+    air = FakeAir(first, other)
+    src = ble_source(air, "name=WT901BLE67", "witmotion", WitmotionBleDecoder(100.0))
+    events = []
+    src.add_status_listener(lambda e: events.append(e.status))
+    with src:
+        sensor = src.info.geometry["sensor_id"]
+        assert sensor in (first.address, other.address)
+        ours = air.peripherals[sensor]
+        ours.drop_after = 20  # whichever was found drops its link once
+        src.start()
+        block = read_until(
+            src,
+            lambda b: (
+                Status.STREAMING in events[events.index(Status.LOST) :]
+                if Status.LOST in events
+                else False
+            ),
+            what="the link back",
+        )
+        block = SampleBlock.concat([block, read_samples(src, 40)], 9)
+    reference = WitmotionBleDecoder().decode(b"".join(ours.notifications)).data
+    assert all(np.any(np.all(reference == row, axis=1)) for row in block.data)  # all its own
+    assert (
+        ours.connections == 2
+        and air.peripherals[other.address if sensor == first.address else first.address].connections
+        == 0
+    )

@@ -511,6 +511,14 @@ def test_lab_exports_with_a_preamble_are_read(tmp_path, capsys):
     assert len(table.preamble) == 18 and table.columns[0] == "abs time"
     assert table.units[:4] == ["s", "N", "N", "N"] and table.values.shape == (300, 7)
     assert read_table(kistler, TableOptions(skip_rows=19)).values.shape == (300, 7)
+    short = tmp_path / "short.csv"
+    short.write_text("Exported by a lab system; 1 line\nt;x;y\ns;cm;cm\n0;1;2\n0.01;1;2\n")
+    for options in (TableOptions(), TableOptions(skip_rows=1)):
+        table = read_table(short, options)
+        assert table.columns == ["t", "x", "y"] and table.units == ["s", "cm", "cm"]
+        assert table.values.shape == (2, 3) and table.preamble == [
+            "Exported by a lab system; 1 line"
+        ]
     table = read_table(motive)  # 32 lines of preamble, a 6x6 calibration matrix among them
     assert table.columns[:2] == ["Frame", "Time (Seconds)"] and table.values.shape == (295, 8)
     code, out, err = cli(
@@ -527,3 +535,26 @@ def test_lab_exports_with_a_preamble_are_read(tmp_path, capsys):
         capsys, "import", motive, "--patient", "LAB1", "--db", db, "--column", "counter=Frame"
     )
     assert code == 0 and "1 gaps (5 samples missing)" in out
+
+
+def test_a_pdf_that_cannot_be_laid_out_is_an_error_and_leaves_no_file(station, tmp_path, capsys):
+    db, tid = station
+    con = sqlite3.connect(db)  # a code from before the policy, as an old database may hold
+    con.execute("UPDATE patients SET code = ? WHERE code = 'P001'", ("X" * 5000,))
+    con.commit()
+    con.close()
+    with Store.open(db) as store:
+        sid = store.trial(tid).session_id
+    code, _, err = cli(capsys, "report", "--session", sid, "--pdf", tmp_path / "r.pdf", "--db", db)
+    assert code == 2 and "does not fit the page" in err
+    assert not (tmp_path / "r.pdf").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("station.db")) == []
+
+
+def test_a_c3d_export_of_an_old_very_long_code_reads_back(station, tmp_path):
+    db, tid = station
+    with Store.open(db) as store:
+        data = store.load_trial(tid)
+    path = write_c3d(data, tmp_path / "x.c3d", {"patient": "X" * 5000, "status": "complete"})
+    back = read_c3d(path)  # a 5000-byte SUBJECTS:NAMES string made an unreadable file
+    assert len(back.processed) == 300 and back.header["patient"] == "X" * 5000

@@ -324,3 +324,27 @@ def test_report_button_writes_off_the_gui_thread(clinic_db, tmp_path, qtbot, mon
         reporter.export(9999, tmp_path / "never.pdf")
     assert len(shown) == 1 and "session" in shown[0] and not (tmp_path / "never.pdf").exists()
     assert reporter.wait()
+
+
+def test_overlapping_sessions_of_one_patient_are_flagged(tmp_path):
+    """Two visits of one patient whose times overlap cannot both bill those minutes: the note
+    and the PDF say so; a later, separate visit is not flagged."""
+    from recordings.report_data import load_session_summary
+
+    with Store.open(tmp_path / "s.db") as store:
+        store.add_patient("P1")
+        store.add_patient("P2")
+        a = store.start_session("P1", started="2026-11-02T09:00:00.000+00:00")
+        b = store.start_session("P1", started="2026-11-02T09:20:00.000+00:00")
+        other = store.start_session("P2", started="2026-11-02T09:10:00.000+00:00")
+        for s in (a, b, other):
+            store.end_session(s.id)  # all end now: a and b overlap, P2's is another patient
+        later = store.start_session("P1", started="2099-01-01T09:00:00.000+00:00")
+        assert load_session_summary(store, store.session(a.id)).overlaps == (b.id,)
+        assert load_session_summary(store, store.session(b.id)).overlaps == (a.id,)
+        assert load_session_summary(store, store.session(later.id)).overlaps == ()
+        report = session_report(store, a.id)
+    note = " ".join(documentation_note(report).split())
+    assert f"overlaps in time with session #{b.id} of the same patient" in note
+    pdf = pdf_text(write_session_pdf(report, tmp_path / "a.pdf"))
+    assert f"overlaps in time with session #{b.id} of the same patient" in pdf

@@ -200,3 +200,11 @@ def test_joint_position_test_gives_finite_errors_in_the_sensor_unit(sensor, unit
         for key in ("absolute_error", "constant_error", "variable_error"):
             assert math.isfinite(scores[key]), (key, scores)
     assert set(s["per_direction"]) == {"F", "R", "B", "L"}
+
+
+def test_moving_targets_are_pursued_and_skill_shows(tmp_path):
+    """Tracking: the patient chases the moving target (anticipating it), the less able one lags."""
+    good = run_json(tmp_path, "tracking", "--source", "sim://?realtime=0")["summary"]
+    poor = run_json(tmp_path, "tracking", "--source", "sim://?realtime=0&skill=0.2")["summary"]
+    assert good["mean_success_pct"] > 80.0, good
+    assert poor["mean_success_pct"] < good["mean_success_pct"] - 15.0, poor

@@ -121,7 +121,7 @@ def test_run_interrupts_the_trial_of_a_silent_device_then_gives_up_instead_of_ha
     out = capsys.readouterr().out
     assert code == 1  # it used to wait forever (the test's timeout catches a hang)
     assert "trial interrupted" in out and "device stalled" in out
-    assert "protocol aborted" in out and "the run ends" in out
+    assert "the run ended early" in out and "the run ends" in out
     with Store.open(db) as store:
         [trial] = store.trials()
         assert trial.status == "interrupted"  # recorded, never scored

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from drivers.sim.model import Body, Condition, G, PendulumAxis, axis_params
-from drivers.sim.patient import Planned, Reach, SetCondition, SimulatedPatient
+from drivers.sim.patient import Chase, Planned, Reach, SetCondition, SimulatedPatient
 from nmr_balance.instruction import Instruction
 from nmr_balance.stream import Channel, SensorKind, StreamInfo
 
@@ -107,7 +107,7 @@ class SimulatedBoard:
         kind: SensorKind | str = SensorKind.COP,
         fs: float = 100.0,
         seed: int = 0,
-        condition: Condition = Condition(),
+        condition: Condition = Condition("open", "firm"),
         body: Body = Body(),
         noise: bool = True,
         source: str = "sim://",
@@ -130,6 +130,7 @@ class SimulatedBoard:
         self._lean: Lean | None = None
         self._lean_t0 = 0.0
         self._follow: Follow | None = None
+        self._chase: tuple[np.ndarray, np.ndarray, float, float] | None = None  # from, to, t0, tau
         self._losing = False
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
         self._schedule: list[tuple[float, object]] = []
@@ -190,15 +191,19 @@ class SimulatedBoard:
         elif isinstance(intent, Planned):
             if self.patient is not None and intent.plan == self.patient.plan:
                 self._apply(intent.intent, t)
+        elif isinstance(intent, Chase):
+            start = self._reference(np.array([t]))[0]
+            self._chase = (start, np.array([intent.x_mm, intent.y_mm]), t, intent.tau_s)
+            self._lean = self._follow = None
         elif isinstance(intent, Reach):
             self._apply(Lean(intent.x_mm, intent.y_mm, 0.0, intent.movement_s, intent.hold_s), t)
         elif isinstance(intent, SetCondition):
             self._set_condition(intent.condition)
         elif isinstance(intent, Lean):
             self._ref_from = self._reference(np.array([t]))[0]
-            self._lean, self._lean_t0, self._follow = intent, t, None
+            self._lean, self._lean_t0, self._follow, self._chase = intent, t, None, None
         elif isinstance(intent, Follow):
-            self._follow, self._lean = intent, None
+            self._follow, self._lean, self._chase = intent, None, None
         elif isinstance(intent, StepOff):
             self.on_board = False
         elif isinstance(intent, StepOn):
@@ -218,6 +223,10 @@ class SimulatedBoard:
         """Reference COP (mm), shape (len(t), 2), from the current intent."""
         if self._follow is not None:
             return np.array([self._follow.path(ti - self._follow.lag_s) for ti in t], dtype=float)
+        if self._chase is not None:
+            start, aim, t0, tau = self._chase
+            decay = np.exp(-np.clip(t - t0, 0.0, None) / tau)[:, None]
+            return aim + (start - aim) * decay
         if self._lean is None:
             return np.zeros((len(t), 2))
         lean = self._lean
@@ -347,5 +356,5 @@ class SimulatedBoard:
             kind=kind,
             geometry=geometry,
             has_device_time=True,
-            device=f"simulated {kind.value} ({cond.vision} eyes, {cond.surface}, {cond.stance} legs)",
+            device=f"simulated {kind.value} ({cond.label()})",
         )

@@ -24,26 +24,11 @@ import math
 
 import numpy as np
 
+# The record's one condition type. Vision "closed", surface "foam" and a single-leg stance
+# change the body; anything else (unstated, a clinic's own words) is eyes open, firm, both feet.
+from nmr_balance.record import Condition
+
 G = 9.80665
-
-
-@dataclasses.dataclass(frozen=True)
-class Condition:
-    """Test condition: vision ``open``/``closed``, surface ``firm``/``foam``,
-    stance ``both``/``left``/``right`` (single-leg)."""
-
-    vision: str = "open"
-    surface: str = "firm"
-    stance: str = "both"
-
-    def __post_init__(self) -> None:
-        for name, value, valid in (
-            ("vision", self.vision, ("open", "closed")),
-            ("surface", self.surface, ("firm", "foam")),
-            ("stance", self.stance, ("both", "left", "right")),
-        ):
-            if value not in valid:
-                raise ValueError(f"{name} must be one of {', '.join(valid)}, got {value!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,10 +55,10 @@ def axis_params(condition: Condition, axis: str, noise_gain: float = 1.0) -> Axi
     if condition.surface == "foam":
         noise *= 1.6
         delay += 0.03
-    if condition.stance != "both" and axis == "ml":
+    if condition.leg != "both" and axis == "ml":
         noise *= 4.0
         kp *= 0.95
-    elif condition.stance != "both":
+    elif condition.leg != "both":
         noise *= 1.6
     return AxisParams(kp=kp, kd_s=kd, k_passive=0.25, delay_s=delay, noise=noise, noise_hz=0.5)
 

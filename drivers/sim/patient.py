@@ -14,7 +14,9 @@ What it does, and why these numbers:
   1997; Hernandez et al. 2016): the default ``skill`` (0.7) sits there.
 * **Holding and returning.** The patient holds a target until it goes away, then returns to the
   centre after another reaction time.
-* **Moving targets** (tracking, circles, maze) are chased continuously with a pursuit lag.
+* **Moving targets** (tracking, circles, maze) are chased continuously: after a pursuit lag,
+  the lean approaches where the target will be (its velocity extrapolated: predictive pursuit of
+  a smooth target), with a time constant that grows as skill falls.
 * **Reproducing from memory** (joint-position test): the remembered target is reproduced with a
   constant error (an undershoot, as usually reported for joint-position reproduction, Goble 2010)
   and a variable error, both growing as skill falls.
@@ -56,6 +58,16 @@ class Reach:
     y_mm: float
     movement_s: float
     hold_s: float = math.inf
+
+
+@dataclasses.dataclass(frozen=True)
+class Chase:
+    """Pursue a moving point: from the scheduled time the lean approaches (x_mm, y_mm)
+    exponentially with time constant ``tau_s`` (the next Chase takes over from where it is)."""
+
+    x_mm: float
+    y_mm: float
+    tau_s: float = 0.15
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +123,7 @@ class SimulatedPatient:
         self._condition: Condition | None = None
         self._target_key: tuple | None = None
         self.plan = 0  # intents of older plans are dropped when due
+        self._chased: tuple[float, np.ndarray] = (0.0, np.zeros(2))  # last moving target seen
 
     # --- what skill means --------------------------------------------------------------------
     @property
@@ -184,7 +197,7 @@ class SimulatedPatient:
         try:
             condition = Condition(**{k: str(v) for k, v in ins.condition.items()})
         except (TypeError, ValueError):
-            condition = Condition()  # a clinic's own condition words: stand as usual
+            condition = Condition("open", "firm")  # a clinic's own words: stand as usual
         if condition != self._condition:
             self._condition = condition
             since = ins.target_since_s if phase_changed else ins.t_s
@@ -203,11 +216,20 @@ class SimulatedPatient:
         target = self._mm(ins.target, ins.unit)
         if ins.moving:
             # chase: each update starts a short lean towards where the target was a lag ago
+            # (one plan for the whole chase: the leans follow one another, none is dropped)
+            if self._target_key != ("moving",):
+                self._new_plan()
+                self._chased = (ins.t_s, target)
             self._target_key = ("moving",)
-            self._new_plan()
-            aim = self._clip(target, ins.unit)
-            reach = Reach(*aim, PURSUIT_LAG_S + 0.2)
-            out.append((ins.t_s + PURSUIT_LAG_S, self._planned(reach)))
+            # a skilled patient anticipates a smoothly moving target (predictive pursuit): aims
+            # where it will be when the lean gets there, from its velocity since the last look
+            t_prev, prev = self._chased
+            self._chased = (ins.t_s, target)
+            velocity = (target - prev) / (ins.t_s - t_prev) if ins.t_s > t_prev else 0.0
+            anticipation = (PURSUIT_LAG_S + 0.35) * min(1.0, self.skill / DEFAULT_SKILL)
+            aim = self._clip(target + velocity * anticipation, ins.unit)
+            chase = Chase(*aim, tau_s=0.1 + 0.5 * (1.0 - self.skill))  # slower when less able
+            out.append((ins.t_s + PURSUIT_LAG_S, self._planned(chase)))
             return out
         key = (tuple(target), ins.target_since_s, ins.visible)
         if key == self._target_key:

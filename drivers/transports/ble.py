@@ -125,6 +125,10 @@ class BleTransport(Transport):
             f"The device connected but sent nothing valid: check profile= and "
             f"protocol= in the URL (profile now {profile.name})"
         )
+        #: The address of the sensor this stream reads. Given by name, the first device found
+        #: is the one: a reconnection goes back to it, never to another sensor of the same
+        #: name nearby (their samples would merge into one stream without anyone knowing).
+        self.sensor_id: str | None = None if self.by_name else self.address
         self._loop: LoopThread | None = None
         self._client = None
         self._closing = False
@@ -169,11 +173,11 @@ class BleTransport(Transport):
         from bleak import BleakScanner
 
         kw = {} if self.scanner_backend is None else {"backend": self.scanner_backend}
-        if self.by_name:
+        if self.sensor_id is None:  # by name, the first time only
             device = await BleakScanner.find_device_by_name(self.address, self.scan_timeout_s, **kw)
         else:
             device = await BleakScanner.find_device_by_address(
-                self.address, self.scan_timeout_s, **kw
+                self.sensor_id, self.scan_timeout_s, **kw
             )
         if device is None:
             raise DeviceNotFoundError(
@@ -200,6 +204,7 @@ class BleTransport(Transport):
         kw = {} if self.client_backend is None else {"backend": self.client_backend}
         client = BleakClient(device, disconnected_callback=lost, timeout=CONNECT_TIMEOUT_S, **kw)
         await client.connect()
+        self.sensor_id = device.address
         self._client = client
         try:
             await client.start_notify(self.profile.notify, notified)

@@ -15,7 +15,7 @@ import math
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.compare import RATIO_FORMULAS, RATIO_TITLES
 from nmr_balance.results import LOS_DIRECTIONS, LosScores, RepositionScores, TrialResults
-from nmr_balance.summary import ProtocolBlock, TrainingSummary
+from nmr_balance.summary import ProtocolBlock, SessionSummary, TrainingSummary
 
 #: Column titles of the LOS table, in LosScores.FIELDS order ("L" = the sway unit).
 LOS_TITLES = (
@@ -42,6 +42,8 @@ def los_values(scores: LosScores) -> list[str]:
 
 def los_line(name: str, scores: LosScores, unit: str) -> str:
     r, v, e, m, c = los_values(scores)
+    if scores.movement_detected is False:  # no lean: no timing scores to report
+        return f"{name}: no movement detected (maximum excursion {m} %)"
     return (
         f"{name}: reaction time {r} s, movement velocity {v} {unit}/s, endpoint excursion "
         f"{e} %, maximum excursion {m} %, directional control {c} %"
@@ -134,9 +136,21 @@ __all__ = [
     "ratio",
     "ratio_lines",
     "reposition_line",
+    "session_lines",
     "training_line",
     "trial_headline",
 ]
+
+
+def session_lines(summary: SessionSummary) -> list[str]:
+    """A session's results, protocol by protocol, in the words of the note and the PDF: what
+    the console's result panel shows (``recordings.report_data.load_session_summary`` loads the
+    summary from the station database)."""
+    lines = []
+    for block in summary.blocks:
+        lines.append(f"{block.title} ({fmt.plural(len(block.trials), 'trial')})")
+        lines += ["  " + line for line in block_lines(block)]
+    return lines
 
 
 def trial_headline(results: TrialResults, unit: str) -> str:

@@ -15,7 +15,9 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+from reportlab.platypus.doctemplate import LayoutError
 
+from nmr_balance.errors import StorageError
 from nmr_balance.private_files import private_file
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.model import SessionReport
@@ -154,5 +156,11 @@ def write_session_pdf(report: SessionReport, path: str | Path, paper: str = "let
             bottomPadding=0,
         )
         doc.addPageTemplates([PageTemplate("page", [frame], onPage=_page_decoration(report))])
-        doc.build(sections.story(report, doc.width), canvasmaker=_NumberedCanvas)
+        try:
+            doc.build(sections.story(report, doc.width), canvasmaker=_NumberedCanvas)
+        except LayoutError as e:  # a text too long for a page (e.g. a legacy patient code)
+            raise StorageError(
+                f"cannot write {path}: the report does not fit the page ({str(e)[:80]}...)",
+                "Shorten the long text (patient code, notes); nothing was written",
+            ) from None
     return path

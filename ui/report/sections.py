@@ -339,7 +339,7 @@ def _los(block: ProtocolBlock, width: float) -> list[Flowable]:
             rows.append([d, *los_values(block.los.per_direction[d])])
     rows.append(["composite", *los_values(block.los.composite)])
     side = width - 215
-    table = _table(rows, [side * 0.15] + [side * 0.17] * 5, bold_rows=[len(rows) - 1])
+    table = _table(rows, [side * 0.2] + [side * 0.16] * 5, bold_rows=[len(rows) - 1])
     pair = Table([[radar, table]], colWidths=[215, side], hAlign="LEFT")
     pair.setStyle(
         TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])

@@ -75,6 +75,12 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="witmotion: also send the board's clock (0x50 time packets)",
     )
+    parser.add_argument(
+        "--calibration",
+        metavar="FILE",
+        default=None,
+        help="csv: print raw ADC counts, as a board calibrated by FILE would (docs/calibration.md)",
+    )
     parser.add_argument("--vision", choices=("open", "closed"), default="open")
     parser.add_argument("--surface", choices=("firm", "foam"), default="firm")
     parser.add_argument("--seed", type=int, default=0)
@@ -131,6 +137,11 @@ def run(args) -> int:
     rate = args.rate or {"nmr": 1000.0, "csv": 80.0, "witmotion": 100.0}[args.protocol]
     sensor = args.sensor or emulator.DEFAULT_SENSOR[args.protocol]
     kinds = tuple(k for k in args.faults.split(",") if k)
+    calibration = None
+    if args.calibration is not None:  # a bad file is refused before the pty exists
+        from nmr_balance.cell_calibration import load_calibration
+
+        calibration = load_calibration(args.calibration)
     try:
         board = SimulatedBoard(
             sensor,
@@ -148,6 +159,7 @@ def run(args) -> int:
             pack=max(1, min(255, args.pack)),
             host_clock=args.host_clock,
             device_time=args.device_time,
+            calibration=calibration,
         )
     except ValueError as exc:
         raise ConfigError(
