@@ -205,11 +205,26 @@ def _fmt_sigkill(d: dict) -> str:
 
 
 def _fmt_fuzz(d: dict) -> str:
-    return "; ".join(
+    text = "; ".join(
         f"{name}: {r['frames']:,} frames, {r['crashes']} crashes, "
         f"{r['frames_per_s']:,} frames/s, {r['samples_out']:,} samples kept"
         for name, r in d["decoders"].items()
     )
+    if "files" in d:  # hostile files (CSV, C3D, TOML, exports)
+        text += "; hostile files: " + ", ".join(
+            f"{kind} {c['files']} ({c['refused']} refused, {c['accepted']} accepted, "
+            f"{c['crashes']} crashes"
+            + (f", {c['db_changed']} changed the database" if "db_changed" in c else "")
+            + (
+                f", {c['native_crashes']} C3D-library crashes contained"
+                if c.get("native_crashes")
+                else ""
+            )
+            + (f", {c['partial_files']} partial files" if "partial_files" in c else "")
+            + ")"
+            for kind, c in d["files"]["kinds"].items()
+        )
+    return text
 
 
 FORMATS = {

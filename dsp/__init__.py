@@ -21,7 +21,8 @@ modules, each next to its NumPy twin.
 
 def warmup(progress=None, batch: bool = True, only: tuple[str, ...] | None = None) -> float:
     """Compile (or load from cache) every Numba kernel (or the groups in ``only``: metrics,
-    decimation, batch, cop, filters, tilt, live); progress(done, total, name) is called before each group."""
+    decimation, batch, cop, filters, tilt, live); progress(done, total, name) is called before
+    each group."""
     from dsp._warmup import warmup as _warmup
 
     return _warmup(progress, batch, only)

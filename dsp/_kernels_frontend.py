@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dsp._jit import jit
-
-G = 9.80665  # standard gravity, m/s^2 (kg -> N)
+from dsp._layout import G  # standard gravity, m/s^2 (kg -> N)
 
 
 # --- 6-axis plate --------------------------------------------------------------------------

@@ -1,11 +1,13 @@
-"""Layouts shared by the Numba kernels and their NumPy twins: the per-trial sums vector and the
-order of the metric values each derive step writes.
+"""Layouts and constants shared by the Numba kernels and NumPy code: the per-trial sums vector,
+the order of the metric values each derive step writes, standard gravity.
 
-Kept apart from the kernels so the NumPy twins (and a one-shot ``analyze``) need not import
-Numba.
+Kept apart from the kernels so the NumPy twins (and a one-shot ``analyze``, or listing devices
+and protocols) need not import Numba.
 """
 
 from __future__ import annotations
+
+G = 9.80665  # standard gravity, m/s^2 (kg -> N)
 
 # Layout of the vector returned by ``sway_stats`` (population moments of mean-removed data).
 MEAN_X, MEAN_Y, VAR_X, VAR_Y, COV_XY = 0, 1, 2, 3, 4

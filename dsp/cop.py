@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp import _kernels_frontend as KF
+from dsp._layout import G
 from dsp._validate import as_signal
+
+
+def _kernels():
+    """``dsp._kernels_frontend``, imported on first use: it imports Numba (~0.35 s of CPU),
+    which listing devices or protocols, or configuring a stage, never needs."""
+    from dsp import _kernels_frontend
+
+    return _kernels_frontend
+
 
 #: Wii Balance Board cell positions (mm) for channels tr, br, tl, bl: 433 x 238 mm between cells.
 WII_CELLS_XY_MM = ((216.5, 119.0), (216.5, -119.0), (-216.5, 119.0), (-216.5, -119.0))
 #: Default stance threshold: below 10 kg of total load nobody is standing on the board.
-MIN_LOAD_N = 10 * KF.G
+MIN_LOAD_N = 10 * G
 
 
 def plate_cop(
@@ -45,7 +54,7 @@ def plate_cop(
     fm = as_signal(forces_moments, "forces_moments", ndim=2, n_cols=6)
     if out is None:
         out = np.empty((fm.shape[0], 3))
-    KF.plate_cop(fm, float(surface_offset_mm) / 1000.0, float(min_fz_n), out)
+    _kernels().plate_cop(fm, float(surface_offset_mm) / 1000.0, float(min_fz_n), out)
     return out
 
 
@@ -66,7 +75,7 @@ def wii_to_kg(raw, calibration) -> np.ndarray:
     """
     raw = as_signal(raw, "raw", ndim=2, n_cols=4)
     cal = as_signal(calibration, "calibration", ndim=2, n_cols=3)
-    return KF.wii_kg_numpy(raw, cal)
+    return _kernels().wii_kg_numpy(raw, cal)
 
 
 class LoadCellCop:
@@ -101,7 +110,7 @@ class LoadCellCop:
         self.positions = as_signal(cells_xy_mm, "cells_xy_mm", ndim=2, n_cols=2)
         if self.positions.shape[0] != 4:
             raise ValueError(f"cells_xy_mm needs 4 cells; got {self.positions.shape[0]}")
-        scale = KF.G if unit == "kg" else 1.0
+        scale = G if unit == "kg" else 1.0
         self.gain = np.full(4, scale) if gain is None else as_signal(gain, "gain") * scale
         self.offset = np.zeros(4) if offset is None else as_signal(offset, "offset")
         self.cal = np.zeros((4, 3))
@@ -142,7 +151,7 @@ class LoadCellCop:
         if self._buf.shape[0] < n:
             self._buf = np.empty((max(n, 64), 4))
         forces = self._buf[:n]
-        KF.cells_cop(
+        _kernels().cells_cop(
             raw,
             self.cal,
             self.gain,

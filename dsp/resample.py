@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp import _kernels_frontend as KF
 from dsp._validate import as_signal, positive
+
+
+def _kernels():
+    """``dsp._kernels_frontend``, imported on first use: it imports Numba (~0.35 s of CPU),
+    which listing devices or protocols, or configuring a stage, never needs."""
+    from dsp import _kernels_frontend
+
+    return _kernels_frontend
 
 
 class WindowResampler:
@@ -76,7 +83,7 @@ class WindowResampler:
         m_max = max(0, int(np.floor(span * self.fs)) + 2)
         out_t, out_v = np.empty(m_max), np.empty((m_max, self.n_channels))
         out_src = np.empty(m_max, np.int64)
-        m = KF.window_average(
+        m = _kernels().window_average(
             t,
             v,
             1.0 / self.fs,
@@ -112,4 +119,6 @@ def resample_window_average(t, values, fs: float) -> tuple[np.ndarray, np.ndarra
     v = as_signal(values, "values", ndim=2)
     period = 1.0 / positive(fs, "fs")
     m = int(np.floor((t[-1] - t[0]) / period + 1e-9))
-    return t[0] + period * (np.arange(m) + 0.5), KF.window_average_numpy(t, v, period, t[0], m)
+    return t[0] + period * (np.arange(m) + 0.5), _kernels().window_average_numpy(
+        t, v, period, t[0], m
+    )

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp import _kernels_frontend as KF
+from dsp._layout import G
 from dsp._validate import as_signal, positive
 
-_ACCEL_SCALE = {"g": 1.0, "m/s2": 1.0 / KF.G, "m/s^2": 1.0 / KF.G}
+
+def _kernels():
+    """``dsp._kernels_frontend``, imported on first use: it imports Numba (~0.35 s of CPU),
+    which listing devices or protocols, or configuring a stage, never needs."""
+    from dsp import _kernels_frontend
+
+    return _kernels_frontend
+
+
+_ACCEL_SCALE = {"g": 1.0, "m/s2": 1.0 / G, "m/s^2": 1.0 / G}
 _GYRO_SCALE = {"deg/s": 1.0, "rad/s": 180.0 / np.pi}
 #: Descriptive names of the board frame itself (the simulator's ``imu_axes``).
 _AXIS_ALIASES = {"x_right_y_forward_z_up": "x,y,z"}
@@ -121,7 +130,7 @@ class TiltEstimator:
         dt = np.where(np.isfinite(dt) & (dt > 0), dt, 1.0 / self.fs)
         alpha = self.time_constant_s / (self.time_constant_s + 1.0 / self.fs)
         out = np.empty((n, 2))
-        KF.tilt_complementary(a, g, dt, alpha, self._state, out)
+        _kernels().tilt_complementary(a, g, dt, alpha, self._state, out)
         if self._cal_left > 0:
             take = min(n, self._cal_left)
             self._cal_rows.append(np.hstack([a[:take], g[:take] + self.gyro_bias]))

@@ -9,8 +9,15 @@ import math
 
 import numpy as np
 
-from dsp import _kernels_live as KL
 from dsp._validate import as_xy, positive
+
+
+def _kernels():
+    """``dsp._kernels_live``, imported on first use: it imports Numba (~0.35 s of CPU),
+    which listing devices or protocols, or configuring a stage, never needs."""
+    from dsp import _kernels_live
+
+    return _kernels_live
 
 
 def distance_to_target(xy, center) -> np.ndarray:
@@ -53,7 +60,7 @@ class DwellDetector:
         """Feed a chunk of booleans; return the sample numbers (from the start) of new hits."""
         inside = np.ascontiguousarray(inside, dtype=np.bool_)
         hits = np.empty(len(inside) // self.need + 1, np.int64)
-        m = KL.dwell_hits(inside, self.need, self._state, hits)
+        m = _kernels().dwell_hits(inside, self.need, self._state, hits)
         return hits[:m]
 
 
@@ -84,7 +91,7 @@ def tracking_error(xy, target, fs: float, max_lag_s: float = 1.0) -> dict[str, f
     if xy.shape != target.shape:
         raise ValueError(f"xy {xy.shape} and target {target.shape} must have the same shape")
     max_lag = min(round(max_lag_s * positive(fs, "fs")), len(xy) - 1)
-    rms = KL.lagged_rms(xy, target, max(max_lag, 0))
+    rms = _kernels().lagged_rms(xy, target, max(max_lag, 0))
     if np.isnan(rms).all():
         return {"rms": math.nan, "lag_s": math.nan, "rms_at_lag": math.nan}
     best = int(np.nanargmin(rms))

@@ -130,14 +130,21 @@ def write_c3d(data: TrialData, path: str | Path, header: dict[str, Any]) -> Path
         "events": [[e.t, e.kind, e.payload] for e in data.events],
     }
     c.add_parameter(_GROUP, "META", _pieces(json.dumps(meta)))
-    if header.get("patient"):
-        c.add_parameter("SUBJECTS", "NAMES", [str(header["patient"])])
+    subject = str(header.get("patient") or "")
+    if subject and len(subject.encode()) <= 255:  # a C3D string dimension holds 255 bytes (a
+        # longer one makes the file unreadable); the code is in NMR_BALANCE:META in any case
+        c.add_parameter("SUBJECTS", "NAMES", [subject])
 
-    def check(tmp: Path) -> None:
+    def check(tmp: Path) -> None:  # the header's frames, then a whole re-read (in a child)
         try:
             frames = c3d_frames(tmp)
+            if frames == len(proc):
+                frames = _parse(tmp)["analogs"].shape[2]
         except DataFormatError as e:
-            raise StorageError(f"cannot write {path}: {e.problem}", "Check the free space") from e
+            raise StorageError(
+                f"cannot write {path}: what was written does not read back ({e.problem})",
+                "Check the free space and export again",
+            ) from e
         if frames != len(proc):
             raise StorageError(
                 f"cannot write {path}: it holds {frames} frames, the trial {len(proc)}",

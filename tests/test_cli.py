@@ -40,15 +40,16 @@ def test_version():
 
 
 def test_live_streams_and_prints_live_figures():
-    out = nmr("live", "--source", "sim://?rate=1000", "--duration", "2")
+    # 2 s of signal, paced in real time, then the source ends (--duration only bounds a hang):
+    # the count is exact on a busy machine too; how fast it flows is the benchmarks' subject
+    out = nmr("live", "--source", "sim://?rate=1000&duration=2", "--duration", "60")
     assert out.returncode == 0, out.stderr
     assert "No display found" in out.stdout
-    assert "[streaming]" in out.stdout and "[closed]" in out.stdout
+    assert "[streaming]" in out.stdout and "[ended]" in out.stdout and "[closed]" in out.stdout
     rates = [ln.split("|")[1].split()[0] for ln in out.stdout.splitlines() if "Hz |" in ln]
-    assert any(r != "--" and 850 < float(r) < 1150 for r in rates), out.stdout
+    assert any(r != "--" and float(r) > 0 for r in rates), out.stdout  # a live rate is shown
     summary = next(ln for ln in out.stdout.splitlines() if " samples in " in ln)
-    samples = int(summary.split()[0])
-    assert 1700 <= samples <= 2300 and "0 dropped" in summary
+    assert int(summary.split()[0]) == 2000 and "0 dropped" in summary
 
 
 def test_bad_url_is_one_clear_line_without_traceback():

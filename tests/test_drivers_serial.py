@@ -99,8 +99,13 @@ def test_unplug_replug_and_garbage(tmp_path, protocol, extra):
     assert Status.STREAMING in events[lost + 1 :]  # back
     steps = np.diff(block.counter)
     assert np.all(steps >= 1)
-    # the board kept counting while unplugged (the pty was gone for `down` s plus reconnect)
-    assert 0.5 * down * fs < steps.max() - 1 < run["samples"]
+    gap = steps.max() - 1
+    assert 0 < gap < run["samples"]
+    if protocol == "nmr":
+        # the board kept counting while unplugged (the pty was gone for `down` s): its counter
+        # jumps by at least that. WitMotion's gap is estimated from when the host read the
+        # bytes, which a busy machine delays: only its presence is certain.
+        assert gap >= 0.5 * down * fs
     assert src.dropped - dropped_before == block.gaps() > 0
     assert (block.counter > block.counter[np.argmax(steps)]).sum() > 100  # and it streams on
     if protocol == "nmr":

@@ -549,3 +549,12 @@ def test_a_pdf_that_cannot_be_laid_out_is_an_error_and_leaves_no_file(station, t
     assert code == 2 and "does not fit the page" in err
     assert not (tmp_path / "r.pdf").exists()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("station.db")) == []
+
+
+def test_a_c3d_export_of_an_old_very_long_code_reads_back(station, tmp_path):
+    db, tid = station
+    with Store.open(db) as store:
+        data = store.load_trial(tid)
+    path = write_c3d(data, tmp_path / "x.c3d", {"patient": "X" * 5000, "status": "complete"})
+    back = read_c3d(path)  # a 5000-byte SUBJECTS:NAMES string made an unreadable file
+    assert len(back.processed) == 300 and back.header["patient"] == "X" * 5000

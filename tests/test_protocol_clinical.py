@@ -157,6 +157,11 @@ def test_a_patient_who_does_not_move_gets_no_measured_los():
     back = TrialResults.from_dict(stored).los
     assert all(s.movement_detected is False for s in back.per_direction.values())
     assert back.composite.movement_detected is None
+    # and the note / PDF say so in words
+    from nmr_balance.reporting.results_text import los_line
+
+    line = los_line("F", back.per_direction["F"], "mm")
+    assert line.startswith("F: no movement detected (maximum excursion ") and "reaction" not in line
 
 
 def test_training_places_targets_on_the_measured_los():

@@ -97,3 +97,25 @@ def test_the_rate_median_is_numpys_without_numpy_ma():
     for n in (1, 2, 3, 10, 11, 6000, 6001):
         steps = 0.01 + rng.random(n) * 1e-4
         assert _median(steps) == np.median(steps)
+
+
+@pytest.mark.parametrize("command", ["protocols", "sources"])
+def test_listing_protocols_and_sources_imports_no_numba(command, tmp_path):
+    modules, text = _imported([command], tmp_path)
+    assert text.strip()
+    assert _loaded(modules, HEAVY) == []
+
+
+def test_report_note_alone_imports_no_reportlab(tmp_path):
+    """The documentation note is text: reportlab is imported only when a PDF is asked for."""
+    from recordings import Store
+
+    db = str(tmp_path / "station.db")
+    with Store.open(db) as store:
+        store.add_patient("P001")
+        session = store.start_session("P001")
+    note = tmp_path / "note.txt"
+    argv = ["report", "--session", str(session.id), "--note", str(note), "--db", db]
+    modules, _ = _imported(argv, tmp_path)
+    assert note.read_text().strip()
+    assert _loaded(modules, HEAVY) == []

@@ -147,7 +147,13 @@ def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, size, artifa
     settle(qtbot, window, size)
     progress = window.protocol_progress
     run, events, _ = runs["los"]
+    window.live.set_stream(run.info)  # the console's plots, as when the board is connected
+    assert window.live.scale_box.currentData() == 40.0
+    window._on_protocol_started({**run.describe(), "level_reason": ""})
+    # the therapist's sway plot zooms out to show the LOS targets (~130 mm forward)...
+    assert window.live.scale_box.currentData() == 160.0
     feed_run(window, run, events)
+    assert window.live.scale_box.currentData() == 40.0  # ...and back after the run
     settle(qtbot, window)
     assert (window.width(), window.height()) == size  # the results never grow the window
     text = progress.summary.text()
@@ -169,6 +175,8 @@ def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, size, artifa
     save_shot(window, artifacts_dir / f"console_los_result_{size[0]}x{size[1]}.png")
 
     run, events, _ = runs["mctsib"]
+    window._on_protocol_started({**run.describe(), "level_reason": ""})
+    assert window.live.scale_box.currentData() == 40.0  # standing tests: no targets, no zoom
     feed_run(window, run, events)
     settle(qtbot, window)
     assert (window.width(), window.height()) == size
@@ -187,7 +195,7 @@ def in_view(screen, x: float, y: float, r: float) -> bool:
     return x0 < x - r and x + r < x1 and y0 < y - r and y + r < y1
 
 
-@pytest.mark.parametrize("preset", ["standard", "seniors"])
+@pytest.mark.parametrize("preset", ["standard", "seniors", "children"])
 def test_patient_screen_shows_every_target_with_room_to_spare(qtbot, runs, preset, artifacts_dir):
     from ui.patient_screen import MAX_TEXT_FRACTION, PatientScreen
 
@@ -398,3 +406,25 @@ def test_replay_compare_progress_tabs_fit_with_no_text_cut(qtbot, tmp_path, size
     finally:
         window.close()
         store.close()
+
+
+@pytest.mark.parametrize(
+    "name, expect",
+    [
+        ("romberg", ("Romberg quotient", "eyes closed", "mm/s")),
+        ("single_leg", ("best time", "held to the end", " s")),
+        ("weight_shift", ("success per trial", "mean success", "%")),
+    ],
+)
+def test_every_summary_kind_reads_as_a_table_with_units(name, expect):
+    """The result panel's text for the other summary kinds, from real runs: no dictionary dump,
+    units on every number."""
+    from ui.protocol_progress import summary_html
+
+    run, _ = drive(
+        find(name), "sim://?realtime=0&seed=4", **({"level": 1} if name == "weight_shift" else {})
+    )
+    text = summary_html(run.summary, run.unit)
+    for words in expect:
+        assert words in text, (name, words, text)
+    assert "kind:" not in text and "{" not in text and "nan" not in text.lower()

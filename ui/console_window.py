@@ -19,7 +19,7 @@ from ui.live_view import LiveView
 from ui.patient_controls import PatientControls
 from ui.patient_screen import PRESETS, PatientScreen
 from ui.progress_view import ProgressView
-from ui.protocol_progress import ProtocolProgress
+from ui.protocol_progress import SENSORY_KINDS, ProtocolProgress
 from ui.replay_view import ReplayView
 from ui.report.button import ReportExporter
 from ui.session_panel import SessionPanel
@@ -79,6 +79,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self._lost = False
         self._trial_t0_s: float | None = None  # stream time of the free trial's start
         self.last_protocol: dict | None = None  # the facts of the last protocol started
+        self._scale_before_run: int | None = None  # the sway plot's zoom before a run fitted it
 
         self.source_panel = SourcePanel(discover)
         self.session_panel = SessionPanel(protocol_dir=protocol_dir)
@@ -429,6 +430,12 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(0, lambda: self.side.ensureWidgetVisible(self.protocol_progress))
         if self.patient_screen is not None and facts.get("extent"):
             self.patient_screen.set_extent(facts["extent"])
+        # the therapist's sway plot shows the run's targets too (LOS targets lie ~130 mm out);
+        # standing tests have none, and their sway stays at the scale it was
+        if facts.get("extent") and facts.get("summary_kind") not in SENSORY_KINDS:
+            before = self.live.fit_scale(facts["extent"])
+            if before is not None:
+                self._scale_before_run = before
 
     def _on_protocol_display(self, d: dict) -> None:
         if self.protocol_view is None:
@@ -462,6 +469,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.protocol_view, self.protocol_targets = None, []
         self.session_panel.protocol_running(False)
         self.protocol_progress.done(msg)
+        if self._scale_before_run is not None:  # back to the therapist's zoom
+            self.live.scale_box.setCurrentIndex(self._scale_before_run)
+            self._scale_before_run = None
         # the results are what the therapist looks for now: scroll them into view
         QtCore.QTimer.singleShot(0, lambda: self.side.ensureWidgetVisible(self.protocol_progress))
         self.live.sway.set_targets([], None)

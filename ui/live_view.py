@@ -119,6 +119,18 @@ class LiveView(QtWidgets.QWidget):
             self.sway.set_unit(self.sway.unit, half)
             self.series.set_half(half)
 
+    def fit_scale(self, reach: float) -> int | None:
+        """Zoom out (never in) to the smallest offered scale showing ``reach`` (stream unit) with
+        a 5 % margin, e.g. a protocol's farthest target. Returns the scale index it had (to go
+        back to), or None when it already fitted (or no stream is shown yet)."""
+        before = self.scale_box.currentIndex()
+        halves = [self.scale_box.itemData(i) for i in range(self.scale_box.count())]
+        if before < 0 or halves[before] >= 1.05 * reach:
+            return None
+        fits = [i for i, h in enumerate(halves) if h >= 1.05 * reach]
+        self.scale_box.setCurrentIndex(fits[0] if fits else len(halves) - 1)
+        return before
+
     def set_scorer(self, scorer: TargetScorer | None) -> None:
         self.scorer = scorer
         self.sway.set_targets(scorer.targets if scorer else [], scorer.active if scorer else None)

@@ -274,8 +274,7 @@ class ProtocolProgress(QtWidgets.QGroupBox):
         self.step.setWordWrap(True)
         self.results = QtWidgets.QListWidget()  # one line per trial: "1. stand: complete, ..."
         self.results.setWordWrap(True)
-        self.results.setSizeAdjustPolicy(QtWidgets.QAbstractScrollArea.AdjustToContents)
-        self.results.setMaximumHeight(130)  # scrolls; the summary below matters more
+        self.results.setFixedHeight(self._list_height(0))
         self.summary = QtWidgets.QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(QtCore.Qt.RichText)
@@ -286,6 +285,12 @@ class ProtocolProgress(QtWidgets.QGroupBox):
             layout.addWidget(w)
         self.n_trials = 0
         self.hide()
+
+    def _list_height(self, rows: int) -> int:
+        """Height of the results list for ``rows`` lines (2-5 shown; more scroll), px: the
+        summary below is what matters once the run ends."""
+        line = self.results.fontMetrics().lineSpacing() + 4
+        return 2 * self.results.frameWidth() + 4 + line * min(max(rows, 2), 5)
 
     def started(self, facts: dict[str, Any]) -> None:
         self.n_trials = facts.get("n_trials", 0)
@@ -301,6 +306,7 @@ class ProtocolProgress(QtWidgets.QGroupBox):
         )
         self.step.setText("starting\u2026")
         self.results.clear()
+        self.results.setFixedHeight(self._list_height(0))
         self.summary.setText("")
         self.polygon.hide()
         self.show()
@@ -325,6 +331,7 @@ class ProtocolProgress(QtWidgets.QGroupBox):
                 f"{r['number'] + 1}. {r.get('label') or r.get('task', '')}: {status}"
                 + (f" \u2014 {scores}" if scores else "")
             )
+            self.results.setFixedHeight(self._list_height(self.results.count()))
             self.results.scrollToBottom()
 
     def done(self, msg: ProtocolDone) -> None:
@@ -343,4 +350,11 @@ class ProtocolProgress(QtWidgets.QGroupBox):
             self.polygon.show_summary(summary)
 
 
-__all__ = ["ProtocolProgress", "key_scores", "los_polygon", "los_table", "summary_html"]
+__all__ = [
+    "SENSORY_KINDS",
+    "ProtocolProgress",
+    "key_scores",
+    "los_polygon",
+    "los_table",
+    "summary_html",
+]

@@ -185,6 +185,8 @@ class WitmotionSerialDecoder(Decoder):
         self.incomplete = 0
         self._run: dict[int, tuple] = {}  # the cycle being assembled: type -> raw values
         self._held: list[tuple[dict[int, tuple], bool]] = []  # while learning the layout
+        self._last_kind = 0
+        self._last_of_cycle = -1  # the layout's last packet type, once known
         self._chain_end = 0
 
     @property
@@ -242,14 +244,16 @@ class WitmotionSerialDecoder(Decoder):
             self.good_frames += 1
             if kind not in _KNOWN:
                 continue  # pressure, GPS, port status...: not ours, not a break in the cycle
-            if self._run and not contiguous:  # bytes lost: a packet of it may be gone
+            run = self._run
+            if run and not contiguous:  # bytes lost: a packet of it may be gone
                 cycles += self._close_run(boundary=False)
-            elif self._run and kind <= max(self._run):  # the next cycle began
+            elif run and kind <= self._last_kind:  # the next cycle began
                 cycles += self._close_run(boundary=True)
             self._run[kind] = values
+            self._last_kind = kind
             if kind == ACC:
                 self.temperature_c = values[3] / 100
-            if self.layout is not None and kind == self.layout[-1]:
+            if kind == self._last_of_cycle:
                 cycles += self._close_run(boundary=True)
         self._chain_end -= pos  # the next call's buffer starts where this one stopped
         return self._samples(cycles, pos)
@@ -261,12 +265,13 @@ class WitmotionSerialDecoder(Decoder):
         Before the layout is known the runs are held; two in a row with the same packet types,
         both ended by the next cycle, teach it, and the held runs that match it are emitted
         (the first one may have been cut at the stream's start: then it does not match)."""
-        run, self._run = self._run, {}
+        run, self._run = self._run, {}  # its types ascend: dict order is wire order
         if self.layout is None:
             held = self._held
-            if held and boundary and held[-1][1] and sorted(held[-1][0]) == sorted(run):
-                self.layout, self._held = tuple(sorted(run)), []
-                whole = [r for r, _ in held if tuple(sorted(r)) == self.layout]
+            if held and boundary and held[-1][1] and tuple(held[-1][0]) == tuple(run):
+                self._learn(tuple(run))
+                self._held = []
+                whole = [r for r, _ in held if tuple(r) == self.layout]
                 self.incomplete += len(held) - len(whole)
                 return [*whole, run]
             held.append((run, boundary))
@@ -274,26 +279,30 @@ class WitmotionSerialDecoder(Decoder):
                 held.pop(0)
                 self.incomplete += 1
             return []
-        if tuple(sorted(run)) == self.layout:
+        if tuple(run) == self.layout:
             return [run]
         self.incomplete += 1
         return []
+
+    def _learn(self, layout: tuple[int, ...]) -> None:
+        self.layout, self._last_of_cycle = layout, layout[-1]
+        self._groups = [(g, len(_GROUPS[g])) for g in layout if g in _GROUPS]
+        self._scale = np.concatenate([np.full(k, _GROUP_SCALE[g]) for g, k in self._groups])
 
     def _samples(self, cycles: list[dict[int, tuple]], consumed: int) -> Decoded:
         n_chan = 0 if self.layout is None else self.stream_info("").n_channels
         if not cycles:
             return Decoded.nothing(n_chan, consumed)
-        groups = [g for g in self.layout if g in _GROUPS]
-        cols = [
-            np.array([c[g][: len(_GROUPS[g])] for c in cycles], np.float64) * _GROUP_SCALE[g]
-            for g in groups
-        ]
-        data = np.hstack(cols)
-        if not (ACC in groups and GYRO in groups):
-            if ANGLE in groups:
-                xy = cols[groups.index(ANGLE)][:, :2]
+        groups = self._groups
+        data = np.array([[v for g, k in groups for v in c[g][:k]] for c in cycles], np.float64)
+        data *= self._scale
+        kinds = [g for g, _ in groups]
+        if not (ACC in kinds and GYRO in kinds):
+            col = sum(k for g, k in groups[: kinds.index(ANGLE if ANGLE in kinds else QUATERNION)])
+            if ANGLE in kinds:
+                xy = data[:, col : col + 2]
             else:
-                xy = tilt_from_quaternion(cols[groups.index(QUATERNION)])
+                xy = tilt_from_quaternion(data[:, col : col + 4])
             data = np.hstack([xy, np.full((len(cycles), 1), np.nan), data])
         t = np.full(len(cycles), np.nan)
         if TIME in self.layout:

@@ -42,6 +42,8 @@ def los_values(scores: LosScores) -> list[str]:
 
 def los_line(name: str, scores: LosScores, unit: str) -> str:
     r, v, e, m, c = los_values(scores)
+    if scores.movement_detected is False:  # no lean: no timing scores to report
+        return f"{name}: no movement detected (maximum excursion {m} %)"
     return (
         f"{name}: reaction time {r} s, movement velocity {v} {unit}/s, endpoint excursion "
         f"{e} %, maximum excursion {m} %, directional control {c} %"

@@ -13,7 +13,6 @@ from nmr_balance.private_files import write_private_text
 from nmr_balance.reporting import ReportConfig, documentation_note
 from recordings import Store
 from recordings.report_data import session_report
-from ui.report.pdf import write_session_pdf
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +44,10 @@ def export_session_report(
     """
     report = session_report(store, session_id, config, instruction_s)
     text = documentation_note(report)
-    pdf_path = write_session_pdf(report, pdf, paper) if pdf is not None else None
+    pdf_path = None
+    if pdf is not None:
+        from ui.report.pdf import write_session_pdf  # reportlab: only for a PDF (~0.2 s)
+
+        pdf_path = write_session_pdf(report, pdf, paper)
     note_path = write_private_text(note, text) if note is not None else None
     return ExportedReport(pdf_path, note_path, text)

@@ -93,9 +93,10 @@ def add_arguments(parser) -> None:
 
 
 #: Up to this many files, the metrics come from the NumPy twins of the kernels (same values to
-#: ~1e-15 relative, tested): about 2.5 ms more per 60 s trial than the kernels, where loading
-#: Numba and the cached kernels costs ~0.6 s of CPU per process (and a first run compiles for
-#: ~20 s). Measured crossover: ~240 files of 60 s at 100 Hz (benchmarks/notes.md, "Start-up").
+#: ~1e-15 relative, tested): about 3.5 ms of CPU more per 60 s trial than the kernels, where
+#: loading Numba and the cached kernels costs ~0.6 s of CPU per process (and a first run
+#: compiles for ~20 s). Measured crossover: ~180 files of 60 s at 100 Hz in CPU time, more in
+#: wall time when the workers share the twins' work (benchmarks/notes.md, issue 16).
 TWINS_UP_TO_FILES = 200
 #: From this many files on, worker processes share the files, one per idle core.
 PARALLEL_FROM_FILES = 8
@@ -131,10 +132,11 @@ def run(args) -> int:
 
 
 def _warm() -> None:
-    """Load (or, on a first run, compile) the trial-metric kernels, with progress."""
+    """Load (or, on a first run, compile) the trial-metric kernels, with progress (and those of
+    >= 200 Hz spectra: ~0.5 s more, small beside the batch that asks for kernels)."""
     from nmr_balance.app.warm import warm_kernels
 
-    warm_kernels(only=("metrics",))
+    warm_kernels(only=("metrics", "decimation"))
 
 
 def _analyse_all(files: list[str], args):
