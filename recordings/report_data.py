@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -30,7 +30,14 @@ from nmr_balance.record import Session, Trial, TrialEvent
 from nmr_balance.reporting.config import ReportConfig
 from nmr_balance.reporting.model import SessionReport
 from nmr_balance.results import sway_metrics
-from nmr_balance.summary import SessionSummary, TrialSummary, overlapping, session_summary
+from nmr_balance.summary import (
+    ProtocolBlock,
+    SessionSummary,
+    TrialSummary,
+    overlapping,
+    protocol_block,
+    session_summary,
+)
 from recordings.store import PROCESSED, Store
 
 #: Most points of a statokinesigram (thinned by a stride; the metrics use every sample).
@@ -113,6 +120,17 @@ def trial_summary(store: Store, trial: Trial, with_path: bool = True) -> TrialSu
         problems=trial_problems(trial, events),
         xy=_sway_path(store, trial) if with_path else None,
     )
+
+
+def run_block(store: Store, trial_ids: Sequence[int]) -> ProtocolBlock | None:
+    """The results of one protocol run, from its stored trials (``trial_ids``, in order): the
+    one summary's block (:func:`nmr_balance.summary.protocol_block`) the note and the PDF show
+    for them, so what the terminal and the console's result panel print cannot disagree with
+    the report. None when the run recorded no trial."""
+    if not trial_ids:
+        return None
+    trials = [trial_summary(store, store.trial(i), with_path=False) for i in trial_ids]
+    return protocol_block(trials[0].protocol, trials)
 
 
 def load_session_summary(store: Store, session: Session, with_paths: bool = True) -> SessionSummary:

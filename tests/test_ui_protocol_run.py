@@ -181,6 +181,40 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     assert panel.start_button.isEnabled() and not panel.abort_button.isEnabled()
 
 
+def test_the_result_panel_says_what_the_note_says(qtbot, console):
+    """After a run, the result panel shows the stored record's results in the note's words: the
+    Romberg ratio and each condition's sway are the very text of the session's note (one
+    computation, from the stored trials; a simulated board as fast as it is read)."""
+    from html import escape
+
+    from nmr_balance.reporting import fmt
+    from nmr_balance.reporting.note import documentation_note
+    from nmr_balance.reporting.results_text import ratio_lines
+    from recordings.report_data import session_report
+
+    window, store = console
+    connect(qtbot, window, "sim://?rate=100&sensor=cop&realtime=0&seed=6", "P011")
+    panel, progress = window.session_panel, window.protocol_progress
+    choose(panel, "romberg", None)
+    with qtbot.waitSignal(window.engine.protocol_done, timeout=180000) as done:
+        panel.start_button.click()
+    msg = done.args[0]
+    assert msg.phase == "done" and len(msg.trial_ids) == 2
+    report = session_report(store, window.session_id)
+    note = " ".join(documentation_note(report).split())
+    (block,) = [b for b in report.session.blocks if b.name == "romberg"]
+    shown = progress.summary.text()
+    lines = ratio_lines(block)
+    assert lines and all(not line.endswith(": -") for line in lines)  # a ratio was computed
+    for line in lines:
+        assert line in note and escape(line) in shown, (line, shown)
+    assert len(block.conditions) == 2
+    for c in block.conditions.values():
+        sway = f"{fmt.number(c.mean_velocity)} {c.unit}/s"
+        assert f"<td>{escape(c.label)}&nbsp;</td><td>{sway}&nbsp;</td>" in shown
+        assert f"{c.label}: mean sway velocity {sway}" in note
+
+
 def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console):
     window, store = console
     # the board unplugs itself 7 s after it starts: inside Romberg's first trial (5 s countdown)

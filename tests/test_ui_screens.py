@@ -6,14 +6,21 @@ visual stand-in, fullscreen that never covers the console on one monitor.
 
 The protocol runs are real: the built-in protocols run on the simulated board (as fast as it
 goes, ``realtime=0``) with a scripted patient, and the console and patient screen are fed the
-run's own facts, display snapshots, events and summary, exactly as the engine sends them.
+run's own facts, display snapshots and events, exactly as the engine sends them. The result panel
+reads the stored record: its runs are recorded by ``nmr-balance run`` (same simulated board) into
+the console's station database, and the panel shows their stored results.
 PNGs of every screen go to ``artifacts/`` for a person to look at.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+import subprocess
+import sys
 import wave
+from html import escape
 
 import numpy as np
 import pytest
@@ -24,6 +31,7 @@ from ui_shots import SCREEN_SIZES, cut_texts, settle
 
 from drivers.sim.board import Lean
 from nmr_balance.protocols.library import find
+from nmr_balance.reporting.results_text import los_values, ratio_lines
 from ui.dashboard import application
 
 pytestmark = pytest.mark.timeout(120)
@@ -71,27 +79,59 @@ def runs():
     return out
 
 
-def done_message(run):
-    """The engine's ``ProtocolDone`` reply for a run (no store: trial ids 1, 2...)."""
+#: Runs recorded by ``nmr-balance run`` for the result panel: protocol, seed, extra options.
+RECORDED = (
+    ("los", 3, ()),
+    ("mctsib", 2, ()),
+    ("romberg", 4, ()),
+    ("single_leg", 4, ()),
+    ("weight_shift", 4, ("--level", "1")),
+)
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """A station database holding one recorded run of each :data:`RECORDED` protocol (the
+    simulated board, as fast as it goes), and each run's trial ids."""
+    tmp = tmp_path_factory.mktemp("recorded")
+    db, ids = tmp / "station.db", {}
+    for name, seed, extra in RECORDED:
+        out = subprocess.run(
+            [sys.executable, "-m", "nmr_balance.app.cli", "run", name, *extra]
+            + ["--source", f"sim://?realtime=0&rate=100&seed={seed}", "--patient", "P001"]
+            + ["--db", str(db), "--data-dir", str(tmp / "data"), "--quiet", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr[-3000:]
+        ids[name] = json.loads(out.stdout)["recorded_trial_ids"]
+    return db, ids
+
+
+def done_message(run, trial_ids: list[int]):
+    """The engine's ``ProtocolDone`` reply for a run whose trials are ``trial_ids``."""
     from nmr_balance.engine import messages as m
 
     return m.ProtocolDone(
         phase=run.phase,
         results=[r.to_dict() for r in run.results],
         summary=run.summary,
-        trial_ids=list(range(1, len(run.results) + 1)),
+        trial_ids=trial_ids,
         los_path=None,
     )
 
 
 @pytest.fixture
-def console(qtbot, tmp_path):
+def console(qtbot, tmp_path, recorded):
+    """A console on a copy of the :func:`recorded` station database."""
     from nmr_balance.app.engine_process import run_engine
     from recordings import Store
     from ui.console_window import ConsoleWindow
     from ui.engine_client import EngineClient
 
     application()
+    shutil.copy(recorded[0], tmp_path / "station.db")
     store = Store.open(tmp_path / "station.db")
     window = ConsoleWindow(EngineClient(run_engine, store_path=str(store.path)), store)
     qtbot.addWidget(window)
@@ -131,19 +171,22 @@ def test_the_console_fits_the_screen_with_no_text_cut(qtbot, console, size, arti
         assert cut_texts(panel) == [], key
 
 
-def feed_run(window, run, events, snapshot: dict | None = None) -> None:
-    """Hand the console a run as the engine would: started, events, display, done."""
+def feed_run(window, run, events, trial_ids: list[int], snapshot: dict | None = None) -> None:
+    """Hand the console a run as the engine would: started, events, display, done (its trials
+    stored as ``trial_ids``)."""
     window._on_protocol_started({**run.describe(), "level_reason": ""})
     for e in events:
         window._on_protocol_event(e.to_dict())
     if snapshot is not None:
         window._on_protocol_display(snapshot)
-    window._on_protocol_done(done_message(run))
+    window._on_protocol_done(done_message(run, trial_ids))
 
 
 @pytest.mark.parametrize("size", SCREEN_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, size, artifacts_dir):
-    window = console
+def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, recorded, size, artifacts_dir):
+    from recordings.report_data import run_block
+
+    window, ids = console, recorded[1]
     settle(qtbot, window, size)
     progress = window.protocol_progress
     run, events, _ = runs["los"]
@@ -152,7 +195,7 @@ def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, size, artifa
     window._on_protocol_started({**run.describe(), "level_reason": ""})
     # the therapist's sway plot zooms out to show the LOS targets (~130 mm forward)...
     assert window.live.scale_box.currentData() == 160.0
-    feed_run(window, run, events)
+    feed_run(window, run, events, ids["los"])
     assert window.live.scale_box.currentData() == 40.0  # ...and back after the run
     settle(qtbot, window)
     assert (window.width(), window.height()) == size  # the results never grow the window
@@ -162,14 +205,14 @@ def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, size, artifa
         assert f"<td>{name}&nbsp;</td>" in text, name
     assert "RT<br>s" in text and "MVL<br>mm/s" in text and "DCL<br>%" in text
     assert "kind:" not in text and "trials:" not in text
-    # direction 5 (back-left) was not attempted: said so, not scored as 0 s / -44 %
-    assert run.summary["per_direction"][5]["movement_detected"] is False
-    assert "no movement detected" in text
+    # the stored record's numbers: the LOS of the recorded trial, as the note rounds them
+    stored = run_block(window.store, ids["los"]).los
+    assert "<td><b>" + "</b>&nbsp;</td><td><b>".join(los_values(stored.composite)) in text
     assert progress.polygon.isVisibleTo(progress)
     x, y = progress.polygon.reached.getData()
     reached = np.hypot(x, y)[:-1]
-    assert reached[0] == pytest.approx(run.summary["per_direction"][0]["max_excursion_pct"])
-    assert 70 < reached[0] < 120  # leaned to 90 % of the forward target
+    assert reached[0] == pytest.approx(stored.per_direction["F"].max_excursion_pct)
+    assert 50 < reached[0] < 150  # the simulated patient leaned towards the forward target
     assert cut_texts(window) == []
     save_shot(progress, artifacts_dir / f"protocol_result_los_{size[0]}x{size[1]}.png")
     save_shot(window, artifacts_dir / f"console_los_result_{size[0]}x{size[1]}.png")
@@ -177,16 +220,44 @@ def test_protocol_result_panel_los_and_mctsib(qtbot, console, runs, size, artifa
     run, events, _ = runs["mctsib"]
     window._on_protocol_started({**run.describe(), "level_reason": ""})
     assert window.live.scale_box.currentData() == 40.0  # standing tests: no targets, no zoom
-    feed_run(window, run, events)
+    feed_run(window, run, events, ids["mctsib"])
     settle(qtbot, window)
     assert (window.width(), window.height()) == size
     text = progress.summary.text()
-    assert "eyes closed, foam" in text and "mm/s" in text and "composite" in text
-    assert "sensory ratios" in text and not progress.polygon.isVisibleTo(progress)
+    assert "eyes closed, foam" in text and "mm/s" in text
+    assert "Sensory ratios" in text and not progress.polygon.isVisibleTo(progress)
+    block = run_block(window.store, ids["mctsib"])
+    assert all(escape(line) in text for line in ratio_lines(block))
     lines = [progress.results.item(i).text() for i in range(progress.results.count())]
     assert all("mm/s" in line for line in lines if "mean velocity" in line), lines
     assert cut_texts(window) == []
     save_shot(progress, artifacts_dir / f"protocol_result_mctsib_{size[0]}x{size[1]}.png")
+
+
+def test_los_table_says_no_movement_for_a_direction_not_attempted(runs):
+    """Direction 5 (back-left) was not attempted: the table says so, never 0 s / -44 %."""
+    from nmr_balance.results import LosResult
+    from ui.protocol_progress import los_table
+
+    run, _, _ = runs["los"]
+    los = LosResult.from_dict(run.results[-1].scores)
+    assert los.per_direction["BL"].movement_detected is False
+    text = los_table(los, "mm")
+    assert "<td>BL&nbsp;</td><td colspan='3'><i>no movement detected</i>" in text
+
+
+def test_the_panel_says_when_a_run_recorded_nothing(qtbot):
+    """No station database: the panel says there are no results, it computes none itself."""
+    from nmr_balance.engine import messages as m
+    from ui.protocol_progress import ProtocolProgress
+
+    application()
+    progress = ProtocolProgress()
+    qtbot.addWidget(progress)
+    done = m.ProtocolDone(phase="done", results=[], summary={}, trial_ids=[])
+    progress.done(done, None, "no trial was recorded, so there are no results")
+    assert "no trial was recorded" in progress.summary.text()
+    assert not progress.polygon.isVisibleTo(progress)
 
 
 def in_view(screen, x: float, y: float, r: float) -> bool:
@@ -411,20 +482,23 @@ def test_replay_compare_progress_tabs_fit_with_no_text_cut(qtbot, tmp_path, size
 @pytest.mark.parametrize(
     "name, expect",
     [
-        ("romberg", ("Romberg quotient", "eyes closed", "mm/s")),
-        ("single_leg", ("best time", "held to the end", " s")),
-        ("weight_shift", ("success per trial", "mean success", "%")),
+        ("romberg", ("Sensory ratios", "eyes closed, firm", "mm/s")),
+        ("single_leg", ("single-leg left", "single-leg right", " s")),
+        ("weight_shift", ("success", "%", "level 1")),
     ],
 )
-def test_every_summary_kind_reads_as_a_table_with_units(name, expect):
-    """The result panel's text for the other summary kinds, from real runs: no dictionary dump,
-    units on every number."""
-    from ui.protocol_progress import summary_html
+def test_every_summary_kind_reads_as_a_table_with_units(recorded, name, expect):
+    """The result panel's text for the other summary kinds, from recorded runs: no dictionary
+    dump, units on every number."""
+    from recordings import Store
+    from recordings.report_data import run_block
+    from ui.protocol_progress import block_html
 
-    run, _ = drive(
-        find(name), "sim://?realtime=0&seed=4", **({"level": 1} if name == "weight_shift" else {})
-    )
-    text = summary_html(run.summary, run.unit)
+    store = Store.open(recorded[0], read_only=True)
+    try:
+        text = block_html(run_block(store, recorded[1][name]), "mm")
+    finally:
+        store.close()
     for words in expect:
         assert words in text, (name, words, text)
     assert "kind:" not in text and "{" not in text and "nan" not in text.lower()

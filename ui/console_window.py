@@ -468,7 +468,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def _on_protocol_done(self, msg: m.ProtocolDone) -> None:
         self.protocol_view, self.protocol_targets = None, []
         self.session_panel.protocol_running(False)
-        self.protocol_progress.done(msg)
+        self.protocol_progress.done(msg, *self._run_results(msg))
         if self._scale_before_run is not None:  # back to the therapist's zoom
             self.live.scale_box.setCurrentIndex(self._scale_before_run)
             self._scale_before_run = None
@@ -483,6 +483,20 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.replay.picker.reload()
         self.compare.reload()
         self.progress.reload()
+
+    def _run_results(self, msg: m.ProtocolDone):
+        """The run's stored results (the record's one summary of the trials just recorded, read
+        from this console's read-only store), or None and why there are none."""
+        from recordings.report_data import run_block
+
+        if self.store is None:
+            return None, "no station database: nothing was recorded, so no results to show"
+        if not msg.trial_ids:
+            return None, "no trial was recorded, so there are no results"
+        try:
+            return run_block(self.store, msg.trial_ids), ""
+        except Exception as e:  # e.g. the database went away: say so, keep the console running
+            return None, f"the recorded results could not be read ({e}); open the session's note"
 
     def _set_session_state(self) -> None:
         self.session_panel.set_state(

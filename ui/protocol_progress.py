@@ -1,13 +1,16 @@
 """Where a protocol run stands, for the therapist: step i of n, phase and time left, each trial's
-outcome as it is scored (or why it was not), and the protocol's summary at the end.
+outcome as it is scored (or why it was not), and the protocol's results at the end.
 
 Fed from the engine's replies (``protocol_started``, ``protocol_display``, ``protocol_event``,
-``protocol_done``); it only shows, never decides.
+``protocol_done``); it only shows, never decides. The results at the end are the stored
+record's (:func:`nmr_balance.summary.protocol_block` of the trials just recorded, in the note's
+words), so the panel cannot disagree with the note, the PDF or the CSV.
 """
 
 from __future__ import annotations
 
 import math
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -15,9 +18,18 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.engine.messages import ProtocolDone
+from nmr_balance.record import TrialStatus
 from nmr_balance.reporting import fmt
-from nmr_balance.reporting.results_text import los_values, ratio
+from nmr_balance.reporting.results_text import (
+    los_values,
+    progression_line,
+    ratio_lines,
+    reposition_line,
+    single_leg_line,
+    training_line,
+)
 from nmr_balance.results import LOS_DIRECTIONS, LosResult
+from nmr_balance.summary import ProtocolBlock
 from ui import theme
 
 #: Scores shown in the results list, first found wins (the rest are in the store): key, label,
@@ -45,18 +57,6 @@ PHASES = {
 }
 #: Summary kinds of the standing (sensory) tests: no targets, a fixation cross.
 SENSORY_KINDS = ("mctsib", "romberg", "single_leg")
-#: mCTSIB conditions (summary keys), in test order, as a therapist names them.
-CONDITIONS = {
-    "open_firm": "eyes open, firm",
-    "closed_firm": "eyes closed, firm",
-    "open_foam": "eyes open, foam",
-    "closed_foam": "eyes closed, foam",
-}
-SENSORY_RATIOS = {
-    "somatosensory": "somatosensory (EC firm / EO firm)",
-    "visual": "visual (EO foam / EO firm)",
-    "vestibular": "vestibular (EC foam / EO firm)",
-}
 #: LOS directions by bearing (deg), as a compass rose (F = forward).
 DIRECTIONS = {0: "F", 45: "FR", 90: "R", 135: "BR", 180: "B", 225: "BL", 270: "L", 315: "FL"}
 #: LOS table columns: score key, header, unit ("L" = the sway unit), significant digits.
@@ -67,10 +67,6 @@ LOS_COLUMNS = (
     ("max_excursion_pct", "MXE", "%", 3),
     ("directional_control_pct", "DCL", "%", 2),
 )
-
-
-def _number(v: Any) -> float:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan
 
 
 def _fmt(v: Any, unit: str = "", digits: int = 3) -> str:
@@ -104,90 +100,52 @@ def _table(header: list[str], rows: list[list]) -> str:
     return f"<table cellspacing='0' cellpadding='1'><tr>{head}</tr>{body}</table>"
 
 
-def summary_html(summary: dict[str, Any], unit: str) -> str:
-    """The protocol summary as a clinician reads it (rich text), by kind: a table per condition
-    (mCTSIB), the quotients (Romberg), per leg (single-leg), per direction (LOS), per trial
-    (training). Formats only: every number is the run's own."""
-    kind = summary.get("kind")
-    v_unit = f"{unit}/s"
+def block_html(block: ProtocolBlock, unit: str) -> str:
+    """The protocol's results as a clinician reads them (rich text), from the stored record's one
+    summary (:func:`nmr_balance.summary.protocol_block`) and in the note's words
+    (:mod:`nmr_balance.reporting.results_text`): a table per condition (standing tests), the
+    sensory ratios, per leg, per direction (LOS), joint-position errors, training. Formats only:
+    every number is the stored summary's, rounded as the note and the PDF round it."""
     out: list[str] = []
-    if kind == "mctsib":
-        rows = []
-        for key, label in CONDITIONS.items():
-            c = summary.get("conditions", {}).get(key)
-            if c is None:
-                continue
-            falls = c.get("falls", 0)
-            rows.append(
-                [
-                    label,
-                    "fell" if c.get("fell") else _fmt(c.get("mean_velocity"), v_unit),
-                    f"{c.get('trials', 0)}"
-                    + (f" ({falls} fall{'s' * (falls != 1)})" if falls else ""),
-                ]
-            )
-        out.append(_table(["condition", "mean velocity", "trials"], rows))
-        out.append(f"composite: mean velocity {_fmt(summary.get('composite_velocity'), v_unit)}")
-        ratios = summary.get("ratios") or {}
-        shown = [
-            f"{label} {ratio(_number(ratios[k].get('mean_velocity')))}"
-            for k, label in SENSORY_RATIOS.items()
-            if k in ratios
-        ]
-        if shown:
-            out.append("sensory ratios of mean velocity: " + "; ".join(shown))
-    elif kind == "romberg":
-        eo, ec, q = (
-            summary.get("eyes_open", {}),
-            summary.get("eyes_closed", {}),
-            summary.get("quotients", {}),
-        )
-        rows = [
-            [label, _fmt(eo.get(k), u), _fmt(ec.get(k), u), ratio(_number(q.get(k)))]
-            for k, label, u in (
-                ("mean_velocity", "mean velocity", v_unit),
-                ("ellipse_area_95_chi2", "95 % ellipse area", f"{unit}\u00b2"),
-                ("path_length", "path length", unit),
-            )
-        ]
-        out.append(_table(["", "eyes open", "eyes closed", "Romberg quotient"], rows))
-    elif kind == "single_leg":
+    if block.conditions:
         rows = [
             [
-                side,
-                _fmt(leg.get("best_time_s"), "s"),
-                "yes" if leg.get("held_full_time") else "no",
-                _fmt(leg.get("mean_velocity"), v_unit),
+                escape(c.label),
+                f"{fmt.number(c.mean_velocity)} {c.unit}/s"
+                if math.isfinite(c.mean_velocity)
+                else "no trial held to the end",
+                f"{c.falls} of {c.trials}",
             ]
-            for side, leg in (summary.get("legs") or {}).items()
+            for c in block.conditions.values()
         ]
-        out.append(_table(["leg", "best time", "held to the end", "mean velocity"], rows))
-        if "left_right_time_ratio" in summary:
-            out.append(f"left/right time ratio {_fmt(summary['left_right_time_ratio'], '', 3)}")
-    elif kind == "los":
-        out.append(los_table(summary, unit))
-        if summary.get("measured_los_note"):
-            out.append(f"measured LOS {summary['measured_los_note']}")
-    elif kind == "training":
-        per_trial = ", ".join(_fmt(v, "%") for v in summary.get("success_pct", []))
-        out.append(f"success per trial: {per_trial or '--'}")
-        out.append(f"mean success {_fmt(summary.get('mean_success_pct'), '%')}")
-        if "next_level" in summary:
-            out.append(
-                f"next time: level {summary['next_level']}"  # levels are 1-based
-                + (f" ({summary['progression']})" if summary.get("progression") else "")
-            )
-    if summary.get("interrupted"):
-        out.append(f"{summary['interrupted']} trial(s) interrupted: kept, not scored")
+        out.append(_table(["condition", "mean sway velocity", "falls"], rows))
+    if block.sensory_ratios:
+        out.append("Sensory ratios of mean sway velocity:")
+        out += [escape(line) for line in ratio_lines(block)]
+    out += [escape(single_leg_line(s, b, h)) for s, (b, h) in block.single_leg.items()]
+    if block.los is not None:
+        out.append(los_table(block.los, unit))
+    if block.reposition is not None:
+        r = block.reposition
+        out += [
+            escape(reposition_line(name, scores, r.unit or unit))
+            for name, scores in [("composite", r.composite), *r.per_direction.items()]
+        ]
+    if block.training is not None:
+        out += [escape(line) for line in (training_line(block.training),) if line]
+        if progression_line(block.training):
+            out.append(escape(progression_line(block.training)))
+    interrupted = sum(t.status == TrialStatus.INTERRUPTED for t in block.trials)
+    if interrupted:
+        out.append(f"{interrupted} trial(s) interrupted: kept, not scored")
     return "<br>".join(out)
 
 
-def los_table(summary: dict[str, Any], unit: str) -> str:
-    """Per-direction LOS scores, one row per direction, and the composite, read as the stored
-    typed results (:class:`nmr_balance.results.LosResult`) and rounded as the note and the PDF
+def los_table(los: LosResult, unit: str) -> str:
+    """Per-direction LOS scores, one row per direction, and the composite, from the stored
+    typed results (:class:`nmr_balance.results.LosResult`), rounded as the note and the PDF
     round them (:func:`nmr_balance.reporting.results_text.los_values`); a direction without a
     lean says "no movement detected" instead of timing scores."""
-    los = LosResult.from_dict(summary)
     header = ["dir"] + [f"{h}<br>{u.replace('L', unit)}" for _, h, u, _ in LOS_COLUMNS]
     rows = []
     for name in LOS_DIRECTIONS:
@@ -199,8 +157,7 @@ def los_table(summary: dict[str, Any], unit: str) -> str:
             rows.append([name, ("<i>no movement detected</i>", 3), values[3], ""])
         else:
             rows.append([name, *values])
-    if summary.get("composite"):
-        rows.append(["<b>all</b>"] + [f"<b>{v}</b>" for v in los_values(los.composite)])
+    rows.append(["<b>all</b>"] + [f"<b>{v}</b>" for v in los_values(los.composite)])
     legend = (
         "RT reaction time, MVL movement velocity, EPE endpoint and MXE maximum excursion "
         "(% of the target), DCL directional control; all: mean of the directions with a lean"
@@ -208,14 +165,14 @@ def los_table(summary: dict[str, Any], unit: str) -> str:
     return _table(header, rows) + f"<small>{legend}</small>"
 
 
-def los_polygon(summary: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+def los_polygon(los: LosResult) -> tuple[np.ndarray, np.ndarray] | None:
     """(x, y) of the reached LOS polygon in % of each target (closed; F up, R right), or None.
     A direction without a finite maximum excursion is drawn at 0."""
-    per = summary.get("per_direction") or []
-    if not per:
+    names = [d for d in LOS_DIRECTIONS if d in los.per_direction]
+    if not names:
         return None
-    b = np.radians([d["bearing_deg"] for d in per])
-    r = np.array([d.get("max_excursion_pct", math.nan) for d in per], float)
+    b = np.radians([45.0 * LOS_DIRECTIONS.index(d) for d in names])
+    r = np.array([los.per_direction[d].max_excursion_pct for d in names], float)
     r = np.where(np.isfinite(r), r, 0.0)
     x, y = r * np.sin(b), r * np.cos(b)
     return np.append(x, x[0]), np.append(y, y[0])
@@ -257,8 +214,8 @@ class LosPolygon(pg.PlotWidget):
         item.setRange(xRange=(-130, 130), yRange=(-130, 130), padding=0)
         self.setFixedHeight(200)
 
-    def show_summary(self, summary: dict[str, Any]) -> None:
-        xy = los_polygon(summary)
+    def show_los(self, los: LosResult) -> None:
+        xy = los_polygon(los)
         self.reached.setData(*(xy if xy is not None else ([], [])))
 
 
@@ -334,27 +291,31 @@ class ProtocolProgress(QtWidgets.QGroupBox):
             self.results.setFixedHeight(self._list_height(self.results.count()))
             self.results.scrollToBottom()
 
-    def done(self, msg: ProtocolDone) -> None:
+    def done(self, msg: ProtocolDone, block: ProtocolBlock | None, missing: str = "") -> None:
+        """The run ended: its stored results (``block``, the record's one summary of the trials
+        just recorded), or ``missing`` saying why there are none to show."""
         n = len(msg.trial_ids)
         head = "finished" if msg.phase == "done" else "aborted"
-        summary = msg.summary or {}
         lines = [f"<b>{head}</b>: {n} trial(s) recorded"]
-        if summary:
-            lines.append(summary_html(summary, self.unit))
+        if block is not None:
+            lines.append(block_html(block, self.unit))
+        elif missing:
+            lines.append(f"<i>{escape(missing)}</i>")
         if msg.los_path:
             lines.append("measured LOS stored for this patient's next runs")
         self.summary.setText("<br>".join(lines))
         self.step.setText(PHASES.get(msg.phase, msg.phase))
-        self.polygon.setVisible(summary.get("kind") == "los" and bool(summary.get("per_direction")))
-        if self.polygon.isVisibleTo(self):
-            self.polygon.show_summary(summary)
+        los = block.los if block is not None else None
+        self.polygon.setVisible(los is not None and bool(los.per_direction))
+        if los is not None and los.per_direction:
+            self.polygon.show_los(los)
 
 
 __all__ = [
     "SENSORY_KINDS",
     "ProtocolProgress",
+    "block_html",
     "key_scores",
     "los_polygon",
     "los_table",
-    "summary_html",
 ]

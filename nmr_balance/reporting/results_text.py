@@ -66,6 +66,11 @@ def ratio_lines(block: ProtocolBlock) -> list[str]:
     ]
 
 
+def single_leg_line(side: str, best_s: float, held: bool) -> str:
+    """A leg's best single-leg stance time, s (3 significant digits)."""
+    return f"single-leg {side}: {fmt.number(best_s)} s" + (" (held the full time)" if held else "")
+
+
 def training_line(t: TrainingSummary) -> str:
     parts = []
     if t.hits is not None and t.targets is not None:
@@ -100,9 +105,7 @@ def block_lines(block: ProtocolBlock) -> list[str]:
         lines.append("Sensory ratios of mean sway velocity:")
         lines += ["  " + line for line in ratio_lines(block)]
     for side, (best, held) in block.single_leg.items():
-        lines.append(
-            f"single-leg {side}: {fmt.number(best)} s" + (" (held the full time)" if held else "")
-        )
+        lines.append(single_leg_line(side, best, held))
     if block.los is not None:
         lines.append(f"Limits of Stability (trial {block.los_trial}):")
         lines.append("  " + los_line("composite", block.los.composite, unit))
@@ -137,6 +140,7 @@ __all__ = [
     "ratio_lines",
     "reposition_line",
     "session_lines",
+    "single_leg_line",
     "training_line",
     "trial_headline",
 ]

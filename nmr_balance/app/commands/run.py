@@ -145,17 +145,14 @@ def continued_session(store, session_id: int | None, patient):
     return session
 
 
-def _recorded_results(store, trial_ids: list[int], protocol: str) -> list[str]:
+def _recorded_results(store, trial_ids: list[int]) -> list[str]:
     """The block of the trials just recorded, computed from the stored record by the one
     session summary and worded like the report (so the terminal cannot disagree with it)."""
     from nmr_balance.reporting.results_text import block_lines
-    from nmr_balance.summary import protocol_block
-    from recordings.report_data import trial_summary
+    from recordings.report_data import run_block
 
-    if not trial_ids:
-        return []
-    trials = [trial_summary(store, store.trial(i), with_path=False) for i in trial_ids]
-    return block_lines(protocol_block(protocol, trials))
+    block = run_block(store, trial_ids)
+    return block_lines(block) if block is not None else []
 
 
 def _print_event_line(e) -> None:
@@ -241,7 +238,7 @@ def run(args) -> int:
         if store is not None and args.note and recorded.trial_ids:
             store.set_trial_notes(recorded.trial_ids[-1], args.note)
         words = (
-            _recorded_results(store, recorded.trial_ids, protocol.name)
+            _recorded_results(store, recorded.trial_ids)
             if store is not None and not args.json
             else []
         )
