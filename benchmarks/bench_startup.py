@@ -1,13 +1,22 @@
-"""Start-up: from launching the interpreter to the first live sample, cold and warm; and each
-one-shot command as a whole process, against the peer's script.
+"""Start-up: each one-shot command as a whole process against the peer's script; and from
+launching the interpreter to the first live sample, cold and warm.
 
-Each figure is a fresh ``python`` process (subprocess) doing what ``nmr-balance live`` does:
+One-shot commands (issue 16): each is a fresh process run to its exit through the real CLI
+(``nmr_balance.app.cli.main``), timed by the parent from launch to exit, with its peak memory
+from GNU time. ``analyze`` of 1 and of the 12 Santos & Duarte trials runs in turns with the
+peer's script (:data:`PEER_SCRIPT`: ``numpy.loadtxt`` + ``micromotion.cop_sway_metrics``) on the
+same files; medians of 7 alternated runs (2 with --quick) after an untimed round; ratio = the
+peer's median / ours, same run. ``record --duration 1`` and ``run romberg`` on the simulator
+also report the time from launch to their first processed sample (a watcher thread started by
+``Pipeline.__enter__`` prints it); ``report`` of a 12-trial session and ``trials`` to exit.
+
+First live sample: a fresh ``python`` process (subprocess) doing what ``nmr-balance live`` does:
 import the app, open ``sim://?rate=1000``, prepare the DSP kernels (load them from the Numba
 cache, or compile them when the cache is empty: *cold*), start the pipeline, wait for the first
 processed sample. The child prints CLOCK_MONOTONIC at that moment; the parent took it just
 before launching, so the figure includes the interpreter's own start-up. Baseline, same run:
-``python -c "import numpy, scipy"``. Best of 3 for warm figures (the machine is shared; 1 with --quick);
-each cold start runs once, into an empty temporary ``NUMBA_CACHE_DIR`` (skipped by --quick).
+``python -c "import numpy, scipy"``. Best of 3 for warm figures (1 with --quick); each cold start
+runs once, into an empty temporary ``NUMBA_CACHE_DIR`` (skipped by --quick).
 
 To the first drawn dashboard frame (when ``ui`` is present): as ``nmr-balance live`` starts the
 dashboard (Qt offscreen): check the URL, start the engine process (acquisition) on
@@ -34,10 +43,10 @@ COMMAND = "python -m benchmarks.bench_startup"
 _TO_FIRST_SAMPLE = """
 import time
 from nmr_balance.app import open_source
-from nmr_balance.app.warm import warm_kernels
+from nmr_balance.app.warm import FRONT_END, warm_kernels
 from nmr_balance.pipeline import Pipeline
 source = open_source("sim://?rate=1000")
-warm_kernels()
+warm_kernels(only=FRONT_END)  # as `nmr-balance live --headless` (the front-end's kernels)
 with Pipeline(source) as pipeline:
     pipeline.wait_for_samples(1, timeout=120)
     print(time.monotonic(), flush=True)
@@ -157,10 +166,13 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-c", _CLI_FIRST_SAMPLE, *args]
 
 
-def _alternated(commands: dict[str, list[str]], runs: int) -> dict[str, list[tuple]]:
+def _alternated(
+    commands: dict[str, list[str]], runs: int, warm: bool = True
+) -> dict[str, list[tuple]]:
     """Each command ``runs`` times, taking turns (ours, peer, ours, ...): both see the same
-    load on the shared machine. The first round only warms the OS file cache, untimed."""
-    for argv in commands.values():
+    load on the shared machine. With ``warm``, a first round only warms the OS file cache,
+    untimed."""
+    for argv in commands.values() if warm else ():
         _whole(argv)
     out: dict[str, list[tuple]] = {name: [] for name in commands}
     for _ in range(runs):
@@ -227,7 +239,7 @@ def commands(rep: Report, quick: bool) -> None:
         jobs = {"ours": _cli("analyze", *chosen)}
         if have_peer:
             jobs["peer"] = peer + chosen
-        got = _alternated(jobs, runs)
+        got = _alternated(jobs, runs, warm=not quick)
         ours = _median(r[0] for r in got["ours"])
         theirs = _median(r[0] for r in got["peer"]) if have_peer else None
         rep.add(
@@ -257,7 +269,9 @@ def commands(rep: Report, quick: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "station.db")
         got = _alternated(
-            {"record": _cli("record", "--duration", "1", "--patient", "P001", "--db", db)}, runs
+            {"record": _cli("record", "--duration", "1", "--patient", "P001", "--db", db)},
+            runs,
+            warm=not quick,
         )["record"]
         first = _median(r[2] for r in got)
         rep.add(

@@ -304,11 +304,38 @@ class SessionSummary:
     def instruction_s(self) -> float | None:
         return self.session.instruction_s
 
-    def __getattr__(self, name: str):
-        # therapist, station, pain/borg before/after, notes, response: the session's own fields
-        if name in Session.__dataclass_fields__:
-            return getattr(self.__dict__["session"], name)
-        raise AttributeError(name)
+    # the session's own documentation fields, read through (never copied)
+    @property
+    def therapist(self) -> str:
+        return self.session.therapist
+
+    @property
+    def station(self) -> str:
+        return self.session.station
+
+    @property
+    def pain_before(self) -> float | None:
+        return self.session.pain_before
+
+    @property
+    def pain_after(self) -> float | None:
+        return self.session.pain_after
+
+    @property
+    def borg_before(self) -> float | None:
+        return self.session.borg_before
+
+    @property
+    def borg_after(self) -> float | None:
+        return self.session.borg_after
+
+    @property
+    def notes(self) -> str:
+        return self.session.notes
+
+    @property
+    def response(self) -> str:
+        return self.session.response
 
 
 def _mean(values: Iterable[float]) -> float:
@@ -409,7 +436,7 @@ def protocol_block(name: str, trials: Sequence[TrialSummary]) -> ProtocolBlock:
     """The scores of protocol ``name`` from its own ``trials`` (see the module doc)."""
     f = facts(name)
     block = ProtocolBlock(f, tuple(trials))
-    if any(t.standing for t in trials) and f.is_test:
+    if any(t.standing for t in trials):
         block = dataclasses.replace(
             block,
             conditions=_conditions(trials),

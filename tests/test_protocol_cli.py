@@ -259,3 +259,25 @@ def test_the_training_level_follows_the_patients_recorded_history(tmp_path):
         trial(4, 95)
         trial(4, 99)
         assert level_from_history(store, "P1", protocol)[0] == 4  # already at the top
+
+
+def test_run_tells_events_and_training_results_in_words(tmp_path):
+    out = nmr(
+        "run",
+        "weight_shift",
+        "--level",
+        "1",
+        "--source",
+        "sim://?realtime=0",
+        "--patient",
+        "P004",
+        "--data-dir",
+        str(tmp_path),
+        "--no-record",
+    )
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "target 1 reached and held after" in text  # not "target_hit: target 0, hit True"
+    assert "targets reached" in text and "success per set" in text and "level 1" in text
+    assert "next time: level" in text
+    assert "{" not in text and "hit True" not in text and "t_s" not in text

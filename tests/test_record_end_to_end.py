@@ -39,6 +39,7 @@ class Made:
     note: str
     pdf: str
     csv: pathlib.Path
+    los_run: str  # what `run los` printed
 
     def __iter__(self):  # db, session_id, note, pdf
         return iter((self.db, self.session_id, self.note, self.pdf))
@@ -71,7 +72,7 @@ def session(tmp_path_factory):
     (session_id,) = {t["session"] for t in with_trials}
     assert {t["id"] for t in with_trials} == set(first["recorded_trial_ids"])
     more = ("--session", str(session_id))
-    nmr("run", "los", "--source", SIM, *common, *more)
+    los_run = nmr("run", "los", "--source", SIM, *common, *more).stdout
     nmr("run", "weight_shift", "--source", SIM, "--level", "2", *common, *more)
     nmr(
         "record",
@@ -90,7 +91,7 @@ def session(tmp_path_factory):
     pdf, note, csv = tmp / "report.pdf", tmp / "note.txt", tmp / "summary.csv"
     nmr("report", "--session", str(session_id), "--db", db, "--pdf", str(pdf), "--note", str(note))
     nmr("report", "--csv", str(csv), "--db", db)
-    return Made(db, session_id, note.read_text(), pdf_text(pdf), csv)
+    return Made(db, session_id, note.read_text(), pdf_text(pdf), csv, los_run)
 
 
 def summary_of(db: str, session_id: int):
@@ -138,6 +139,7 @@ def test_note_and_pdf_carry_the_same_los_composite_and_directions(session):
     for name, scores in rows:
         assert los_line(name, scores, "mm") in flat(note), name
         assert f"{name} {' '.join(los_values(scores))}" in pdf, name
+        assert los_line(name, scores, "mm") in session.los_run, name  # what `run` printed
     # and `trials --format json` gives the very same numbers, typed, for scripts
     listed = json.loads(nmr("trials", "--db", db, "--format", "json").stdout)
     (los_trial,) = [t for t in listed if t["protocol"] == "los"]

@@ -49,7 +49,9 @@ def run_json(data: pathlib.Path, *args: str) -> dict:
 def test_mctsib_eyes_closed_on_foam_sways_more_than_eyes_open_on_firm(tmp_path):
     s = run_json(tmp_path, "mctsib", "--source", "sim://?realtime=0")["summary"]
     v = {k: c["mean_velocity"] for k, c in s["conditions"].items()}
-    assert v["open_firm"] < v["closed_firm"] < v["open_foam"] < v["closed_foam"], v
+    # eyes closed sways more on firm ground, foam more than firm either way (one 30 s trial
+    # each: eyes closed vs open on foam is within one trial's spread, so not compared)
+    assert v["open_firm"] < v["closed_firm"] < min(v["open_foam"], v["closed_foam"]), v
     assert v["closed_foam"] / v["open_firm"] > 1.5, v
     assert s["ratios"]["vestibular"]["mean_velocity"] > 1.5
     # within the published range of quiet standing: Santos & Duarte 2016 (tests/data) measured

@@ -16,8 +16,8 @@ from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.engine.messages import ProtocolDone
 from nmr_balance.reporting import fmt
-from nmr_balance.reporting.results_text import los_values, ratio
-from nmr_balance.results import LOS_DIRECTIONS, LosResult
+from nmr_balance.reporting.results_text import los_values, ratio, reposition_values
+from nmr_balance.results import LOS_DIRECTIONS, LosResult, RepositionResult
 from ui import theme
 
 #: Scores shown in the results list, first found wins (the rest are in the store): key, label,
@@ -168,6 +168,9 @@ def summary_html(summary: dict[str, Any], unit: str) -> str:
         out.append(los_table(summary, unit))
         if summary.get("measured_los_note"):
             out.append(f"measured LOS {summary['measured_los_note']}")
+    elif kind == "reposition":
+        scored = bool(summary.get("per_direction"))
+        out.append(reposition_table(summary, unit) if scored else "no reproduction scored")
     elif kind == "training":
         per_trial = ", ".join(_fmt(v, "%") for v in summary.get("success_pct", []))
         out.append(f"success per trial: {per_trial or '--'}")
@@ -204,6 +207,29 @@ def los_table(summary: dict[str, Any], unit: str) -> str:
     legend = (
         "RT reaction time, MVL movement velocity, EPE endpoint and MXE maximum excursion "
         "(% of the target), DCL directional control; all: mean of the directions with a lean"
+    )
+    return _table(header, rows) + f"<small>{legend}</small>"
+
+
+def reposition_table(summary: dict[str, Any], unit: str) -> str:
+    """Joint-position errors, one row per direction and the composite, read as the stored typed
+    results (:class:`nmr_balance.results.RepositionResult`, in its own unit, else ``unit``) and
+    rounded as the note and the PDF round them
+    (:func:`nmr_balance.reporting.results_text.reposition_values`)."""
+    r = RepositionResult.from_dict(summary)
+    unit = r.unit or unit
+    header = ["dir"] + [f"{h}<br>{unit}" for h in ("AE", "CE", "VE")] + ["n"]
+    rows = [
+        [name, *reposition_values(r.per_direction[name]), r.per_direction[name].n]
+        for name in LOS_DIRECTIONS
+        if name in r.per_direction
+    ]
+    rows.append(
+        ["<b>all</b>"] + [f"<b>{v}</b>" for v in (*reposition_values(r.composite), r.composite.n)]
+    )
+    legend = (
+        "reproducing a position with the eyes closed: AE absolute error, CE constant error "
+        "(&lt; 0 undershoot), VE variable error, n reproductions; all: mean of the directions"
     )
     return _table(header, rows) + f"<small>{legend}</small>"
 
@@ -356,5 +382,6 @@ __all__ = [
     "key_scores",
     "los_polygon",
     "los_table",
+    "reposition_table",
     "summary_html",
 ]

@@ -155,12 +155,15 @@ def summary_lines(run) -> list[str]:
     return lines
 
 
-def print_results(run) -> None:
+def print_results(run, recorded: list[str] | None = None) -> None:
+    """Each trial's line, then the protocol's results: ``recorded`` (the stored trials' block
+    in the report's words, :func:`nmr_balance.reporting.results_text.block_lines`: what the
+    note and the PDF will say) when the run was recorded, else the run's own summary."""
     print(f"\n=== {run.protocol.title} ===")
     for r in run.results:
         print(trial_line(r, run.unit))
-    lines = summary_lines(run)
+    lines = recorded or summary_lines(run)
     if lines:
-        print("summary:")
+        print("results (as the report and the note give them):" if recorded else "summary:")
         for line in lines:
             print("  " + line)

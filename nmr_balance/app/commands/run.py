@@ -145,6 +145,19 @@ def continued_session(store, session_id: int | None, patient):
     return session
 
 
+def _recorded_results(store, trial_ids: list[int], protocol: str) -> list[str]:
+    """The block of the trials just recorded, computed from the stored record by the one
+    session summary and worded like the report (so the terminal cannot disagree with it)."""
+    from nmr_balance.reporting.results_text import block_lines
+    from nmr_balance.summary import protocol_block
+    from recordings.report_data import trial_summary
+
+    if not trial_ids:
+        return []
+    trials = [trial_summary(store, store.trial(i), with_path=False) for i in trial_ids]
+    return block_lines(protocol_block(protocol, trials))
+
+
 def _print_event_line(e) -> None:
     from nmr_balance.app.commands._run_text import event_line
 
@@ -227,6 +240,11 @@ def run(args) -> int:
             recorded.finish()
         if store is not None and args.note and recorded.trial_ids:
             store.set_trial_notes(recorded.trial_ids[-1], args.note)
+        words = (
+            _recorded_results(store, recorded.trial_ids, protocol.name)
+            if store is not None and not args.json
+            else []
+        )
     if recorder is not None and not args.json:
         print(f"recorded {len(recorder.trial_ids)} trials (session {session.id}) in {store.path}")
     if recorded.los_path is not None and not args.json:
@@ -248,5 +266,5 @@ def run(args) -> int:
             )
         )
     else:
-        print_results(runner)
+        print_results(runner, words)
     return 0 if runner.phase == "done" else 1
