@@ -20,10 +20,11 @@ import subprocess
 import sys
 import time
 
-# Spin in 0.2 s slices; between slices, stop if the parent (this script) has gone.
+# Spin in 0.2 s slices; between slices, stop if the parent (this script, its pid in argv) has
+# gone, also if it was gone before the hog started.
 HOG = """
-import os, time
-parent = os.getppid()
+import os, sys, time
+parent = int(sys.argv[1])
 while os.getppid() == parent:
     end = time.monotonic() + 0.2
     while time.monotonic() < end:
@@ -47,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
-    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(args.hogs)]
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", HOG, str(os.getpid())]) for _ in range(args.hogs)
+    ]
     print(
         f"with_cpu_hogs: {args.hogs} CPU-bound processes running "
         f"(pids {', '.join(str(h.pid) for h in hogs)}); running: {' '.join(command)}",

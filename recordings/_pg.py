@@ -286,7 +286,14 @@ class PgConnection:
         target = len(migrations)
         # Read first: a station role may read the schema but not change it.
         exists = self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]
-        current = self._version(application_id) if exists else self._empty_or_foreign()
+        try:
+            current = self._version(application_id) if exists else self._empty_or_foreign()
+        except CorruptDatabaseError:
+            # Unlocked reads: another station may have migrated between the two (its tables and
+            # nmr_schema are committed together), so an empty database looked foreign. Look again.
+            if exists or not self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]:
+                raise
+            current = self._version(application_id)
         if current >= target:
             return current
         try:

@@ -133,6 +133,7 @@ def test_help_teaches_with_examples(capsys):
     assert "Examples:" in out and "--x-col" in out and "santos-duarte" in out
 
 
+@pytest.mark.timeout(600)  # a hang bound: on a fresh clone this compiles every kernel group
 def test_warmup_reports_progress_per_kernel_group():
     import dsp
 
@@ -155,6 +156,7 @@ def test_warmup_of_some_groups_only():
         dsp.warmup(only=("spectra",))
 
 
+@pytest.mark.timeout(600)  # a hang bound: the first run compiles into an empty cache
 def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
     """`nmr-balance live` compiles everything up front only when the Numba cache is empty, and
     the progress bar says "compiling" only then: before the first run the cache lacks the
@@ -177,7 +179,7 @@ def test_cache_misses_tell_a_first_run_from_a_warm_one(tmp_path):
             capture_output=True,
             text=True,
             env=env,
-            timeout=120,
+            timeout=280,
             check=True,
         ).stdout.strip()
         for _ in range(2)

@@ -237,3 +237,40 @@ def test_events_are_json_for_the_recorder_and_display_says_what_to_show():
     countdown = next(d for k, d in snapshots if k == "step_started")
     assert countdown["phase"] == "countdown" and "weight" in countdown["instruction"]
     assert countdown["remaining_s"] == pytest.approx(3.0, abs=0.06)
+
+
+#: A target's nearest edge must lie this far from the centre, in % of its radius: a patient
+#: standing still (quiet sway of a few mm) must not "hit" a target without moving.
+CENTRE_MARGIN_PCT = 25.0
+
+
+def test_no_built_in_target_covers_the_centre_at_any_level():
+    """Every target of every built-in protocol, at every level, on a plate (theoretical LOS,
+    where the back reach is the shortest) and a tilt board, keeps the centre outside it with a
+    margin; the centre targets of ``return_to_centre`` are the deliberate way back."""
+    from nmr_balance.protocols.geometry import LosProfile
+    from nmr_balance.protocols.library import BUILTIN_DIR
+    from nmr_balance.protocols.schema import load_protocol
+    from nmr_balance.protocols.tasks import TASK_TYPES
+
+    checked = 0
+    for path in sorted(BUILTIN_DIR.glob("*.toml")):
+        protocol = load_protocol(path)
+        for level in range(1, len(protocol.levels) + 1) if protocol.levels else [None]:
+            for step in protocol.steps_at(level):
+                if step.task not in ("targets", "reposition"):
+                    continue
+                for los in (LosProfile.theoretical(1.50), LosProfile.theoretical(unit="deg")):
+                    for seed in range(10):  # random layouts: several draws
+                        task = TASK_TYPES[step.task](step, los, 100.0, los.unit, seed)
+                        xy = task.points if step.task == "targets" else task.targets
+                        d = np.hypot(*np.asarray(xy).T)
+                        if step.task == "targets" and step.return_to_centre:
+                            d = d[d > 0]  # the way back to the centre
+                        assert d.min() > task.radius * (1 + CENTRE_MARGIN_PCT / 100), (
+                            f"{protocol.name} level {level} {step.label!r}: a target "
+                            f"{d.min():.3g} {los.unit} from the centre with radius "
+                            f"{task.radius:.3g} covers (or nearly) the centre"
+                        )
+                        checked += 1
+    assert checked > 50

@@ -127,7 +127,16 @@ def limit_database_size(monkeypatch, pages: int):
     monkeypatch.setattr(recorder_module.Store, "open", open_limited)
 
 
-def record_until_full(db, monkeypatch=None, pages=None):
+def fill_up(directory):
+    """Take every free byte of the file system at ``directory``: a real full disk from now on."""
+    with open(directory / "ballast", "wb", buffering=0) as f, contextlib.suppress(OSError):
+        while True:  # until ENOSPC
+            f.write(bytes(1 << 16))
+
+
+def record_until_full(db, monkeypatch=None, pages=None, fill=None):
+    """Record until the disk is full; ``fill`` (if given) fills it once something is committed
+    (so the test does not depend on how many samples a busy machine puts in the first commit)."""
     with Store.open(db) as store:
         store.ensure_patient("P001")
         session = store.start_session("P001")
@@ -136,8 +145,11 @@ def record_until_full(db, monkeypatch=None, pages=None):
         with Pipeline(open_source("sim://?sensor=plate&rate=1000&speed=4")) as pipeline:
             rec = Recorder(store, pipeline, session.id, from_start=True, commit_interval_s=0.1)
             trial_id = rec.start()
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60  # a bound for hangs
             while rec.recording and time.monotonic() < deadline:
+                if fill is not None and rec.n_raw > 0:
+                    fill()
+                    fill = None
                 time.sleep(0.02)
             with pytest.raises(DiskFullError) as err:
                 rec.stop()
@@ -156,10 +168,11 @@ def check_intact(db, trial_id, n_committed):
 
 def test_full_disk_stops_recording_cleanly(tmp_path, monkeypatch):
     mount = tmp_path / "small"
-    with small_filesystem(mount, 400) as real:
+    with small_filesystem(mount, 64 * 1024) as real:
         db = mount / "station.db"
         if real:
-            trial_id, n = record_until_full(db)
+            trial_id, n = record_until_full(db, fill=lambda: fill_up(mount))
+            (mount / "ballast").unlink()
         else:  # not allowed to mount here: the same failure, injected through SQLite
             trial_id, n = record_until_full(db, monkeypatch, pages=60)
         copy = tmp_path / "copy"

@@ -93,3 +93,19 @@ def test_free_recordings_are_not_confused_with_protocols():
     choices, _ = library()
     assert {c.key for c in choices if c.protocol is not None} == known - free
     assert [c.key for c in choices].count("free") == 1
+
+
+def test_stance_choices_are_the_cores_stances(qtbot):
+    """The console offers exactly the stances the store accepts (``record.STANCES``, one
+    vocabulary): semi-tandem included, and each choice parses back to itself."""
+    from nmr_balance.record import STANCES, Condition
+
+    application()
+    panel = SessionPanel()
+    qtbot.addWidget(panel)
+    offered = [panel.stance.itemData(i) for i in range(panel.stance.count())]
+    assert offered == list(STANCES)
+    for i, stance in enumerate(offered):
+        panel.stance.setCurrentIndex(i)
+        assert Condition.parse(panel.condition()).stance == stance
+        assert "_" not in panel.stance.currentText()  # words, not keys

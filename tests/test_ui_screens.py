@@ -30,6 +30,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ui_shots import SCREEN_SIZES, cut_texts, settle
 
 from drivers.sim.board import Lean
+from nmr_balance.app import open_source
 from nmr_balance.protocols.library import find
 from nmr_balance.reporting.results_text import los_values, ratio_lines
 from ui.dashboard import application
@@ -55,8 +56,10 @@ class Recorder:
     def __init__(self, script=None, when=lambda e: False):
         self.script, self.when = script, when
         self.snapshots: list[dict] = []
+        self.run = None
 
     def __call__(self, e, board, run):
+        self.run = run
         if self.script:
             self.script(e, board, run)
         if self.when(e):
@@ -76,16 +79,32 @@ def runs():
     out["mctsib"] = (*drive(find("mctsib"), "sim://?realtime=0&seed=2", m), m)
     t = Recorder(when=lambda e: e.kind == "target_shown")
     out["targets"] = (*drive(find("weight_shift"), "sim://?realtime=0&seed=5", t, level=4), t)
+    # the joint-position test on a plate (mm) and a tilt board (deg); the plate run keeps its
+    # display snapshots (as the engine sends them while the run goes on)
+    j = Recorder()
+    source = open_source("sim://?realtime=0&seed=3")
+    instruct = source.instruct
+
+    def snapshot_then_instruct(instruction):  # the harness instructs the board once a read
+        if j.run is not None:
+            j.snapshots.append(j.run.display())
+        instruct(instruction)
+
+    source.instruct = snapshot_then_instruct
+    out["reposition"] = (*drive(find("joint_position"), script=j, source=source), j)
+    out["reposition_deg"] = drive(find("joint_position"), "sim://?realtime=0&seed=3&sensor=imu")
     return out
 
 
-#: Runs recorded by ``nmr-balance run`` for the result panel: protocol, seed, extra options.
+#: Runs recorded by ``nmr-balance run`` for the result panel: key, protocol, source, options.
 RECORDED = (
-    ("los", 3, ()),
-    ("mctsib", 2, ()),
-    ("romberg", 4, ()),
-    ("single_leg", 4, ()),
-    ("weight_shift", 4, ("--level", "1")),
+    ("los", "los", "sim://?realtime=0&rate=100&seed=3", ()),
+    ("mctsib", "mctsib", "sim://?realtime=0&rate=100&seed=2", ()),
+    ("romberg", "romberg", "sim://?realtime=0&rate=100&seed=4", ()),
+    ("single_leg", "single_leg", "sim://?realtime=0&rate=100&seed=4", ()),
+    ("weight_shift", "weight_shift", "sim://?realtime=0&rate=100&seed=4", ("--level", "1")),
+    ("joint_position", "joint_position", "sim://?realtime=0&seed=3", ()),
+    ("joint_position_deg", "joint_position", "sim://?realtime=0&seed=3&sensor=imu", ()),
 )
 
 
@@ -95,17 +114,17 @@ def recorded(tmp_path_factory):
     simulated board, as fast as it goes), and each run's trial ids."""
     tmp = tmp_path_factory.mktemp("recorded")
     db, ids = tmp / "station.db", {}
-    for name, seed, extra in RECORDED:
+    for key, name, url, extra in RECORDED:
         out = subprocess.run(
             [sys.executable, "-m", "nmr_balance.app.cli", "run", name, *extra]
-            + ["--source", f"sim://?realtime=0&rate=100&seed={seed}", "--patient", "P001"]
+            + ["--source", url, "--patient", "P001"]
             + ["--db", str(db), "--data-dir", str(tmp / "data"), "--quiet", "--json"],
             capture_output=True,
             text=True,
             timeout=300,
         )
         assert out.returncode == 0, out.stderr[-3000:]
-        ids[name] = json.loads(out.stdout)["recorded_trial_ids"]
+        ids[key] = json.loads(out.stdout)["recorded_trial_ids"]
     return db, ids
 
 
@@ -260,6 +279,45 @@ def test_the_panel_says_when_a_run_recorded_nothing(qtbot):
     assert not progress.polygon.isVisibleTo(progress)
 
 
+@pytest.mark.parametrize("size", SCREEN_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_protocol_result_panel_joint_position(qtbot, console, runs, recorded, size, artifacts_dir):
+    """The joint-position test's errors as a table: a row per direction and the composite,
+    absolute/constant/variable error in the sensor's unit, worded and rounded as the note."""
+    from nmr_balance.reporting.results_text import reposition_values
+    from recordings.report_data import run_block
+
+    window, ids = console, recorded[1]
+    settle(qtbot, window, size)
+    progress = window.protocol_progress
+    run, events, _ = runs["reposition"]
+    feed_run(window, run, events, ids["joint_position"])
+    settle(qtbot, window)
+    assert (window.width(), window.height()) == size
+    text = progress.summary.text()
+    assert "AE<br>mm" in text and "CE<br>mm" in text and "VE<br>mm" in text
+    stored = run_block(window.store, ids["joint_position"]).reposition
+    assert set(stored.per_direction) == {"F", "R", "B", "L"}
+    for name, scores in stored.per_direction.items():
+        row = "".join(f"<td>{v}&nbsp;</td>" for v in [name, *reposition_values(scores), scores.n])
+        assert row in text, (name, text)
+    composite = reposition_values(stored.composite)
+    assert all(v != "-" for v in composite)  # finite errors, the stored record's
+    assert "".join(f"<td><b>{v}</b>&nbsp;</td>" for v in composite) in text
+    assert "kind:" not in text and "nan" not in text.lower()
+    assert not progress.polygon.isVisibleTo(progress)
+    assert cut_texts(window) == []
+    save_shot(progress, artifacts_dir / f"protocol_result_joint_position_{size[0]}x{size[1]}.png")
+    save_shot(window, artifacts_dir / f"console_joint_position_result_{size[0]}x{size[1]}.png")
+    # on a tilt board the same table reads in degrees
+    run, events = runs["reposition_deg"]
+    assert run.unit == "deg"
+    feed_run(window, run, events, ids["joint_position_deg"])
+    settle(qtbot, window)
+    text = progress.summary.text()
+    assert "AE<br>deg" in text and "<br>mm" not in text
+    assert cut_texts(window) == []
+
+
 def in_view(screen, x: float, y: float, r: float) -> bool:
     """The circle (x, y, r) lies inside what the patient screen shows, with a margin."""
     (x0, x1), (y0, y1) = screen.plot.getPlotItem().getViewBox().viewRange()
@@ -304,6 +362,32 @@ def test_patient_screen_shows_every_target_with_room_to_spare(qtbot, runs, prese
                 assert screen.feedback and screen._cursor.isVisible()
                 assert not screen._fixation.isVisible()
             save_shot(screen, artifacts_dir / f"patient_screen_{tag}.png")
+
+
+def test_patient_screen_tells_the_joint_position_prompt(qtbot, runs, artifacts_dir):
+    """During the joint-position test the patient screen says what to do now, the task's prompt
+    (eyes closed: go back to the position; back to the centre), not only the step's
+    instruction; with the eyes closed no cursor is drawn."""
+    from ui.patient_screen import PatientScreen
+
+    run, _, snaps = runs["reposition"]
+    reproduce = [d for d in snaps.snapshots if d.get("prompt", "").startswith("Eyes closed")]
+    back = [d for d in snaps.snapshots if d.get("prompt") == "Back to the centre"]
+    assert reproduce and back  # the run's own display snapshots of both phases
+    screen = PatientScreen("mm", preset="seniors")
+    qtbot.addWidget(screen)
+    screen.set_extent(run.describe()["extent"])
+    settle(qtbot, screen, (1366, 768))
+    screen.show_protocol(reproduce[0])
+    settle(qtbot, screen)
+    text = screen.message.text()
+    assert "Eyes closed: go back to that position and hold it" in text
+    assert run.protocol.steps[0].instruction not in text  # the prompt of the moment, not all
+    assert not screen.feedback and not screen._cursor.isVisible()
+    assert cut_texts(screen) == []
+    save_shot(screen, artifacts_dir / "patient_screen_joint_position_reproduce_1366x768.png")
+    screen.show_protocol(back[0])
+    assert "Back to the centre" in screen.message.text() and screen.feedback
 
 
 def test_los_targets_were_out_of_view_before_and_the_run_knows_its_extent(runs):

@@ -24,11 +24,11 @@ from nmr_balance.reporting.results_text import (
     los_values,
     progression_line,
     ratio_lines,
-    reposition_line,
+    reposition_values,
     single_leg_line,
     training_line,
 )
-from nmr_balance.results import LOS_DIRECTIONS, LosResult
+from nmr_balance.results import LOS_DIRECTIONS, LosResult, RepositionResult
 from nmr_balance.summary import ProtocolBlock
 from ui import theme
 
@@ -126,11 +126,7 @@ def block_html(block: ProtocolBlock, unit: str) -> str:
     if block.los is not None:
         out.append(los_table(block.los, unit))
     if block.reposition is not None:
-        r = block.reposition
-        out += [
-            escape(reposition_line(name, scores, r.unit or unit))
-            for name, scores in [("composite", r.composite), *r.per_direction.items()]
-        ]
+        out.append(reposition_table(block.reposition, unit))
     if block.training is not None:
         out += [escape(line) for line in (training_line(block.training),) if line]
         if progression_line(block.training):
@@ -161,6 +157,27 @@ def los_table(los: LosResult, unit: str) -> str:
     legend = (
         "RT reaction time, MVL movement velocity, EPE endpoint and MXE maximum excursion "
         "(% of the target), DCL directional control; all: mean of the directions with a lean"
+    )
+    return _table(header, rows) + f"<small>{legend}</small>"
+
+
+def reposition_table(r: RepositionResult, unit: str) -> str:
+    """Joint-position errors, one row per direction and the composite, from the stored typed
+    results (in their own unit, else ``unit``), rounded as the note and the PDF round them
+    (:func:`nmr_balance.reporting.results_text.reposition_values`)."""
+    unit = r.unit or unit
+    header = ["dir"] + [f"{h}<br>{unit}" for h in ("AE", "CE", "VE")] + ["n"]
+    rows = [
+        [name, *reposition_values(r.per_direction[name]), r.per_direction[name].n]
+        for name in LOS_DIRECTIONS
+        if name in r.per_direction
+    ]
+    rows.append(
+        ["<b>all</b>"] + [f"<b>{v}</b>" for v in (*reposition_values(r.composite), r.composite.n)]
+    )
+    legend = (
+        "reproducing a position with the eyes closed: AE absolute error, CE constant error "
+        "(&lt; 0 undershoot), VE variable error, n reproductions; all: mean of the directions"
     )
     return _table(header, rows) + f"<small>{legend}</small>"
 
@@ -318,4 +335,5 @@ __all__ = [
     "key_scores",
     "los_polygon",
     "los_table",
+    "reposition_table",
 ]

@@ -10,19 +10,15 @@ import time
 from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.engine.messages import StartSession
+from nmr_balance.record import STANCES
 from nmr_balance.reporting import fmt
 from recordings.recorder import STALL_GRACE_S
 from ui.exercises import EXERCISES, Choice, Exercise, library
 
 VISION = (("eyes open", "eyes_open"), ("eyes closed", "eyes_closed"))
 SURFACE = (("firm", "firm"), ("foam", "foam"))
-STANCE = (
-    ("feet apart", "feet_apart"),
-    ("feet together", "feet_together"),
-    ("tandem", "tandem"),
-    ("single leg left", "single_leg_left"),
-    ("single leg right", "single_leg_right"),
-)
+#: The core's stances (one vocabulary: what the store accepts), as a therapist reads them.
+STANCE = tuple((s.replace("_", " "), s) for s in STANCES)
 
 
 CUE_TYPES = (("verbal", "verbal"), ("tactile", "tactile"), ("visual", "visual"))

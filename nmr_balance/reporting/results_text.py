@@ -50,9 +50,15 @@ def los_line(name: str, scores: LosScores, unit: str) -> str:
     )
 
 
+def reposition_values(scores: RepositionScores) -> list[str]:
+    """Absolute, constant and variable error of a direction (or the composite) as the tables
+    and the note show them: 3 significant digits, no unit."""
+    return [fmt.number(getattr(scores, k)) for k in RepositionScores.FIELDS[:3]]
+
+
 def reposition_line(name: str, scores: RepositionScores, unit: str) -> str:
     """Joint-position errors of a direction (or the composite): 3 significant digits, unit."""
-    a, c, v = (fmt.number(getattr(scores, k)) for k in RepositionScores.FIELDS[:3])
+    a, c, v = reposition_values(scores)
     return (
         f"{name}: absolute error {a} {unit}, constant error {c} {unit}, variable error "
         f"{v} {unit} ({fmt.plural(scores.n, 'reproduction')})"
@@ -139,6 +145,7 @@ __all__ = [
     "ratio",
     "ratio_lines",
     "reposition_line",
+    "reposition_values",
     "session_lines",
     "single_leg_line",
     "training_line",
