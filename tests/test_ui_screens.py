@@ -135,7 +135,6 @@ def done_message(run, trial_ids: list[int]):
     return m.ProtocolDone(
         phase=run.phase,
         results=[r.to_dict() for r in run.results],
-        summary=run.summary,
         trial_ids=trial_ids,
         los_path=None,
     )
@@ -273,7 +272,7 @@ def test_the_panel_says_when_a_run_recorded_nothing(qtbot):
     application()
     progress = ProtocolProgress()
     qtbot.addWidget(progress)
-    done = m.ProtocolDone(phase="done", results=[], summary={}, trial_ids=[])
+    done = m.ProtocolDone(phase="done", results=[], trial_ids=[])
     progress.done(done, None, "no trial was recorded, so there are no results")
     assert "no trial was recorded" in progress.summary.text()
     assert not progress.polygon.isVisibleTo(progress)

@@ -258,7 +258,6 @@ class EngineLoop:
                 m.ProtocolDone(
                     phase=run.phase,
                     results=[r.to_dict() for r in run.results],
-                    summary=run.summary,
                     trial_ids=list(stored.get("trial_ids") or []),
                     los_path=stored.get("los_path"),
                 )

@@ -245,9 +245,11 @@ class ProtocolDisplay(Reply):
 
 @_frozen
 class ProtocolDone(Reply):
+    """The run ended. Its results are the stored trials' (``trial_ids``): the dashboard reads
+    them from the record (``recordings.report_data.run_block``), never a second computation."""
+
     phase: str  # "done" | "aborted"
     results: list[dict[str, Any]]
-    summary: dict[str, Any]
     trial_ids: list[int]
     los_path: str | None = None
 
