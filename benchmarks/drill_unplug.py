@@ -144,7 +144,9 @@ def ble_drill(tmp: Path, seconds: float, every_s: float, down_s: float, results:
                     time.sleep(0.002)
                 while not board.available and time.monotonic() < t_end:
                     time.sleep(0.002)
-                back.append(time.monotonic())
+                # the board's own time of coming back: on a busy machine this thread may notice
+                # it only after the source streams again (which then looked like no recovery)
+                back.append(board.back_t if board.available else time.monotonic())
             time.sleep(0.01)
         _wait_streaming_again(source, pipe)
         stats = pipe.stats()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,7 @@ class FakePeripheral:
     written: list[bytes] = dataclasses.field(default_factory=list)
     connections: int = 0
     available: bool = True
+    back_t: float | None = None  # time.monotonic() when the board last came back from a drop
 
 
 class FakeAir:
@@ -167,6 +169,7 @@ def make_backends(air: FakeAir):
                         self._disconnected_callback()
                     await asyncio.sleep(p.down_s)
                     p.position += int(p.down_s / p.interval_s)
+                    p.back_t = time.monotonic()
                     p.available = True
                     return
                 payload = p.notifications[p.position % len(p.notifications)]
