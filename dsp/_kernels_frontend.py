@@ -104,8 +104,14 @@ def cells_cop_numpy(raw, cal, gain, offset, tare, positions, min_total):
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         kg = wii_kg_numpy(raw, cal)
         forces = np.where(wii, kg * G, gain * (raw - offset)) - tare
-        total = forces.sum(axis=1)
-        xy = forces @ positions / total[:, None]
+        # Cell by cell, in the kernel's order: a matrix product (BLAS) or a pairwise sum adds in
+        # another order, and with cancelling extreme loads the results then differ.
+        total, mx, my = (np.zeros(len(raw)) for _ in range(3))
+        for c in range(4):
+            total = total + forces[:, c]
+            mx = mx + forces[:, c] * positions[c, 0]
+            my = my + forces[:, c] * positions[c, 1]
+        xy = np.column_stack([mx, my]) / total[:, None]
     xy[~((total >= min_total) & (total != 0.0))] = np.nan
     return forces, np.column_stack([xy, total])
 

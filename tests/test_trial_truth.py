@@ -98,9 +98,10 @@ def test_run_interrupts_the_trial_of_a_silent_device_then_gives_up_instead_of_ha
     tmp_path, capsys
 ):
     db = tmp_path / "s.db"
-    # romberg counts down 5 s from the first sample, then the trial: the board goes silent
-    # 14 s after the port was opened (start-up takes a few of them), well into the trial
-    stall = ["--faults", "mute", "--fault-every", "14", "--down", "600"]
+    # romberg counts down 5 s from the first sample, then records 30 s: the board goes silent
+    # 25 s after the port was opened, inside the trial however long start-up takes on a busy
+    # machine, up to 20 s (with 14 s, a slow start put the silence into the countdown)
+    stall = ["--faults", "mute", "--fault-every", "25", "--down", "600"]
     with emulator(tmp_path, "csv", "--rate", "100", *stall) as port:
         code = main(
             [
