@@ -284,16 +284,7 @@ class PgConnection:
     def migrate(self, migrations: tuple[str, ...], application_id: int) -> int:
         """Bring the server's schema up to ``len(migrations)``; returns the version reached."""
         target = len(migrations)
-        # Read first: a station role may read the schema but not change it.
-        exists = self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]
-        try:
-            current = self._version(application_id) if exists else self._empty_or_foreign()
-        except CorruptDatabaseError:
-            # Unlocked reads: another station may have migrated between the two (its tables and
-            # nmr_schema are committed together), so an empty database looked foreign. Look again.
-            if exists or not self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]:
-                raise
-            current = self._version(application_id)
+        current = self._current_version(application_id)  # a station role may read, not change
         if current >= target:
             return current
         try:
@@ -309,8 +300,7 @@ class PgConnection:
 
     def check_version(self, migrations: tuple[str, ...], application_id: int) -> int:
         """For a reader: the server's schema must be this nmr-balance's; raises otherwise."""
-        exists = self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]
-        current = self._version(application_id) if exists else self._empty_or_foreign()
+        current = self._current_version(application_id)
         if current != len(migrations):
             raise StorageError(
                 f"the server's schema is version {current}; this nmr-balance reads {len(migrations)}",
@@ -347,6 +337,18 @@ class PgConnection:
                 raise
             if version >= target:
                 return version
+
+    def _current_version(self, application_id: int) -> int:
+        """The schema version, read without a lock (0 for an empty database)."""
+        exists = self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]
+        try:
+            return self._version(application_id) if exists else self._empty_or_foreign()
+        except CorruptDatabaseError:
+            # Unlocked reads: another station may have migrated between the two (its tables and
+            # nmr_schema are committed together), so an empty database looked foreign. Look again.
+            if exists or not self.execute("SELECT to_regclass('nmr_schema') IS NOT NULL")[0][0]:
+                raise
+            return self._version(application_id)
 
     def _empty_or_foreign(self) -> int:
         """0 for an empty database; a database with other tables is not ours to change."""
