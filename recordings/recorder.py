@@ -192,15 +192,7 @@ class Recorder:
         self._store = Store.open(self.path, recover=False)
         try:
             with self._store.transaction():
-                self.trial_id = self._store.begin_trial(
-                    self.session_id,
-                    p.raw_info,
-                    p.info,
-                    protocol=self.protocol,
-                    condition=self.condition,
-                    parameters=self.parameters,
-                    source_url=p.source.url,
-                )
+                self.trial_id = self._store.begin_trial(self.session_id, **self._description())
                 self._lock = self._store.claim_trial(self.trial_id)  # before others can see it
             if self._store.is_server:
                 self._start_local_copy()
@@ -214,20 +206,24 @@ class Recorder:
         self._thread.start()
         return self.trial_id
 
+    def _description(self) -> dict[str, Any]:
+        """What the trial is, as ``begin_trial`` takes it (the server's trial and its copy)."""
+        p = self.pipeline
+        return {
+            "raw_info": p.raw_info,
+            "info": p.info,
+            "protocol": self.protocol,
+            "condition": self.condition,
+            "parameters": self.parameters,
+            "source_url": p.source.url,
+        }
+
     def _start_local_copy(self) -> None:
         self._mirror = LocalMirror(
             self._local_copy_path or default_db_path(), self._store, self.session_id
         )
-        p = self.pipeline
-        self._mirror.begin(
-            ensure_uid(self._store, "trials", self.trial_id),
-            p.raw_info,
-            p.info,
-            protocol=self.protocol,
-            condition=self.condition,
-            parameters=self.parameters,
-            source_url=p.source.url,
-        )
+        uid = ensure_uid(self._store, "trials", self.trial_id)
+        self._mirror.begin(uid, **self._description())
 
     def mark(self, kind: str, **payload: Any) -> None:
         """Log an event now (``marker``, ``target_shown``, ``target_hit``...). Thread-safe."""
