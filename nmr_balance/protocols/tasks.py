@@ -120,6 +120,34 @@ class Task:
         return 0.0
 
 
+class DirectionTask(Task):
+    """A task that shows one target per direction in turn, one every ``period`` s: ``bearings``
+    (deg, one per presentation) and ``targets`` (shape (n, 2), stream unit) are set by the
+    subclass (Limits of Stability, joint-position reproduction)."""
+
+    bearings: np.ndarray
+    targets: np.ndarray
+    period: float
+    _shown = -1  # the last presentation announced
+
+    def _show_targets(self, k: int, radius: float) -> list[tuple[str, dict]]:
+        """A ``target_shown`` event for each presentation up to ``k`` not announced yet."""
+        events = []
+        while self._shown < min(k, len(self.bearings) - 1):
+            self._shown += 1
+            x, y = self.targets[self._shown]
+            shown = {
+                "target": self._shown,
+                "bearing_deg": float(self.bearings[self._shown]),
+                "x": float(x),
+                "y": float(y),
+                "radius": radius,
+                "t_s": self.t0 + self._shown * self.period,
+            }
+            events.append(("target_shown", shown))
+        return events
+
+
 def _reach(points: np.ndarray, radius: float) -> float:
     points = np.asarray(points, float).reshape(-1, 2)
     return float(np.hypot(points[:, 0], points[:, 1]).max() + radius) if len(points) else 0.0
@@ -190,7 +218,7 @@ class Stand(Task):
         return out
 
 
-class LimitsOfStability(Task):
+class LimitsOfStability(DirectionTask):
     """Cue -> move fast and straight -> hold, in each direction, then back to the centre."""
 
     def __init__(self, *args):
@@ -199,7 +227,6 @@ class LimitsOfStability(Task):
         self.bearings = bearings(s.directions)
         self.targets = np.array([self.los.toward(b, s.distance_pct) for b in self.bearings])
         self.period = s.direction_s + s.return_s
-        self._shown = -1
 
     @property
     def duration_s(self):
@@ -211,25 +238,8 @@ class LimitsOfStability(Task):
         return k, (t - self.t0 - k * self.period) < self.step.direction_s
 
     def _on_chunk(self, t, xy):
-        events = []
         k, _ = self._phase(float(t[-1]))
-        while self._shown < min(k, len(self.bearings) - 1):
-            self._shown += 1
-            x, y = self.targets[self._shown]
-            events.append(
-                (
-                    "target_shown",
-                    {
-                        "target": self._shown,
-                        "bearing_deg": float(self.bearings[self._shown]),
-                        "x": float(x),
-                        "y": float(y),
-                        "radius": self.los.length(8.0),
-                        "t_s": self.t0 + self._shown * self.period,
-                    },
-                )
-            )
-        return events
+        return self._show_targets(k, self.los.length(8.0))
 
     def result(self):
         t, xy, per_direction = self.t, self.xy, []
@@ -549,7 +559,7 @@ class Circles(Task):
         return self.radius + self.los.length(8.0)
 
 
-class Reposition(Task):
+class Reposition(DirectionTask):
     """Joint-position (proprioception) test: show a target, hold it, back to neutral, then
     reproduce it with the eyes closed, and back to neutral; each direction ``rounds`` times.
 
@@ -569,7 +579,6 @@ class Reposition(Task):
         self.targets = np.array([self.los.toward(b, s.distance_pct) for b in self.bearings])
         self.period = s.show_s + s.return_s + s.reproduce_s + s.return_s
         self.radius = self.los.length(s.radius_pct)
-        self._shown = -1
 
     @property
     def duration_s(self):
@@ -592,25 +601,7 @@ class Reposition(Task):
         return k, "back", start
 
     def _on_chunk(self, t, xy):
-        events = []
-        k = min(int((float(t[-1]) - self.t0) // self.period), len(self.bearings) - 1)
-        while self._shown < k:
-            self._shown += 1
-            x, y = self.targets[self._shown]
-            events.append(
-                (
-                    "target_shown",
-                    {
-                        "target": self._shown,
-                        "bearing_deg": float(self.bearings[self._shown]),
-                        "x": float(x),
-                        "y": float(y),
-                        "radius": self.radius,
-                        "t_s": self.t0 + self._shown * self.period,
-                    },
-                )
-            )
-        return events
+        return self._show_targets(int((float(t[-1]) - self.t0) // self.period), self.radius)
 
     def _held(self, start: float, length: float) -> np.ndarray:
         """Mean position over the last ``measure_s`` of the phase [start, start + length)."""
