@@ -63,13 +63,14 @@ class CueType(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: str | None) -> CueType:
+        """The type named ``value`` (any case; None or '' = not said), else
+        :class:`InvalidParameterError` naming the valid types."""
         text = (value or "").strip().lower()
         try:
             return cls(text)
         except ValueError:
-            raise InvalidParameterError(
-                "cue type", value, "verbal, tactile or visual (or nothing)"
-            ) from None
+            named = ", ".join(t.value for t in cls if t.value)
+            raise InvalidParameterError("cue type", value, f"one of {named} (or nothing)") from None
 
 
 _VISION = {

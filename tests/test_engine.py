@@ -188,6 +188,53 @@ def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
         assert store.trials()[0].status == "complete"
 
 
+def test_a_cue_carries_its_core_type_and_an_unknown_type_is_refused_before_it_is_stored(tmp_path):
+    """The message holds a CueType: an unknown type fails where the message is made (naming the
+    valid types); a "cue" smuggled in as a marker is refused by the engine; the stored cue has
+    its type."""
+    from nmr_balance.app.engine_process import recorder_factory
+    from nmr_balance.errors import InvalidParameterError
+    from nmr_balance.record import CueType
+    from recordings import Store
+    from recordings.report_data import load_session_summary
+
+    assert m.Cue("hand on the hip", "Tactile").cue_type is CueType.TACTILE
+    assert m.Cue("stand tall").cue_type is CueType.UNSPECIFIED
+    with pytest.raises(InvalidParameterError) as refused:
+        m.Cue("sniff", "olfactory")
+    assert "olfactory" in str(refused.value)
+    assert all(t in str(refused.value) for t in ("verbal", "tactile", "visual"))
+
+    with Store.open(tmp_path / "station.db") as store:
+        store.add_patient("P001")
+        session_id = store.start_session("P001").id
+    replies = queue.SimpleQueue()
+    engine_store = Store.open(tmp_path / "station.db")
+    loop = EngineLoop(replies, open_source, recorder_factory(engine_store))
+    try:
+        loop.handle(m.SwitchSource("sim://?rate=100"))
+        loop.handle(m.StartTrial(session_id, "free", parameters={"duration_s": 1.0}))
+        loop.handle(m.Cue("look at the dot", CueType.VISUAL))
+        loop.handle(m.Marker("cue", {"text": "sniff", "type": "olfactory"}))
+        got = drain(replies)
+        refusal = [r for r in got if isinstance(r, m.Error)]
+        assert len(refusal) == 1 and refusal[0].error_type == "InvalidParameterError"
+        assert "send a Cue" in refusal[0].message
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(isinstance(r, m.TrialMetrics) for r in got):
+            loop.tick()
+            time.sleep(0.02)
+            got += drain(replies)
+        assert any(isinstance(r, m.TrialMetrics) for r in got)
+    finally:
+        loop.close()
+        engine_store.close()
+    with Store.open(tmp_path / "station.db") as store:
+        summary = load_session_summary(store, store.session(session_id))
+        cues = [c for t in summary.trials for c in t.cues]
+    assert [(c.text, c.type) for c in cues] == [("look at the dot", CueType.VISUAL)]
+
+
 @pytest.fixture
 def station(tmp_path):
     """A station database with one patient and an open session."""

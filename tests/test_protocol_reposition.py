@@ -138,9 +138,21 @@ def test_the_note_and_the_pdf_give_the_same_joint_position_errors(tmp_path):
         [trial] = store.trials()
     stored = TrialResults.from_dict(trial.metrics).reposition
     assert stored is not None and stored.unit == "deg"
-    ae = fmt.number(stored.composite.absolute_error)
-    text, pdf_words = note.read_text(), pdf_text(pdf)
-    assert f"absolute error {ae} deg" in text
-    assert "Joint-position sense by direction" in pdf_words and ae in pdf_words
+    text, pdf_words = " ".join(note.read_text().split()), pdf_text(pdf)
+    assert "Joint-position sense by direction" in pdf_words
+    # the same numbers, rounded once (results_text.reposition_values), for every direction and
+    # the composite: the note's line and the PDF's table row
+    rows = [*stored.per_direction.items(), ("composite", stored.composite)]
+    assert len(rows) > 2
+    for name, scores in rows:
+        a, c, v = (
+            fmt.number(getattr(scores, k))
+            for k in ("absolute_error", "constant_error", "variable_error")
+        )
+        assert (
+            f"{name}: absolute error {a} deg, constant error {c} deg, variable error {v} deg"
+            in text
+        )
+        assert f"{name} {a} {c} {v} {scores.n}" in pdf_words, name
     # a reposition trial is movement on purpose, not quiet standing: no sway line for it
     assert "falls 0 of 1" not in text

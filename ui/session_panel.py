@@ -10,7 +10,7 @@ import time
 from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.engine.messages import StartSession
-from nmr_balance.record import STANCES
+from nmr_balance.record import STANCES, CueType
 from nmr_balance.reporting import fmt
 from recordings.recorder import STALL_GRACE_S
 from ui.exercises import EXERCISES, Choice, Exercise, library
@@ -21,7 +21,8 @@ SURFACE = (("firm", "firm"), ("foam", "foam"))
 STANCE = tuple((s.replace("_", " "), s) for s in STANCES)
 
 
-CUE_TYPES = (("verbal", "verbal"), ("tactile", "tactile"), ("visual", "visual"))
+#: The core's cue types (the record's vocabulary) the therapist picks from.
+CUE_TYPES = tuple((t.value, t.value) for t in CueType if t is not CueType.UNSPECIFIED)
 #: Pain: 0-10 numeric rating scale; Borg: rating of perceived exertion, 6-20.
 PAIN_RANGE, BORG_RANGE = (0, 10), (6, 20)
 

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from nmr_balance.engine import messages as m
-from nmr_balance.errors import EngineStateError
+from nmr_balance.errors import EngineStateError, InvalidParameterError
 from nmr_balance.pipeline import Pipeline
+from nmr_balance.record import CueType
 from nmr_balance.source import Source
 
 #: How often the engine reports its stats, s.
@@ -36,7 +37,7 @@ class TrialRecorder(Protocol):
 
     def start(self) -> int: ...
     def mark(self, kind: str, **payload: Any) -> None: ...
-    def cue(self, text: str, type: str = "", **payload: Any) -> None: ...
+    def cue(self, text: str, type: CueType | str = CueType.UNSPECIFIED, **payload: Any) -> None: ...
     def stop(self, status: str = "complete") -> dict[str, Any]: ...
 
 
@@ -271,6 +272,8 @@ class EngineLoop:
         self._stop_recording(c.status)
 
     def _marker(self, c: m.Marker) -> None:
+        if c.kind == "cue":  # a cue's type is checked on the way in: only m.Cue logs one
+            raise InvalidParameterError("marker kind", c.kind, "any kind but 'cue': send a Cue")
         if self.recorder is not None:
             self.recorder.mark(c.kind, **c.payload)
 

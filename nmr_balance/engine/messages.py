@@ -31,6 +31,7 @@ import dataclasses
 from typing import Any
 
 from nmr_balance.errors import EngineStateError, NmrBalanceError
+from nmr_balance.record import CueType
 
 _frozen = dataclasses.dataclass(frozen=True)
 
@@ -81,11 +82,17 @@ class Marker(Command):
 
 @_frozen
 class Cue(Command):
-    """A cue the therapist gave, logged in the running trial. ``cue_type``: ``verbal``,
-    ``tactile``, ``visual`` or ``""`` (not said)."""
+    """A cue the therapist gave, logged in the running trial, with its :class:`CueType`
+    (``verbal``, ``tactile``, ``visual``; ``""`` = not said; text is accepted and parsed).
+
+    An unknown type is refused when the message is made, so it is never sent: the
+    :class:`~nmr_balance.errors.InvalidParameterError` names the valid types."""
 
     text: str
-    cue_type: str = ""
+    cue_type: CueType = CueType.UNSPECIFIED
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cue_type", CueType.parse(self.cue_type))
 
 
 @_frozen

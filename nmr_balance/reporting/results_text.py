@@ -25,6 +25,8 @@ LOS_TITLES = (
     "Maximum excursion (%)",
     "Directional control (%)",
 )
+#: Column titles of the joint-position table, in ``reposition_values`` order ("L" = the unit).
+REPOSITION_TITLES = ("Absolute error (L)", "Constant error (L)", "Variable error (L)")
 
 
 def ratio(value: float) -> str:
@@ -138,6 +140,7 @@ def block_lines(block: ProtocolBlock) -> list[str]:
 
 __all__ = [
     "LOS_TITLES",
+    "REPOSITION_TITLES",
     "block_lines",
     "los_line",
     "los_values",

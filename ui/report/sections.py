@@ -43,12 +43,14 @@ from nmr_balance.reporting.model import SessionReport
 from nmr_balance.reporting.note import exercise_groups, stopped_early_text
 from nmr_balance.reporting.results_text import (
     LOS_TITLES,
+    REPOSITION_TITLES,
     los_values,
     progression_line,
     ratio,
+    reposition_values,
     training_line,
 )
-from nmr_balance.results import LOS_DIRECTIONS, LosScores, RepositionScores
+from nmr_balance.results import LOS_DIRECTIONS, LosScores
 from nmr_balance.summary import ProtocolBlock, SessionSummary, TrialSummary
 from ui.report import charts
 
@@ -353,19 +355,10 @@ def _reposition(block: ProtocolBlock, width: float) -> list[Flowable]:
     if r is None:
         return []
     unit = r.unit or block.trials[0].unit
-    rows = [
-        [
-            "Dir.",
-            f"Absolute error ({unit})",
-            f"Constant error ({unit})",
-            f"Variable error ({unit})",
-            "Reproductions",
-        ]
-    ]
+    rows = [["Dir.", *(t.replace("(L)", f"({unit})") for t in REPOSITION_TITLES), "Reproductions"]]
     named = [d for d in LOS_DIRECTIONS if d in r.per_direction]
     for name, scores in [*((d, r.per_direction[d]) for d in named), ("composite", r.composite)]:
-        values = [fmt.number(getattr(scores, k)) for k in RepositionScores.FIELDS[:3]]
-        rows.append([name, *values, str(scores.n)])
+        rows.append([name, *reposition_values(scores), str(scores.n)])
     table = _table(rows, [width * 0.16] + [width * 0.21] * 4, bold_rows=[len(rows) - 1])
     caption = _p(
         f"Trial {block.reposition_trial}: each position shown, held, then reproduced with the "
