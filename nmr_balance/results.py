@@ -196,7 +196,11 @@ class LosResult:
         return {
             "per_direction": {d: self.per_direction[d].to_dict() for d in order},
             "composite": self.composite.to_dict(),
-            **({"measured_los": {"reach": list(self.measured_reach)}} if self.measured_reach else {}),
+            **(
+                {"measured_los": {"reach": list(self.measured_reach)}}
+                if self.measured_reach
+                else {}
+            ),
             **({"measured_los_note": self.measured_note} if self.measured_note else {}),
         }
 

@@ -255,7 +255,7 @@ def run(args) -> int:
                         "level_reason": why,
                         "trials": [r.to_dict() for r in runner.results],
                         "recorded_trial_ids": recorded.trial_ids,
-                    "target_los": runner.los.to_dict(),
+                        "target_los": runner.los.to_dict(),
                         "summary": block_json(block),
                     }
                 ),
