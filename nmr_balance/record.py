@@ -19,10 +19,10 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 from nmr_balance.errors import InvalidParameterError
-from nmr_balance.stream import StreamInfo
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the stream module imports NumPy: the vocabulary alone does not need it
     from nmr_balance.results import TrialResults
+    from nmr_balance.stream import StreamInfo
 
 
 class TrialStatus(enum.StrEnum):

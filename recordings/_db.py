@@ -19,6 +19,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import platformdirs
+
 from nmr_balance.errors import CorruptDatabaseError, DiskFullError, StorageError
 from recordings import _lock, schema
 
@@ -28,6 +30,11 @@ BUSY_TIMEOUT_S = 10.0
 # SQLite primary result codes (sqlite3.h).
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+
+
+def default_db_path() -> Path:
+    """Where the station database lives unless ``--db`` says otherwise."""
+    return Path(platformdirs.user_data_dir("nmr-balance", appauthor=False)) / "recordings.db"
 
 
 def connect(path: Path, create: bool = True, read_only: bool = False) -> sqlite3.Connection:

@@ -39,10 +39,11 @@ from nmr_balance.errors import (
 from nmr_balance.record import CueType
 from nmr_balance.source import Status, StatusEvent
 from nmr_balance.stream import SampleBlock, sample_time
+from recordings._db import default_db_path
 from recordings.metrics import trial_metrics
 from recordings.mirror import LocalMirror, ensure_uid
 from recordings.model import Condition
-from recordings.store import PROCESSED, RAW, Store, default_db_path
+from recordings.store import PROCESSED, RAW, Store
 
 #: Recording a protocol's trial live by sample time: the newest samples not yet committed, s.
 #: The protocol notices the end of a trial when it has read the sample at its end, a few

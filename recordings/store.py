@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import platformdirs
 
 from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, StorageError
 from nmr_balance.record import now_iso
 from nmr_balance.stream import SampleBlock, StreamInfo
 from recordings import _db, _pg, chunks, schema
+from recordings._db import default_db_path
 from recordings.metrics import trial_metrics
 from recordings.model import (
     Condition,
@@ -79,11 +79,6 @@ def _from_row(cls, row, **override):
     keys = row.keys()
     names = [f.name for f in dataclasses.fields(cls)]
     return cls(**{n: row[n] for n in names if n in keys and n not in override}, **override)
-
-
-def default_db_path() -> Path:
-    """Where the station database lives unless ``--db`` says otherwise."""
-    return Path(platformdirs.user_data_dir("nmr-balance", appauthor=False)) / "recordings.db"
 
 
 #: Patient codes: 1-64 letters, digits, ``.``, ``_``, ``-`` or inner spaces. They appear in file

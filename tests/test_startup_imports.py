@@ -50,13 +50,8 @@ def test_analyze_of_one_file_imports_no_numba_scipy_signal_qt_or_reportlab(tmp_p
     assert "dsp.metrics" in modules
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["analyze", "--help"], ["trials"]])
-def test_help_and_trials_import_no_numba(argv, tmp_path):
-    if argv == ["trials"]:
-        argv = ["trials", "--db", str(tmp_path / "station.db")]
-        from recordings import Store
-
-        Store.open(str(tmp_path / "station.db")).close()  # an empty station database
+def _modules_after(argv: list[str], tmp_path) -> set[str]:
+    """What a fresh ``nmr-balance argv`` process imported (``--help`` exits through argparse)."""
     code = (
         "import sys\n"
         "from nmr_balance.app.cli import main\n"
@@ -71,8 +66,39 @@ def test_help_and_trials_import_no_numba(argv, tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    modules = set(out.stdout.split("MODULES", 1)[1].split())
-    assert _loaded(modules, HEAVY) == []
+    return set(out.stdout.split("MODULES", 1)[1].split())
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["analyze", "--help"], ["record", "--help"], ["trials"]]
+)
+def test_help_and_trials_import_no_numba(argv, tmp_path):
+    if argv == ["trials"]:
+        argv = ["trials", "--db", str(tmp_path / "station.db")]
+        from recordings import Store
+
+        Store.open(str(tmp_path / "station.db")).close()  # an empty station database
+    assert _loaded(_modules_after(argv, tmp_path), HEAVY) == []
+
+
+#: What recording or running a protocol needs, and no --help does.
+RECORDING = (
+    "nmr_balance.pipeline",
+    "nmr_balance.app.protocol_recording",
+    "nmr_balance.protocols.run",
+    "nmr_balance.results",
+    "recordings.store",
+)
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["record", "--help"]])
+def test_help_loads_neither_the_pipeline_nor_the_store(argv, tmp_path):
+    """The overview imports every command module for its help line; ``record --help`` imports
+    its own (``--db`` shows the default database path without opening the store)."""
+    modules = _modules_after(argv, tmp_path)
+    assert _loaded(modules, RECORDING) == []
+    if argv[0] == "record":  # no other command's module, nor NumPy
+        assert _loaded(modules, ("numpy", "nmr_balance.app.commands.run")) == []
 
 
 def test_record_on_the_simulator_imports_no_scipy_signal_qt_or_reportlab(tmp_path):

@@ -7,9 +7,10 @@ It may import drivers, recordings and ui (lazily); the rest of :mod:`nmr_balance
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from nmr_balance.registry import create_source
-from nmr_balance.source import Source
+if TYPE_CHECKING:  # the registry imports NumPy: every command's --help would pay for it
+    from nmr_balance.source import Source
 
 #: Layer packages that register source schemes via a ``register_sources()`` function.
 _PROVIDERS = ("drivers", "recordings")
@@ -31,5 +32,7 @@ def load_providers() -> None:
 
 def open_source(url: str) -> Source:
     """Create the source for ``url`` (not yet opened: use it as a context manager)."""
+    from nmr_balance.registry import create_source
+
     load_providers()
     return create_source(url)

@@ -1,5 +1,6 @@
 """Shared by the recordings commands (record, replay, export, import, patients, sessions,
-trials): the ``--db`` option, opening the store, and printing rows as a table or JSON."""
+trials, and run): the ``--db`` option, opening the store, the session ``--session`` continues,
+and printing rows as a table or JSON. Kept light: every command's ``--help`` imports it."""
 
 from __future__ import annotations
 
@@ -122,3 +123,22 @@ def print_metrics(metrics: dict[str, Any], out=None) -> None:
     total = sum(1 for k in units if k in metrics)
     if total > len(SHOWN_METRICS):
         out.write(f"  ({total} metrics in all: `nmr-balance trials --format json`)\n")
+
+
+def continued_session(store, session_id: int | None, patient):
+    """The session ``--session`` names (None: a new one will be started), checked to be the
+    patient's own: a trial is never filed under another patient's visit."""
+    from nmr_balance.errors import InvalidParameterError
+
+    if session_id is None:
+        return None
+    session = store.session(session_id)
+    if session.patient_id != patient.id:
+        raise InvalidParameterError(
+            "--session",
+            session_id,
+            f"a session of patient {patient.code} (session {session_id} is another "
+            "patient's; `nmr-balance sessions --patient "
+            f"{patient.code}` lists theirs)",
+        )
+    return session

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from nmr_balance.app import open_source
 from nmr_balance.app.warm import FRONT_END, warm_kernels
-from nmr_balance.pipeline import Pipeline
-from nmr_balance.terminal_view import has_display, print_events, run_console
 
 NAME = "live"
 HELP = "stream a sensor (or the simulator) and show it live"
@@ -68,6 +65,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    # here, not at the top: `nmr-balance --help` imports every command module
+    from nmr_balance.app import open_source
+    from nmr_balance.pipeline import Pipeline
+    from nmr_balance.terminal_view import has_display, print_events, run_console
+
     source = open_source(args.source)  # a bad URL fails here, before anything is shown
     if args.screenshot or (has_display() and not args.headless):
         source.close()  # nothing was opened yet: the engine process opens the device
@@ -96,7 +98,7 @@ def start_engine(url: str, store_path: str | None = None):
     import dsp
     from nmr_balance.app.engine_process import run_engine
     from nmr_balance.engine.host import EngineHost
-    from recordings.store import default_db_path
+    from recordings import default_db_path
 
     engine = EngineHost(run_engine, store_path=str(store_path or default_db_path()))
     engine.start(url)
@@ -117,6 +119,7 @@ def _run_dashboard(args) -> int:
     import os
 
     from nmr_balance.app.engine_process import run_engine
+    from nmr_balance.terminal_view import has_display
 
     if args.screenshot and not has_display():
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

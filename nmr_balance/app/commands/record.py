@@ -6,13 +6,13 @@ import platform
 import sys
 import time
 
-from nmr_balance.app import open_source
-from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
-from nmr_balance.app.commands.run import continued_session
-from nmr_balance.app.protocol_recording import faster_than_real_time
-from nmr_balance.app.warm import FRONT_END, warm_kernels
+from nmr_balance.app.commands._recordings import (
+    add_db_argument,
+    continued_session,
+    open_store,
+    print_metrics,
+)
 from nmr_balance.errors import InvalidParameterError
-from nmr_balance.pipeline import Pipeline
 
 NAME = "record"
 HELP = "record a trial from a sensor (or the simulator) into the station database"
@@ -78,6 +78,10 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
+    from nmr_balance.app import open_source
+    from nmr_balance.app.protocol_recording import faster_than_real_time
+    from nmr_balance.app.warm import FRONT_END, warm_kernels
+    from nmr_balance.pipeline import Pipeline
     from recordings import Condition
     from recordings.recorder import Recorder
 

@@ -6,11 +6,8 @@ import math
 from pathlib import Path
 from urllib.parse import quote
 
-from nmr_balance.app import open_source
 from nmr_balance.app.commands._recordings import add_db_argument, open_store, print_metrics
 from nmr_balance.app.warm import FRONT_END, warm_kernels
-from nmr_balance.pipeline import Pipeline
-from nmr_balance.terminal_view import print_events, run_console
 
 NAME = "replay"
 HELP = "replay a recorded trial through the live pipeline, at any speed"
@@ -40,6 +37,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    # here, not at the top: `nmr-balance --help` imports every command module
+    from nmr_balance.app import open_source
+    from nmr_balance.pipeline import Pipeline
+    from nmr_balance.terminal_view import print_events, run_console
     from recordings.metrics import trial_metrics
     from recordings.store import PROCESSED
 

@@ -9,14 +9,6 @@ import pathlib
 import platform
 import sys
 
-from nmr_balance.app.protocol_recording import (
-    ProtocolRecorder,
-    RecordedRun,
-    choose_level,
-    faster_than_real_time,
-    patient_los,
-)
-
 NAME = "run"
 HELP = "run a test or training protocol headless, with progress, and print the results"
 DESCRIPTION = """\
@@ -126,25 +118,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or event log")
 
 
-def continued_session(store, session_id: int | None, patient):
-    """The session ``--session`` names (None: a new one will be started), checked to be the
-    patient's own: a trial is never filed under another patient's visit."""
-    from nmr_balance.errors import InvalidParameterError
-
-    if session_id is None:
-        return None
-    session = store.session(session_id)
-    if session.patient_id != patient.id:
-        raise InvalidParameterError(
-            "--session",
-            session_id,
-            f"a session of patient {patient.code} (session {session_id} is another "
-            "patient's; `nmr-balance sessions --patient "
-            f"{patient.code}` lists theirs)",
-        )
-    return session
-
-
 def _results_block(store, trial_ids: list[int], runner):
     """The run's results by the one session summary: of the trials just recorded, read back
     from the store (what the note and the PDF will say), or of the trials in memory when
@@ -166,7 +139,15 @@ def _print_event_line(e) -> None:
 def run(args) -> int:
     # imported here: `nmr-balance --help` stays quick and works without the metric kernels
     from nmr_balance.app import open_source
+    from nmr_balance.app.commands._recordings import continued_session
     from nmr_balance.app.commands._run_text import print_results
+    from nmr_balance.app.protocol_recording import (
+        ProtocolRecorder,
+        RecordedRun,
+        choose_level,
+        faster_than_real_time,
+        patient_los,
+    )
     from nmr_balance.app.warm import FRONT_END, warm_kernels
     from nmr_balance.errors import InvalidParameterError
     from nmr_balance.pipeline import Pipeline
