@@ -79,6 +79,9 @@ class ProtocolRecorder:
             }
             if self.level is not None:
                 parameters["level"] = self.level
+            # a training run's target scaling (target_scale, dwell_scale): what it was scored
+            # against; tests are never scaled and say nothing
+            parameters.update(data.get("scaling") or {})
             self._t0 = event.t_s
             self.recorder = Recorder(
                 self.store,

@@ -25,6 +25,7 @@ from nmr_balance.instruction import Instruction
 from nmr_balance.protocols.events import Event
 from nmr_balance.protocols.geometry import LosProfile
 from nmr_balance.protocols.library import ProtocolFacts
+from nmr_balance.protocols.scaling import TargetScaling
 from nmr_balance.protocols.schema import Protocol, Step
 from nmr_balance.protocols.tasks import TASK_TYPES, Task
 from nmr_balance.record import Condition, Trial, TrialStatus, now_iso
@@ -134,6 +135,9 @@ class ProtocolRun:
         Random order and random targets (same seed, same run).
     max_gap_s : float
         A longer gap in the sample counter interrupts the trial.
+    scaling : TargetScaling, optional
+        Bigger targets, longer dwell (a patient preset), for a **training** protocol; a test is
+        standardized and never scaled (:attr:`scaling` is then None). Default: as defined.
     """
 
     def __init__(
@@ -146,6 +150,7 @@ class ProtocolRun:
         height_m: float = 1.70,
         seed: int = 0,
         max_gap_s: float = 0.25,
+        scaling: TargetScaling | None = None,
     ):
         level = protocol.check_level(level)
         self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
@@ -165,7 +170,11 @@ class ProtocolRun:
         self.fs = float(info.fs)
         self.max_gap_s = max_gap_s
         rng = np.random.default_rng(seed)
+        #: the target scaling the run applies (None: a test, never scaled)
+        self.scaling = (scaling or TargetScaling()) if protocol.kind == "training" else None
         steps = protocol.steps_at(level)
+        if self.scaling is not None and not self.scaling.standard:
+            steps = [self.scaling.apply(s) for s in steps]
         if protocol.random_order:
             steps = [steps[i] for i in rng.permutation(len(steps))]
         self.plan = [PlannedTrial(0, s, r) for s in steps for r in range(1, s.repetitions + 1)]
@@ -325,6 +334,8 @@ class ProtocolRun:
                     "condition": p.step.condition,
                     "duration_s": self.task.duration_s,
                     "level": self.level,
+                    # what the patient is scored against: stored with the trial
+                    **({"scaling": self.scaling.to_dict()} if self.scaling is not None else {}),
                 },
             )
         )
@@ -463,7 +474,8 @@ class ProtocolRun:
         ``title``, ``summary_kind`` (mctsib, los, training...), ``level`` (1-based, None for a
         test without levels), ``levels``, ``n_trials``, ``total_s``, ``unit``, the
         ``los`` targets are placed on and its ``los_origin``, and the ``extent`` of the view
-        (:meth:`view_extent`)."""
+        (:meth:`view_extent`), and the target ``scaling`` applied (None: a test, never
+        scaled)."""
         return {
             "protocol": self.protocol.name,
             "title": self.protocol.title,
@@ -476,6 +488,7 @@ class ProtocolRun:
             "total_s": self.total_s,
             "unit": self.unit,
             "extent": self.view_extent(),
+            "scaling": self.scaling.to_dict() if self.scaling is not None else None,
         }
 
     def view_extent(self) -> float:
