@@ -65,13 +65,17 @@ def test_run_prints_results_as_json_and_reuses_the_patients_measured_los(tmp_pat
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert [t["status"] for t in result["trials"]] == ["complete", "complete"]
-    q = result["summary"]["quotients"]
-    assert q["mean_velocity"] == pytest.approx(
-        result["summary"]["eyes_closed"]["mean_velocity"]
-        / result["summary"]["eyes_open"]["mean_velocity"]
+    summary = result["summary"]  # the one session summary's block, as numbers
+    assert summary["protocol"] == "romberg" and summary["kind"] == "test"
+    eo, ec = (summary["conditions"][c] for c in ("eyes open, firm", "eyes closed, firm"))
+    assert (eo["trials"], eo["falls"], eo["unit"]) == (1, 0, "mm")
+    assert eo["mean_velocity"] == result["trials"][0]["scores"]["mean_velocity"]
+    assert summary["sensory_ratios"]["somatosensory"] == pytest.approx(
+        ec["mean_velocity"] / eo["mean_velocity"]
     )
-    assert result["summary"]["los"]["origin"] == "measured"
-    assert result["summary"]["los"]["reach"][0] == 100
+    # the targets (none in Romberg) would be placed on the patient's measured LOS
+    assert result["target_los"]["origin"] == "measured"
+    assert result["target_los"]["reach"][0] == 100
 
 
 def test_run_human_output_and_clear_errors(tmp_path):
@@ -307,6 +311,45 @@ def test_run_tells_events_and_training_results_in_words(tmp_path):
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "target 1 reached and held after" in text  # not "target_hit: target 0, hit True"
-    assert "targets reached" in text and "success per set" in text and "level 1" in text
-    assert "next time: level" in text
+    assert "trial 1 left / right [complete]: hits " in text and ", level 1" in text
+    # the protocol's results in the note's words: hits over both sets, level, progression
+    assert "targets hit " in text and "; level 1" in text
+    assert "Progression: next session at level " in text
     assert "{" not in text and "hit True" not in text and "t_s" not in text
+
+
+@pytest.mark.parametrize("name", ["romberg", "los", "weight_shift"])
+def test_a_run_not_recorded_reports_what_the_record_says(name, tmp_path):
+    """One computation: the results of a run kept only in memory (``--no-record``) are the
+    ones the record gives for the same signal, read back from the store (what the note and the
+    PDF print), in numbers (``--json``) and in words; only the trial numbers differ (the
+    run's own 1, 2... against the database's ids)."""
+    source = "sim://?realtime=0&seed=4"
+    common = (
+        ("--patient", "P1", "--source", source, "--level", "1")
+        if name == "weight_shift"
+        else (
+            "--patient",
+            "P1",
+            "--source",
+            source,
+        )
+    )
+    db = tmp_path / "s.db"
+    doc, words = {}, {}
+    for how, where in (("memory", ("--no-record",)), ("record", ("--db", str(db)))):
+        data = ("--data-dir", str(tmp_path / how))  # no measured LOS carried between the two
+        out = nmr("run", name, *common, *where, *data, "--json")
+        assert out.returncode == 0, out.stderr
+        doc[how] = json.loads(out.stdout)
+        text = nmr("run", name, *common, *where, "--data-dir", str(tmp_path / f"{how}2"))
+        assert text.returncode == 0, text.stderr
+        words[how] = text.stdout[text.stdout.index("results (as") :].splitlines()
+    memory, record = doc["memory"]["summary"], doc["record"]["summary"]
+    assert doc["memory"]["recorded_trial_ids"] == [] and doc["record"]["recorded_trial_ids"]
+    if name == "los":
+        assert memory["los"].pop("trial") == 1
+        assert record["los"].pop("trial") in doc["record"]["recorded_trial_ids"]
+        words = {k: [ln.split(" (trial")[0] for ln in v] for k, v in words.items()}
+    assert memory == record and memory["trials"] == len(doc["memory"]["trials"])
+    assert words["memory"] == words["record"] and len(words["memory"]) > 1

@@ -134,14 +134,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar or event log")
 
 
-def _recorded_results(store, trial_ids: list[int]) -> list[str]:
-    """The block of the trials just recorded, computed from the stored record by the one
-    session summary and worded like the report (so the terminal cannot disagree with it)."""
-    from nmr_balance.reporting.results_text import block_lines
+def _results_block(store, trial_ids: list[int], runner):
+    """The run's results by the one session summary: of the trials just recorded, read back
+    from the store (what the note and the PDF will say), or of the trials in memory when
+    nothing was recorded (``--no-record``)."""
     from recordings.report_data import run_block
 
-    block = run_block(store, trial_ids)
-    return block_lines(block) if block is not None else []
+    block = run_block(store, trial_ids) if store is not None and trial_ids else None
+    return block if block is not None else runner.block()
 
 
 def _print_event_line(e) -> None:
@@ -249,31 +249,33 @@ def run(args) -> int:
             recorded.finish()
         if store is not None and args.note and recorded.trial_ids:
             store.set_trial_notes(recorded.trial_ids[-1], args.note)
-        words = (
-            _recorded_results(store, recorded.trial_ids)
-            if store is not None and not args.json
-            else []
-        )
+        block = _results_block(store, recorded.trial_ids, runner)
     if recorder is not None and not args.json:
         print(f"recorded {len(recorder.trial_ids)} trials (session {session.id}) in {store.path}")
     if recorded.los_path is not None and not args.json:
         print(f"measured LOS stored for {args.patient}: {recorded.los_path}")
     if args.json:
+        from nmr_balance.summary import block_json, jsonable
+
         print(
             json.dumps(
-                {
-                    "protocol": protocol.name,
-                    "patient": args.patient,
-                    "level": level,
-                    "level_reason": why,
-                    "trials": [r.to_dict() for r in runner.results],
-                    "recorded_trial_ids": recorded.trial_ids,
-                    "summary": runner.summary,
-                },
+                jsonable(
+                    {
+                        "protocol": protocol.name,
+                        "patient": args.patient,
+                        "level": level,
+                        "level_reason": why,
+                        "trials": [r.to_dict() for r in runner.results],
+                        "recorded_trial_ids": recorded.trial_ids,
+                        "target_los": runner.los.to_dict(),
+                        "summary": block_json(block),
+                    }
+                ),
                 indent=1,
+                allow_nan=False,
                 default=lambda v: None,
             )
         )
     else:
-        print_results(runner, words)
+        print_results(runner, block)
     return 0 if runner.phase == "done" else 1
