@@ -180,10 +180,23 @@ class LosScores:
 
 @dataclasses.dataclass(frozen=True)
 class LosResult:
-    """Limits of Stability of one trial: per direction (``F``, ``FR``... clockwise) and composite."""
+    """Limits of Stability of one trial: per direction (``F``, ``FR``... clockwise) and composite.
+
+    Attributes
+    ----------
+    per_direction : dict of str to LosScores
+    composite : LosScores
+    measured_reach : tuple of float
+        The furthest lean in each of the 8 directions (F..FL, sway unit), kept as the patient's
+        own limits for placing training targets; empty when the test does not support that
+        (``measured_note`` says why).
+    measured_note : str
+    """
 
     per_direction: dict[str, LosScores]
     composite: LosScores
+    measured_reach: tuple[float, ...] = ()
+    measured_note: str = ""
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> LosResult:
@@ -200,7 +213,15 @@ class LosResult:
             composite = {
                 k: _nanmean([getattr(s, k) for s in directions.values()]) for k in LosScores.FIELDS
             }
-        return cls(directions, LosScores.from_dict(composite or {}))
+        measured = d.get("measured_los") or {}
+        reach = measured.get("reach", ()) if isinstance(measured, Mapping) else ()
+        reach = tuple(_number(r) for r in reach) if isinstance(reach, (list, tuple)) else ()
+        return cls(
+            directions,
+            LosScores.from_dict(composite or {}),
+            reach if len(reach) == 8 and all(r > 0 for r in reach) else (),
+            str(d.get("measured_los_note") or ""),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         order = [d for d in LOS_DIRECTIONS if d in self.per_direction]
@@ -208,6 +229,12 @@ class LosResult:
         return {
             "per_direction": {d: self.per_direction[d].to_dict() for d in order},
             "composite": self.composite.to_dict(),
+            **(
+                {"measured_los": {"reach": list(self.measured_reach)}}
+                if self.measured_reach
+                else {}
+            ),
+            **({"measured_los_note": self.measured_note} if self.measured_note else {}),
         }
 
 

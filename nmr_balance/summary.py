@@ -432,9 +432,12 @@ def _training(block_facts: ProtocolFacts, trials: Sequence[TrialSummary]) -> Tra
     return out
 
 
-def protocol_block(name: str, trials: Sequence[TrialSummary]) -> ProtocolBlock:
-    """The scores of protocol ``name`` from its own ``trials`` (see the module doc)."""
-    f = facts(name)
+def protocol_block(
+    name: str, trials: Sequence[TrialSummary], protocol_facts: ProtocolFacts | None = None
+) -> ProtocolBlock:
+    """The scores of protocol ``name`` from its own ``trials`` (see the module doc);
+    ``protocol_facts`` default to the library's of ``name``."""
+    f = protocol_facts or facts(name)
     block = ProtocolBlock(f, tuple(trials))
     if any(t.standing for t in trials):
         block = dataclasses.replace(
@@ -517,6 +520,46 @@ def trial_results_json(trial: Trial) -> dict:
     return out
 
 
+def jsonable(value):
+    """``value`` with NaN and infinities as None (JSON has no NaN), tuples as lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def block_json(block: ProtocolBlock) -> dict:
+    """A protocol block for scripts (``run --json``): the same numbers the note and the PDF
+    print, unrounded, NaN as null."""
+    out: dict = {
+        "protocol": block.name,
+        "title": block.title,
+        "kind": block.facts.kind,
+        "unit": block.trials[0].unit if block.trials else None,
+        "trials": len(block.trials),
+        "interrupted": sum(t.status is TrialStatus.INTERRUPTED for t in block.trials),
+        "conditions": {
+            label: {k: v for k, v in dataclasses.asdict(c).items() if k != "label"}
+            for label, c in block.conditions.items()
+        },
+        "sensory_ratios": dict(block.sensory_ratios),
+        "single_leg": {
+            side: {"best_time_s": best, "held_full_time": held}
+            for side, (best, held) in block.single_leg.items()
+        },
+    }
+    if block.los is not None:
+        out["los"] = {**block.los.to_dict(), "trial": block.los_trial}
+    if block.reposition is not None:
+        out["reposition"] = {**block.reposition.to_dict(), "trial": block.reposition_trial}
+    if block.training is not None:
+        out["training"] = dataclasses.asdict(block.training)
+    return jsonable(out)
+
+
 __all__ = [
     "MCTSIB_CONDITIONS",
     "ConditionScore",
@@ -525,6 +568,8 @@ __all__ = [
     "SessionSummary",
     "TrainingSummary",
     "TrialSummary",
+    "block_json",
+    "jsonable",
     "overlapping",
     "protocol_block",
     "session_summary",

@@ -65,13 +65,17 @@ def test_run_prints_results_as_json_and_reuses_the_patients_measured_los(tmp_pat
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert [t["status"] for t in result["trials"]] == ["complete", "complete"]
-    q = result["summary"]["quotients"]
-    assert q["mean_velocity"] == pytest.approx(
-        result["summary"]["eyes_closed"]["mean_velocity"]
-        / result["summary"]["eyes_open"]["mean_velocity"]
+    summary = result["summary"]  # the one session summary's block, as numbers
+    assert summary["protocol"] == "romberg" and summary["kind"] == "test"
+    eo, ec = (summary["conditions"][c] for c in ("eyes open, firm", "eyes closed, firm"))
+    assert (eo["trials"], eo["falls"], eo["unit"]) == (1, 0, "mm")
+    assert eo["mean_velocity"] == result["trials"][0]["scores"]["mean_velocity"]
+    assert summary["sensory_ratios"]["somatosensory"] == pytest.approx(
+        ec["mean_velocity"] / eo["mean_velocity"]
     )
-    assert result["summary"]["los"]["origin"] == "measured"
-    assert result["summary"]["los"]["reach"][0] == 100
+    # the targets (none in Romberg) would be placed on the patient's measured LOS
+    assert result["target_los"]["origin"] == "measured"
+    assert result["target_los"]["reach"][0] == 100
 
 
 def test_run_human_output_and_clear_errors(tmp_path):
@@ -101,6 +105,35 @@ def test_run_human_output_and_clear_errors(tmp_path):
     bad = nmr("run", "weight_shift", "--patient", "P1", "--level", "9")
     assert bad.returncode == 2 and "a level from 1 (easiest) to 4" in bad.stderr
     assert "0-3" not in bad.stderr and "protocol file" not in bad.stderr
+    # targets are scaled for training only, within 0.5-3: said before anything opens
+    bad = nmr("run", "mctsib", "--patient", "P1", "--target-scale", "1.5")
+    assert bad.returncode == 2 and "mctsib is a standardized test" in bad.stderr
+    bad = nmr("run", "free_targets", "--patient", "P1", "--dwell-scale", "9")
+    assert bad.returncode == 2 and "dwell_scale=9.0" in bad.stderr and "0.5 to 3" in bad.stderr
+
+
+def test_run_scales_a_training_runs_targets_and_stores_the_scales(tmp_path):
+    """``--target-scale 1.5 --dwell-scale 1.5`` (the seniors preset): the targets shown are 1.5x
+    the standard radius, and each trial says what it was scored against."""
+    from recordings import Store
+
+    db = tmp_path / "station.db"
+    common = ["--source", "sim://?realtime=0&seed=2", "--db", str(db), "--data-dir", str(tmp_path)]
+    for patient, scale in (("P030", "1"), ("P031", "1.5")):
+        scales = ["--target-scale", scale, "--dwell-scale", scale]
+        out = nmr("run", "free_targets", "--patient", patient, *common, *scales, "--json")
+        assert out.returncode == 0, out.stderr
+    with Store.open(db) as store:
+        standard, seniors = (store.trials(patient=p)[0] for p in ("P030", "P031"))
+        assert (seniors.parameters["target_scale"], seniors.parameters["dwell_scale"]) == (1.5, 1.5)
+        assert (standard.parameters["target_scale"], standard.parameters["dwell_scale"]) == (1, 1)
+        radius = {
+            t.id: {e.payload["radius"] for e in store.events(t.id) if e.kind == "target_shown"}
+            for t in (standard, seniors)
+        }
+        (r_standard,), (r_seniors,) = radius[standard.id], radius[seniors.id]
+        assert r_seniors == pytest.approx(1.5 * r_standard)
+        assert seniors.results.training.targets == 4
 
 
 def test_stored_los_is_private_and_a_damaged_one_says_what_to_do(tmp_path):
@@ -278,6 +311,45 @@ def test_run_tells_events_and_training_results_in_words(tmp_path):
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "target 1 reached and held after" in text  # not "target_hit: target 0, hit True"
-    assert "targets reached" in text and "success per set" in text and "level 1" in text
-    assert "next time: level" in text
+    assert "trial 1 left / right [complete]: hits " in text and ", level 1" in text
+    # the protocol's results in the note's words: hits over both sets, level, progression
+    assert "targets hit " in text and "; level 1" in text
+    assert "Progression: next session at level " in text
     assert "{" not in text and "hit True" not in text and "t_s" not in text
+
+
+@pytest.mark.parametrize("name", ["romberg", "los", "weight_shift"])
+def test_a_run_not_recorded_reports_what_the_record_says(name, tmp_path):
+    """One computation: the results of a run kept only in memory (``--no-record``) are the
+    ones the record gives for the same signal, read back from the store (what the note and the
+    PDF print), in numbers (``--json``) and in words; only the trial numbers differ (the
+    run's own 1, 2... against the database's ids)."""
+    source = "sim://?realtime=0&seed=4"
+    common = (
+        ("--patient", "P1", "--source", source, "--level", "1")
+        if name == "weight_shift"
+        else (
+            "--patient",
+            "P1",
+            "--source",
+            source,
+        )
+    )
+    db = tmp_path / "s.db"
+    doc, words = {}, {}
+    for how, where in (("memory", ("--no-record",)), ("record", ("--db", str(db)))):
+        data = ("--data-dir", str(tmp_path / how))  # no measured LOS carried between the two
+        out = nmr("run", name, *common, *where, *data, "--json")
+        assert out.returncode == 0, out.stderr
+        doc[how] = json.loads(out.stdout)
+        text = nmr("run", name, *common, *where, "--data-dir", str(tmp_path / f"{how}2"))
+        assert text.returncode == 0, text.stderr
+        words[how] = text.stdout[text.stdout.index("results (as") :].splitlines()
+    memory, record = doc["memory"]["summary"], doc["record"]["summary"]
+    assert doc["memory"]["recorded_trial_ids"] == [] and doc["record"]["recorded_trial_ids"]
+    if name == "los":
+        assert memory["los"].pop("trial") == 1
+        assert record["los"].pop("trial") in doc["record"]["recorded_trial_ids"]
+        words = {k: [ln.split(" (trial")[0] for ln in v] for k, v in words.items()}
+    assert memory == record and memory["trials"] == len(doc["memory"]["trials"])
+    assert words["memory"] == words["record"] and len(words["memory"]) > 1

@@ -10,6 +10,7 @@ from protocol_harness import drive
 
 from drivers.sim import Lean, LoseBalance, StepOff, StepOn
 from nmr_balance.protocols import LosProfile, find, parse_protocol
+from nmr_balance.results import LOS_DIRECTIONS
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -30,20 +31,24 @@ def test_mctsib_orders_conditions_counts_falls_and_gives_ratios():
             board.schedule(e.t_s + 16.0, StepOn())
 
     run, events = drive(find("mctsib"), "sim://?realtime=0&seed=5", script)
-    s = run.summary
-    c = s["conditions"]
-    v = {k: c[k]["mean_velocity"] for k in ("open_firm", "closed_firm", "open_foam", "closed_foam")}
+    block = run.block()  # the one session summary's block, of the trials in memory
+    c = block.conditions
+    labels = ("eyes open, firm", "eyes closed, firm", "eyes open, foam", "eyes closed, foam")
+    assert list(c) == list(labels)  # in the order of the test
+    v = dict(zip(("open_firm", "closed_firm", "open_foam", "closed_foam"), labels))
+    v = {k: c[label].mean_velocity for k, label in v.items()}
     assert v["open_firm"] < v["closed_firm"] < v["open_foam"] < v["closed_foam"], v
     assert 4 < v["open_firm"] < 25 and v["closed_foam"] < 60  # mm/s
-    assert s["composite_velocity"] == pytest.approx(np.mean(list(v.values())))
-    ratios = {name: r["mean_velocity"] for name, r in s["ratios"].items()}
+    # each condition's mean is of its held trial's own sway, as the task measured it
+    held = [r for r in run.results if r.status == "complete"]
+    assert [c[label].mean_velocity for label in labels] == [r.scores["mean_velocity"] for r in held]
+    ratios = block.sensory_ratios
     assert ratios["somatosensory"] == pytest.approx(v["closed_firm"] / v["open_firm"])
     assert ratios["visual"] == pytest.approx(v["open_foam"] / v["open_firm"])
     assert ratios["vestibular"] == pytest.approx(v["closed_foam"] / v["open_firm"])
     assert ratios["vestibular"] > ratios["visual"] > ratios["somatosensory"] > 1
-    assert s["ratios"]["vestibular"]["ellipse_area_95_chi2"] > 1
     # the fall: detected ~12 s in, trial retried once, only the held trial is averaged
-    assert c["closed_foam"] == {**c["closed_foam"], "trials": 2, "falls": 1, "fell": False}
+    assert (c["eyes closed, foam"].trials, c["eyes closed, foam"].falls) == (2, 1)
     lost = [e for e in events if e.kind == "balance_lost"]
     assert len(lost) == 1 and lost[0].data["reason"] == "stepped off the board"
     assert lost[0].data["after_s"] == pytest.approx(12.0, abs=0.1)
@@ -54,14 +59,13 @@ def test_mctsib_orders_conditions_counts_falls_and_gives_ratios():
     assert [e.data["attempt"] for e in events if e.kind == "step_started"] == [1, 1, 1, 1, 2]
 
 
-def test_romberg_quotient_is_eyes_closed_over_eyes_open_for_each_metric():
+def test_romberg_quotient_is_eyes_closed_over_eyes_open():
     run, _ = drive(find("romberg"), "sim://?realtime=0&seed=2")
-    s = run.summary
-    q = s["quotients"]
-    for key in ("mean_velocity", "path_length", "rms_distance", "ellipse_area_95_chi2"):
-        assert q[key] == pytest.approx(s["eyes_closed"][key] / s["eyes_open"][key])
-    assert q["mean_velocity"] > 1.1  # the simulated person sways more with eyes closed
-    eo = next(r for r in run.results if r.condition["vision"] == "open")
+    eo, ec = run.results
+    assert (eo.condition["vision"], ec.condition["vision"]) == ("open", "closed")
+    q = run.block().sensory_ratios["somatosensory"]
+    assert q == pytest.approx(ec.scores["mean_velocity"] / eo.scores["mean_velocity"])
+    assert q > 1.1  # the simulated person sways more with eyes closed
     assert eo.scores["path_length"] == pytest.approx(eo.scores["mean_velocity"] * 30, rel=0.01)
 
 
@@ -83,12 +87,12 @@ def test_single_leg_stance_times_the_loss_of_balance_from_the_signal():
         assert after < r.scores["time_standing_s"] < after + 2.0, r.scores
         assert r.scores["loss_reason"] == "sway left the stable area"
     assert [r.status for r in right] == ["complete"]
-    legs = run.summary["legs"]
-    assert legs["right"]["best_time_s"] == 30 and legs["right"]["held_full_time"]
-    assert legs["left"]["best_time_s"] == max(r.scores["time_standing_s"] for r in left)
-    assert not legs["left"]["held_full_time"]
-    assert run.summary["left_right_time_ratio"] == pytest.approx(legs["left"]["best_time_s"] / 30)
-    assert np.isfinite(legs["left"]["mean_velocity"]) and legs["left"]["mean_velocity"] > 0
+    block = run.block()
+    assert block.single_leg["right"] == (30, True)
+    assert block.single_leg["left"] == (max(r.scores["time_standing_s"] for r in left), False)
+    # every attempt fell: no held trial, so no mean sway for the left leg, three falls
+    c = block.conditions["eyes open, firm, single leg left"]
+    assert (c.trials, c.falls) == (3, 3) and math.isnan(c.mean_velocity)
 
 
 def lean_script(fraction=0.9):
@@ -109,8 +113,8 @@ def lean_script(fraction=0.9):
 
 def test_limits_of_stability_scores_follow_the_scripted_leans():
     run, events = drive(find("los"), "sim://?realtime=0&seed=3&respond=0", lean_script())
-    s = run.summary
-    per = s["per_direction"]
+    scores = run.results[0].scores
+    per = scores["per_direction"]
     assert [d["bearing_deg"] for d in per] == [0, 45, 90, 135, 180, 225, 270, 315]
     for d in per:
         assert 80 < d["max_excursion_pct"] < 110, d  # leaned to 90 % of each target
@@ -131,25 +135,28 @@ def test_limits_of_stability_scores_follow_the_scripted_leans():
     )
     speed = vel / distance
     assert speed[np.r_[early, late]].mean() > 1.25 * speed[slow].mean()
-    assert s["composite"]["reaction_time_s"] == pytest.approx(rt.mean())
+    los = run.block().los  # typed, as the record keeps it
+    assert los.composite.reaction_time_s == pytest.approx(rt.mean())
+    assert [los.per_direction[d].reaction_time_s for d in LOS_DIRECTIONS] == list(rt)
     # the measured LOS: 90 % of the theoretical reach used for the targets
-    measured = LosProfile.from_dict(s["measured_los"])
     theoretical = LosProfile.theoretical(1.70)
-    assert measured.origin == "measured"
+    assert los.measured_note == ""
     # within the sway (a few mm) plus overshoot of the leaned position
-    assert np.array(measured.reach) == pytest.approx(0.9 * np.array(theoretical.reach), abs=15.0)
+    assert np.array(los.measured_reach) == pytest.approx(
+        0.9 * np.array(theoretical.reach), abs=15.0
+    )
 
 
 def test_a_patient_who_does_not_move_gets_no_measured_los():
     run, _ = drive(find("los"), "sim://?realtime=0&seed=3&respond=0")
-    assert "measured_los" not in run.summary
-    assert "not kept" in run.summary["measured_los_note"]
+    los = run.block().los
+    assert los.measured_reach == () and "not kept" in los.measured_note
     # no lean: "no movement detected", not a reaction time of ~0 s and a negative DCL (issue 15)
-    for d in run.summary["per_direction"]:
+    for d in run.results[0].scores["per_direction"]:
         assert d["movement_detected"] is False, d
         assert math.isnan(d["reaction_time_s"]) and math.isnan(d["directional_control_pct"])
         assert math.isfinite(d["max_excursion_pct"])  # where the sway went is still reported
-    assert run.summary["composite"]["directions_moved"] == 0
+    assert run.results[0].scores["composite"]["directions_moved"] == 0
     # the stored, typed results keep the flag
     from nmr_balance.results import TrialResults
 
@@ -194,6 +201,10 @@ def test_summaries_only_use_the_trials_of_their_task():
     )
     run, _ = drive(protocol, "sim://?realtime=0&seed=2")
     assert [r.task for r in run.results] == ["stand", "stand", "targets"]
-    assert run.summary["quotients"]["mean_velocity"] == pytest.approx(
+    block = run.block()
+    assert block.sensory_ratios["somatosensory"] == pytest.approx(
         run.results[1].scores["mean_velocity"] / run.results[0].scores["mean_velocity"]
     )
+    # the exercise's trial is not a condition of the test, and the test's trials score no hits
+    assert list(block.conditions) == ["eyes open, firm", "eyes closed, firm"]
+    assert block.training is not None and block.training.targets == 2

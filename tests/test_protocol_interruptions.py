@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from protocol_harness import drive, flaky_sim
@@ -37,8 +39,11 @@ def test_device_lost_mid_trial_marks_it_interrupted_pauses_and_redoes_it():
         30.0, abs=0.02
     )
     # only the redone trial feeds the eyes-open figures
-    assert run.summary["interrupted"] == 1
-    assert run.summary["eyes_open"]["mean_velocity"] == redone.scores["mean_velocity"]
+    block = run.block()
+    assert [t.status for t in block.trials] == ["interrupted", "complete", "complete"]
+    eo = block.conditions["eyes open, firm"]
+    assert (eo.trials, eo.falls) == (1, 0) and eo.mean_velocity == redone.scores["mean_velocity"]
+    assert block.trials[0].results.reason == bad.reason  # kept, with why, never scored
 
 
 def test_silent_sample_loss_is_caught_from_the_counters():
@@ -61,12 +66,16 @@ def test_device_lost_during_rest_keeps_the_finished_trial():
     assert [r.status for r in run.results] == ["complete", "complete"]
     assert kinds(events, "trial_interrupted") == []
     assert kinds(events, "paused", "resumed") == ["paused", "resumed"]
-    assert run.summary["interrupted"] == 0
+    assert [t.status for t in run.block().trials] == ["complete", "complete"]
 
 
 def test_source_ending_mid_trial_aborts_without_scoring():
     run, events = drive(find("romberg"), "sim://?realtime=0&duration=20")
-    assert run.phase == "aborted" and run.summary is None
+    assert run.phase == "aborted"
+    # nothing half done is scored: the block has the trial, and no condition, ratio or score
+    block = run.block()
+    assert [t.status for t in block.trials] == ["interrupted"]
+    assert block.conditions == {} and block.sensory_ratios == {}
     assert [r.status for r in run.results] == ["interrupted"]
     assert kinds(events, "trial_interrupted", "protocol_aborted") == [
         "trial_interrupted",
@@ -122,7 +131,7 @@ def test_live_pipeline_run_pauses_on_device_loss_and_finishes():
         events = run_on_pipeline(run, pipeline, seen.append, progress=False, status=status)
     assert run.phase == "done" and seen == events
     assert [r.status for r in run.results] == ["interrupted", "complete", "complete"]
-    assert "quotients" in run.summary
+    assert math.isfinite(run.block().sensory_ratios["somatosensory"])
 
 
 def test_a_gap_inside_one_big_block_interrupts_at_its_own_sample():
@@ -160,9 +169,8 @@ def test_the_therapist_can_stop_a_run_and_nothing_half_done_is_scored():
         "protocol_aborted",
     ]
     assert [(r.status, r.scores) for r in run.results] == [("aborted", {})]
-    assert (
-        run.results[0].reason == "stopped by the therapist" and run.finished and run.summary is None
-    )
+    assert run.results[0].reason == "stopped by the therapist" and run.finished
+    assert run.block().conditions == {}
     assert (
         run.feed(SampleBlock(k + 2000, (k + 2000) / fs, k + 2000, data)) == [] and run.abort() == []
     )

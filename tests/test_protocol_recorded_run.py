@@ -6,29 +6,32 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 import stat
+import types
 
 import pytest
 
 from nmr_balance.app.protocol_recording import RecordedRun, choose_level, patient_los
 from nmr_balance.errors import InvalidParameterError
-from nmr_balance.protocols import LosProfile, find, load_protocol
+from nmr_balance.protocols import find, load_protocol
+from nmr_balance.results import LosResult, LosScores
 
 QUICK = pathlib.Path(__file__).parent / "data" / "protocols" / "quick_check.toml"
 
 
 @dataclasses.dataclass
 class FinishedRun:  # what RecordedRun reads of a ProtocolRun once it has finished
-    summary: dict | None
+    los: LosResult | None
+    phase: str = "done"
+    unit: str = "mm"
+
+    def block(self):
+        return types.SimpleNamespace(los=self.los)
 
 
 def test_a_measured_los_is_stored_and_used_by_later_runs(tmp_path):
-    measured = dataclasses.replace(
-        LosProfile.theoretical(1.70, "mm"), reach=(90.0,) * 8, origin="measured"
-    )
+    measured = LosResult({}, LosScores(), measured_reach=(90.0,) * 8)
     assert patient_los("P1", "mm", 1.70, tmp_path).origin == "theoretical"  # nothing measured yet
-    done = RecordedRun(
-        FinishedRun({"measured_los": measured.to_dict()}), None, "P1", tmp_path
-    ).finish()
+    done = RecordedRun(FinishedRun(measured), None, "P1", tmp_path).finish()
     path = pathlib.Path(done["los_path"])
     assert done["trial_ids"] == [] and path.is_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # health data
@@ -36,8 +39,10 @@ def test_a_measured_los_is_stored_and_used_by_later_runs(tmp_path):
     assert later.reach == (90.0,) * 8 and later.origin == "measured"
     # a tilt board's stream is in degrees: the mm profile does not fit, the theoretical one is used
     assert patient_los("P1", "deg", 1.70, tmp_path).unit == "deg"
-    # a run without a measured LOS (or aborted: no summary) stores nothing
-    assert RecordedRun(FinishedRun(None), None, "P2", tmp_path).finish()["los_path"] is None
+    # a run without a LOS test, one whose LOS was not kept, or an aborted one stores nothing
+    not_kept = LosResult({}, LosScores(), measured_note="not kept: some direction ...")
+    for run in (FinishedRun(None), FinishedRun(not_kept), FinishedRun(measured, "aborted")):
+        assert RecordedRun(run, None, "P2", tmp_path).finish()["los_path"] is None
 
 
 def test_level_is_the_therapists_choice_or_level_one(tmp_path):

@@ -55,7 +55,9 @@ def test_target_reaching_counts_hits_and_misses_and_progresses():
         [15.0, 15.0], abs=0.011
     )
     # >= 80 % in each of the last 2 trials -> next level
-    assert run.summary["next_level"] == 2 and "up to level 2" in run.summary["progression"]
+    training = run.block().training
+    assert training.next_level == 2 and "up to level 2" in training.progression
+    assert (training.sets, training.hits, training.targets) == (2, 18, 20)
     # random targets: distinct places, within the LOS at the level's distance
     xy = np.array([[e.data["x"], e.data["y"]] for e in events if e.kind == "target_shown"])
     assert len(np.unique(xy.round(3), axis=0)) == 20
@@ -70,7 +72,8 @@ def test_failing_targets_keeps_the_level_and_bad_runs_drop_it():
         find("target"), "sim://?realtime=0&seed=6&respond=0", reach_targets(skip), level=3
     )
     assert [r.scores["success_pct"] for r in run.results] == [50, 50]
-    assert run.summary["level"] == 3 and run.summary["next_level"] == 3  # levels are 1-based
+    training = run.block().training
+    assert training.level == 3 and training.next_level == 3  # levels are 1-based
     rule = Progression(advance_at=80, drop_below=40, over_trials=2)
     assert next_level(rule, 3, 4, [30, 35])[0] == 2
     assert next_level(rule, 3, 4, [90, 35])[0] == 3
@@ -89,7 +92,7 @@ def test_weight_shift_alternates_sides_and_scores_each_step():
     assert [np.sign(x) for _, x, _ in lr] == [1, -1] * 4 and all(abs(y) < 1e-9 for _, _, y in lr)
     assert [np.sign(y) for _, _, y in fb] == [1, -1] * 4 and all(abs(x) < 1e-9 for _, x, _ in fb)
     assert [r.scores["hits"] for r in run.results] == [8, 8]
-    assert run.summary["mean_success_pct"] == 100
+    assert run.block().training.success_pct == 100
 
 
 def follow_the_target(lags):
@@ -118,7 +121,9 @@ def test_tracking_error_and_lag_follow_the_scripted_lag():
     for s in scores:
         assert s["tracking_rms_at_lag"] < 0.6 * s["tracking_rms"]
     assert scores[0]["time_in_target_pct"] > 90
-    assert run.summary["success_pct"] == [s["time_in_target_pct"] for s in scores]
+    assert run.block().training.success_pct == pytest.approx(
+        np.mean([s["time_in_target_pct"] for s in scores])
+    )
 
 
 def maze_protocol(points, width_pct=20):

@@ -48,12 +48,14 @@ def run_json(data: pathlib.Path, *args: str) -> dict:
 
 def test_mctsib_eyes_closed_on_foam_sways_more_than_eyes_open_on_firm(tmp_path):
     s = run_json(tmp_path, "mctsib", "--source", "sim://?realtime=0")["summary"]
-    v = {k: c["mean_velocity"] for k, c in s["conditions"].items()}
+    names = {"eyes open, firm": "open_firm", "eyes closed, firm": "closed_firm"}
+    names |= {"eyes open, foam": "open_foam", "eyes closed, foam": "closed_foam"}
+    v = {names[k]: c["mean_velocity"] for k, c in s["conditions"].items()}
     # eyes closed sways more on firm ground, foam more than firm either way (one 30 s trial
     # each: eyes closed vs open on foam is within one trial's spread, so not compared)
     assert v["open_firm"] < v["closed_firm"] < min(v["open_foam"], v["closed_foam"]), v
     assert v["closed_foam"] / v["open_firm"] > 1.5, v
-    assert s["ratios"]["vestibular"]["mean_velocity"] > 1.5
+    assert s["sensory_ratios"]["vestibular"] > 1.5 and s["unit"] == "mm"
     # within the published range of quiet standing: Santos & Duarte 2016 (tests/data) measured
     # 6-7 mm/s eyes open on firm ground and 19-20 mm/s on foam for a young adult
     assert 4.0 < v["open_firm"] < 20.0 and 10.0 < v["closed_foam"] < 45.0, v
@@ -61,11 +63,14 @@ def test_mctsib_eyes_closed_on_foam_sways_more_than_eyes_open_on_firm(tmp_path):
 
 def test_los_reaches_every_target_straight(tmp_path):
     s = run_json(tmp_path, "los", "--source", "sim://?realtime=0")["summary"]
-    for d in s["per_direction"]:
+    los = s["los"]
+    assert list(los["per_direction"]) == ["F", "FR", "R", "BR", "B", "BL", "L", "FL"]
+    for d in los["per_direction"].values():
         assert d["max_excursion_pct"] >= 60.0, d
         assert d["directional_control_pct"] > 50.0, d
         assert 0.3 < d["reaction_time_s"] < 2.0, d
-    assert "measured_los" in s  # a real reach in every direction: kept as the patient's LOS
+    # a real reach in every direction: kept as the patient's LOS
+    assert len(los["measured_los"]["reach"]) == 8 and "measured_los_note" not in los
 
 
 def success(doc: dict) -> float:
@@ -88,9 +93,11 @@ def test_weight_shift_level_1_succeeds_by_default_and_fails_at_low_skill(tmp_pat
 
 def test_the_tilt_board_plays_along_in_degrees(tmp_path):
     doc = run_json(tmp_path, "los", "--source", "sim://?realtime=0&sensor=imu")
-    for d in doc["summary"]["per_direction"]:
+    for d in doc["summary"]["los"]["per_direction"].values():
         assert d["max_excursion_pct"] >= 60.0, d
-    assert doc["summary"]["measured_los"]["unit"] == "deg"
+    assert (
+        doc["summary"]["unit"] == "deg" and len(doc["summary"]["los"]["measured_los"]["reach"]) == 8
+    )
 
 
 # --- the channel, piece by piece ---------------------------------------------------------------
@@ -196,8 +203,8 @@ def test_a_board_scheduled_by_the_patient_changes_condition_on_time():
 )
 def test_joint_position_test_gives_finite_errors_in_the_sensor_unit(sensor, unit, tmp_path):
     doc = run_json(tmp_path, "joint_position", "--source", f"sim://?realtime=0&sensor={sensor}")
-    s = doc["summary"]
-    assert s["unit"] == unit
+    s = doc["summary"]["reposition"]
+    assert s["unit"] == unit == doc["summary"]["unit"]
     for scores in [s["composite"], *s["per_direction"].values()]:
         for key in ("absolute_error", "constant_error", "variable_error"):
             assert math.isfinite(scores[key]), (key, scores)
@@ -208,5 +215,6 @@ def test_moving_targets_are_pursued_and_skill_shows(tmp_path):
     """Tracking: the patient chases the moving target (anticipating it), the less able one lags."""
     good = run_json(tmp_path, "tracking", "--source", "sim://?realtime=0")["summary"]
     poor = run_json(tmp_path, "tracking", "--source", "sim://?realtime=0&skill=0.2")["summary"]
-    assert good["mean_success_pct"] > 80.0, good
-    assert poor["mean_success_pct"] < good["mean_success_pct"] - 15.0, poor
+    good, poor = good["training"], poor["training"]
+    assert good["success_pct"] > 80.0, good
+    assert poor["success_pct"] < good["success_pct"] - 15.0, poor

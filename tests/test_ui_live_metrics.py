@@ -1,5 +1,6 @@
 """The UI's live figures against analytic cases: ellipse outline, whole-trial and sliding-window
-figures (via dsp), target scoring, lever rule, and the live feed's fixed-size history."""
+figures (via dsp), lever rule, and the live feed's fixed-size history. Targets are scored by
+the protocol engine only: tests/test_protocol_targets.py."""
 
 from __future__ import annotations
 
@@ -11,14 +12,7 @@ import pytest
 from nmr_balance.ring import RingBuffer
 from nmr_balance.stream import SampleBlock, sway_info
 from ui.live_feed import LiveFeed
-from ui.live_metrics import (
-    CHI2_95_2DOF,
-    Target,
-    TargetScorer,
-    ellipse_outline,
-    ring_of_targets,
-    whole_trial_figures,
-)
+from ui.live_metrics import CHI2_95_2DOF, ellipse_outline, whole_trial_figures
 from ui.load_bars import half_spans, weight_bearing
 
 
@@ -108,31 +102,6 @@ def test_live_view_window_follows_the_feed_and_restarts_after_a_seek(qtbot):
     assert view.figures["mean_velocity"] == pytest.approx(
         whole_trial_figures(xy[:300], 100.0, "mm")["path_length"] / 2.99
     )
-
-
-def test_target_scorer_counts_dwell_across_chunks_and_resets_on_leaving():
-    fs = 100.0
-    targets = [Target(10, 0, 2), Target(-10, 0, 2)]
-    scorer = TargetScorer(targets, dwell_s=1.0, fs=fs)
-    inside = np.tile([10.0, 0.0], (60, 1))
-    outside = np.tile([0.0, 0.0], (20, 1))
-    assert scorer.update(inside) == []  # 0.6 s inside
-    assert scorer.dwell == pytest.approx(0.6)
-    assert scorer.update(outside) == [] and scorer.dwell == 0  # left: the dwell restarts
-    assert scorer.update(inside) == [] and scorer.update(inside) == [0]  # 1.2 s: hit at 1.0 s
-    assert scorer.hit_samples == [39]  # the 100th sample inside: 60 + 40
-    assert scorer.hits == 1 and scorer.active == 1
-    # the 20 samples after the hit were scored against the next target (outside it)
-    assert scorer.samples == 200 and scorer.samples_in_target == 60 + 100
-    assert scorer.time_in_target == pytest.approx(160 / 200)
-    both = np.vstack([np.tile([-10.0, 0.0], (100, 1)), np.tile([10.0, 0.0], (100, 1))])
-    assert scorer.update(both) == [1, 0] and scorer.hits == 3  # two hits in one chunk, cycling
-    assert scorer.hit_samples == [99, 199]
-
-
-def test_ring_of_targets_starts_straight_ahead():
-    t = ring_of_targets(4, 30.0, 5.0)
-    assert (t[0].x, t[0].y) == pytest.approx((0, 30)) and (t[1].x, t[1].y) == pytest.approx((30, 0))
 
 
 def test_weight_bearing_by_the_lever_rule():

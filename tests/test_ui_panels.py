@@ -76,23 +76,43 @@ def test_metrics_panel_formats_values_and_units(qtbot):
     assert "deg/s" in panel._units["mean_velocity"].text()
 
 
-def test_free_recordings_are_not_confused_with_protocols():
-    """Free trials are stored under their own keys, which the library describes as built-in
-    training protocols (title and kind for the reports; no levels, so they never set a patient's
-    level); every other library protocol is offered after them, once."""
+def test_free_recordings_come_from_their_protocol_files(qtbot):
+    """The free recordings are built-in protocols (one source of truth: title, instruction,
+    default length and kind are their TOML's; no levels, so they never set a patient's level).
+    Only the quiet stance is started and stopped by the therapist; the 4 targets run as a
+    protocol, like every other library protocol, offered once after them."""
     from nmr_balance.protocols.library import discover, facts
-    from ui.exercises import EXERCISES, library
+    from ui.exercises import FREE_RECORDINGS, library
 
     known = set(discover())
-    free = {e.key for e in EXERCISES}
-    assert free <= known
-    for e in EXERCISES:
-        described = facts(e.key)
-        assert described.title == e.label and described.kind == "training"
+    choices, broken = library()
+    assert broken == [] and [c.key for c in choices[:2]] == list(FREE_RECORDINGS)
+    assert sorted(c.key for c in choices) == sorted(known)  # each protocol once
+    for c in choices[:2]:
+        described = facts(c.key)
+        assert c.label == described.title and described.kind == "training"
+        assert c.short_label == c.label  # the whole "Free recording: ..." label
         assert not described.protocol.levels
-    choices, _ = library()
-    assert {c.key for c in choices if c.protocol is not None} == known - free
-    assert [c.key for c in choices].count("free") == 1
+    free, targets = choices[:2]
+    assert free.timed_by_therapist and not targets.timed_by_therapist
+    assert (free.label, free.instruction, free.duration_s) == (
+        "Free recording: quiet stance",
+        "Stand still and look ahead.",
+        30.0,
+    )
+    assert targets.label == "Free recording: 4 targets" and targets.path.endswith(
+        "free_targets.toml"
+    )
+    assert [c.key for c in choices if c.timed_by_therapist] == ["free"]
+    application()
+    panel = SessionPanel()
+    qtbot.addWidget(panel)
+    panel.set_state(session=True, connected=True, recording=False)
+    panel.exercise.setCurrentIndex(panel.exercise.findData("free_targets"))
+    assert panel.start_button.text() == "Start protocol" and not panel.duration.isVisibleTo(panel)
+    panel.exercise.setCurrentIndex(panel.exercise.findData("free"))
+    assert panel.start_button.text() == "Start trial" and panel.duration.isVisibleTo(panel)
+    assert panel.duration.value() == 30
 
 
 def test_stance_choices_are_the_cores_stances(qtbot):

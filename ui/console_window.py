@@ -1,6 +1,11 @@
 """The therapist console: source, patient and trial controls around the live view, plus the
 replay, compare and progress tabs. The GUI thread only pulls: a ~60 Hz timer reads the
-engine's shared-memory ring and draws; nothing is pushed per sample."""
+engine's shared-memory ring and draws; nothing is pushed per sample.
+
+The console never scores: a free quiet-stance trial is recorded and measured by the engine
+process, and every target exercise (the free 4 targets too) is a protocol the engine runs and
+scores; the console draws the targets of its ``ProtocolDisplay``, counts the hits in its
+``ProtocolEvent`` replies and shows the stored results when the run is done."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from ui.compare_view import CompareView
 from ui.debug_overlay import DebugOverlay
 from ui.engine_client import EngineClient
 from ui.error_dialog import error_box
-from ui.live_metrics import Target, TargetScorer
+from ui.live_metrics import Target
 from ui.live_view import LiveView
 from ui.patient_controls import PatientControls
 from ui.patient_screen import PRESETS, PatientScreen
@@ -71,7 +76,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         #: the running protocol's last display snapshot (None: no protocol running) and targets
         self.protocol_view: dict | None = None
         self.protocol_targets: list[Target] = []
-        self.scorer: TargetScorer | None = None
+        #: the running target trial's hits so far (the engine's target_hit events; None: no
+        #: target shown in this trial)
+        self.trial_hits: int | None = None
         self.recording = False
         self.patient_screen: PatientScreen | None = None
         self.end_dialog = None  # the end-of-session step, while it is open
@@ -165,7 +172,6 @@ class ConsoleWindow(QtWidgets.QMainWindow):
                     f"report saved: {made.pdf} (the note is on the clipboard)"
                 )
             )
-        s.exercise.currentIndexChanged.connect(self._update_targets)
         self.patient_controls.show_requested.connect(self.show_patient_screen)
         self.patient_controls.preset_changed.connect(self._set_preset)
         self.patient_controls.sound_changed.connect(
@@ -232,7 +238,6 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.source_panel.set_connected(True)
         self._say_what_connect_does()
         self.status.set_state("streaming")
-        self._update_targets()
         if self.patient_screen is not None:
             self.patient_screen.set_unit(info.units[0])
         self._set_session_state()
@@ -358,18 +363,17 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             self.reporter.ask_and_export(self, self.session_id, self.session_panel.patient_code())
 
     def start_trial(self) -> None:
-        ex = self.session_panel.chosen_exercise()
-        preset = self.patient_controls.preset.currentData()
+        """The free quiet-stance trial, started (and stopped) by the therapist."""
+        choice = self.session_panel.chosen()
         params = {
             "duration_s": self.session_panel.duration.value(),
-            "preset": preset,
-            "targets": [t.__dict__ for t in (self.scorer.targets if self.scorer else [])],
+            "preset": self.patient_controls.preset.currentData(),  # the screen the patient saw
             "notes_at_start": self.session_panel.notes.toPlainText(),
         }
         self._send(
             m.StartTrial(
                 session_id=self.session_id,
-                protocol=ex.key,
+                protocol=choice.key,
                 condition=self.session_panel.condition(),
                 parameters=params,
             )
@@ -377,15 +381,13 @@ class ConsoleWindow(QtWidgets.QMainWindow):
 
     def _on_trial_started(self, trial_id: int) -> None:
         self.recording = True
-        if self.scorer is not None:
-            self.scorer.reset()
         feed = self.engine.feed
         self._trial_t0_s = float(feed.t[-1]) if feed is not None and feed.filled else None
         self.live.series.set_events([])
         self.session_panel.trial_running()
         self._set_session_state()
         if self.patient_screen is not None:
-            self.patient_screen.set_message(self.session_panel.chosen_exercise().instruction)
+            self.patient_screen.set_message(self.session_panel.chosen().instruction)
             self.patient_screen.cue("start")
 
     def _on_trial_stopped(self, trial_id: int, status: str) -> None:
@@ -410,7 +412,9 @@ class ConsoleWindow(QtWidgets.QMainWindow):
 
     # --- protocol runs (the engine runs them; the console shows where they stand) ---------------
     def start_protocol(self) -> None:
-        choice = self.session_panel.chosen()
+        """Run the chosen protocol in the engine; a training protocol's targets are scaled to the
+        patient preset there (bigger, longer dwell), a test's never."""
+        choice, preset = self.session_panel.chosen(), self._preset()
         self._send(
             m.StartProtocol(
                 session_id=self.session_id,
@@ -418,12 +422,22 @@ class ConsoleWindow(QtWidgets.QMainWindow):
                 protocol=str(choice.path),
                 level=self.session_panel.chosen_level(),
                 seed=self.session_id,
+                target_scale=preset.target_scale,
+                dwell_scale=preset.dwell_scale,
             )
         )
 
     def _on_protocol_started(self, facts: dict) -> None:
         self.protocol_view, self.protocol_targets = {}, []
+        self.trial_hits = None
+        self.live.set_training()
         self.last_protocol = facts
+        preset = self._preset()
+        if facts.get("scaling") is None and (preset.target_scale, preset.dwell_scale) != (1, 1):
+            self.show_notice(
+                f"{facts.get('title', 'this test')} is a standardized test: its targets are not "
+                f"made easier for the {preset.name} preset (only the patient screen is)"
+            )
         self.session_panel.protocol_running(True)
         self.session_panel.say("")
         self.protocol_progress.started(facts)
@@ -450,6 +464,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def _on_protocol_event(self, e: dict) -> None:
         self.protocol_progress.on_event(e)
         kind, data = e["kind"], e["data"]
+        self._count_hits(kind, data)
         if self.patient_screen is not None:
             if kind == "target_hit":
                 self.patient_screen.celebrate_hit()
@@ -464,6 +479,24 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             )
         elif kind == "trial_done":
             self.replay.picker.reload()
+
+    def _count_hits(self, kind: str, data: dict) -> None:
+        """The live hits and time in target of a target trial: the engine's events and score,
+        counted and shown (never scored here)."""
+        if kind == "trial_started":
+            self.trial_hits = None
+            self.live.set_training()
+        elif kind == "target_shown" and self.trial_hits is None:
+            self.trial_hits = 0
+        elif kind == "target_hit":
+            self.trial_hits = (self.trial_hits or 0) + 1
+        elif kind == "trial_done":
+            scores = data["result"].get("scores") or {}
+            self.live.set_training(self.trial_hits, scores.get("time_in_target_pct"))
+            return
+        else:
+            return
+        self.live.set_training(self.trial_hits)
 
     def _on_protocol_done(self, msg: m.ProtocolDone) -> None:
         self.protocol_view, self.protocol_targets = None, []
@@ -505,26 +538,10 @@ class ConsoleWindow(QtWidgets.QMainWindow):
             recording=self.recording,
         )
 
-    def _update_targets(self) -> None:
-        ex = self.session_panel.chosen_exercise()
-        info = self.engine.info
-        preset = self._preset()
-        targets = ex.targets(info.units[0] if info else "mm", preset.target_scale)
-        fs = info.fs if info else 100.0
-        self.scorer = (
-            TargetScorer(targets, ex.dwell_s * preset.dwell_scale, fs) if targets else None
-        )
-        self.live.set_scorer(self.scorer)
-        if self.patient_screen is not None and self.protocol_view is None:
-            self.patient_screen.set_extent(self._free_extent())
-
     def _free_extent(self) -> float:
-        """The patient screen's reach for a free recording: its targets, or +-50 mm / 10 deg."""
+        """The patient screen's reach for a free recording: +-50 mm / 10 deg."""
         info = self.engine.info
-        reach = 10.0 if info and info.units[0] == "deg" else 50.0
-        for t in self.scorer.targets if self.scorer else []:
-            reach = max(reach, float(np.hypot(t.x, t.y)) + t.radius)
-        return reach
+        return 10.0 if info and info.units[0] == "deg" else 50.0
 
     # --- patient screen ------------------------------------------------------------------------
     def _preset(self):
@@ -537,7 +554,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
                 info.units[0] if info else "mm", preset=self.patient_controls.preset.currentData()
             )
             self.patient_screen.sound_on = self.patient_controls.sound.isChecked()
-            self.patient_screen.set_message(self.session_panel.chosen_exercise().instruction)
+            self.patient_screen.set_message(self.session_panel.chosen().instruction)
             self.patient_screen.set_extent(self._free_extent())
             if self.protocol_view is not None and self.last_protocol:
                 self.patient_screen.set_extent(self.last_protocol.get("extent") or 50.0)
@@ -562,7 +579,6 @@ class ConsoleWindow(QtWidgets.QMainWindow):
     def _set_preset(self, name: str) -> None:
         if self.patient_screen is not None:
             self.patient_screen.set_preset(name)
-        self._update_targets()
 
     # --- the frame -----------------------------------------------------------------------------
     def on_frame(self) -> None:
@@ -570,31 +586,21 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         feed = self.engine.feed
         if feed is None:
             return
-        block = feed.pull()
-        if self.scorer is not None and self.recording and len(block):
-            hits = self.scorer.update(block.data[:, :2])
-            for i, k in zip(hits, self.scorer.hit_samples):
-                # the sample counter dates the hit even if this frame came late
-                self._send(m.Marker("target_hit", {"target": i, "counter": int(block.counter[k])}))
-                if self.patient_screen is not None:
-                    self.patient_screen.celebrate_hit()
-            self.live.sway.set_targets(self.scorer.targets, self.scorer.active)
+        feed.pull()
         if self.tabs.currentWidget() is self.live:
             self.live.render(feed)
         if self.patient_screen is not None and self.patient_screen.isVisible():
-            s, xy = self.scorer, feed.xy[feed.recent(1.0)]
+            xy = feed.xy[feed.recent(1.0)]
             if self.protocol_view is not None:  # the current target of the run is the active one
-                self.patient_screen.show_frame(
-                    xy, feed.info.fs, self.protocol_targets, 0 if self.protocol_targets else None
-                )
-            else:
                 self.patient_screen.show_frame(
                     xy,
                     feed.info.fs,
-                    s.targets if s else [],
-                    s.active if s else None,
-                    s.hits if s and self.recording else None,
+                    self.protocol_targets,
+                    0 if self.protocol_targets else None,
+                    self.trial_hits,
                 )
+            else:
+                self.patient_screen.show_frame(xy, feed.info.fs, [], None)
         cost = (self.live.frame_ms[-1] if self.live.frame_ms else 0.0) + self.live.take_paint_ms()
         self.overlay.frame_done(cost, feed.last_t_host_ns)
         if len(self.overlay.costs) % 30 == 0:

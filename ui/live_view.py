@@ -1,7 +1,8 @@
 """The live plots of the console, drawn from a :class:`~ui.live_feed.LiveFeed` once per frame.
 
 One :meth:`LiveView.render` = one frame: statokinesigram tail, ML/AP series, load bars and,
-about 10 times a second, the 95 % ellipse and the live figures. Replay uses the same view, so
+about 10 times a second, the 95 % ellipse and the live figures. A target exercise's hits and time
+in target are the protocol engine's (:meth:`LiveView.set_training`): the view never scores. Replay uses the same view, so
 live and replayed trials look alike. Each frame's cost is measured (for the debug overlay
 and the benchmark).
 """
@@ -17,7 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from dsp.live import SlidingSway
 from nmr_balance.stream import StreamInfo
 from ui.live_feed import LiveFeed
-from ui.live_metrics import TargetScorer, ellipse_outline
+from ui.live_metrics import ellipse_outline
 from ui.load_bars import LoadBars, half_spans
 from ui.metrics_panel import MetricsPanel
 from ui.sway_plot import SwayPlot
@@ -47,7 +48,8 @@ class LiveView(QtWidgets.QWidget):
         self.series = TimeSeriesPlot(window_s=window_s)
         self.load_bars = LoadBars()
         self.metrics = MetricsPanel()
-        self.scorer: TargetScorer | None = None
+        #: the running trial's target hits and time in target (%), as the engine scored them
+        self.training: dict[str, float] = {}
         self.window: SlidingSway | None = None
         self._fed = (None, 0, 0)  # (feed, its clears, samples of it in the window)
         self.frame_ms: collections.deque[float] = collections.deque(maxlen=240)
@@ -131,9 +133,16 @@ class LiveView(QtWidgets.QWidget):
         self.scale_box.setCurrentIndex(fits[0] if fits else len(halves) - 1)
         return before
 
-    def set_scorer(self, scorer: TargetScorer | None) -> None:
-        self.scorer = scorer
-        self.sway.set_targets(scorer.targets if scorer else [], scorer.active if scorer else None)
+    def set_training(
+        self, hits: int | None = None, time_in_target_pct: float | None = None
+    ) -> None:
+        """Show a target trial's hits so far and time in target (%), as the protocol engine
+        reported them (its ``target_hit`` events and its trial score); None: not shown (--)."""
+        self.training = {
+            k: v
+            for k, v in (("hits", hits), ("time_in_target", time_in_target_pct))
+            if v is not None
+        }
 
     def render(self, feed: LiveFeed, figures: bool = False, t_end: float | None = None) -> None:
         """Draw one frame from ``feed`` (already pulled).
@@ -175,9 +184,7 @@ class LiveView(QtWidgets.QWidget):
             "mean_velocity": values["mean_velocity"],
             "ellipse_area_95": values["ellipse_area_95_chi2"],
         }
-        if self.scorer is not None:
-            figures["time_in_target"] = 100 * self.scorer.time_in_target
-            figures["hits"] = self.scorer.hits
+        figures.update(self.training)
         self._figures = figures
         self.metrics.show_values(figures)
         if self.load_bars.isVisible() and feed.filled:

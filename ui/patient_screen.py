@@ -31,9 +31,11 @@ class Preset:
     symbol : str
         pyqtgraph symbol of the cursor (``"o"``, ``"star"``...).
     target_scale : float
-        Multiplies target radius (bigger = easier).
+        Multiplies the target radius of training protocols (bigger = easier): the console sends
+        it with ``StartProtocol`` and the engine, the one place targets are scored, applies it
+        (never to tests) and stores it with each trial.
     dwell_scale : float
-        Multiplies the dwell needed for a hit.
+        Multiplies the dwell needed for a hit (same path).
     smoothing_s : float
         Time constant of the cursor's smoothing (calmer movement), s.
     font_pt : int
@@ -302,8 +304,10 @@ class PatientScreen(QtWidgets.QWidget):
         active: int | None,
         hits: int | None = None,
     ) -> None:
-        """Draw the cursor at the newest finite sample of ``xy`` (n, 2) and the targets (during a
-        sensory test, :meth:`set_feedback` has hidden them: only the fixation dot shows)."""
+        """Draw the cursor at the newest finite sample of ``xy`` (n, 2), the targets (during a
+        sensory test, :meth:`set_feedback` has hidden them: only the fixation dot shows) and
+        ``hits``, the trial's hits so far as the protocol engine counted them (None: no score
+        shown)."""
         finite = xy[np.isfinite(xy).all(axis=1)] if len(xy) else xy
         if len(finite):
             x, y = self._smooth(finite, fs)
@@ -325,7 +329,9 @@ class PatientScreen(QtWidgets.QWidget):
             )
         self._targets.setData(spots)
         now = QtCore.QTime.currentTime().msecsSinceStartOfDay() / 1e3
-        if hits is not None:
+        if hits is None:
+            self.score.setText("")
+        else:
             self.score.setText(f"\u2605 {hits}" if self.preset.name == "children" else f"{hits}")
         if self._hit_until and now > self._hit_until:
             self._hit_until = 0.0

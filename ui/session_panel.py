@@ -1,6 +1,7 @@
 """Patient, session and trial controls: pick/create a patient, start a session, choose a free
-recording or a protocol from the library (and its level), start (a free trial after a countdown;
-a protocol runs its own) / stop / abort, cues, markers, notes."""
+recording or a protocol from the library (and its level), start (the free quiet-stance trial
+after a countdown; a protocol, the free target exercise included, runs its own) / stop / abort,
+cues, markers, notes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from nmr_balance.engine.messages import StartSession
 from nmr_balance.record import STANCES, CueType
 from nmr_balance.reporting import fmt
 from recordings.recorder import STALL_GRACE_S
-from ui.exercises import EXERCISES, Choice, Exercise, library
+from ui.exercises import FREE_RECORDINGS, Choice, library
 
 VISION = (("eyes open", "eyes_open"), ("eyes closed", "eyes_closed"))
 SURFACE = (("firm", "firm"), ("foam", "foam"))
@@ -121,7 +122,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.exercise = _combo((c.short_label, c.key) for c in self.choices)
         for i, c in enumerate(self.choices):  # the full title where the short one is not enough
             self.exercise.setItemData(i, c.label, QtCore.Qt.ToolTipRole)
-        self.exercise.insertSeparator(len(EXERCISES))
+        self.exercise.insertSeparator(sum(c.key in FREE_RECORDINGS for c in self.choices))
         self.level = QtWidgets.QComboBox()
         self.level.setToolTip(
             "Difficulty; 'auto' = from the patient's history and the protocol's rule"
@@ -226,10 +227,6 @@ class SessionPanel(QtWidgets.QGroupBox):
     def chosen(self) -> Choice:
         return next(c for c in self.choices if c.key == self.exercise.currentData())
 
-    def chosen_exercise(self) -> Exercise:
-        """The free recording chosen (quiet stance while a protocol is chosen)."""
-        return self.chosen().exercise or EXERCISES[0]
-
     def chosen_level(self) -> int | None:
         """1-based level, or None: from the patient's history."""
         return self.level.currentData()
@@ -259,7 +256,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         self._state = (session, connected, recording)
         counting = self._count_end > 0
         busy = recording or counting or self.running_protocol
-        free = self.chosen().protocol is None
+        free = self.chosen().timed_by_therapist
         self.start_button.setEnabled(session and connected and not busy)
         self.stop_button.setEnabled(recording and not self.running_protocol)
         self.abort_button.setEnabled(busy)
@@ -304,7 +301,7 @@ class SessionPanel(QtWidgets.QGroupBox):
 
     # --- trial timing --------------------------------------------------------------------------
     def _start(self) -> None:
-        if self.chosen().protocol is None:
+        if self.chosen().timed_by_therapist:
             self.begin_countdown()
         else:
             self.start_protocol_requested.emit()
@@ -388,10 +385,11 @@ class SessionPanel(QtWidgets.QGroupBox):
 
     def _exercise_changed(self) -> None:
         choice = self.chosen()
-        self.duration.setValue(int(self.chosen_exercise().duration_s))
+        if choice.timed_by_therapist:
+            self.duration.setValue(int(choice.duration_s))
         self.level.clear()
-        self.start_button.setText("Start trial" if choice.protocol is None else "Start protocol")
-        n = len(choice.protocol.levels) if choice.protocol is not None else 0
+        self.start_button.setText("Start trial" if choice.timed_by_therapist else "Start protocol")
+        n = len(choice.protocol.levels)
         self.level.addItem("auto" if n else "\u2014", None)
         for i in range(1, n + 1):
             self.level.addItem(f"level {i}", i)

@@ -52,9 +52,18 @@ def recorder_factory(store):
 def protocol_factory(store, data_dir: str | Path | None = None, height_m: float = 1.70):
     """``make_protocol_run`` for the engine: the protocol at the patient's level and LOS, each
     trial recorded in the station database (``store``, the engine's open ``recordings.Store``)
-    as ``nmr-balance run`` records it."""
+    as ``nmr-balance run`` records it. ``scaling`` (the console's patient preset) fits a training
+    protocol's targets to the person; tests are never scaled (:class:`ProtocolRun`)."""
 
-    def make(pipeline, session_id: int, patient: str, protocol: str, level: int | None, seed: int):
+    def make(
+        pipeline,
+        session_id: int,
+        patient: str,
+        protocol: str,
+        level: int | None,
+        seed: int,
+        scaling=None,
+    ):
         from nmr_balance.app.protocol_recording import (
             ProtocolRecorder,
             RecordedRun,
@@ -68,7 +77,9 @@ def protocol_factory(store, data_dir: str | Path | None = None, height_m: float 
         chosen = find(protocol)
         chosen_level, why = choose_level(store, patient, chosen, level)
         los = patient_los(patient, pipeline.info.units[pipeline.info.index("x")], height_m, folder)
-        run = ProtocolRun(chosen, pipeline.info, level=chosen_level, los=los, seed=seed)
+        run = ProtocolRun(
+            chosen, pipeline.info, level=chosen_level, los=los, seed=seed, scaling=scaling
+        )
         recorder = ProtocolRecorder(store, pipeline, int(session_id), chosen, chosen_level)
         recorded = RecordedRun(run, recorder, patient, folder)
         facts = {**run.describe(), "level_reason": why}

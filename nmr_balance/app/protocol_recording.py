@@ -18,14 +18,16 @@ session can be produced in seconds for tests, demos and staff training.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.protocols.events import Event
 from nmr_balance.protocols.progression import next_level
 from nmr_balance.results import TrialResults
+
+if TYPE_CHECKING:
+    from nmr_balance.protocols.run import TrialResult
 
 #: Engine events stored with the trial they belong to.
 TRIAL_EVENTS = ("target_shown", "target_hit", "target_missed", "balance_lost")
@@ -61,6 +63,7 @@ class ProtocolRecorder:
         self.notes: dict[int, str] = {}
 
     def on_event(self, event: Event) -> None:
+        from nmr_balance.protocols.run import TrialResult
         from nmr_balance.record import Condition
         from recordings.recorder import Recorder
 
@@ -76,6 +79,9 @@ class ProtocolRecorder:
             }
             if self.level is not None:
                 parameters["level"] = self.level
+            # a training run's target scaling (target_scale, dwell_scale): what it was scored
+            # against; tests are never scaled and say nothing
+            parameters.update(data.get("scaling") or {})
             self._t0 = event.t_s
             self.recorder = Recorder(
                 self.store,
@@ -100,35 +106,36 @@ class ProtocolRecorder:
                 t_stream_s=event.t_s,
             )
         elif kind == "trial_done":
-            metrics = self._stop("complete", event.t_s)
-            result = data["result"]
-            results = TrialResults.from_dict(metrics).with_scores(
-                result["scores"], result["status"], self.level
+            result = TrialResult.from_dict(data["result"])
+            measured = TrialResults.from_dict(self.recorder.stop("complete", end_t_s=event.t_s))
+            self.store.set_metrics(
+                self.recorder.trial_id, result.typed(self.level, measured).to_dict()
             )
-            self.store.set_metrics(self.recorder.trial_id, results.to_dict())
             self.recorder = None
         elif kind == "trial_interrupted":  # device trouble (interrupted) or the therapist (aborted)
-            self._close_unscored(data["result"]["status"], data["reason"], event.t_s)
+            self._close_unscored(TrialResult.from_dict(data["result"]), event.t_s)
         elif kind == "protocol_aborted":  # the therapist stopped it
-            self._close_unscored("aborted", data["reason"], event.t_s)
+            self._close_unscored(None, event.t_s, data["reason"])
 
-    def _stop(self, status: str, t_s: float | None = None) -> dict[str, Any]:
-        return self.recorder.stop(status, end_t_s=t_s)
+    def _close_unscored(
+        self, result: TrialResult | None, t_s: float | None = None, reason: str = ""
+    ) -> None:
+        """Close the running trial without protocol scores, keeping what was recorded
+        (``result``: the run's word on it; None: stopped as aborted for ``reason``)."""
+        from nmr_balance.protocols.run import TrialResult
 
-    def _close_unscored(self, status: str, reason: str, t_s: float | None = None) -> None:
-        """Close the running trial without protocol scores, keeping what was recorded."""
-        recorded = self._stop("aborted", t_s)
-        results = dataclasses.replace(
-            TrialResults.from_dict(recorded), level=self.level, outcome=status, reason=reason
-        )
-        self.store.finish_trial(self.recorder.trial_id, status, results.to_dict())
+        if result is None:
+            result = TrialResult(-1, "", "", {}, 0, 0, "aborted", math.nan, math.nan, {}, reason)
+        measured = TrialResults.from_dict(self.recorder.stop("aborted", end_t_s=t_s))
+        results = result.typed(self.level, measured)
+        self.store.finish_trial(self.recorder.trial_id, result.status, results.to_dict())
         self.recorder = None
 
-    def close(self, summary: dict[str, Any] | None = None) -> None:
-        """Stop a trial still recording (as aborted). The summary is not stored: every output
+    def close(self) -> None:
+        """Stop a trial still recording (as aborted). No summary is stored: every output
         computes it from the stored trials (:func:`nmr_balance.summary.session_summary`)."""
         if self.recorder is not None:
-            self._close_unscored("aborted", "run stopped")
+            self._close_unscored(None, reason="run stopped")
 
 
 def level_from_history(store, patient: str, protocol) -> tuple[int | None, str]:
@@ -218,16 +225,18 @@ class RecordedRun:
         return self.recorder.trial_ids if self.recorder is not None else []
 
     def finish(self) -> dict[str, Any]:
-        """Close the recording (summary into the session notes) and store a measured LOS for the
-        patient's later runs; returns ``trial_ids`` and ``los_path`` (or None)."""
+        """Close the recording and, when the run finished with a Limits of Stability the
+        patient really leaned in (:attr:`nmr_balance.results.LosResult.measured_reach`), keep it
+        as the patient's LOS for later runs; returns ``trial_ids`` and ``los_path`` (or None)."""
         from nmr_balance.protocols.geometry import LosProfile
         from nmr_balance.protocols.patient_los import save_los
 
         if self.recorder is not None:
-            self.recorder.close(self.run.summary)
-        measured = (self.run.summary or {}).get("measured_los")
-        if measured:
-            self.los_path = save_los(self.patient, LosProfile.from_dict(measured), self.data_dir)
+            self.recorder.close()
+        los = self.run.block().los if self.run.phase == "done" else None
+        if los is not None and los.measured_reach:
+            measured = LosProfile.measured(list(los.measured_reach), self.run.unit)
+            self.los_path = save_los(self.patient, measured, self.data_dir)
         return {
             "trial_ids": self.trial_ids,
             "los_path": None if self.los_path is None else str(self.los_path),

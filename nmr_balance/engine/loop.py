@@ -57,8 +57,9 @@ class ProtocolSession(Protocol):
     def finish(self) -> dict[str, Any]: ...
 
 
-#: ``make_protocol_run(pipeline, session_id, patient, protocol, level, seed) -> (ProtocolSession,
-#: facts about it for the UI)``
+#: ``make_protocol_run(pipeline, session_id, patient, protocol, level, seed, scaling=...) ->
+#: (ProtocolSession, facts about it for the UI)``; ``scaling`` is the command's
+#: :class:`~nmr_balance.protocols.scaling.TargetScaling`
 ProtocolFactory = Callable[..., tuple[ProtocolSession, dict[str, Any]]]
 
 
@@ -207,7 +208,7 @@ class EngineLoop:
                 "this engine cannot run protocols", "Install the recordings package"
             )
         session, facts = self.make_protocol_run(
-            pipeline, c.session_id, c.patient, c.protocol, c.level, c.seed
+            pipeline, c.session_id, c.patient, c.protocol, c.level, c.seed, scaling=c.scaling
         )
         # only the samples from now on: the pipeline has been streaming before the run
         self._feeder = RunFeeder(session.run, pipeline, self._status_log, from_start=False)

@@ -108,13 +108,28 @@ class Level(Command):
 @_frozen
 class StartProtocol(Command):
     """Run a protocol (name or TOML path) at ``level`` (1-based; None = from the patient's
-    history)."""
+    history). ``target_scale`` and ``dwell_scale`` (from 0.5 to 3; a patient preset's) multiply a
+    *training* protocol's target radius and dwell; tests are never scaled
+    (:class:`~nmr_balance.protocols.scaling.TargetScaling`). A bad scale raises
+    :class:`~nmr_balance.errors.InvalidParameterError` when the command is made."""
 
     session_id: int
     patient: str
     protocol: str
     level: int | None = None
     seed: int = 0
+    target_scale: float = 1.0
+    dwell_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        _ = self.scaling  # validates both scales, naming the bad one
+
+    @property
+    def scaling(self):
+        """The scales as a :class:`~nmr_balance.protocols.scaling.TargetScaling`."""
+        from nmr_balance.protocols.scaling import TargetScaling
+
+        return TargetScaling(self.target_scale, self.dwell_scale)
 
 
 @_frozen

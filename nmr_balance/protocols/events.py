@@ -23,7 +23,7 @@ KINDS = (
     "paused",  # waiting for the device to come back
     "resumed",  # device back: the interrupted trial starts over
     "rest",  # data: rest_s
-    "protocol_done",  # data: summary
+    "protocol_done",  # data: trials (how many ran); the results are the record's (ProtocolRun.block)
     "protocol_aborted",  # the source ended before the protocol finished (data: reason)
 )
 

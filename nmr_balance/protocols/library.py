@@ -81,6 +81,11 @@ class ProtocolFacts:
     def is_test(self) -> bool:
         return self.kind == "test"
 
+    @classmethod
+    def of(cls, p: Protocol) -> ProtocolFacts:
+        """The facts of a loaded protocol (a library entry or a file given by path)."""
+        return cls(p.name, p.title, p.kind, p.objective, p.body_regions, p.summary, p)
+
 
 @functools.lru_cache(maxsize=256)
 def _facts(name: str, clinic_dir: pathlib.Path | None) -> ProtocolFacts:
@@ -88,8 +93,7 @@ def _facts(name: str, clinic_dir: pathlib.Path | None) -> ProtocolFacts:
     if entry is None or entry.protocol is None:
         # a trial of a protocol no file describes any more (or an import): said as written
         return ProtocolFacts(name, name.replace("_", " "), "unknown")
-    p = entry.protocol
-    return ProtocolFacts(p.name, p.title, p.kind, p.objective, p.body_regions, p.summary, p)
+    return ProtocolFacts.of(entry.protocol)
 
 
 def facts(name: str, clinic_dir: pathlib.Path | None = None) -> ProtocolFacts:

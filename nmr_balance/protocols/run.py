@@ -24,11 +24,15 @@ from nmr_balance.errors import DataFormatError
 from nmr_balance.instruction import Instruction
 from nmr_balance.protocols.events import Event
 from nmr_balance.protocols.geometry import LosProfile
+from nmr_balance.protocols.library import ProtocolFacts
+from nmr_balance.protocols.scaling import TargetScaling
 from nmr_balance.protocols.schema import Protocol, Step
-from nmr_balance.protocols.summary import summarise
 from nmr_balance.protocols.tasks import TASK_TYPES, Task
+from nmr_balance.record import Condition, Trial, TrialStatus, now_iso
+from nmr_balance.results import TrialResults
 from nmr_balance.source import Status
 from nmr_balance.stream import SampleBlock, StreamInfo, sample_time
+from nmr_balance.summary import ProtocolBlock, TrialSummary, protocol_block
 
 _LOSS_STATUSES = (Status.LOST, Status.RECONNECTING)
 
@@ -62,6 +66,45 @@ class TrialResult:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrialResult:
+        """The result an event carries (:meth:`to_dict`), back."""
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+    @property
+    def scored(self) -> bool:
+        """Ran to its end as planned (a fall ends a standing trial as planned: it is scored)."""
+        return self.status in ("complete", "lost_balance")
+
+    @property
+    def record_status(self) -> TrialStatus:
+        """The trial's status as the record keeps it: a scored trial is complete (a fall is its
+        ``outcome``), else interrupted or aborted."""
+        return TrialStatus.COMPLETE if self.scored else TrialStatus.parse(self.status)
+
+    def typed(self, level: int | None, measured: TrialResults | None = None) -> TrialResults:
+        """This trial's typed results, as the record stores them.
+
+        Parameters
+        ----------
+        level : int or None
+            The run's level (1-based; None for tests).
+        measured : TrialResults, optional
+            What the recorder measured of the stored samples (recording facts, sway metrics);
+            without it (a run not recorded) the task's own sway metrics stand for them.
+        """
+        if not self.scored:  # device trouble or the therapist: kept, never scored
+            return dataclasses.replace(
+                measured or TrialResults(), level=level, outcome=self.status, reason=self.reason
+            )
+        if measured is None:
+            from dsp.metrics import METRIC_UNITS
+
+            measured = TrialResults(
+                sway={k: float(v) for k, v in self.scores.items() if k in METRIC_UNITS}
+            )
+        return measured.with_scores(self.scores, self.status, level)
+
 
 def planned_seconds(protocol: Protocol, level: int | None = None) -> float:
     """Length of a run of ``protocol`` (s) if no trial ends early or is repeated."""
@@ -92,6 +135,9 @@ class ProtocolRun:
         Random order and random targets (same seed, same run).
     max_gap_s : float
         A longer gap in the sample counter interrupts the trial.
+    scaling : TargetScaling, optional
+        Bigger targets, longer dwell (a patient preset), for a **training** protocol; a test is
+        standardized and never scaled (:attr:`scaling` is then None). Default: as defined.
     """
 
     def __init__(
@@ -104,6 +150,7 @@ class ProtocolRun:
         height_m: float = 1.70,
         seed: int = 0,
         max_gap_s: float = 0.25,
+        scaling: TargetScaling | None = None,
     ):
         level = protocol.check_level(level)
         self.protocol, self.info, self.level, self.seed = protocol, info, level, seed
@@ -123,13 +170,17 @@ class ProtocolRun:
         self.fs = float(info.fs)
         self.max_gap_s = max_gap_s
         rng = np.random.default_rng(seed)
+        #: the target scaling the run applies (None: a test, never scaled)
+        self.scaling = (scaling or TargetScaling()) if protocol.kind == "training" else None
         steps = protocol.steps_at(level)
+        if self.scaling is not None and not self.scaling.standard:
+            steps = [self.scaling.apply(s) for s in steps]
         if protocol.random_order:
             steps = [steps[i] for i in rng.permutation(len(steps))]
         self.plan = [PlannedTrial(0, s, r) for s in steps for r in range(1, s.repetitions + 1)]
         self.plan = [dataclasses.replace(p, number=i) for i, p in enumerate(self.plan)]
         self.results: list[TrialResult] = []
-        self.summary: dict[str, Any] | None = None
+        self.started = now_iso()
         self.index = 0
         self.attempt = 1
         self.phase = "waiting"  # waiting, countdown, trial, rest, paused, done, aborted
@@ -283,6 +334,8 @@ class ProtocolRun:
                     "condition": p.step.condition,
                     "duration_s": self.task.duration_s,
                     "level": self.level,
+                    # what the patient is scored against: stored with the trial
+                    **({"scaling": self.scaling.to_dict()} if self.scaling is not None else {}),
                 },
             )
         )
@@ -330,8 +383,7 @@ class ProtocolRun:
         self._retry = False
         if self.index >= len(self.plan):
             self.phase = "done"
-            self.summary = summarise(self.protocol, self.results, self.los, self.level)
-            events.append(Event("protocol_done", t, None, {"summary": self.summary}))
+            events.append(Event("protocol_done", t, None, {"trials": len(self.results)}))
         elif begin:
             self._begin_countdown(t, events)
 
@@ -355,6 +407,45 @@ class ProtocolRun:
         self.phase = "paused"
         events.append(Event("paused", t, p.number, {"reason": reason}))
         return events
+
+    # --- results ---------------------------------------------------------------------------
+    def block(self) -> ProtocolBlock:
+        """The run's results as the record sums them up (:func:`nmr_balance.summary.protocol_block`,
+        the one computation behind the note, the PDF and the console), from the trials in
+        memory: what a run that is not recorded reports. A recorded run's results are read back
+        from the store instead (``recordings.report_data.run_block``)."""
+        return protocol_block(
+            self.protocol.name,
+            [self.trial_summary(r) for r in self.results],
+            ProtocolFacts.of(self.protocol),
+        )
+
+    def trial_summary(self, r: TrialResult) -> TrialSummary:
+        """One trial of this run as :mod:`nmr_balance.summary` reads a stored one (id: its
+        number in the run, 1-based)."""
+        results = r.typed(self.level)
+        parameters: dict[str, Any] = {"label": r.label, "task": r.task}
+        if self.level is not None:
+            parameters["level"] = self.level
+        trial = Trial(
+            id=r.number + 1,
+            session_id=0,
+            protocol=self.protocol.name,
+            condition=Condition.from_protocol(
+                r.condition["vision"], r.condition["surface"], r.condition["stance"]
+            ),
+            parameters=parameters,
+            source_url=self.info.source,
+            raw_info=self.info,
+            info=self.info,
+            started=self.started,
+            ended=None,
+            status=r.record_status,
+            metrics=results.to_dict(),
+            cues=[],
+            notes="",
+        )
+        return TrialSummary(trial, results, r.t_end_s - r.t_start_s)
 
     # --- for the patient -------------------------------------------------------------------
     def instruction(self) -> Instruction:
@@ -383,7 +474,8 @@ class ProtocolRun:
         ``title``, ``summary_kind`` (mctsib, los, training...), ``level`` (1-based, None for a
         test without levels), ``levels``, ``n_trials``, ``total_s``, ``unit``, the
         ``los`` targets are placed on and its ``los_origin``, and the ``extent`` of the view
-        (:meth:`view_extent`)."""
+        (:meth:`view_extent`), and the target ``scaling`` applied (None: a test, never
+        scaled)."""
         return {
             "protocol": self.protocol.name,
             "title": self.protocol.title,
@@ -396,6 +488,7 @@ class ProtocolRun:
             "total_s": self.total_s,
             "unit": self.unit,
             "extent": self.view_extent(),
+            "scaling": self.scaling.to_dict() if self.scaling is not None else None,
         }
 
     def view_extent(self) -> float:

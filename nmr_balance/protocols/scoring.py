@@ -1,8 +1,8 @@
 """The one door from protocols to the metric code: every score a task reports comes from ``dsp``.
 
 Sway metrics are :func:`nmr_balance.results.sway_metrics`; hits, time in target, tracking error and the
-Limits of Stability scores are :mod:`dsp.training`; the Romberg quotient and mCTSIB ratios are
-:mod:`dsp.ratios` (definitions in ``docs/metrics.md``). This module only adapts units and
+Limits of Stability scores are :mod:`dsp.training` (definitions in ``docs/metrics.md``; the
+sensory ratios of a protocol's trials are :mod:`nmr_balance.summary`'s). This module only adapts units and
 conventions: protocols use compass bearings (0 deg = forward, clockwise) and report time in
 target as a percentage; ``dsp`` uses math angles (0 deg = right, counter-clockwise) and seconds.
 Circle quality (BAPS routine) is the only score defined here.
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from dsp import ratios, training
+from dsp import training
 from dsp.ratios import DEFAULT_METRICS
 from nmr_balance.results import LosScores, sway_metrics
 
@@ -33,8 +33,6 @@ SWAY_KEYS = tuple(
         )
     )
 )
-#: mCTSIB condition keys (vision_surface) in dsp's argument order.
-MCTSIB_CONDITIONS = ("open_firm", "closed_firm", "open_foam", "closed_foam")
 
 
 def sway(xy: np.ndarray, fs: float, unit: str) -> dict[str, float]:
@@ -101,21 +99,6 @@ def los_direction(
     out["max_excursion"] = out["max_excursion_pct"] * distance / 100.0
     out["movement_detected"] = bool(d["movement_detected"])
     return out
-
-
-def romberg_quotients(
-    eyes_open: dict[str, float], eyes_closed: dict[str, float]
-) -> dict[str, float]:
-    """Romberg quotient (eyes closed / eyes open) of each sway metric (:mod:`dsp.ratios`)."""
-    return ratios.romberg_quotient(eyes_open, eyes_closed, metrics=SWAY_KEYS)
-
-
-def mctsib_ratios(per_condition: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-    """Sensory ratios to eyes-open firm, per metric (:mod:`dsp.ratios`); {} unless all four
-    conditions were tested."""
-    if not all(c in per_condition for c in MCTSIB_CONDITIONS):
-        return {}
-    return ratios.mctsib_ratios(*(per_condition[c] for c in MCTSIB_CONDITIONS), metrics=SWAY_KEYS)
 
 
 def circle_quality(xy: np.ndarray, radius: float) -> dict[str, float]:

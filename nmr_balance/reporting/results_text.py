@@ -180,6 +180,11 @@ def trial_headline(results: TrialResults, unit: str) -> str:
             parts.append(f"hits {t.hits}/{t.targets}")
         if math.isfinite(t.time_in_target_pct):
             parts.append(f"in target {t.time_in_target_pct:.0f} %")
+        if t.hits is None and math.isfinite(t.success_pct):
+            parts.append(f"success {t.success_pct:.0f} %")
+    if results.reposition is not None:
+        a, _, _ = reposition_values(results.reposition.composite)
+        parts.append(f"joint-position absolute error {a} {results.reposition.unit or unit}")
     if results.level is not None:
         parts.append(f"level {results.level}")
     if results.stand is not None and not results.stand.completed:
