@@ -352,3 +352,27 @@ def test_the_ui_side_refuses_what_is_not_in_the_protocol(qapp):
     assert len(failed) == 1 and failed[0].error_type == "EngineStateError"
     assert "does not know" in failed[0].message and "{'kind': 'ready'}" in failed[0].message
     assert notices == ["still here"]  # the next reply is still handled
+
+
+def test_the_dashboards_engine_writes_the_database_its_console_reads(tmp_path, monkeypatch):
+    """With no --db, the engine process (the writer) and the console (the reader) both open the
+    database $NMR_BALANCE_DB names (the engine used to open the default file instead)."""
+    from nmr_balance.app.commands.live import start_engine
+    from recordings import Store, station_db
+
+    clinic = tmp_path / "clinic.db"
+    monkeypatch.setenv("NMR_BALANCE_DB", str(clinic))
+    assert station_db() == str(clinic) and station_db(tmp_path / "x.db") == tmp_path / "x.db"
+    engine = start_engine("sim://?rate=100")
+    try:
+        engine.send(m.AddPatient("P042"))
+        got, deadline = [], time.monotonic() + 60
+        while time.monotonic() < deadline and not any(isinstance(r, m.PatientAdded) for r in got):
+            got += engine.poll()
+            time.sleep(0.05)
+        assert m.PatientAdded("P042") in got, got
+    finally:
+        engine.stop()
+    with Store.open(read_only=True) as store:  # what the console opens without --db
+        assert store.path == clinic
+        assert [p.code for p in store.patients()] == ["P042"]
