@@ -47,6 +47,35 @@ def welch_psd(
         One-sided density, unit^2/Hz; equals ``scipy.signal.welch(signals, fs, window="hann",
         nperseg=n//2, noverlap=n//4, nfft=n//2, detrend="constant")``.
     """
+    import scipy.fft  # on first use (a third of a second)
+
+    from dsp import _kernels_spectral as K
+
+    def psd_of(rows, nperseg, step, n_seg, window, scale):
+        segs = K.welch_segments(rows, nperseg, step, n_seg, window)
+        return K.welch_average(scipy.fft.rfft(segs, axis=-1, workers=workers), scale, nperseg)
+
+    return _welch_in_chunks(signals, fs, psd_of)
+
+
+def welch_psd_numpy(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy twin of :func:`welch_psd` (``numpy.fft``; imports neither Numba nor SciPy).
+
+    Same parameters, shapes and plan; agrees with :func:`welch_psd` and
+    :func:`welch_psd_scipy` to ~1e-15 relative.
+    """
+
+    def psd_of(rows, nperseg, step, n_seg, window, scale):
+        segs = SN.welch_segments_numpy(rows, nperseg, step, n_seg, window)
+        return SN.welch_average_numpy(np.fft.rfft(segs, axis=-1), scale, nperseg)
+
+    return _welch_in_chunks(signals, fs, psd_of)
+
+
+def _welch_in_chunks(signals, fs, psd_of) -> tuple[np.ndarray, np.ndarray]:
+    """The Welch plan for ``signals`` (shape (..., n_samples)) and their PSDs, computed by
+    ``psd_of(rows, nperseg, step, n_seg, window, scale)`` (the kernels' or the NumPy twin's)
+    on up to ``chunk`` signals at a time."""
     signals = np.ascontiguousarray(signals, dtype=np.float64)
     n = signals.shape[-1]
     nperseg, step, n_seg, window, scale, f = _welch_plan(n, float(fs))
@@ -56,32 +85,8 @@ def welch_psd(
     # axes of a trial at once); chunks of ~1 MB stay in cache (one 18 MB array for 256 trials
     # ran 100x slower per trial).
     chunk = max(1, _CHUNK_SAMPLES // (n_seg * nperseg))
-    import scipy.fft  # on first use (a third of a second)
-
-    from dsp import _kernels_spectral as K
-
     for i in range(0, rows.shape[0], chunk):
-        segs = K.welch_segments(rows[i : i + chunk], nperseg, step, n_seg, window)
-        spec = scipy.fft.rfft(segs, axis=-1, workers=workers)
-        psd[i : i + chunk] = K.welch_average(spec, scale, nperseg)
-    return f, psd.reshape(signals.shape[:-1] + (f.size,))
-
-
-def welch_psd_numpy(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
-    """NumPy twin of :func:`welch_psd` (``numpy.fft``; imports neither Numba nor SciPy).
-
-    Same parameters, shapes and plan; agrees with :func:`welch_psd` and
-    :func:`welch_psd_scipy` to ~1e-15 relative.
-    """
-    signals = np.ascontiguousarray(signals, dtype=np.float64)
-    n = signals.shape[-1]
-    nperseg, step, n_seg, window, scale, f = _welch_plan(n, float(fs))
-    rows = signals.reshape(-1, n)
-    psd = np.empty((rows.shape[0], f.size))
-    chunk = max(1, _CHUNK_SAMPLES // (n_seg * nperseg))
-    for i in range(0, rows.shape[0], chunk):
-        segs = SN.welch_segments_numpy(rows[i : i + chunk], nperseg, step, n_seg, window)
-        psd[i : i + chunk] = SN.welch_average_numpy(np.fft.rfft(segs, axis=-1), scale, nperseg)
+        psd[i : i + chunk] = psd_of(rows[i : i + chunk], nperseg, step, n_seg, window, scale)
     return f, psd.reshape(signals.shape[:-1] + (f.size,))
 
 

@@ -95,6 +95,43 @@ def _json_number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _count(value: Any, missing: int | None) -> int | None:
+    n = _number(value)
+    return int(n) if math.isfinite(n) else missing
+
+
+#: How a stored value is read for each declared field type of a flat results type.
+_READERS = {
+    "float": _number,
+    "int": lambda v: _count(v, 0),
+    "int | None": lambda v: _count(v, None),
+    "str": lambda v: str(v or ""),
+    "bool | None": lambda v: bool(v) if isinstance(v, (bool, int, float)) else None,
+}
+
+
+def _read_fields(cls, d: Mapping[str, Any], **given: Any):
+    """A flat results type from its stored dict, each field read by its declared type (see
+    ``_READERS``: a missing, non-numeric or non-finite float is NaN, a missing count 0 or
+    None, text ''). ``given``: the fields the caller reads itself (a default, an older key)."""
+    read = {
+        f.name: _READERS[f.type](d.get(f.name))
+        for f in dataclasses.fields(cls)
+        if f.name not in given
+    }
+    return cls(**read, **given)
+
+
+def _json_fields(obj) -> dict[str, Any]:
+    """A flat results type as stored: its fields by name, a non-finite float as None (JSON has
+    no NaN)."""
+    out = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        out[f.name] = _json_number(value) if isinstance(value, float) else value
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class LosScores:
     """Limits of Stability scores of one direction, or their composite (mean of directions).
@@ -132,11 +169,7 @@ class LosScores:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> LosScores:
-        moved = d.get("movement_detected")
-        return cls(
-            **{k: _number(d.get(k)) for k in cls.FIELDS},
-            movement_detected=bool(moved) if isinstance(moved, (bool, int, float)) else None,
-        )
+        return _read_fields(cls, d)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: _json_number(getattr(self, k)) for k in self.FIELDS}
@@ -233,28 +266,11 @@ class TrainingScores:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TrainingScores:
-        def count(key: str) -> int | None:
-            v = _number(d.get(key))
-            return int(v) if math.isfinite(v) else None
-
-        return cls(
-            hits=count("hits"),
-            targets=count("targets"),
-            time_in_target_pct=_number(d.get("time_in_target_pct")),
-            success_pct=_number(d.get("success_pct")),
-            mean_time_to_hit_s=_number(d.get("mean_time_to_hit_s")),
-            tracking_error=_number(d.get("tracking_error", d.get("tracking_rms"))),
-        )
+        tracking = _number(d.get("tracking_error", d.get("tracking_rms")))  # the older name
+        return _read_fields(cls, d, tracking_error=tracking)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "hits": self.hits,
-            "targets": self.targets,
-            "time_in_target_pct": _json_number(self.time_in_target_pct),
-            "success_pct": _json_number(self.success_pct),
-            "mean_time_to_hit_s": _json_number(self.mean_time_to_hit_s),
-            "tracking_error": _json_number(self.tracking_error),
-        }
+        return _json_fields(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,13 +302,10 @@ class RepositionScores:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RepositionScores:
-        n = _number(d.get("n"))
-        return cls(
-            **{k: _number(d.get(k)) for k in cls.FIELDS}, n=int(n) if math.isfinite(n) else 0
-        )
+        return _read_fields(cls, d)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{k: _json_number(getattr(self, k)) for k in self.FIELDS}, "n": self.n}
+        return _json_fields(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -333,18 +346,10 @@ class StandResult:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> StandResult:
-        return cls(
-            bool(d.get("completed", True)),
-            _number(d.get("time_standing_s")),
-            str(d.get("loss_reason") or ""),
-        )
+        return _read_fields(cls, d, completed=bool(d.get("completed", True)))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "completed": self.completed,
-            "time_standing_s": _json_number(self.time_standing_s),
-            "loss_reason": self.loss_reason,
-        }
+        return _json_fields(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -360,26 +365,10 @@ class RecordingFacts:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RecordingFacts:
-        n = _number(d.get("n_samples"))
-        gaps = _number(d.get("gaps"))
-        return cls(
-            int(n) if math.isfinite(n) else 0,
-            _number(d.get("fs_hz")),
-            _number(d.get("duration_s")),
-            int(gaps) if math.isfinite(gaps) else 0,
-            _number(d.get("valid_fraction")),
-            str(d.get("unit") or ""),
-        )
+        return _read_fields(cls, d)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "n_samples": self.n_samples,
-            "fs_hz": _json_number(self.fs_hz),
-            "duration_s": _json_number(self.duration_s),
-            "gaps": self.gaps,
-            "valid_fraction": _json_number(self.valid_fraction),
-            "unit": self.unit,
-        }
+        return _json_fields(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -488,7 +477,6 @@ class TrialResults:
         from dsp.metrics import METRIC_UNITS
 
         d = dict(d or {})
-        level = _number(d.get("level"))
         base = cls(
             recording=RecordingFacts.from_dict(d),
             sway={k: _number(d[k]) for k in METRIC_UNITS if k in d},
@@ -511,7 +499,7 @@ class TrialResults:
                 if isinstance(d.get("reposition"), dict)
                 else None
             ),
-            level=int(level) if math.isfinite(level) else None,
+            level=_count(d.get("level"), None),
             outcome=str(d.get("outcome") or ""),
             reason=str(d.get("reason") or d.get("error") or ""),
         )

@@ -351,3 +351,64 @@ def test_the_ui_side_refuses_what_is_not_in_the_protocol(qapp):
     assert len(failed) == 1 and failed[0].error_type == "EngineStateError"
     assert "does not know" in failed[0].message and "{'kind': 'ready'}" in failed[0].message
     assert notices == ["still here"]  # the next reply is still handled
+
+
+def test_cues_and_markers_go_with_a_protocols_trial_while_it_records(tmp_path):
+    """During a protocol run (the free 4 targets) a cue or marker is stored with the trial being
+    recorded; in the countdown before it, or after the run, a cue is refused saying when to give
+    it (never stored with no trial, never with the wrong one)."""
+    from nmr_balance.app.engine_process import protocol_factory, recorder_factory
+    from recordings import Store
+
+    with Store.open(tmp_path / "station.db") as store:
+        store.add_patient("P001")
+        session_id = store.start_session("P001").id
+    replies = queue.SimpleQueue()
+    engine_store = Store.open(tmp_path / "station.db")
+    loop = EngineLoop(
+        replies,
+        open_source,
+        recorder_factory(engine_store),
+        protocol_factory(engine_store, tmp_path / "data"),
+        records=engine_store,
+    )
+    got: list = []
+
+    def until(done, what: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not done():
+            loop.tick()
+            time.sleep(0.01)
+            got.extend(drain(replies))
+        assert done(), f"no {what} within 60 s"
+
+    def event(kind: str) -> bool:
+        return any(isinstance(r, m.ProtocolEvent) and r.event["kind"] == kind for r in got)
+
+    try:
+        loop.handle(m.SwitchSource("sim://?rate=100&speed=4&seed=2"))
+        until(lambda: any(isinstance(r, m.Ready) for r in got), "source")
+        loop.handle(m.StartProtocol(session_id, "P001", "free_targets"))
+        loop.handle(m.Cue("too early", "verbal"))  # the countdown: no trial records yet
+        got.extend(drain(replies))
+        early = [r for r in got if isinstance(r, m.Error)]
+        assert len(early) == 1 and "cues are logged with a trial" in early[0].message
+        assert "countdown" in early[0].hint
+        until(lambda: event("trial_started"), "trial")
+        loop.handle(m.Cue("shift your weight forward", "tactile"))
+        loop.handle(m.Marker())
+        until(lambda: any(isinstance(r, m.ProtocolDone) for r in got), "end of the run")
+        (done,) = [r for r in got if isinstance(r, m.ProtocolDone)]
+        loop.handle(m.Cue("too late"))
+        assert isinstance(drain(replies)[-1], m.Error)
+    finally:
+        loop.close()
+        engine_store.close()
+    with Store.open(tmp_path / "station.db") as store:
+        (trial_id,) = done.trial_ids
+        trial = store.trial(trial_id)
+        assert trial.protocol == "free_targets" and trial.cues == ["shift your weight forward"]
+        kinds = [e.kind for e in store.events(trial_id)]
+        assert kinds.count("cue") == 1 and kinds.count("marker") == 1
+        cue = next(e for e in store.events(trial_id) if e.kind == "cue")
+        assert cue.payload["type"] == "tactile"

@@ -105,6 +105,35 @@ def test_run_human_output_and_clear_errors(tmp_path):
     bad = nmr("run", "weight_shift", "--patient", "P1", "--level", "9")
     assert bad.returncode == 2 and "a level from 1 (easiest) to 4" in bad.stderr
     assert "0-3" not in bad.stderr and "protocol file" not in bad.stderr
+    # targets are scaled for training only, within 0.5-3: said before anything opens
+    bad = nmr("run", "mctsib", "--patient", "P1", "--target-scale", "1.5")
+    assert bad.returncode == 2 and "mctsib is a standardized test" in bad.stderr
+    bad = nmr("run", "free_targets", "--patient", "P1", "--dwell-scale", "9")
+    assert bad.returncode == 2 and "dwell_scale=9.0" in bad.stderr and "0.5 to 3" in bad.stderr
+
+
+def test_run_scales_a_training_runs_targets_and_stores_the_scales(tmp_path):
+    """``--target-scale 1.5 --dwell-scale 1.5`` (the seniors preset): the targets shown are 1.5x
+    the standard radius, and each trial says what it was scored against."""
+    from recordings import Store
+
+    db = tmp_path / "station.db"
+    common = ["--source", "sim://?realtime=0&seed=2", "--db", str(db), "--data-dir", str(tmp_path)]
+    for patient, scale in (("P030", "1"), ("P031", "1.5")):
+        scales = ["--target-scale", scale, "--dwell-scale", scale]
+        out = nmr("run", "free_targets", "--patient", patient, *common, *scales, "--json")
+        assert out.returncode == 0, out.stderr
+    with Store.open(db) as store:
+        standard, seniors = (store.trials(patient=p)[0] for p in ("P030", "P031"))
+        assert (seniors.parameters["target_scale"], seniors.parameters["dwell_scale"]) == (1.5, 1.5)
+        assert (standard.parameters["target_scale"], standard.parameters["dwell_scale"]) == (1, 1)
+        radius = {
+            t.id: {e.payload["radius"] for e in store.events(t.id) if e.kind == "target_shown"}
+            for t in (standard, seniors)
+        }
+        (r_standard,), (r_seniors,) = radius[standard.id], radius[seniors.id]
+        assert r_seniors == pytest.approx(1.5 * r_standard)
+        assert seniors.results.training.targets == 4
 
 
 def test_stored_los_is_private_and_a_damaged_one_says_what_to_do(tmp_path):

@@ -85,7 +85,7 @@ def test_the_scores_are_stored_typed_and_read_back():
 
 def test_the_patient_screen_says_what_to_do_in_each_phase():
     from nmr_balance.protocols.geometry import LosProfile
-    from nmr_balance.protocols.tasks import Reposition
+    from nmr_balance.protocols.tasks.assessment import Reposition
 
     step = find("joint_position").steps[0]
     task = Reposition(step, LosProfile.theoretical(), 100.0, "mm", 0)

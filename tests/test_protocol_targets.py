@@ -14,7 +14,7 @@ from nmr_balance.engine import messages as m
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.protocols import LosProfile, ProtocolRun, find
 from nmr_balance.protocols.scaling import TargetScaling
-from nmr_balance.protocols.tasks import Targets
+from nmr_balance.protocols.tasks.training import Targets
 from nmr_balance.stream import SampleBlock, sway_info
 
 FS = 100.0

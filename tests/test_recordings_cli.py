@@ -105,6 +105,13 @@ def test_clear_errors(tmp_path, capsys):
     )
     assert code == 2 and "--duration" in err and "positive number of seconds" in err
     assert not os.path.exists(good)  # nor does a bad duration
+    # a target exercise is run by the protocol engine, which shows and scores its targets: a
+    # trial recorded as one would be stored with nothing scored
+    code, _, err = cli(
+        capsys, "record", "--patient", "P1", "--protocol", "free_targets", "--db", good
+    )
+    assert code == 2 and "targets steps" in err and "nmr-balance run free_targets" in err
+    assert not os.path.exists(good)
     code, _, err = cli(capsys, "export", "--db", str(tmp_path / "x.db"))
     assert code == 2
     bad = tmp_path / "bad.csv"

@@ -8,7 +8,7 @@ the dwell longer in the engine, for training only, and the record says so."""
 from __future__ import annotations
 
 import pytest
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 from ui_shots import answer_dialog
 
 pytestmark = pytest.mark.timeout(300)  # hang bounds; engine processes start slowly when busy
@@ -52,9 +52,10 @@ def choose(window, key: str, preset: str) -> None:
     controls.preset.setCurrentIndex(controls.preset.findData(preset))
 
 
-def run_free_targets(qtbot, window, preset: str):
-    """Start "Free recording: 4 targets" with ``preset``; the run's facts, the displays and
-    events the engine sent, and its ProtocolDone."""
+def run_free_targets(qtbot, window, preset: str, during_trial=None):
+    """Start "Free recording: 4 targets" with ``preset`` (and call ``during_trial()`` once its
+    trial records); the run's facts, the displays and events the engine sent, and its
+    ProtocolDone."""
     choose(window, "free_targets", preset)
     panel = window.session_panel
     assert panel.chosen().label == "Free recording: 4 targets"
@@ -66,7 +67,10 @@ def run_free_targets(qtbot, window, preset: str):
         with qtbot.waitSignal(window.engine.protocol_started, timeout=10000) as started:
             panel.start_button.click()
         with qtbot.waitSignal(window.engine.protocol_done, timeout=120000) as done:
-            pass
+            if during_trial is not None:
+                assert not panel.cue.isEnabled()  # the countdown: no trial to log a cue with
+                qtbot.waitUntil(panel.cue.isEnabled, timeout=30000)  # its trial records
+                during_trial()
     finally:
         window.engine.protocol_display.disconnect(shown.append)
         window.engine.protocol_event.disconnect(events.append)
@@ -80,7 +84,16 @@ def radii(shown: list[dict]) -> set[float]:
 def test_free_targets_run_in_the_engine_and_the_console_shows_its_scores(qtbot, console):
     window, store = console
     start_session(qtbot, window, "P021")
-    facts, shown, events, done = run_free_targets(qtbot, window, "standard")
+    panel = window.session_panel
+
+    def cue_marker_and_note():  # what a therapist does during the exercise
+        panel.cue_type.setCurrentIndex(panel.cue_type.findData("tactile"))
+        panel.cue.setText("weight on the toes")
+        qtbot.keyClick(panel.cue, QtCore.Qt.Key_Return)
+        panel.marker_button.click()
+        panel.notes.setPlainText("needed two tries for the left target")
+
+    facts, shown, events, done = run_free_targets(qtbot, window, "standard", cue_marker_and_note)
     assert facts["protocol"] == "free_targets" and facts["title"] == "Free recording: 4 targets"
     assert facts["scaling"] == {"target_scale": 1.0, "dwell_scale": 1.0}
     assert done.phase == "done" and len(done.trial_ids) == 1
@@ -97,7 +110,13 @@ def test_free_targets_run_in_the_engine_and_the_console_shows_its_scores(qtbot, 
     stored = store.events(trial.id)
     hits = [e for e in stored if e.kind == "target_hit"]
     assert len(hits) == training.hits and all("time_to_hit_s" in e.payload for e in hits)
-    assert not [e for e in stored if e.kind == "marker"]
+    # the therapist's cue, marker and note went with the trial (the note once the run ended)
+    assert trial.cues == ["weight on the toes"]
+    assert next(e for e in stored if e.kind == "cue").payload["type"] == "tactile"
+    assert [e.payload for e in stored if e.kind == "marker"] == [{}]
+    qtbot.waitUntil(lambda: store.trial(trial.id).notes != "", timeout=10000)
+    assert store.trial(trial.id).notes == "needed two tries for the left target"
+    assert panel.notes.toPlainText() == "" and not panel.cue.isEnabled()
     assert len([e for e in stored if e.kind == "target_shown"]) == 4
     # the console counted the engine's target_hit events and shows the engine's time in target
     assert sum(e["kind"] == "target_hit" for e in events) == training.hits

@@ -465,6 +465,14 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         self.protocol_progress.on_event(e)
         kind, data = e["kind"], e["data"]
         self._count_hits(kind, data)
+        if kind == "trial_started":  # cues and markers go with this trial while it records
+            feed = self.engine.feed
+            self._trial_t0_s = float(feed.t[-1]) if feed is not None and feed.filled else None
+            self.live.series.set_events([])
+            self.session_panel.protocol_trial_running(True)
+        elif kind in ("trial_done", "trial_interrupted"):
+            self._trial_t0_s = None
+            self.session_panel.protocol_trial_running(False)
         if self.patient_screen is not None:
             if kind == "target_hit":
                 self.patient_screen.celebrate_hit()
@@ -500,7 +508,12 @@ class ConsoleWindow(QtWidgets.QMainWindow):
 
     def _on_protocol_done(self, msg: m.ProtocolDone) -> None:
         self.protocol_view, self.protocol_targets = None, []
+        self._trial_t0_s = None
         self.session_panel.protocol_running(False)
+        notes = self.session_panel.notes.toPlainText().strip()
+        if self.store is not None and notes and msg.trial_ids:  # as `run --note`: the last trial
+            self._record(m.SaveTrialNotes(msg.trial_ids[-1], notes))
+            self.session_panel.notes.clear()
         self.protocol_progress.done(msg, *self._run_results(msg))
         if self._scale_before_run is not None:  # back to the therapist's zoom
             self.live.scale_box.setCurrentIndex(self._scale_before_run)

@@ -4,7 +4,7 @@ The numbers come from :mod:`dsp` (sliding-window sway: :class:`dsp.live.SlidingS
 core (whole trials: :func:`nmr_balance.results.sway_metrics`), so the console shows what the
 reports compute. This module only adds what a screen needs: the ellipse outline to draw and
 :class:`Target`, a target to draw. Targets are scored in one place, the protocol engine
-(:class:`nmr_balance.protocols.tasks.Targets`): the screens draw the targets it shows.
+(:class:`nmr_balance.protocols.tasks.training.Targets`): the screens draw the targets it shows.
 """
 
 from __future__ import annotations

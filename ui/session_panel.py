@@ -103,6 +103,7 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.countdown_s = countdown_s
         self.choices, self.broken_protocols = library(protocol_dir)
         self.running_protocol = False
+        self.protocol_trial = False  # a protocol run is recording one of its trials now
         self.patient = QtWidgets.QComboBox()
         self.new_code = QtWidgets.QLineEdit(placeholderText="new code, e.g. P017")
         self.add_button = QtWidgets.QPushButton("Add")
@@ -260,11 +261,14 @@ class SessionPanel(QtWidgets.QGroupBox):
         self.start_button.setEnabled(session and connected and not busy)
         self.stop_button.setEnabled(recording and not self.running_protocol)
         self.abort_button.setEnabled(busy)
-        self.marker_button.setEnabled(recording and not self.running_protocol)  # free trials only
+        # cues and markers go with the trial recording now: a free trial, or a protocol's trial
+        # (not its countdown or rest)
+        logging = recording and (not self.running_protocol or self.protocol_trial)
+        self.marker_button.setEnabled(logging)
         self.report_button.setEnabled(session and not busy)
         self.end_button.setEnabled(session and not busy)
-        self.cue.setEnabled(recording and not self.running_protocol)
-        self.cue_type.setEnabled(recording and not self.running_protocol)
+        self.cue.setEnabled(logging)
+        self.cue_type.setEnabled(logging)
         for w in (self.exercise, self.patient, self.session_button, self.new_code, self.add_button):
             w.setEnabled(not busy)
         # a protocol sets condition, stance and duration itself: its rows give way to a line
@@ -291,7 +295,14 @@ class SessionPanel(QtWidgets.QGroupBox):
 
     def protocol_running(self, running: bool) -> None:
         self.running_protocol = running
+        self.protocol_trial = False
         self.set_state(session=self._state[0], connected=self._state[1], recording=running)
+
+    def protocol_trial_running(self, on: bool) -> None:
+        """A running protocol started (True) or ended (False) one of its trials: cues and
+        markers are logged with it while it records."""
+        self.protocol_trial = on
+        self.set_state(session=self._state[0], connected=self._state[1], recording=self._state[2])
 
     def say(self, text: str) -> None:
         """The line under the start/stop buttons (countdown, time recorded, what happened);

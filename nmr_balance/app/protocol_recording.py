@@ -224,6 +224,12 @@ class RecordedRun:
     def trial_ids(self) -> list[int]:
         return self.recorder.trial_ids if self.recorder is not None else []
 
+    @property
+    def trial_recorder(self):
+        """The ``recordings.recorder.Recorder`` of the trial being recorded now (cues and
+        markers the therapist gives go to it); None between trials or when nothing is stored."""
+        return self.recorder.recorder if self.recorder is not None else None
+
     def finish(self) -> dict[str, Any]:
         """Close the recording and, when the run finished with a Limits of Stability the
         patient really leaned in (:attr:`nmr_balance.results.LosResult.measured_reach`), keep it

@@ -52,6 +52,8 @@ class ProtocolSession(Protocol):
     """A protocol run with its recording (``app.protocol_recording.RecordedRun`` fits)."""
 
     run: Any  # ProtocolRun
+    #: the recorder of the run's trial being recorded now (None between its trials)
+    trial_recorder: TrialRecorder | None
 
     def on_event(self, event) -> None: ...
     def finish(self) -> dict[str, Any]: ...
@@ -275,15 +277,26 @@ class EngineLoop:
     def _marker(self, c: m.Marker) -> None:
         if c.kind == "cue":  # a cue's type is checked on the way in: only m.Cue logs one
             raise InvalidParameterError("marker kind", c.kind, "any kind but 'cue': send a Cue")
-        if self.recorder is not None:
-            self.recorder.mark(c.kind, **c.payload)
+        recorder = self._recording_trial()
+        if recorder is not None:
+            recorder.mark(c.kind, **c.payload)
 
     def _cue(self, c: m.Cue) -> None:
-        if self.recorder is None:
+        recorder = self._recording_trial()
+        if recorder is None:
             raise EngineStateError(
-                "cues are logged with a trial", "Start a trial, then type the cue"
+                "cues are logged with a trial",
+                "Type the cue while a trial records (a protocol's: during its trial, not its "
+                "countdown or rest)",
             )
-        self.recorder.cue(c.text, type=c.cue_type)
+        recorder.cue(c.text, type=c.cue_type)
+
+    def _recording_trial(self) -> TrialRecorder | None:
+        """The recorder of the trial being recorded now: the free trial's, or the running
+        protocol's current trial's (None between a protocol's trials)."""
+        if self.recorder is not None:
+            return self.recorder
+        return self.protocol.trial_recorder if self.protocol is not None else None
 
     def _call_stages(self, method: str, done: str) -> None:
         pipeline = self._need_source(f"asking it to {method}")

@@ -36,6 +36,7 @@ Examples:
       --note "Pt reports mild dizziness at 20 s"
   nmr-balance run los --source serial:///dev/ttyUSB0 --patient P001 --height 1.62
   nmr-balance run weight_shift --source sim:// --patient P001 --level 2
+  nmr-balance run free_targets --source sim:// --patient P001 --target-scale 1.5 --dwell-scale 1.5
   nmr-balance run ./my_clinic_protocol.toml --source sim:// --patient P001
 """
 
@@ -64,6 +65,21 @@ def add_arguments(parser) -> None:
         help="patient height in m, for the theoretical LOS (default 1.70)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random order / random targets seed")
+    parser.add_argument(
+        "--target-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="multiply a training protocol's target radius (0.5-3; e.g. 1.5 for seniors, as the "
+        "console's seniors preset); stored with each trial. Tests are standardized: refused",
+    )
+    parser.add_argument(
+        "--dwell-scale",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="multiply the time inside a target that makes a hit (0.5-3); as --target-scale",
+    )
     parser.add_argument(
         "--data-dir",
         type=pathlib.Path,
@@ -155,6 +171,7 @@ def run(args) -> int:
     from nmr_balance.protocols.patient_los import load_los
     from nmr_balance.protocols.run import ProtocolRun, planned_seconds
     from nmr_balance.protocols.runner import StatusLog, run_on_pipeline
+    from nmr_balance.protocols.scaling import TargetScaling
     from recordings import Store
 
     for name, value in (("--stall-timeout", args.stall_timeout), ("--give-up", args.give_up)):
@@ -162,6 +179,13 @@ def run(args) -> int:
             raise InvalidParameterError(name, value, "a positive number of seconds")
     protocol = find(args.protocol)
     protocol.check_level(args.level)  # a level it does not have: said before anything opens
+    scaling = TargetScaling(args.target_scale, args.dwell_scale)  # a bad scale: said here too
+    if not scaling.standard and protocol.kind != "training":
+        raise InvalidParameterError(
+            "--target-scale" if args.target_scale != 1.0 else "--dwell-scale",
+            args.target_scale if args.target_scale != 1.0 else args.dwell_scale,
+            f"1 (no scaling): {protocol.name} is a standardized test, its targets are never scaled",
+        )
     source = open_source(args.source)
     with contextlib.ExitStack() as stack:
         store = None if args.no_record else stack.enter_context(Store.open(args.db))
@@ -190,8 +214,15 @@ def run(args) -> int:
                 f"{protocol.title} for {args.patient} on {source.url}; LOS: {los.origin}"
                 + (f"; level {level} of {len(protocol.levels)}" if level is not None else "")
                 + (f" ({why})" if why else "")
+                + (
+                    f"; targets x{scaling.target_scale:g}, dwell x{scaling.dwell_scale:g}"
+                    if not scaling.standard
+                    else ""
+                )
             )
-        runner = ProtocolRun(protocol, pipeline.info, level=level, los=los, seed=args.seed)
+        runner = ProtocolRun(
+            protocol, pipeline.info, level=level, los=los, seed=args.seed, scaling=scaling
+        )
         sinks = [] if args.quiet or args.json else [_print_event_line]
         recorder = None
         if store is not None:
