@@ -87,8 +87,8 @@ def run(args) -> int:
             "started",
             "duration_s",
             "status",
-            "result",
             "signed",
+            "result",
         ),
     )
     return 0
