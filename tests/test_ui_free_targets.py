@@ -8,6 +8,7 @@ the dwell longer in the engine, for training only, and the record says so."""
 from __future__ import annotations
 
 import pytest
+from _helpers import save_shot
 from PySide6 import QtCore, QtWidgets
 from ui_shots import answer_dialog
 
@@ -81,7 +82,9 @@ def radii(shown: list[dict]) -> set[float]:
     return {round(t[2], 9) for d in shown for t in d.get("targets", [])}
 
 
-def test_free_targets_run_in_the_engine_and_the_console_shows_its_scores(qtbot, console):
+def test_free_targets_run_in_the_engine_and_the_console_shows_its_scores(
+    qtbot, console, artifacts_dir
+):
     window, store = console
     start_session(qtbot, window, "P021")
     panel = window.session_panel
@@ -134,7 +137,15 @@ def test_free_targets_run_in_the_engine_and_the_console_shows_its_scores(qtbot, 
     assert f"time in target {training.time_in_target_pct:.0f} %" in summary
 
     # the seniors preset: bigger targets and a longer dwell, scored so by the engine and stored
-    facts, shown, _, done = run_free_targets(qtbot, window, "seniors")
+    screen = window.show_patient_screen()
+
+    def shoot():  # a person looks at these: bigger targets on the seniors' screen
+        qtbot.waitUntil(lambda: bool(window.protocol_targets), timeout=10000)
+        qtbot.wait(600)  # past the start cue's flash
+        save_shot(window, artifacts_dir / "console_free_targets_seniors.png")
+        save_shot(screen, artifacts_dir / "patient_screen_free_targets_seniors.png")
+
+    facts, shown, _, done = run_free_targets(qtbot, window, "seniors", shoot)
     assert facts["scaling"] == {"target_scale": 1.5, "dwell_scale": 1.5}
     (eased,) = radii(shown)
     assert eased == pytest.approx(1.5 * radius)

@@ -10,8 +10,8 @@ from PySide6 import QtWidgets
 LIVE_FIGURES = (
     ("mean_velocity", "mean velocity (10 s)", "L/s", "{:.1f}"),
     ("ellipse_area_95", "95 % ellipse (10 s)", "L\u00b2", "{:.0f}"),
-    ("time_in_target", "time in target", "%", "{:.0f}"),
-    ("hits", "target hits", "", "{:.0f}"),
+    ("time_in_target", "time in target (trial)", "%", "{:.0f}"),
+    ("hits", "target hits (trial)", "", "{:.0f}"),
 )
 
 #: Stored-trial figures shown in replay/compare: key in the trial metrics, label, unit, format.
