@@ -36,7 +36,12 @@ from typing import Any
 
 import numpy as np
 
-from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, StorageError
+from nmr_balance.errors import (
+    CorruptDatabaseError,
+    InvalidParameterError,
+    SessionSignedError,
+    StorageError,
+)
 from nmr_balance.record import now_iso
 from nmr_balance.stream import SampleBlock, StreamInfo
 from recordings import _db, _pg, chunks, schema
@@ -61,7 +66,7 @@ _PATIENT_FIELDS = ("name", "birth_year", "sex", "height_cm", "weight_kg", "foot_
 SESSION_FIELDS = tuple(
     f.name
     for f in dataclasses.fields(Session)
-    if f.name not in ("id", "patient_id", "started", "ended")
+    if f.name not in ("id", "patient_id", "started", "ended", "signed_by", "signed_at")
 )
 _RANGES = {
     "pain_before": (0, 10),
@@ -301,16 +306,19 @@ class Store:
         pain_after: float | None = None,
         borg_after: float | None = None,
         notes: str | None = None,
+        ended: str | None = None,
     ) -> Session:
+        """End a session (now, or at ``ended``, ISO 8601) with the patient's scores after it."""
         _check_range("pain_after", pain_after, *_RANGES["pain_after"])
         _check_range("borg_after", borg_after, *_RANGES["borg_after"])
-        s = self.session(session_id)
         with self.transaction():
+            self.check_unsigned(session_id)
+            s = self.session(session_id)
             self._q(
                 "UPDATE sessions SET ended = ?, pain_after = ?, borg_after = ?, notes = ? "
                 "WHERE id = ?",
                 (
-                    now_iso(),
+                    ended or now_iso(),
                     pain_after,
                     borg_after,
                     s.notes if notes is None else notes,
@@ -332,11 +340,31 @@ class Store:
         self.session(session_id)
         if fields:
             with self.transaction():
+                self.check_unsigned(session_id)
                 self._q(
                     f"UPDATE sessions SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
                     (*fields.values(), session_id),
                 )
         return self.session(session_id)
+
+    def check_unsigned(self, session_id: int) -> None:
+        """Refuse (:class:`SessionSignedError`) to change a signed session or its trials.
+
+        Call it inside :meth:`transaction`, before the write: it also locks the session's row
+        until the transaction ends (the no-op UPDATE takes PostgreSQL's row lock; SQLite's
+        ``BEGIN IMMEDIATE`` already holds the file), so a signature (``recordings.signing``,
+        which takes the same lock) can never slip in between the check and the write.
+        """
+        rows = self._q(
+            "UPDATE sessions SET signed_at = signed_at WHERE id = ? RETURNING signed_by, signed_at",
+            (session_id,),
+        )
+        if not rows:
+            raise InvalidParameterError(
+                "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
+            )
+        if rows[0][1] is not None:
+            raise SessionSignedError(session_id, rows[0][0], rows[0][1])
 
     def session(self, session_id: int) -> Session:
         rows = self._q("SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -374,27 +402,29 @@ class Store:
 
         A recorder must hold the trial's lock (:meth:`claim_trial`) before it commits, so that
         other processes do not take it for interrupted; use it inside :meth:`transaction`.
+        A signed session takes no more trials (:class:`SessionSignedError`).
         """
-        self.session(session_id)
         c = condition or Condition()
-        return self._q(
-            "INSERT INTO trials (session_id, protocol, vision, surface, stance, parameters, "
-            "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-            "RETURNING id",
-            (
-                session_id,
-                protocol,
-                c.vision,
-                c.surface,
-                c.stance,
-                dumps(parameters or {}),
-                source_url or raw_info.source,
-                dumps(raw_info.to_dict()),
-                dumps(info.to_dict()),
-                started or now_iso(),
-                TrialStatus.parse(status).value,
-            ),
-        )[0][0]
+        with self.transaction():
+            self.check_unsigned(session_id)  # also: the session exists
+            return self._q(
+                "INSERT INTO trials (session_id, protocol, vision, surface, stance, parameters, "
+                "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "RETURNING id",
+                (
+                    session_id,
+                    protocol,
+                    c.vision,
+                    c.surface,
+                    c.stance,
+                    dumps(parameters or {}),
+                    source_url or raw_info.source,
+                    dumps(raw_info.to_dict()),
+                    dumps(info.to_dict()),
+                    started or now_iso(),
+                    TrialStatus.parse(status).value,
+                ),
+            )[0][0]
 
     def claim_trial(self, trial_id: int):
         """Take the recording lock of ``trial_id`` (released by the recorder when it is done).
@@ -460,10 +490,12 @@ class Store:
 
     def set_trial_notes(self, trial_id: int, notes: str) -> None:
         with self.transaction():
-            self._q("UPDATE trials SET notes = ? WHERE id = ?", (notes, self.trial(trial_id).id))
+            self.check_unsigned(self.trial(trial_id).session_id)
+            self._q("UPDATE trials SET notes = ? WHERE id = ?", (notes, trial_id))
 
     def set_metrics(self, trial_id: int, metrics: dict) -> None:
         with self.transaction():
+            self.check_unsigned(self.trial(trial_id).session_id)
             self._q("UPDATE trials SET metrics = ? WHERE id = ?", (dumps(metrics), trial_id))
 
     _TRIAL_SELECT = (
