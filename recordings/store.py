@@ -28,7 +28,6 @@ import contextlib
 import dataclasses
 import datetime
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -46,7 +45,7 @@ from nmr_balance.errors import (
 from nmr_balance.record import now_iso
 from nmr_balance.stream import SampleBlock, StreamInfo
 from recordings import _db, _pg, chunks, schema
-from recordings._db import default_db_path
+from recordings._db import station_db
 from recordings.metrics import trial_metrics
 from recordings.model import (
     Condition,
@@ -61,7 +60,6 @@ from recordings.model import (
 RAW, PROCESSED = 0, 1
 #: Environment variable naming the station's default database: a file path, or the clinic's
 #: server as ``postgresql://ROLE@HOST/DBNAME`` (``--db`` overrides it).
-DB_ENV = "NMR_BALANCE_DB"
 _PATIENT_FIELDS = ("name", "birth_year", "sex", "height_cm", "weight_kg", "foot_length_cm", "notes")
 #: Session fields a caller may set after the start (the console's documentation step): every
 #: field of the core Session but its identity and times.
@@ -147,7 +145,7 @@ class Store:
         recover: bool = True,
         read_only: bool = False,
     ) -> Store:
-        """Open (or create, owner-only) the database at ``path`` (default: :func:`default_db_path`).
+        """Open (or create, owner-only) the database at ``path`` (default: :func:`~recordings._db.station_db`).
 
         ``recover``: close trials left ``recording`` by a dead recorder (see
         :meth:`recover_interrupted`). ``read_only``: this store only reads (the dashboard's
@@ -157,8 +155,7 @@ class Store:
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
         left untouched) and :class:`StorageError` when it cannot be opened.
         """
-        if path is None:
-            path = os.environ.get(DB_ENV) or None
+        path = station_db(path)
         if _pg.is_url(path):
             conn = _pg.PgConnection(path, read_only=read_only)
             try:
@@ -172,7 +169,7 @@ class Store:
             store = cls(_pg.redact(path), conn, read_only)
             store._url = path
         else:
-            path = Path(path).expanduser() if path is not None else default_db_path()
+            path = Path(path).expanduser()
             conn = _db.SqliteConnection(path, create=create, read_only=read_only)
             store = cls(path, conn, read_only)
         if recover and not store.read_only:
