@@ -28,7 +28,6 @@ import contextlib
 import dataclasses
 import datetime
 import json
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,10 +55,9 @@ from recordings.model import (
     TrialEvent,
     TrialStatus,
 )
+from recordings.rows import RANGES, check_code, check_range, dumps, from_row
 
 RAW, PROCESSED = 0, 1
-#: Environment variable naming the station's default database: a file path, or the clinic's
-#: server as ``postgresql://ROLE@HOST/DBNAME`` (``--db`` overrides it).
 _PATIENT_FIELDS = ("name", "birth_year", "sex", "height_cm", "weight_kg", "foot_length_cm", "notes")
 #: Session fields a caller may set after the start (the console's documentation step): every
 #: field of the core Session but its identity and times.
@@ -68,63 +66,6 @@ SESSION_FIELDS = tuple(
     for f in dataclasses.fields(Session)
     if f.name not in ("id", "patient_id", "started", "ended", "signed_by", "signed_at")
 )
-_RANGES = {
-    "pain_before": (0, 10),
-    "pain_after": (0, 10),
-    "borg_before": (6, 20),
-    "borg_after": (6, 20),
-    "instruction_s": (0, 24 * 3600),
-}
-
-
-def _from_row(cls, row, **override):
-    """A record of ``cls`` from a row, by column name (extra columns are ignored)."""
-    keys = row.keys()
-    names = [f.name for f in dataclasses.fields(cls)]
-    return cls(**{n: row[n] for n in names if n in keys and n not in override}, **override)
-
-
-#: Patient codes: 1-64 letters, digits, ``.``, ``_``, ``-`` or inner spaces. They appear in file
-#: names, CSV header lines, C3D strings (<= 255 bytes) and PDF titles, and must come back from
-#: each exactly: no line separators (U+2028), no control characters, no quotes or slashes.
-CODE_MAX = 64
-_CODE_CHARS = re.compile(r"^[^\W_]([\w.\- ]*[\w.\-])?$")
-
-
-def check_code(code: str) -> str:
-    """``code`` stripped, if it is a valid patient code; else :class:`InvalidParameterError`."""
-    code = (code or "").strip() if isinstance(code, str) else ""
-    if not code or len(code) > CODE_MAX or not _CODE_CHARS.match(code) or not code.isprintable():
-        raise InvalidParameterError(
-            "code",
-            (code[:40] + "...") if len(code) > 40 else code,
-            f"a pseudonymous code of 1-{CODE_MAX} letters, digits, '.', '_', '-' "
-            "or inner spaces, starting with a letter or digit (e.g. P001)",
-        )
-    return code
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with every non-finite float made ``None`` (JSON has no NaN; SQLite refuses it)."""
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.generic):
-        return _finite(value.item())
-    return value
-
-
-def dumps(value: Any) -> str:
-    """JSON for the database: standard JSON only (NaN and infinities become ``null``)."""
-    return json.dumps(_finite(value), allow_nan=False)
-
-
-def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
-    if value is not None and not (lo <= value <= hi):
-        raise InvalidParameterError(name, value, f"a number from {lo:g} to {hi:g}")
 
 
 class Store:
@@ -263,10 +204,10 @@ class Store:
             raise InvalidParameterError(
                 "patient", code_or_id, "a known patient code (`nmr-balance patients` lists them)"
             )
-        return _from_row(Patient, rows[0])
+        return from_row(Patient, rows[0])
 
     def patients(self) -> list[Patient]:
-        return [_from_row(Patient, r) for r in self._q("SELECT * FROM patients ORDER BY code")]
+        return [from_row(Patient, r) for r in self._q("SELECT * FROM patients ORDER BY code")]
 
     def ensure_patient(self, code: str) -> tuple[Patient, bool]:
         """The patient with ``code``, added if new; the flag says whether it was added."""
@@ -288,8 +229,8 @@ class Store:
         started: str | None = None,
     ) -> Session:
         """Open a session (a visit) for ``patient`` (code or id). Pain 0-10, Borg 6-20."""
-        _check_range("pain_before", pain_before, *_RANGES["pain_before"])
-        _check_range("borg_before", borg_before, *_RANGES["borg_before"])
+        check_range("pain_before", pain_before)
+        check_range("borg_before", borg_before)
         pid = self.patient(patient).id
         with self.transaction():
             sid = self._q(
@@ -309,8 +250,8 @@ class Store:
         ended: str | None = None,
     ) -> Session:
         """End a session (now, or at ``ended``, ISO 8601) with the patient's scores after it."""
-        _check_range("pain_after", pain_after, *_RANGES["pain_after"])
-        _check_range("borg_after", borg_after, *_RANGES["borg_after"])
+        check_range("pain_after", pain_after)
+        check_range("borg_after", borg_after)
         with self.transaction():
             self.check_unsigned(session_id)
             s = self.session(session_id)
@@ -334,9 +275,9 @@ class Store:
         unknown = set(fields) - set(SESSION_FIELDS)
         if unknown:
             raise InvalidParameterError(min(unknown), "", "one of " + ", ".join(SESSION_FIELDS))
-        for name, (lo, hi) in _RANGES.items():
+        for name in RANGES:
             if name in fields:
-                _check_range(name, fields[name], lo, hi)
+                check_range(name, fields[name])
         self.session(session_id)
         if fields:
             with self.transaction():
@@ -378,7 +319,7 @@ class Store:
             raise InvalidParameterError(
                 "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
             )
-        return _from_row(Session, rows[0])
+        return from_row(Session, rows[0])
 
     def sessions(self, patient: str | int | None = None) -> list[Session]:
         if patient is None:
@@ -388,7 +329,7 @@ class Store:
                 "SELECT * FROM sessions WHERE patient_id = ? ORDER BY started, id",
                 (self.patient(patient).id,),
             )
-        return [_from_row(Session, r) for r in rows]
+        return [from_row(Session, r) for r in rows]
 
     # --- trials ------------------------------------------------------------------------------
     def begin_trial(
@@ -511,9 +452,9 @@ class Store:
         "JOIN sessions s ON s.id = t.session_id JOIN patients p ON p.id = s.patient_id"
     )
 
-    def _trial_from_row(self, r) -> Trial:
+    def _trialfrom_row(self, r) -> Trial:
         try:
-            return _from_row(
+            return from_row(
                 Trial,
                 r,
                 condition=Condition(r["vision"], r["surface"], r["stance"]),
@@ -535,7 +476,7 @@ class Store:
             raise InvalidParameterError(
                 "trial", trial_id, "a known trial id (`nmr-balance trials` lists them)"
             )
-        return self._trial_from_row(rows[0])
+        return self._trialfrom_row(rows[0])
 
     def trials(
         self,
@@ -556,7 +497,7 @@ class Store:
             where.append("t.status = ?")
             args.append(TrialStatus.parse(status).value)
         sql = self._TRIAL_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        return [self._trial_from_row(r) for r in self._q(sql + " ORDER BY t.id", tuple(args))]
+        return [self._trialfrom_row(r) for r in self._q(sql + " ORDER BY t.id", tuple(args))]
 
     def events(self, trial_id: int) -> list[TrialEvent]:
         rows = self._q(
