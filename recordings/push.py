@@ -147,9 +147,10 @@ def _push_signatures(local: Store, server: Store, result: PushResult) -> None:
                 continue  # none of its trials is there yet
             server_id, *theirs = found[0]
             if theirs[1] is None:
-                ours = {r[0] for r in local._q(
-                    "SELECT uid FROM trials WHERE session_id = ?", (session_id,)
-                )}
+                ours = {
+                    r[0]
+                    for r in local._q("SELECT uid FROM trials WHERE session_id = ?", (session_id,))
+                }
                 extra = [
                     r[0]
                     for r in server._q("SELECT uid FROM trials WHERE session_id = ?", (server_id,))
@@ -157,8 +158,11 @@ def _push_signatures(local: Store, server: Store, result: PushResult) -> None:
                 ]
                 if extra:
                     result.conflicts.append(
-                        (uid, "the server's copy of the signed session holds trials its note "
-                         "does not cover")
+                        (
+                            uid,
+                            "the server's copy of the signed session holds trials its note "
+                            "does not cover",
+                        )
                     )
                     continue
                 server._q(
@@ -168,8 +172,9 @@ def _push_signatures(local: Store, server: Store, result: PushResult) -> None:
                 )
                 result.signed.append(uid)
             elif tuple(theirs) != tuple(mine):
-                result.conflicts.append((uid, "the server's copy of the session is signed "
-                                         "differently"))
+                result.conflicts.append(
+                    (uid, "the server's copy of the session is signed differently")
+                )
                 continue
             have = [
                 tuple(r)

@@ -307,6 +307,12 @@ class Store:
         if rows[0][1] is not None:
             raise SessionSignedError(session_id, rows[0][0], rows[0][1])
 
+    def sign_session(self, session_id: int, by: str, **options: Any):
+        """Sign the session's note: :func:`recordings.signing.sign_session` (for the engine)."""
+        from recordings import signing
+
+        return signing.sign_session(self, session_id, by, **options)
+
     def session(self, session_id: int) -> Session:
         rows = self._q("SELECT * FROM sessions WHERE id = ?", (session_id,))
         if not rows:

@@ -167,6 +167,7 @@ _SIGNER = textwrap.dedent(
     info = plate_info()
     while not __import__("os").path.exists(go):
         time.sleep(0.001)
+    time.sleep(float(sys.argv[5]))  # the trial comes a little later in later rounds
     try:
         if role == "sign":
             sig = signing.sign_session(store, sid, "A. Smith")
@@ -198,7 +199,15 @@ def test_signing_and_a_new_trial_in_two_processes_never_overlap(store_target, tm
             go = tmp_path / f"go{round_}"
             procs = {
                 role: subprocess.Popen(
-                    [sys.executable, str(script), str(store_target), role, str(go), str(sid)],
+                    [
+                        sys.executable,
+                        str(script),
+                        str(store_target),
+                        role,
+                        str(go),
+                        str(sid),
+                        str(0.0 if role == "sign" else 0.02 * round_**2),
+                    ],
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
                     text=True,

@@ -143,6 +143,9 @@ def test_addenda_follow_the_signed_note_in_the_note_and_the_pdf(recorded, tmp_pa
     assert "Signed by A. Smith, PT on " in text and f"(SHA-256 {sha[:16]})" in text
     assert "Addendum by B. Jones, PTA" in text and "Pt called: dizziness resolved" in text
     assert "Signature: ____" not in text
+    out = nmr("report", "--session", "1", "--note", "-", "--instruction-min", "9", "--db", db,
+              ok=False)  # fmt: skip
+    assert out.returncode == 2 and "minutes are those of the signed note" in out.stderr
     # Unsigned addendum target, empty text: clear refusals.
     out = nmr("addendum", "--session", "1", "--by", "X", "--text", " ", "--db", db, ok=False)
     assert out.returncode == 2 and "--text" in out.stderr

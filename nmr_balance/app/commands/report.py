@@ -80,6 +80,15 @@ def run(args) -> int:
         if args.session is not None:
             from ui.report.export import export_session_report
 
+            if args.instruction_min is not None and store.session(args.session).signed:
+                from nmr_balance.errors import SigningError
+
+                raise SigningError(
+                    f"session {args.session} is signed: its minutes are those of the signed "
+                    "note, and --instruction-min cannot change them",
+                    "Leave out --instruction-min; to correct the record, add an addendum "
+                    f"(nmr-balance addendum --session {args.session} --by NAME --text ...)",
+                )
             note_path = None if args.note in (None, "-") else args.note
             instruction_s = None if args.instruction_min is None else 60.0 * args.instruction_min
             made = export_session_report(

@@ -21,7 +21,9 @@ dated and named (`nmr-balance addendum`); addenda are never edited or deleted.
 The note is shown first and you confirm with "yes"; --yes signs without asking (scripts).
 Without a terminal to ask on, --yes is required. A session is signed once; one that has not
 ended is refused: end it in the console's End session step, or add --end to end it at the end
-of its last trial (the visit's recorded span; billed minutes never go beyond it anyway).
+of its last trial (the visit's recorded span; billed minutes never go beyond it anyway). With
+--yes, ending and signing are one step (both or neither); when asked, the session is ended
+before its note is shown.
 
 Examples:
   nmr-balance sessions --patient P001                      find the session id
@@ -64,6 +66,8 @@ def _confirm(note: str, session_id: int, by: str) -> bool:
 
 
 def run(args) -> int:
+    import contextlib
+
     from nmr_balance.errors import InvalidParameterError
     from nmr_balance.reporting import load_report_config
     from nmr_balance.reporting.signature import verification_line
@@ -78,12 +82,18 @@ def run(args) -> int:
             f"{args.session} --note -`)",
         )
     config = load_report_config(args.config)
-    with open_store(args, create=False) as store:
+    # With --yes, ending and signing are one transaction: both or neither. Asking first holds
+    # no transaction (a person may take minutes; the station keeps recording meanwhile).
+    with (
+        open_store(args, create=False) as store,
+        store.transaction() if args.yes else contextlib.nullcontext(),
+    ):
         session = store.session(args.session)
         if args.end and session.ended is None and not session.signed:
             ends = [t.ended for t in store.trials(session=session.id) if t.ended]
             store.end_session(session.id, ended=max(ends) if ends else None)
-            print(f"session {session.id} ended", file=sys.stderr)
+            if not args.yes:
+                print(f"session {session.id} ended", file=sys.stderr)
         shown = None
         if not args.yes:
             shown = signing.note_to_sign(store, args.session, config)
