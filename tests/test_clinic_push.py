@@ -3,19 +3,16 @@ overwriting; and stations recording into one server at once lose nothing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
+from _helpers import CLI, run_cli
 from _recordings_util import plate_info, plate_samples, processed_of, same_bits, store_trial
 
 from recordings import Store
 from recordings.push import push
 from recordings.store import PROCESSED, RAW
-
-CLI = [sys.executable, "-m", "nmr_balance.app.cli"]
 
 
 def _station_with_trials(path) -> list[int]:
@@ -59,14 +56,11 @@ def test_push_twice_uploads_once_bit_exact_and_pseudonymous(tmp_path, pg_url):
 def test_a_conflict_is_reported_and_nothing_is_overwritten(tmp_path, pg_url):
     station = tmp_path / "station.db"
     _station_with_trials(station)
-    env = dict(os.environ, NMR_BALANCE_DB="")
-    done = subprocess.run(
-        [*CLI, "push", "--db", str(station), "--to", pg_url],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+
+    def push_station():
+        return run_cli("push", "--db", str(station), "--to", pg_url, env={"NMR_BALANCE_DB": ""})
+
+    done = push_station()
     assert done.returncode == 0, done.stderr
     # Opening the station marked the trial whose recorder is gone interrupted: it goes too.
     assert "3 trial(s) uploaded" in done.stdout, done.stdout
@@ -74,13 +68,7 @@ def test_a_conflict_is_reported_and_nothing_is_overwritten(tmp_path, pg_url):
         assert [t.status for t in server.trials()] == ["complete", "complete", "interrupted"]
         server_id = server.trials()[0].id
         server.set_trial_notes(server_id, "edited on the server")
-    again = subprocess.run(
-        [*CLI, "push", "--db", str(station), "--to", pg_url],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    again = push_station()
     assert again.returncode == 1, again.stdout + again.stderr
     assert "2 already on the server" in again.stdout and "1 conflict(s)" in again.stdout
     assert "differs in notes" in again.stdout and "nothing was changed" in again.stdout
@@ -98,30 +86,20 @@ def test_push_needs_a_server_url_and_never_a_password(tmp_path):
         (str(tmp_path / "other.db"), "postgresql://ROLE@HOST/DBNAME"),
         ("postgresql://st:secret@localhost/nmr", ".pgpass"),
     ):
-        done = subprocess.run(
-            [*CLI, "push", "--db", str(station), "--to", to],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = run_cli("push", "--db", str(station), "--to", to, timeout=60)
         assert done.returncode == 2 and expected in done.stderr, done.stderr
         assert "secret" not in done.stderr and "Traceback" not in done.stderr
 
 
 def test_db_url_is_a_server_not_a_folder(tmp_path, pg_url):
     # Before: `--db postgresql://...` created a folder named 'postgresql:' with an SQLite file.
-    done = subprocess.run(
-        [*CLI, "trials", "--db", pg_url], capture_output=True, text=True, cwd=tmp_path, timeout=60
-    )
+    done = run_cli("trials", "--db", pg_url, cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "postgresql:").exists()
     # ... and $NMR_BALANCE_DB names the clinic's default.
     with Store.open(pg_url) as server:
         server.add_patient("ENV1")
-    env = dict(os.environ, NMR_BALANCE_DB=pg_url)
-    listed = subprocess.run(
-        [*CLI, "patients", "--format", "json"], capture_output=True, text=True, env=env, timeout=60
-    )
+    listed = run_cli("patients", "--format", "json", env={"NMR_BALANCE_DB": pg_url}, timeout=60)
     assert listed.returncode == 0 and "ENV1" in listed.stdout, listed.stderr
 
 
