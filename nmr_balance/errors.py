@@ -211,3 +211,26 @@ class CorruptDatabaseError(StorageError):
             f"{path} is not a usable nmr-balance database ({problem})",
             hint or "Pick another file with --db; this one is left untouched",
         )
+
+
+# --- the signed record -------------------------------------------------------------------------
+class SigningError(NmrBalanceError):
+    """A session cannot be signed (yet), or an addendum cannot be added: the message says why."""
+
+
+class SessionSignedError(SigningError):
+    """A signed session is a fixed document: trials, notes and fields cannot change any more.
+
+    Carries ``session_id``, ``signed_by`` and ``signed_at`` (ISO 8601 UTC). Later changes go in
+    an addendum, which the message shows how to add.
+    """
+
+    def __init__(self, session_id: int, signed_by: str, signed_at: str):
+        from nmr_balance.record import utc_minute
+
+        self.session_id, self.signed_by, self.signed_at = session_id, signed_by, signed_at
+        super().__init__(
+            f"session {session_id} was signed by {signed_by} at {utc_minute(signed_at)}: "
+            "its record can no longer change; add an addendum: "
+            f'nmr-balance addendum --session {session_id} --by NAME --text "..."'
+        )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from nmr_balance.errors import InvalidParameterError
@@ -216,6 +217,14 @@ class Session:
     response: str = ""
     #: Instruction time the therapist states beyond the trials (s); None = from the recording.
     instruction_s: float | None = None
+    #: Who signed the visit's note, and when (ISO 8601 UTC); None = not signed. A signed
+    #: session is locked: see :class:`Signature` and ``recordings.signing``.
+    signed_by: str | None = None
+    signed_at: str | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -305,20 +314,66 @@ def when(iso: str | None) -> datetime.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
+def note_sha256(text: str) -> str:
+    """The SHA-256 of a note's text (UTF-8), as 64 hex digits: what a signature fixes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """A therapist's signature of a visit's documentation note: the fixed document billed from.
+
+    ``text`` is the note exactly as signed, ``sha256`` its hash at signing; anyone can check
+    that what is on file is what was signed (:attr:`intact`). Later changes are
+    :class:`Addendum` rows, never edits.
+    """
+
+    session_id: int
+    by: str
+    at: str  # ISO 8601, UTC
+    text: str
+    sha256: str
+
+    @property
+    def intact(self) -> bool:
+        """True when the stored text still has the hash it was signed with."""
+        return note_sha256(self.text) == self.sha256
+
+
+@dataclasses.dataclass(frozen=True)
+class Addendum:
+    """A dated note added to a signed session by a named person (append-only)."""
+
+    session_id: int
+    by: str
+    at: str  # ISO 8601, UTC
+    text: str
+
+
+def utc_minute(iso: str) -> str:
+    """A stored time as ``2026-12-02 14:05 UTC`` (how signatures and addenda are dated)."""
+    moment = when(iso)
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def now_iso() -> str:
     """Now, as the record writes times."""
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 __all__ = [
+    "Addendum",
     "Condition",
     "Cue",
     "CueType",
     "Patient",
     "Session",
+    "Signature",
     "Trial",
     "TrialEvent",
     "TrialStatus",
+    "note_sha256",
     "now_iso",
+    "utc_minute",
     "when",
 ]

@@ -132,8 +132,27 @@ def _json_fields(obj) -> dict[str, Any]:
     return out
 
 
+class _Flat:
+    """Base of the flat results types (one level of numbers, counts and text): stored and read
+    back field by field (:func:`_json_fields`, :func:`_read_fields`)."""
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]):
+        return _read_fields(cls, d)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_fields(self)
+
+
+def _by_direction(per_direction: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-direction scores as stored: LOS directions clockwise from ``F``, then any other."""
+    order = [d for d in LOS_DIRECTIONS if d in per_direction]
+    order += [d for d in per_direction if d not in order]
+    return {d: per_direction[d].to_dict() for d in order}
+
+
 @dataclasses.dataclass(frozen=True)
-class LosScores:
+class LosScores(_Flat):
     """Limits of Stability scores of one direction, or their composite (mean of directions).
 
     Attributes
@@ -166,10 +185,6 @@ class LosScores:
         "max_excursion_pct",
         "directional_control_pct",
     )
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> LosScores:
-        return _read_fields(cls, d)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: _json_number(getattr(self, k)) for k in self.FIELDS}
@@ -224,10 +239,8 @@ class LosResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        order = [d for d in LOS_DIRECTIONS if d in self.per_direction]
-        order += [d for d in self.per_direction if d not in order]
         return {
-            "per_direction": {d: self.per_direction[d].to_dict() for d in order},
+            "per_direction": _by_direction(self.per_direction),
             "composite": self.composite.to_dict(),
             **(
                 {"measured_los": {"reach": list(self.measured_reach)}}
@@ -239,7 +252,7 @@ class LosResult:
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainingScores:
+class TrainingScores(_Flat):
     """Scores of a training trial (targets, tracking, maze, circles).
 
     Attributes
@@ -269,12 +282,9 @@ class TrainingScores:
         tracking = _number(d.get("tracking_error", d.get("tracking_rms")))  # the older name
         return _read_fields(cls, d, tracking_error=tracking)
 
-    def to_dict(self) -> dict[str, Any]:
-        return _json_fields(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class RepositionScores:
+class RepositionScores(_Flat):
     """Joint-position reproduction errors in one direction, or their composite (mean of the
     directions). Sway unit (mm for a plate, deg for a tilt board); see ``docs/metrics.md``.
 
@@ -300,13 +310,6 @@ class RepositionScores:
 
     FIELDS = ("absolute_error", "constant_error", "variable_error", "distance_error")
 
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> RepositionScores:
-        return _read_fields(cls, d)
-
-    def to_dict(self) -> dict[str, Any]:
-        return _json_fields(self)
-
 
 @dataclasses.dataclass(frozen=True)
 class RepositionResult:
@@ -327,17 +330,15 @@ class RepositionResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        order = [d for d in LOS_DIRECTIONS if d in self.per_direction]
-        order += [d for d in self.per_direction if d not in order]
         return {
-            "per_direction": {d: self.per_direction[d].to_dict() for d in order},
+            "per_direction": _by_direction(self.per_direction),
             "composite": self.composite.to_dict(),
             "unit": self.unit,
         }
 
 
 @dataclasses.dataclass(frozen=True)
-class StandResult:
+class StandResult(_Flat):
     """Quiet or single-leg standing: held to the end, or balance lost after ``time_standing_s``."""
 
     completed: bool
@@ -348,12 +349,9 @@ class StandResult:
     def from_dict(cls, d: Mapping[str, Any]) -> StandResult:
         return _read_fields(cls, d, completed=bool(d.get("completed", True)))
 
-    def to_dict(self) -> dict[str, Any]:
-        return _json_fields(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class RecordingFacts:
+class RecordingFacts(_Flat):
     """What the samples themselves say: how many, at what rate, how long, gaps, valid share."""
 
     n_samples: int = 0
@@ -362,13 +360,6 @@ class RecordingFacts:
     gaps: int = 0
     valid_fraction: float = math.nan
     unit: str = ""
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> RecordingFacts:
-        return _read_fields(cls, d)
-
-    def to_dict(self) -> dict[str, Any]:
-        return _json_fields(self)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from recordings._db import default_db_path
+    from recordings._db import default_db_path, station_db
     from recordings.model import Condition, Event, Patient, Session, Trial, TrialData
     from recordings.store import PROCESSED, RAW, Store
 
@@ -31,6 +31,7 @@ _WHERE = {
     "Trial": "recordings.model",
     "TrialData": "recordings.model",
     "default_db_path": "recordings._db",
+    "station_db": "recordings._db",
 }
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "TrialData",
     "default_db_path",
     "register_sources",
+    "station_db",
 ]
 
 

@@ -32,9 +32,20 @@ _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
 
 
+#: The environment variable that names the station database (a file or a postgresql:// URL).
+DB_ENV = "NMR_BALANCE_DB"
+
+
 def default_db_path() -> Path:
-    """Where the station database lives unless ``--db`` says otherwise."""
+    """Where the station database lives unless ``--db`` or ``$NMR_BALANCE_DB`` say otherwise."""
     return Path(platformdirs.user_data_dir("nmr-balance", appauthor=False)) / "recordings.db"
+
+
+def station_db(path: str | Path | None = None) -> str | Path:
+    """The station database to open: ``path`` (``--db``) when given, else ``$NMR_BALANCE_DB``,
+    else :func:`default_db_path`. Every process of a station resolves it here, so the engine
+    that writes and the console that reads open the same one."""
+    return path or os.environ.get(DB_ENV) or default_db_path()
 
 
 def connect(path: Path, create: bool = True, read_only: bool = False) -> sqlite3.Connection:

@@ -21,7 +21,8 @@ from recordings import _table, c3d_io, chunks, csv_io, witmotion_sd
 from recordings._table import TableOptions
 from recordings.metrics import trial_metrics
 from recordings.model import Condition, TrialData
-from recordings.store import PROCESSED, RAW, Store, check_code
+from recordings.rows import check_code
+from recordings.store import PROCESSED, RAW, Store
 
 FORMATS = ("csv", "c3d")
 _WRITERS = {"csv": csv_io.write_csv, "c3d": c3d_io.write_c3d}

@@ -24,6 +24,11 @@ trials later with ``nmr-balance push --to postgresql://...``. Rules:
   (:meth:`Patient.pseudonymised`), never the name, birth year or free-text notes kept at the
   station.
 * Trials still being recorded are skipped (and counted); push them when they are finished.
+* **A signed session goes as it is.** Its signature (signer, time, the note as signed, its
+  SHA-256) travels with the session row, and its addenda follow, each once; a session signed
+  after its trials were pushed gets its signature on the next push. A server copy signed
+  differently, or holding trials the signed note does not cover, is a conflict; a trial whose
+  session the server holds signed while this station's copy is not is a conflict too.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ class PushResult:
     completed: list[str] = dataclasses.field(default_factory=list)
     conflicts: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     still_recording: int = 0
+    #: Sessions (by ``uid``) whose signature reached the server in this push.
+    signed: list[str] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
         parts = [
@@ -57,6 +64,8 @@ class PushResult:
             parts.append(f"{len(self.completed)} completed (the server had lost their end)")
         if self.conflicts:
             parts.append(f"{len(self.conflicts)} conflict(s), left as they are")
+        if self.signed:
+            parts.append(f"{len(self.signed)} signature(s) sent")
         if self.still_recording:
             parts.append(f"{self.still_recording} still recording (not pushed)")
         return ", ".join(parts)
@@ -95,11 +104,96 @@ def push(
             else:
                 result.conflicts.append((uid, difference))
         else:
-            _copy_trial(local, server, trial_id)
-            result.uploaded.append(uid)
+            refused = _signed_elsewhere(local, server, trial_id)
+            if refused:
+                result.conflicts.append((uid, refused))
+            else:
+                _copy_trial(local, server, trial_id)
+                result.uploaded.append(uid)
         if progress is not None:
             progress(done, len(finished))
+    _push_signatures(local, server, result)
     return result
+
+
+_SIGNATURE = "signed_by, signed_at, signed_note, signed_sha256"
+
+
+def _signed_elsewhere(local: Store, server: Store, trial_id: int) -> str:
+    """Why a new trial cannot join its session on the server ("" when it can)."""
+    uid, *mine = local._q(
+        f"SELECT s.uid, {_SIGNATURE} FROM sessions s JOIN trials t ON t.session_id = s.id "
+        "WHERE t.id = ?",
+        (trial_id,),
+    )[0]
+    if uid is None:
+        return ""
+    found = server._q(f"SELECT {_SIGNATURE} FROM sessions WHERE uid = ?", (uid,))
+    if not found or found[0][1] is None or tuple(found[0]) == tuple(mine):
+        return ""
+    return "the server's copy of its session is signed, and this trial is not in its note"
+
+
+def _push_signatures(local: Store, server: Store, result: PushResult) -> None:
+    """Send the signatures and addenda of signed sessions the server holds (see the rules)."""
+    rows = local._q(
+        f"SELECT id, uid, {_SIGNATURE} FROM sessions WHERE uid IS NOT NULL "
+        "AND signed_at IS NOT NULL ORDER BY id"
+    )
+    for session_id, uid, *mine in rows:
+        with server.transaction():
+            found = server._q(f"SELECT id, {_SIGNATURE} FROM sessions WHERE uid = ?", (uid,))
+            if not found:
+                continue  # none of its trials is there yet
+            server_id, *theirs = found[0]
+            if theirs[1] is None:
+                ours = {
+                    r[0]
+                    for r in local._q("SELECT uid FROM trials WHERE session_id = ?", (session_id,))
+                }
+                extra = [
+                    r[0]
+                    for r in server._q("SELECT uid FROM trials WHERE session_id = ?", (server_id,))
+                    if r[0] not in ours
+                ]
+                if extra:
+                    result.conflicts.append(
+                        (
+                            uid,
+                            "the server's copy of the signed session holds trials its note "
+                            "does not cover",
+                        )
+                    )
+                    continue
+                server._q(
+                    "UPDATE sessions SET signed_by = ?, signed_at = ?, signed_note = ?, "
+                    "signed_sha256 = ? WHERE id = ? AND signed_at IS NULL",
+                    (*mine, server_id),
+                )
+                result.signed.append(uid)
+            elif tuple(theirs) != tuple(mine):
+                result.conflicts.append(
+                    (uid, "the server's copy of the session is signed differently")
+                )
+                continue
+            have = [
+                tuple(r)
+                for r in server._q(
+                    "SELECT author, written, text FROM addenda WHERE session_id = ? ORDER BY id",
+                    (server_id,),
+                )
+            ]
+            for row in local._q(
+                "SELECT author, written, text FROM addenda WHERE session_id = ? ORDER BY id",
+                (session_id,),
+            ):
+                if tuple(row) in have:
+                    have.remove(tuple(row))
+                    continue
+                server._q(
+                    "INSERT INTO addenda (session_id, author, written, text) VALUES (?, ?, ?, ?)",
+                    (server_id, *row),
+                )
 
 
 def _row(store: Store, table: str, where: str, args: tuple) -> list[dict]:

@@ -38,6 +38,7 @@ from nmr_balance.summary import (
     protocol_block,
     session_summary,
 )
+from recordings import signing
 from recordings.store import PROCESSED, Store
 
 #: Most points of a statokinesigram (thinned by a stride; the metrics use every sample).
@@ -174,6 +175,8 @@ def session_report(
         units_rule=config.units_rule,
         max_gap_instruction_s=config.max_gap_instruction_s,
         count_pauses=config.count_pauses,
+        signature=signing.signature(store, session.id),
+        addenda=signing.addenda(store, session.id),
     )
 
 

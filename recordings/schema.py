@@ -12,6 +12,7 @@ sessions  a visit: date/time, therapist, station, pain (0-10) and exertion (Borg
           the therapist's notes and the patient's response (their words), instruction time.
 trials    one recording: protocol, condition, parameters, stream descriptions, status, metrics.
 events    things that happened during a trial, at ``t`` seconds from its start.
+addenda   dated notes added to a signed session by a named person (never edited or deleted).
 chunks    the samples, raw (``stream`` 0) and processed (``stream`` 1), in arrival order: each
           chunk holds ``n`` samples as little-endian column arrays (see :mod:`recordings.chunks`).
 """
@@ -122,7 +123,25 @@ CREATE UNIQUE INDEX sessions_by_uid ON sessions (uid);
 CREATE UNIQUE INDEX trials_by_uid ON trials (uid);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+# v5: the signed record (recordings.signing). A signed session keeps who signed, when (UTC), the
+# note exactly as signed and its SHA-256; the store then refuses every change to the session and
+# its trials. Later changes are addenda: dated, by a named person, append-only.
+_V5 = """
+ALTER TABLE sessions ADD COLUMN signed_by TEXT;
+ALTER TABLE sessions ADD COLUMN signed_at TEXT;
+ALTER TABLE sessions ADD COLUMN signed_note TEXT;
+ALTER TABLE sessions ADD COLUMN signed_sha256 TEXT;
+CREATE TABLE addenda (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    author TEXT NOT NULL,
+    written TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX addenda_by_session ON addenda (session_id, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -28,8 +28,6 @@ import contextlib
 import dataclasses
 import datetime
 import json
-import os
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,11 +35,16 @@ from typing import Any
 
 import numpy as np
 
-from nmr_balance.errors import CorruptDatabaseError, InvalidParameterError, StorageError
+from nmr_balance.errors import (
+    CorruptDatabaseError,
+    InvalidParameterError,
+    SessionSignedError,
+    StorageError,
+)
 from nmr_balance.record import now_iso
 from nmr_balance.stream import SampleBlock, StreamInfo
 from recordings import _db, _pg, chunks, schema
-from recordings._db import default_db_path
+from recordings._db import station_db
 from recordings.metrics import trial_metrics
 from recordings.model import (
     Condition,
@@ -52,76 +55,17 @@ from recordings.model import (
     TrialEvent,
     TrialStatus,
 )
+from recordings.rows import RANGES, check_code, check_range, dumps, from_row
 
 RAW, PROCESSED = 0, 1
-#: Environment variable naming the station's default database: a file path, or the clinic's
-#: server as ``postgresql://ROLE@HOST/DBNAME`` (``--db`` overrides it).
-DB_ENV = "NMR_BALANCE_DB"
 _PATIENT_FIELDS = ("name", "birth_year", "sex", "height_cm", "weight_kg", "foot_length_cm", "notes")
 #: Session fields a caller may set after the start (the console's documentation step): every
 #: field of the core Session but its identity and times.
 SESSION_FIELDS = tuple(
     f.name
     for f in dataclasses.fields(Session)
-    if f.name not in ("id", "patient_id", "started", "ended")
+    if f.name not in ("id", "patient_id", "started", "ended", "signed_by", "signed_at")
 )
-_RANGES = {
-    "pain_before": (0, 10),
-    "pain_after": (0, 10),
-    "borg_before": (6, 20),
-    "borg_after": (6, 20),
-    "instruction_s": (0, 24 * 3600),
-}
-
-
-def _from_row(cls, row, **override):
-    """A record of ``cls`` from a row, by column name (extra columns are ignored)."""
-    keys = row.keys()
-    names = [f.name for f in dataclasses.fields(cls)]
-    return cls(**{n: row[n] for n in names if n in keys and n not in override}, **override)
-
-
-#: Patient codes: 1-64 letters, digits, ``.``, ``_``, ``-`` or inner spaces. They appear in file
-#: names, CSV header lines, C3D strings (<= 255 bytes) and PDF titles, and must come back from
-#: each exactly: no line separators (U+2028), no control characters, no quotes or slashes.
-CODE_MAX = 64
-_CODE_CHARS = re.compile(r"^[^\W_]([\w.\- ]*[\w.\-])?$")
-
-
-def check_code(code: str) -> str:
-    """``code`` stripped, if it is a valid patient code; else :class:`InvalidParameterError`."""
-    code = (code or "").strip() if isinstance(code, str) else ""
-    if not code or len(code) > CODE_MAX or not _CODE_CHARS.match(code) or not code.isprintable():
-        raise InvalidParameterError(
-            "code",
-            (code[:40] + "...") if len(code) > 40 else code,
-            f"a pseudonymous code of 1-{CODE_MAX} letters, digits, '.', '_', '-' "
-            "or inner spaces, starting with a letter or digit (e.g. P001)",
-        )
-    return code
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with every non-finite float made ``None`` (JSON has no NaN; SQLite refuses it)."""
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.generic):
-        return _finite(value.item())
-    return value
-
-
-def dumps(value: Any) -> str:
-    """JSON for the database: standard JSON only (NaN and infinities become ``null``)."""
-    return json.dumps(_finite(value), allow_nan=False)
-
-
-def _check_range(name: str, value: float | None, lo: float, hi: float) -> None:
-    if value is not None and not (lo <= value <= hi):
-        raise InvalidParameterError(name, value, f"a number from {lo:g} to {hi:g}")
 
 
 class Store:
@@ -142,7 +86,7 @@ class Store:
         recover: bool = True,
         read_only: bool = False,
     ) -> Store:
-        """Open (or create, owner-only) the database at ``path`` (default: :func:`default_db_path`).
+        """Open (or create, owner-only) the database at ``path`` (default: :func:`~recordings._db.station_db`).
 
         ``recover``: close trials left ``recording`` by a dead recorder (see
         :meth:`recover_interrupted`). ``read_only``: this store only reads (the dashboard's
@@ -152,8 +96,7 @@ class Store:
         Raises :class:`CorruptDatabaseError` for a file that is not ours or is damaged (it is
         left untouched) and :class:`StorageError` when it cannot be opened.
         """
-        if path is None:
-            path = os.environ.get(DB_ENV) or None
+        path = station_db(path)
         if _pg.is_url(path):
             conn = _pg.PgConnection(path, read_only=read_only)
             try:
@@ -167,7 +110,7 @@ class Store:
             store = cls(_pg.redact(path), conn, read_only)
             store._url = path
         else:
-            path = Path(path).expanduser() if path is not None else default_db_path()
+            path = Path(path).expanduser()
             conn = _db.SqliteConnection(path, create=create, read_only=read_only)
             store = cls(path, conn, read_only)
         if recover and not store.read_only:
@@ -261,10 +204,10 @@ class Store:
             raise InvalidParameterError(
                 "patient", code_or_id, "a known patient code (`nmr-balance patients` lists them)"
             )
-        return _from_row(Patient, rows[0])
+        return from_row(Patient, rows[0])
 
     def patients(self) -> list[Patient]:
-        return [_from_row(Patient, r) for r in self._q("SELECT * FROM patients ORDER BY code")]
+        return [from_row(Patient, r) for r in self._q("SELECT * FROM patients ORDER BY code")]
 
     def ensure_patient(self, code: str) -> tuple[Patient, bool]:
         """The patient with ``code``, added if new; the flag says whether it was added."""
@@ -286,8 +229,8 @@ class Store:
         started: str | None = None,
     ) -> Session:
         """Open a session (a visit) for ``patient`` (code or id). Pain 0-10, Borg 6-20."""
-        _check_range("pain_before", pain_before, *_RANGES["pain_before"])
-        _check_range("borg_before", borg_before, *_RANGES["borg_before"])
+        check_range("pain_before", pain_before)
+        check_range("borg_before", borg_before)
         pid = self.patient(patient).id
         with self.transaction():
             sid = self._q(
@@ -304,16 +247,19 @@ class Store:
         pain_after: float | None = None,
         borg_after: float | None = None,
         notes: str | None = None,
+        ended: str | None = None,
     ) -> Session:
-        _check_range("pain_after", pain_after, *_RANGES["pain_after"])
-        _check_range("borg_after", borg_after, *_RANGES["borg_after"])
-        s = self.session(session_id)
+        """End a session (now, or at ``ended``, ISO 8601) with the patient's scores after it."""
+        check_range("pain_after", pain_after)
+        check_range("borg_after", borg_after)
         with self.transaction():
+            self.check_unsigned(session_id)
+            s = self.session(session_id)
             self._q(
                 "UPDATE sessions SET ended = ?, pain_after = ?, borg_after = ?, notes = ? "
                 "WHERE id = ?",
                 (
-                    now_iso(),
+                    ended or now_iso(),
                     pain_after,
                     borg_after,
                     s.notes if notes is None else notes,
@@ -329,17 +275,43 @@ class Store:
         unknown = set(fields) - set(SESSION_FIELDS)
         if unknown:
             raise InvalidParameterError(min(unknown), "", "one of " + ", ".join(SESSION_FIELDS))
-        for name, (lo, hi) in _RANGES.items():
+        for name in RANGES:
             if name in fields:
-                _check_range(name, fields[name], lo, hi)
+                check_range(name, fields[name])
         self.session(session_id)
         if fields:
             with self.transaction():
+                self.check_unsigned(session_id)
                 self._q(
                     f"UPDATE sessions SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
                     (*fields.values(), session_id),
                 )
         return self.session(session_id)
+
+    def check_unsigned(self, session_id: int) -> None:
+        """Refuse (:class:`SessionSignedError`) to change a signed session or its trials.
+
+        Call it inside :meth:`transaction`, before the write: it also locks the session's row
+        until the transaction ends (the no-op UPDATE takes PostgreSQL's row lock; SQLite's
+        ``BEGIN IMMEDIATE`` already holds the file), so a signature (``recordings.signing``,
+        which takes the same lock) can never slip in between the check and the write.
+        """
+        rows = self._q(
+            "UPDATE sessions SET signed_at = signed_at WHERE id = ? RETURNING signed_by, signed_at",
+            (session_id,),
+        )
+        if not rows:
+            raise InvalidParameterError(
+                "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
+            )
+        if rows[0][1] is not None:
+            raise SessionSignedError(session_id, rows[0][0], rows[0][1])
+
+    def sign_session(self, session_id: int, by: str, **options: Any):
+        """Sign the session's note: :func:`recordings.signing.sign_session` (for the engine)."""
+        from recordings import signing
+
+        return signing.sign_session(self, session_id, by, **options)
 
     def session(self, session_id: int) -> Session:
         rows = self._q("SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -347,7 +319,7 @@ class Store:
             raise InvalidParameterError(
                 "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
             )
-        return _from_row(Session, rows[0])
+        return from_row(Session, rows[0])
 
     def sessions(self, patient: str | int | None = None) -> list[Session]:
         if patient is None:
@@ -357,7 +329,7 @@ class Store:
                 "SELECT * FROM sessions WHERE patient_id = ? ORDER BY started, id",
                 (self.patient(patient).id,),
             )
-        return [_from_row(Session, r) for r in rows]
+        return [from_row(Session, r) for r in rows]
 
     # --- trials ------------------------------------------------------------------------------
     def begin_trial(
@@ -377,27 +349,29 @@ class Store:
 
         A recorder must hold the trial's lock (:meth:`claim_trial`) before it commits, so that
         other processes do not take it for interrupted; use it inside :meth:`transaction`.
+        A signed session takes no more trials (:class:`SessionSignedError`).
         """
-        self.session(session_id)
         c = condition or Condition()
-        return self._q(
-            "INSERT INTO trials (session_id, protocol, vision, surface, stance, parameters, "
-            "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-            "RETURNING id",
-            (
-                session_id,
-                protocol,
-                c.vision,
-                c.surface,
-                c.stance,
-                dumps(parameters or {}),
-                source_url or raw_info.source,
-                dumps(raw_info.to_dict()),
-                dumps(info.to_dict()),
-                started or now_iso(),
-                TrialStatus.parse(status).value,
-            ),
-        )[0][0]
+        with self.transaction():
+            self.check_unsigned(session_id)  # also: the session exists
+            return self._q(
+                "INSERT INTO trials (session_id, protocol, vision, surface, stance, parameters, "
+                "source_url, raw_info, info, started, status) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "RETURNING id",
+                (
+                    session_id,
+                    protocol,
+                    c.vision,
+                    c.surface,
+                    c.stance,
+                    dumps(parameters or {}),
+                    source_url or raw_info.source,
+                    dumps(raw_info.to_dict()),
+                    dumps(info.to_dict()),
+                    started or now_iso(),
+                    TrialStatus.parse(status).value,
+                ),
+            )[0][0]
 
     def claim_trial(self, trial_id: int):
         """Take the recording lock of ``trial_id`` (released by the recorder when it is done).
@@ -463,10 +437,12 @@ class Store:
 
     def set_trial_notes(self, trial_id: int, notes: str) -> None:
         with self.transaction():
-            self._q("UPDATE trials SET notes = ? WHERE id = ?", (notes, self.trial(trial_id).id))
+            self.check_unsigned(self.trial(trial_id).session_id)
+            self._q("UPDATE trials SET notes = ? WHERE id = ?", (notes, trial_id))
 
     def set_metrics(self, trial_id: int, metrics: dict) -> None:
         with self.transaction():
+            self.check_unsigned(self.trial(trial_id).session_id)
             self._q("UPDATE trials SET metrics = ? WHERE id = ?", (dumps(metrics), trial_id))
 
     _TRIAL_SELECT = (
@@ -476,9 +452,9 @@ class Store:
         "JOIN sessions s ON s.id = t.session_id JOIN patients p ON p.id = s.patient_id"
     )
 
-    def _trial_from_row(self, r) -> Trial:
+    def _trialfrom_row(self, r) -> Trial:
         try:
-            return _from_row(
+            return from_row(
                 Trial,
                 r,
                 condition=Condition(r["vision"], r["surface"], r["stance"]),
@@ -500,7 +476,7 @@ class Store:
             raise InvalidParameterError(
                 "trial", trial_id, "a known trial id (`nmr-balance trials` lists them)"
             )
-        return self._trial_from_row(rows[0])
+        return self._trialfrom_row(rows[0])
 
     def trials(
         self,
@@ -521,7 +497,7 @@ class Store:
             where.append("t.status = ?")
             args.append(TrialStatus.parse(status).value)
         sql = self._TRIAL_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        return [self._trial_from_row(r) for r in self._q(sql + " ORDER BY t.id", tuple(args))]
+        return [self._trialfrom_row(r) for r in self._q(sql + " ORDER BY t.id", tuple(args))]
 
     def events(self, trial_id: int) -> list[TrialEvent]:
         rows = self._q(

@@ -88,3 +88,27 @@ def test_a_station_asks_for_the_owner_when_the_schema_is_older(clinic):
         conn.execute("UPDATE nmr_schema SET version = version + 1")
     with Store.open(_as(clinic, "station1")) as store:
         assert len(store.trials()) == 1
+
+
+def test_a_station_signs_and_adds_addenda_but_cannot_remove_them(clinic):
+    from recordings import signing
+
+    with Store.open(_as(clinic, "station1")) as store:
+        raw = plate_samples(300, seed=4)
+        tid = store_trial(store, raw, processed_of(raw), plate_info(), patient="NEW2")
+        sid = store.trial(tid).session_id
+        store.end_session(sid)
+        sig = signing.sign_session(store, sid, "A. Smith")
+        signing.add_addendum(store, sid, "A. Smith", "Pt called back")
+        for sql in ("DELETE FROM addenda", "UPDATE addenda SET text = 'changed'"):
+            with pytest.raises(StorageError):
+                store._q(sql)
+    with Store.open(_as(clinic, "reviewer1")) as reviewer:
+        assert signing.signature(reviewer, sid) == sig
+        (old,) = [s for s in reviewer.sessions() if s.id != sid]
+        with pytest.raises(StorageError, match="no right"):
+            signing.sign_session(reviewer, old.id, "R. Eviewer")
+        with pytest.raises(StorageError, match="no right"):
+            signing.add_addendum(reviewer, sid, "R. Eviewer", "not mine to add")
+    with Store.open(clinic) as owner:
+        assert [a.text for a in signing.addenda(owner, sid)] == ["Pt called back"]

@@ -3,6 +3,7 @@ thread that freezes (nothing may be lost) and an engine that dies (the UI must s
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 
@@ -153,10 +154,12 @@ def test_record_commands_are_written_by_the_engine(tmp_path):
         assert len(store.sessions()) == 1
 
 
-def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
-    """The console sends duration_s: the engine ends the trial at that sample, not at a tick."""
+@contextlib.contextmanager
+def _recording_engine(tmp_path):
+    """An engine loop with the real recorder on a station database (one patient, an open
+    session) and the simulator at 100 Hz: yields (loop, replies, session_id)."""
     from nmr_balance.app.engine_process import recorder_factory
-    from recordings import PROCESSED, RAW, Store
+    from recordings import Store
 
     with Store.open(tmp_path / "station.db") as store:
         store.add_patient("P001")
@@ -166,21 +169,35 @@ def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
     loop = EngineLoop(replies, open_source, recorder_factory(engine_store))
     try:
         loop.handle(m.SwitchSource("sim://?rate=100"))
+        yield loop, replies, session_id
+    finally:
+        loop.close()
+        engine_store.close()
+
+
+def _until_trial_metrics(loop, replies, got: list) -> list:
+    """``got`` plus the replies of the engine's ticks until the trial's metrics (20 s at most)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(isinstance(r, m.TrialMetrics) for r in got):
+        loop.tick()
+        time.sleep(0.02)
+        got += drain(replies)
+    return got
+
+
+def test_a_timed_trial_ends_by_itself_after_exactly_its_duration(tmp_path):
+    """The console sends duration_s: the engine ends the trial at that sample, not at a tick."""
+    from recordings import PROCESSED, RAW, Store
+
+    with _recording_engine(tmp_path) as (loop, replies, session_id):
         loop.handle(m.StartTrial(session_id, "free", parameters={"duration_s": 1.5}))
         got = drain(replies)
         trial_id = next(r.trial_id for r in got if isinstance(r, m.TrialStarted))
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not any(isinstance(r, m.TrialMetrics) for r in got):
-            loop.tick()
-            time.sleep(0.02)
-            got += drain(replies)
+        got = _until_trial_metrics(loop, replies, got)
         assert m.TrialStopped(trial_id, "complete") in got
         assert loop.recorder is None and loop.pipeline.running  # the stream goes on
         loop.handle(m.StopTrial())  # the UI's stop crossed the trial's own end: no error
         assert not [r for r in drain(replies) if isinstance(r, m.Error)]
-    finally:
-        loop.close()
-        engine_store.close()
     with Store.open(tmp_path / "station.db") as store:
         for stream in (RAW, PROCESSED):
             counters = store.samples(trial_id, stream).counter
@@ -192,7 +209,6 @@ def test_a_cue_carries_its_core_type_and_an_unknown_type_is_refused_before_it_is
     """The message holds a CueType: an unknown type fails where the message is made (naming the
     valid types); a "cue" smuggled in as a marker is refused by the engine; the stored cue has
     its type."""
-    from nmr_balance.app.engine_process import recorder_factory
     from nmr_balance.errors import InvalidParameterError
     from nmr_balance.record import CueType
     from recordings import Store
@@ -205,14 +221,7 @@ def test_a_cue_carries_its_core_type_and_an_unknown_type_is_refused_before_it_is
     assert "olfactory" in str(refused.value)
     assert all(t in str(refused.value) for t in ("verbal", "tactile", "visual"))
 
-    with Store.open(tmp_path / "station.db") as store:
-        store.add_patient("P001")
-        session_id = store.start_session("P001").id
-    replies = queue.SimpleQueue()
-    engine_store = Store.open(tmp_path / "station.db")
-    loop = EngineLoop(replies, open_source, recorder_factory(engine_store))
-    try:
-        loop.handle(m.SwitchSource("sim://?rate=100"))
+    with _recording_engine(tmp_path) as (loop, replies, session_id):
         loop.handle(m.StartTrial(session_id, "free", parameters={"duration_s": 1.0}))
         loop.handle(m.Cue("look at the dot", CueType.VISUAL))
         loop.handle(m.Marker("cue", {"text": "sniff", "type": "olfactory"}))
@@ -220,15 +229,7 @@ def test_a_cue_carries_its_core_type_and_an_unknown_type_is_refused_before_it_is
         refusal = [r for r in got if isinstance(r, m.Error)]
         assert len(refusal) == 1 and refusal[0].error_type == "InvalidParameterError"
         assert "send a Cue" in refusal[0].message
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not any(isinstance(r, m.TrialMetrics) for r in got):
-            loop.tick()
-            time.sleep(0.02)
-            got += drain(replies)
-        assert any(isinstance(r, m.TrialMetrics) for r in got)
-    finally:
-        loop.close()
-        engine_store.close()
+        assert any(isinstance(r, m.TrialMetrics) for r in _until_trial_metrics(loop, replies, got))
     with Store.open(tmp_path / "station.db") as store:
         summary = load_session_summary(store, store.session(session_id))
         cues = [c for t in summary.trials for c in t.cues]
@@ -351,6 +352,30 @@ def test_the_ui_side_refuses_what_is_not_in_the_protocol(qapp):
     assert len(failed) == 1 and failed[0].error_type == "EngineStateError"
     assert "does not know" in failed[0].message and "{'kind': 'ready'}" in failed[0].message
     assert notices == ["still here"]  # the next reply is still handled
+
+
+def test_the_dashboards_engine_writes_the_database_its_console_reads(tmp_path, monkeypatch):
+    """With no --db, the engine process (the writer) and the console (the reader) both open the
+    database $NMR_BALANCE_DB names (the engine used to open the default file instead)."""
+    from nmr_balance.app.commands.live import start_engine
+    from recordings import Store, station_db
+
+    clinic = tmp_path / "clinic.db"
+    monkeypatch.setenv("NMR_BALANCE_DB", str(clinic))
+    assert station_db() == str(clinic) and station_db(tmp_path / "x.db") == tmp_path / "x.db"
+    engine = start_engine("sim://?rate=100")
+    try:
+        engine.send(m.AddPatient("P042"))
+        got, deadline = [], time.monotonic() + 60
+        while time.monotonic() < deadline and not any(isinstance(r, m.PatientAdded) for r in got):
+            got += engine.poll()
+            time.sleep(0.05)
+        assert m.PatientAdded("P042") in got, got
+    finally:
+        engine.stop()
+    with Store.open(read_only=True) as store:  # what the console opens without --db
+        assert store.path == clinic
+        assert [p.code for p in store.patients()] == ["P042"]
 
 
 def test_cues_and_markers_go_with_a_protocols_trial_while_it_records(tmp_path):

@@ -194,6 +194,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         e.patient_added.connect(self._on_patient_added)
         e.session_started.connect(self._on_session_started)
         e.session_ended.connect(self._on_session_ended)
+        e.session_signed.connect(self._on_session_signed)
         e.died.connect(self._on_engine_died)
         self.banner.action.connect(self._banner_action)
         self.progress.trial_chosen.connect(self.open_in_replay)
@@ -260,6 +261,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
 
     def _on_engine_error(self, msg: m.Error) -> None:
         self.status.set_state("failed" if not self.engine.feed else self.status.state_name)
+        if self.end_dialog is not None and self.end_dialog.isVisible():
+            self.end_dialog.sign_failed()
         error_box(self, msg)
 
     def _on_engine_died(self, exitcode) -> None:
@@ -349,6 +352,7 @@ class ConsoleWindow(QtWidgets.QMainWindow):
 
         dialog = EndSessionDialog(self, self.session_id, self.session_patient)
         dialog.finished_facts.connect(self._record)
+        dialog.sign_requested.connect(self._record)
         dialog.open()
         self.end_dialog = dialog
 
@@ -356,6 +360,11 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         dialog = self.end_dialog
         if dialog is not None and dialog.session_id == session_id:
             dialog.show_note(self.store, self.reporter)
+
+    def _on_session_signed(self, signed: m.SessionSigned) -> None:
+        dialog = self.end_dialog
+        if dialog is not None and dialog.session_id == signed.session_id:
+            dialog.show_signed(self.store, signed, self.reporter)
 
     def save_report(self) -> None:
         """Ask where, then write the session's PDF report and note in the background."""

@@ -55,6 +55,7 @@ class EngineClient(QtCore.QObject):
     session_started = QtCore.Signal(int, str)  # session id, patient code
     trial_notes_saved = QtCore.Signal(int)  # trial id
     session_ended = QtCore.Signal(int)  # session id
+    session_signed = QtCore.Signal(object)  # messages.SessionSigned
 
     def __init__(
         self,
@@ -95,6 +96,7 @@ class EngineClient(QtCore.QObject):
             m.SessionStarted: lambda r: self.session_started.emit(r.session_id, r.patient),
             m.TrialNotesSaved: lambda r: self.trial_notes_saved.emit(r.trial_id),
             m.SessionEnded: lambda r: self.session_ended.emit(r.session_id),
+            m.SessionSigned: self.session_signed.emit,
         }
 
     # --- life cycle ----------------------------------------------------------------------------

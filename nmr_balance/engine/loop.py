@@ -73,6 +73,7 @@ class StationRecords(Protocol):
     def set_trial_notes(self, trial_id: int, notes: str) -> None: ...
     def end_session(self, session_id: int, **fields: Any) -> Any: ...
     def update_session(self, session_id: int, **fields: Any) -> Any: ...
+    def sign_session(self, session_id: int, by: str, **fields: Any) -> Any: ...  # -> Signature
 
 
 class EngineLoop:
@@ -132,6 +133,7 @@ class EngineLoop:
             m.StartSession: self._start_session,
             m.SaveTrialNotes: self._save_trial_notes,
             m.EndSession: self._end_session,
+            m.SignSession: self._sign_session,
         }
 
     def reply(self, message: m.Reply) -> None:
@@ -343,6 +345,10 @@ class EngineLoop:
         if c.response:
             records.update_session(c.session_id, response=c.response)
         self.reply(m.SessionEnded(c.session_id))
+
+    def _sign_session(self, c: m.SignSession) -> None:
+        sig = self._need_records().sign_session(c.session_id, c.by, shown=c.shown)
+        self.reply(m.SessionSigned(c.session_id, sig.by, sig.at, sig.sha256))
 
     # --- housekeeping --------------------------------------------------------------------------
     def _stop_recording(self, status: str) -> None:

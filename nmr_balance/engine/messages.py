@@ -14,7 +14,8 @@ Acquisition and trials: :class:`SwitchSource`, :class:`StartTrial`, :class:`Stop
 :class:`AbortProtocol`, :class:`Shutdown`.
 
 The record (the engine is the station database's only writer while the dashboard runs):
-:class:`AddPatient`, :class:`StartSession`, :class:`SaveTrialNotes`, :class:`EndSession`.
+:class:`AddPatient`, :class:`StartSession`, :class:`SaveTrialNotes`, :class:`EndSession`,
+:class:`SignSession`.
 
 Replies (engine -> UI)
 ----------------------
@@ -22,7 +23,7 @@ Replies (engine -> UI)
 :class:`TrialStopped`, :class:`TrialMetrics`, :class:`Notice`, :class:`Error`,
 :class:`ProtocolStarted`, :class:`ProtocolEvent`, :class:`ProtocolDisplay`,
 :class:`ProtocolDone`, :class:`PatientAdded`, :class:`SessionStarted`,
-:class:`TrialNotesSaved`, :class:`SessionEnded`.
+:class:`TrialNotesSaved`, :class:`SessionEnded`, :class:`SessionSigned`.
 """
 
 from __future__ import annotations
@@ -180,6 +181,19 @@ class EndSession(Command):
     response: str = ""
 
 
+@_frozen
+class SignSession(Command):
+    """Sign the ended session's note as ``by`` (``recordings.signing.sign_session``).
+
+    ``shown`` is the note the therapist read; the engine refuses to sign when the note made
+    from the record now differs (nobody signs what they did not read).
+    """
+
+    session_id: int
+    by: str
+    shown: str
+
+
 # --- replies -----------------------------------------------------------------------------------
 @_frozen
 class Ready(Reply):
@@ -297,6 +311,16 @@ class SessionEnded(Reply):
     session_id: int
 
 
+@_frozen
+class SessionSigned(Reply):
+    """The session's note is signed: by whom, when (ISO 8601 UTC), the SHA-256 of its text."""
+
+    session_id: int
+    by: str
+    at: str
+    sha256: str
+
+
 def check_command(message: object) -> Command:
     """``message`` if it is a command of this protocol, else :class:`EngineStateError`."""
     if isinstance(message, Command) and type(message) is not Command:
@@ -326,8 +350,10 @@ __all__ = [
     "Reply",
     "SaveTrialNotes",
     "SessionEnded",
+    "SessionSigned",
     "SessionStarted",
     "Shutdown",
+    "SignSession",
     "StartProtocol",
     "StartSession",
     "StartTrial",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from nmr_balance.record import Patient
+from nmr_balance.record import Addendum, Patient, Signature
 from nmr_balance.summary import SessionSummary
 
 
@@ -33,7 +33,8 @@ class SessionReport:
     ``history`` holds the patient's sessions up to and including this one, oldest first (for
     the progress charts); ``previous`` and ``baseline`` are taken from it. ``count_pauses``:
     the time between trials counts as instruction only when the clinic's billing config says so
-    (rests and countdowns are not instruction by default).
+    (rests and countdowns are not instruction by default). ``signature`` and ``addenda``: the
+    signed note and what was added to it since (None and empty for a draft).
     """
 
     clinic: ClinicInfo
@@ -43,6 +44,8 @@ class SessionReport:
     units_rule: str = "cms_8_minute"
     max_gap_instruction_s: float = 180.0
     count_pauses: bool = False
+    signature: Signature | None = None
+    addenda: tuple[Addendum, ...] = ()
 
     @property
     def earlier(self) -> tuple[SessionSummary, ...]:

@@ -5,8 +5,9 @@ their objectives, sets/repetitions/durations, surface and resistance, cues (verb
 visual), patient response (pain 0-10, perceived exertion), progress, and the timed minutes with
 the units they bill. Everything comes from the recording: trials that stopped early are said to
 have stopped early, missing patient-reported scores are "not recorded", and the minutes never
-exceed what was recorded (:mod:`nmr_balance.reporting.minutes`). The therapist edits the draft
-and signs it.
+exceed what was recorded (:mod:`nmr_balance.reporting.minutes`). The therapist reviews the draft
+and signs it (``nmr-balance sign``); a signed session's note is then the text as signed, with
+its addenda and a line that checks it (:mod:`nmr_balance.reporting.signature`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nmr_balance.reporting.compare import KEY_BY_NAME, compare_sessions, metric_
 from nmr_balance.reporting.minutes import TimedMinutes, timed_minutes
 from nmr_balance.reporting.model import SessionReport
 from nmr_balance.reporting.results_text import block_lines
+from nmr_balance.reporting.signature import SIGNING_FOOTER, signed_note
 from nmr_balance.summary import SessionSummary, TrialSummary
 
 WIDTH = 92
@@ -225,7 +227,23 @@ def _overlap_lines(session: SessionSummary) -> list[str]:
 
 
 def documentation_note(report: SessionReport) -> str:
-    """The draft note of ``report``'s session, as plain text (ends with a newline)."""
+    """The note of ``report``'s session, as plain text (ends with a newline).
+
+    A signed session's note is the text as signed, its addenda and the verification line; an
+    unsigned one's is the draft, with blank lines for the signature.
+    """
+    if report.signature is not None:
+        return signed_note(report.signature, report.addenda)
+    return _note(report, draft=True)
+
+
+def note_to_sign(report: SessionReport) -> str:
+    """The note as it will be signed: no "draft" wording, ending with the signing footer (the
+    signature line goes below it, see :func:`recordings.signing.sign_session`)."""
+    return _note(report, draft=False)
+
+
+def _note(report: SessionReport, draft: bool) -> str:
     s = report.session
     minutes = timed_minutes(s, report.units_rule, report.max_gap_instruction_s, report.count_pauses)
     span = f"{fmt.date(s.started)} {fmt.clock(s.started)}" + (
@@ -233,7 +251,8 @@ def documentation_note(report: SessionReport) -> str:
     )
     regions = list(dict.fromkeys(r for t in s.trials for r in t.regions()))
     lines = [
-        "NEUROMUSCULAR RE-EDUCATION (CPT 97112) - DRAFT, REVIEW AND EDIT BEFORE SIGNING",
+        "NEUROMUSCULAR RE-EDUCATION (CPT 97112)"
+        + (" - DRAFT, REVIEW AND EDIT BEFORE SIGNING" if draft else ""),
         (
             f"Patient: {report.patient.label()}   Date: {span}   "
             f"{report.clinic.provider_label}: {s.therapist or 'not recorded'}   "
@@ -272,6 +291,8 @@ def documentation_note(report: SessionReport) -> str:
     notes = _therapist_notes(s)
     if notes:
         lines += ["", *notes]
+    if not draft:
+        return "\n".join([*lines, "", SIGNING_FOOTER]) + "\n"
     lines += [
         "",
         "Drafted by nmr-balance from the recorded session. Reviewed and signed:",

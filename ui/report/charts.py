@@ -38,6 +38,19 @@ FONT, BOLD = "Helvetica", "Helvetica-Bold"
 _LOS_ANGLE = {d: math.radians(90 - 45 * i) for i, d in enumerate(LOS_DIRECTIONS)}
 
 
+def _text(
+    x: float,
+    y: float,
+    text: str,
+    size: float = 6,
+    anchor: str = "start",
+    color=MUTED,
+    font: str = FONT,
+) -> String:
+    """A label of the charts: small and muted unless said otherwise (sizes in points)."""
+    return String(x, y, text, fontName=font, fontSize=size, fillColor=color, textAnchor=anchor)
+
+
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     """About ``n`` round tick values covering [lo, hi]."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
@@ -94,50 +107,12 @@ def statokinesigram(
             x, y = to(v, v)
             d.add(Line(x, pad_b, x, pad_b + plot, strokeColor=GRID, strokeWidth=0.4))
             d.add(Line(pad_l, y, pad_l + plot, y, strokeColor=GRID, strokeWidth=0.4))
-            d.add(
-                String(
-                    x,
-                    pad_b - 8,
-                    _label(v),
-                    fontName=FONT,
-                    fontSize=6,
-                    fillColor=MUTED,
-                    textAnchor="middle",
-                )
-            )
-            d.add(
-                String(
-                    pad_l - 3,
-                    y - 2,
-                    _label(v),
-                    fontName=FONT,
-                    fontSize=6,
-                    fillColor=MUTED,
-                    textAnchor="end",
-                )
-            )
-    d.add(
-        String(
-            pad_l + plot / 2,
-            2,
-            f"left  -  x (ML, {unit})  -  right",
-            fontName=FONT,
-            fontSize=6,
-            fillColor=MUTED,
-            textAnchor="middle",
-        )
-    )
-    back = String(
-        6,
-        pad_b + plot / 2,
-        f"y (AP, {unit}) forward",
-        fontName=FONT,
-        fontSize=6,
-        fillColor=MUTED,
-        textAnchor="middle",
-    )
+            d.add(_text(x, pad_b - 8, _label(v), anchor="middle"))
+            d.add(_text(pad_l - 3, y - 2, _label(v), anchor="end"))
+    d.add(_text(pad_l + plot / 2, 2, f"left  -  x (ML, {unit})  -  right", anchor="middle"))
+    back = _text(6, pad_b + plot / 2, f"y (AP, {unit}) forward", anchor="middle")
     d.add(Group(back, transform=(0, 1, -1, 0, 6 + pad_b + plot / 2, pad_b + plot / 2 - 6)))
-    d.add(String(pad_l, pad_b + plot + 5, title, fontName=BOLD, fontSize=7.5, fillColor=INK))
+    d.add(_text(pad_l, pad_b + plot + 5, title, size=7.5, color=INK, font=BOLD))
     if xy is not None and len(xy) > 1:
         pts = np.clip(np.asarray(xy, float), -limit, limit)
         pts = pts[np.all(np.isfinite(pts), axis=1)]
@@ -158,14 +133,14 @@ def statokinesigram(
         )
     if partial:
         d.add(
-            String(
+            _text(
                 pad_l + plot - 3,
                 pad_b + plot - 9,
                 "stopped early",
-                fontName=BOLD,
-                fontSize=7,
-                fillColor=WARN,
-                textAnchor="end",
+                size=7,
+                anchor="end",
+                color=WARN,
+                font=BOLD,
             )
         )
     return d
@@ -222,13 +197,8 @@ def los_radar(
             )
         )
         d.add(
-            String(
-                cx + 2,
-                cy + r * frac * full_scale / top + 1,
-                f"{frac * full_scale:g} %",
-                fontName=FONT,
-                fontSize=5.5,
-                fillColor=MUTED,
+            _text(
+                cx + 2, cy + r * frac * full_scale / top + 1, f"{frac * full_scale:g} %", size=5.5
             )
         )
     for name in LOS_DIRECTIONS:
@@ -244,14 +214,14 @@ def los_radar(
             )
         )
         d.add(
-            String(
+            _text(
                 cx + (r + 9) * math.cos(a),
                 cy + (r + 9) * math.sin(a) - 3,
                 name,
-                fontName=BOLD,
-                fontSize=7,
-                fillColor=INK,
-                textAnchor="middle",
+                size=7,
+                anchor="middle",
+                color=INK,
+                font=BOLD,
             )
         )
     for i, (key, label) in enumerate(keys):
@@ -266,13 +236,13 @@ def los_radar(
             Polygon(pts, fillColor=None, strokeColor=color, strokeWidth=1.2, strokeDashArray=dash)
         )
         _legend_entry(d, 8 + 110 * i, 4, color, dash, label)
-    d.add(String(4, size + 20, title, fontName=BOLD, fontSize=8, fillColor=INK))
+    d.add(_text(4, size + 20, title, size=8, color=INK, font=BOLD))
     return d
 
 
 def _legend_entry(d: Drawing, x: float, y: float, color, dash, label: str) -> None:
     d.add(Line(x, y + 3, x + 14, y + 3, strokeColor=color, strokeWidth=1.4, strokeDashArray=dash))
-    d.add(String(x + 18, y, label, fontName=FONT, fontSize=6.5, fillColor=INK))
+    d.add(_text(x + 18, y, label, size=6.5, color=INK))
 
 
 def progress_chart(
@@ -305,32 +275,12 @@ def progress_chart(
     for t in ticks:
         _, y = to(0, t)
         d.add(Line(pad_l, y, pad_l + pw, y, strokeColor=GRID, strokeWidth=0.4))
-        d.add(
-            String(
-                pad_l - 3,
-                y - 2,
-                _label(t),
-                fontName=FONT,
-                fontSize=6,
-                fillColor=MUTED,
-                textAnchor="end",
-            )
-        )
+        d.add(_text(pad_l - 3, y - 2, _label(t), anchor="end"))
     step = max(1, math.ceil(n / 8))
     for i, label in enumerate(dates):
         if i % step == 0 or i == n - 1:
             x, _ = to(i, y0)
-            d.add(
-                String(
-                    x,
-                    pad_b - 9,
-                    label,
-                    fontName=FONT,
-                    fontSize=6,
-                    fillColor=MUTED,
-                    textAnchor="middle",
-                )
-            )
+            d.add(_text(x, pad_b - 9, label, anchor="middle"))
     for k, (name, vals) in enumerate(series.items()):
         color, dash = SERIES[k % len(SERIES)]
         pts = [to(i, v) for i, v in enumerate(vals) if math.isfinite(v)]
@@ -346,15 +296,13 @@ def progress_chart(
         for x, y in pts:
             d.add(Circle(x, y, 1.8, fillColor=color, strokeColor=color))
         _legend_entry(d, 4 + (k % 2) * (width / 2), 18 - 10 * (k // 2) - 2, color, dash, name)
-    d.add(String(4, height - 10, title, fontName=BOLD, fontSize=8, fillColor=INK))
+    d.add(_text(4, height - 10, title, size=8, color=INK, font=BOLD))
     d.add(
-        String(
+        _text(
             4,
             height - 19,
             f"{unit}, {better} is better" if unit else f"{better} is better",
-            fontName=FONT,
-            fontSize=6.5,
-            fillColor=MUTED,
+            size=6.5,
         )
     )
     return d

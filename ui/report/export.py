@@ -10,6 +10,7 @@ import dataclasses
 from pathlib import Path
 
 from nmr_balance.private_files import write_private_text
+from nmr_balance.record import Signature
 from nmr_balance.reporting import ReportConfig, documentation_note
 from recordings import Store
 from recordings.report_data import session_report
@@ -17,11 +18,17 @@ from recordings.report_data import session_report
 
 @dataclasses.dataclass(frozen=True)
 class ExportedReport:
-    """What :func:`export_session_report` made: the files written and the note's text."""
+    """What :func:`export_session_report` made: the files written and the note's text.
+
+    ``signature``: the session's signature (None when unsigned); when its text no longer
+    matches its hash (``signature.intact`` is False) the note and the PDF say so, and the
+    caller should too.
+    """
 
     pdf: Path | None
     note_path: Path | None
     note: str
+    signature: Signature | None = None
 
 
 def export_session_report(
@@ -50,4 +57,4 @@ def export_session_report(
 
         pdf_path = write_session_pdf(report, pdf, paper)
     note_path = write_private_text(note, text) if note is not None else None
-    return ExportedReport(pdf_path, note_path, text)
+    return ExportedReport(pdf_path, note_path, text, report.signature)

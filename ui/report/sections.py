@@ -50,6 +50,7 @@ from nmr_balance.reporting.results_text import (
     reposition_values,
     training_line,
 )
+from nmr_balance.reporting.signature import addendum_heading, pdf_signature_line, tampered_line
 from nmr_balance.results import LOS_DIRECTIONS, LosScores
 from nmr_balance.summary import ProtocolBlock, SessionSummary, TrialSummary
 from ui.report import charts
@@ -542,18 +543,41 @@ def _record(report: SessionReport, width: float) -> list[Flowable]:
         )
     t = _table([["For the medical record", ""]] + rows, [width * 0.28, width * 0.72])
     t.setStyle(TableStyle([("SPAN", (0, 0), (1, 0))]))
-    sign = _p(
-        "<br/><br/>Signature: ______________________________ &nbsp;&nbsp;&nbsp; "
-        "Date: ______________",
-        BASE,
-    )
-    return [KeepTogether([_p("Session details", H1), t, sign])]
+    return [KeepTogether([_p("Session details", H1), t, *_signature(report)])]
+
+
+def _signature(report: SessionReport) -> list[Flowable]:
+    """The signature (or blank lines for one), then the addenda, dated, in order."""
+    sig = report.signature
+    if sig is None:
+        return [
+            _p(
+                "<br/><br/>Signature: ______________________________ &nbsp;&nbsp;&nbsp; "
+                "Date: ______________",
+                BASE,
+            )
+        ]
+    out = [_p("<br/>" + escape(pdf_signature_line(sig)), BASE)]
+    if not sig.intact:
+        out.append(_tampered(report))
+    for addendum in report.addenda:
+        out += [
+            _p(f"<b>{escape(addendum_heading(addendum))}</b>", BASE),
+            _p(escape(addendum.text).replace("\n", "<br/>"), CELL),
+        ]
+    return out
+
+
+def _tampered(report: SessionReport) -> Flowable:
+    return _p(_verdict(tampered_line(report.signature), "worse"), BASE)
 
 
 def story(report: SessionReport, width: float) -> list[Flowable]:
     """Every flowable of the report, in order."""
+    warning = [] if report.signature is None or report.signature.intact else [_tampered(report)]
     return (
-        _header(report, width)
+        warning
+        + _header(report, width)
         + _summary(report)
         + _protocol_sections(report, width)
         + _comparison(report, width)

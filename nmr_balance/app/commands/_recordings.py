@@ -125,6 +125,15 @@ def print_metrics(metrics: dict[str, Any], out=None) -> None:
         out.write(f"  ({total} metrics in all: `nmr-balance trials --format json`)\n")
 
 
+def signed_text(session) -> str:
+    """ "A. Smith 2026-12-02 14:05 UTC" for a signed session, "" otherwise (listings)."""
+    if session is None or not session.signed:
+        return ""
+    from nmr_balance.record import utc_minute
+
+    return f"{session.signed_by} {utc_minute(session.signed_at)}"
+
+
 def continued_session(store, session_id: int | None, patient):
     """The session ``--session`` names (None: a new one will be started), checked to be the
     patient's own: a trial is never filed under another patient's visit."""
@@ -141,4 +150,8 @@ def continued_session(store, session_id: int | None, patient):
             "patient's; `nmr-balance sessions --patient "
             f"{patient.code}` lists theirs)",
         )
+    if session.signed:  # refused before a device is opened; the store refuses it anyway
+        from nmr_balance.errors import SessionSignedError
+
+        raise SessionSignedError(session.id, session.signed_by, session.signed_at)
     return session

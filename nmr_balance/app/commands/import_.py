@@ -50,7 +50,7 @@ def run(args) -> int:
     from nmr_balance.errors import DataFormatError
     from recordings import Condition
     from recordings.exchange import import_file
-    from recordings.store import check_code
+    from recordings.rows import check_code
 
     options = table_options(args)
     patient = check_code(args.patient)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nmr_balance.app.commands._recordings import add_db_argument
 from nmr_balance.app.warm import FRONT_END, warm_kernels
 
 NAME = "live"
@@ -56,12 +57,7 @@ def add_arguments(parser) -> None:
         help="render the console (offscreen if there is no display) for --duration "
         "seconds (default 3), save a PNG of it and exit",
     )
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        default=None,
-        help="station database for patients and trials (default: the user data folder)",
-    )
+    add_db_argument(parser)
 
 
 def run(args) -> int:
@@ -98,9 +94,9 @@ def start_engine(url: str, store_path: str | None = None):
     import dsp
     from nmr_balance.app.engine_process import run_engine
     from nmr_balance.engine.host import EngineHost
-    from recordings import default_db_path
+    from recordings import station_db
 
-    engine = EngineHost(run_engine, store_path=str(store_path or default_db_path()))
+    engine = EngineHost(run_engine, store_path=str(station_db(store_path)))
     engine.start(url)
     try:
         # This process only needs the live view's kernels. If they had to be compiled, the

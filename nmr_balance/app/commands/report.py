@@ -15,9 +15,11 @@ Make what a clinic files or hands out after a session:
   --pdf    the session report: results per condition, sway paths with their 95 % ellipse,
            sensory ratios, Limits of Stability, comparison with the previous session and the
            baseline, progress charts, minutes and units for the record.
-  --note   a draft documentation note for the medical record (CPT 97112): body regions,
+  --note   the documentation note for the medical record (CPT 97112): body regions,
            exercises, sets/reps/durations, surface, cues, pain and exertion, progress, timed
-           minutes and units. Edit it before signing. "-" prints it.
+           minutes and units. "-" prints it. Unsigned, it is a draft to review and sign
+           (`nmr-balance sign`); signed, it is the text as signed, its addenda and a line
+           checking it against its SHA-256 (an altered text is reported, exit status 1).
   --csv    every trial's metrics, one row per trial, for the clinic's own analysis.
 
 The clinic header and the billing rule come from the station config (station.toml; see
@@ -73,10 +75,20 @@ def run(args) -> int:
             "nmr-balance report",
         )
     config = load_report_config(args.config)
+    status = 0
     with open_store(args, create=False) as store:
         if args.session is not None:
             from ui.report.export import export_session_report
 
+            if args.instruction_min is not None and store.session(args.session).signed:
+                from nmr_balance.errors import SigningError
+
+                raise SigningError(
+                    f"session {args.session} is signed: its minutes are those of the signed "
+                    "note, and --instruction-min cannot change them",
+                    "Leave out --instruction-min; to correct the record, add an addendum "
+                    f"(nmr-balance addendum --session {args.session} --by NAME --text ...)",
+                )
             note_path = None if args.note in (None, "-") else args.note
             instruction_s = None if args.instruction_min is None else 60.0 * args.instruction_min
             made = export_session_report(
@@ -87,7 +99,15 @@ def run(args) -> int:
             for path in (made.pdf, made.note_path):
                 if path is not None:
                     print(f"wrote {path}", file=sys.stderr)
+            if made.signature is not None and not made.signature.intact:
+                from nmr_balance.reporting.signature import tampered_line
+
+                print(
+                    f"nmr-balance: session {args.session}: {tampered_line(made.signature)}",
+                    file=sys.stderr,
+                )
+                status = 1
         if args.csv is not None:
             n = write_summary_csv(summary_sessions(store, args.patient), args.csv)
             print(f"wrote {args.csv} ({n} trials)", file=sys.stderr)
-    return 0
+    return status

@@ -9,6 +9,8 @@ import pathlib
 import platform
 import sys
 
+from nmr_balance.app.commands._recordings import add_db_argument
+
 NAME = "run"
 HELP = "run a test or training protocol headless, with progress, and print the results"
 DESCRIPTION = """\
@@ -87,12 +89,7 @@ def add_arguments(parser) -> None:
         metavar="FOLDER",
         help="where patients' measured LOS are kept (default: the data directory)",
     )
-    parser.add_argument(
-        "--db",
-        metavar="PATH",
-        default=None,
-        help="the station database the trials are recorded in (default: the data directory)",
-    )
+    add_db_argument(parser)
     parser.add_argument(
         "--no-record",
         action="store_true",

@@ -9,12 +9,14 @@ from nmr_balance.app.commands._recordings import (
     add_format_argument,
     open_store,
     print_rows,
+    signed_text,
 )
 
 NAME = "sessions"
 HELP = "list sessions (visits), with pain and exertion before/after"
 DESCRIPTION = """\
-List the sessions in the station database, oldest first.
+List the sessions in the station database, oldest first. "signed" says who signed a session's
+note and when (`nmr-balance sign`); a signed session takes no more trials or changes.
 
 Examples:
   nmr-balance sessions
@@ -36,6 +38,7 @@ def run(args) -> int:
             row = dataclasses.asdict(s)
             row["patient"] = codes.get(s.patient_id, "")
             row["trials"] = len(store.trials(session=s.id))
+            row["signed"] = signed_text(s)
             rows.append(row)
     print_rows(
         rows,
@@ -51,6 +54,7 @@ def run(args) -> int:
             "borg_before",
             "borg_after",
             "trials",
+            "signed",
         ),
     )
     return 0

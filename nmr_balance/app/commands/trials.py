@@ -38,11 +38,13 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from nmr_balance.app.commands._recordings import signed_text
     from nmr_balance.reporting.results_text import trial_headline
     from nmr_balance.summary import trial_results_json
 
     with open_store(args, create=False) as store:
         trials = store.trials(session=args.session, patient=args.patient, status=args.status)
+        signed = {s.id: s for s in store.sessions(args.patient) if s.signed}
     rows = []
     for t in trials:
         rows.append(
@@ -50,6 +52,7 @@ def run(args) -> int:
                 "id": t.id,
                 "patient": t.patient_code,
                 "session": t.session_id,
+                "signed": signed_text(signed.get(t.session_id)),
                 "protocol": t.protocol,
                 "condition": t.condition.label(),
                 "vision": t.condition.vision,
@@ -84,6 +87,7 @@ def run(args) -> int:
             "started",
             "duration_s",
             "status",
+            "signed",
             "result",
         ),
     )

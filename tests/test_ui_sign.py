@@ -1,0 +1,96 @@
+"""Signing from the console's end-of-session step: the engine (the one writer) signs the note
+the therapist has just read, and the signed session is locked (real engine process, real
+widgets, offscreen)."""
+
+from __future__ import annotations
+
+import queue
+
+import pytest
+
+from nmr_balance.app.engine_process import run_engine
+from nmr_balance.engine import messages as m
+from nmr_balance.engine.loop import EngineLoop
+from recordings import Store, signing
+from ui.console_window import ConsoleWindow
+from ui.dashboard import application, open_store
+from ui.engine_client import EngineClient
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _drain(replies) -> list:
+    out = []
+    while not replies.empty():
+        out.append(replies.get())
+    return out
+
+
+def test_the_engine_signs_what_was_shown_and_refuses_otherwise(tmp_path):
+    with Store.open(tmp_path / "station.db") as store:
+        store.add_patient("P001")
+        sid = store.start_session("P001", therapist="A. Smith").id
+        replies = queue.SimpleQueue()
+        loop = EngineLoop(replies, lambda url: None, records=store)
+        loop.handle(m.SignSession(sid, "A. Smith", "whatever"))
+        (refused,) = _drain(replies)
+        assert isinstance(refused, m.Error) and f"session {sid} has not ended" in refused.message
+        loop.handle(m.EndSession(sid))
+        _drain(replies)
+        loop.handle(m.SignSession(sid, "A. Smith", "a note nobody was shown"))
+        (refused,) = _drain(replies)
+        assert (
+            isinstance(refused, m.Error) and "changed after its note was shown" in refused.message
+        )
+        shown = signing.note_to_sign(store, sid)
+        loop.handle(m.SignSession(sid, "A. Smith", shown))
+        (signed,) = _drain(replies)
+        sig = signing.signature(store, sid)
+        assert signed == m.SessionSigned(sid, "A. Smith", sig.at, sig.sha256) and sig.intact
+        loop.handle(m.EndSession(sid, pain_after=3))
+        (locked,) = _drain(replies)
+        assert isinstance(locked, m.Error) and f"session {sid} was signed by A. Smith" in str(
+            locked.message
+        )
+        assert store.session(sid).pain_after is None
+
+
+def test_sign_as_the_therapist_from_the_end_of_session_step(qtbot, tmp_path):
+    db = tmp_path / "station.sqlite"
+    application()
+    store = open_store(db)
+    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
+            window.add_patient("P009")
+        window.session_panel.therapist.setText("A. Smith, PT")
+        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+            window.start_session("P009")
+        sid = window.session_id
+        window.session_panel.end_button.click()
+        dialog = window.end_dialog
+        with qtbot.waitSignal(window.engine.session_ended, timeout=10000):
+            dialog.review_button.click()
+        assert dialog.review.isVisible()
+        assert "DRAFT" in dialog.note.toPlainText()
+        assert dialog.sign_button.text() == "Sign as A. Smith, PT"
+        assert dialog.sign_button.isEnabled()
+        with qtbot.waitSignal(window.engine.session_signed, timeout=10000):
+            dialog.sign_button.click()
+        qtbot.waitUntil(
+            lambda: "matches the signed text" in dialog.note.toPlainText(), timeout=5000
+        )
+        note = dialog.note.toPlainText()
+        assert "DRAFT" not in note and "Signed by A. Smith, PT at " in note
+        assert not dialog.sign_button.isEnabled() and not dialog.signer.isEnabled()
+        assert "signed by A. Smith, PT" in dialog.status.text()
+        assert store.session(sid).signed_by == "A. Smith, PT"
+        # The signed session is locked: the engine refuses to change it, and says why.
+        with qtbot.waitSignal(window.engine.failed, timeout=10000) as failed:
+            window._record(m.EndSession(sid, pain_after=5))
+        assert f"session {sid} was signed by A. Smith, PT" in failed.args[0].message
+        assert store.session(sid).pain_after is None
+    finally:
+        window.close()
+        store.close()
