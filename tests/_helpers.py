@@ -75,3 +75,14 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.t += max(0.0, seconds)
+
+
+def open_console_session(qtbot, window, url: str, patient: str) -> None:
+    """On a running console (``ui.console_window``): connect ``url``, add ``patient`` and start
+    a session for them, each step waited for on the engine's reply."""
+    with qtbot.waitSignal(window.engine.ready, timeout=30000):
+        window.connect_source(url)
+    with qtbot.waitSignal(window.engine.patient_added, timeout=10000):
+        window.add_patient(patient)
+    with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+        window.start_session(patient)
