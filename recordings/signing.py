@@ -27,7 +27,7 @@ from __future__ import annotations
 from nmr_balance.errors import InvalidParameterError, SigningError
 from nmr_balance.record import Addendum, Signature, note_sha256, now_iso
 from nmr_balance.reporting.config import ReportConfig
-from recordings.store import Store
+from recordings.store import Store, unknown_session
 
 #: The longest name a signer or an addendum's author may give (it is printed on every page).
 NAME_MAX = 100
@@ -49,9 +49,7 @@ def signature(store: Store, session_id: int) -> Signature | None:
         (session_id,),
     )
     if not rows:
-        raise InvalidParameterError(
-            "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
-        )
+        raise unknown_session(session_id)
     by, at, text, sha256 = rows[0]
     if at is None:
         return None

@@ -68,6 +68,13 @@ SESSION_FIELDS = tuple(
 )
 
 
+def unknown_session(session_id: int) -> InvalidParameterError:
+    """The error for a session id the database does not hold (says how to list them)."""
+    return InvalidParameterError(
+        "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
+    )
+
+
 class Store:
     """An open station database. Create with :meth:`open`; close (or use ``with``) when done."""
 
@@ -301,9 +308,7 @@ class Store:
             (session_id,),
         )
         if not rows:
-            raise InvalidParameterError(
-                "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
-            )
+            raise unknown_session(session_id)
         if rows[0][1] is not None:
             raise SessionSignedError(session_id, rows[0][0], rows[0][1])
 
@@ -316,9 +321,7 @@ class Store:
     def session(self, session_id: int) -> Session:
         rows = self._q("SELECT * FROM sessions WHERE id = ?", (session_id,))
         if not rows:
-            raise InvalidParameterError(
-                "session", session_id, "a known session id (`nmr-balance sessions` lists them)"
-            )
+            raise unknown_session(session_id)
         return from_row(Session, rows[0])
 
     def sessions(self, patient: str | int | None = None) -> list[Session]:

@@ -7,12 +7,42 @@ here or in the other helper modules (``_driver_helpers``, ``_fake_bleak``, ``_re
 
 from __future__ import annotations
 
+import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DATA = pathlib.Path(__file__).resolve().parent / "data"
+#: The command line as a user runs it, in a fresh process.
+CLI = (sys.executable, "-m", "nmr_balance.app.cli")
+
+
+def run_cli(
+    *args: str, timeout: float = 120, cwd=None, env: dict | None = None, **kw
+) -> subprocess.CompletedProcess:
+    """``nmr-balance ARGS`` in a subprocess, unbuffered, with its output captured as text and
+    its exit status left to the caller. ``env``: variables set for it (None: removed, e.g.
+    ``{"DISPLAY": None}`` for a machine without a display); ``cwd``: by default a folder of
+    the user's, not the repository, so the installed app must find its own package data."""
+    environ = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name, value in (env or {}).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO.parent if cwd is None else cwd,
+        env=environ,
+        check=False,
+        **kw,
+    )
 
 
 def not_blank(image) -> float:
@@ -45,3 +75,14 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.t += max(0.0, seconds)
+
+
+def open_console_session(qtbot, window, url: str, patient: str) -> None:
+    """On a running console (``ui.console_window``): connect ``url``, add ``patient`` and start
+    a session for them, each step waited for on the engine's reply."""
+    with qtbot.waitSignal(window.engine.ready, timeout=30000):
+        window.connect_source(url)
+    with qtbot.waitSignal(window.engine.patient_added, timeout=10000):
+        window.add_patient(patient)
+    with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+        window.start_session(patient)

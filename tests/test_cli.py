@@ -6,24 +6,13 @@ import os
 import subprocess
 import sys
 
-from _helpers import REPO
+from _helpers import REPO, run_cli
 
 from nmr_balance import __version__
 
 
-def nmr(*args, timeout=60, **kw):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "nmr_balance.app.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-        env=env,
-        **kw,
-    )
+def nmr(*args, timeout=60):
+    return run_cli(*args, timeout=timeout, env={"DISPLAY": None, "WAYLAND_DISPLAY": None})
 
 
 def test_help_teaches_with_examples():

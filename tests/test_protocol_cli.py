@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import pathlib
-import subprocess
-import sys
 
 import pytest
+from _helpers import run_cli
 from protocol_harness import BUILTINS
 
 from nmr_balance.errors import DataFormatError, InvalidParameterError
 from nmr_balance.protocols import LosProfile
 from nmr_balance.protocols.patient_los import load_los, save_los
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(90)
 
 
 def nmr(*args, timeout=80):
-    # run from a folder of the user's, not the repository: the installed app must find its
-    # built-in protocols (package data)
-    return subprocess.run(
-        [sys.executable, "-m", "nmr_balance.app.cli", *args],
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=timeout,
-        cwd=REPO.parent,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    return run_cli(*args, timeout=timeout)  # from outside the repository (see run_cli)
 
 
 def test_protocols_lists_builtins_clinic_files_and_broken_ones(tmp_path):

@@ -59,30 +59,19 @@ def test_live_protocol_trials_hold_exactly_their_signal(tmp_path):
     from its start to its end in sample time: a timed 2 s trial at 100 Hz is 200 samples, a
     trial that ends early (both targets reached) as many as its span."""
     import json
-    import os
-    import subprocess
-    import sys
+
+    from _helpers import run_cli
 
     db = tmp_path / "s.db"
-    base = [sys.executable, "-m", "nmr_balance.app.cli"]
-    out = subprocess.run(
-        [*base, "run", str(QUICK), "--source", "sim://", "--patient", "P1", "--db", str(db)]
-        + ["--data-dir", str(tmp_path), "--json"],
-        capture_output=True,
-        text=True,
+    out = run_cli(
+        *("run", str(QUICK), "--source", "sim://", "--patient", "P1", "--db", str(db)),
+        *("--data-dir", str(tmp_path), "--json"),
         timeout=80,
-        check=False,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert out.returncode == 0, out.stderr
     run = json.loads(out.stdout)
-    listed = subprocess.run(
-        [*base, "trials", "--db", str(db), "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    listed = run_cli("trials", "--db", str(db), "--format", "json", timeout=60)
+    assert listed.returncode == 0, listed.stderr
     stored = {t["id"]: t for t in json.loads(listed.stdout)}
     assert len(run["trials"]) == len(run["recorded_trial_ids"]) == 2
     for trial, tid in zip(run["trials"], run["recorded_trial_ids"]):

@@ -101,35 +101,19 @@ def test_the_patient_screen_says_what_to_do_in_each_phase():
 
 def test_the_note_and_the_pdf_give_the_same_joint_position_errors(tmp_path):
     """Run on the tilt board, recorded; the note and the PDF read the same stored results."""
-    import os
-    import subprocess
-    import sys
-
+    from _helpers import run_cli
     from _report_util import pdf_text
 
     from nmr_balance.reporting import fmt
 
     db, note, pdf = tmp_path / "s.db", tmp_path / "n.txt", tmp_path / "r.pdf"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    base = [sys.executable, "-m", "nmr_balance.app.cli"]
-    run = subprocess.run(
-        [*base, "run", "joint_position", "--source", "sim://?realtime=0&sensor=imu"]
-        + ["--patient", "P1", "--db", str(db), "--data-dir", str(tmp_path), "-q"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
+    run = run_cli(
+        *("run", "joint_position", "--source", "sim://?realtime=0&sensor=imu", "--patient", "P1"),
+        *("--db", str(db), "--data-dir", str(tmp_path), "-q"),
     )
     assert run.returncode == 0, run.stderr
-    report = subprocess.run(
-        [*base, "report", "--session", "1", "--db", str(db), "--note", str(note)]
-        + ["--pdf", str(pdf)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
+    report = run_cli(
+        "report", "--session", "1", "--db", str(db), "--note", str(note), "--pdf", str(pdf)
     )
     assert report.returncode == 0, report.stderr
     from recordings import Store

@@ -17,9 +17,9 @@ import json
 import math
 import pathlib
 import subprocess
-import sys
 
 import pytest
+from _helpers import run_cli
 
 from tests._report_util import pdf_text
 
@@ -45,14 +45,8 @@ class Made:
         return iter((self.db, self.session_id, self.note, self.pdf))
 
 
-def nmr(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    out = subprocess.run(
-        [sys.executable, "-m", "nmr_balance.app.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
+def nmr(*args: str) -> subprocess.CompletedProcess:
+    out = run_cli(*args, timeout=300)
     assert out.returncode == 0, f"nmr-balance {' '.join(args)}:\n{out.stderr[-3000:]}"
     return out
 

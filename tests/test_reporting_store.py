@@ -206,68 +206,28 @@ def test_report_of_a_replayed_session_matches_the_original(clinic_db, tmp_path):
 def test_cli_report_note_and_csv(clinic_db, tmp_path, capsys):
     db, ids = clinic_db
     pdf, note, summary = tmp_path / "s.pdf", tmp_path / "s.txt", tmp_path / "all.csv"
-    assert (
-        main(
-            [
-                "report",
-                "--db",
-                str(db),
-                "--session",
-                str(ids[2]),
-                "--pdf",
-                str(pdf),
-                "--note",
-                str(note),
-                "--csv",
-                str(summary),
-            ]
-        )
-        == 0
-    )
+
+    def report(*args) -> int:  # `nmr-balance report --db DB ARGS`, in this process
+        return main(["report", "--db", str(db), *args])
+
+    session = ("--session", str(ids[2]))
+    assert report(*session, "--pdf", str(pdf), "--note", str(note), "--csv", str(summary)) == 0
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert "CPT 97112" in note.read_text()
     rows = list(csv.DictReader(summary.open()))
     assert len(rows) >= 12 and {r["status"] for r in rows} >= {"complete", "interrupted"}
-    assert main(["report", "--db", str(db), "--session", str(ids[0]), "--note", "-"]) == 0
+    assert report("--session", str(ids[0]), "--note", "-") == 0
     assert "NEUROMUSCULAR RE-EDUCATION" in capsys.readouterr().out
     # 30 minutes of instruction cannot have happened in a visit recorded in seconds.
-    assert (
-        main(
-            [
-                "report",
-                "--db",
-                str(db),
-                "--session",
-                str(ids[2]),
-                "--note",
-                "-",
-                "--instruction-min",
-                "30",
-            ]
-        )
-        == 0
-    )
+    assert report(*session, "--note", "-", "--instruction-min", "30") == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "entered by the therapist" in out and "exceed the recorded visit span" in out
     assert "CPT 97112 units: 0" in out
     # Clear errors, exit status 2, no traceback.
-    assert main(["report", "--db", str(db), "--session", "999", "--note", "-"]) == 2
+    assert report("--session", "999", "--note", "-") == 2
     assert "session" in capsys.readouterr().err
-    assert main(["report", "--db", str(db)]) == 2
-    assert (
-        main(
-            [
-                "report",
-                "--db",
-                str(db),
-                "--session",
-                str(ids[0]),
-                "--pdf",
-                str(tmp_path / "missing-dir" / "x.pdf"),
-            ]
-        )
-        == 2
-    )
+    assert report() == 2
+    assert report("--session", str(ids[0]), "--pdf", str(tmp_path / "missing-dir" / "x.pdf")) == 2
     assert "cannot write" in capsys.readouterr().err
 
 

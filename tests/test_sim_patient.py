@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from _helpers import run_cli
 
 from drivers.sim import LoseBalance, SimulatedBoard
 from drivers.sim.patient import Planned, Reach, SetCondition, SimulatedPatient
@@ -25,22 +23,15 @@ from nmr_balance.protocols import ProtocolRun, find
 from nmr_balance.source import Source
 from nmr_balance.stream import sway_info
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(120)
 
 
 def run_json(data: pathlib.Path, *args: str) -> dict:
     # a data folder of its own (tmp_path): an LOS run stores the patient's measured LOS, which
     # would place the targets of later runs
-    out = subprocess.run(
-        [sys.executable, "-m", "nmr_balance.app.cli", "run", *args, "--patient", "P1"]
-        + ["--no-record", "--json", "--data-dir", str(data)],
-        capture_output=True,
-        check=False,
-        text=True,
+    out = run_cli(
+        *("run", *args, "--patient", "P1", "--no-record", "--json", "--data-dir", str(data)),
         timeout=110,
-        cwd=REPO.parent,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
-from _helpers import REPO, not_blank
+from _helpers import CLI, REPO, not_blank, run_cli
 from PySide6 import QtGui
 
 pytestmark = pytest.mark.timeout(90)
@@ -16,31 +15,14 @@ pytestmark = pytest.mark.timeout(90)
 def test_live_opens_the_console_and_saves_a_screenshot(tmp_path, artifacts_dir, qapp):
     shot = artifacts_dir / "cli_console.png"
     shot.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("DISPLAY", None)
-    env.pop("WAYLAND_DISPLAY", None)
-    env.pop("QT_QPA_PLATFORM", None)  # the command itself must choose offscreen without a display
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "nmr_balance.app.cli",
-            "live",
-            "--source",
-            "sim://?rate=200&vision=closed&surface=foam",
-            "--db",
-            str(tmp_path / "s.db"),
-            "--screenshot",
-            str(shot),
-            "--duration",
-            "2.5",
-            "--patient-screen",
-        ],
-        capture_output=True,
-        text=True,
+    out = run_cli(
+        *("live", "--source", "sim://?rate=200&vision=closed&surface=foam"),
+        *("--db", str(tmp_path / "s.db"), "--screenshot", str(shot), "--duration", "2.5"),
+        "--patient-screen",
         timeout=80,
         cwd=REPO,
-        env=env,
+        # no display: the command itself must choose offscreen
+        env={"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None},
     )
     assert out.returncode == 0, out.stderr
     assert "saved a screenshot" in out.stdout and "Traceback" not in out.stderr
@@ -65,9 +47,7 @@ def test_ctrl_c_or_sigterm_closes_the_dashboard_cleanly(tmp_path, sig, group):
     env.pop("DISPLAY", None)
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "nmr_balance.app.cli",
+            *CLI,
             "live",
             "--source",
             "sim://?rate=200",

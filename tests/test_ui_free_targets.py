@@ -8,7 +8,7 @@ the dwell longer in the engine, for training only, and the record says so."""
 from __future__ import annotations
 
 import pytest
-from _helpers import save_shot
+from _helpers import open_console_session, save_shot
 from PySide6 import QtCore, QtWidgets
 from ui_shots import answer_dialog
 
@@ -36,15 +36,6 @@ def console(tmp_path_factory):
     yield window, store
     window.close()
     store.close()
-
-
-def start_session(qtbot, window, patient: str) -> None:
-    with qtbot.waitSignal(window.engine.ready, timeout=30000):
-        window.connect_source(URL)
-    with qtbot.waitSignal(window.engine.patient_added, timeout=10000):
-        window.add_patient(patient)
-    with qtbot.waitSignal(window.engine.session_started, timeout=10000):
-        window.start_session(patient)
 
 
 def choose(window, key: str, preset: str) -> None:
@@ -86,7 +77,7 @@ def test_free_targets_run_in_the_engine_and_the_console_shows_its_scores(
     qtbot, console, artifacts_dir
 ):
     window, store = console
-    start_session(qtbot, window, "P021")
+    open_console_session(qtbot, window, URL, "P021")
     panel = window.session_panel
 
     def cue_marker_and_note():  # what a therapist does during the exercise
@@ -161,7 +152,7 @@ def test_free_targets_run_in_the_engine_and_the_console_shows_its_scores(
 
 def test_a_test_is_not_scaled_by_the_preset_and_the_console_says_so(qtbot, console):
     window, store = console
-    start_session(qtbot, window, "P022")
+    open_console_session(qtbot, window, URL, "P022")
     choose(window, "romberg", "seniors")
     events = []
     window.engine.protocol_event.connect(events.append)

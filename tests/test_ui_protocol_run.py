@@ -10,7 +10,7 @@ import pathlib
 
 import numpy as np
 import pytest
-from _helpers import save_shot
+from _helpers import open_console_session, save_shot
 from PySide6 import QtWidgets
 from ui_shots import answer_dialog
 
@@ -47,15 +47,6 @@ def console(tmp_path_factory):
     store.close()
 
 
-def connect(qtbot, window, url: str, patient: str) -> None:
-    with qtbot.waitSignal(window.engine.ready, timeout=30000):
-        window.connect_source(url)
-    with qtbot.waitSignal(window.engine.patient_added, timeout=10000):
-        window.add_patient(patient)
-    with qtbot.waitSignal(window.engine.session_started, timeout=10000):
-        window.start_session(patient)
-
-
 def choose(panel, key: str, level: int | None) -> None:
     panel.exercise.setCurrentIndex(panel.exercise.findData(key))
     panel.level.setCurrentIndex(panel.level.findData(level))
@@ -89,7 +80,7 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     qtbot, console, artifacts_dir
 ):
     window, store = console
-    connect(qtbot, window, "sim://?rate=100&sensor=cop", "P007")
+    open_console_session(qtbot, window, "sim://?rate=100&sensor=cop", "P007")
     panel, progress = window.session_panel, window.protocol_progress
     choose(panel, "quick_check", 2)
     screen = window.show_patient_screen()
@@ -193,7 +184,7 @@ def test_the_result_panel_says_what_the_note_says(qtbot, console):
     from recordings.report_data import session_report
 
     window, store = console
-    connect(qtbot, window, "sim://?rate=100&sensor=cop&realtime=0&seed=6", "P011")
+    open_console_session(qtbot, window, "sim://?rate=100&sensor=cop&realtime=0&seed=6", "P011")
     panel, progress = window.session_panel, window.protocol_progress
     choose(panel, "romberg", None)
     with qtbot.waitSignal(window.engine.protocol_done, timeout=180000) as done:
@@ -218,7 +209,7 @@ def test_the_result_panel_says_what_the_note_says(qtbot, console):
 def test_device_loss_interrupts_the_trial_and_the_console_says_so(qtbot, console):
     window, store = console
     # the board unplugs itself 7 s after it starts: inside Romberg's first trial (5 s countdown)
-    connect(qtbot, window, "flaky://?lose_after=7&lost_for=1", "P009")
+    open_console_session(qtbot, window, "flaky://?lose_after=7&lost_for=1", "P009")
     choose(window.session_panel, "romberg", None)
     events: list[dict] = []
     window.engine.protocol_event.connect(events.append)
