@@ -379,9 +379,10 @@ def test_the_dashboards_engine_writes_the_database_its_console_reads(tmp_path, m
 
 
 def test_cues_and_markers_go_with_a_protocols_trial_while_it_records(tmp_path):
-    """During a protocol run (the free 4 targets) a cue or marker is stored with the trial being
-    recorded; in the countdown before it, or after the run, a cue is refused saying when to give
-    it (never stored with no trial, never with the wrong one)."""
+    """The free 4 targets run as a protocol (a free trial under its name is refused). During the
+    run a cue or marker is stored with the trial being recorded; in the countdown before it, or
+    after the run, a cue is refused saying when to give it (never stored with no trial, never
+    with the wrong one)."""
     from nmr_balance.app.engine_process import protocol_factory, recorder_factory
     from recordings import Store
 
@@ -413,6 +414,13 @@ def test_cues_and_markers_go_with_a_protocols_trial_while_it_records(tmp_path):
     try:
         loop.handle(m.SwitchSource("sim://?rate=100&speed=4&seed=2"))
         until(lambda: any(isinstance(r, m.Ready) for r in got), "source")
+        # a free trial under a target exercise's name would be stored with nothing scored
+        loop.handle(m.StartTrial(session_id, "free_targets"))
+        got.extend(drain(replies))
+        (refused,) = [r for r in got if isinstance(r, m.Error)]
+        assert "targets steps" in refused.message and "Start protocol" in refused.message
+        assert loop.recorder is None
+        got.clear()
         loop.handle(m.StartProtocol(session_id, "P001", "free_targets"))
         loop.handle(m.Cue("too early", "verbal"))  # the countdown: no trial records yet
         got.extend(drain(replies))

@@ -53,7 +53,7 @@ def _snapshot(store: Store, sid: int) -> tuple:
     )
 
 
-def test_signing_fixes_the_note_and_locks_every_write(store_target):
+def test_signing_fixes_the_note_and_locks_every_write(store_target, tmp_path):
     store, sid, tid = _recorded(store_target)
     with store:
         shown = signing.note_to_sign(store, sid)
@@ -88,6 +88,13 @@ def test_signing_fixes_the_note_and_locks_every_write(store_target):
         assert note.startswith(sig.text)
         assert note.rstrip("\n").endswith(verification_line(sig))
         assert "matches the signed text" in note and sig.sha256 in note
+        # An import into the signed session is refused whole: not even a patient is added.
+        from recordings.exchange import export_trial, import_file
+
+        exported = export_trial(store, tid, tmp_path / "t.csv")
+        with pytest.raises(SessionSignedError):
+            import_file(store, exported, "P001", session_id=sid)
+        assert _snapshot(store, sid) == before
     # Opening again (crash recovery runs) is not hindered by the lock, and changes nothing.
     with Store.open(store_target) as again:
         assert _snapshot(again, sid) == before

@@ -55,7 +55,7 @@ def test_the_engine_signs_what_was_shown_and_refuses_otherwise(tmp_path):
         assert store.session(sid).pain_after is None
 
 
-def test_sign_as_the_therapist_from_the_end_of_session_step(qtbot, tmp_path):
+def test_sign_as_the_therapist_from_the_end_of_session_step(qtbot, tmp_path, artifacts_dir):
     db = tmp_path / "station.sqlite"
     application()
     store = open_store(db)
@@ -86,11 +86,19 @@ def test_sign_as_the_therapist_from_the_end_of_session_step(qtbot, tmp_path):
         assert not dialog.sign_button.isEnabled() and not dialog.signer.isEnabled()
         assert "signed by A. Smith, PT" in dialog.status.text()
         assert store.session(sid).signed_by == "A. Smith, PT"
+        dialog.grab().save(str(artifacts_dir / "end_session_signed.png"))
         # The signed session is locked: the engine refuses to change it, and says why.
         with qtbot.waitSignal(window.engine.failed, timeout=10000) as failed:
             window._record(m.EndSession(sid, pain_after=5))
         assert f"session {sid} was signed by A. Smith, PT" in failed.args[0].message
         assert store.session(sid).pain_after is None
+        # Opening the step again shows the signed note at once: nothing to enter or sign.
+        dialog.close()
+        window.session_panel.end_button.click()
+        again = window.end_dialog
+        assert again is not dialog and again.review.isVisible() and not again.ask.isVisible()
+        assert "matches the signed text" in again.note.toPlainText()
+        assert not again.sign_button.isEnabled() and not again.back_button.isEnabled()
     finally:
         window.close()
         store.close()

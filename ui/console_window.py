@@ -355,6 +355,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         dialog.sign_requested.connect(self._record)
         dialog.open()
         self.end_dialog = dialog
+        if self.store.session(self.session_id).signed:  # locked: only its note to show
+            dialog.show_note(self.store, self.reporter)
 
     def _on_session_ended(self, session_id: int) -> None:
         dialog = self.end_dialog

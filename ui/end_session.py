@@ -54,7 +54,8 @@ class EndSessionDialog(QtWidgets.QDialog):
         form.addRow(self.review_button)
         self.review = QtWidgets.QWidget()
         col = QtWidgets.QVBoxLayout(self.review)
-        col.addWidget(QtWidgets.QLabel("The note, as it will be saved:"))
+        self.note_title = QtWidgets.QLabel("The note, as it will be saved:")
+        col.addWidget(self.note_title)
         col.addWidget(self.note, 1)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.back_button)
@@ -115,6 +116,11 @@ class EndSessionDialog(QtWidgets.QDialog):
             return
         self.note.setPlainText(text)
         signed = report.signature is not None
+        self.note_title.setText(
+            "The note as signed (fixed; later changes are addenda):"
+            if signed
+            else "The note, as it will be saved:"
+        )
         self._to_sign = None if signed else note_to_sign(report)  # what "Sign" signs
         if not self.signer.text().strip():
             self.signer.setText(report.session.therapist)

@@ -75,7 +75,7 @@ class LiveFeed:
         return min(self.total, self.capacity)
 
     def pull(self) -> SampleBlock:
-        """Take in everything new; return it (for consumers that score live)."""
+        """Take in everything new; return it (what arrived since the last pull)."""
         block = self.reader.read()
         self.push(block)
         return block

@@ -184,8 +184,11 @@ class EngineLoop:
         return self.pipeline
 
     def _start_trial(self, c: m.StartTrial) -> None:
+        from nmr_balance.protocols.library import check_single_trial
+
         pipeline = self._need_source("starting a trial")
         self._check_idle()
+        check_single_trial(c.protocol)  # a target exercise runs as a protocol (StartProtocol)
         if self.make_recorder is None:
             raise EngineStateError("this engine cannot record", "Install the recordings package")
         recorder = self.make_recorder(

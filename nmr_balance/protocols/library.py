@@ -15,7 +15,7 @@ import pathlib
 
 import platformdirs
 
-from nmr_balance.errors import ProtocolError, UnknownProtocolError
+from nmr_balance.errors import InvalidParameterError, ProtocolError, UnknownProtocolError
 from nmr_balance.protocols.schema import Protocol, load_protocol
 
 BUILTIN_DIR = pathlib.Path(__file__).resolve().parent / "builtin"
@@ -100,3 +100,33 @@ def facts(name: str, clinic_dir: pathlib.Path | None = None) -> ProtocolFacts:
     """The facts of protocol ``name`` from the library (built-in and clinic files); a name no
     file describes gets its name as title and kind ``unknown`` (never a guessed kind)."""
     return _facts(name, clinic_dir)
+
+
+#: Tasks of a trial recorded on its own, without a protocol run (``nmr-balance record``, the
+#: console's free trial): the person stands, nothing is shown or scored but the sway.
+STANDING_TASKS = ("stand", "single_leg", "pause")
+
+
+def check_single_trial(name: str, option: str = "protocol") -> None:
+    """Refuse to record one trial under the name of a protocol that shows and scores targets
+    (``free_targets``, ``los``, ``weight_shift``...): the trial would be stored as that exercise
+    with nothing scored. Only its run does that (``nmr-balance run``, the console's Start
+    protocol). Names no protocol file describes stay free labels.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``option``, the steps that need a run and the command to use.
+    """
+    entry = discover().get(name)
+    if entry is None or entry.protocol is None:
+        return
+    tasks = sorted({s.task for s in entry.protocol.steps} - set(STANDING_TASKS))
+    if tasks:
+        raise InvalidParameterError(
+            option,
+            name,
+            f"a standing protocol (free, mctsib, romberg, single_leg): {name} has "
+            f"{', '.join(tasks)} steps, which the protocol engine shows and scores; run it "
+            f"(`nmr-balance run {name} --patient CODE`, or Start protocol in the console)",
+        )

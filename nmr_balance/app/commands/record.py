@@ -80,32 +80,6 @@ def add_arguments(parser) -> None:
     add_db_argument(parser)
 
 
-#: Tasks of a trial ``record`` can stand for: the person stands, nothing is shown or scored but
-#: the sway. A protocol with another task (targets, LOS, tracking...) needs ``run``.
-STANDING_TASKS = ("stand", "single_leg", "pause")
-
-
-def _check_standing_protocol(name: str) -> None:
-    """Refuse ``--protocol`` naming a protocol that shows and scores targets: a trial recorded
-    here would be stored under its name with nothing scored (``record --protocol free_targets``
-    would look like a target exercise with no hits). Names the library does not know stay
-    free labels."""
-    from nmr_balance.protocols.library import discover
-
-    entry = discover().get(name)
-    if entry is None or entry.protocol is None:
-        return
-    tasks = sorted({s.task for s in entry.protocol.steps} - set(STANDING_TASKS))
-    if tasks:
-        raise InvalidParameterError(
-            "--protocol",
-            name,
-            f"a standing protocol (free, mctsib, romberg, single_leg): {name} has "
-            f"{', '.join(tasks)} steps, which the protocol engine shows and scores; run it with "
-            f"`nmr-balance run {name} --patient CODE`",
-        )
-
-
 def run(args) -> int:
     from tqdm import tqdm
 
@@ -113,12 +87,13 @@ def run(args) -> int:
     from nmr_balance.app.protocol_recording import faster_than_real_time
     from nmr_balance.app.warm import FRONT_END, warm_kernels
     from nmr_balance.pipeline import Pipeline
+    from nmr_balance.protocols.library import check_single_trial
     from recordings import Condition
     from recordings.recorder import Recorder
 
     if not args.duration > 0:  # before anything is written
         raise InvalidParameterError("--duration", args.duration, "a positive number of seconds")
-    _check_standing_protocol(args.protocol)
+    check_single_trial(args.protocol, "--protocol")  # a target exercise needs its run
     condition = Condition.parse(args.condition)
     source = open_source(args.source)  # a bad URL fails before anything is written
     warm_kernels(only=FRONT_END)  # the trial's metrics at the end need no kernel (dsp.metrics)
