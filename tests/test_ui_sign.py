@@ -7,6 +7,7 @@ from __future__ import annotations
 import queue
 
 import pytest
+from _helpers import run_cli
 
 from nmr_balance.app.engine_process import run_engine
 from nmr_balance.engine import messages as m
@@ -102,3 +103,84 @@ def test_sign_as_the_therapist_from_the_end_of_session_step(qtbot, tmp_path, art
     finally:
         window.close()
         store.close()
+
+
+STATION_TOML = """
+[clinic]
+name = "Lakeside Physio"
+provider_label = "Treating PT"
+
+[billing]
+units_rule = "ama_midpoint"
+"""
+
+
+def test_the_console_and_the_engine_word_the_note_with_the_station_config(
+    qtbot, tmp_path, monkeypatch
+):
+    """The station's config (clinic, billing rule) words the note the console shows, the one
+    the engine signs and the one `nmr-balance report` prints: one note, whoever makes it. A
+    broken config is said, and nothing is worded or signed with defaults in its place."""
+    config_home = tmp_path / "config"
+    (config_home / "nmr-balance").mkdir(parents=True)
+    config = config_home / "nmr-balance" / "station.toml"
+    config.write_text(STATION_TOML, encoding="utf-8")
+    # before the engine process is spawned: it reads the same file
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    db = tmp_path / "station.sqlite"
+    application()
+    store = open_store(db)
+    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
+    qtbot.addWidget(window)
+    try:
+        with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
+            window.add_patient("P010")
+        window.session_panel.therapist.setText("B. Jones, PT")
+        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+            window.start_session("P010")
+        sid = window.session_id
+        window.session_panel.end_button.click()
+        dialog = window.end_dialog
+        with qtbot.waitSignal(window.engine.session_ended, timeout=10000):
+            dialog.review_button.click()
+        shown = dialog.note.toPlainText()
+        assert "Treating PT: B. Jones, PT" in shown and "AMA/CPT midpoint rule" in shown
+        with qtbot.waitSignal(window.engine.session_signed, timeout=10000):
+            dialog.sign_button.click()
+        signed = signing.signature(store, sid)
+        assert "Treating PT: B. Jones, PT" in signed.text and "AMA/CPT midpoint" in signed.text
+        dialog.close()
+        # the command line reads the same file: its note is the signed one, verified
+        out = run_cli("report", "--db", str(db), "--session", str(sid), "--note", "-")
+        assert out.returncode == 0, out.stderr
+        assert "Treating PT: B. Jones, PT" in out.stdout and "matches the signed text" in out.stdout
+        # a broken file: the console says so instead of wording a note with the defaults
+        config.write_text("[billing]\nunits_rule = 'per_visit'\n", encoding="utf-8")
+        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+            window.start_session("P010")
+        window.session_panel.end_button.click()
+        assert window.end_dialog is None or window.end_dialog.session_id != window.session_id
+        assert "station config cannot be used" in window.messages[-1]
+        assert "units_rule" in window.messages[-1]
+        window.save_report()
+        assert "station config cannot be used" in window.messages[-1]
+    finally:
+        window.close()
+        store.close()
+
+
+def test_the_engine_refuses_to_sign_with_a_broken_station_config(tmp_path, monkeypatch):
+    config_home = tmp_path / "config"
+    (config_home / "nmr-balance").mkdir(parents=True)
+    (config_home / "nmr-balance" / "station.toml").write_text("[clinic\n", encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    with Store.open(tmp_path / "station.db") as store:
+        store.add_patient("P001")
+        sid = store.start_session("P001").id
+        store.end_session(sid)
+        replies = queue.SimpleQueue()
+        loop = EngineLoop(replies, lambda url: None, records=store)
+        loop.handle(m.SignSession(sid, "A. Smith", "the note"))
+        (refused,) = _drain(replies)
+        assert isinstance(refused, m.Error) and "station config cannot be used" in refused.message
+        assert signing.signature(store, sid) is None

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from nmr_balance.engine import messages as m
+from nmr_balance.reporting.config import station_report_config
 from ui.compare_view import CompareView
 from ui.debug_overlay import DebugOverlay
 from ui.engine_client import EngineClient
@@ -348,6 +349,8 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         """The end-of-session step: the patient's state after it, then the note to review."""
         if self.store is None or self.session_id is None:
             return
+        if self._report_config() is None:
+            return
         from ui.end_session import EndSessionDialog
 
         dialog = EndSessionDialog(self, self.session_id, self.session_patient)
@@ -356,21 +359,34 @@ class ConsoleWindow(QtWidgets.QMainWindow):
         dialog.open()
         self.end_dialog = dialog
         if self.store.session(self.session_id).signed:  # locked: only its note to show
-            dialog.show_note(self.store, self.reporter)
+            dialog.show_note(self.store, self.reporter, self.reporter.config)
 
     def _on_session_ended(self, session_id: int) -> None:
         dialog = self.end_dialog
         if dialog is not None and dialog.session_id == session_id:
-            dialog.show_note(self.store, self.reporter)
+            dialog.show_note(self.store, self.reporter, self.reporter.config)
 
     def _on_session_signed(self, signed: m.SessionSigned) -> None:
         dialog = self.end_dialog
         if dialog is not None and dialog.session_id == signed.session_id:
-            dialog.show_signed(self.store, signed, self.reporter)
+            dialog.show_signed(self.store, signed, self.reporter, self.reporter.config)
+
+    def _report_config(self):
+        """The station's report settings (clinic, billing rule), read now as ``nmr-balance
+        report`` and the engine (which signs) read them, so the note is one whoever makes it;
+        None (and the console says why) when there is no store or the file cannot be used."""
+        if self.reporter is None:
+            return None
+        config, problem = station_report_config()
+        if config is None:
+            self.show_notice(problem)
+            return None
+        self.reporter.config = config
+        return config
 
     def save_report(self) -> None:
         """Ask where, then write the session's PDF report and note in the background."""
-        if self.reporter is not None and self.session_id is not None:
+        if self.session_id is not None and self._report_config() is not None:
             self.reporter.ask_and_export(self, self.session_id, self.session_panel.patient_code())
 
     def start_trial(self) -> None:

@@ -100,8 +100,9 @@ class EndSessionDialog(QtWidgets.QDialog):
         self.ask.show()
         self.review_button.setEnabled(True)
 
-    def show_note(self, store, reporter=None) -> None:
-        """Show the note of the stored session (called once the engine has stored the facts)."""
+    def show_note(self, store, reporter=None, config=None) -> None:
+        """Show the note of the stored session (called once the engine has stored the facts),
+        worded with the station's report ``config`` (the one the engine signs with)."""
         from nmr_balance.reporting import documentation_note
         from nmr_balance.reporting.note import note_to_sign
         from recordings.report_data import session_report
@@ -109,7 +110,7 @@ class EndSessionDialog(QtWidgets.QDialog):
         self.review_button.setEnabled(True)
         self.status.setText("")
         try:
-            report = session_report(store, self.session_id)
+            report = session_report(store, self.session_id, config)
             text = documentation_note(report)
         except Exception as e:  # shown, the session stays stored
             error_box(self, e)
@@ -155,10 +156,10 @@ class EndSessionDialog(QtWidgets.QDialog):
         self.status.setText("not signed")
         self._name_changed(self.signer.text())
 
-    def show_signed(self, store, signed: SessionSigned, reporter=None) -> None:
+    def show_signed(self, store, signed: SessionSigned, reporter=None, config=None) -> None:
         """The engine signed the note: show it as filed, with its verification line."""
         self._to_sign, self._signing = None, False
-        self.show_note(store, reporter)
+        self.show_note(store, reporter, config)
         self.status.setText(f"signed by {signed.by}: the session's record is now fixed")
 
     def _save(self) -> None:

@@ -350,7 +350,15 @@ class EngineLoop:
         self.reply(m.SessionEnded(c.session_id))
 
     def _sign_session(self, c: m.SignSession) -> None:
-        sig = self._need_records().sign_session(c.session_id, c.by, shown=c.shown)
+        from nmr_balance.reporting.config import station_report_config
+
+        records = self._need_records()
+        # read now, as the console read it to show the note: the note is signed as worded
+        # with the station's settings, never with defaults standing in for a broken file
+        config, problem = station_report_config()
+        if config is None:
+            raise EngineStateError(problem)
+        sig = records.sign_session(c.session_id, c.by, shown=c.shown, config=config)
         self.reply(m.SessionSigned(c.session_id, sig.by, sig.at, sig.sha256))
 
     # --- housekeeping --------------------------------------------------------------------------

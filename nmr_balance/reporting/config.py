@@ -119,3 +119,18 @@ def load_report_config(path: str | Path | None = None) -> ReportConfig:
         provider_label=clinic.get("provider_label", defaults.provider_label),
     )
     return ReportConfig(info, rule, float(pause_min) * 60.0, count_pauses)
+
+
+def station_report_config(path: str | Path | None = None) -> tuple[ReportConfig | None, str]:
+    """The station's report config for a long-running program (the dashboard's console and its
+    engine): ``(config, "")``, or ``(None, what is wrong and what to do)`` when the file cannot
+    be used. Both processes read the same file, so the note the console shows is the note the
+    engine signs and the one ``nmr-balance report`` writes; a broken file is said, never
+    replaced by the defaults in silence."""
+    try:
+        return load_report_config(path), ""
+    except ConfigError as e:
+        return None, (
+            f"the station config cannot be used, so no report, note or signature until it is "
+            f"fixed: {e}"
+        )
