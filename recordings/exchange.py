@@ -15,6 +15,7 @@ import numpy as np
 from nmr_balance.errors import DataFormatError, InvalidParameterError
 from nmr_balance.frontend.sensors import default_stages
 from nmr_balance.frontend.stage import configure_chain, run_chain
+from nmr_balance.record import CueType, TrialStatus
 from nmr_balance.results import measure_trial
 from nmr_balance.stream import StreamInfo
 from recordings import _table, c3d_io, chunks, csv_io, witmotion_sd
@@ -127,7 +128,8 @@ def process(data: TrialData) -> TrialData:
     return data
 
 
-_STATUSES = ("complete", "aborted", "interrupted")
+#: How an imported trial may have ended (a trial still recording is not a finished export).
+_STATUSES = tuple(s.value for s in TrialStatus if s is not TrialStatus.RECORDING)
 #: Header fields an import may take over, and the longest text each may hold.
 _TEXT_FIELDS = {"protocol": 200, "vision": 40, "surface": 40, "stance": 200, "filter": 500}
 
@@ -215,6 +217,16 @@ def checked_import(path: str | Path, data: TrialData) -> dict[str, Any]:
             raise DataFormatError(
                 str(path), f"damaged event {str(e)[:60]}", "Export the trial again"
             )
+        if e.kind == "cue":  # its type is the core's, as when the recorder logged it
+            said = e.payload.get("type", e.payload.get("mode", ""))
+            try:
+                CueType.parse(said if isinstance(said, str) else repr(said))
+            except InvalidParameterError as err:
+                raise DataFormatError(
+                    str(path),
+                    f"the cue at {e.t:g} s has the type {str(said)[:30]!r}",
+                    f"Expected {err.expected}: fix the events line",
+                ) from None
     out["metrics"] = _plain_metrics(path, data.metrics)
     for name, block, info in (
         ("raw", data.raw, data.raw_info),

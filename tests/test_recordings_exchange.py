@@ -314,3 +314,23 @@ def test_csv_round_trip_when_streams_differ_in_length(tmp_path):
         assert "# processed_rows: 430" in path.read_text() and "# raw_rows: 500" in path.read_text()
         back = store.load_trial(import_file(store, path, "P2"))
     assert same_bits(back.raw, raw) and same_bits(back.processed, proc)
+
+
+def test_an_imported_cue_of_an_unknown_type_is_refused_and_nothing_is_stored(stored, tmp_path):
+    """A cue's type is the core's CueType on the way in from a file too, as from the console."""
+    store, tid = stored
+    path = export_trial(store, tid, tmp_path / "t.csv")
+    text = path.read_text()
+    assert '"cue", {"text": "look ahead"}' in text  # the stored cue, said without a type
+    typed = text.replace('{"text": "look ahead"}', '{"text": "look ahead", "type": "Tactile"}')
+    path.write_text(typed)
+    new = import_file(store, path, "P002")
+    assert [c.type.value for c in (e.cue() for e in store.events(new)) if c] == ["tactile"]
+    path.write_text(typed.replace('"Tactile"', '"olfactory"'))
+    before = [(t.id, t.status) for t in store.trials()]
+    with pytest.raises(DataFormatError, match="olfactory") as refused:
+        import_file(store, path, "P003")
+    assert all(
+        t in str(refused.value) + refused.value.hint for t in ("verbal", "tactile", "visual")
+    )
+    assert [(t.id, t.status) for t in store.trials()] == before
