@@ -1,4 +1,5 @@
-"""Helpers shared by many test files: repository paths, screenshot checks, a fake clock.
+"""Helpers shared by many test files: repository paths, the console on a station database,
+screenshot checks, a fake clock.
 
 Test files never import each other (``test_layout.py`` checks it): what two of them share lives
 here or in the other helper modules (``_driver_helpers``, ``_fake_bleak``, ``_recordings_util``,
@@ -7,6 +8,7 @@ here or in the other helper modules (``_driver_helpers``, ``_fake_bleak``, ``_re
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import subprocess
@@ -75,6 +77,30 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.t += max(0.0, seconds)
+
+
+@contextlib.contextmanager
+def console_on(qtbot, db):
+    """The console (``ui.console_window``) on the station database ``db`` as the dashboard opens
+    it: the store read-only in this process (``ui.dashboard.open_store`` creates or updates the
+    file first), the engine its one writer, started in its own process on first use. Yields the
+    window and that store; closes both."""
+    from nmr_balance.app.engine_process import run_engine
+    from ui.console_window import ConsoleWindow
+    from ui.dashboard import application, open_store
+    from ui.engine_client import EngineClient
+
+    application()
+    store = open_store(db)
+    try:
+        window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
+        qtbot.addWidget(window)
+        try:
+            yield window, store
+        finally:
+            window.close()
+    finally:
+        store.close()
 
 
 def open_console_session(qtbot, window, url: str, patient: str) -> None:

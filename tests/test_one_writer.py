@@ -14,14 +14,13 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from _helpers import console_on
 from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.app.engine_process import run_engine
 from nmr_balance.errors import StorageError
 from recordings import PROCESSED, Store
-from ui.console_window import ConsoleWindow
-from ui.dashboard import application, open_store
-from ui.engine_client import EngineClient
+from ui.dashboard import open_store
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -53,19 +52,15 @@ def _record_timed_trial(qtbot, window, seconds: int = 1, cue: tuple[str, str] | 
 def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # the report dialog opens where the database is
     db = tmp_path / "station.sqlite"
-    application()
-    store = open_store(db)  # as the dashboard opens it
-    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
-    window.session_panel.countdown_s = 0.2
-    window.session_panel.therapist.setText("AB")
-    window.session_panel.station.setText("station 2")
-    window.session_panel.pain_before.setValue(4)
-    window.session_panel.borg_before.setValue(8)
-    qtbot.addWidget(window)
-    window.show()
-    errors: list = []
-    window.engine.failed.connect(errors.append)
-    try:
+    with console_on(qtbot, db) as (window, store):  # as the dashboard opens it
+        window.session_panel.countdown_s = 0.2
+        window.session_panel.therapist.setText("AB")
+        window.session_panel.station.setText("station 2")
+        window.session_panel.pain_before.setValue(4)
+        window.session_panel.borg_before.setValue(8)
+        window.show()
+        errors: list = []
+        window.engine.failed.connect(errors.append)
         with qtbot.waitSignal(window.engine.ready, timeout=60000):
             window.connect_source("sim://?rate=100&sensor=cop")
         panel = window.session_panel
@@ -111,9 +106,6 @@ def test_report_from_the_console_then_record_again_keeps_every_write(qtbot, tmp_
         assert (session.pain_after, session.borg_after) == (1, 11) and session.ended
         assert session.response == "tolerated well, no dizziness"
         assert (session.pain_before, session.borg_before) == (4, 8)
-    finally:
-        window.close()
-        store.close()
 
     # every write is in the file, and the file is sound (read by a plain SQLite connection)
     conn = sqlite3.connect(db)
@@ -203,11 +195,7 @@ def test_a_reader_that_loses_its_locks_does_not_lose_the_engines_log(tmp_path):
 def test_patients_and_sessions_need_no_source_connected(qtbot, tmp_path):
     """Before any source is connected the engine is not running: a record command starts it."""
     db = tmp_path / "station.sqlite"
-    application()
-    store = open_store(db)
-    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
-    qtbot.addWidget(window)
-    try:
+    with console_on(qtbot, db) as (window, store):
         assert not window.engine.alive
         with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
             window.add_patient("P009")
@@ -215,8 +203,6 @@ def test_patients_and_sessions_need_no_source_connected(qtbot, tmp_path):
             window.start_session("P009")
         assert window.session_id == store.sessions("P009")[0].id
         assert window.session_panel.patient_code() == "P009"
-    finally:
-        window.close()
 
 
 def test_the_ui_opens_the_station_database_only_to_read():

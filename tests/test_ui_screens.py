@@ -24,7 +24,7 @@ from html import escape
 
 import numpy as np
 import pytest
-from _helpers import save_shot
+from _helpers import console_on, save_shot
 from protocol_harness import drive
 from PySide6 import QtCore, QtGui, QtWidgets
 from ui_shots import SCREEN_SIZES, cut_texts, settle
@@ -143,19 +143,9 @@ def done_message(run, trial_ids: list[int]):
 @pytest.fixture
 def console(qtbot, tmp_path, recorded):
     """A console on a copy of the :func:`recorded` station database."""
-    from nmr_balance.app.engine_process import run_engine
-    from recordings import Store
-    from ui.console_window import ConsoleWindow
-    from ui.engine_client import EngineClient
-
-    application()
     shutil.copy(recorded[0], tmp_path / "station.db")
-    store = Store.open(tmp_path / "station.db")
-    window = ConsoleWindow(EngineClient(run_engine, store_path=str(store.path)), store)
-    qtbot.addWidget(window)
-    yield window
-    window.close()
-    store.close()
+    with console_on(qtbot, tmp_path / "station.db") as (window, _):
+        yield window
 
 
 @pytest.mark.parametrize("size", SCREEN_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -533,17 +523,8 @@ def test_replay_compare_progress_tabs_fit_with_no_text_cut(qtbot, tmp_path, size
     """Every tab of the console, with a patient's stored trials in it."""
     from ui_store import fill_store
 
-    from nmr_balance.app.engine_process import run_engine
-    from recordings import Store
-    from ui.console_window import ConsoleWindow
-    from ui.engine_client import EngineClient
-
-    application()
     ids = fill_store(tmp_path / "station.db")
-    store = Store.open(tmp_path / "station.db")
-    window = ConsoleWindow(EngineClient(run_engine, store_path=str(store.path)), store)
-    qtbot.addWidget(window)
-    try:
+    with console_on(qtbot, tmp_path / "station.db") as (window, _):
         settle(qtbot, window, size)
         window.open_in_replay(ids[(2, "closed")])
         window.replay.seek(3.0)
@@ -557,9 +538,6 @@ def test_replay_compare_progress_tabs_fit_with_no_text_cut(qtbot, tmp_path, size
             assert cut_texts(window) == [], window.tabs.tabText(window.tabs.currentIndex())
             name = window.tabs.tabText(window.tabs.currentIndex()).lower()
             save_shot(window, artifacts_dir / f"console_{name}_{size[0]}x{size[1]}.png")
-    finally:
-        window.close()
-        store.close()
 
 
 @pytest.mark.parametrize(

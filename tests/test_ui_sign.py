@@ -7,15 +7,11 @@ from __future__ import annotations
 import queue
 
 import pytest
-from _helpers import run_cli
+from _helpers import console_on, run_cli
 
-from nmr_balance.app.engine_process import run_engine
 from nmr_balance.engine import messages as m
 from nmr_balance.engine.loop import EngineLoop
 from recordings import Store, signing
-from ui.console_window import ConsoleWindow
-from ui.dashboard import application, open_store
-from ui.engine_client import EngineClient
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -58,11 +54,7 @@ def test_the_engine_signs_what_was_shown_and_refuses_otherwise(tmp_path):
 
 def test_sign_as_the_therapist_from_the_end_of_session_step(qtbot, tmp_path, artifacts_dir):
     db = tmp_path / "station.sqlite"
-    application()
-    store = open_store(db)
-    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
-    qtbot.addWidget(window)
-    try:
+    with console_on(qtbot, db) as (window, store):
         with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
             window.add_patient("P009")
         window.session_panel.therapist.setText("A. Smith, PT")
@@ -100,9 +92,6 @@ def test_sign_as_the_therapist_from_the_end_of_session_step(qtbot, tmp_path, art
         assert again is not dialog and again.review.isVisible() and not again.ask.isVisible()
         assert "matches the signed text" in again.note.toPlainText()
         assert not again.sign_button.isEnabled() and not again.back_button.isEnabled()
-    finally:
-        window.close()
-        store.close()
 
 
 STATION_TOML = """
@@ -128,11 +117,7 @@ def test_the_console_and_the_engine_word_the_note_with_the_station_config(
     # before the engine process is spawned: it reads the same file
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     db = tmp_path / "station.sqlite"
-    application()
-    store = open_store(db)
-    window = ConsoleWindow(EngineClient(run_engine, store_path=str(db)), store)
-    qtbot.addWidget(window)
-    try:
+    with console_on(qtbot, db) as (window, store):
         with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
             window.add_patient("P010")
         window.session_panel.therapist.setText("B. Jones, PT")
@@ -164,9 +149,6 @@ def test_the_console_and_the_engine_word_the_note_with_the_station_config(
         assert "units_rule" in window.messages[-1]
         window.save_report()
         assert "station config cannot be used" in window.messages[-1]
-    finally:
-        window.close()
-        store.close()
 
 
 def test_the_engine_refuses_to_sign_with_a_broken_station_config(tmp_path, monkeypatch):
