@@ -1,6 +1,7 @@
 """Shared by the recordings commands (record, replay, export, import, patients, sessions,
-trials, and run): the ``--db`` option, opening the store, the session ``--session`` continues,
-and printing rows as a table or JSON. Kept light: every command's ``--help`` imports it."""
+trials, run, sign and addendum): the ``--db`` option, opening the store, the session
+``--session`` continues, a signer's ``--session`` and ``--by``, and printing rows as a table or
+JSON. Kept light: every command's ``--help`` imports it."""
 
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ def add_db_argument(parser) -> None:
 
     parser.add_argument(
         "--db", metavar="PATH|URL", default=None, help=DB_HELP.format(default=default_db_path())
+    )
+
+
+def add_signer_arguments(parser) -> None:
+    """``--session ID --by NAME``: the session a signer acts on (sign, addendum), and who."""
+    parser.add_argument("--session", type=int, required=True, metavar="ID", help="the session")
+    parser.add_argument(
+        "--by",
+        required=True,
+        metavar="NAME",
+        help='your name as the record shows it ("A. Smith, PT")',
     )
 
 

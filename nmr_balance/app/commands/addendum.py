@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from nmr_balance.app.commands._recordings import add_db_argument, open_store
+from nmr_balance.app.commands._recordings import (
+    add_db_argument,
+    add_signer_arguments,
+    open_store,
+)
 
 NAME = "addendum"
 HELP = "add a dated addendum to a signed session's note (the signed text never changes)"
@@ -20,13 +24,7 @@ Examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--session", type=int, required=True, metavar="ID", help="the session")
-    parser.add_argument(
-        "--by",
-        required=True,
-        metavar="NAME",
-        help='your name as the record shows it ("A. Smith, PT")',
-    )
+    add_signer_arguments(parser)
     parser.add_argument("--text", required=True, metavar="TEXT", help="the addendum, in your words")
     add_db_argument(parser)
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from nmr_balance.app.commands._recordings import add_db_argument, open_store
+from nmr_balance.app.commands._recordings import (
+    add_db_argument,
+    add_signer_arguments,
+    open_store,
+)
 
 NAME = "sign"
 HELP = "sign a session's documentation note (CPT 97112): the record is then fixed"
@@ -35,13 +39,7 @@ Examples:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--session", type=int, required=True, metavar="ID", help="the session")
-    parser.add_argument(
-        "--by",
-        required=True,
-        metavar="NAME",
-        help='your name as the record shows it ("A. Smith, PT")',
-    )
+    add_signer_arguments(parser)
     parser.add_argument("--yes", action="store_true", help="sign without showing and asking")
     parser.add_argument(
         "--end",
