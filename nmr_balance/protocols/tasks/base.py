@@ -91,6 +91,17 @@ class Task:
         began."""
         return {"target_since_s": self.t0}
 
+    def _moving_target(self, point, radius: float) -> dict[str, Any]:
+        """:meth:`cue` of a target that moves from the trial's start on (tracking, maze,
+        circles): follow it, now at ``point`` (x, y, stream unit), of ``radius``."""
+        x, y = point
+        return {
+            "target": (float(x), float(y)),
+            "target_since_s": self.t0,
+            "radius": radius,
+            "moving": True,
+        }
+
     def extent(self) -> float:
         """Farthest reach (stream unit) of anything :meth:`display` may show, edges included:
         the patient screen scales to it before the trial starts. 0: nothing is shown."""

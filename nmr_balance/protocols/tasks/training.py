@@ -146,13 +146,7 @@ class Tracking(Task):
         return {"targets": [[*map(float, self.path(t - self.t0)[0]), self.radius]]}
 
     def cue(self, t):
-        x, y = self.path(t - self.t0)[0]
-        return {
-            "target": (float(x), float(y)),
-            "target_since_s": self.t0,
-            "radius": self.radius,
-            "moving": True,
-        }
+        return self._moving_target(self.path(t - self.t0)[0], self.radius)
 
     def extent(self):
         return reach(self.path(np.arange(0.0, self.duration_s, 0.05)), self.radius)
@@ -215,13 +209,8 @@ class Maze(Task):
         along = min(self.progress + 2 * self.half_width, self.length)
         k = min(int(np.searchsorted(np.cumsum(seg), along)), len(seg) - 1)
         u = (along - float(np.sum(seg[:k]))) / seg[k] if seg[k] > 0 else 1.0
-        x, y = self.points[k] + (self.points[k + 1] - self.points[k]) * min(1.0, u)
-        return {
-            "target": (float(x), float(y)),
-            "target_since_s": self.t0,
-            "radius": self.half_width,
-            "moving": True,
-        }
+        ahead = self.points[k] + (self.points[k + 1] - self.points[k]) * min(1.0, u)
+        return self._moving_target(ahead, self.half_width)
 
     def extent(self):
         return reach(self.points, self.half_width)
@@ -277,7 +266,7 @@ class Circles(Task):
 
     def cue(self, t):
         x, y, radius = self.display(t)["targets"][0]
-        return {"target": (x, y), "target_since_s": self.t0, "radius": radius, "moving": True}
+        return self._moving_target((x, y), radius)
 
     def extent(self):
         return self.radius + self.los.length(8.0)
