@@ -23,6 +23,22 @@ def _drain(replies) -> list:
     return out
 
 
+def _end_and_review(qtbot, window, patient: str, therapist: str):
+    """On the console: add ``patient``, start a session by ``therapist``, end it and review its
+    note in the end-of-session step. The session id and that step's dialog."""
+    with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
+        window.add_patient(patient)
+    window.session_panel.therapist.setText(therapist)
+    with qtbot.waitSignal(window.engine.session_started, timeout=10000):
+        window.start_session(patient)
+    session_id = window.session_id
+    window.session_panel.end_button.click()
+    dialog = window.end_dialog
+    with qtbot.waitSignal(window.engine.session_ended, timeout=10000):
+        dialog.review_button.click()
+    return session_id, dialog
+
+
 def test_the_engine_signs_what_was_shown_and_refuses_otherwise(tmp_path):
     with Store.open(tmp_path / "station.db") as store:
         store.add_patient("P001")
@@ -55,16 +71,7 @@ def test_the_engine_signs_what_was_shown_and_refuses_otherwise(tmp_path):
 def test_sign_as_the_therapist_from_the_end_of_session_step(qtbot, tmp_path, artifacts_dir):
     db = tmp_path / "station.sqlite"
     with console_on(qtbot, db) as (window, store):
-        with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
-            window.add_patient("P009")
-        window.session_panel.therapist.setText("A. Smith, PT")
-        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
-            window.start_session("P009")
-        sid = window.session_id
-        window.session_panel.end_button.click()
-        dialog = window.end_dialog
-        with qtbot.waitSignal(window.engine.session_ended, timeout=10000):
-            dialog.review_button.click()
+        sid, dialog = _end_and_review(qtbot, window, "P009", "A. Smith, PT")
         assert dialog.review.isVisible()
         assert "DRAFT" in dialog.note.toPlainText()
         assert dialog.sign_button.text() == "Sign as A. Smith, PT"
@@ -118,16 +125,7 @@ def test_the_console_and_the_engine_word_the_note_with_the_station_config(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
     db = tmp_path / "station.sqlite"
     with console_on(qtbot, db) as (window, store):
-        with qtbot.waitSignal(window.engine.patient_added, timeout=60000):
-            window.add_patient("P010")
-        window.session_panel.therapist.setText("B. Jones, PT")
-        with qtbot.waitSignal(window.engine.session_started, timeout=10000):
-            window.start_session("P010")
-        sid = window.session_id
-        window.session_panel.end_button.click()
-        dialog = window.end_dialog
-        with qtbot.waitSignal(window.engine.session_ended, timeout=10000):
-            dialog.review_button.click()
+        sid, dialog = _end_and_review(qtbot, window, "P010", "B. Jones, PT")
         shown = dialog.note.toPlainText()
         assert "Treating PT: B. Jones, PT" in shown and "AMA/CPT midpoint rule" in shown
         with qtbot.waitSignal(window.engine.session_signed, timeout=10000):
