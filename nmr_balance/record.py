@@ -229,11 +229,17 @@ class Session:
 
 @dataclasses.dataclass(frozen=True)
 class Cue:
-    """A cue the therapist gave, ``t_s`` seconds (sample time) after the trial's start."""
+    """A cue the therapist gave, ``t_s`` seconds (sample time) after the trial's start.
+
+    ``type`` is how it was given. A record of an older version may hold a type that is none of
+    :class:`CueType`: such a cue has ``type`` None and keeps the text stored as its type in
+    ``stored_type``, to be shown as it is, never read as another type.
+    """
 
     t_s: float
     text: str
-    type: CueType = CueType.UNSPECIFIED
+    type: CueType | None = CueType.UNSPECIFIED
+    stored_type: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,12 +259,12 @@ class TrialEvent:
         """This event as a :class:`Cue` (None unless ``kind == "cue"``)."""
         if self.kind != "cue":
             return None
-        kind = str(self.payload.get("type", self.payload.get("mode", "")))
+        text = str(self.payload.get("text", ""))
+        stored = self.payload.get("type", self.payload.get("mode"))
         try:
-            cue_type = CueType.parse(kind)
-        except InvalidParameterError:
-            cue_type = CueType.UNSPECIFIED
-        return Cue(self.t, str(self.payload.get("text", "")), cue_type)
+            return Cue(self.t, text, CueType.parse(None if stored is None else str(stored)))
+        except InvalidParameterError:  # no way in stores one now; an old record may hold it
+            return Cue(self.t, text, None, str(stored))
 
 
 @dataclasses.dataclass(frozen=True)

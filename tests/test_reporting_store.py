@@ -308,3 +308,48 @@ def test_overlapping_sessions_of_one_patient_are_flagged(tmp_path):
     assert f"overlaps in time with session #{b.id} of the same patient" in note
     pdf = pdf_text(write_session_pdf(report, tmp_path / "a.pdf"))
     assert f"overlaps in time with session #{b.id} of the same patient" in pdf
+
+
+def test_a_stored_cue_of_a_type_no_longer_known_is_shown_as_stored(tmp_path):
+    """No way in stores a cue of another type now, but an older version did: the record keeps
+    saying what it holds ("type not recognised: 'auditory'"), never another type in its place."""
+    import json
+    import sqlite3
+
+    db = tmp_path / "s.db"
+    with Store.open(db) as store:
+        store.add_patient("P1")
+        session = store.start_session("P1")
+        tid = _record(store, session.id, _sim("eyes_open,firm", 3, duration=2.0), "eyes_open,firm")
+        store.end_session(session.id)
+    # as an older version wrote them: straight into the events table
+    conn = sqlite3.connect(db)
+    with conn:
+        for t, payload in (
+            (0.5, {"text": "weight on the heels", "type": "auditory"}),
+            (0.8, {"text": "eyes on the dot", "mode": "Visual"}),
+            (1.0, {"text": "stand tall", "type": None}),
+        ):
+            conn.execute(
+                "INSERT INTO events (trial_id, t, kind, payload) VALUES (?, ?, 'cue', ?)",
+                (tid, t, json.dumps(payload)),
+            )
+    conn.close()
+    with Store.open(db, read_only=True) as store:
+        report = session_report(store, session.id)
+    (trial,) = report.session.trials
+    assert [(c.text, c.type, c.stored_type) for c in trial.cues] == [
+        ("weight on the heels", None, "auditory"),
+        ("eyes on the dot", CueType.VISUAL, ""),
+        ("stand tall", CueType.UNSPECIFIED, ""),
+    ]
+    note = " ".join(documentation_note(report).split())
+    assert "Type not recognised: 'auditory' (1): \"weight on the heels\"" in note
+    assert 'Visual (1): "eyes on the dot"' in note
+    assert 'Type not recorded (1): "stand tall"' in note
+    assert "Verbal: none logged" in note
+    pdf = pdf_text(write_session_pdf(report, tmp_path / "s.pdf"))
+    pdf = pdf.replace(" Cues given ", " ")  # the row's title, laid out in the middle of its cell
+    assert f"weight on the heels (type not recognised: 'auditory', trial {tid})" in pdf
+    assert f"eyes on the dot (visual, trial {tid})" in pdf
+    assert f"stand tall (type not recorded, trial {tid})" in pdf

@@ -16,7 +16,7 @@ import collections
 import textwrap
 
 from nmr_balance.protocols.library import facts
-from nmr_balance.record import CueType
+from nmr_balance.record import Cue, CueType
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.compare import KEY_BY_NAME, compare_sessions, metric_unit
 from nmr_balance.reporting.minutes import TimedMinutes, timed_minutes
@@ -110,16 +110,28 @@ def _exercises(session: SessionSummary) -> list[str]:
     return lines
 
 
+def cue_type_text(cue: Cue) -> str:
+    """How a cue was given, in the words of the note and the PDF: its type ("verbal"), "type
+    not recorded", or for a type an old record holds that is none of the core's, "type not
+    recognised: 'xyz'" (what was stored, as it was stored)."""
+    if cue.type is None:
+        return f"type not recognised: {cue.stored_type!r}"
+    return cue.type.value or "type not recorded"
+
+
 def _cues(session: SessionSummary) -> list[str]:
-    by_mode: dict[str, collections.Counter] = {t.value: collections.Counter() for t in CueType}
+    # every known type, even with none logged; the others only when they were
+    by_mode: dict[str, collections.Counter] = {
+        cue_type_text(Cue(0.0, "", t)): collections.Counter() for t in CueType
+    }
     for trial in session.trials:
         for cue in trial.cues:
-            by_mode[cue.type.value][cue.text.strip()] += 1
+            by_mode.setdefault(cue_type_text(cue), collections.Counter())[cue.text.strip()] += 1
     lines = ["Cues given (as logged during the trials):"]
     for mode, counts in by_mode.items():
-        if mode == "" and not counts:
+        if mode.startswith("type not") and not counts:
             continue
-        title = mode.capitalize() if mode else "Type not recorded"
+        title = mode[0].upper() + mode[1:]
         if not counts:
             lines.append(f"   {title}: none logged")
             continue

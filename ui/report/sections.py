@@ -40,7 +40,7 @@ from nmr_balance.reporting.compare import (
 )
 from nmr_balance.reporting.minutes import timed_minutes
 from nmr_balance.reporting.model import SessionReport
-from nmr_balance.reporting.note import exercise_groups, stopped_early_text
+from nmr_balance.reporting.note import cue_type_text, exercise_groups, stopped_early_text
 from nmr_balance.reporting.results_text import (
     LOS_TITLES,
     REPOSITION_TITLES,
@@ -493,7 +493,7 @@ def _record(report: SessionReport, width: float) -> list[Flowable]:
     s = report.session
     m = timed_minutes(s, report.units_rule, report.max_gap_instruction_s, report.count_pauses)
     cues = [
-        f"{escape(c.text)} ({c.type.value or 'type not recorded'}, trial {t.id})"
+        f"{escape(c.text)} ({escape(cue_type_text(c))}, trial {t.id})"
         for t in s.trials
         for c in t.cues
     ]
