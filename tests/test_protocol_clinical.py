@@ -95,6 +95,49 @@ def test_single_leg_stance_times_the_loss_of_balance_from_the_signal():
     assert (c.trials, c.falls) == (3, 3) and math.isnan(c.mean_velocity)
 
 
+def test_the_note_and_the_pdf_give_the_same_single_leg_times(tmp_path):
+    """Recorded from the command line, reported as the clinic reads it: the note's line and the
+    PDF's row give each leg's best time (and each condition's sway) rounded alike, in the same
+    words (``results_text``)."""
+    from _helpers import run_cli
+    from _report_util import pdf_text
+
+    from nmr_balance.reporting import fmt
+    from recordings import Store
+    from recordings.report_data import load_session_summary
+
+    db, note, pdf = tmp_path / "s.db", tmp_path / "n.txt", tmp_path / "r.pdf"
+    # a person who holds the left leg and falls on the right (every attempt) at this seed
+    source = "sim://?realtime=0&skill=0.1&seed=3"
+    run = run_cli(
+        *("run", "single_leg", "--source", source, "--patient", "P1", "--db", str(db)),
+        *("--data-dir", str(tmp_path), "-q"),
+    )
+    assert run.returncode == 0, run.stderr
+    report = run_cli(
+        "report", "--session", "1", "--db", str(db), "--note", str(note), "--pdf", str(pdf)
+    )
+    assert report.returncode == 0, report.stderr
+    with Store.open(db, read_only=True) as store:
+        (block,) = load_session_summary(store, store.session(1)).blocks
+    assert block.single_leg["left"] == (30, True) and not block.single_leg["right"][1]
+    right_s = block.single_leg["right"][0]
+    assert 0 < right_s < 30 and fmt.number(right_s) != repr(right_s)  # rounded
+    text, pdf_words = " ".join(note.read_text().split()), pdf_text(pdf)
+    assert "single-leg left: 30.0 s (held the full time)" in text
+    assert "single-leg left best 30.0 s (held the full time)" in pdf_words
+    assert f"single-leg right: {fmt.number(right_s)} s" in text
+    assert f"single-leg right best {fmt.number(right_s)} s" in pdf_words
+    assert f"single-leg right best {fmt.number(right_s)} s (held" not in pdf_words
+    held = block.conditions["eyes open, firm, single leg left"]
+    fell = block.conditions["eyes open, firm, single leg right"]
+    velocity = f"{fmt.number(held.mean_velocity)} {held.unit}/s"
+    assert f"single leg left: mean sway velocity {velocity}" in text
+    assert f"single leg left {held.trials} {held.falls} {velocity}" in pdf_words
+    assert f"single leg right: no trial held to the end; falls {fell.falls} of" in text
+    assert f"single leg right {fell.trials} {fell.falls} no trial held to the end" in pdf_words
+
+
 def lean_script(fraction=0.9):
     """Lean to ``fraction`` of each LOS target; odd directions react 0.6 s later, directions
     2, 3, 6, 7 move twice as slowly (so each effect averages out of the other's comparison)."""

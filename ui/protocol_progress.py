@@ -22,6 +22,7 @@ from nmr_balance.record import TrialStatus
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.results_text import (
     los_values,
+    mean_sway_velocity,
     progression_line,
     ratio_lines,
     reposition_values,
@@ -111,9 +112,7 @@ def block_html(block: ProtocolBlock, unit: str) -> str:
         rows = [
             [
                 escape(c.label),
-                f"{fmt.number(c.mean_velocity)} {c.unit}/s"
-                if math.isfinite(c.mean_velocity)
-                else "no trial held to the end",
+                escape(mean_sway_velocity(c)),
                 f"{c.falls} of {c.trials}",
             ]
             for c in block.conditions.values()

@@ -15,7 +15,7 @@ import math
 from nmr_balance.reporting import fmt
 from nmr_balance.reporting.compare import RATIO_FORMULAS, RATIO_TITLES
 from nmr_balance.results import LOS_DIRECTIONS, LosScores, RepositionScores, TrialResults
-from nmr_balance.summary import ProtocolBlock, SessionSummary, TrainingSummary
+from nmr_balance.summary import ConditionScore, ProtocolBlock, SessionSummary, TrainingSummary
 
 #: Column titles of the LOS table, in LosScores.FIELDS order ("L" = the sway unit).
 LOS_TITLES = (
@@ -74,9 +74,22 @@ def ratio_lines(block: ProtocolBlock) -> list[str]:
     ]
 
 
+def single_leg_time(best_s: float, held: bool) -> str:
+    """A leg's best single-leg stance time: s to 3 significant digits, and whether it was held
+    the full time."""
+    return f"{fmt.number(best_s)} s" + (" (held the full time)" if held else "")
+
+
 def single_leg_line(side: str, best_s: float, held: bool) -> str:
-    """A leg's best single-leg stance time, s (3 significant digits)."""
-    return f"single-leg {side}: {fmt.number(best_s)} s" + (" (held the full time)" if held else "")
+    return f"single-leg {side}: {single_leg_time(best_s, held)}"
+
+
+def mean_sway_velocity(c: ConditionScore) -> str:
+    """A condition's mean sway velocity of the trials held to the end (3 significant digits,
+    with its unit), or that no trial was held to the end."""
+    if not math.isfinite(c.mean_velocity):
+        return "no trial held to the end"
+    return f"{fmt.number(c.mean_velocity)} {c.unit}/s"
 
 
 def training_line(t: TrainingSummary) -> str:
@@ -103,11 +116,9 @@ def block_lines(block: ProtocolBlock) -> list[str]:
     lines = []
     unit = block.trials[0].unit if block.trials else "mm"
     for c in block.conditions.values():
-        sway = (
-            f"mean sway velocity {fmt.number(c.mean_velocity)} {c.unit}/s"
-            if math.isfinite(c.mean_velocity)
-            else "no trial held to the end"
-        )
+        sway = mean_sway_velocity(c)
+        if math.isfinite(c.mean_velocity):
+            sway = "mean sway velocity " + sway
         lines.append(f"{c.label}: {sway}; falls {c.falls} of {fmt.plural(c.trials, 'trial')}")
     if block.sensory_ratios:
         lines.append("Sensory ratios of mean sway velocity:")
@@ -144,6 +155,7 @@ __all__ = [
     "block_lines",
     "los_line",
     "los_values",
+    "mean_sway_velocity",
     "progression_line",
     "ratio",
     "ratio_lines",
@@ -151,6 +163,7 @@ __all__ = [
     "reposition_values",
     "session_lines",
     "single_leg_line",
+    "single_leg_time",
     "training_line",
     "trial_headline",
 ]

@@ -45,9 +45,11 @@ from nmr_balance.reporting.results_text import (
     LOS_TITLES,
     REPOSITION_TITLES,
     los_values,
+    mean_sway_velocity,
     progression_line,
     ratio,
     reposition_values,
+    single_leg_time,
     training_line,
 )
 from nmr_balance.reporting.signature import addendum_heading, pdf_signature_line, tampered_line
@@ -260,19 +262,12 @@ def _conditions(block: ProtocolBlock, width: float) -> list[Flowable]:
                 c.label,
                 str(c.trials),
                 str(c.falls),
-                f"{fmt.number(c.mean_velocity)} {c.unit}/s"
-                if math.isfinite(c.mean_velocity)
-                else "no trial held",
+                _p(escape(mean_sway_velocity(c)), CELL),
             ]
         )
     for side, (best, held) in block.single_leg.items():
         rows.append(
-            [
-                f"single-leg {side}",
-                "",
-                "",
-                f"best {fmt.number(best)} s" + (" (full)" if held else ""),
-            ]
+            [f"single-leg {side}", "", "", _p(escape("best " + single_leg_time(best, held)), CELL)]
         )
     return [
         _p("Results per condition", H2),
