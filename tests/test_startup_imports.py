@@ -93,16 +93,25 @@ RECORDING = (
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["record", "--help"], ["sign", "--help"], ["addendum", "--help"]],
+    [
+        ["--help"],
+        ["record", "--help"],
+        ["sign", "--help"],
+        ["addendum", "--help"],
+        ["analyze", "--help"],
+        ["protocols", "--help"],
+        ["sources", "--help"],
+    ],
 )
-def test_help_loads_neither_the_pipeline_nor_the_store(argv, tmp_path):
-    """The overview imports every command module for its help line; ``record --help`` imports
-    its own (``--db`` shows the default database path without opening the store)."""
+def test_help_loads_neither_the_pipeline_nor_the_store_nor_numpy(argv, tmp_path):
+    """The overview imports every command module for its help line, so each keeps what its
+    ``run`` needs (NumPy, the protocol engine, the sources) inside ``run``; ``record --help``
+    imports its own (``--db`` shows the default database path without opening the store)."""
     modules = _modules_after(argv, tmp_path)
     assert _loaded(modules, RECORDING) == []
-    if argv[0] != "--help":  # no other command's module, nor NumPy
-        assert _loaded(modules, ("numpy", "nmr_balance.app.commands.run")) == []
-        assert _loaded(modules, HEAVY) == []
+    assert _loaded(modules, ("numpy", *HEAVY)) == []
+    if argv[0] != "--help":  # no other command's module
+        assert _loaded(modules, ("nmr_balance.app.commands.run",)) == []
 
 
 def test_record_on_the_simulator_imports_no_scipy_signal_qt_or_reportlab(tmp_path):

@@ -7,12 +7,13 @@ import json
 import math
 import os
 import sys
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from nmr_balance.app.commands._table_options import HELP_TEXT, add_table_arguments, table_options
 from nmr_balance.errors import DataFormatError, NmrBalanceError
-from nmr_balance.io_formats import CopRecording, read_santos_duarte, sniff_format
+
+if TYPE_CHECKING:
+    from nmr_balance.io_formats import CopRecording
 
 NAME = "analyze"
 HELP = "compute sway metrics of recorded trials (CSV/TSV, Santos & Duarte)"
@@ -186,6 +187,12 @@ def load(path: str, args) -> CopRecording:
     options, same refusals. Samples missing by its time or counter column come back as NaN rows,
     so they are an error unless ``--max-gap`` bridges them.
     """
+    # NumPy and the readers are imported here, not at the top: every command's --help imports
+    # this module for its help line.
+    import numpy as np
+
+    from nmr_balance.io_formats import CopRecording, read_santos_duarte, sniff_format
+
     kind = args.input if args.input != "auto" else sniff_format(path).replace("_", "-")
     if kind == "santos-duarte":
         return read_santos_duarte(path)
@@ -215,6 +222,8 @@ def _said_filtered(header: dict) -> float | None:
 
 def analyse_file(path: str, args) -> dict:
     """Metrics of one file, as the JSON object written for it."""
+    import numpy as np
+
     from dsp.metrics import TWINS_MAX_SAMPLES, bridge_gaps, trial_metrics
 
     rec = load(path, args)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pathlib
 
-from nmr_balance.protocols.library import discover, user_dir
-
 NAME = "protocols"
 HELP = "list the clinical tests and training exercises (built-in and the clinic's own)"
 DESCRIPTION = """\
@@ -24,6 +22,8 @@ Examples:
 
 
 def add_arguments(parser) -> None:
+    from nmr_balance.protocols.library import user_dir  # the folder, for the help text
+
     parser.description = DESCRIPTION.format(folder=user_dir())
     parser.add_argument(
         "--dir",
@@ -36,6 +36,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from nmr_balance.protocols.library import discover
     from nmr_balance.protocols.run import planned_seconds  # needs the metric kernels (dsp)
     from nmr_balance.protocols.schema import clean_text
 

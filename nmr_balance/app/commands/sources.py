@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from nmr_balance.app import load_providers
-from nmr_balance.registry import schemes
-
 NAME = "sources"
 HELP = "list the kinds of source URL (sim://, serial://, ble://, replay://...) with examples"
 
@@ -14,6 +11,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from nmr_balance.app import load_providers
+    from nmr_balance.registry import schemes
+
     load_providers()
     for scheme in schemes():
         print(f"{scheme.name}://  {scheme.summary}")
