@@ -123,3 +123,20 @@ class FlakySource(SimSource):
             if self.report_status:
                 self._set_status(Status.STREAMING, "board back")
         return super()._do_read(timeout)
+
+
+def free_targets_snapshots() -> tuple[list, list]:
+    """The console's free 4 targets (``free_targets``) run to its end by a patient who leans to
+    each target: the run's events, and ``(event, run.display())`` at each of them."""
+    from drivers.sim import Lean
+    from nmr_balance.protocols.library import find
+
+    snapshots = []
+
+    def script(e, board, run):
+        snapshots.append((e, run.display()))
+        if e.kind == "target_shown":
+            board.set_intent(Lean(e.data["x"], e.data["y"], 0.3, 0.7))
+
+    _, events = drive(find("free_targets"), "sim://?realtime=0&respond=0&seed=2", script)
+    return events, snapshots

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from protocol_harness import drive
+from protocol_harness import drive, free_targets_snapshots
 
 from drivers.sim import Follow, Lean
 from drivers.sim.board import TILT_DEG_PER_MM
@@ -279,3 +279,26 @@ def test_no_built_in_target_covers_the_centre_at_any_level():
                         )
                         checked += 1
     assert checked > 50
+
+
+def test_a_trial_that_ends_at_its_last_target_counts_targets_not_a_minute():
+    """free_targets: 4 targets of up to 15 s each. Its trial ends at the 4th hit, so the display
+    gives the target shown (n of 4), its own time left and the most the trial may still last
+    (``up_to_s``), never a 60 s countdown (``remaining_s``) it does not keep."""
+    events, snapshots = free_targets_snapshots()  # (event, display()) at each event
+    started = next(e.t_s for e in events if e.kind == "trial_started")
+    ended = next(e.t_s for e in events if e.kind == "trial_done")
+    assert [e.kind for e in events].count("target_hit") == 4
+    assert ended - started < 4 * 15 - 10  # it ended at the 4th hit, well before 60 s
+    trial = [d for e, d in snapshots if d["phase"] == "trial"]
+    assert trial and all("remaining_s" not in d for d in trial)
+    shown = [(e, d) for e, d in snapshots if e.kind == "target_shown"]
+    assert [d["target_number"] for _, d in shown] == [1, 2, 3, 4]
+    for e, d in shown:
+        assert d["target_count"] == 4
+        late = d["up_to_s"] - (started + 60.0 - e.t_s)  # the display is of the block's end
+        assert -0.5 < late <= 0.0 and d["target_left_s"] == pytest.approx(15.0 + late)
+    # a trial of a set length still counts down (the countdown before it too)
+    countdown = next(d for e, d in snapshots if e.kind == "step_started")
+    assert countdown["phase"] == "countdown" and "target_number" not in countdown
+    assert 0 < countdown["remaining_s"] <= 3.0

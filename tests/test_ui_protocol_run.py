@@ -262,3 +262,38 @@ def test_patient_screen_draws_the_maze_walls_and_the_guide_circle(qtbot):
     assert np.isfinite(screen._shapes.xData).sum() == 73
     screen.show_protocol({"phase": "rest", "remaining_s": 4.5})
     assert screen.message.text() == "Rest: 5 s" and screen._shapes.xData is None  # nothing drawn
+
+
+def test_free_targets_show_the_target_shown_and_its_time_not_a_minute(qtbot):
+    """The console's free 4 targets end at the 4th hit: the therapist's progress line and the
+    patient screen say which target is up and how long it has left, never a 60 s countdown
+    (snapshots of a real run's ``ProtocolRun.display()``)."""
+    from protocol_harness import free_targets_snapshots
+
+    from ui.dashboard import application
+    from ui.patient_screen import PatientScreen
+    from ui.protocol_progress import ProtocolProgress
+
+    application()
+    _, snapshots = free_targets_snapshots()
+    second = next(d for e, d in snapshots if e.kind == "target_shown" and e.data["target"] == 1)
+    assert second["up_to_s"] > 30  # what a countdown of the whole trial would have shown
+    progress, screen = ProtocolProgress(), PatientScreen("mm")
+    qtbot.addWidget(progress)
+    qtbot.addWidget(screen)
+    progress.show_display(second)
+    assert progress.step.text().endswith(", target 2 of 4 (15 s left for it)"), progress.step.text()
+    screen.show_protocol(second)
+    assert screen.message.text() == "Move the dot into the highlighted circle\nTarget 2 of 4: 15 s"
+    # a task that ends on its own and counts no targets says the most it may last
+    maze = {"phase": "trial", "instruction": "Follow the path", "up_to_s": 41.2}
+    progress.show_display(maze)
+    assert progress.step.text().endswith(", up to 42 s left")
+    screen.show_protocol(maze)
+    assert screen.message.text() == "Follow the path\nup to 42 s"
+    # a trial of a set length counts down, as before
+    stand = {"phase": "trial", "instruction": "Stand still", "remaining_s": 12.3}
+    progress.show_display(stand)
+    assert progress.step.text().endswith(", 13 s left")
+    screen.show_protocol(stand)
+    assert screen.message.text() == "Stand still\n13 s"

@@ -339,12 +339,18 @@ class PatientScreen(QtWidgets.QWidget):
 
     def show_protocol(self, d: dict) -> None:
         """Show a protocol run's :meth:`ProtocolRun.display` snapshot: the instruction with the
-        countdown or time left, the maze corridor or the guide circle (its targets are drawn by
+        countdown or time left (in a trial that ends on its own, the target shown and its time
+        left, or the most it may still last), the maze corridor or the guide circle (its targets are drawn by
         :meth:`show_frame`)."""
         phase, left = d.get("phase", ""), d.get("remaining_s")
         text = d.get("prompt") or d.get("instruction", "")  # a task's prompt of the moment
         if phase == "countdown" and left is not None:
             text = f"{text}\nGet ready: {math.ceil(left)}"
+        elif phase == "trial" and "target_number" in d:  # the run ends at the last target
+            n, of, target_left = d["target_number"], d["target_count"], d["target_left_s"]
+            text = f"{text}\nTarget {n} of {of}: {math.ceil(target_left)} s"
+        elif phase == "trial" and "up_to_s" in d:  # ends when the goal is met
+            text = f"{text}\nup to {math.ceil(d['up_to_s'])} s"
         elif phase == "trial" and left is not None:
             text = f"{text}\n{math.ceil(left)} s"
         elif phase == "rest":

@@ -101,6 +101,23 @@ def _table(header: list[str], rows: list[list]) -> str:
     return f"<table cellspacing='0' cellpadding='1'><tr>{head}</tr>{body}</table>"
 
 
+def time_left_text(d: dict[str, Any]) -> str:
+    """The time left of a :meth:`ProtocolRun.display` snapshot, for the therapist: a countdown
+    where the phase lasts a set time; for a trial that ends on its own, what it counts (the
+    target shown and its time left) or the most it may still last, never a countdown it does
+    not keep."""
+    if "target_number" in d:
+        return (
+            f", target {d['target_number']} of {d['target_count']} "
+            f"({math.ceil(d['target_left_s'])} s left for it)"
+        )
+    if "up_to_s" in d:
+        return f", up to {math.ceil(d['up_to_s'])} s left"
+    if "remaining_s" in d:
+        return f", {math.ceil(d['remaining_s'])} s left"
+    return ""
+
+
 def block_html(block: ProtocolBlock, unit: str) -> str:
     """The protocol's results as a clinician reads them (rich text), from the stored record's one
     summary (:func:`nmr_balance.summary.protocol_block`) and in the note's words
@@ -289,8 +306,7 @@ class ProtocolProgress(QtWidgets.QGroupBox):
         text = PHASES.get(phase, phase)
         if phase not in ("done", "aborted") and "trial" in d:
             text = f"step {d['trial'] + 1} of {d['of']}: {d.get('label') or ''} \u2014 {text}"
-        if "remaining_s" in d:
-            text += f", {math.ceil(d['remaining_s'])} s left"
+        text += time_left_text(d)
         self.step.setText(text)
 
     def on_event(self, e: dict[str, Any]) -> None:

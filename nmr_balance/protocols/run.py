@@ -506,7 +506,11 @@ class ProtocolRun:
         return self.seed * 1000 + p.number
 
     def display(self) -> dict[str, Any]:
-        """What the patient screen should show now (stream units), JSON-serialisable."""
+        """What the patient screen should show now (stream units), JSON-serialisable.
+
+        The time left (s): ``remaining_s`` in a countdown, a rest or a trial of a set length; in
+        a trial that ends on its own (targets, maze, circles), ``up_to_s`` and what the task
+        counts (:meth:`~nmr_balance.protocols.tasks.base.Task.time_left`)."""
         out: dict[str, Any] = {"phase": self.phase, "unit": self.unit}
         if self.index < len(self.plan):
             p = self.plan[self.index]
@@ -522,6 +526,6 @@ class ProtocolRun:
         if self.phase in ("countdown", "rest") and math.isfinite(self.t_now):
             out["remaining_s"] = max(0.0, self.phase_end - self.t_now)
         if self.phase == "trial" and self.task is not None and math.isfinite(self.t_now):
-            out["remaining_s"] = max(0.0, self.task.t0 + self.task.duration_s - self.t_now)
+            out.update(self.task.time_left(self.t_now))
             out.update(self.task.display(self.t_now))
         return out

@@ -23,9 +23,13 @@ class Task:
         Whether the patient sees their own sway (cursor, targets) during the trial. Sensory
         tests (mCTSIB, Romberg, single-leg stance) show a fixed fixation target instead, as
         Biodex and NeuroCom do: live feedback would change an eyes-open result.
+    ends_on_its_own : bool
+        Whether the trial ends as soon as its goal is met (every target, the maze's end, the
+        circles): its duration is then the most it may last, not a time it will take.
     """
 
     feedback = True
+    ends_on_its_own = False
 
     def __init__(self, step: Step, los: LosProfile, fs: float, unit: str, seed: int):
         self.step, self.los, self.fs, self.unit, self.seed = step, los, fs, unit, seed
@@ -83,6 +87,15 @@ class Task:
 
     def display(self, t: float) -> dict[str, Any]:
         return {}
+
+    def time_left(self, t: float) -> dict[str, Any]:
+        """How long the trial still runs at sample time ``t`` (s), as display fields:
+        ``remaining_s`` for a trial of a set length; for a task that ends on its own, ``up_to_s``
+        (the most it may still last, never a countdown it does not keep) and what it counts
+        where it counts (:class:`~.training.Targets`: ``target_number`` of ``target_count``,
+        ``target_left_s`` for the target shown)."""
+        left = max(0.0, self.t0 + self.duration_s - t)
+        return {"up_to_s": left} if self.ends_on_its_own else {"remaining_s": left}
 
     def cue(self, t: float) -> dict[str, Any]:
         """What the patient is asked to do at sample time ``t``, as

@@ -21,6 +21,8 @@ from nmr_balance.protocols.tasks.base import Task, reach
 class Targets(Task):
     """Reach targets one after another: a hit is entering and holding for ``dwell_s``."""
 
+    ends_on_its_own = True  # after the last target, hit or timed out
+
     def __init__(self, *args):
         super().__init__(*args)
         rng = np.random.default_rng(self.seed)
@@ -109,6 +111,16 @@ class Targets(Task):
             "outcomes": self.outcomes,
         }
 
+    def time_left(self, t):
+        out = super().time_left(t)
+        if 0 <= self.current < len(self.points):
+            out.update(
+                target_number=self.current + 1,
+                target_count=len(self.points),
+                target_left_s=max(0.0, self.shown_at + self.step.timeout_s - t),
+            )
+        return out
+
     def display(self, t):
         if 0 <= self.current < len(self.points):
             return {"targets": [[*map(float, self.points[self.current]), self.radius]]}
@@ -154,6 +166,8 @@ class Tracking(Task):
 
 class Maze(Task):
     """Steer along a corridor without touching its walls; ends when the end is reached."""
+
+    ends_on_its_own = True
 
     def __init__(self, *args):
         super().__init__(*args)
@@ -218,6 +232,8 @@ class Maze(Task):
 
 class Circles(Task):
     """Trace circles (BAPS board) clockwise or counter-clockwise: count turns, score quality."""
+
+    ends_on_its_own = True  # once the circles asked for are traced
 
     def __init__(self, *args):
         super().__init__(*args)
