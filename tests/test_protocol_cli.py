@@ -297,7 +297,7 @@ def test_run_tells_events_and_training_results_in_words(tmp_path):
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "target 1 reached and held after" in text  # not "target_hit: target 0, hit True"
-    assert "trial 1 left / right [complete]: hits " in text and ", level 1" in text
+    assert "1. left / right: complete \u2014 hits " in text and ", level 1" in text
     # the protocol's results in the note's words: hits over both sets, level, progression
     assert "targets hit " in text and "; level 1" in text
     assert "Progression: next session at level " in text

@@ -118,9 +118,17 @@ def test_a_protocol_runs_its_steps_lands_in_the_store_and_can_be_aborted(
     msg = done.args[0]
     assert msg.phase == "done" and len(msg.trial_ids) == 2
     assert panel.start_button.isEnabled() and "finished" in progress.summary.text()
-    assert progress.results.count() == 2 and "success" in progress.results.item(1).text()
-    assert "%" in progress.results.item(1).text()  # with its unit
     stand, targets = (store.trial(i) for i in msg.trial_ids)
+    # each trial's line is the one `nmr-balance run` prints: its typed scores as stored, in the
+    # note's words and units
+    from nmr_balance.reporting.results_text import trial_headline
+
+    assert progress.results.count() == 2
+    for i, trial in enumerate((stand, targets)):
+        line = progress.results.item(i).text()
+        assert line.endswith(" \u2014 " + trial_headline(trial.results, "mm")), line
+    assert "mm/s" in progress.results.item(0).text()  # the stand's sway, with its unit
+    assert "hits " in progress.results.item(1).text()  # the targets' hits of those shown
     assert (
         stand.protocol == targets.protocol == "quick_check"
         and stand.status == targets.status == "complete"

@@ -18,12 +18,13 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from nmr_balance.engine.messages import ProtocolDone
+from nmr_balance.protocols.run import TrialResult
 from nmr_balance.record import TrialStatus
-from nmr_balance.reporting import fmt
 from nmr_balance.reporting.results_text import (
     los_values,
     mean_sway_velocity,
     progression_line,
+    protocol_trial_line,
     ratio_lines,
     reposition_values,
     single_leg_line,
@@ -32,20 +33,6 @@ from nmr_balance.reporting.results_text import (
 from nmr_balance.results import LOS_DIRECTIONS, LosResult, RepositionResult
 from nmr_balance.summary import ProtocolBlock
 from ui import theme
-
-#: Scores shown in the results list, first found wins (the rest are in the store): key, label,
-#: unit ("L" = the sway unit), significant digits.
-KEY_SCORES = (
-    ("success_pct", "success", "%", 3),
-    ("hits", "hits", "", 3),
-    ("mean_velocity", "mean velocity", "L/s", 3),
-    ("time_standing_s", "stood", "s", 3),
-    ("time_to_loss_s", "balance lost after", "s", 3),
-    ("composite_score", "score", "", 3),
-    ("tracking_rms", "tracking error", "L", 3),
-    ("circles", "circles", "", 3),
-    ("ellipse_area_95_chi2", "95 % ellipse area", "L\u00b2", 3),
-)
 
 PHASES = {
     "waiting": "waiting for samples",
@@ -68,24 +55,6 @@ LOS_COLUMNS = (
     ("max_excursion_pct", "MXE", "%", 3),
     ("directional_control_pct", "DCL", "%", 2),
 )
-
-
-def _fmt(v: Any, unit: str = "", digits: int = 3) -> str:
-    """A number with its unit (``"10.3 mm/s"``), ``"--"`` when it is missing or not finite."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        return "--"
-    text = fmt.number(v, digits) if isinstance(v, float) else str(v)
-    return f"{text} {unit}".strip() if unit != "%" else f"{text} %"
-
-
-def key_scores(scores: dict[str, Any], unit: str = "mm", n: int = 2) -> str:
-    """The first ``n`` of :data:`KEY_SCORES` present in ``scores``, with units."""
-    shown = [
-        f"{label} {_fmt(scores[k], u.replace('L', unit), d)}"
-        for k, label, u, d in KEY_SCORES
-        if k in scores
-    ]
-    return ", ".join(shown[:n])
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -258,6 +227,7 @@ class ProtocolProgress(QtWidgets.QGroupBox):
     def __init__(self):
         super().__init__("Protocol")
         self.unit = "mm"
+        self.level: int | None = None  # the run's (1-based; None for a test)
         self.title = QtWidgets.QLabel("")
         self.title.setWordWrap(True)
         self.step = QtWidgets.QLabel("", objectName="countdown")
@@ -285,6 +255,7 @@ class ProtocolProgress(QtWidgets.QGroupBox):
     def started(self, facts: dict[str, Any]) -> None:
         self.n_trials = facts.get("n_trials", 0)
         self.unit = facts.get("unit", self.unit)
+        self.level = facts.get("level")
         level = f", level {facts['level']}" if facts.get("levels") else ""
         why = f" ({facts['level_reason']})" if facts.get("level_reason") else ""
         origin = {"theoretical": "theoretical LOS (from height)", "measured": "measured LOS"}
@@ -312,14 +283,9 @@ class ProtocolProgress(QtWidgets.QGroupBox):
     def on_event(self, e: dict[str, Any]) -> None:
         kind, data = e["kind"], e["data"]
         if kind in ("trial_done", "trial_interrupted"):
-            r = data["result"]
-            status = r["status"].replace("_", " ")
-            status += f": {data['reason']}" if kind == "trial_interrupted" else ""
-            scores = key_scores(r.get("scores") or {}, self.unit)
-            self.results.addItem(
-                f"{r['number'] + 1}. {r.get('label') or r.get('task', '')}: {status}"
-                + (f" \u2014 {scores}" if scores else "")
-            )
+            # the line `nmr-balance run` prints: the trial's typed results, in the note's words
+            result = TrialResult.from_dict(data["result"])
+            self.results.addItem(protocol_trial_line(result, self.level, self.unit))
             self.results.setFixedHeight(self._list_height(self.results.count()))
             self.results.scrollToBottom()
 
@@ -347,7 +313,6 @@ __all__ = [
     "SENSORY_KINDS",
     "ProtocolProgress",
     "block_html",
-    "key_scores",
     "los_polygon",
     "los_table",
     "reposition_table",

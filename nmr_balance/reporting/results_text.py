@@ -157,6 +157,7 @@ __all__ = [
     "los_values",
     "mean_sway_velocity",
     "progression_line",
+    "protocol_trial_line",
     "ratio",
     "ratio_lines",
     "reposition_line",
@@ -180,8 +181,29 @@ def session_lines(summary: SessionSummary) -> list[str]:
     return lines
 
 
+def protocol_trial_line(result, level: int | None, unit: str) -> str:
+    """One trial of a protocol run as it ends, in the words of ``nmr-balance run`` and of the
+    console's run list: its number, label, how it ended (and why) and its key scores
+    (:func:`trial_headline` of its typed results; a trial not scored has none).
+
+    Parameters
+    ----------
+    result : nmr_balance.protocols.run.TrialResult
+    level : int or None
+        The run's level (1-based; None for tests).
+    unit : str
+        The sway unit (``mm`` or ``deg``).
+    """
+    status = result.status.replace("_", " ") + (f": {result.reason}" if result.reason else "")
+    words = trial_headline(result.typed(level), unit) if result.scored else ""
+    return f"{result.number + 1}. {result.label or result.task}: {status}" + (
+        f" \u2014 {words}" if words else ""
+    )
+
+
 def trial_headline(results: TrialResults, unit: str) -> str:
-    """The one line a listing shows for a trial's results: the task's scores, else its sway."""
+    """The one line a listing shows for a trial's results: the task's scores (a standing task's
+    are its fall and its sway; a free recording's its sway), then the level."""
     parts = []
     if results.los is not None:
         c = results.los.composite
@@ -198,10 +220,13 @@ def trial_headline(results: TrialResults, unit: str) -> str:
     if results.reposition is not None:
         a, _, _ = reposition_values(results.reposition.composite)
         parts.append(f"joint-position absolute error {a} {results.reposition.unit or unit}")
-    if results.level is not None:
-        parts.append(f"level {results.level}")
     if results.stand is not None and not results.stand.completed:
         parts.append(f"fell after {fmt.number(results.stand.time_standing_s)} s")
-    if not parts and math.isfinite(results.sway.get("mean_velocity", math.nan)):
+    # standing is measured by its sway (a free recording too); a movement task by its scores
+    if (results.stand is not None or not parts) and math.isfinite(
+        results.sway.get("mean_velocity", math.nan)
+    ):
         parts.append(f"sway {fmt.number(results.sway['mean_velocity'])} {unit}/s")
+    if results.level is not None:
+        parts.append(f"level {results.level}")
     return ", ".join(parts)

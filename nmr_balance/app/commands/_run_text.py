@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from nmr_balance.reporting import fmt
-from nmr_balance.reporting.results_text import block_lines, trial_headline
+from nmr_balance.reporting.results_text import block_lines, protocol_trial_line
 from nmr_balance.summary import ProtocolBlock
 
 
@@ -49,22 +49,13 @@ def event_line(e) -> str | None:
     return None
 
 
-def trial_line(r, run) -> str:
-    """One trial: number, label, status (and why) and its key scores (typed, as stored)."""
-    reason = f" ({r.reason})" if r.reason else ""
-    words = trial_headline(r.typed(run.level), run.unit) if r.scored else ""
-    return f"trial {r.number + 1} {r.label or r.task} [{r.status}{reason}]" + (
-        f": {words}" if words else ""
-    )
-
-
 def print_results(run, block: ProtocolBlock) -> None:
     """Each trial's line, then the protocol's results (``block``: the stored trials' block when
     the run was recorded, what the note and the PDF will say; else the run's own,
     :meth:`~nmr_balance.protocols.run.ProtocolRun.block`) in the report's words."""
     print(f"\n=== {run.protocol.title} ===")
     for r in run.results:
-        print(trial_line(r, run))
+        print(protocol_trial_line(r, run.level, run.unit))
     lines = block_lines(block)
     interrupted = sum(r.status == "interrupted" for r in run.results)
     if interrupted:
