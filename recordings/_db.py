@@ -104,9 +104,13 @@ def _create_private(path: Path) -> None:
 
 
 def _check_ours(conn: sqlite3.Connection, path: Path, create: bool = True) -> None:
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    n_objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    # one statement, one snapshot: read one by one, a file another process is initialising
+    # right now could look empty and then versioned, and be taken for another program's
+    app_id, version, n_objects = conn.execute(
+        "SELECT (SELECT application_id FROM pragma_application_id),"
+        " (SELECT user_version FROM pragma_user_version),"
+        " (SELECT count(*) FROM sqlite_master)"
+    ).fetchone()
     if app_id == 0 and version == 0 and n_objects == 0:
         if not create:  # an empty file where a station database was expected: leave it be
             raise StorageError(

@@ -227,6 +227,45 @@ def test_dead_recorders_trial_is_interrupted_live_one_is_not(store_target):
         assert store.trial(alive).status == "interrupted"
 
 
+def test_a_file_another_process_is_initialising_is_not_taken_for_a_strangers(tmp_path):
+    """Two stations opening a new file at once: one checks whose file it is while the other
+    creates the schema. Its check reads one snapshot (empty: ours to initialise; or ours),
+    never an empty application id with a schema version (taken for another program's file,
+    the failure seen under load in test_two_processes_writing_the_same_database_are_safe)."""
+    from recordings import _db
+
+    path = tmp_path / "new.db"
+    path.touch(mode=0o600)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode = WAL")
+
+    class Interleaved:  # the other process migrates right after this one's first statement
+        def __init__(self, conn):
+            self.conn, self.first = conn, True
+
+        def execute(self, sql, *args):
+            cursor = self.conn.execute(sql, *args)
+            rows = cursor.fetchall()
+            if self.first:
+                self.first = False
+                schema.migrate(other)
+
+            class Done:
+                def fetchone(self):
+                    return rows[0] if rows else None
+
+            return Done()
+
+    mine = sqlite3.connect(path, isolation_level=None)
+    try:
+        _db._check_ours(Interleaved(mine), path)  # raised CorruptDatabaseError before
+    finally:
+        mine.close()
+        other.close()
+    with Store.open(path) as store:  # and the file is a sound station database
+        assert store.check() == []
+
+
 _WRITER = textwrap.dedent("""
     import sys
     sys.path[:0] = {paths!r}
