@@ -19,15 +19,12 @@ session can be produced in seconds for tests, demos and staff training.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nmr_balance.errors import InvalidParameterError
 from nmr_balance.protocols.events import Event
 from nmr_balance.protocols.progression import next_level
 from nmr_balance.results import TrialResults
-
-if TYPE_CHECKING:
-    from nmr_balance.protocols.run import TrialResult
 
 #: Engine events stored with the trial they belong to.
 TRIAL_EVENTS = ("target_shown", "target_hit", "target_missed", "balance_lost")
@@ -113,29 +110,25 @@ class ProtocolRecorder:
             )
             self.recorder = None
         elif kind == "trial_interrupted":  # device trouble (interrupted) or the therapist (aborted)
-            self._close_unscored(TrialResult.from_dict(data["result"]), event.t_s)
+            result = data["result"]
+            self._close_unscored(result["status"], result["reason"], event.t_s)
         elif kind == "protocol_aborted":  # the therapist stopped it
-            self._close_unscored(None, event.t_s, data["reason"])
+            self._close_unscored("aborted", data["reason"], event.t_s)
 
-    def _close_unscored(
-        self, result: TrialResult | None, t_s: float | None = None, reason: str = ""
-    ) -> None:
-        """Close the running trial without protocol scores, keeping what was recorded
-        (``result``: the run's word on it; None: stopped as aborted for ``reason``)."""
-        from nmr_balance.protocols.run import TrialResult
+    def _close_unscored(self, status: str, reason: str, t_s: float | None = None) -> None:
+        """Close the running trial without protocol scores, keeping what was recorded."""
+        from nmr_balance.protocols.run import unscored
 
-        if result is None:
-            result = TrialResult(-1, "", "", {}, 0, 0, "aborted", math.nan, math.nan, {}, reason)
         measured = TrialResults.from_dict(self.recorder.stop("aborted", end_t_s=t_s))
-        results = result.typed(self.level, measured)
-        self.store.finish_trial(self.recorder.trial_id, result.status, results.to_dict())
+        results = unscored(status, reason, self.level, measured)
+        self.store.finish_trial(self.recorder.trial_id, status, results.to_dict())
         self.recorder = None
 
     def close(self) -> None:
         """Stop a trial still recording (as aborted). No summary is stored: every output
         computes it from the stored trials (:func:`nmr_balance.summary.session_summary`)."""
         if self.recorder is not None:
-            self._close_unscored(None, reason="run stopped")
+            self._close_unscored("aborted", "run stopped")
 
 
 def level_from_history(store, patient: str, protocol) -> tuple[int | None, str]:

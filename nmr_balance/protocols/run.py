@@ -94,9 +94,7 @@ class TrialResult:
             without it (a run not recorded) the task's own sway metrics stand for them.
         """
         if not self.scored:  # device trouble or the therapist: kept, never scored
-            return dataclasses.replace(
-                measured or TrialResults(), level=level, outcome=self.status, reason=self.reason
-            )
+            return unscored(self.status, self.reason, level, measured)
         if measured is None:
             from dsp.metrics import METRIC_UNITS
 
@@ -104,6 +102,17 @@ class TrialResult:
                 sway={k: float(v) for k, v in self.scores.items() if k in METRIC_UNITS}
             )
         return measured.with_scores(self.scores, self.status, level)
+
+
+def unscored(
+    status: str, reason: str, level: int | None, measured: TrialResults | None = None
+) -> TrialResults:
+    """The results of a trial kept but never scored (``interrupted``: device trouble;
+    ``aborted``: the therapist or the run stopping): what the recorder ``measured`` of its
+    samples, the level, and why it stopped."""
+    return dataclasses.replace(
+        measured or TrialResults(), level=level, outcome=status, reason=reason
+    )
 
 
 def planned_seconds(protocol: Protocol, level: int | None = None) -> float:
