@@ -129,3 +129,18 @@ def test_stance_choices_are_the_cores_stances(qtbot):
         panel.stance.setCurrentIndex(i)
         assert Condition.parse(panel.condition()).stance == stance
         assert "_" not in panel.stance.currentText()  # words, not keys
+
+
+def test_the_sway_scale_picker_says_the_plots_scale_before_any_stream(qtbot):
+    """Before a source is connected the sway plot shows +-40 mm: the picker says so (it was
+    blank), and a tilt stream then offers degrees."""
+    from nmr_balance.stream import Channel, SensorKind, StreamInfo
+    from ui.live_view import LiveView
+
+    application()
+    view = LiveView()
+    qtbot.addWidget(view)
+    assert view.scale_box.currentText() == "\u00b140 mm" and view.scale_box.currentData() == 40.0
+    tilt = (Channel("x", "deg"), Channel("y", "deg"))
+    view.set_stream(StreamInfo("sim://?sensor=imu", tilt, 100.0, SensorKind.IMU))
+    assert view.scale_box.currentText() == "\u00b18 deg"

@@ -70,6 +70,7 @@ class LiveView(QtWidgets.QWidget):
             lambda: setattr(self.series, "window_s", self.window_box.currentData())
         )
         self.scale_box = QtWidgets.QComboBox()
+        self._offer_scales("mm")  # before a stream: the plot's own start (never a blank picker)
         self.scale_box.currentIndexChanged.connect(self._rescale)
         view_box = QtWidgets.QGroupBox("View")
         view_row = QtWidgets.QFormLayout(view_box)
@@ -98,17 +99,21 @@ class LiveView(QtWidgets.QWidget):
         layout.addLayout(top, 3)
         layout.addWidget(self.series, 2)
 
-    def set_stream(self, info: StreamInfo) -> None:
-        """Label everything for the stream's unit; show load bars only for force sources."""
-        unit = info.units[0]
-        self.window = SlidingSway(info.fs, METRICS_WINDOW_S)
-        self._fed = (None, 0, 0)
+    def _offer_scales(self, unit: str) -> None:
+        """The sway scales of ``unit`` in the picker, the second one chosen (as the plot starts)."""
         self.scale_box.blockSignals(True)
         self.scale_box.clear()
         for half in SCALES.get(unit, SCALES["mm"]):
             self.scale_box.addItem(f"\u00b1{half:g} {unit}", half)
         self.scale_box.setCurrentIndex(1)
         self.scale_box.blockSignals(False)
+
+    def set_stream(self, info: StreamInfo) -> None:
+        """Label everything for the stream's unit; show load bars only for force sources."""
+        unit = info.units[0]
+        self.window = SlidingSway(info.fs, METRICS_WINDOW_S)
+        self._fed = (None, 0, 0)
+        self._offer_scales(unit)
         self.sway.set_unit(unit, self.scale_box.currentData())
         self.series.set_unit(unit, self.scale_box.currentData())
         self.metrics.set_unit(unit)
